@@ -1,0 +1,1 @@
+//! Settings, paths, keymaps and themes: loading and validation.

@@ -1,0 +1,4 @@
+//! wheelhouse: a terminal operations console for Docker engines.
+
+pub mod app;
+pub mod config;
