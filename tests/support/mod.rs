@@ -405,6 +405,7 @@ pub struct Tmux {
     socket: String,
     session: String,
     conf: std::path::PathBuf,
+    socket_path: Option<String>,
 }
 
 impl Tmux {
@@ -433,10 +434,11 @@ impl Tmux {
         let wrapped = format!(
             "trap : INT QUIT\n( {command}\n)\nprintf '\\n{EXIT_MARKER}%s\\n' \"$?\"\nexec sleep 86400",
         );
-        let tmux = Tmux {
+        let mut tmux = Tmux {
             socket,
             session: session_name.to_string(),
             conf,
+            socket_path: None,
         };
         let w = width.to_string();
         let h = height.to_string();
@@ -460,6 +462,12 @@ impl Tmux {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         tmux.tmux(&refs)
             .unwrap_or_else(|e| panic!("starting tmux session {session_name}: {e}"));
+        // kill-server leaves the socket file behind; remember it to remove it on drop.
+        tmux.socket_path = tmux
+            .tmux(&["display-message", "-p", "#{socket_path}"])
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
         tmux
     }
 
@@ -629,5 +637,8 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.tmux(&["kill-server"]);
         let _ = std::fs::remove_file(&self.conf);
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
