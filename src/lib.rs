@@ -1,5 +1,14 @@
 //! wheelhouse: a terminal operations console for Docker engines.
+//!
+//! `app` is the pure core, `engine` talks to Docker, `ui` draws, `config` loads settings,
+//! keymaps and themes, `runtime` ties them together in one event loop, `term` owns the terminal.
 
 pub mod app;
+pub mod cli;
 pub mod config;
+pub mod engine;
+pub mod report;
+pub mod runtime;
+pub mod scenes;
+pub mod term;
 pub mod ui;

@@ -2,3 +2,22 @@
 //! Nothing here touches a terminal, a socket or the clock.
 
 pub mod action;
+pub mod effect;
+pub mod filter;
+pub mod inspect;
+pub mod inventory;
+pub mod logbuf;
+pub mod model;
+pub mod msg;
+pub mod palette;
+pub mod rows;
+pub mod state;
+#[doc(hidden)]
+pub mod testing;
+pub mod update;
+
+pub use action::{Action, KeyContext};
+pub use effect::Effect;
+pub use msg::Msg;
+pub use state::App;
+pub use update::update;

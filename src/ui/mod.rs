@@ -1,1 +1,95 @@
+//! Views: pure functions of `App` drawing into a ratatui frame. One file per view.
+
+pub mod dialog;
+pub mod footer;
+pub mod header;
+pub mod help;
+pub mod inspect;
+pub mod layout;
+pub mod logs;
 pub mod svg;
+pub mod table;
+pub mod text;
+pub mod toast;
+
+use ratatui::layout::Rect;
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::app::state::{App, Overlay, View};
+use crate::config::theme::Slot;
+
+/// Draws the whole screen. `with_log_panel` is false where the process-wide logger must not
+/// appear (snapshots, screenshots).
+pub fn render(frame: &mut Frame, app: &App) {
+    render_with(frame, app, true)
+}
+
+pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
+    let area = frame.area();
+    if layout::too_small(area) {
+        render_too_small(frame, app, area);
+        return;
+    }
+    let a = layout::areas(area, app.show_log_panel);
+    header::render(frame, app, a.header);
+    match app.view {
+        View::Table => table::render(frame, app, a.body),
+        View::Logs => logs::render(frame, app, a.body),
+        View::Inspect => inspect::render(frame, app, a.body),
+    }
+    if let Some(panel) = a.log_panel {
+        render_log_panel(frame, app, panel, with_log_panel);
+    }
+    footer::render(frame, app, a.footer);
+    match &app.overlay {
+        Some(Overlay::Help { scroll }) => help::render(frame, app, a.body, *scroll),
+        Some(Overlay::Confirm(d)) => dialog::render(frame, app, area, d),
+        None => {}
+    }
+    footer::render_suggestions(frame, app, a.footer);
+    toast::render(frame, app, a.body);
+}
+
+fn render_too_small(frame: &mut Frame, app: &App, area: Rect) {
+    let msg = format!(
+        "wheelhouse needs at least {}×{}\nthis terminal is {}×{}",
+        layout::MIN_WIDTH,
+        layout::MIN_HEIGHT,
+        area.width,
+        area.height
+    );
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(msg)
+            .style(app.theme.style(Slot::Warning))
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn render_log_panel(frame: &mut Frame, app: &App, area: Rect, live: bool) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.style(Slot::Border))
+        .title(" Console log ")
+        .title_style(app.theme.style(Slot::Title));
+    if !live {
+        frame.render_widget(block, area);
+        return;
+    }
+    let widget = tui_logger::TuiLoggerWidget::default()
+        .block(block)
+        .style(app.theme.style(Slot::Text))
+        .style_error(app.theme.style(Slot::Error))
+        .style_warn(app.theme.style(Slot::Warning))
+        .style_info(app.theme.style(Slot::Text))
+        .style_debug(app.theme.style(Slot::TextDim))
+        .output_separator(' ')
+        .output_timestamp(Some("%H:%M:%S".into()))
+        .output_level(Some(tui_logger::TuiLoggerLevelOutput::Abbreviated))
+        .output_target(false)
+        .output_file(false)
+        .output_line(false);
+    frame.render_widget(widget, area);
+}

@@ -1,0 +1,181 @@
+//! The `/` filter: space-separated terms, all of which must match.
+//!
+//! - `text`          substring (case-insensitive) of name, image or compose project
+//! - `key=value`     a label with that value (`key=` matches the label with an empty value)
+//! - `key=`*none*    see above; `label:key` matches any container carrying the label
+//! - `state:running` run state; `health:unhealthy` health; `project:web`, `service:api`,
+//!   `endpoint:prod`, `name:api`, `image:nginx` restrict the substring to one field
+//! - a leading `!` negates any term
+
+use super::model::{Container, Health, RunState};
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Filter {
+    terms: Vec<Term>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Term {
+    negated: bool,
+    kind: TermKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TermKind {
+    Text(String),
+    Label { key: String, value: Option<String> },
+    State(RunState),
+    Health(Health),
+    Field { field: Field, needle: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Name,
+    Image,
+    Project,
+    Service,
+    Endpoint,
+}
+
+impl Filter {
+    /// Parses a filter line. Unknown `word:` prefixes are treated as plain text so that
+    /// a name containing a colon still matches.
+    pub fn parse(input: &str) -> Filter {
+        let terms = input.split_whitespace().map(parse_term).collect();
+        Filter { terms }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    pub fn matches(&self, c: &Container) -> bool {
+        self.terms.iter().all(|t| t.kind.matches(c) != t.negated)
+    }
+}
+
+fn parse_term(raw: &str) -> Term {
+    let (negated, body) = match raw.strip_prefix('!') {
+        Some(rest) if !rest.is_empty() => (true, rest),
+        _ => (false, raw),
+    };
+    Term {
+        negated,
+        kind: parse_kind(body),
+    }
+}
+
+fn parse_kind(body: &str) -> TermKind {
+    if let Some((prefix, rest)) = body.split_once(':') {
+        let needle = rest.to_lowercase();
+        let field = match prefix.to_ascii_lowercase().as_str() {
+            "state" | "status" => return TermKind::State(RunState::parse(rest)),
+            "health" => return TermKind::Health(Health::parse(rest)),
+            "label" => {
+                return match rest.split_once('=') {
+                    Some((k, v)) => TermKind::Label {
+                        key: k.to_owned(),
+                        value: Some(v.to_owned()),
+                    },
+                    None => TermKind::Label {
+                        key: rest.to_owned(),
+                        value: None,
+                    },
+                }
+            }
+            "name" => Some(Field::Name),
+            "image" => Some(Field::Image),
+            "project" => Some(Field::Project),
+            "service" => Some(Field::Service),
+            "endpoint" => Some(Field::Endpoint),
+            _ => None,
+        };
+        if let Some(field) = field {
+            return TermKind::Field { field, needle };
+        }
+    }
+    if let Some((key, value)) = body.split_once('=') {
+        if !key.is_empty() {
+            return TermKind::Label {
+                key: key.to_owned(),
+                value: Some(value.to_owned()),
+            };
+        }
+    }
+    TermKind::Text(body.to_lowercase())
+}
+
+fn contains_ci(haystack: &str, lowercase_needle: &str) -> bool {
+    haystack.to_lowercase().contains(lowercase_needle)
+}
+
+impl TermKind {
+    fn matches(&self, c: &Container) -> bool {
+        match self {
+            TermKind::Text(n) => {
+                contains_ci(&c.name, n)
+                    || contains_ci(&c.image, n)
+                    || c.project().is_some_and(|p| contains_ci(p, n))
+            }
+            TermKind::Label { key, value } => match (c.labels.get(key), value) {
+                (Some(v), Some(want)) => v == want,
+                (Some(_), None) => true,
+                (None, _) => false,
+            },
+            TermKind::State(s) => c.state == *s,
+            TermKind::Health(h) => c.health == *h,
+            TermKind::Field { field, needle } => {
+                let value = match field {
+                    Field::Name => Some(c.name.as_str()),
+                    Field::Image => Some(c.image.as_str()),
+                    Field::Project => c.project(),
+                    Field::Service => c.service(),
+                    Field::Endpoint => Some(c.key.endpoint.as_str()),
+                };
+                value.is_some_and(|v| contains_ci(v, needle))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::testing::container;
+
+    #[test]
+    fn text_matches_name_image_and_project() {
+        let c = container("web-api-1", "running").project("shop", "api").image("busybox");
+        assert!(Filter::parse("API").matches(&c));
+        assert!(Filter::parse("busy").matches(&c));
+        assert!(Filter::parse("shop").matches(&c));
+        assert!(!Filter::parse("nginx").matches(&c));
+        assert!(Filter::parse("").matches(&c));
+    }
+
+    #[test]
+    fn terms_combine_with_and_and_negate() {
+        let c = container("db", "exited").label("tier", "data");
+        assert!(Filter::parse("tier=data state:exited").matches(&c));
+        assert!(!Filter::parse("tier=data state:running").matches(&c));
+        assert!(Filter::parse("!state:running").matches(&c));
+        assert!(Filter::parse("label:tier").matches(&c));
+        assert!(!Filter::parse("label:owner").matches(&c));
+        assert!(!Filter::parse("tier=web").matches(&c));
+    }
+
+    #[test]
+    fn field_terms_and_health() {
+        let c = container("api-1", "running")
+            .project("shop", "api")
+            .health(Health::Unhealthy);
+        assert!(Filter::parse("service:api").matches(&c));
+        assert!(!Filter::parse("project:other").matches(&c));
+        assert!(Filter::parse("health:unhealthy").matches(&c));
+        assert!(Filter::parse("endpoint:default").matches(&c));
+        // An unknown prefix is text, so names with colons still match.
+        let odd = container("weird:name", "running");
+        assert!(Filter::parse("weird:na").matches(&odd));
+    }
+}

@@ -1,0 +1,124 @@
+//! The containers known on every endpoint, stored once and addressed by a stable slot index
+//! so that derived row lists can refer to them cheaply.
+
+use std::collections::HashMap;
+
+use super::model::{Container, ContainerKey};
+
+#[derive(Debug, Default, Clone)]
+pub struct Inventory {
+    containers: Vec<Container>,
+    index: HashMap<ContainerKey, usize>,
+}
+
+impl Inventory {
+    pub fn len(&self) -> usize {
+        self.containers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty()
+    }
+
+    pub fn get(&self, slot: usize) -> Option<&Container> {
+        self.containers.get(slot)
+    }
+
+    pub fn by_key(&self, key: &ContainerKey) -> Option<&Container> {
+        self.index.get(key).map(|&i| &self.containers[i])
+    }
+
+    pub fn slot_of(&self, key: &ContainerKey) -> Option<usize> {
+        self.index.get(key).copied()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &Container)> {
+        self.containers.iter().enumerate()
+    }
+
+    /// Inserts or replaces; returns true when anything changed.
+    pub fn upsert(&mut self, c: Container) -> bool {
+        match self.index.get(&c.key) {
+            Some(&i) if self.containers[i] == c => false,
+            Some(&i) => {
+                self.containers[i] = c;
+                true
+            }
+            None => {
+                self.index.insert(c.key.clone(), self.containers.len());
+                self.containers.push(c);
+                true
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &ContainerKey) -> Option<Container> {
+        let slot = self.index.remove(key)?;
+        let removed = self.containers.swap_remove(slot);
+        if let Some(moved) = self.containers.get(slot) {
+            self.index.insert(moved.key.clone(), slot);
+        }
+        Some(removed)
+    }
+
+    /// Replaces everything an endpoint has with a fresh listing (after a (re)connect),
+    /// so containers removed while we were away disappear. Returns true when anything changed.
+    pub fn replace_endpoint(&mut self, endpoint: &str, fresh: Vec<Container>) -> bool {
+        let fresh_keys: std::collections::HashSet<ContainerKey> =
+            fresh.iter().map(|c| c.key.clone()).collect();
+        let gone: Vec<ContainerKey> = self
+            .containers
+            .iter()
+            .filter(|c| c.key.endpoint == endpoint && !fresh_keys.contains(&c.key))
+            .map(|c| c.key.clone())
+            .collect();
+        let mut changed = !gone.is_empty();
+        for key in gone {
+            self.remove(&key);
+        }
+        for c in fresh {
+            changed |= self.upsert(c);
+        }
+        changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::testing::container;
+
+    #[test]
+    fn remove_keeps_index_consistent() {
+        let mut inv = Inventory::default();
+        for n in ["a", "b", "c"] {
+            inv.upsert(container(n, "running").into());
+        }
+        let a = inv.get(0).unwrap().key.clone();
+        inv.remove(&a);
+        assert_eq!(inv.len(), 2);
+        for (slot, c) in inv.iter() {
+            assert_eq!(inv.slot_of(&c.key), Some(slot));
+        }
+    }
+
+    #[test]
+    fn upsert_reports_changes_only() {
+        let mut inv = Inventory::default();
+        assert!(inv.upsert(container("a", "running").into()));
+        assert!(!inv.upsert(container("a", "running").into()));
+        assert!(inv.upsert(container("a", "exited").into()));
+    }
+
+    #[test]
+    fn replace_endpoint_drops_vanished_and_keeps_other_endpoints() {
+        let mut inv = Inventory::default();
+        inv.upsert(container("a", "running").into());
+        inv.upsert(container("b", "running").into());
+        inv.upsert(container("x", "running").endpoint("other").into());
+        assert!(inv.replace_endpoint("default", vec![container("b", "exited").into()]));
+        let names: Vec<_> = inv.iter().map(|(_, c)| c.name.clone()).collect();
+        assert_eq!(names.len(), 2);
+        assert!(names.contains(&"b".to_string()) && names.contains(&"x".to_string()));
+    }
+}

@@ -1,0 +1,252 @@
+//! A bounded buffer of log lines for one container, with search.
+//!
+//! Lines arrive as raw bytes from the engine. They are made safe to draw here, once, so that
+//! rendering never meets control sequences, invalid UTF-8 or megabyte-long lines.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest line kept, in bytes of text; the rest is dropped with a visible marker.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub stream: Stream,
+    /// The engine's RFC 3339 timestamp, as sent.
+    pub timestamp: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogBuffer {
+    lines: VecDeque<LogLine>,
+    capacity: usize,
+    /// Lines dropped from the front since the buffer was created, so that positions held by
+    /// the view (scroll, current match) can be kept stable as the ring turns.
+    dropped: u64,
+    /// A line still being received, per stream (the engine frames by write, not by line).
+    partial: [Vec<u8>; 2],
+}
+
+impl LogBuffer {
+    pub fn new(capacity: usize) -> Self {
+        LogBuffer {
+            lines: VecDeque::with_capacity(capacity.min(1024)),
+            capacity: capacity.max(1),
+            dropped: 0,
+            partial: [Vec::new(), Vec::new()],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    pub fn get(&self, i: usize) -> Option<&LogLine> {
+        self.lines.get(i)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &LogLine> + ExactSizeIterator {
+        self.lines.iter()
+    }
+
+    /// Feeds one chunk from the engine. With timestamps on, the engine prefixes each line with
+    /// its time and a space. Returns the number of complete lines added.
+    pub fn push_chunk(&mut self, stream: Stream, bytes: &[u8], has_timestamps: bool) -> usize {
+        let idx = stream as usize;
+        let mut added = 0;
+        let mut rest = bytes;
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+            let mut raw = std::mem::take(&mut self.partial[idx]);
+            raw.extend_from_slice(&rest[..pos]);
+            rest = &rest[pos + 1..];
+            self.push_raw(stream, &raw, has_timestamps);
+            added += 1;
+        }
+        let partial = &mut self.partial[idx];
+        // Guard memory against a stream that never sends a newline.
+        let room = (MAX_LINE_BYTES * 4).saturating_sub(partial.len());
+        partial.extend_from_slice(&rest[..rest.len().min(room)]);
+        added
+    }
+
+    fn push_raw(&mut self, stream: Stream, raw: &[u8], has_timestamps: bool) {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let (timestamp, body) = if has_timestamps {
+            split_timestamp(raw)
+        } else {
+            (None, raw)
+        };
+        self.push(LogLine {
+            stream,
+            timestamp,
+            text: sanitize(body),
+        });
+    }
+
+    pub fn push(&mut self, line: LogLine) {
+        if self.lines.len() == self.capacity {
+            self.lines.pop_front();
+            self.dropped += 1;
+        }
+        self.lines.push_back(line);
+    }
+
+    pub fn clear(&mut self) {
+        self.dropped += self.lines.len() as u64;
+        self.lines.clear();
+        self.partial = [Vec::new(), Vec::new()];
+    }
+
+    /// Indices of lines containing `needle` (case-insensitive).
+    pub fn find_all(&self, needle: &str) -> Vec<usize> {
+        if needle.is_empty() {
+            return Vec::new();
+        }
+        let needle = needle.to_lowercase();
+        self.lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.text.to_lowercase().contains(&needle))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The buffer as plain text, for saving to a file.
+    pub fn to_text(&self, with_timestamps: bool) -> String {
+        let mut out = String::new();
+        for l in &self.lines {
+            if let (true, Some(ts)) = (with_timestamps, &l.timestamp) {
+                out.push_str(ts);
+                out.push(' ');
+            }
+            out.push_str(&l.text);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn split_timestamp(raw: &[u8]) -> (Option<String>, &[u8]) {
+    match raw.iter().position(|&b| b == b' ') {
+        // RFC 3339 with nanoseconds is 30 bytes; anything shorter than a date is not a stamp.
+        Some(pos) if (20..=40).contains(&pos) && raw[0].is_ascii_digit() => (
+            Some(String::from_utf8_lossy(&raw[..pos]).into_owned()),
+            &raw[pos + 1..],
+        ),
+        _ => (None, raw),
+    }
+}
+
+/// Makes a line safe to draw: invalid UTF-8 becomes U+FFFD, tabs become spaces, other control
+/// characters (escape sequences included) become visible `^X` forms, and the length is capped.
+pub fn sanitize(raw: &[u8]) -> String {
+    let truncated = raw.len() > MAX_LINE_BYTES;
+    let text = String::from_utf8_lossy(&raw[..raw.len().min(MAX_LINE_BYTES)]);
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '\t' => out.push_str("    "),
+            c if (c as u32) < 0x20 => {
+                out.push('^');
+                out.push((b'@' + c as u8) as char);
+            }
+            '\u{7f}' => out.push_str("^?"),
+            c if ('\u{80}'..='\u{9f}').contains(&c) => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    if truncated {
+        out.push_str(&format!(" … [{} bytes not shown]", raw.len() - MAX_LINE_BYTES));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_is_bounded_and_counts_drops() {
+        let mut b = LogBuffer::new(3);
+        b.push_chunk(Stream::Stdout, b"1\n2\n3\n4\n5\n", false);
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.dropped(), 2);
+        assert_eq!(b.get(0).unwrap().text, "3");
+    }
+
+    #[test]
+    fn partial_lines_join_across_chunks_per_stream() {
+        let mut b = LogBuffer::new(10);
+        assert_eq!(b.push_chunk(Stream::Stdout, b"hel", false), 0);
+        b.push_chunk(Stream::Stderr, b"oops\n", false);
+        b.push_chunk(Stream::Stdout, b"lo\r\n", false);
+        let got: Vec<_> = b.iter().map(|l| (l.stream, l.text.clone())).collect();
+        assert_eq!(
+            got,
+            [
+                (Stream::Stderr, "oops".to_string()),
+                (Stream::Stdout, "hello".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn timestamps_are_split_off() {
+        let mut b = LogBuffer::new(10);
+        b.push_chunk(
+            Stream::Stdout,
+            b"2026-11-22T18:00:00.123456789Z hello world\n",
+            true,
+        );
+        let l = b.get(0).unwrap();
+        assert_eq!(l.timestamp.as_deref(), Some("2026-11-22T18:00:00.123456789Z"));
+        assert_eq!(l.text, "hello world");
+    }
+
+    #[test]
+    fn hostile_bytes_are_made_safe() {
+        let s = sanitize(b"a\x1b[2Jb\tc\xff\xfed\x07");
+        assert_eq!(s, "a^[[2Jb    c\u{fffd}\u{fffd}d^G");
+        assert!(!s.chars().any(|c| c.is_control()));
+    }
+
+    #[test]
+    fn megabyte_lines_are_capped() {
+        let mut b = LogBuffer::new(10);
+        let mut big = vec![b'x'; 1_000_000];
+        big.push(b'\n');
+        b.push_chunk(Stream::Stdout, &big, false);
+        let l = b.get(0).unwrap();
+        assert!(l.text.len() < MAX_LINE_BYTES + 64);
+        assert!(l.text.ends_with("bytes not shown]"));
+    }
+
+    #[test]
+    fn search_is_case_insensitive() {
+        let mut b = LogBuffer::new(10);
+        b.push_chunk(Stream::Stdout, b"Error one\nfine\nanother error\n", false);
+        assert_eq!(b.find_all("ERROR"), vec![0, 2]);
+        assert!(b.find_all("").is_empty());
+    }
+}

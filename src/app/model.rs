@@ -1,0 +1,230 @@
+//! The domain as the console sees it: containers and the endpoints they live on.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A container is identified by its endpoint and its engine id: the same id may appear on two
+/// engines (images restored from a save, for instance), so the id alone is not a key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ContainerKey {
+    pub endpoint: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    Running,
+    Restarting,
+    Paused,
+    Created,
+    Removing,
+    Exited,
+    Dead,
+    Unknown,
+}
+
+impl RunState {
+    pub fn parse(s: &str) -> RunState {
+        match s.to_ascii_lowercase().as_str() {
+            "running" => RunState::Running,
+            "restarting" => RunState::Restarting,
+            "paused" => RunState::Paused,
+            "created" => RunState::Created,
+            "removing" => RunState::Removing,
+            "exited" => RunState::Exited,
+            "dead" => RunState::Dead,
+            _ => RunState::Unknown,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Restarting => "restarting",
+            RunState::Paused => "paused",
+            RunState::Created => "created",
+            RunState::Removing => "removing",
+            RunState::Exited => "exited",
+            RunState::Dead => "dead",
+            RunState::Unknown => "unknown",
+        }
+    }
+
+    /// Whether processes exist (for uptime and for which actions make sense).
+    pub fn is_alive(self) -> bool {
+        matches!(
+            self,
+            RunState::Running | RunState::Paused | RunState::Restarting
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    None,
+    Starting,
+    Healthy,
+    Unhealthy,
+}
+
+impl Health {
+    pub fn parse(s: &str) -> Health {
+        match s.to_ascii_lowercase().as_str() {
+            "starting" => Health::Starting,
+            "healthy" => Health::Healthy,
+            "unhealthy" => Health::Unhealthy,
+            _ => Health::None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::None => "none",
+            Health::Starting => "starting",
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortMapping {
+    /// Host address the port is published on, when published.
+    pub host_ip: Option<String>,
+    pub host_port: Option<u16>,
+    pub container_port: u16,
+    pub protocol: String,
+}
+
+impl PortMapping {
+    /// `0.0.0.0:8080→80/tcp`, or `80/tcp` when only exposed.
+    pub fn display(&self) -> String {
+        match (self.host_port, &self.host_ip) {
+            (Some(hp), Some(ip)) if !ip.is_empty() => {
+                format!("{ip}:{hp}→{}/{}", self.container_port, self.protocol)
+            }
+            (Some(hp), _) => format!("{hp}→{}/{}", self.container_port, self.protocol),
+            (None, _) => format!("{}/{}", self.container_port, self.protocol),
+        }
+    }
+}
+
+pub const LABEL_PROJECT: &str = "com.docker.compose.project";
+pub const LABEL_SERVICE: &str = "com.docker.compose.service";
+pub const LABEL_NUMBER: &str = "com.docker.compose.container-number";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Container {
+    pub key: ContainerKey,
+    pub name: String,
+    pub image: String,
+    pub command: String,
+    pub state: RunState,
+    pub health: Health,
+    /// The engine's own one-line status ("Up 3 minutes (healthy)", "Exited (137) 2 hours ago").
+    pub status: String,
+    pub created: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub exit_code: Option<i64>,
+    pub restart_count: Option<u64>,
+    pub ports: Vec<PortMapping>,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Container {
+    pub fn project(&self) -> Option<&str> {
+        self.labels.get(LABEL_PROJECT).map(String::as_str)
+    }
+
+    pub fn service(&self) -> Option<&str> {
+        self.labels.get(LABEL_SERVICE).map(String::as_str)
+    }
+
+    pub fn replica_number(&self) -> Option<u32> {
+        self.labels.get(LABEL_NUMBER)?.parse().ok()
+    }
+
+    pub fn short_id(&self) -> &str {
+        &self.key.id[..self.key.id.len().min(12)]
+    }
+
+    /// Seconds since the container started, while it runs.
+    pub fn uptime_secs(&self, now: DateTime<Utc>) -> Option<i64> {
+        if !self.state.is_alive() {
+            return None;
+        }
+        self.started_at.map(|t| (now - t).num_seconds().max(0))
+    }
+
+    pub fn published_ports(&self) -> impl Iterator<Item = &PortMapping> {
+        self.ports.iter().filter(|p| p.host_port.is_some())
+    }
+}
+
+/// Compact age: `45s`, `12m`, `3h`, `5d`.
+pub fn format_age(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EndpointState {
+    Connecting,
+    Up {
+        version: String,
+        api_version: String,
+    },
+    Down {
+        reason: String,
+        /// Seconds until the next attempt, when known.
+        retry_in_secs: Option<u64>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointStatus {
+    pub name: String,
+    pub host: String,
+    pub state: EndpointState,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_compact() {
+        assert_eq!(format_age(5), "5s");
+        assert_eq!(format_age(125), "2m");
+        assert_eq!(format_age(7200), "2h");
+        assert_eq!(format_age(3 * 86_400 + 5), "3d");
+    }
+
+    #[test]
+    fn port_display_shows_published_and_exposed() {
+        let p = PortMapping {
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(8080),
+            container_port: 80,
+            protocol: "tcp".into(),
+        };
+        assert_eq!(p.display(), "127.0.0.1:8080→80/tcp");
+        let e = PortMapping {
+            host_ip: None,
+            host_port: None,
+            container_port: 53,
+            protocol: "udp".into(),
+        };
+        assert_eq!(e.display(), "53/udp");
+    }
+}

@@ -1,0 +1,30 @@
+//! Facts: what happened. Engine tasks, the terminal and timers send these; only the reducer reads them.
+
+use std::path::PathBuf;
+
+use crossterm::event::KeyEvent;
+use serde_json::Value;
+
+use super::effect::MutationOutcome;
+use super::logbuf::Stream;
+use super::model::{Container, ContainerKey, EndpointState};
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize { width: u16, height: u16 },
+    /// The clock moved on (ages, toast expiry).
+    Tick,
+    EndpointState { endpoint: String, state: EndpointState },
+    /// A complete listing of one endpoint, after (re)connecting.
+    Listed { endpoint: String, containers: Vec<Container> },
+    ContainerChanged(Container),
+    ContainerRemoved(ContainerKey),
+    LogChunk { session: u64, stream: Stream, bytes: Vec<u8> },
+    LogEnded { session: u64, error: Option<String> },
+    Inspected { key: ContainerKey, result: Result<Value, String> },
+    MutationDone(MutationOutcome),
+    LogsSaved(Result<PathBuf, String>),
+    /// Something the operator should see that is not tied to an action (config fallbacks).
+    Warning(String),
+}

@@ -1,0 +1,359 @@
+//! The ordered list of table rows, derived from inventory + filter + sort + tree mode.
+//! Rebuilt only when one of those changes; views then build widgets for the visible window only.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::filter::Filter;
+use super::inventory::Inventory;
+use super::model::{Container, Health, RunState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortColumn {
+    Name,
+    Project,
+    Image,
+    State,
+    Uptime,
+    Ports,
+    Restarts,
+    Endpoint,
+}
+
+impl SortColumn {
+    pub const ALL: &'static [SortColumn] = &[
+        SortColumn::Name,
+        SortColumn::Project,
+        SortColumn::Image,
+        SortColumn::State,
+        SortColumn::Uptime,
+        SortColumn::Ports,
+        SortColumn::Restarts,
+        SortColumn::Endpoint,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortColumn::Name => "name",
+            SortColumn::Project => "project",
+            SortColumn::Image => "image",
+            SortColumn::State => "state",
+            SortColumn::Uptime => "uptime",
+            SortColumn::Ports => "ports",
+            SortColumn::Restarts => "restarts",
+            SortColumn::Endpoint => "endpoint",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<SortColumn> {
+        SortColumn::ALL.iter().copied().find(|c| c.name() == s)
+    }
+
+    pub fn step(self, forward: bool) -> SortColumn {
+        let all = SortColumn::ALL;
+        let i = all.iter().position(|c| *c == self).unwrap_or(0);
+        let n = all.len();
+        all[if forward { (i + 1) % n } else { (i + n - 1) % n }]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub column: SortColumn,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort {
+            column: SortColumn::Name,
+            descending: false,
+        }
+    }
+}
+
+/// Counts across a group of containers, for the tree's project and service lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Aggregate {
+    pub total: usize,
+    pub running: usize,
+    pub paused: usize,
+    pub unhealthy: usize,
+    pub starting: usize,
+    /// Exited with a non-zero code, or dead.
+    pub failed: usize,
+}
+
+impl Aggregate {
+    fn add(&mut self, c: &Container) {
+        self.total += 1;
+        match c.state {
+            RunState::Running | RunState::Restarting => self.running += 1,
+            RunState::Paused => self.paused += 1,
+            RunState::Dead => self.failed += 1,
+            RunState::Exited if c.exit_code.unwrap_or(0) != 0 => self.failed += 1,
+            _ => {}
+        }
+        match c.health {
+            Health::Unhealthy => self.unhealthy += 1,
+            Health::Starting => self.starting += 1,
+            _ => {}
+        }
+    }
+
+    /// The one-word verdict shown for a group.
+    pub fn verdict(&self) -> &'static str {
+        if self.unhealthy > 0 || self.failed > 0 {
+            "degraded"
+        } else if self.running == self.total {
+            "up"
+        } else if self.running == 0 {
+            "down"
+        } else {
+            "partial"
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Container {
+        slot: usize,
+        /// Indentation level in tree mode (0 in the flat table).
+        depth: u8,
+    },
+    Group {
+        /// Stable id used for collapse state: `p:<project>` or `s:<project>/<service>`.
+        id: String,
+        label: String,
+        depth: u8,
+        aggregate: Aggregate,
+        collapsed: bool,
+    },
+}
+
+pub struct RowInputs<'a> {
+    pub inventory: &'a Inventory,
+    pub filter: &'a Filter,
+    pub sort: Sort,
+    pub tree: bool,
+    pub collapsed: &'a HashSet<String>,
+    pub now: DateTime<Utc>,
+}
+
+pub fn build_rows(inp: &RowInputs) -> Vec<Row> {
+    let mut slots: Vec<usize> = inp
+        .inventory
+        .iter()
+        .filter(|(_, c)| inp.filter.matches(c))
+        .map(|(slot, _)| slot)
+        .collect();
+    let get = |s: usize| inp.inventory.get(s).expect("slot from this inventory");
+    slots.sort_by(|&a, &b| {
+        let ord = compare(get(a), get(b), inp.sort.column, inp.now);
+        let ord = if inp.sort.descending {
+            ord.reverse()
+        } else {
+            ord
+        };
+        // A total order keeps rows from jumping between equal keys.
+        ord.then_with(|| get(a).key.cmp(&get(b).key))
+    });
+    if !inp.tree {
+        return slots
+            .into_iter()
+            .map(|slot| Row::Container { slot, depth: 0 })
+            .collect();
+    }
+    tree_rows(inp, slots)
+}
+
+fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
+    // project → service → slots, keeping the sorted order inside each service.
+    let mut projects: BTreeMap<&str, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
+    let mut standalone = Vec::new();
+    for slot in sorted {
+        let c = inp.inventory.get(slot).expect("slot from this inventory");
+        match c.project() {
+            Some(p) => projects
+                .entry(p)
+                .or_default()
+                .entry(c.service().unwrap_or("-"))
+                .or_default()
+                .push(slot),
+            None => standalone.push(slot),
+        }
+    }
+    let mut rows = Vec::new();
+    for (project, services) in projects {
+        let mut agg = Aggregate::default();
+        for slot in services.values().flatten() {
+            agg.add(inp.inventory.get(*slot).expect("slot"));
+        }
+        let pid = format!("p:{project}");
+        let p_collapsed = inp.collapsed.contains(&pid);
+        rows.push(Row::Group {
+            id: pid,
+            label: project.to_owned(),
+            depth: 0,
+            aggregate: agg,
+            collapsed: p_collapsed,
+        });
+        if p_collapsed {
+            continue;
+        }
+        for (service, slots) in services {
+            let mut sagg = Aggregate::default();
+            for slot in &slots {
+                sagg.add(inp.inventory.get(*slot).expect("slot"));
+            }
+            let sid = format!("s:{project}/{service}");
+            let s_collapsed = inp.collapsed.contains(&sid);
+            rows.push(Row::Group {
+                id: sid,
+                label: service.to_owned(),
+                depth: 1,
+                aggregate: sagg,
+                collapsed: s_collapsed,
+            });
+            if !s_collapsed {
+                rows.extend(slots.into_iter().map(|slot| Row::Container { slot, depth: 2 }));
+            }
+        }
+    }
+    rows.extend(
+        standalone
+            .into_iter()
+            .map(|slot| Row::Container { slot, depth: 0 }),
+    );
+    rows
+}
+
+fn compare(a: &Container, b: &Container, col: SortColumn, now: DateTime<Utc>) -> Ordering {
+    match col {
+        SortColumn::Name => a.name.cmp(&b.name),
+        SortColumn::Project => (a.project(), a.service(), a.replica_number())
+            .cmp(&(b.project(), b.service(), b.replica_number()))
+            .then_with(|| a.name.cmp(&b.name)),
+        SortColumn::Image => a.image.cmp(&b.image),
+        SortColumn::State => (a.state, a.health).cmp(&(b.state, b.health)),
+        // Ascending puts what just (re)started on top; stopped containers sort last.
+        SortColumn::Uptime => a
+            .uptime_secs(now)
+            .unwrap_or(i64::MAX)
+            .cmp(&b.uptime_secs(now).unwrap_or(i64::MAX)),
+        SortColumn::Ports => first_port(a).cmp(&first_port(b)),
+        SortColumn::Restarts => a.restart_count.cmp(&b.restart_count),
+        SortColumn::Endpoint => a.key.endpoint.cmp(&b.key.endpoint),
+    }
+}
+
+fn first_port(c: &Container) -> Option<u16> {
+    c.published_ports().filter_map(|p| p.host_port).min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::testing::{container, epoch};
+
+    fn inv(cs: Vec<Container>) -> Inventory {
+        let mut inv = Inventory::default();
+        for c in cs {
+            inv.upsert(c);
+        }
+        inv
+    }
+
+    fn names(inv: &Inventory, rows: &[Row]) -> Vec<String> {
+        rows.iter()
+            .map(|r| match r {
+                Row::Container { slot, depth } => {
+                    format!("{}{}", "  ".repeat(*depth as usize), inv.get(*slot).unwrap().name)
+                }
+                Row::Group { label, depth, .. } => {
+                    format!("{}[{label}]", "  ".repeat(*depth as usize))
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sorts_both_ways_and_filters() {
+        let inv = inv(vec![
+            container("b", "running").restarts(3).into(),
+            container("a", "exited").restarts(1).into(),
+            container("c", "running").restarts(2).into(),
+        ]);
+        let collapsed = HashSet::new();
+        let mut inp = RowInputs {
+            inventory: &inv,
+            filter: &Filter::default(),
+            sort: Sort::default(),
+            tree: false,
+            collapsed: &collapsed,
+            now: epoch(),
+        };
+        assert_eq!(names(&inv, &build_rows(&inp)), ["a", "b", "c"]);
+        inp.sort = Sort {
+            column: SortColumn::Restarts,
+            descending: true,
+        };
+        assert_eq!(names(&inv, &build_rows(&inp)), ["b", "c", "a"]);
+        let f = Filter::parse("state:running");
+        inp.filter = &f;
+        assert_eq!(names(&inv, &build_rows(&inp)), ["b", "c"]);
+    }
+
+    #[test]
+    fn tree_groups_project_service_replicas_and_collapses() {
+        let inv = inv(vec![
+            container("shop-api-2", "running").project("shop", "api").number(2).into(),
+            container("shop-api-1", "running").project("shop", "api").number(1).into(),
+            container("shop-db-1", "exited").project("shop", "db").into(),
+            container("lonely", "running").into(),
+        ]);
+        let mut collapsed = HashSet::new();
+        let inp = RowInputs {
+            inventory: &inv,
+            filter: &Filter::default(),
+            sort: Sort::default(),
+            tree: true,
+            collapsed: &collapsed,
+            now: epoch(),
+        };
+        let rows = build_rows(&inp);
+        assert_eq!(
+            names(&inv, &rows),
+            [
+                "[shop]",
+                "  [api]",
+                "    shop-api-1",
+                "    shop-api-2",
+                "  [db]",
+                "    shop-db-1",
+                "lonely"
+            ]
+        );
+        match &rows[0] {
+            Row::Group { aggregate, .. } => {
+                assert_eq!((aggregate.total, aggregate.running), (3, 2));
+                assert_eq!(aggregate.verdict(), "partial");
+            }
+            _ => panic!("first row is the project"),
+        }
+        collapsed.insert("s:shop/api".to_string());
+        let inp = RowInputs {
+            collapsed: &collapsed,
+            ..inp
+        };
+        assert_eq!(
+            names(&inv, &build_rows(&inp)),
+            ["[shop]", "  [api]", "  [db]", "    shop-db-1", "lonely"]
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! `App`: everything the screen shows, as plain data.
+
+use std::collections::{HashSet, VecDeque};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::effect::MutationRequest;
+use super::filter::Filter;
+use super::inventory::Inventory;
+use super::logbuf::LogBuffer;
+use super::model::{ContainerKey, EndpointStatus};
+use super::rows::{Row, Sort};
+use crate::config::keymap::{KeyPress, Keymap};
+use crate::config::theme::{ColorDepth, Theme};
+
+/// Settings the reducer needs; fixed for a session except where an action changes them.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    pub read_only: bool,
+    pub demo: bool,
+    pub log_buffer_lines: usize,
+    pub color_depth: ColorDepth,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            read_only: false,
+            demo: false,
+            log_buffer_lines: 10_000,
+            color_depth: ColorDepth::TrueColor,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Table,
+    Logs,
+    Inspect,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selected {
+    Container(ContainerKey),
+    Group(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TableState {
+    pub sort: Sort,
+    pub tree: bool,
+    pub collapsed: HashSet<String>,
+    pub filter_text: String,
+    pub filter: Filter,
+    pub marked: HashSet<ContainerKey>,
+    pub selected: Option<Selected>,
+    /// Index of `selected` in `rows`, kept so that a vanished selection lands on its neighbour.
+    pub cursor: usize,
+    /// First visible row.
+    pub offset: usize,
+    /// Derived from inventory, filter, sort and tree; rebuilt by the reducer when they change.
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogsState {
+    pub key: ContainerKey,
+    pub name: String,
+    pub session: u64,
+    pub buffer: LogBuffer,
+    pub follow: bool,
+    pub timestamps: bool,
+    pub wrap: bool,
+    /// Absolute index (dropped + position) of the top visible line when not following.
+    pub top: u64,
+    pub hscroll: usize,
+    pub query: String,
+    /// Absolute index of the line holding the current match.
+    pub current_match: Option<u64>,
+    pub ended: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InspectState {
+    pub key: ContainerKey,
+    pub name: String,
+    pub doc: Option<Value>,
+    pub error: Option<String>,
+    pub lines: Vec<String>,
+    pub masked: usize,
+    pub revealed: bool,
+    pub scroll: usize,
+    pub query: String,
+    pub current_match: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputPurpose {
+    Filter,
+    Search,
+    Palette,
+}
+
+#[derive(Debug, Clone)]
+pub struct TextInput {
+    pub purpose: InputPurpose,
+    pub text: String,
+    /// Cursor position in chars.
+    pub cursor: usize,
+    /// What was there before, restored on cancel.
+    pub previous: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Cancel,
+    Confirm,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfirmDialog {
+    pub request: MutationRequest,
+    /// Endpoints the targets live on, named in the dialog.
+    pub endpoints: Vec<String>,
+    pub focus: Button,
+    /// For kill: index into KILL_SIGNALS.
+    pub signal_index: usize,
+    /// How many targets are running (remove forces them).
+    pub running_targets: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help { scroll: usize },
+    Confirm(ConfirmDialog),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToastLevel {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct Toast {
+    pub text: String,
+    pub level: ToastLevel,
+    pub until: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub options: AppOptions,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+    pub endpoints: Vec<EndpointStatus>,
+    pub inventory: Inventory,
+    pub table: TableState,
+    pub view: View,
+    pub logs: Option<LogsState>,
+    pub inspect: Option<InspectState>,
+    pub overlay: Option<Overlay>,
+    pub input: Option<TextInput>,
+    pub show_log_panel: bool,
+    pub toasts: VecDeque<Toast>,
+    /// Keys typed so far of a multi-key binding (`g g`).
+    pub pending_keys: Vec<KeyPress>,
+    /// Warnings shown in the header until dismissed (config fallbacks).
+    pub warnings: Vec<String>,
+    pub next_log_session: u64,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(
+        options: AppOptions,
+        keymap: Keymap,
+        theme: Theme,
+        endpoints: Vec<EndpointStatus>,
+        now: DateTime<Utc>,
+    ) -> App {
+        App {
+            options,
+            keymap,
+            theme,
+            now,
+            size: (80, 24),
+            endpoints,
+            inventory: Inventory::default(),
+            table: TableState::default(),
+            view: View::Table,
+            logs: None,
+            inspect: None,
+            overlay: None,
+            input: None,
+            show_log_panel: false,
+            toasts: VecDeque::new(),
+            pending_keys: Vec::new(),
+            warnings: Vec::new(),
+            next_log_session: 1,
+            quit: false,
+        }
+    }
+
+    pub fn selected_container(&self) -> Option<&crate::app::model::Container> {
+        match &self.table.selected {
+            Some(Selected::Container(k)) => self.inventory.by_key(k),
+            _ => None,
+        }
+    }
+
+    pub fn multi_endpoint(&self) -> bool {
+        self.endpoints.len() > 1
+    }
+}

@@ -1,0 +1,105 @@
+//! Builders for containers in unit tests and view snapshots.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::model::{
+    Container, ContainerKey, Health, PortMapping, RunState, LABEL_NUMBER, LABEL_PROJECT,
+    LABEL_SERVICE,
+};
+
+/// A fixed instant so that ages in snapshots never change.
+pub fn epoch() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()
+}
+
+pub struct ContainerBuilder(Container);
+
+pub fn container(name: &str, state: &str) -> ContainerBuilder {
+    let id = format!("{:0<64}", hex_of(name));
+    let state = RunState::parse(state);
+    ContainerBuilder(Container {
+        key: ContainerKey {
+            endpoint: "default".into(),
+            id,
+        },
+        name: name.into(),
+        image: "busybox:latest".into(),
+        command: "sleep 3600".into(),
+        state,
+        health: Health::None,
+        status: String::new(),
+        created: Some(epoch() - chrono::Duration::hours(3)),
+        started_at: state
+            .is_alive()
+            .then(|| epoch() - chrono::Duration::minutes(42)),
+        finished_at: None,
+        exit_code: (state == RunState::Exited).then_some(0),
+        restart_count: Some(0),
+        ports: vec![],
+        labels: BTreeMap::new(),
+    })
+}
+
+fn hex_of(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ContainerBuilder {
+    pub fn project(mut self, project: &str, service: &str) -> Self {
+        self.0.labels.insert(LABEL_PROJECT.into(), project.into());
+        self.0.labels.insert(LABEL_SERVICE.into(), service.into());
+        self
+    }
+    pub fn number(mut self, n: u32) -> Self {
+        self.0.labels.insert(LABEL_NUMBER.into(), n.to_string());
+        self
+    }
+    pub fn label(mut self, k: &str, v: &str) -> Self {
+        self.0.labels.insert(k.into(), v.into());
+        self
+    }
+    pub fn image(mut self, image: &str) -> Self {
+        self.0.image = image.into();
+        self
+    }
+    pub fn health(mut self, h: Health) -> Self {
+        self.0.health = h;
+        self
+    }
+    pub fn endpoint(mut self, e: &str) -> Self {
+        self.0.key.endpoint = e.into();
+        self
+    }
+    pub fn restarts(mut self, n: u64) -> Self {
+        self.0.restart_count = Some(n);
+        self
+    }
+    pub fn uptime_minutes(mut self, m: i64) -> Self {
+        self.0.started_at = Some(epoch() - chrono::Duration::minutes(m));
+        self
+    }
+    pub fn port(mut self, host: u16, container: u16) -> Self {
+        self.0.ports.push(PortMapping {
+            host_ip: Some("0.0.0.0".into()),
+            host_port: Some(host),
+            container_port: container,
+            protocol: "tcp".into(),
+        });
+        self
+    }
+}
+
+impl std::ops::Deref for ContainerBuilder {
+    type Target = Container;
+    fn deref(&self) -> &Container {
+        &self.0
+    }
+}
+
+impl From<ContainerBuilder> for Container {
+    fn from(b: ContainerBuilder) -> Container {
+        b.0
+    }
+}

@@ -1,0 +1,932 @@
+//! The reducer: `update(app, msg)` changes state and returns the work the runtime must do.
+//! Time arrives through `Msg::Tick` and `App::now` (set by the caller), never from a clock here.
+
+use chrono::Duration;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::action::{Action, KeyContext};
+use super::effect::{Effect, Mutation, MutationOutcome, MutationRequest, Origin, Target, KILL_SIGNALS};
+use super::filter::Filter;
+use super::inspect;
+use super::logbuf::LogBuffer;
+use super::model::{ContainerKey, RunState};
+use super::palette;
+use super::rows::{build_rows, Row, RowInputs, SortColumn};
+use super::state::*;
+use crate::config::keymap::{KeyPress, Lookup};
+use crate::ui::layout;
+
+const TOAST_SECS: i64 = 4;
+const ERROR_TOAST_SECS: i64 = 8;
+const MAX_TOASTS: usize = 4;
+const LOG_TAIL: usize = 1000;
+
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Key(key) => on_key(app, key, &mut fx),
+        Msg::Resize { width, height } => {
+            app.size = (width, height);
+            keep_cursor_visible(app);
+        }
+        Msg::Tick => {
+            let now = app.now;
+            app.toasts.retain(|t| t.until > now);
+        }
+        Msg::EndpointState { endpoint, state } => {
+            if let Some(e) = app.endpoints.iter_mut().find(|e| e.name == endpoint) {
+                e.state = state;
+            }
+        }
+        Msg::Listed {
+            endpoint,
+            containers,
+        } => {
+            if app.inventory.replace_endpoint(&endpoint, containers) {
+                inventory_changed(app);
+            }
+        }
+        Msg::ContainerChanged(c) => {
+            if app.inventory.upsert(c) {
+                inventory_changed(app);
+            }
+        }
+        Msg::ContainerRemoved(key) => {
+            if app.inventory.remove(&key).is_some() {
+                app.table.marked.remove(&key);
+                inventory_changed(app);
+            }
+        }
+        Msg::LogChunk {
+            session,
+            stream,
+            bytes,
+        } => {
+            if let Some(logs) = app.logs.as_mut().filter(|l| l.session == session) {
+                logs.buffer.push_chunk(stream, &bytes, true);
+            }
+        }
+        Msg::LogEnded { session, error } => {
+            if let Some(logs) = app.logs.as_mut().filter(|l| l.session == session) {
+                logs.ended = Some(error.unwrap_or_else(|| "log stream ended".into()));
+            }
+        }
+        Msg::Inspected { key, result } => {
+            if let Some(ins) = app.inspect.as_mut().filter(|i| i.key == key) {
+                match result {
+                    Ok(doc) => {
+                        ins.doc = Some(doc);
+                        refresh_inspect_lines(ins);
+                    }
+                    Err(e) => ins.error = Some(e),
+                }
+            }
+        }
+        Msg::MutationDone(outcome) => on_mutation_done(app, outcome),
+        Msg::LogsSaved(result) => match result {
+            Ok(path) => toast(app, ToastLevel::Info, format!("logs saved to {}", path.display())),
+            Err(e) => toast(app, ToastLevel::Error, format!("could not save logs: {e}")),
+        },
+        Msg::Warning(w) => {
+            toast(app, ToastLevel::Error, w.clone());
+            app.warnings.push(w);
+        }
+    }
+    fx
+}
+
+use super::msg::Msg;
+
+pub fn toast(app: &mut App, level: ToastLevel, text: String) {
+    let secs = match level {
+        ToastLevel::Info => TOAST_SECS,
+        ToastLevel::Error => ERROR_TOAST_SECS,
+    };
+    match level {
+        ToastLevel::Info => log::info!("{text}"),
+        ToastLevel::Error => log::error!("{text}"),
+    }
+    app.toasts.push_back(Toast {
+        text,
+        level,
+        until: app.now + Duration::seconds(secs),
+    });
+    while app.toasts.len() > MAX_TOASTS {
+        app.toasts.pop_front();
+    }
+}
+
+fn on_mutation_done(app: &mut App, o: MutationOutcome) {
+    match o.result {
+        Ok(()) => toast(
+            app,
+            ToastLevel::Info,
+            format!("{} {}: done", o.mutation.verb(), o.target.name),
+        ),
+        Err(e) => toast(
+            app,
+            ToastLevel::Error,
+            format!(
+                "{} {} on {} failed: {e}",
+                o.mutation.verb(),
+                o.target.name,
+                o.target.key.endpoint
+            ),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows and selection
+
+/// Rebuilds the derived rows and puts the cursor back on the same container.
+pub fn rebuild_rows(app: &mut App) {
+    let rows = build_rows(&RowInputs {
+        inventory: &app.inventory,
+        filter: &app.table.filter,
+        sort: app.table.sort,
+        tree: app.table.tree,
+        collapsed: &app.table.collapsed,
+        now: app.now,
+    });
+    app.table.rows = rows;
+    let found = app
+        .table
+        .selected
+        .as_ref()
+        .and_then(|sel| app.table.rows.iter().position(|r| row_is(app, r, sel)));
+    let cursor = match found {
+        Some(i) => i,
+        None => app
+            .table
+            .cursor
+            .min(app.table.rows.len().saturating_sub(1)),
+    };
+    select_index(app, cursor);
+}
+
+fn inventory_changed(app: &mut App) {
+    rebuild_rows(app);
+}
+
+fn row_is(app: &App, row: &Row, sel: &Selected) -> bool {
+    match (row, sel) {
+        (Row::Container { slot, .. }, Selected::Container(k)) => {
+            app.inventory.get(*slot).is_some_and(|c| &c.key == k)
+        }
+        (Row::Group { id, .. }, Selected::Group(g)) => id == g,
+        _ => false,
+    }
+}
+
+fn select_index(app: &mut App, index: usize) {
+    let t = &mut app.table;
+    if t.rows.is_empty() {
+        t.cursor = 0;
+        t.selected = None;
+        t.offset = 0;
+        return;
+    }
+    let index = index.min(t.rows.len() - 1);
+    t.cursor = index;
+    t.selected = Some(match &t.rows[index] {
+        Row::Container { slot, .. } => Selected::Container(
+            app.inventory
+                .get(*slot)
+                .expect("rows refer to live slots")
+                .key
+                .clone(),
+        ),
+        Row::Group { id, .. } => Selected::Group(id.clone()),
+    });
+    keep_cursor_visible(app);
+}
+
+fn keep_cursor_visible(app: &mut App) {
+    let height = layout::table_body_height(app).max(1) as usize;
+    let t = &mut app.table;
+    if t.cursor < t.offset {
+        t.offset = t.cursor;
+    } else if t.cursor >= t.offset + height {
+        t.offset = t.cursor + 1 - height;
+    }
+    let max_offset = t.rows.len().saturating_sub(height);
+    t.offset = t.offset.min(max_offset);
+}
+
+/// The containers an action applies to: the marked ones, else the selected container, else
+/// every container of the selected group.
+pub fn action_targets(app: &App) -> Vec<Target> {
+    let target = |k: &ContainerKey| {
+        app.inventory.by_key(k).map(|c| Target {
+            key: c.key.clone(),
+            name: c.name.clone(),
+        })
+    };
+    if !app.table.marked.is_empty() {
+        let mut t: Vec<Target> = app.table.marked.iter().filter_map(target).collect();
+        t.sort_by(|a, b| a.name.cmp(&b.name));
+        return t;
+    }
+    match &app.table.selected {
+        Some(Selected::Container(k)) => target(k).into_iter().collect(),
+        Some(Selected::Group(_)) => group_members(app).iter().filter_map(target).collect(),
+        None => Vec::new(),
+    }
+}
+
+fn group_members(app: &App) -> Vec<ContainerKey> {
+    let Some(Selected::Group(id)) = &app.table.selected else {
+        return Vec::new();
+    };
+    let (project, service) = match id.split_once(':') {
+        Some(("p", p)) => (p.to_owned(), None),
+        Some(("s", ps)) => match ps.split_once('/') {
+            Some((p, s)) => (p.to_owned(), Some(s.to_owned())),
+            None => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    let mut keys: Vec<(String, ContainerKey)> = app
+        .inventory
+        .iter()
+        .filter(|(_, c)| c.project() == Some(project.as_str()))
+        .filter(|(_, c)| service.as_deref().is_none_or(|s| c.service() == Some(s)))
+        .filter(|(_, c)| app.table.filter.matches(c))
+        .map(|(_, c)| (c.name.clone(), c.key.clone()))
+        .collect();
+    keys.sort();
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+
+/// Which keymap section is active, from the innermost thing on screen outwards.
+pub fn key_context(app: &App) -> KeyContext {
+    if app.input.is_some() {
+        return KeyContext::Input;
+    }
+    match &app.overlay {
+        Some(Overlay::Confirm(_)) => return KeyContext::Confirm,
+        Some(Overlay::Help { .. }) => return KeyContext::Help,
+        None => {}
+    }
+    match app.view {
+        View::Table => KeyContext::Table,
+        View::Logs => KeyContext::Logs,
+        View::Inspect => KeyContext::Inspect,
+    }
+}
+
+fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
+    if key.kind == KeyEventKind::Release {
+        return;
+    }
+    let ctx = key_context(app);
+    let press = KeyPress::from_event(&key);
+    if ctx == KeyContext::Input {
+        if let Lookup::Action(a) = app.keymap.lookup(ctx, &[press]) {
+            return on_action(app, a, Origin::Keystroke, fx);
+        }
+        edit_input(app, key);
+        return;
+    }
+    app.pending_keys.push(press);
+    match app.keymap.lookup(ctx, &app.pending_keys) {
+        Lookup::Action(a) => {
+            app.pending_keys.clear();
+            on_action(app, a, Origin::Keystroke, fx);
+        }
+        Lookup::Prefix => {}
+        Lookup::Unbound => {
+            // A failed sequence: try the last key on its own (`g` then `j` still moves down).
+            let retry = app.pending_keys.len() > 1;
+            app.pending_keys.clear();
+            if retry {
+                if let Lookup::Action(a) = app.keymap.lookup(ctx, &[press]) {
+                    on_action(app, a, Origin::Keystroke, fx);
+                }
+            }
+        }
+    }
+}
+
+fn edit_input(app: &mut App, key: KeyEvent) {
+    let Some(input) = app.input.as_mut() else {
+        return;
+    };
+    let chars: Vec<char> = input.text.chars().collect();
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('u') if ctrl => {
+            input.text.clear();
+            input.cursor = 0;
+        }
+        KeyCode::Char('w') if ctrl => {
+            let mut start = input.cursor;
+            while start > 0 && chars[start - 1] == ' ' {
+                start -= 1;
+            }
+            while start > 0 && chars[start - 1] != ' ' {
+                start -= 1;
+            }
+            input.text = chars[..start].iter().chain(&chars[input.cursor..]).collect();
+            input.cursor = start;
+        }
+        KeyCode::Char(c) if !ctrl => {
+            let mut v = chars;
+            v.insert(input.cursor, c);
+            input.text = v.into_iter().collect();
+            input.cursor += 1;
+        }
+        KeyCode::Backspace if input.cursor > 0 => {
+            let mut v = chars;
+            v.remove(input.cursor - 1);
+            input.text = v.into_iter().collect();
+            input.cursor -= 1;
+        }
+        KeyCode::Delete if input.cursor < chars.len() => {
+            let mut v = chars;
+            v.remove(input.cursor);
+            input.text = v.into_iter().collect();
+        }
+        KeyCode::Left => input.cursor = input.cursor.saturating_sub(1),
+        KeyCode::Right => input.cursor = (input.cursor + 1).min(chars.len()),
+        KeyCode::Home => input.cursor = 0,
+        KeyCode::End => input.cursor = chars.len(),
+        _ => return,
+    }
+    input_changed(app);
+}
+
+/// Filter and search apply as the operator types.
+fn input_changed(app: &mut App) {
+    let Some(input) = &app.input else { return };
+    let text = input.text.clone();
+    match input.purpose {
+        InputPurpose::Filter => set_filter(app, &text),
+        InputPurpose::Search => set_search(app, &text, true),
+        InputPurpose::Palette => {}
+    }
+}
+
+fn set_filter(app: &mut App, text: &str) {
+    app.table.filter_text = text.to_owned();
+    app.table.filter = Filter::parse(text);
+    rebuild_rows(app);
+}
+
+fn open_input(app: &mut App, purpose: InputPurpose) {
+    let previous = match purpose {
+        InputPurpose::Filter => app.table.filter_text.clone(),
+        InputPurpose::Search => match app.view {
+            View::Logs => app.logs.as_ref().map(|l| l.query.clone()).unwrap_or_default(),
+            View::Inspect => app
+                .inspect
+                .as_ref()
+                .map(|i| i.query.clone())
+                .unwrap_or_default(),
+            View::Table => String::new(),
+        },
+        InputPurpose::Palette => String::new(),
+    };
+    let text = previous.clone();
+    app.input = Some(TextInput {
+        purpose,
+        cursor: text.chars().count(),
+        text,
+        previous,
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Effect>) {
+    match action {
+        Action::Quit => {
+            app.quit = true;
+            fx.push(Effect::Quit);
+        }
+        Action::Help => {
+            app.overlay = match app.overlay {
+                Some(Overlay::Help { .. }) => None,
+                _ => Some(Overlay::Help { scroll: 0 }),
+            }
+        }
+        Action::Palette => open_input(app, InputPurpose::Palette),
+        Action::ToggleLogPanel => {
+            app.show_log_panel = !app.show_log_panel;
+            keep_cursor_visible(app);
+        }
+        Action::Back => back(app, fx),
+        Action::InputAccept => accept_input(app, fx),
+        Action::InputCancel => cancel_input(app),
+        Action::InputComplete => {
+            if let Some(input) = app.input.as_mut().filter(|i| i.purpose == InputPurpose::Palette)
+            {
+                if let Some(done) = palette::complete(&input.text) {
+                    input.cursor = done.chars().count();
+                    input.text = done;
+                }
+            }
+        }
+        Action::Confirm | Action::Cancel | Action::FocusNext | Action::OptionNext
+        | Action::OptionPrev | Action::ToggleOption => on_dialog_action(app, action, fx),
+        _ => match app.view {
+            _ if matches!(app.overlay, Some(Overlay::Help { .. })) => on_help_action(app, action),
+            View::Table => on_table_action(app, action, origin, fx),
+            View::Logs => on_logs_action(app, action, fx),
+            View::Inspect => on_inspect_action(app, action),
+        },
+    }
+}
+
+fn back(app: &mut App, fx: &mut Vec<Effect>) {
+    app.pending_keys.clear();
+    if app.overlay.is_some() {
+        app.overlay = None;
+        return;
+    }
+    match app.view {
+        View::Logs => {
+            if let Some(l) = app.logs.take() {
+                fx.push(Effect::StopLogs { session: l.session });
+            }
+            app.view = View::Table;
+        }
+        View::Inspect => {
+            app.inspect = None;
+            app.view = View::Table;
+        }
+        View::Table => {
+            if !app.table.marked.is_empty() {
+                app.table.marked.clear();
+            } else if !app.table.filter_text.is_empty() {
+                set_filter(app, "");
+            }
+        }
+    }
+}
+
+fn accept_input(app: &mut App, fx: &mut Vec<Effect>) {
+    let Some(input) = app.input.take() else { return };
+    match input.purpose {
+        InputPurpose::Filter => set_filter(app, &input.text),
+        InputPurpose::Search => set_search(app, &input.text, true),
+        InputPurpose::Palette => run_palette(app, &input.text, fx),
+    }
+}
+
+fn cancel_input(app: &mut App) {
+    let Some(input) = app.input.take() else { return };
+    match input.purpose {
+        InputPurpose::Filter => set_filter(app, &input.previous),
+        InputPurpose::Search => set_search(app, &input.previous, false),
+        InputPurpose::Palette => {}
+    }
+}
+
+fn run_palette(app: &mut App, line: &str, fx: &mut Vec<Effect>) {
+    match palette::parse(line) {
+        Ok(palette::Command::Action(a)) => on_action(app, a, Origin::Palette, fx),
+        Ok(palette::Command::Theme(name)) => match crate::config::theme::Theme::preset(&name) {
+            Ok(t) => {
+                app.theme = t.degraded(app.options.color_depth);
+                toast(app, ToastLevel::Info, format!("theme: {name}"));
+            }
+            Err(e) => toast(app, ToastLevel::Error, e.to_string()),
+        },
+        Ok(palette::Command::Sort(col, descending)) => {
+            app.table.sort.column = col;
+            if let Some(d) = descending {
+                app.table.sort.descending = d;
+            }
+            rebuild_rows(app);
+        }
+        Ok(palette::Command::Filter(text)) => set_filter(app, &text),
+        Ok(palette::Command::Nothing) => {}
+        Err(e) => toast(app, ToastLevel::Error, e),
+    }
+}
+
+fn on_help_action(app: &mut App, action: Action) {
+    if let Some(Overlay::Help { scroll }) = app.overlay.as_mut() {
+        match action {
+            Action::Up => *scroll = scroll.saturating_sub(1),
+            Action::Down => *scroll += 1,
+            Action::PageUp => *scroll = scroll.saturating_sub(10),
+            Action::PageDown => *scroll += 10,
+            Action::Top => *scroll = 0,
+            _ => {}
+        }
+    }
+}
+
+fn move_cursor(app: &mut App, action: Action) -> bool {
+    let page = layout::table_body_height(app).max(1) as usize;
+    let last = app.table.rows.len().saturating_sub(1);
+    let c = app.table.cursor;
+    let to = match action {
+        Action::Up => c.saturating_sub(1),
+        Action::Down => (c + 1).min(last),
+        Action::PageUp => c.saturating_sub(page),
+        Action::PageDown => (c + page).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => return false,
+    };
+    select_index(app, to);
+    true
+}
+
+fn on_table_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Effect>) {
+    if move_cursor(app, action) {
+        return;
+    }
+    match action {
+        Action::Filter => open_input(app, InputPurpose::Filter),
+        Action::ClearFilter => set_filter(app, ""),
+        Action::SortNext | Action::SortPrev => {
+            app.table.sort.column = app.table.sort.column.step(action == Action::SortNext);
+            if app.table.sort.column == SortColumn::Endpoint && !app.multi_endpoint() {
+                app.table.sort.column = app.table.sort.column.step(action == Action::SortNext);
+            }
+            rebuild_rows(app);
+        }
+        Action::SortReverse => {
+            app.table.sort.descending = !app.table.sort.descending;
+            rebuild_rows(app);
+        }
+        Action::ToggleTree => {
+            app.table.tree = !app.table.tree;
+            rebuild_rows(app);
+        }
+        Action::ToggleCollapse => {
+            if let Some(Selected::Group(id)) = app.table.selected.clone() {
+                if !app.table.collapsed.remove(&id) {
+                    app.table.collapsed.insert(id);
+                }
+                rebuild_rows(app);
+            }
+        }
+        Action::Mark => {
+            match app.table.selected.clone() {
+                Some(Selected::Container(k)) => {
+                    if !app.table.marked.remove(&k) {
+                        app.table.marked.insert(k);
+                    }
+                }
+                Some(Selected::Group(_)) => {
+                    let members = group_members(app);
+                    let all_marked = members.iter().all(|k| app.table.marked.contains(k));
+                    for k in members {
+                        if all_marked {
+                            app.table.marked.remove(&k);
+                        } else {
+                            app.table.marked.insert(k);
+                        }
+                    }
+                }
+                None => {}
+            }
+            move_cursor(app, Action::Down);
+        }
+        Action::MarkAll => {
+            let keys: Vec<ContainerKey> = app
+                .table
+                .rows
+                .iter()
+                .filter_map(|r| match r {
+                    Row::Container { slot, .. } => app.inventory.get(*slot).map(|c| c.key.clone()),
+                    Row::Group { .. } => None,
+                })
+                .collect();
+            app.table.marked.extend(keys);
+        }
+        Action::ClearMarks => app.table.marked.clear(),
+        Action::Logs => open_logs(app, fx),
+        Action::Inspect => open_inspect(app, fx),
+        a if a.is_mutation() => ask_to_mutate(app, a, origin),
+        _ => {}
+    }
+}
+
+fn ask_to_mutate(app: &mut App, action: Action, origin: Origin) {
+    let targets = action_targets(app);
+    if targets.is_empty() {
+        return;
+    }
+    if app.options.read_only {
+        toast(
+            app,
+            ToastLevel::Error,
+            format!("read-only mode: {} refused", action.name()),
+        );
+        return;
+    }
+    let mutation = match action {
+        Action::Start => Mutation::Start,
+        Action::Stop => Mutation::Stop,
+        Action::Restart => Mutation::Restart,
+        Action::Pause => Mutation::Pause,
+        Action::Unpause => Mutation::Unpause,
+        Action::Kill => Mutation::Kill {
+            signal: KILL_SIGNALS[0].into(),
+        },
+        Action::Remove => Mutation::Remove {
+            volumes: false,
+            force: false,
+        },
+        _ => return,
+    };
+    let mut endpoints: Vec<String> = targets.iter().map(|t| t.key.endpoint.clone()).collect();
+    endpoints.sort();
+    endpoints.dedup();
+    let running_targets = targets
+        .iter()
+        .filter_map(|t| app.inventory.by_key(&t.key))
+        .filter(|c| c.state == RunState::Running || c.state == RunState::Restarting)
+        .count();
+    app.overlay = Some(Overlay::Confirm(ConfirmDialog {
+        request: MutationRequest {
+            targets,
+            mutation,
+            origin,
+        },
+        endpoints,
+        focus: Button::Cancel,
+        signal_index: 0,
+        running_targets,
+    }));
+}
+
+fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
+    let Some(Overlay::Confirm(d)) = app.overlay.as_mut() else {
+        return;
+    };
+    match action {
+        Action::Cancel => app.overlay = None,
+        Action::FocusNext => {
+            d.focus = match d.focus {
+                Button::Cancel => Button::Confirm,
+                Button::Confirm => Button::Cancel,
+            }
+        }
+        Action::OptionNext | Action::OptionPrev => {
+            if let Mutation::Kill { signal } = &mut d.request.mutation {
+                let n = KILL_SIGNALS.len();
+                d.signal_index = if action == Action::OptionNext {
+                    (d.signal_index + 1) % n
+                } else {
+                    (d.signal_index + n - 1) % n
+                };
+                *signal = KILL_SIGNALS[d.signal_index].into();
+            }
+        }
+        Action::ToggleOption => {
+            if let Mutation::Remove { volumes, .. } = &mut d.request.mutation {
+                *volumes = !*volumes;
+            }
+        }
+        Action::Confirm => {
+            if d.focus == Button::Confirm {
+                let mut request = d.request.clone();
+                if let Mutation::Remove { force, .. } = &mut request.mutation {
+                    *force = d.running_targets > 0;
+                }
+                fx.push(Effect::Mutate(request));
+                app.table.marked.clear();
+            }
+            app.overlay = None;
+        }
+        _ => {}
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logs
+
+fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
+    let Some(c) = app.selected_container() else {
+        return;
+    };
+    let (key, name) = (c.key.clone(), c.name.clone());
+    let session = app.next_log_session;
+    app.next_log_session += 1;
+    app.logs = Some(LogsState {
+        key: key.clone(),
+        name,
+        session,
+        buffer: LogBuffer::new(app.options.log_buffer_lines),
+        follow: true,
+        timestamps: false,
+        wrap: false,
+        top: 0,
+        hscroll: 0,
+        query: String::new(),
+        current_match: None,
+        ended: None,
+    });
+    app.view = View::Logs;
+    fx.push(Effect::FollowLogs {
+        key,
+        session,
+        tail: LOG_TAIL.min(app.options.log_buffer_lines),
+    });
+}
+
+fn on_logs_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
+    let page = layout::logs_body_height(app).max(1) as u64;
+    let Some(l) = app.logs.as_mut() else { return };
+    let first = l.buffer.dropped();
+    let len = l.buffer.len() as u64;
+    let last_top = first + len.saturating_sub(page);
+    // Scrolling starts from where the view is, which is the tail while following.
+    let top = if l.follow { last_top } else { l.top.max(first) };
+    let scroll_to = |l: &mut LogsState, to: u64| {
+        l.top = to.clamp(first, last_top.max(first));
+        l.follow = l.top >= last_top;
+    };
+    match action {
+        Action::Up => scroll_to(l, top.saturating_sub(1)),
+        Action::Down => scroll_to(l, top + 1),
+        Action::PageUp => scroll_to(l, top.saturating_sub(page)),
+        Action::PageDown => scroll_to(l, top + page),
+        Action::Top => scroll_to(l, first),
+        Action::Bottom => scroll_to(l, last_top),
+        Action::Left => l.hscroll = l.hscroll.saturating_sub(8),
+        Action::Right => l.hscroll += 8,
+        Action::ToggleFollow => {
+            l.follow = !l.follow;
+            l.top = top;
+        }
+        Action::ToggleTimestamps => l.timestamps = !l.timestamps,
+        Action::ToggleWrap => {
+            l.wrap = !l.wrap;
+            l.hscroll = 0;
+        }
+        Action::Search => open_input(app, InputPurpose::Search),
+        Action::NextMatch | Action::PrevMatch => {
+            let forward = action == Action::NextMatch;
+            jump_to_match(app, forward, false);
+        }
+        Action::SaveLogs => {
+            let text = l.buffer.to_text(true);
+            fx.push(Effect::SaveLogs {
+                container_name: l.name.clone(),
+                text,
+            });
+        }
+        _ => {}
+    }
+}
+
+fn set_search(app: &mut App, query: &str, jump: bool) {
+    match app.view {
+        View::Logs => {
+            if let Some(l) = app.logs.as_mut() {
+                l.query = query.to_owned();
+                l.current_match = None;
+            }
+            if jump && !query.is_empty() {
+                // Search backwards from the bottom: the newest match is the likely target.
+                jump_to_match(app, false, true);
+            }
+        }
+        View::Inspect => {
+            if let Some(i) = app.inspect.as_mut() {
+                i.query = query.to_owned();
+                i.current_match = None;
+            }
+            if jump && !query.is_empty() {
+                jump_to_match(app, true, true);
+            }
+        }
+        View::Table => {}
+    }
+}
+
+/// Moves to the next (or previous) line containing the query, wrapping around.
+fn jump_to_match(app: &mut App, forward: bool, from_edge: bool) {
+    match app.view {
+        View::Logs => {
+            let page = layout::logs_body_height(app).max(1) as u64;
+            let Some(l) = app.logs.as_mut() else { return };
+            let hits = l.buffer.find_all(&l.query);
+            if hits.is_empty() {
+                l.current_match = None;
+                return;
+            }
+            let first = l.buffer.dropped();
+            let hits: Vec<u64> = hits.into_iter().map(|i| first + i as u64).collect();
+            let at = match (from_edge, l.current_match) {
+                (false, Some(m)) => Some(m),
+                _ => None,
+            };
+            let next = pick(&hits, at, forward);
+            l.current_match = Some(next);
+            l.follow = false;
+            let len = l.buffer.len() as u64;
+            let last_top = first + len.saturating_sub(page);
+            l.top = next.saturating_sub(page / 2).clamp(first, last_top.max(first));
+        }
+        View::Inspect => {
+            let page = layout::logs_body_height(app).max(1);
+            let Some(i) = app.inspect.as_mut() else { return };
+            let needle = i.query.to_lowercase();
+            if needle.is_empty() {
+                return;
+            }
+            let hits: Vec<u64> = i
+                .lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.to_lowercase().contains(&needle))
+                .map(|(n, _)| n as u64)
+                .collect();
+            if hits.is_empty() {
+                i.current_match = None;
+                return;
+            }
+            let at = if from_edge {
+                None
+            } else {
+                i.current_match.map(|m| m as u64)
+            };
+            let next = pick(&hits, at, forward) as usize;
+            i.current_match = Some(next);
+            i.scroll = next.saturating_sub(page as usize / 2);
+        }
+        View::Table => {}
+    }
+}
+
+fn pick(hits: &[u64], at: Option<u64>, forward: bool) -> u64 {
+    match (at, forward) {
+        (None, true) => hits[0],
+        (None, false) => *hits.last().expect("non-empty"),
+        (Some(a), true) => *hits.iter().find(|&&h| h > a).unwrap_or(&hits[0]),
+        (Some(a), false) => *hits
+            .iter()
+            .rev()
+            .find(|&&h| h < a)
+            .unwrap_or_else(|| hits.last().expect("non-empty")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inspect
+
+fn open_inspect(app: &mut App, fx: &mut Vec<Effect>) {
+    let Some(c) = app.selected_container() else {
+        return;
+    };
+    let key = c.key.clone();
+    app.inspect = Some(InspectState {
+        key: key.clone(),
+        name: c.name.clone(),
+        doc: None,
+        error: None,
+        lines: Vec::new(),
+        masked: 0,
+        revealed: false,
+        scroll: 0,
+        query: String::new(),
+        current_match: None,
+    });
+    app.view = View::Inspect;
+    fx.push(Effect::Inspect { key });
+}
+
+fn refresh_inspect_lines(ins: &mut InspectState) {
+    if let Some(doc) = &ins.doc {
+        let (lines, masked) = inspect::render_lines(doc, ins.revealed);
+        ins.lines = lines;
+        ins.masked = masked;
+    }
+}
+
+fn on_inspect_action(app: &mut App, action: Action) {
+    let page = layout::logs_body_height(app).max(1) as usize;
+    let Some(i) = app.inspect.as_mut() else { return };
+    let max = i.lines.len().saturating_sub(page);
+    match action {
+        Action::Up => i.scroll = i.scroll.saturating_sub(1),
+        Action::Down => i.scroll = (i.scroll + 1).min(max),
+        Action::PageUp => i.scroll = i.scroll.saturating_sub(page),
+        Action::PageDown => i.scroll = (i.scroll + page).min(max),
+        Action::Top => i.scroll = 0,
+        Action::Bottom => i.scroll = max,
+        Action::RevealSecrets => {
+            i.revealed = !i.revealed;
+            refresh_inspect_lines(i);
+        }
+        Action::Search => open_input(app, InputPurpose::Search),
+        Action::NextMatch | Action::PrevMatch => {
+            jump_to_match(app, action == Action::NextMatch, false)
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,111 @@
+//! Which engines to attach and how to reach them.
+//!
+//! This covers the default endpoint as the docker CLI computes it (`-H`, `DOCKER_HOST`, the
+//! local socket). Named contexts and TLS come with the endpoints work.
+
+use std::time::Duration;
+
+use bollard::Docker;
+use serde::Serialize;
+
+pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
+/// Time allowed for a request to answer (not for a stream to end).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    /// Short name shown in the UI and written to the audit log.
+    pub name: String,
+    /// `unix:///path` or `tcp://host:port`.
+    pub host: String,
+}
+
+impl Endpoint {
+    /// The default endpoint: an explicit host, else DOCKER_HOST, else the local socket.
+    pub fn default_from(explicit: Option<&str>, docker_host_env: Option<&str>) -> Endpoint {
+        let host = explicit
+            .filter(|h| !h.is_empty())
+            .or(docker_host_env.filter(|h| !h.is_empty()))
+            .unwrap_or(DEFAULT_SOCKET)
+            .to_owned();
+        Endpoint {
+            name: "default".into(),
+            host,
+        }
+    }
+
+    /// A client for this endpoint. Nothing is sent yet: connection errors surface on first use.
+    pub fn client(&self) -> Result<Docker, String> {
+        let timeout = REQUEST_TIMEOUT.as_secs();
+        let version = bollard::API_DEFAULT_VERSION;
+        if let Some(path) = self.host.strip_prefix("unix://") {
+            Docker::connect_with_unix(path, timeout, version)
+                .map_err(|e| format!("{}: {e}", self.host))
+        } else if self.host.starts_with("tcp://") || self.host.starts_with("http://") {
+            Docker::connect_with_http(&self.host, timeout, version)
+                .map_err(|e| format!("{}: {e}", self.host))
+        } else {
+            Err(format!(
+                "{}: unsupported endpoint scheme (expected unix:// or tcp://)",
+                self.host
+            ))
+        }
+    }
+
+    /// Connects and agrees on an API version the engine speaks (engines as old as 1.41 are in use).
+    pub async fn connect(&self) -> Result<Docker, String> {
+        let docker = self.client()?;
+        let negotiated = tokio::time::timeout(REQUEST_TIMEOUT, docker.negotiate_version())
+            .await
+            .map_err(|_| format!("{}: no answer within {:?}", self.host, REQUEST_TIMEOUT))?
+            .map_err(|e| describe_error(&self.host, &e))?;
+        Ok(negotiated)
+    }
+}
+
+/// An engine error in words an operator can act on.
+pub fn describe_error(host: &str, e: &bollard::errors::Error) -> String {
+    use bollard::errors::Error as E;
+    match e {
+        E::DockerResponseServerError {
+            status_code,
+            message,
+        } => format!("{message} (HTTP {status_code})"),
+        E::RequestTimeoutError => format!("{host}: the engine did not answer in time"),
+        E::SocketNotFoundError(p) => format!("{host}: no socket at {p}"),
+        other => {
+            let text = other.to_string();
+            if text.contains("No such file") || text.contains("os error 2") {
+                format!("{host}: no engine socket (is dockerd running?)")
+            } else if text.contains("Connection refused") || text.contains("os error 111") {
+                format!("{host}: connection refused (is dockerd running?)")
+            } else if text.contains("Permission denied") || text.contains("os error 13") {
+                format!("{host}: permission denied (are you in the docker group?)")
+            } else {
+                format!("{host}: {text}")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_host_beats_env_beats_socket() {
+        assert_eq!(
+            Endpoint::default_from(Some("tcp://a:1"), Some("tcp://b:2")).host,
+            "tcp://a:1"
+        );
+        assert_eq!(Endpoint::default_from(None, Some("tcp://b:2")).host, "tcp://b:2");
+        assert_eq!(Endpoint::default_from(None, Some("")).host, DEFAULT_SOCKET);
+        assert_eq!(Endpoint::default_from(None, None).host, DEFAULT_SOCKET);
+    }
+
+    #[test]
+    fn unsupported_scheme_is_named() {
+        let e = Endpoint::default_from(Some("ftp://x"), None).client().unwrap_err();
+        assert!(e.contains("ftp://x") && e.contains("unsupported"), "{e}");
+    }
+}

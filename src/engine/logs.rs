@@ -1,0 +1,57 @@
+//! Following one container's logs over the streaming API.
+
+use bollard::container::LogOutput;
+use bollard::query_parameters::LogsOptionsBuilder;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::endpoint::{describe_error, Endpoint};
+use crate::app::logbuf::Stream;
+use crate::app::Msg;
+
+/// Streams until the container's log ends, the engine fails, or the console drops the channel.
+/// The task is aborted when the operator leaves the logs view.
+pub async fn follow(endpoint: Endpoint, id: String, session: u64, tail: usize, tx: mpsc::Sender<Msg>) {
+    let error = match run(&endpoint, &id, session, tail, &tx).await {
+        Ok(()) => None,
+        Err(e) => Some(e),
+    };
+    let _ = tx.send(Msg::LogEnded { session, error }).await;
+}
+
+async fn run(
+    endpoint: &Endpoint,
+    id: &str,
+    session: u64,
+    tail: usize,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<(), String> {
+    let docker = endpoint.connect().await?;
+    let options = LogsOptionsBuilder::default()
+        .follow(true)
+        .stdout(true)
+        .stderr(true)
+        .timestamps(true)
+        .tail(&tail.to_string())
+        .build();
+    let mut stream = docker.logs(id, Some(options));
+    while let Some(item) = stream.next().await {
+        let (stream_kind, bytes) = match item.map_err(|e| describe_error(&endpoint.host, &e))? {
+            LogOutput::StdErr { message } => (Stream::Stderr, message),
+            // A TTY container has one combined stream, reported as console output.
+            LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                (Stream::Stdout, message)
+            }
+            LogOutput::StdIn { .. } => continue,
+        };
+        let msg = Msg::LogChunk {
+            session,
+            stream: stream_kind,
+            bytes: bytes.to_vec(),
+        };
+        if tx.send(msg).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! One task per endpoint: connect, list once, then follow `/events`; on any failure mark the
+//! endpoint down, wait with backoff and jitter, and start over (re-listing, so nothing is missed
+//! even when the daemon's short event replay buffer has moved on).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::query_parameters::EventsOptionsBuilder;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::{sleep, timeout, Instant};
+
+use super::inventory;
+use super::endpoint::{describe_error, Endpoint, REQUEST_TIMEOUT};
+use crate::app::model::{ContainerKey, EndpointState};
+use crate::app::Msg;
+
+/// Container events that change what the table shows. Health probes' exec_* events are left out
+/// by the engine itself, so they never cross the wire.
+const WATCHED_EVENTS: &[&str] = &[
+    "create",
+    "start",
+    "restart",
+    "die",
+    "stop",
+    "kill",
+    "pause",
+    "unpause",
+    "destroy",
+    "rename",
+    "update",
+    "oom",
+    "health_status",
+];
+const PING_EVERY: Duration = Duration::from_secs(5);
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub struct Backoff {
+    next: Duration,
+    min: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    pub fn new(min: Duration, max: Duration) -> Self {
+        Backoff {
+            next: min,
+            min,
+            max,
+        }
+    }
+
+    /// The next delay, doubled each time up to the cap, with ±20 % jitter so that many
+    /// consoles reconnecting to one engine do not arrive together.
+    pub fn next_delay(&mut self, jitter_source: u64) -> Duration {
+        let base = self.next;
+        self.next = (self.next * 2).min(self.max);
+        let spread = base.as_millis() as u64 / 5;
+        let offset = if spread == 0 {
+            0
+        } else {
+            jitter_source % (2 * spread + 1)
+        };
+        Duration::from_millis(base.as_millis() as u64 - spread + offset)
+    }
+
+    pub fn reset(&mut self) {
+        self.next = self.min;
+    }
+}
+
+fn jitter_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0)
+}
+
+pub async fn supervise(endpoint: Endpoint, tx: mpsc::Sender<Msg>) {
+    let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    loop {
+        let state = |state| Msg::EndpointState {
+            endpoint: endpoint.name.clone(),
+            state,
+        };
+        if tx.send(state(EndpointState::Connecting)).await.is_err() {
+            return;
+        }
+        let started = Instant::now();
+        let reason = match run_session(&endpoint, &tx).await {
+            Ok(()) => return, // the console is gone
+            Err(reason) => reason,
+        };
+        // A session that lived a while was a healthy connection; start the backoff afresh.
+        if started.elapsed() > Duration::from_secs(30) {
+            backoff.reset();
+        }
+        let delay = backoff.next_delay(jitter_seed());
+        log::warn!("endpoint {} down: {reason}; retrying in {delay:?}", endpoint.name);
+        let down = EndpointState::Down {
+            reason,
+            retry_in_secs: Some(delay.as_secs_f64().ceil() as u64),
+        };
+        if tx.send(state(down)).await.is_err() {
+            return;
+        }
+        sleep(delay).await;
+    }
+}
+
+/// Runs until the engine fails (Err with the reason) or the console goes away (Ok).
+async fn run_session(endpoint: &Endpoint, tx: &mpsc::Sender<Msg>) -> Result<(), String> {
+    let docker = endpoint.connect().await?;
+    let host = endpoint.host.as_str();
+    let version = timeout(REQUEST_TIMEOUT, docker.version())
+        .await
+        .map_err(|_| format!("{host}: no answer to /version"))?
+        .map_err(|e| describe_error(host, &e))?;
+    // Engine clock, so that `since` means the same thing on a remote engine.
+    let engine_now = timeout(REQUEST_TIMEOUT, docker.info())
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .and_then(|i| i.system_time)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.timestamp())
+        .unwrap_or_else(|| chrono::Utc::now().timestamp());
+
+    let up = EndpointState::Up {
+        version: version.version.unwrap_or_default(),
+        api_version: docker.client_version().to_string(),
+    };
+    send(tx, Msg::EndpointState { endpoint: endpoint.name.clone(), state: up }).await?;
+
+    let containers = inventory::list(&docker, endpoint).await?;
+    let ids: Vec<String> = containers.iter().map(|c| c.key.id.clone()).collect();
+    send(
+        tx,
+        Msg::Listed {
+            endpoint: endpoint.name.clone(),
+            containers,
+        },
+    )
+    .await?;
+
+    // Events from just before the listing, so that changes made while we listed are replayed.
+    let mut filters = HashMap::new();
+    filters.insert("type", vec!["container"]);
+    filters.insert("event", WATCHED_EVENTS.to_vec());
+    let since = (engine_now - 1).to_string();
+    let mut events = docker.events(Some(
+        EventsOptionsBuilder::default()
+            .since(&since)
+            .filters(&filters)
+            .build(),
+    ));
+
+    // Fill in what the listing lacks (start time, restarts, health detail), once per container.
+    let mut details = std::pin::pin!(inventory::details(&docker, &endpoint.name, ids));
+    while let Some(msg) = details.next().await {
+        send(tx, msg?).await?;
+    }
+
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            ev = events.next() => {
+                let ev = match ev {
+                    None => return Err(format!("{host}: event stream closed")),
+                    Some(Err(e)) => return Err(describe_error(host, &e)),
+                    Some(Ok(ev)) => ev,
+                };
+                let Some(id) = ev.actor.and_then(|a| a.id) else { continue };
+                let action = ev.action.unwrap_or_default();
+                log::debug!("{}: event {action} {}", endpoint.name, &id[..id.len().min(12)]);
+                let msg = if action == "destroy" {
+                    Ok(Msg::ContainerRemoved(ContainerKey { endpoint: endpoint.name.clone(), id }))
+                } else {
+                    inventory::refresh(&docker, &endpoint.name, id).await
+                };
+                send(tx, msg?).await?;
+            }
+            _ = ping.tick() => {
+                // The event stream can stay silent forever; a ping tells a stalled engine apart.
+                match timeout(PING_TIMEOUT, docker.ping()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => return Err(describe_error(host, &e)),
+                    Err(_) => return Err(format!("{host}: the engine stopped answering")),
+                }
+            }
+            _ = tx.closed() => return Ok(()),
+        }
+    }
+}
+
+/// A closed channel means the console has quit; surface it as the end of the session.
+async fn send(tx: &mpsc::Sender<Msg>, msg: Msg) -> Result<(), String> {
+    tx.send(msg).await.map_err(|_| "console closed".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap_with_bounded_jitter() {
+        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(4));
+        let seq: Vec<u64> = (0..6).map(|_| b.next_delay(0).as_millis() as u64).collect();
+        // jitter 0 gives the low edge: base − 20 %.
+        assert_eq!(seq, vec![400, 800, 1600, 3200, 3200, 3200]);
+        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(4));
+        let high = b.next_delay(200).as_millis();
+        assert_eq!(high, 600);
+        b.reset();
+        assert_eq!(b.next_delay(0).as_millis(), 400);
+    }
+}

@@ -1,0 +1,147 @@
+//! The `ps --json` document: a stable, versioned schema for scripts (documented in README).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::app::model::{Container, PortMapping};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct PsReport {
+    pub schema: u32,
+    pub generated_at: String,
+    pub endpoints: Vec<EndpointReport>,
+    pub containers: Vec<ContainerReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EndpointReport {
+    pub name: String,
+    pub host: String,
+    pub reachable: bool,
+    pub version: Option<String>,
+    pub api_version: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerReport {
+    pub endpoint: String,
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub command: String,
+    pub state: &'static str,
+    pub health: &'static str,
+    pub exit_code: Option<i64>,
+    pub created: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub uptime_seconds: Option<i64>,
+    pub restart_count: Option<u64>,
+    pub project: Option<String>,
+    pub service: Option<String>,
+    pub replica: Option<u32>,
+    pub ports: Vec<PortReport>,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PortReport {
+    pub host_ip: Option<String>,
+    pub host_port: Option<u16>,
+    pub container_port: u16,
+    pub protocol: String,
+}
+
+fn time(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+impl ContainerReport {
+    pub fn new(c: &Container, now: DateTime<Utc>) -> Self {
+        ContainerReport {
+            endpoint: c.key.endpoint.clone(),
+            id: c.key.id.clone(),
+            name: c.name.clone(),
+            image: c.image.clone(),
+            command: c.command.clone(),
+            state: c.state.as_str(),
+            health: c.health.as_str(),
+            exit_code: c.exit_code,
+            created: time(c.created),
+            started_at: time(c.started_at),
+            finished_at: time(c.finished_at),
+            uptime_seconds: c.uptime_secs(now),
+            restart_count: c.restart_count,
+            project: c.project().map(str::to_owned),
+            service: c.service().map(str::to_owned),
+            replica: c.replica_number(),
+            ports: c.ports.iter().map(PortReport::new).collect(),
+            labels: c.labels.clone(),
+        }
+    }
+}
+
+impl PortReport {
+    fn new(p: &PortMapping) -> Self {
+        PortReport {
+            host_ip: p.host_ip.clone(),
+            host_port: p.host_port,
+            container_port: p.container_port,
+            protocol: p.protocol.clone(),
+        }
+    }
+}
+
+/// A plain table for people, like `docker ps -a`.
+pub fn text_table(containers: &[Container], now: DateTime<Utc>) -> String {
+    use crate::app::model::format_age;
+    let mut rows = vec![[
+        "ENDPOINT".to_string(),
+        "NAME".into(),
+        "PROJECT/SERVICE".into(),
+        "IMAGE".into(),
+        "STATE".into(),
+        "HEALTH".into(),
+        "UP".into(),
+        "PORTS".into(),
+        "RESTARTS".into(),
+    ]];
+    for c in containers {
+        rows.push([
+            c.key.endpoint.clone(),
+            c.name.clone(),
+            match (c.project(), c.service()) {
+                (Some(p), Some(s)) => format!("{p}/{s}"),
+                _ => "-".into(),
+            },
+            c.image.clone(),
+            c.state.as_str().into(),
+            c.health.as_str().into(),
+            c.uptime_secs(now).map(format_age).unwrap_or_else(|| "-".into()),
+            c.published_ports()
+                .map(|p| p.display())
+                .collect::<Vec<_>>()
+                .join(","),
+            c.restart_count.map(|n| n.to_string()).unwrap_or_default(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..9)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,191 @@
+//! The event loop: keys, engine messages, ticks and signals in; state through the reducer;
+//! effects out to tasks; a redraw when something changed, at most ~30 per second.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use bollard::query_parameters::InspectContainerOptions;
+use chrono::Utc;
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
+
+use crate::app::{update, App, Effect, Msg};
+use crate::engine::endpoint::{describe_error, Endpoint};
+use crate::engine::executor::Executor;
+use crate::engine::{logs, supervisor};
+use crate::term::Tui;
+use crate::ui;
+
+const FRAME: Duration = Duration::from_millis(33);
+/// Engine messages handled before the next frame is considered, so a burst becomes one frame.
+const BATCH: usize = 512;
+
+pub struct Runtime {
+    pub endpoints: Vec<Endpoint>,
+    pub executor: Executor,
+    pub logs_dir: PathBuf,
+    pub tick: Duration,
+}
+
+/// Why the loop ended, for the exit status and message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Signal(&'static str),
+    TerminalGone,
+}
+
+pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Result<Exit> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    for ep in &rt.endpoints {
+        tokio::spawn(supervisor::supervise(ep.clone(), tx.clone()));
+    }
+    let mut effects = Effects {
+        rt: &rt,
+        tx: tx.clone(),
+        log_tasks: HashMap::new(),
+    };
+    let mut keys = EventStream::new();
+    let mut tick = interval(rt.tick);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+    let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+
+    let size = terminal.size()?;
+    app.now = Utc::now();
+    update(&mut app, Msg::Resize { width: size.width, height: size.height });
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+
+    let exit = loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            terminal.draw(|f| ui::render(f, &app))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        let mut msgs = Vec::new();
+        tokio::select! {
+            ev = keys.next() => match ev {
+                Some(Ok(Event::Key(k))) => msgs.push(Msg::Key(k)),
+                Some(Ok(Event::Resize(width, height))) => {
+                    // ratatui resizes its buffers on the next draw; force a full repaint.
+                    terminal.autoresize()?;
+                    msgs.push(Msg::Resize { width, height });
+                }
+                Some(Ok(_)) => {}
+                // Stdin closed or unreadable: the terminal is gone (an SSH connection dropped).
+                Some(Err(_)) | None => break Exit::TerminalGone,
+            },
+            Some(msg) = rx.recv() => {
+                msgs.push(msg);
+                while msgs.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(m) => msgs.push(m),
+                        Err(_) => break,
+                    }
+                }
+            }
+            _ = tick.tick() => msgs.push(Msg::Tick),
+            _ = sleep_until(last_draw + FRAME), if dirty => {}
+            _ = sigterm.recv() => break Exit::Signal("SIGTERM"),
+            _ = sighup.recv() => break Exit::Signal("SIGHUP"),
+            _ = sigint.recv() => break Exit::Signal("SIGINT"),
+        }
+        for msg in msgs {
+            app.now = Utc::now();
+            for fx in update(&mut app, msg) {
+                effects.run(fx);
+            }
+            dirty = true;
+        }
+        if app.quit {
+            break Exit::Quit;
+        }
+    };
+    for (_, task) in effects.log_tasks.drain() {
+        task.abort();
+    }
+    Ok(exit)
+}
+
+struct Effects<'a> {
+    rt: &'a Runtime,
+    tx: mpsc::Sender<Msg>,
+    log_tasks: HashMap<u64, JoinHandle<()>>,
+}
+
+impl Effects<'_> {
+    fn endpoint(&self, name: &str) -> Option<Endpoint> {
+        self.rt.endpoints.iter().find(|e| e.name == name).cloned()
+    }
+
+    fn run(&mut self, fx: Effect) {
+        let tx = self.tx.clone();
+        match fx {
+            Effect::Quit => {}
+            Effect::Mutate(request) => {
+                let executor = self.rt.executor.clone();
+                tokio::spawn(async move {
+                    for outcome in executor.execute(&request).await {
+                        let _ = tx.send(Msg::MutationDone(outcome)).await;
+                    }
+                });
+            }
+            Effect::FollowLogs { key, session, tail } => {
+                let Some(ep) = self.endpoint(&key.endpoint) else { return };
+                let task = tokio::spawn(logs::follow(ep, key.id, session, tail, tx));
+                self.log_tasks.insert(session, task);
+            }
+            Effect::StopLogs { session } => {
+                if let Some(task) = self.log_tasks.remove(&session) {
+                    task.abort();
+                }
+            }
+            Effect::Inspect { key } => {
+                let Some(ep) = self.endpoint(&key.endpoint) else { return };
+                tokio::spawn(async move {
+                    let result = inspect_json(&ep, &key.id).await;
+                    let _ = tx.send(Msg::Inspected { key, result }).await;
+                });
+            }
+            Effect::SaveLogs { container_name, text } => {
+                let dir = self.rt.logs_dir.clone();
+                tokio::spawn(async move {
+                    let result = save_logs(dir, &container_name, text).await;
+                    let _ = tx.send(Msg::LogsSaved(result)).await;
+                });
+            }
+        }
+    }
+}
+
+async fn inspect_json(ep: &Endpoint, id: &str) -> Result<serde_json::Value, String> {
+    let docker = ep.connect().await?;
+    let doc = docker
+        .inspect_container(id, None::<InspectContainerOptions>)
+        .await
+        .map_err(|e| describe_error(&ep.host, &e))?;
+    serde_json::to_value(doc).map_err(|e| e.to_string())
+}
+
+async fn save_logs(dir: PathBuf, name: &str, text: String) -> Result<PathBuf, String> {
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .collect();
+    let path = dir.join(format!("{safe}-{}.log", Utc::now().format("%Y%m%d-%H%M%S")));
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    tokio::fs::write(&path, text)
+        .await
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}

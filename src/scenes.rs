@@ -1,0 +1,361 @@
+//! Canned screens built from captured engine JSON (fixtures/api), for README screenshots and
+//! view snapshot tests. Real data shapes, fixed clock: the same scene always draws the same.
+
+use bollard::models::{ContainerInspectResponse, ContainerSummary};
+use chrono::{DateTime, TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::model::{Container, EndpointState, EndpointStatus, Health};
+use crate::app::state::{App, AppOptions};
+use crate::app::testing::container;
+use crate::app::{update, Msg};
+use crate::config::keymap::Keymap;
+use crate::config::theme::{ColorDepth, Theme};
+use crate::engine::convert;
+
+const LIST: &str = include_str!("../fixtures/api/containers.json");
+const INSPECT_SECRETS: &str = include_str!("../fixtures/api/inspect-secrets.json");
+const INSPECT_UNHEALTHY: &str = include_str!("../fixtures/api/inspect-unhealthy.json");
+const INSPECT_STOPPED: &str = include_str!("../fixtures/api/inspect-stopped.json");
+const INSPECT_LIMITED: &str = include_str!("../fixtures/api/inspect-limited.json");
+
+/// The scenes' clock: a little after the fixtures were captured.
+pub fn scene_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 22, 19, 20, 0).unwrap()
+}
+
+pub fn base_app(width: u16, height: u16) -> App {
+    let keymap = Keymap::preset("default").expect("embedded keymap parses");
+    let theme = Theme::preset("dark")
+        .expect("embedded theme parses")
+        .degraded(ColorDepth::TrueColor);
+    let endpoint = EndpointStatus {
+        name: "default".into(),
+        host: "unix:///var/run/docker.sock".into(),
+        state: EndpointState::Connecting,
+    };
+    let mut app = App::new(AppOptions::default(), keymap, theme, vec![endpoint], scene_now());
+    update(&mut app, Msg::Resize { width, height });
+    app
+}
+
+fn up(app: &mut App) {
+    update(
+        app,
+        Msg::EndpointState {
+            endpoint: "default".into(),
+            state: EndpointState::Up {
+                version: "20.10.24+dfsg1".into(),
+                api_version: "1.41".into(),
+            },
+        },
+    );
+}
+
+/// The captured containers, enriched by their captured inspect documents where we have them.
+pub fn fixture_containers() -> Vec<Container> {
+    let list: Vec<ContainerSummary> = serde_json::from_str(LIST).expect("fixture list parses");
+    let mut out: Vec<Container> = list
+        .iter()
+        .filter_map(|s| convert::from_summary("default", s))
+        .collect();
+    for doc in [INSPECT_SECRETS, INSPECT_UNHEALTHY, INSPECT_STOPPED, INSPECT_LIMITED] {
+        let i: ContainerInspectResponse = serde_json::from_str(doc).expect("fixture inspect parses");
+        if let Some(c) = convert::from_inspect("default", &i) {
+            match out.iter_mut().find(|o| o.key == c.key) {
+                Some(slot) => *slot = c,
+                None => out.push(c),
+            }
+        }
+    }
+    out
+}
+
+fn with_fixtures(width: u16, height: u16) -> App {
+    let mut app = base_app(width, height);
+    up(&mut app);
+    let mut containers = fixture_containers();
+    // A second compose project and a few more, so grouping and sorting have something to show.
+    containers.push(
+        container("shop-api-1", "running")
+            .project("shop", "api")
+            .number(1)
+            .port(8081, 8080)
+            .uptime_minutes(95)
+            .into(),
+    );
+    containers.push(
+        container("shop-api-2", "running")
+            .project("shop", "api")
+            .number(2)
+            .health(Health::Starting)
+            .uptime_minutes(1)
+            .restarts(2)
+            .into(),
+    );
+    containers.push(
+        container("shop-worker-1", "exited")
+            .project("shop", "worker")
+            .number(1)
+            .into(),
+    );
+    let now = scene_now();
+    for c in &mut containers {
+        if c.key.endpoint == "default" && c.started_at.is_some_and(|t| t > now) {
+            c.started_at = Some(now - chrono::Duration::minutes(3));
+        }
+    }
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers,
+        },
+    );
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn chars(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// Every scene by name, at one size.
+pub fn all(width: u16, height: u16) -> Vec<(&'static str, App)> {
+    vec![
+        ("table", table(width, height)),
+        ("tree", tree(width, height)),
+        ("filter", filter(width, height)),
+        ("logs", logs(width, height)),
+        ("inspect", inspect(width, height)),
+        ("confirm", confirm(width, height)),
+        ("help", help(width, height)),
+        ("palette", palette(width, height)),
+        ("empty", empty(width, height)),
+        ("connecting", base_app(width, height)),
+        ("engine_error", engine_error(width, height)),
+        ("read_only", read_only(width, height)),
+        ("many", many(width, height)),
+        ("long_names", long_names(width, height)),
+    ]
+}
+
+pub fn table(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    key(&mut app, KeyCode::Down);
+    app
+}
+
+pub fn tree(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    update_action(&mut app, crate::app::Action::ToggleTree);
+    app
+}
+
+pub fn filter(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    update_action(&mut app, crate::app::Action::Filter);
+    chars(&mut app, "state:running demo");
+    app
+}
+
+pub fn logs(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    update_action(&mut app, crate::app::Action::Logs);
+    let session = app.logs.as_ref().map(|l| l.session).unwrap_or(0);
+    let lines: &[(&str, bool)] = &[
+        ("starting httpd on :8080", false),
+        ("GET / 200 12ms", false),
+        ("GET /health 200 1ms", false),
+        ("warning: slow upstream db:5432 (812ms)", true),
+        ("GET /api/orders 200 40ms", false),
+        ("error: connection reset by peer", true),
+        ("GET /api/orders 500 3ms", false),
+        ("binary junk: \u{1b}[31m not a colour \u{7}", false),
+    ];
+    for (n, (text, err)) in lines.iter().enumerate() {
+        let line = format!("2026-11-22T19:19:{:02}.{:09}Z {text}\n", 10 + n, n * 1_000_000);
+        update(
+            &mut app,
+            Msg::LogChunk {
+                session,
+                stream: if *err {
+                    crate::app::logbuf::Stream::Stderr
+                } else {
+                    crate::app::logbuf::Stream::Stdout
+                },
+                bytes: line.into_bytes(),
+            },
+        );
+    }
+    update_action(&mut app, crate::app::Action::ToggleTimestamps);
+    update_action(&mut app, crate::app::Action::Search);
+    chars(&mut app, "error");
+    key(&mut app, KeyCode::Enter);
+    app
+}
+
+pub fn inspect(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    let doc: serde_json::Value = serde_json::from_str(INSPECT_SECRETS).expect("fixture");
+    let i: ContainerInspectResponse = serde_json::from_value(doc.clone()).expect("fixture");
+    let c = convert::from_inspect("default", &i).expect("fixture container");
+    select(&mut app, &c.name);
+    update_action(&mut app, crate::app::Action::Inspect);
+    update(
+        &mut app,
+        Msg::Inspected {
+            key: c.key.clone(),
+            result: Ok(doc),
+        },
+    );
+    update_action(&mut app, crate::app::Action::Search);
+    chars(&mut app, "PASSWORD");
+    key(&mut app, KeyCode::Enter);
+    app
+}
+
+pub fn confirm(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    select(&mut app, "demo-web-1");
+    update_action(&mut app, crate::app::Action::Kill);
+    app
+}
+
+pub fn help(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    update_action(&mut app, crate::app::Action::Help);
+    app
+}
+
+pub fn palette(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    update_action(&mut app, crate::app::Action::Palette);
+    chars(&mut app, "to");
+    app
+}
+
+pub fn empty(w: u16, h: u16) -> App {
+    let mut app = base_app(w, h);
+    up(&mut app);
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers: vec![],
+        },
+    );
+    app
+}
+
+pub fn engine_error(w: u16, h: u16) -> App {
+    let mut app = base_app(w, h);
+    update(
+        &mut app,
+        Msg::EndpointState {
+            endpoint: "default".into(),
+            state: EndpointState::Down {
+                reason: "unix:///var/run/docker.sock: connection refused (is dockerd running?)"
+                    .into(),
+                retry_in_secs: Some(4),
+            },
+        },
+    );
+    app
+}
+
+pub fn read_only(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    app.options.read_only = true;
+    update_action(&mut app, crate::app::Action::Stop);
+    app
+}
+
+pub fn many(w: u16, h: u16) -> App {
+    let mut app = base_app(w, h);
+    up(&mut app);
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers: synthetic(1000),
+        },
+    );
+    update_action(&mut app, crate::app::Action::PageDown);
+    app
+}
+
+/// `n` containers across 20 projects of 5 services, for scale tests and benchmarks.
+pub fn synthetic(n: usize) -> Vec<Container> {
+    (0..n)
+        .map(|i| {
+            let project = format!("proj{:02}", i % 20);
+            let service = format!("svc{}", (i / 20) % 5);
+            let state = if i % 17 == 0 { "exited" } else { "running" };
+            let health = match i % 11 {
+                0 => Health::Unhealthy,
+                1 | 2 => Health::Healthy,
+                _ => Health::None,
+            };
+            container(&format!("{project}-{service}-{}", i / 100 + 1 + i % 7), state)
+                .project(&project, &service)
+                .number((i / 100 + 1) as u32)
+                .health(health)
+                .uptime_minutes((i * 7 % 5000) as i64)
+                .port(20000 + i as u16, 8080)
+                .into()
+        })
+        .collect::<Vec<Container>>()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut c)| {
+            // Unique ids even where names repeat.
+            c.key.id = format!("{i:064x}");
+            c
+        })
+        .collect()
+}
+
+pub fn long_names(w: u16, h: u16) -> App {
+    let mut app = base_app(w, h);
+    up(&mut app);
+    let long = "a-container-with-an-exceptionally-long-name-that-keeps-going-and-going";
+    let containers = vec![
+        container(long, "running")
+            .project("a-project-whose-name-is-also-far-too-long", "and-a-long-service")
+            .image("registry.example.com:5000/team/very/deep/path/image-name:2026.11.22-build.1234")
+            .port(65535, 65535)
+            .port(8443, 443)
+            .into(),
+        container("日本語のコンテナ名前", "paused").into(),
+        container("x", "dead").into(),
+    ];
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers,
+        },
+    );
+    app
+}
+
+fn update_action(app: &mut App, action: crate::app::Action) {
+    let mut fx = Vec::new();
+    crate::app::update::on_action(app, action, crate::app::effect::Origin::Keystroke, &mut fx);
+}
+
+fn select(app: &mut App, name: &str) {
+    update_action(app, crate::app::Action::Top);
+    for _ in 0..app.table.rows.len() {
+        if app.selected_container().is_some_and(|c| c.name == name) {
+            return;
+        }
+        update_action(app, crate::app::Action::Down);
+    }
+}

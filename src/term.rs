@@ -1,0 +1,214 @@
+//! The terminal: raw mode and the alternate screen on the way in, and always restored on the
+//! way out — normal quit, error, panic, SIGTERM, and SIGHUP when an SSH connection drops.
+//! Also a backend wrapper that writes nothing at all when a frame changes nothing, which keeps
+//! an idle console silent over SSH.
+
+use std::io::{self, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::execute;
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+use ratatui::Terminal;
+
+pub type Tui = Terminal<QuietBackend<CrosstermBackend<Stdout>>>;
+
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Enters raw mode and the alternate screen; the returned guard restores them when dropped.
+pub fn enter() -> io::Result<(TerminalGuard, Tui)> {
+    install_panic_hook();
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    let guard = TerminalGuard;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, Hide)?;
+    let terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(io::stdout())))?;
+    Ok((guard, terminal))
+}
+
+pub struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Puts the terminal back as it was. Safe to call more than once and from the panic hook;
+/// errors are ignored because the terminal may already be gone (SSH dropped).
+pub fn restore() {
+    if ACTIVE.swap(false, Ordering::SeqCst) {
+        let mut out = io::stdout();
+        let _ = execute!(out, DisableBracketedPaste, LeaveAlternateScreen, Show);
+        let _ = disable_raw_mode();
+        let _ = out.flush();
+    }
+}
+
+fn install_panic_hook() {
+    static INSTALLED: AtomicBool = AtomicBool::new(false);
+    if INSTALLED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // Restore first so the panic message lands on a normal screen, readable.
+        restore();
+        previous(info);
+    }));
+}
+
+/// Forwards to the inner backend but skips writes that would change nothing on screen: empty
+/// diffs, and cursor hide/show/move when the cursor is already so.
+pub struct QuietBackend<B: Backend> {
+    inner: B,
+    cursor_visible: Option<bool>,
+    cursor_at: Option<Position>,
+    dirty: bool,
+}
+
+impl<B: Backend> QuietBackend<B> {
+    pub fn new(inner: B) -> Self {
+        QuietBackend {
+            inner,
+            cursor_visible: None,
+            cursor_at: None,
+            dirty: false,
+        }
+    }
+
+    pub fn inner(&self) -> &B {
+        &self.inner
+    }
+}
+
+impl<B: Backend> Backend for QuietBackend<B> {
+    type Error = B::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        let mut content = content.peekable();
+        if content.peek().is_none() {
+            return Ok(());
+        }
+        self.dirty = true;
+        // Drawing moves the terminal's cursor.
+        self.cursor_at = None;
+        self.inner.draw(content)
+    }
+
+    fn append_lines(&mut self, n: u16) -> Result<(), Self::Error> {
+        self.dirty = true;
+        self.inner.append_lines(n)
+    }
+
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        if self.cursor_visible == Some(false) {
+            return Ok(());
+        }
+        self.cursor_visible = Some(false);
+        self.dirty = true;
+        self.inner.hide_cursor()
+    }
+
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        if self.cursor_visible == Some(true) {
+            return Ok(());
+        }
+        self.cursor_visible = Some(true);
+        self.dirty = true;
+        self.inner.show_cursor()
+    }
+
+    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
+        self.inner.get_cursor_position()
+    }
+
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {
+        let position = position.into();
+        if self.cursor_at == Some(position) {
+            return Ok(());
+        }
+        self.cursor_at = Some(position);
+        self.dirty = true;
+        self.inner.set_cursor_position(position)
+    }
+
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.dirty = true;
+        self.cursor_at = None;
+        self.inner.clear()
+    }
+
+    fn clear_region(&mut self, clear_type: ClearType) -> Result<(), Self::Error> {
+        self.dirty = true;
+        self.inner.clear_region(clear_type)
+    }
+
+    fn size(&self) -> Result<Size, Self::Error> {
+        self.inner.size()
+    }
+
+    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
+        self.inner.window_size()
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        if !std::mem::take(&mut self.dirty) {
+            return Ok(());
+        }
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::widgets::Paragraph;
+
+    /// Counts bytes that reach the "terminal".
+    #[derive(Default, Clone)]
+    struct Counter(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+    impl Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_unchanged_frame_writes_nothing() {
+        let sink = Counter::default();
+        let backend = QuietBackend::new(CrosstermBackend::new(sink.clone()));
+        let mut term = Terminal::with_options(
+            backend,
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 20, 2)),
+            },
+        )
+        .unwrap();
+        let draw = |term: &mut Terminal<_>, text: &'static str| {
+            term.draw(|f| f.render_widget(Paragraph::new(text), f.area()))
+                .unwrap();
+        };
+        draw(&mut term, "hello");
+        let first = sink.0.borrow().len();
+        assert!(first > 0);
+        draw(&mut term, "hello");
+        draw(&mut term, "hello");
+        assert_eq!(sink.0.borrow().len(), first, "identical frames must write 0 bytes");
+        draw(&mut term, "hellO");
+        assert!(sink.0.borrow().len() > first);
+    }
+}

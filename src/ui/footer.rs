@@ -1,0 +1,168 @@
+//! The bottom line: the text being typed (filter, search, command), or key hints generated
+//! from the active keymap so they are right whatever the operator has rebound.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+use crate::app::action::{Action, KeyContext};
+use crate::app::palette;
+use crate::app::state::{App, InputPurpose};
+use crate::app::update::key_context;
+use crate::config::theme::Slot;
+
+/// The actions worth a hint in each context, most useful first; what does not fit is dropped.
+fn hinted(ctx: KeyContext) -> &'static [Action] {
+    match ctx {
+        KeyContext::Table => &[
+            Action::Filter,
+            Action::Logs,
+            Action::Inspect,
+            Action::Stop,
+            Action::Restart,
+            Action::Start,
+            Action::Kill,
+            Action::Remove,
+            Action::Mark,
+            Action::ToggleTree,
+            Action::SortNext,
+            Action::SortReverse,
+        ],
+        KeyContext::Logs => &[
+            Action::Back,
+            Action::Search,
+            Action::NextMatch,
+            Action::ToggleFollow,
+            Action::ToggleWrap,
+            Action::ToggleTimestamps,
+            Action::SaveLogs,
+        ],
+        KeyContext::Inspect => &[
+            Action::Back,
+            Action::Search,
+            Action::NextMatch,
+            Action::RevealSecrets,
+        ],
+        KeyContext::Confirm => &[
+            Action::FocusNext,
+            Action::Confirm,
+            Action::Cancel,
+            Action::OptionNext,
+            Action::ToggleOption,
+        ],
+        KeyContext::Help => &[Action::Back, Action::Down, Action::Up],
+        KeyContext::Input => &[Action::InputAccept, Action::InputCancel, Action::InputComplete],
+        KeyContext::Global => &[],
+    }
+}
+
+/// `(keys, description)` pairs for the footer of a context, from the keymap.
+pub fn hints(app: &App, ctx: KeyContext) -> Vec<(String, String)> {
+    hinted(ctx)
+        .iter()
+        .filter_map(|&a| {
+            let keys = app
+                .keymap
+                .hint(ctx, a)
+                .or_else(|| app.keymap.hint(KeyContext::Global, a))?;
+            let desc = app
+                .keymap
+                .bindings(ctx)
+                .iter()
+                .chain(app.keymap.bindings(KeyContext::Global))
+                .find(|b| b.action == a)
+                .map(|b| b.desc.clone())
+                .unwrap_or_else(|| a.name());
+            Some((keys, desc))
+        })
+        .collect()
+}
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    if let Some(input) = &app.input {
+        let prompt = match input.purpose {
+            InputPurpose::Filter => "filter /",
+            InputPurpose::Search => "search /",
+            InputPurpose::Palette => ":",
+        };
+        let line = Line::from(vec![
+            Span::styled(format!(" {prompt}"), t.style(Slot::InputPrompt)),
+            Span::styled(input.text.clone(), t.style(Slot::InputText)),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        let prompt_width = prompt.chars().count() as u16 + 1;
+        let x = area.x + prompt_width + input.cursor as u16;
+        frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+        return;
+    }
+    let ctx = key_context(app);
+    let mut spans = Vec::new();
+    let mut used = 0usize;
+    let help = app
+        .keymap
+        .hint(KeyContext::Global, Action::Help)
+        .map(|k| format!("{k} help "))
+        .unwrap_or_default();
+    let budget = (area.width as usize).saturating_sub(help.chars().count() + 1);
+    for (keys, desc) in hints(app, ctx) {
+        let w = keys.chars().count() + desc.chars().count() + 3;
+        if used + w > budget {
+            break;
+        }
+        used += w;
+        spans.push(Span::styled(format!(" {keys}"), t.style(Slot::FooterKey)));
+        spans.push(Span::styled(format!(" {desc} "), t.style(Slot::FooterDesc)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let help_area = Rect {
+        x: area.right().saturating_sub(help.chars().count() as u16),
+        width: help.chars().count() as u16,
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(Span::styled(help, t.style(Slot::FooterKey))),
+        help_area,
+    );
+}
+
+/// Completion candidates above the palette line.
+pub fn render_suggestions(frame: &mut Frame, app: &App, footer: Rect) {
+    let Some(input) = app.input.as_ref().filter(|i| i.purpose == InputPurpose::Palette) else {
+        return;
+    };
+    let list = palette::suggestions(&input.text);
+    if list.is_empty() {
+        return;
+    }
+    let shown = list.len().min(8);
+    let width = list.iter().map(|s| s.len()).max().unwrap_or(0) as u16 + 4;
+    let height = shown as u16 + 2;
+    let area = Rect {
+        x: footer.x,
+        y: footer.y.saturating_sub(height),
+        width: width.min(footer.width),
+        height,
+    };
+    let mut lines: Vec<Line> = list
+        .iter()
+        .take(shown)
+        .map(|s| Line::from(Span::styled(format!(" {s}"), app.theme.style(Slot::Text))))
+        .collect();
+    if list.len() > shown {
+        lines[shown - 1] = Line::from(Span::styled(
+            format!(" … {} more", list.len() - shown + 1),
+            app.theme.style(Slot::TextDim),
+        ));
+    }
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(app.theme.style(Slot::Border)),
+        ),
+        area,
+    );
+}

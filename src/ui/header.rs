@@ -1,0 +1,83 @@
+//! The top line: endpoints and their state, counts, and the modes that change what keys do.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::app::model::EndpointState;
+use crate::app::state::App;
+use crate::config::theme::Slot;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(" wheelhouse ", t.style(Slot::Title))];
+    for ep in &app.endpoints {
+        spans.push(Span::styled("│ ", t.style(Slot::TextDim)));
+        let (text, slot) = match &ep.state {
+            EndpointState::Connecting => (format!("{} connecting…", ep.name), Slot::TextDim),
+            EndpointState::Up { version, .. } => {
+                (format!("{} ● {version}", ep.name), Slot::HeaderEndpointUp)
+            }
+            EndpointState::Down {
+                reason,
+                retry_in_secs,
+            } => {
+                let retry = retry_in_secs
+                    .map(|s| format!(", retry in {s}s"))
+                    .unwrap_or_default();
+                (
+                    format!("{} ✖ down: {reason}{retry}", ep.name),
+                    Slot::HeaderEndpointDown,
+                )
+            }
+        };
+        spans.push(Span::styled(text, t.style(slot)));
+        spans.push(Span::raw(" "));
+    }
+    let total = app.inventory.len();
+    let shown = app
+        .table
+        .rows
+        .iter()
+        .filter(|r| matches!(r, crate::app::rows::Row::Container { .. }))
+        .count();
+    let mut counts = format!("│ {total} containers");
+    if shown != total {
+        counts.push_str(&format!(", {shown} shown"));
+    }
+    if !app.table.marked.is_empty() {
+        counts.push_str(&format!(", {} marked", app.table.marked.len()));
+    }
+    spans.push(Span::styled(counts, t.style(Slot::Header)));
+    // Modes last, right-aligned in a second paragraph so they are never pushed off screen.
+    let mut modes = Vec::new();
+    if app.options.demo {
+        modes.push(Span::styled(" DEMO ", t.style(Slot::HeaderDemo)));
+        modes.push(Span::raw(" "));
+    }
+    if app.options.read_only {
+        modes.push(Span::styled(" READ-ONLY ", t.style(Slot::HeaderReadOnly)));
+    }
+    if !app.warnings.is_empty() {
+        modes.push(Span::styled(
+            format!(" ⚠ {} ", app.warnings.len()),
+            t.style(Slot::Warning),
+        ));
+    }
+    let modes_width: u16 = modes.iter().map(|s| s.width() as u16).sum();
+    let left = Rect {
+        width: area.width.saturating_sub(modes_width),
+        ..area
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(t.style(Slot::Header)),
+        left,
+    );
+    let right = Rect {
+        x: area.x + left.width,
+        width: modes_width.min(area.width),
+        ..area
+    };
+    frame.render_widget(Paragraph::new(Line::from(modes)), right);
+}

@@ -1,0 +1,57 @@
+//! The `?` overlay: every binding of the current context and the global ones, from the keymap.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+
+use super::layout::centered;
+use crate::app::action::KeyContext;
+use crate::app::state::{App, View};
+use crate::config::theme::Slot;
+
+pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
+    let t = &app.theme;
+    let ctx = match app.view {
+        View::Table => KeyContext::Table,
+        View::Logs => KeyContext::Logs,
+        View::Inspect => KeyContext::Inspect,
+    };
+    let mut lines = Vec::new();
+    for (title, ctx) in [
+        (format!("{ctx:?}"), ctx),
+        ("Everywhere".to_string(), KeyContext::Global),
+        ("Confirmation dialog".to_string(), KeyContext::Confirm),
+    ] {
+        lines.push(Line::from(Span::styled(title, t.style(Slot::Title))));
+        for b in app.keymap.bindings(ctx) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<12}", b.keys_display()), t.style(Slot::FooterKey)),
+                Span::styled(b.desc.clone(), t.style(Slot::Text)),
+                Span::styled(format!("  ({})", b.action.name()), t.style(Slot::TextDim)),
+            ]));
+        }
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from(Span::styled(
+        "Filter terms: text, key=value (label), state:running, health:unhealthy, project:x, !negate",
+        t.style(Slot::TextDim),
+    )));
+    lines.push(Line::from(Span::styled(
+        "Palette: any action name, theme <name>, sort <column> [asc|desc], filter <terms>",
+        t.style(Slot::TextDim),
+    )));
+    let area = centered(body, 84, body.height.saturating_sub(2));
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(inner_height));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll as u16, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.style(Slot::BorderFocused))
+                .title(Span::styled(" Keys ", t.style(Slot::Title))),
+        ),
+        area,
+    );
+}

@@ -1,0 +1,69 @@
+//! Where things go on screen. Pure arithmetic shared by the views and by the reducer (which
+//! needs page sizes for scrolling), so both always agree.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use crate::app::state::App;
+
+/// Below this the console shows a message instead of a squeezed layout.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 12;
+
+pub struct Areas {
+    pub header: Rect,
+    pub body: Rect,
+    pub log_panel: Option<Rect>,
+    pub footer: Rect,
+}
+
+pub fn too_small(area: Rect) -> bool {
+    area.width < MIN_WIDTH || area.height < MIN_HEIGHT
+}
+
+pub fn areas(area: Rect, show_log_panel: bool) -> Areas {
+    let panel = if show_log_panel {
+        (area.height / 3).max(6)
+    } else {
+        0
+    };
+    let [header, body, log_panel, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(panel),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Areas {
+        header,
+        body,
+        log_panel: show_log_panel.then_some(log_panel),
+        footer,
+    }
+}
+
+fn body_of(app: &App) -> Rect {
+    let (w, h) = app.size;
+    areas(Rect::new(0, 0, w, h), app.show_log_panel).body
+}
+
+/// Rows of containers visible in the table (inside the border, below the column titles).
+pub fn table_body_height(app: &App) -> u16 {
+    body_of(app).height.saturating_sub(3)
+}
+
+/// Lines visible in the logs or inspect view (inside the border).
+pub fn logs_body_height(app: &App) -> u16 {
+    body_of(app).height.saturating_sub(2)
+}
+
+/// A rectangle of at most the given size, centred in `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}

@@ -1,0 +1,144 @@
+//! The logs view: the selected container's output, stderr told apart, search highlighted.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::text::{highlight, skip_columns, wrap};
+use crate::app::logbuf::{LogLine, Stream};
+use crate::app::state::{App, LogsState};
+use crate::config::theme::{Slot, Theme};
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(l) = &app.logs else { return };
+    let t = &app.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Slot::BorderFocused))
+        .title(Line::from(title(app, l)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = inner.height as usize;
+    let width = inner.width as usize;
+    if l.buffer.is_empty() {
+        let msg = l.ended.as_deref().unwrap_or("waiting for output…");
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!(" {msg}"), t.style(Slot::TextDim))),
+            inner,
+        );
+        return;
+    }
+    let rows = visible_rows(l, t, width, height);
+    frame.render_widget(Paragraph::new(rows), inner);
+}
+
+fn title(app: &App, l: &LogsState) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let mut flags = vec![if l.follow { "following" } else { "paused" }];
+    if l.wrap {
+        flags.push("wrap");
+    }
+    if l.timestamps {
+        flags.push("timestamps");
+    }
+    let mut spans = vec![
+        Span::styled(format!(" Logs: {} ", l.name), t.style(Slot::Title)),
+        Span::styled(
+            format!("({}) ─ {} ─ {} lines ", l.key.endpoint, flags.join(", "), l.buffer.len()),
+            t.style(Slot::TextDim),
+        ),
+    ];
+    if !l.query.is_empty() {
+        spans.push(Span::styled(
+            format!("─ /{} ", l.query),
+            t.style(Slot::InputText),
+        ));
+    }
+    if let Some(e) = &l.ended {
+        spans.push(Span::styled(format!("─ {e} "), t.style(Slot::Warning)));
+    }
+    spans
+}
+
+/// The rows on screen: from `top` down, or, when following, the tail of the buffer.
+fn visible_rows<'a>(l: &'a LogsState, t: &Theme, width: usize, height: usize) -> Vec<Line<'a>> {
+    let first = l.buffer.dropped();
+    let len = l.buffer.len();
+    let mut out: Vec<Line> = Vec::with_capacity(height);
+    if l.follow {
+        // Walk backwards from the newest line until the screen is full.
+        let mut rows_rev: Vec<Line> = Vec::new();
+        for i in (0..len).rev() {
+            let abs = first + i as u64;
+            let mut lines = line_rows(l, t, l.buffer.get(i).expect("index in range"), abs, width);
+            while let Some(r) = lines.pop() {
+                rows_rev.push(r);
+                if rows_rev.len() == height {
+                    break;
+                }
+            }
+            if rows_rev.len() == height {
+                break;
+            }
+        }
+        rows_rev.reverse();
+        return rows_rev;
+    }
+    let start = l.top.saturating_sub(first) as usize;
+    for i in start..len {
+        let abs = first + i as u64;
+        for r in line_rows(l, t, l.buffer.get(i).expect("index in range"), abs, width) {
+            if out.len() == height {
+                return out;
+            }
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn line_rows<'a>(l: &'a LogsState, t: &Theme, line: &'a LogLine, abs: u64, width: usize) -> Vec<Line<'a>> {
+    let base = match line.stream {
+        Stream::Stdout => t.style(Slot::LogsStdout),
+        Stream::Stderr => t.style(Slot::LogsStderr),
+    };
+    let hit = if l.current_match == Some(abs) {
+        t.style(Slot::LogsMatchCurrent)
+    } else {
+        t.style(Slot::LogsMatch)
+    };
+    let stamp = match (&line.timestamp, l.timestamps) {
+        (Some(ts), true) => Some(short_time(ts)),
+        _ => None,
+    };
+    let stamp_width = stamp.as_ref().map_or(0, |s| s.len() + 1);
+    let text_width = width.saturating_sub(stamp_width).max(1);
+    let pieces: Vec<&str> = if l.wrap {
+        wrap(&line.text, text_width)
+    } else {
+        vec![skip_columns(&line.text, l.hscroll)]
+    };
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(n, piece)| {
+            let mut spans = Vec::new();
+            if let Some(s) = &stamp {
+                let shown = if n == 0 { s.clone() } else { " ".repeat(s.len()) };
+                spans.push(Span::styled(format!("{shown} "), t.style(Slot::LogsTimestamp)));
+            }
+            spans.extend(highlight(piece, &l.query, base, hit));
+            Line::from(spans)
+        })
+        .collect()
+}
+
+/// `2026-11-22T18:00:00.123456789Z` → `18:00:00.123`: the date rarely matters while following.
+fn short_time(ts: &str) -> String {
+    match ts.split_once('T') {
+        Some((_, time)) => time.chars().take(12).collect(),
+        None => ts.to_owned(),
+    }
+}
+

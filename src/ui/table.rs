@@ -1,0 +1,365 @@
+//! The container table, flat or grouped by compose project and service. Only the rows in the
+//! visible window are turned into widgets, so thousands of containers cost no more than a screen.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table};
+use ratatui::Frame;
+
+use super::text::fit;
+use crate::app::model::{format_age, Container, Health, RunState};
+use crate::app::rows::{Aggregate, Row, SortColumn};
+use crate::app::state::App;
+use crate::config::theme::{Slot, Theme};
+
+struct Column {
+    title: &'static str,
+    sort: Option<SortColumn>,
+    width: Constraint,
+}
+
+fn columns(app: &App) -> Vec<Column> {
+    let mut cols = vec![
+        Column {
+            title: "NAME",
+            sort: Some(SortColumn::Name),
+            width: Constraint::Fill(3),
+        },
+        Column {
+            title: "PROJECT/SERVICE",
+            sort: Some(SortColumn::Project),
+            width: Constraint::Fill(2),
+        },
+        Column {
+            title: "IMAGE",
+            sort: Some(SortColumn::Image),
+            width: Constraint::Fill(2),
+        },
+        Column {
+            title: "STATE",
+            sort: Some(SortColumn::State),
+            width: Constraint::Length(10),
+        },
+        Column {
+            title: "HEALTH",
+            sort: None,
+            width: Constraint::Length(9),
+        },
+        Column {
+            title: "UP",
+            sort: Some(SortColumn::Uptime),
+            width: Constraint::Length(4),
+        },
+        Column {
+            title: "PORTS",
+            sort: Some(SortColumn::Ports),
+            width: Constraint::Fill(2),
+        },
+        Column {
+            title: "RST",
+            sort: Some(SortColumn::Restarts),
+            width: Constraint::Length(3),
+        },
+    ];
+    if app.multi_endpoint() {
+        cols.insert(
+            1,
+            Column {
+                title: "ENDPOINT",
+                sort: Some(SortColumn::Endpoint),
+                width: Constraint::Fill(1),
+            },
+        );
+    }
+    cols
+}
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Slot::BorderFocused))
+        .title(Line::from(title_spans(app)));
+    let cols = columns(app);
+    let inner = block.inner(area);
+    if app.table.rows.is_empty() {
+        frame.render_widget(block, area);
+        let msg = empty_message(app);
+        frame.render_widget(
+            Paragraph::new(msg).style(t.style(Slot::TextDim)),
+            Rect {
+                y: inner.y + 1,
+                height: inner.height.saturating_sub(1),
+                ..inner
+            },
+        );
+        render_header_only(frame, app, &cols, inner);
+        return;
+    }
+    let height = inner.height.saturating_sub(1) as usize;
+    let start = app.table.offset.min(app.table.rows.len());
+    let end = (start + height).min(app.table.rows.len());
+    let rows: Vec<TableRow> = app.table.rows[start..end]
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let selected = start + i == app.table.cursor;
+            build_row(app, row, cols.len(), selected)
+        })
+        .collect();
+    let table = Table::new(rows, cols.iter().map(|c| c.width))
+        .header(header_row(app, &cols))
+        .block(block)
+        .column_spacing(1);
+    frame.render_widget(table, area);
+}
+
+fn render_header_only(frame: &mut Frame, app: &App, cols: &[Column], inner: Rect) {
+    let table = Table::new(Vec::<TableRow>::new(), cols.iter().map(|c| c.width))
+        .header(header_row(app, cols))
+        .column_spacing(1);
+    frame.render_widget(table, Rect { height: 1, ..inner });
+}
+
+fn title_spans(app: &App) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let sort = app.table.sort;
+    let arrow = if sort.descending { "▼" } else { "▲" };
+    let mut spans = vec![
+        Span::styled(
+            if app.table.tree {
+                " Containers by project "
+            } else {
+                " Containers "
+            },
+            t.style(Slot::Title),
+        ),
+        Span::styled(
+            format!("─ sort {} {arrow} ", sort.column.name()),
+            t.style(Slot::TextDim),
+        ),
+    ];
+    if !app.table.filter_text.is_empty() {
+        spans.push(Span::styled(
+            format!("─ filter: {} ", app.table.filter_text),
+            t.style(Slot::InputText),
+        ));
+    }
+    spans
+}
+
+fn empty_message(app: &App) -> String {
+    use crate::app::model::EndpointState;
+    if !app.table.filter_text.is_empty() && !app.inventory.is_empty() {
+        return format!(
+            " No container matches \"{}\" ({} hidden). Esc clears the filter.",
+            app.table.filter_text,
+            app.inventory.len()
+        );
+    }
+    let states: Vec<&EndpointState> = app.endpoints.iter().map(|e| &e.state).collect();
+    if states.iter().all(|s| matches!(s, EndpointState::Connecting)) {
+        return " Connecting…".into();
+    }
+    if states
+        .iter()
+        .all(|s| matches!(s, EndpointState::Down { .. }))
+    {
+        return " No engine reachable; retrying. See the header for the reason.".into();
+    }
+    " No containers.".into()
+}
+
+fn header_row(app: &App, cols: &[Column]) -> TableRow<'static> {
+    let t = &app.theme;
+    TableRow::new(cols.iter().map(|c| {
+        let mut title = c.title.to_string();
+        if c.sort == Some(app.table.sort.column) {
+            title.push(if app.table.sort.descending { '▼' } else { '▲' });
+        }
+        Cell::from(title)
+    }))
+    .style(t.style(Slot::TableHeader))
+}
+
+fn build_row(app: &App, row: &Row, ncols: usize, selected: bool) -> TableRow<'static> {
+    let t = &app.theme;
+    let r = match row {
+        Row::Container { slot, depth } => {
+            let c = app.inventory.get(*slot).expect("rows refer to live slots");
+            container_row(app, c, *depth)
+        }
+        Row::Group {
+            label,
+            depth,
+            aggregate,
+            collapsed,
+            ..
+        } => group_row(t, label, *depth, aggregate, *collapsed, ncols, app.multi_endpoint()),
+    };
+    let marked = match row {
+        Row::Container { slot, .. } => app
+            .inventory
+            .get(*slot)
+            .is_some_and(|c| app.table.marked.contains(&c.key)),
+        _ => false,
+    };
+    let mut style = Style::default();
+    if marked {
+        style = style.patch(t.style(Slot::TableMarked));
+    }
+    if selected {
+        style = style.patch(t.style(Slot::TableSelected));
+    }
+    r.style(style)
+}
+
+pub fn state_slot(state: RunState) -> Slot {
+    match state {
+        RunState::Running => Slot::StateRunning,
+        RunState::Paused => Slot::StatePaused,
+        RunState::Restarting => Slot::StateRestarting,
+        RunState::Created => Slot::StateCreated,
+        RunState::Exited | RunState::Removing => Slot::StateExited,
+        RunState::Dead | RunState::Unknown => Slot::StateDead,
+    }
+}
+
+pub fn health_slot(h: Health) -> Slot {
+    match h {
+        Health::Healthy => Slot::HealthHealthy,
+        Health::Unhealthy => Slot::HealthUnhealthy,
+        Health::Starting => Slot::HealthStarting,
+        Health::None => Slot::TextDim,
+    }
+}
+
+fn container_row(app: &App, c: &Container, depth: u8) -> TableRow<'static> {
+    let t = &app.theme;
+    let mark = if app.table.marked.contains(&c.key) {
+        "● "
+    } else {
+        ""
+    };
+    let name = format!("{}{mark}{}", "  ".repeat(depth as usize), c.name);
+    let project = match (c.project(), c.service()) {
+        (Some(p), Some(s)) => format!("{p}/{s}"),
+        (Some(p), None) => p.to_owned(),
+        _ => "-".into(),
+    };
+    let state = match (c.state, c.exit_code) {
+        (RunState::Exited, Some(code)) if code != 0 => format!("exited({code})"),
+        (s, _) => s.as_str().to_owned(),
+    };
+    let health = match c.health {
+        Health::None => "-".to_owned(),
+        h => h.as_str().to_owned(),
+    };
+    let uptime = c
+        .uptime_secs(app.now)
+        .map(format_age)
+        .unwrap_or_else(|| "-".into());
+    let ports: Vec<String> = c.published_ports().map(port_short).collect();
+    let restarts = c
+        .restart_count
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "·".into());
+    let mut cells = vec![
+        Cell::from(name),
+        Cell::from(project),
+        Cell::from(short_image(&c.image)),
+        Cell::from(Span::styled(state, t.style(state_slot(c.state)))),
+        Cell::from(Span::styled(health, t.style(health_slot(c.health)))),
+        Cell::from(uptime),
+        Cell::from(if ports.is_empty() {
+            "-".into()
+        } else {
+            ports.join(",")
+        }),
+        Cell::from(restarts),
+    ];
+    if app.multi_endpoint() {
+        cells.insert(1, Cell::from(c.key.endpoint.clone()));
+    }
+    TableRow::new(cells)
+}
+
+/// `8080→80` for the table; the bind address is in inspect.
+fn port_short(p: &crate::app::model::PortMapping) -> String {
+    let proto = if p.protocol == "tcp" {
+        String::new()
+    } else {
+        format!("/{}", p.protocol)
+    };
+    match p.host_port {
+        Some(h) if h == p.container_port => format!("{h}{proto}"),
+        Some(h) => format!("{h}→{}{proto}", p.container_port),
+        None => format!("{}{proto}", p.container_port),
+    }
+}
+
+/// Drops a registry host from the image name: the repository and tag are what identify it.
+fn short_image(image: &str) -> String {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    match without_digest.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') => rest.to_owned(),
+        _ => without_digest.to_owned(),
+    }
+}
+
+fn group_row(
+    t: &Theme,
+    label: &str,
+    depth: u8,
+    agg: &Aggregate,
+    collapsed: bool,
+    ncols: usize,
+    multi_endpoint: bool,
+) -> TableRow<'static> {
+    let arrow = if collapsed { "▸" } else { "▾" };
+    let name = format!("{}{arrow} {label}", "  ".repeat(depth as usize));
+    let verdict = agg.verdict();
+    let verdict_slot = match verdict {
+        "up" => Slot::StateRunning,
+        "degraded" => Slot::HealthUnhealthy,
+        "down" => Slot::StateExited,
+        _ => Slot::StateRestarting,
+    };
+    let mut health = String::new();
+    if agg.unhealthy > 0 {
+        health = format!("{} unhlth", agg.unhealthy);
+    } else if agg.starting > 0 {
+        health = format!("{} start", agg.starting);
+    }
+    let mut cells = vec![
+        Cell::from(Span::styled(name, t.style(Slot::TableGroup))),
+        Cell::from(Span::styled(
+            fit(&format!("{}/{} running", agg.running, agg.total), 20),
+            t.style(Slot::TextDim),
+        )),
+        Cell::from(""),
+        Cell::from(Span::styled(verdict.to_owned(), t.style(verdict_slot))),
+        Cell::from(Span::styled(health, t.style(Slot::HealthUnhealthy))),
+    ];
+    let offset = usize::from(multi_endpoint);
+    while cells.len() + offset < ncols {
+        cells.push(Cell::from(""));
+    }
+    if multi_endpoint {
+        cells.insert(1, Cell::from(""));
+    }
+    TableRow::new(cells)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names_lose_registry_host_and_digest() {
+        assert_eq!(short_image("registry.example.com:5000/team/app:1.2"), "team/app:1.2");
+        assert_eq!(short_image("library/busybox:latest"), "library/busybox:latest");
+        assert_eq!(short_image("busybox@sha256:abc"), "busybox");
+    }
+}

@@ -1,0 +1,110 @@
+//! Small text helpers shared by the views.
+
+use ratatui::style::Style;
+use ratatui::text::Span;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Cuts a string to a display width, ending with `…` when cut.
+pub fn fit(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(ch);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// Drops the first `cols` display columns (horizontal scrolling).
+pub fn skip_columns(s: &str, cols: usize) -> &str {
+    let mut used = 0;
+    for (i, ch) in s.char_indices() {
+        if used >= cols {
+            return &s[i..];
+        }
+        used += ch.width().unwrap_or(0);
+    }
+    ""
+}
+
+/// Splits a line into display rows of at most `width` columns.
+pub fn wrap(s: &str, width: usize) -> Vec<&str> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut start = 0;
+    let mut used = 0;
+    for (i, ch) in s.char_indices() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > width {
+            rows.push(&s[start..i]);
+            start = i;
+            used = 0;
+        }
+        used += w;
+    }
+    rows.push(&s[start..]);
+    rows
+}
+
+/// Spans of `text` with every case-insensitive occurrence of `needle` in `hit`.
+pub fn highlight<'a>(text: &'a str, needle: &str, base: Style, hit: Style) -> Vec<Span<'a>> {
+    if needle.is_empty() {
+        return vec![Span::styled(text, base)];
+    }
+    let lower = text.to_lowercase();
+    let needle = needle.to_lowercase();
+    // Lowercasing can change byte lengths outside ASCII; fall back to no highlight then.
+    if lower.len() != text.len() {
+        return vec![Span::styled(text, base)];
+    }
+    let mut spans = Vec::new();
+    let mut pos = 0;
+    while let Some(found) = lower[pos..].find(&needle) {
+        let start = pos + found;
+        let end = start + needle.len();
+        if start > pos {
+            spans.push(Span::styled(&text[pos..start], base));
+        }
+        spans.push(Span::styled(&text[start..end], hit));
+        pos = end;
+    }
+    if pos < text.len() {
+        spans.push(Span::styled(&text[pos..], base));
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_with_ellipsis_by_width() {
+        assert_eq!(fit("short", 10), "short");
+        assert_eq!(fit("a-very-long-name", 8), "a-very-…");
+        assert_eq!(fit("日本語テキスト", 7), "日本語…");
+    }
+
+    #[test]
+    fn wrap_and_skip() {
+        assert_eq!(wrap("abcdefg", 3), vec!["abc", "def", "g"]);
+        assert_eq!(wrap("", 3), vec![""]);
+        assert_eq!(skip_columns("abcdef", 2), "cdef");
+        assert_eq!(skip_columns("ab", 5), "");
+    }
+
+    #[test]
+    fn highlight_marks_each_match() {
+        let spans = highlight("Error and error", "error", Style::default(), Style::default());
+        let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(texts, vec!["Error", " and ", "error"]);
+    }
+}
