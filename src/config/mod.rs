@@ -1,6 +1,9 @@
 //! Settings, paths, keymaps and themes: loading and validation.
 
+mod color;
 pub mod error;
 pub mod keymap;
 mod keypress;
+mod slot;
 mod suggest;
+pub mod theme;
