@@ -208,7 +208,10 @@ struct RawBinding {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "\"on\" must be a key such as \"s\" or a list of keys such as [\"g\", \"g\"]"
+)]
 enum RawKeys {
     One(String),
     Sequence(Vec<String>),
@@ -575,6 +578,11 @@ mod tests {
         assert!(err.contains("no \"on\""), "{err}");
         let err = parse_err("[table]\nkeymap = [{ on = \"<Entr>\", run = \"logs\" }]\n");
         assert!(err.contains("unknown key name \"<Entr>\""), "{err}");
+        let err = parse_err("[table]\nkeymap = [{ on = 5, run = \"logs\" }]\n");
+        assert!(
+            err.starts_with("test.toml:2:18: \"on\" must be a key"),
+            "{err}"
+        );
         let err = parse_err("[table]\nkeymap = [{ on = [], run = \"logs\" }]\n");
         assert!(err.contains("empty key sequence"), "{err}");
     }

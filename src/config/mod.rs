@@ -4,6 +4,7 @@ mod color;
 pub mod error;
 pub mod keymap;
 mod keypress;
+pub mod settings;
 mod slot;
 mod suggest;
 pub mod theme;
