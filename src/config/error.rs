@@ -37,6 +37,9 @@ pub enum ConfigError {
         name: String,
         known: Vec<&'static str>,
     },
+    /// Neither the platform nor the environment says where files belong.
+    #[error("cannot find a home directory for wheelhouse's files; set {variable}")]
+    NoHomeDirectory { variable: &'static str },
 }
 
 impl ConfigError {
