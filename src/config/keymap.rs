@@ -132,19 +132,14 @@ impl Keymap {
     }
 
     /// What `seq` means in `context`, falling through to `global` when the
-    /// context does not bind it. Text inputs only fall through for keys that
-    /// cannot be typed text, so typing `q` into a filter never quits.
+    /// context does not bind it (see `falls_through`).
     pub fn lookup(&self, context: KeyContext, seq: &[KeyPress]) -> Lookup {
         let Some(first) = seq.first() else {
             return Lookup::Unbound;
         };
         match self.lookup_in(context, seq) {
-            Lookup::Unbound if context != KeyContext::Global => {
-                if context == KeyContext::Input && first.is_text() {
-                    Lookup::Unbound
-                } else {
-                    self.lookup_in(KeyContext::Global, seq)
-                }
+            Lookup::Unbound if falls_through(context, first) => {
+                self.lookup_in(KeyContext::Global, seq)
             }
             found => found,
         }
@@ -170,14 +165,28 @@ impl Keymap {
         self.bindings.get(&context).map_or(&[], Vec::as_slice)
     }
 
-    /// The first key sequence that runs `action` in `context` (or in
-    /// `global`), as displayed in footer hints, e.g. `s` or `g g`.
+    /// The first key sequence that runs `action` in `context`, or failing
+    /// that a reachable one in `global`, as shown in footer hints: `s`, `g g`.
     pub fn hint(&self, context: KeyContext, action: Action) -> Option<String> {
-        [context, KeyContext::Global]
+        let own = self.bindings(context).iter();
+        let inherited = self
+            .bindings(KeyContext::Global)
             .iter()
-            .flat_map(|ctx| self.bindings(*ctx))
+            .filter(|b| b.keys.first().is_some_and(|k| falls_through(context, k)));
+        own.chain(inherited)
             .find(|b| b.action == action)
             .map(Binding::keys_display)
+    }
+}
+
+/// Whether a sequence starting with `first` that `context` leaves unbound
+/// goes on to `global`. Text inputs keep typable keys, so typing `q` into a
+/// filter never quits, while <C-c> and the arrows still work there.
+fn falls_through(context: KeyContext, first: &KeyPress) -> bool {
+    match context {
+        KeyContext::Global => false,
+        KeyContext::Input => !first.is_text(),
+        _ => true,
     }
 }
 
@@ -391,6 +400,14 @@ mod tests {
     }
 
     #[test]
+    fn section_names_are_the_serde_names_of_contexts() {
+        for ctx in KeyContext::ALL {
+            let serde_name = serde_json::to_value(ctx).unwrap();
+            assert_eq!(serde_name.as_str(), Some(context_name(*ctx)));
+        }
+    }
+
+    #[test]
     fn both_presets_parse() {
         for name in Keymap::preset_names() {
             Keymap::preset(name).unwrap_or_else(|e| panic!("{e}"));
@@ -510,6 +527,8 @@ mod tests {
             Lookup::Action(Action::InputAccept)
         );
         assert_eq!(keymap.hint(table, Action::Quit).as_deref(), Some("q"));
+        // In a text input `q` types a q; the hint must offer what works there.
+        assert_eq!(keymap.hint(input, Action::Quit).as_deref(), Some("<C-c>"));
     }
 
     #[test]
