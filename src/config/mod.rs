@@ -64,18 +64,10 @@ pub fn load(
     let paths = Paths::resolve(&env)?;
     let mut warnings = Vec::new();
 
-    let (mut settings, settings_named_on_cli) = load_settings(options, &paths, &mut warnings)?;
+    let (mut settings, origin) = load_settings(options, &paths, &mut warnings)?;
     settings.read_only |= options.read_only_flag;
-    let keymap_choice = Choice::new(
-        options.keymap.as_ref(),
-        &settings.keymap,
-        settings_named_on_cli,
-    );
-    let theme_choice = Choice::new(
-        options.theme.as_ref(),
-        &settings.theme,
-        settings_named_on_cli,
-    );
+    let keymap_choice = Choice::new(options.keymap.as_ref(), &settings.keymap, &origin);
+    let theme_choice = Choice::new(options.theme.as_ref(), &settings.theme, &origin);
     settings.keymap = keymap_choice.spec.clone();
     settings.theme = theme_choice.spec.clone();
 
@@ -97,15 +89,27 @@ pub fn load(
     })
 }
 
-/// Returns the settings and whether their file was named on the command line.
+/// Where the settings came from, which decides how names in them are taken.
+struct SettingsOrigin {
+    named_on_cli: bool,
+    /// Relative file names in the settings are relative to this directory.
+    dir: PathBuf,
+}
+
 fn load_settings(
     options: &LoadOptions,
     paths: &Paths,
     warnings: &mut Vec<String>,
-) -> Result<(Settings, bool), ConfigError> {
+) -> Result<(Settings, SettingsOrigin), ConfigError> {
     if let Some(path) = &options.config_path {
         let text = read(path)?;
-        return Ok((Settings::parse(&text, &path.display().to_string())?, true));
+        let settings = Settings::parse(&text, &path.display().to_string())?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let origin = SettingsOrigin {
+            named_on_cli: true,
+            dir,
+        };
+        return Ok((settings, origin));
     }
     let found = read_if_present(&paths.config_file).and_then(|text| match text {
         Some(text) => Settings::parse(&text, &paths.config_file.display().to_string()),
@@ -115,27 +119,44 @@ fn load_settings(
         warnings.push(format!("{err}; using default settings"));
         Settings::default()
     });
-    Ok((settings, false))
+    let origin = SettingsOrigin {
+        named_on_cli: false,
+        dir: paths.config_dir.clone(),
+    };
+    Ok((settings, origin))
 }
 
 /// A keymap or theme choice and whether a failure in it is fatal.
 struct Choice {
+    /// As the user wrote it: a preset name or a file name.
     spec: String,
+    /// Where a relative file name is looked for; the working directory if `None`.
+    relative_to: Option<PathBuf>,
     named_on_cli: bool,
 }
 
 impl Choice {
-    /// The command-line flag wins over the settings file.
-    fn new(flag: Option<&String>, from_settings: &str, settings_named_on_cli: bool) -> Choice {
+    /// The command-line flag wins over the settings file. A file named in
+    /// the settings is looked for next to the settings file, as people expect.
+    fn new(flag: Option<&String>, from_settings: &str, origin: &SettingsOrigin) -> Choice {
         match flag {
             Some(spec) => Choice {
                 spec: spec.clone(),
+                relative_to: None,
                 named_on_cli: true,
             },
             None => Choice {
                 spec: from_settings.to_owned(),
-                named_on_cli: settings_named_on_cli,
+                relative_to: Some(origin.dir.clone()),
+                named_on_cli: origin.named_on_cli,
             },
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        match &self.relative_to {
+            Some(dir) => dir.join(&self.spec),
+            None => PathBuf::from(&self.spec),
         }
     }
 }
@@ -190,7 +211,7 @@ fn load_layered<T: Layered>(
     user_file: &Path,
     warnings: &mut Vec<String>,
 ) -> Result<T, ConfigError> {
-    let base = match resolve::<T>(&choice.spec) {
+    let base = match resolve::<T>(choice) {
         Ok(base) => base,
         Err(err) if !choice.named_on_cli => {
             warnings.push(format!(
@@ -218,12 +239,13 @@ fn load_layered<T: Layered>(
 
 /// A preset by name, or a file laid over the default preset so that a
 /// partial file still leaves every action bound and every slot styled.
-fn resolve<T: Layered>(spec: &str) -> Result<T, ConfigError> {
+fn resolve<T: Layered>(choice: &Choice) -> Result<T, ConfigError> {
+    let spec = choice.spec.as_str();
     if T::preset_names().contains(&spec) {
         return T::preset(spec);
     }
-    let path = Path::new(spec);
-    let text = match std::fs::read_to_string(path) {
+    let path = choice.path();
+    let text = match std::fs::read_to_string(&path) {
         Err(err) if err.kind() == io::ErrorKind::NotFound && looks_like_a_name(spec) => {
             return Err(ConfigError::UnknownPreset {
                 kind: T::KIND,
@@ -231,9 +253,10 @@ fn resolve<T: Layered>(spec: &str) -> Result<T, ConfigError> {
                 known: T::preset_names(),
             });
         }
-        other => other.map_err(|err| unreadable(path, &err))?,
+        other => other.map_err(|err| unreadable(&path, &err))?,
     };
-    Ok(T::parse(&text, spec)?.merged_over(T::preset(T::DEFAULT_PRESET)?))
+    let parsed = T::parse(&text, &path.display().to_string())?;
+    Ok(parsed.merged_over(T::preset(T::DEFAULT_PRESET)?))
 }
 
 /// `vimm` was meant as a preset; `./my.toml` as a file.

@@ -241,6 +241,27 @@ fn a_keymap_file_fills_gaps_from_the_default_preset() {
 }
 
 #[test]
+fn files_named_in_config_toml_are_found_next_to_it() {
+    let setup = Setup::new();
+    setup
+        .write("config.toml", "theme = \"ocean.toml\"\n")
+        .write(
+            "ocean.toml",
+            "name = \"ocean\"\n[styles]\ntitle = { fg = \"#000080\" }\n",
+        );
+    let loaded = setup.load_ok(&LoadOptions::default());
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(loaded.theme.name(), "ocean");
+    assert_eq!(
+        loaded.theme.style(Slot::Title).fg,
+        Some(Color::Rgb(0, 0, 128))
+    );
+    // Slots the file leaves out come from the default preset.
+    let dark = Theme::preset("dark").unwrap();
+    assert_eq!(loaded.theme.style(Slot::Border), dark.style(Slot::Border));
+}
+
+#[test]
 fn no_color_gives_the_mono_theme() {
     let setup = Setup::new().var("NO_COLOR", "1");
     setup.write("config.toml", "theme = \"light\"\n");
