@@ -41,7 +41,8 @@ pub struct LoadOptions {
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub paths: Paths,
-    /// With the command line applied: `keymap` and `theme` are what is in use.
+    /// With the command line applied (`keymap`/`theme` as chosen; if a choice
+    /// was unusable, `warnings` says so and the default preset is in use).
     pub settings: Settings,
     pub keymap: Keymap,
     pub theme: Theme,
