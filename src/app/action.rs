@@ -152,10 +152,7 @@ mod tests {
         for a in Action::ALL {
             assert_eq!(Action::from_name(&a.name()), Some(*a), "{a:?}");
         }
-        assert_eq!(
-            Action::from_name("toggle_log_panel"),
-            Some(Action::ToggleLogPanel)
-        );
+        assert_eq!(Action::from_name("toggle_log_panel"), Some(Action::ToggleLogPanel));
         assert_eq!(Action::from_name("no_such_thing"), None);
     }
 }
