@@ -131,7 +131,9 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
             let budget = REQUEST_TIMEOUT * 3;
             let result = tokio::time::timeout(budget, snapshot(ep))
                 .await
-                .unwrap_or_else(|_| Err(format!("{}: no complete answer within {budget:?}", ep.host)));
+                .unwrap_or_else(|_| {
+                    Err(format!("{}: no complete answer within {budget:?}", ep.host))
+                });
             match result {
                 Ok((version, api, mut cs)) => {
                     reports.push(EndpointReport {
@@ -225,15 +227,20 @@ const SHOT_SIZE: (u16, u16) = (120, 32);
 pub fn screenshots(dir: &Path) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let (w, h) = SHOT_SIZE;
-    for name in ["table", "tree", "logs", "inspect", "confirm", "help", "palette"] {
+    for name in [
+        "table", "tree", "logs", "inspect", "confirm", "help", "palette",
+    ] {
         let (_, app) = scenes::all(w, h)
             .into_iter()
             .find(|(n, _)| *n == name)
             .expect("scene exists");
         let buffer = render_to_buffer(&app, w, h);
         let path = dir.join(format!("{name}.svg"));
-        std::fs::write(&path, ui::svg::buffer_to_svg(&buffer, &format!("wheelhouse — {name}")))
-            .with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(
+            &path,
+            ui::svg::buffer_to_svg(&buffer, &format!("wheelhouse — {name}")),
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
         println!("{}", path.display());
     }
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use wheelhouse::cli;
 
 #[derive(Parser, Debug)]
-#[command(name = "wheelhouse", version, about = "A terminal operations console for Docker engines")]
+#[command(
+    name = "wheelhouse",
+    version,
+    about = "A terminal operations console for Docker engines"
+)]
 struct Args {
     /// Engine endpoint (unix:///path or tcp://host:port). Default: DOCKER_HOST, else the local socket.
     #[arg(short = 'H', long = "host", global = true)]

@@ -122,7 +122,9 @@ pub fn text_table(containers: &[Container], now: DateTime<Utc>) -> String {
             c.image.clone(),
             c.state.as_str().into(),
             c.health.as_str().into(),
-            c.uptime_secs(now).map(format_age).unwrap_or_else(|| "-".into()),
+            c.uptime_secs(now)
+                .map(format_age)
+                .unwrap_or_else(|| "-".into()),
             c.published_ports()
                 .map(|p| p.display())
                 .collect::<Vec<_>>()

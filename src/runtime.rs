@@ -60,7 +60,13 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
 
     let size = terminal.size()?;
     app.now = Utc::now();
-    update(&mut app, Msg::Resize { width: size.width, height: size.height });
+    update(
+        &mut app,
+        Msg::Resize {
+            width: size.width,
+            height: size.height,
+        },
+    );
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
 
@@ -139,7 +145,9 @@ impl Effects<'_> {
                 });
             }
             Effect::FollowLogs { key, session, tail } => {
-                let Some(ep) = self.endpoint(&key.endpoint) else { return };
+                let Some(ep) = self.endpoint(&key.endpoint) else {
+                    return;
+                };
                 let task = tokio::spawn(logs::follow(ep, key.id, session, tail, tx));
                 self.log_tasks.insert(session, task);
             }
@@ -149,13 +157,18 @@ impl Effects<'_> {
                 }
             }
             Effect::Inspect { key } => {
-                let Some(ep) = self.endpoint(&key.endpoint) else { return };
+                let Some(ep) = self.endpoint(&key.endpoint) else {
+                    return;
+                };
                 tokio::spawn(async move {
                     let result = inspect_json(&ep, &key.id).await;
                     let _ = tx.send(Msg::Inspected { key, result }).await;
                 });
             }
-            Effect::SaveLogs { container_name, text } => {
+            Effect::SaveLogs {
+                container_name,
+                text,
+            } => {
                 let dir = self.rt.logs_dir.clone();
                 tokio::spawn(async move {
                     let result = save_logs(dir, &container_name, text).await;
@@ -178,7 +191,13 @@ async fn inspect_json(ep: &Endpoint, id: &str) -> Result<serde_json::Value, Stri
 async fn save_logs(dir: PathBuf, name: &str, text: String) -> Result<PathBuf, String> {
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let path = dir.join(format!("{safe}-{}.log", Utc::now().format("%Y%m%d-%H%M%S")));
     tokio::fs::create_dir_all(&dir)

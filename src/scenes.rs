@@ -34,7 +34,13 @@ pub fn base_app(width: u16, height: u16) -> App {
         host: "unix:///var/run/docker.sock".into(),
         state: EndpointState::Connecting,
     };
-    let mut app = App::new(AppOptions::default(), keymap, theme, vec![endpoint], scene_now());
+    let mut app = App::new(
+        AppOptions::default(),
+        keymap,
+        theme,
+        vec![endpoint],
+        scene_now(),
+    );
     update(&mut app, Msg::Resize { width, height });
     app
 }
@@ -59,8 +65,14 @@ pub fn fixture_containers() -> Vec<Container> {
         .iter()
         .filter_map(|s| convert::from_summary("default", s))
         .collect();
-    for doc in [INSPECT_SECRETS, INSPECT_UNHEALTHY, INSPECT_STOPPED, INSPECT_LIMITED] {
-        let i: ContainerInspectResponse = serde_json::from_str(doc).expect("fixture inspect parses");
+    for doc in [
+        INSPECT_SECRETS,
+        INSPECT_UNHEALTHY,
+        INSPECT_STOPPED,
+        INSPECT_LIMITED,
+    ] {
+        let i: ContainerInspectResponse =
+            serde_json::from_str(doc).expect("fixture inspect parses");
         if let Some(c) = convert::from_inspect("default", &i) {
             match out.iter_mut().find(|o| o.key == c.key) {
                 Some(slot) => *slot = c,
@@ -179,7 +191,11 @@ pub fn logs(w: u16, h: u16) -> App {
         ("binary junk: \u{1b}[31m not a colour \u{7}", false),
     ];
     for (n, (text, err)) in lines.iter().enumerate() {
-        let line = format!("2026-11-22T19:19:{:02}.{:09}Z {text}\n", 10 + n, n * 1_000_000);
+        let line = format!(
+            "2026-11-22T19:19:{:02}.{:09}Z {text}\n",
+            10 + n,
+            n * 1_000_000
+        );
         update(
             &mut app,
             Msg::LogChunk {
@@ -302,13 +318,16 @@ pub fn synthetic(n: usize) -> Vec<Container> {
                 1 | 2 => Health::Healthy,
                 _ => Health::None,
             };
-            container(&format!("{project}-{service}-{}", i / 100 + 1 + i % 7), state)
-                .project(&project, &service)
-                .number((i / 100 + 1) as u32)
-                .health(health)
-                .uptime_minutes((i * 7 % 5000) as i64)
-                .port(20000 + i as u16, 8080)
-                .into()
+            container(
+                &format!("{project}-{service}-{}", i / 100 + 1 + i % 7),
+                state,
+            )
+            .project(&project, &service)
+            .number((i / 100 + 1) as u32)
+            .health(health)
+            .uptime_minutes((i * 7 % 5000) as i64)
+            .port(20000 + i as u16, 8080)
+            .into()
         })
         .collect::<Vec<Container>>()
         .into_iter()
@@ -325,7 +344,8 @@ pub fn long_names(w: u16, h: u16) -> App {
     let mut app = base_app(w, h);
     up(&mut app);
     let long = "a-container-with-an-exceptionally-long-name-that-keeps-going-and-going";
-    let containers = vec![
+    let containers =
+        vec![
         container(long, "running")
             .project("a-project-whose-name-is-also-far-too-long", "and-a-long-service")
             .image("registry.example.com:5000/team/very/deep/path/image-name:2026.11.22-build.1234")

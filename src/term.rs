@@ -27,7 +27,12 @@ pub fn enter() -> io::Result<(TerminalGuard, Tui)> {
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let guard = TerminalGuard;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, Hide)?;
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        Hide
+    )?;
     let terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(io::stdout())))?;
     Ok((guard, terminal))
 }
@@ -207,7 +212,11 @@ mod tests {
         assert!(first > 0);
         draw(&mut term, "hello");
         draw(&mut term, "hello");
-        assert_eq!(sink.0.borrow().len(), first, "identical frames must write 0 bytes");
+        assert_eq!(
+            sink.0.borrow().len(),
+            first,
+            "identical frames must write 0 bytes"
+        );
         draw(&mut term, "hellO");
         assert!(sink.0.borrow().len() > first);
     }

@@ -146,7 +146,9 @@ mod tests {
 
     #[test]
     fn text_matches_name_image_and_project() {
-        let c = container("web-api-1", "running").project("shop", "api").image("busybox");
+        let c = container("web-api-1", "running")
+            .project("shop", "api")
+            .image("busybox");
         assert!(Filter::parse("API").matches(&c));
         assert!(Filter::parse("busy").matches(&c));
         assert!(Filter::parse("shop").matches(&c));

@@ -32,10 +32,7 @@ pub fn render_lines(doc: &Value, reveal: bool) -> (Vec<String>, usize) {
     let mut doc = doc.clone();
     let mut masked = 0;
     if !reveal {
-        if let Some(env) = doc
-            .pointer_mut("/Config/Env")
-            .and_then(Value::as_array_mut)
-        {
+        if let Some(env) = doc.pointer_mut("/Config/Env").and_then(Value::as_array_mut) {
             for entry in env.iter_mut() {
                 if let Some(s) = entry.as_str() {
                     if let Some((name, value)) = s.split_once('=') {
@@ -78,7 +75,12 @@ mod tests {
 
     #[test]
     fn secret_names() {
-        for n in ["MYSQL_ROOT_PASSWORD", "aws_secret_access_key", "GITHUB_TOKEN", "SSH_KEY"] {
+        for n in [
+            "MYSQL_ROOT_PASSWORD",
+            "aws_secret_access_key",
+            "GITHUB_TOKEN",
+            "SSH_KEY",
+        ] {
             assert!(is_secret_name(n), "{n}");
         }
         for n in ["PATH", "HOME", "LANG"] {

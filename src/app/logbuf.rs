@@ -177,7 +177,10 @@ pub fn sanitize(raw: &[u8]) -> String {
         }
     }
     if truncated {
-        out.push_str(&format!(" … [{} bytes not shown]", raw.len() - MAX_LINE_BYTES));
+        out.push_str(&format!(
+            " … [{} bytes not shown]",
+            raw.len() - MAX_LINE_BYTES
+        ));
     }
     out
 }
@@ -220,7 +223,10 @@ mod tests {
             true,
         );
         let l = b.get(0).unwrap();
-        assert_eq!(l.timestamp.as_deref(), Some("2026-11-22T18:00:00.123456789Z"));
+        assert_eq!(
+            l.timestamp.as_deref(),
+            Some("2026-11-22T18:00:00.123456789Z")
+        );
         assert_eq!(l.text, "hello world");
     }
 

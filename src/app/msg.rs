@@ -12,17 +12,36 @@ use super::model::{Container, ContainerKey, EndpointState};
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The clock moved on (ages, toast expiry).
     Tick,
-    EndpointState { endpoint: String, state: EndpointState },
+    EndpointState {
+        endpoint: String,
+        state: EndpointState,
+    },
     /// A complete listing of one endpoint, after (re)connecting.
-    Listed { endpoint: String, containers: Vec<Container> },
+    Listed {
+        endpoint: String,
+        containers: Vec<Container>,
+    },
     ContainerChanged(Container),
     ContainerRemoved(ContainerKey),
-    LogChunk { session: u64, stream: Stream, bytes: Vec<u8> },
-    LogEnded { session: u64, error: Option<String> },
-    Inspected { key: ContainerKey, result: Result<Value, String> },
+    LogChunk {
+        session: u64,
+        stream: Stream,
+        bytes: Vec<u8>,
+    },
+    LogEnded {
+        session: u64,
+        error: Option<String>,
+    },
+    Inspected {
+        key: ContainerKey,
+        result: Result<Value, String>,
+    },
     MutationDone(MutationOutcome),
     LogsSaved(Result<PathBuf, String>),
     /// Something the operator should see that is not tied to an action (config fallbacks).

@@ -77,7 +77,10 @@ pub fn complete(line: &str) -> Option<String> {
         ["sort", arg] => (
             "sort ".into(),
             arg,
-            SortColumn::ALL.iter().map(|c| c.name().to_string()).collect(),
+            SortColumn::ALL
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect(),
         ),
         _ => return None,
     };
@@ -87,7 +90,10 @@ pub fn complete(line: &str) -> Option<String> {
         .collect();
     let common = common_prefix(&matching)?;
     let mut out = format!("{head}{common}");
-    if matching.len() == 1 && head.is_empty() && ["theme", "sort", "filter"].contains(&common.as_str()) {
+    if matching.len() == 1
+        && head.is_empty()
+        && ["theme", "sort", "filter"].contains(&common.as_str())
+    {
         out.push(' ');
     }
     (out != line).then_some(out)

@@ -57,7 +57,11 @@ impl SortColumn {
         let all = SortColumn::ALL;
         let i = all.iter().position(|c| *c == self).unwrap_or(0);
         let n = all.len();
-        all[if forward { (i + 1) % n } else { (i + n - 1) % n }]
+        all[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
     }
 }
 
@@ -221,7 +225,11 @@ fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
                 collapsed: s_collapsed,
             });
             if !s_collapsed {
-                rows.extend(slots.into_iter().map(|slot| Row::Container { slot, depth: 2 }));
+                rows.extend(
+                    slots
+                        .into_iter()
+                        .map(|slot| Row::Container { slot, depth: 2 }),
+                );
             }
         }
     }
@@ -273,7 +281,11 @@ mod tests {
         rows.iter()
             .map(|r| match r {
                 Row::Container { slot, depth } => {
-                    format!("{}{}", "  ".repeat(*depth as usize), inv.get(*slot).unwrap().name)
+                    format!(
+                        "{}{}",
+                        "  ".repeat(*depth as usize),
+                        inv.get(*slot).unwrap().name
+                    )
                 }
                 Row::Group { label, depth, .. } => {
                     format!("{}[{label}]", "  ".repeat(*depth as usize))
@@ -312,12 +324,20 @@ mod tests {
     #[test]
     fn tree_groups_project_service_replicas_and_collapses() {
         let inv = inv(vec![
-            container("shop-api-2", "running").project("shop", "api").number(2).into(),
-            container("shop-api-1", "running").project("shop", "api").number(1).into(),
-            container("shop-db-1", "exited").project("shop", "db").into(),
+            container("shop-api-2", "running")
+                .project("shop", "api")
+                .number(2)
+                .into(),
+            container("shop-api-1", "running")
+                .project("shop", "api")
+                .number(1)
+                .into(),
+            container("shop-db-1", "exited")
+                .project("shop", "db")
+                .into(),
             container("lonely", "running").into(),
         ]);
-        let mut collapsed = HashSet::new();
+        let collapsed = HashSet::new();
         let inp = RowInputs {
             inventory: &inv,
             filter: &Filter::default(),
@@ -346,6 +366,7 @@ mod tests {
             }
             _ => panic!("first row is the project"),
         }
+        let mut collapsed = collapsed.clone();
         collapsed.insert("s:shop/api".to_string());
         let inp = RowInputs {
             collapsed: &collapsed,

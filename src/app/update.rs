@@ -5,7 +5,9 @@ use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, KeyContext};
-use super::effect::{Effect, Mutation, MutationOutcome, MutationRequest, Origin, Target, KILL_SIGNALS};
+use super::effect::{
+    Effect, Mutation, MutationOutcome, MutationRequest, Origin, Target, KILL_SIGNALS,
+};
 use super::filter::Filter;
 use super::inspect;
 use super::logbuf::LogBuffer;
@@ -84,7 +86,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::MutationDone(outcome) => on_mutation_done(app, outcome),
         Msg::LogsSaved(result) => match result {
-            Ok(path) => toast(app, ToastLevel::Info, format!("logs saved to {}", path.display())),
+            Ok(path) => toast(
+                app,
+                ToastLevel::Info,
+                format!("logs saved to {}", path.display()),
+            ),
             Err(e) => toast(app, ToastLevel::Error, format!("could not save logs: {e}")),
         },
         Msg::Warning(w) => {
@@ -157,10 +163,7 @@ pub fn rebuild_rows(app: &mut App) {
         .and_then(|sel| app.table.rows.iter().position(|r| row_is(app, r, sel)));
     let cursor = match found {
         Some(i) => i,
-        None => app
-            .table
-            .cursor
-            .min(app.table.rows.len().saturating_sub(1)),
+        None => app.table.cursor.min(app.table.rows.len().saturating_sub(1)),
     };
     select_index(app, cursor);
 }
@@ -331,7 +334,10 @@ fn edit_input(app: &mut App, key: KeyEvent) {
             while start > 0 && chars[start - 1] != ' ' {
                 start -= 1;
             }
-            input.text = chars[..start].iter().chain(&chars[input.cursor..]).collect();
+            input.text = chars[..start]
+                .iter()
+                .chain(&chars[input.cursor..])
+                .collect();
             input.cursor = start;
         }
         KeyCode::Char(c) if !ctrl => {
@@ -381,7 +387,11 @@ fn open_input(app: &mut App, purpose: InputPurpose) {
     let previous = match purpose {
         InputPurpose::Filter => app.table.filter_text.clone(),
         InputPurpose::Search => match app.view {
-            View::Logs => app.logs.as_ref().map(|l| l.query.clone()).unwrap_or_default(),
+            View::Logs => app
+                .logs
+                .as_ref()
+                .map(|l| l.query.clone())
+                .unwrap_or_default(),
             View::Inspect => app
                 .inspect
                 .as_ref()
@@ -424,7 +434,10 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
         Action::InputAccept => accept_input(app, fx),
         Action::InputCancel => cancel_input(app),
         Action::InputComplete => {
-            if let Some(input) = app.input.as_mut().filter(|i| i.purpose == InputPurpose::Palette)
+            if let Some(input) = app
+                .input
+                .as_mut()
+                .filter(|i| i.purpose == InputPurpose::Palette)
             {
                 if let Some(done) = palette::complete(&input.text) {
                     input.cursor = done.chars().count();
@@ -432,8 +445,12 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
                 }
             }
         }
-        Action::Confirm | Action::Cancel | Action::FocusNext | Action::OptionNext
-        | Action::OptionPrev | Action::ToggleOption => on_dialog_action(app, action, fx),
+        Action::Confirm
+        | Action::Cancel
+        | Action::FocusNext
+        | Action::OptionNext
+        | Action::OptionPrev
+        | Action::ToggleOption => on_dialog_action(app, action, fx),
         _ => match app.view {
             _ if matches!(app.overlay, Some(Overlay::Help { .. })) => on_help_action(app, action),
             View::Table => on_table_action(app, action, origin, fx),
@@ -471,7 +488,9 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
 }
 
 fn accept_input(app: &mut App, fx: &mut Vec<Effect>) {
-    let Some(input) = app.input.take() else { return };
+    let Some(input) = app.input.take() else {
+        return;
+    };
     match input.purpose {
         InputPurpose::Filter => set_filter(app, &input.text),
         InputPurpose::Search => set_search(app, &input.text, true),
@@ -480,7 +499,9 @@ fn accept_input(app: &mut App, fx: &mut Vec<Effect>) {
 }
 
 fn cancel_input(app: &mut App) {
-    let Some(input) = app.input.take() else { return };
+    let Some(input) = app.input.take() else {
+        return;
+    };
     match input.purpose {
         InputPurpose::Filter => set_filter(app, &input.previous),
         InputPurpose::Search => set_search(app, &input.previous, false),
@@ -573,11 +594,10 @@ fn on_table_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<E
         }
         Action::Mark => {
             match app.table.selected.clone() {
-                Some(Selected::Container(k)) => {
-                    if !app.table.marked.remove(&k) {
-                        app.table.marked.insert(k);
-                    }
+                Some(Selected::Container(k)) if !app.table.marked.remove(&k) => {
+                    app.table.marked.insert(k);
                 }
+                Some(Selected::Container(_)) => {}
                 Some(Selected::Group(_)) => {
                     let members = group_members(app);
                     let all_marked = members.iter().all(|k| app.table.marked.contains(k));
@@ -830,11 +850,15 @@ fn jump_to_match(app: &mut App, forward: bool, from_edge: bool) {
             l.follow = false;
             let len = l.buffer.len() as u64;
             let last_top = first + len.saturating_sub(page);
-            l.top = next.saturating_sub(page / 2).clamp(first, last_top.max(first));
+            l.top = next
+                .saturating_sub(page / 2)
+                .clamp(first, last_top.max(first));
         }
         View::Inspect => {
             let page = layout::logs_body_height(app).max(1);
-            let Some(i) = app.inspect.as_mut() else { return };
+            let Some(i) = app.inspect.as_mut() else {
+                return;
+            };
             let needle = i.query.to_lowercase();
             if needle.is_empty() {
                 return;
@@ -910,7 +934,9 @@ fn refresh_inspect_lines(ins: &mut InspectState) {
 
 fn on_inspect_action(app: &mut App, action: Action) {
     let page = layout::logs_body_height(app).max(1) as usize;
-    let Some(i) = app.inspect.as_mut() else { return };
+    let Some(i) = app.inspect.as_mut() else {
+        return;
+    };
     let max = i.lines.len().saturating_sub(page);
     match action {
         Action::Up => i.scroll = i.scroll.saturating_sub(1),

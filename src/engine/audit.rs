@@ -105,8 +105,15 @@ mod tests {
         let kill = Mutation::Kill {
             signal: "SIGTERM".into(),
         };
-        log.append(&AuditRecord::new(t, &target, &kill, Origin::Keystroke, &Ok(()), false))
-            .unwrap();
+        log.append(&AuditRecord::new(
+            t,
+            &target,
+            &kill,
+            Origin::Keystroke,
+            &Ok(()),
+            false,
+        ))
+        .unwrap();
         log.append(&AuditRecord::new(
             t,
             &target,
@@ -117,8 +124,10 @@ mod tests {
         ))
         .unwrap();
         let text = std::fs::read_to_string(log.path()).unwrap();
-        let lines: Vec<serde_json::Value> =
-            text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["time"], "2026-11-22T18:00:00.000Z");
         assert_eq!(lines[0]["action"], "kill");

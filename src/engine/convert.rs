@@ -18,7 +18,7 @@ pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
         .unwrap_or_else(|| id[..id.len().min(12)].to_owned());
     let state = s
         .state
-        .map(|st| RunState::parse(&st.to_string()))
+        .map(|st| RunState::parse(st.as_ref()))
         .unwrap_or(RunState::Unknown);
     let status = s.status.clone().unwrap_or_default();
     let mut ports: Vec<PortMapping> = s
@@ -59,12 +59,12 @@ pub fn from_inspect(endpoint: &str, i: &ContainerInspectResponse) -> Option<Cont
     let st = i.state.as_ref();
     let state = st
         .and_then(|s| s.status)
-        .map(|s| RunState::parse(&s.to_string()))
+        .map(|s| RunState::parse(s.as_ref()))
         .unwrap_or(RunState::Unknown);
     let health = st
         .and_then(|s| s.health.as_ref())
         .and_then(|h| h.status)
-        .map(|h| Health::parse(&h.to_string()))
+        .map(|h| Health::parse(h.as_ref()))
         .unwrap_or(Health::None);
     let config = i.config.as_ref();
     let started_at = st.and_then(|s| parse_time(s.started_at.as_deref()));
@@ -162,7 +162,9 @@ fn normalize_ports(ports: &mut Vec<PortMapping>) {
     ports.dedup();
 }
 
-fn to_btree(labels: Option<&std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
+fn to_btree(
+    labels: Option<&std::collections::HashMap<String, String>>,
+) -> BTreeMap<String, String> {
     labels
         .map(|l| l.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default()
@@ -210,15 +212,24 @@ mod tests {
     #[test]
     fn listing_maps_names_states_ports_and_compose_labels() {
         let list: Vec<ContainerSummary> = fixture("containers.json");
-        let cs: Vec<Container> = list.iter().filter_map(|s| from_summary("local", s)).collect();
+        let cs: Vec<Container> = list
+            .iter()
+            .filter_map(|s| from_summary("local", s))
+            .collect();
         assert_eq!(cs.len(), list.len());
-        let web = cs.iter().find(|c| c.name == "demo-web-1").expect("demo-web-1 in fixture");
+        let web = cs
+            .iter()
+            .find(|c| c.name == "demo-web-1")
+            .expect("demo-web-1 in fixture");
         assert_eq!(web.project(), Some("demo"));
         assert_eq!(web.service(), Some("web"));
         assert_eq!(web.state, RunState::Running);
         assert!(web.published_ports().any(|p| p.host_port == Some(18080)));
         assert_eq!(web.key.endpoint, "local");
-        let stopped = cs.iter().find(|c| c.name == "fx-stopped").expect("fx-stopped");
+        let stopped = cs
+            .iter()
+            .find(|c| c.name == "fx-stopped")
+            .expect("fx-stopped");
         assert_eq!(stopped.state, RunState::Exited);
     }
 

@@ -98,14 +98,19 @@ mod tests {
             Endpoint::default_from(Some("tcp://a:1"), Some("tcp://b:2")).host,
             "tcp://a:1"
         );
-        assert_eq!(Endpoint::default_from(None, Some("tcp://b:2")).host, "tcp://b:2");
+        assert_eq!(
+            Endpoint::default_from(None, Some("tcp://b:2")).host,
+            "tcp://b:2"
+        );
         assert_eq!(Endpoint::default_from(None, Some("")).host, DEFAULT_SOCKET);
         assert_eq!(Endpoint::default_from(None, None).host, DEFAULT_SOCKET);
     }
 
     #[test]
     fn unsupported_scheme_is_named() {
-        let e = Endpoint::default_from(Some("ftp://x"), None).client().unwrap_err();
+        let e = Endpoint::default_from(Some("ftp://x"), None)
+            .client()
+            .unwrap_err();
         assert!(e.contains("ftp://x") && e.contains("unsupported"), "{e}");
     }
 }

@@ -73,8 +73,16 @@ impl Executor {
         let docker = self.client(&target.key.endpoint).await?;
         let id = target.key.id.as_str();
         let result = match mutation {
-            Mutation::Start => docker.start_container(id, None::<StartContainerOptions>).await,
-            Mutation::Stop => docker.stop_container(id, None::<StopContainerOptions>).await,
+            Mutation::Start => {
+                docker
+                    .start_container(id, None::<StartContainerOptions>)
+                    .await
+            }
+            Mutation::Stop => {
+                docker
+                    .stop_container(id, None::<StopContainerOptions>)
+                    .await
+            }
             Mutation::Restart => {
                 docker
                     .restart_container(id, None::<RestartContainerOptions>)
@@ -83,7 +91,9 @@ impl Executor {
             Mutation::Pause => docker.pause_container(id).await,
             Mutation::Unpause => docker.unpause_container(id).await,
             Mutation::Kill { signal } => {
-                let opts = KillContainerOptionsBuilder::default().signal(signal).build();
+                let opts = KillContainerOptionsBuilder::default()
+                    .signal(signal)
+                    .build();
                 docker.kill_container(id, Some(opts)).await
             }
             Mutation::Remove { volumes, force } => {

@@ -11,11 +11,14 @@ use crate::app::Msg;
 
 /// Streams until the container's log ends, the engine fails, or the console drops the channel.
 /// The task is aborted when the operator leaves the logs view.
-pub async fn follow(endpoint: Endpoint, id: String, session: u64, tail: usize, tx: mpsc::Sender<Msg>) {
-    let error = match run(&endpoint, &id, session, tail, &tx).await {
-        Ok(()) => None,
-        Err(e) => Some(e),
-    };
+pub async fn follow(
+    endpoint: Endpoint,
+    id: String,
+    session: u64,
+    tail: usize,
+    tx: mpsc::Sender<Msg>,
+) {
+    let error = run(&endpoint, &id, session, tail, &tx).await.err();
     let _ = tx.send(Msg::LogEnded { session, error }).await;
 }
 

@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::{sleep, timeout, Instant};
 
-use super::inventory;
 use super::endpoint::{describe_error, Endpoint, REQUEST_TIMEOUT};
+use super::inventory;
 use crate::app::model::{ContainerKey, EndpointState};
 use crate::app::Msg;
 
@@ -96,7 +96,10 @@ pub async fn supervise(endpoint: Endpoint, tx: mpsc::Sender<Msg>) {
             backoff.reset();
         }
         let delay = backoff.next_delay(jitter_seed());
-        log::warn!("endpoint {} down: {reason}; retrying in {delay:?}", endpoint.name);
+        log::warn!(
+            "endpoint {} down: {reason}; retrying in {delay:?}",
+            endpoint.name
+        );
         let down = EndpointState::Down {
             reason,
             retry_in_secs: Some(delay.as_secs_f64().ceil() as u64),
@@ -130,7 +133,14 @@ async fn run_session(endpoint: &Endpoint, tx: &mpsc::Sender<Msg>) -> Result<(), 
         version: version.version.unwrap_or_default(),
         api_version: docker.client_version().to_string(),
     };
-    send(tx, Msg::EndpointState { endpoint: endpoint.name.clone(), state: up }).await?;
+    send(
+        tx,
+        Msg::EndpointState {
+            endpoint: endpoint.name.clone(),
+            state: up,
+        },
+    )
+    .await?;
 
     let containers = inventory::list(&docker, endpoint).await?;
     let ids: Vec<String> = containers.iter().map(|c| c.key.id.clone()).collect();

@@ -22,15 +22,25 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
     let width = 60.min(screen.width.saturating_sub(2));
     let inner_w = width.saturating_sub(4) as usize;
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("{} {n} {noun}", capitalize(verb)), t.style(Slot::DialogDanger)),
+        Span::styled(
+            format!("{} {n} {noun}", capitalize(verb)),
+            t.style(Slot::DialogDanger),
+        ),
         Span::styled(
             format!(" on {}", d.endpoints.join(", ")),
             t.style(Slot::Text),
         ),
     ])];
     for target in d.request.targets.iter().take(MAX_LISTED) {
-        let line = format!("  {} ({})", target.name, &target.key.id[..target.key.id.len().min(12)]);
-        lines.push(Line::from(Span::styled(fit(&line, inner_w), t.style(Slot::Text))));
+        let line = format!(
+            "  {} ({})",
+            target.name,
+            &target.key.id[..target.key.id.len().min(12)]
+        );
+        lines.push(Line::from(Span::styled(
+            fit(&line, inner_w),
+            t.style(Slot::Text),
+        )));
     }
     if n > MAX_LISTED {
         lines.push(Line::from(Span::styled(
@@ -45,14 +55,21 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
             Span::styled("Signal: ", t.style(Slot::Text)),
             Span::styled(format!("◂ {signal} ▸"), t.style(Slot::InputText)),
             Span::styled(
-                format!("  ({}/{} to change)", key(Action::OptionPrev), key(Action::OptionNext)),
+                format!(
+                    "  ({}/{} to change)",
+                    key(Action::OptionPrev),
+                    key(Action::OptionNext)
+                ),
                 t.style(Slot::TextDim),
             ),
         ])),
         Mutation::Remove { volumes, .. } => {
             let check = if *volumes { "[x]" } else { "[ ]" };
             lines.push(Line::from(vec![
-                Span::styled(format!("{check} also remove anonymous volumes"), t.style(Slot::Text)),
+                Span::styled(
+                    format!("{check} also remove anonymous volumes"),
+                    t.style(Slot::Text),
+                ),
                 Span::styled(
                     format!("  ({})", key(Action::ToggleOption)),
                     t.style(Slot::TextDim),
@@ -99,7 +116,10 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(t.style(Slot::DialogBorder))
-                .title(Span::styled(format!(" Confirm {verb} "), t.style(Slot::DialogTitle))),
+                .title(Span::styled(
+                    format!(" Confirm {verb} "),
+                    t.style(Slot::DialogTitle),
+                )),
         ),
         area,
     );

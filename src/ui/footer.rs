@@ -52,7 +52,11 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
             Action::ToggleOption,
         ],
         KeyContext::Help => &[Action::Back, Action::Down, Action::Up],
-        KeyContext::Input => &[Action::InputAccept, Action::InputCancel, Action::InputComplete],
+        KeyContext::Input => &[
+            Action::InputAccept,
+            Action::InputCancel,
+            Action::InputComplete,
+        ],
         KeyContext::Global => &[],
     }
 }
@@ -129,7 +133,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 
 /// Completion candidates above the palette line.
 pub fn render_suggestions(frame: &mut Frame, app: &App, footer: Rect) {
-    let Some(input) = app.input.as_ref().filter(|i| i.purpose == InputPurpose::Palette) else {
+    let Some(input) = app
+        .input
+        .as_ref()
+        .filter(|i| i.purpose == InputPurpose::Palette)
+    else {
         return;
     };
     let list = palette::suggestions(&input.text);

@@ -26,7 +26,10 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
         lines.push(Line::from(Span::styled(title, t.style(Slot::Title))));
         for b in app.keymap.bindings(ctx) {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<12}", b.keys_display()), t.style(Slot::FooterKey)),
+                Span::styled(
+                    format!("  {:<12}", b.keys_display()),
+                    t.style(Slot::FooterKey),
+                ),
                 Span::styled(b.desc.clone(), t.style(Slot::Text)),
                 Span::styled(format!("  ({})", b.action.name()), t.style(Slot::TextDim)),
             ]));

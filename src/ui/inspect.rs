@@ -26,7 +26,10 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         title.push(Span::styled("─ secrets revealed ", t.style(Slot::Warning)));
     }
     if !i.query.is_empty() {
-        title.push(Span::styled(format!("─ /{} ", i.query), t.style(Slot::InputText)));
+        title.push(Span::styled(
+            format!("─ /{} ", i.query),
+            t.style(Slot::InputText),
+        ));
     }
     let block = Block::default()
         .borders(Borders::ALL)

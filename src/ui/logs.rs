@@ -45,7 +45,12 @@ fn title(app: &App, l: &LogsState) -> Vec<Span<'static>> {
     let mut spans = vec![
         Span::styled(format!(" Logs: {} ", l.name), t.style(Slot::Title)),
         Span::styled(
-            format!("({}) ─ {} ─ {} lines ", l.key.endpoint, flags.join(", "), l.buffer.len()),
+            format!(
+                "({}) ─ {} ─ {} lines ",
+                l.key.endpoint,
+                flags.join(", "),
+                l.buffer.len()
+            ),
             t.style(Slot::TextDim),
         ),
     ];
@@ -98,7 +103,13 @@ fn visible_rows<'a>(l: &'a LogsState, t: &Theme, width: usize, height: usize) ->
     out
 }
 
-fn line_rows<'a>(l: &'a LogsState, t: &Theme, line: &'a LogLine, abs: u64, width: usize) -> Vec<Line<'a>> {
+fn line_rows<'a>(
+    l: &'a LogsState,
+    t: &Theme,
+    line: &'a LogLine,
+    abs: u64,
+    width: usize,
+) -> Vec<Line<'a>> {
     let base = match line.stream {
         Stream::Stdout => t.style(Slot::LogsStdout),
         Stream::Stderr => t.style(Slot::LogsStderr),
@@ -125,8 +136,15 @@ fn line_rows<'a>(l: &'a LogsState, t: &Theme, line: &'a LogLine, abs: u64, width
         .map(|(n, piece)| {
             let mut spans = Vec::new();
             if let Some(s) = &stamp {
-                let shown = if n == 0 { s.clone() } else { " ".repeat(s.len()) };
-                spans.push(Span::styled(format!("{shown} "), t.style(Slot::LogsTimestamp)));
+                let shown = if n == 0 {
+                    s.clone()
+                } else {
+                    " ".repeat(s.len())
+                };
+                spans.push(Span::styled(
+                    format!("{shown} "),
+                    t.style(Slot::LogsTimestamp),
+                ));
             }
             spans.extend(highlight(piece, &l.query, base, hit));
             Line::from(spans)
@@ -141,4 +159,3 @@ fn short_time(ts: &str) -> String {
         None => ts.to_owned(),
     }
 }
-

@@ -159,7 +159,10 @@ fn empty_message(app: &App) -> String {
         );
     }
     let states: Vec<&EndpointState> = app.endpoints.iter().map(|e| &e.state).collect();
-    if states.iter().all(|s| matches!(s, EndpointState::Connecting)) {
+    if states
+        .iter()
+        .all(|s| matches!(s, EndpointState::Connecting))
+    {
         return " Connecting…".into();
     }
     if states
@@ -176,7 +179,11 @@ fn header_row(app: &App, cols: &[Column]) -> TableRow<'static> {
     TableRow::new(cols.iter().map(|c| {
         let mut title = c.title.to_string();
         if c.sort == Some(app.table.sort.column) {
-            title.push(if app.table.sort.descending { '▼' } else { '▲' });
+            title.push(if app.table.sort.descending {
+                '▼'
+            } else {
+                '▲'
+            });
         }
         Cell::from(title)
     }))
@@ -196,7 +203,15 @@ fn build_row(app: &App, row: &Row, ncols: usize, selected: bool) -> TableRow<'st
             aggregate,
             collapsed,
             ..
-        } => group_row(t, label, *depth, aggregate, *collapsed, ncols, app.multi_endpoint()),
+        } => group_row(
+            t,
+            label,
+            *depth,
+            aggregate,
+            *collapsed,
+            ncols,
+            app.multi_endpoint(),
+        ),
     };
     let marked = match row {
         Row::Container { slot, .. } => app
@@ -358,8 +373,14 @@ mod tests {
 
     #[test]
     fn image_names_lose_registry_host_and_digest() {
-        assert_eq!(short_image("registry.example.com:5000/team/app:1.2"), "team/app:1.2");
-        assert_eq!(short_image("library/busybox:latest"), "library/busybox:latest");
+        assert_eq!(
+            short_image("registry.example.com:5000/team/app:1.2"),
+            "team/app:1.2"
+        );
+        assert_eq!(
+            short_image("library/busybox:latest"),
+            "library/busybox:latest"
+        );
         assert_eq!(short_image("busybox@sha256:abc"), "busybox");
     }
 }

@@ -103,7 +103,12 @@ mod tests {
 
     #[test]
     fn highlight_marks_each_match() {
-        let spans = highlight("Error and error", "error", Style::default(), Style::default());
+        let spans = highlight(
+            "Error and error",
+            "error",
+            Style::default(),
+            Style::default(),
+        );
         let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(texts, vec!["Error", " and ", "error"]);
     }

@@ -18,7 +18,11 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect) {
             ToastLevel::Error => Slot::ToastError,
         };
         let text = fit(&toast.text, (width as usize - 4) * 2);
-        let lines = if text.chars().count() > width as usize - 4 { 2 } else { 1 };
+        let lines = if text.chars().count() > width as usize - 4 {
+            2
+        } else {
+            1
+        };
         let height = lines + 2;
         if bottom < body.y + height {
             break;
