@@ -289,8 +289,15 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
     let ctx = key_context(app);
     let press = KeyPress::from_event(&key);
     if ctx == KeyContext::Input {
+        // While typing, only the input's own actions (and quit) are keys; everything else,
+        // Ctrl-U and Ctrl-W included, edits the text.
         if let Lookup::Action(a) = app.keymap.lookup(ctx, &[press]) {
-            return on_action(app, a, Origin::Keystroke, fx);
+            if matches!(
+                a,
+                Action::InputAccept | Action::InputCancel | Action::InputComplete | Action::Quit
+            ) {
+                return on_action(app, a, Origin::Keystroke, fx);
+            }
         }
         edit_input(app, key);
         return;
@@ -716,8 +723,13 @@ fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
                 if let Mutation::Remove { force, .. } = &mut request.mutation {
                     *force = d.running_targets > 0;
                 }
+                let names: Vec<&str> = request.targets.iter().map(|t| t.name.as_str()).collect();
+                let text = format!("{} {}…", request.mutation.verb(), names.join(", "));
                 fx.push(Effect::Mutate(request));
                 app.table.marked.clear();
+                app.overlay = None;
+                toast(app, ToastLevel::Info, text);
+                return;
             }
             app.overlay = None;
         }

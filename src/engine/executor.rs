@@ -14,6 +14,8 @@ use super::audit::{AuditLog, AuditRecord};
 use super::endpoint::{describe_error, Endpoint};
 use crate::app::effect::{Mutation, MutationOutcome, MutationRequest, Target};
 
+const MUTATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// Cheap to clone: the runtime runs each confirmed request in its own task, so a slow stop
 /// (the engine waits for the grace period) never holds up the next action.
 #[derive(Clone)]
@@ -66,7 +68,8 @@ impl Executor {
             .endpoints
             .get(endpoint)
             .ok_or_else(|| format!("unknown endpoint {endpoint}"))?;
-        ep.connect().await
+        // Stop and restart answer only after the container's grace period (10 s by default).
+        Ok(ep.connect().await?.with_timeout(MUTATION_TIMEOUT))
     }
 
     async fn apply(&self, target: &Target, mutation: &Mutation) -> Result<(), String> {

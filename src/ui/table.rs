@@ -1,7 +1,7 @@
 //! The container table, flat or grouped by compose project and service. Only the rows in the
 //! visible window are turned into widgets, so thousands of containers cost no more than a screen.
 
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table};
@@ -39,7 +39,7 @@ fn columns(app: &App) -> Vec<Column> {
         Column {
             title: "STATE",
             sort: Some(SortColumn::State),
-            width: Constraint::Length(10),
+            width: Constraint::Length(11),
         },
         Column {
             title: "HEALTH",
@@ -98,6 +98,13 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let height = inner.height.saturating_sub(1) as usize;
+    // The same split the table makes, so cells can be cut with an ellipsis instead of clipped.
+    let widths: Vec<usize> = Layout::horizontal(cols.iter().map(|c| c.width))
+        .spacing(1)
+        .split(inner)
+        .iter()
+        .map(|r| r.width as usize)
+        .collect();
     let start = app.table.offset.min(app.table.rows.len());
     let end = (start + height).min(app.table.rows.len());
     let rows: Vec<TableRow> = app.table.rows[start..end]
@@ -105,7 +112,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .enumerate()
         .map(|(i, row)| {
             let selected = start + i == app.table.cursor;
-            build_row(app, row, cols.len(), selected)
+            build_row(app, row, &widths, selected)
         })
         .collect();
     let table = Table::new(rows, cols.iter().map(|c| c.width))
@@ -190,12 +197,12 @@ fn header_row(app: &App, cols: &[Column]) -> TableRow<'static> {
     .style(t.style(Slot::TableHeader))
 }
 
-fn build_row(app: &App, row: &Row, ncols: usize, selected: bool) -> TableRow<'static> {
+fn build_row(app: &App, row: &Row, widths: &[usize], selected: bool) -> TableRow<'static> {
     let t = &app.theme;
     let r = match row {
         Row::Container { slot, depth } => {
             let c = app.inventory.get(*slot).expect("rows refer to live slots");
-            container_row(app, c, *depth)
+            container_row(app, c, *depth, widths)
         }
         Row::Group {
             label,
@@ -209,7 +216,7 @@ fn build_row(app: &App, row: &Row, ncols: usize, selected: bool) -> TableRow<'st
             *depth,
             aggregate,
             *collapsed,
-            ncols,
+            widths.len(),
             app.multi_endpoint(),
         ),
     };
@@ -250,7 +257,7 @@ pub fn health_slot(h: Health) -> Slot {
     }
 }
 
-fn container_row(app: &App, c: &Container, depth: u8) -> TableRow<'static> {
+fn container_row(app: &App, c: &Container, depth: u8, widths: &[usize]) -> TableRow<'static> {
     let t = &app.theme;
     let mark = if app.table.marked.contains(&c.key) {
         "● "
@@ -280,24 +287,40 @@ fn container_row(app: &App, c: &Container, depth: u8) -> TableRow<'static> {
         .restart_count
         .map(|n| n.to_string())
         .unwrap_or_else(|| "·".into());
-    let mut cells = vec![
-        Cell::from(name),
-        Cell::from(project),
-        Cell::from(short_image(&c.image)),
-        Cell::from(Span::styled(state, t.style(state_slot(c.state)))),
-        Cell::from(Span::styled(health, t.style(health_slot(c.health)))),
-        Cell::from(uptime),
-        Cell::from(if ports.is_empty() {
-            "-".into()
-        } else {
-            ports.join(",")
-        }),
-        Cell::from(restarts),
+    let ports = if ports.is_empty() {
+        "-".into()
+    } else {
+        ports.join(",")
+    };
+    let mut texts = vec![
+        name,
+        project,
+        short_image(&c.image),
+        state,
+        health,
+        uptime,
+        ports,
+        restarts,
     ];
+    let state_col = if app.multi_endpoint() { 4 } else { 3 };
     if app.multi_endpoint() {
-        cells.insert(1, Cell::from(c.key.endpoint.clone()));
+        texts.insert(1, c.key.endpoint.clone());
     }
-    TableRow::new(cells)
+    let cells = texts
+        .into_iter()
+        .zip(widths)
+        .enumerate()
+        .map(|(i, (text, &w))| {
+            let text = fit(&text, w);
+            match i {
+                i if i == state_col => Cell::from(Span::styled(text, t.style(state_slot(c.state)))),
+                i if i == state_col + 1 => {
+                    Cell::from(Span::styled(text, t.style(health_slot(c.health))))
+                }
+                _ => Cell::from(text),
+            }
+        });
+    TableRow::new(cells.collect::<Vec<_>>())
 }
 
 /// `8080→80` for the table; the bind address is in inspect.

@@ -1,8 +1,8 @@
 //! Short-lived notices in the bottom-right corner of the body.
 
 use ratatui::layout::Rect;
-use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use super::text::fit;
@@ -17,12 +17,9 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect) {
             ToastLevel::Info => Slot::ToastInfo,
             ToastLevel::Error => Slot::ToastError,
         };
-        let text = fit(&toast.text, (width as usize - 4) * 2);
-        let lines = if text.chars().count() > width as usize - 4 {
-            2
-        } else {
-            1
-        };
+        let line_width = (width as usize).saturating_sub(2).max(1);
+        let text = fit(&toast.text, line_width * 3);
+        let lines = super::text::wrap(&text, line_width).len() as u16;
         let height = lines + 2;
         if bottom < body.y + height {
             break;
@@ -35,13 +32,17 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect) {
         };
         frame.render_widget(Clear, area);
         frame.render_widget(
-            Paragraph::new(Span::styled(text, app.theme.style(slot)))
-                .wrap(Wrap { trim: true })
-                .block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .border_style(app.theme.style(slot)),
-                ),
+            Paragraph::new(
+                super::text::wrap(&text, line_width)
+                    .into_iter()
+                    .map(|l| Line::from(Span::styled(l.to_owned(), app.theme.style(slot))))
+                    .collect::<Vec<_>>(),
+            )
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(app.theme.style(slot)),
+            ),
             area,
         );
         bottom -= height;
