@@ -2,7 +2,7 @@
 //! view snapshot tests. Real data shapes, fixed clock: the same scene always draws the same.
 
 use bollard::models::{ContainerInspectResponse, ContainerSummary};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::model::{Container, EndpointState, EndpointStatus, Health};
@@ -21,7 +21,7 @@ const INSPECT_LIMITED: &str = include_str!("../fixtures/api/inspect-limited.json
 
 /// The scenes' clock: a little after the fixtures were captured.
 pub fn scene_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 22, 19, 20, 0).unwrap()
+    crate::app::testing::epoch()
 }
 
 pub fn base_app(width: u16, height: u16) -> App {

@@ -9,9 +9,9 @@ use super::model::{
     LABEL_SERVICE,
 };
 
-/// A fixed instant so that ages in snapshots never change.
+/// A fixed instant so that ages in snapshots never change (the scenes' clock).
 pub fn epoch() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()
+    Utc.with_ymd_and_hms(2026, 11, 22, 19, 20, 0).unwrap()
 }
 
 pub struct ContainerBuilder(Container);

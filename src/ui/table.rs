@@ -364,12 +364,13 @@ fn group_row(
         "down" => Slot::StateExited,
         _ => Slot::StateRestarting,
     };
-    let mut health = String::new();
-    if agg.unhealthy > 0 {
-        health = format!("{} unhlth", agg.unhealthy);
+    let (health, health_style) = if agg.unhealthy > 0 {
+        (format!("{} unhlth", agg.unhealthy), Slot::HealthUnhealthy)
     } else if agg.starting > 0 {
-        health = format!("{} start", agg.starting);
-    }
+        (format!("{} start", agg.starting), Slot::HealthStarting)
+    } else {
+        (String::new(), Slot::TextDim)
+    };
     let mut cells = vec![
         Cell::from(Span::styled(name, t.style(Slot::TableGroup))),
         Cell::from(Span::styled(
@@ -378,7 +379,7 @@ fn group_row(
         )),
         Cell::from(""),
         Cell::from(Span::styled(verdict.to_owned(), t.style(verdict_slot))),
-        Cell::from(Span::styled(health, t.style(Slot::HealthUnhealthy))),
+        Cell::from(Span::styled(health, t.style(health_style))),
     ];
     let offset = usize::from(multi_endpoint);
     while cells.len() + offset < ncols {

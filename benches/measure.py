@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Whole-process measurements of the real console against the real engine.
+
+Starts N idle labelled containers, runs wheelhouse in a pseudo-terminal, and reports:
+  - launch to first full frame (the last container's name on screen), in ms;
+  - bytes written to the terminal per second while idle;
+  - the console's CPU (% of one core) and resident memory while idle, from /proc;
+  - CPU burnt by dockerd + containerd meanwhile, with and without the console.
+Usage: benches/measure.py [--containers 100] [--idle 60] [--binary target/release/wheelhouse]
+Containers are removed at the end. Nothing here asserts: it records (see BENCHMARKS.md).
+"""
+import argparse, os, pty, select, signal, subprocess, sys, time, fcntl, termios, struct
+
+LABEL = "wheelhouse.bench=1"
+IMAGE = os.environ.get("WHEELHOUSE_TEST_IMAGE", "wheelhouse-test:latest")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def sh(*args, check=True):
+    return subprocess.run(args, check=check, capture_output=True, text=True).stdout.strip()
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def engine_pids():
+    pids = []
+    for name in ("dockerd", "containerd"):
+        out = sh("pgrep", "-x", name, check=False)
+        pids += [int(p) for p in out.split()]
+    return pids
+
+
+def engine_cpu_percent(seconds):
+    pids = engine_pids()
+    before = sum(cpu_ticks(p) for p in pids)
+    time.sleep(seconds)
+    after = sum(cpu_ticks(p) for p in pids)
+    return (after - before) / TICKS / seconds * 100
+
+
+def start_containers(n):
+    sh("sh", "-c", f"docker rm -f $(docker ps -aq --filter label={LABEL}) >/dev/null 2>&1 || true", check=False)
+    names = []
+    for i in range(n):
+        name = f"bench-{i:04d}"
+        sh("docker", "run", "-d", "--label", LABEL, "--name", name, IMAGE, "sleep", "86400")
+        names.append(name)
+    return names
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--containers", type=int, default=100)
+    ap.add_argument("--idle", type=int, default=60)
+    ap.add_argument("--binary", default="target/release/wheelhouse")
+    ap.add_argument("--keep", action="store_true", help="leave the containers running")
+    a = ap.parse_args()
+
+    print(f"starting {a.containers} idle containers …", file=sys.stderr)
+    names = start_containers(a.containers)
+    # Ages shown at minute granularity only after a minute: let them get there so the idle
+    # window measures an idle screen, not a ticking seconds column.
+    time.sleep(65)
+    base_engine = engine_cpu_percent(20)
+
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(a.binary, [a.binary, "--read-only"])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    os.kill(pid, signal.SIGWINCH)
+    t0 = time.monotonic()
+    screen = b""
+    first_frame_ms = None
+    # The header's count is drawn from the complete listing: the first frame showing it is
+    # the first full frame.
+    total = int(sh("sh", "-c", "docker ps -aq | wc -l"))
+    want = f"{total} containers".encode()
+    deadline = t0 + 10
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            screen += os.read(fd, 65536)
+            if want in screen and first_frame_ms is None:
+                first_frame_ms = (time.monotonic() - t0) * 1000
+                break
+    # Settle: details (inspect) arrive just after the listing.
+    settle_end = time.monotonic() + 5
+    while time.monotonic() < settle_end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            os.read(fd, 65536)
+
+    written = 0
+    c0 = cpu_ticks(pid)
+    e_pids = engine_pids()
+    e0 = sum(cpu_ticks(p) for p in e_pids)
+    start = time.monotonic()
+    while time.monotonic() - start < a.idle:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            written += len(os.read(fd, 65536))
+    elapsed = time.monotonic() - start
+    c1 = cpu_ticks(pid)
+    e1 = sum(cpu_ticks(p) for p in e_pids)
+    rss = rss_kib(pid)
+    os.kill(pid, signal.SIGTERM)
+    os.waitpid(pid, 0)
+    if not a.keep:
+        sh("sh", "-c", f"docker rm -f $(docker ps -aq --filter label={LABEL}) >/dev/null 2>&1 || true", check=False)
+
+    print(f"containers:                 {a.containers} idle ({total} on the engine)")
+    print(f"launch to first full frame: {first_frame_ms:.0f} ms" if first_frame_ms else "first frame: not seen in 10 s")
+    print(f"idle window:                {elapsed:.0f} s")
+    print(f"bytes written while idle:   {written} ({written / elapsed:.2f} B/s)")
+    print(f"console CPU while idle:     {(c1 - c0) / TICKS / elapsed * 100:.2f} % of one core")
+    print(f"console RSS:                {rss / 1024:.1f} MiB")
+    print(f"engine CPU without console: {base_engine:.2f} % of one core")
+    print(f"engine CPU with console:    {(e1 - e0) / TICKS / elapsed * 100:.2f} % of one core")
+
+
+if __name__ == "__main__":
+    main()
