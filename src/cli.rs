@@ -1,5 +1,6 @@
 //! What each command does: the console, `ps`, `paths`, `screenshots`.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 
-use crate::app::model::{EndpointState, EndpointStatus};
+use crate::app::model::EndpointStatus;
 use crate::app::state::{App, AppOptions};
 use crate::app::{update, Msg};
 use crate::config::{self, theme::ColorDepth, LoadOptions, Loaded};
@@ -69,11 +70,7 @@ pub fn console(common: Common) -> anyhow::Result<ExitCode> {
     };
     let statuses = endpoints
         .iter()
-        .map(|e| EndpointStatus {
-            name: e.name.clone(),
-            host: e.host.clone(),
-            state: EndpointState::Connecting,
-        })
+        .map(|e| EndpointStatus::new(&e.name, &e.host))
         .collect();
     let mut app = App::new(options, loaded.keymap, loaded.theme, statuses, Utc::now());
     for w in loaded.warnings {
@@ -100,9 +97,10 @@ pub fn console(common: Common) -> anyhow::Result<ExitCode> {
     tokio.shutdown_background();
     match exit {
         Exit::Quit => Ok(ExitCode::SUCCESS),
-        Exit::Signal(name) => {
-            eprintln!("wheelhouse: stopped by {name}");
-            Ok(ExitCode::from(130))
+        Exit::Signal(name, number) => {
+            // The terminal may be gone (SSH dropped): a failed write must not panic.
+            let _ = writeln!(std::io::stderr(), "wheelhouse: stopped by {name}");
+            Ok(ExitCode::from(128 + number))
         }
         Exit::TerminalGone => Ok(ExitCode::from(129)),
     }

@@ -37,7 +37,8 @@ pub struct Runtime {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Exit {
     Quit,
-    Signal(&'static str),
+    /// Name and number, for the message and the conventional 128+n exit status.
+    Signal(&'static str, u8),
     TerminalGone,
 }
 
@@ -69,6 +70,11 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
     );
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
+    // Test hook: proves that a panic inside the loop still restores the terminal.
+    let panic_at = std::env::var("WHEELHOUSE_TEST_PANIC_AFTER_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map(|ms| Instant::now() + Duration::from_millis(ms));
 
     let exit = loop {
         if dirty && last_draw.elapsed() >= FRAME {
@@ -100,9 +106,9 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             }
             _ = tick.tick() => msgs.push(Msg::Tick),
             _ = sleep_until(last_draw + FRAME), if dirty => {}
-            _ = sigterm.recv() => break Exit::Signal("SIGTERM"),
-            _ = sighup.recv() => break Exit::Signal("SIGHUP"),
-            _ = sigint.recv() => break Exit::Signal("SIGINT"),
+            _ = sigterm.recv() => break Exit::Signal("SIGTERM", 15),
+            _ = sighup.recv() => break Exit::Signal("SIGHUP", 1),
+            _ = sigint.recv() => break Exit::Signal("SIGINT", 2),
         }
         for msg in msgs {
             app.now = Utc::now();
@@ -113,6 +119,9 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         }
         if app.quit {
             break Exit::Quit;
+        }
+        if panic_at.is_some_and(|t| Instant::now() >= t) {
+            panic!("test panic requested by WHEELHOUSE_TEST_PANIC_AFTER_MS");
         }
     };
     for (_, task) in effects.log_tasks.drain() {

@@ -29,11 +29,7 @@ pub fn base_app(width: u16, height: u16) -> App {
     let theme = Theme::preset("dark")
         .expect("embedded theme parses")
         .degraded(ColorDepth::TrueColor);
-    let endpoint = EndpointStatus {
-        name: "default".into(),
-        host: "unix:///var/run/docker.sock".into(),
-        state: EndpointState::Connecting,
-    };
+    let endpoint = EndpointStatus::new("default", "unix:///var/run/docker.sock");
     let mut app = App::new(
         AppOptions::default(),
         keymap,

@@ -196,6 +196,26 @@ pub struct EndpointStatus {
     pub name: String,
     pub host: String,
     pub state: EndpointState,
+    /// When the supervisor will try again, while down (for a live countdown).
+    #[serde(skip)]
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl EndpointStatus {
+    pub fn new(name: &str, host: &str) -> Self {
+        EndpointStatus {
+            name: name.to_owned(),
+            host: host.to_owned(),
+            state: EndpointState::Connecting,
+            retry_at: None,
+        }
+    }
+
+    /// Whole seconds until the next attempt, while down.
+    pub fn retry_in(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.retry_at
+            .map(|t| ((t - now).num_milliseconds().max(0) + 999) / 1000)
+    }
 }
 
 #[cfg(test)]

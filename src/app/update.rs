@@ -11,7 +11,7 @@ use super::effect::{
 use super::filter::Filter;
 use super::inspect;
 use super::logbuf::LogBuffer;
-use super::model::{ContainerKey, RunState};
+use super::model::{ContainerKey, EndpointState, RunState};
 use super::palette;
 use super::rows::{build_rows, Row, RowInputs, SortColumn};
 use super::state::*;
@@ -36,7 +36,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.toasts.retain(|t| t.until > now);
         }
         Msg::EndpointState { endpoint, state } => {
+            let now = app.now;
             if let Some(e) = app.endpoints.iter_mut().find(|e| e.name == endpoint) {
+                e.retry_at = match &state {
+                    EndpointState::Down {
+                        retry_in_secs: Some(s),
+                        ..
+                    } => Some(now + Duration::seconds(*s as i64)),
+                    _ => None,
+                };
                 e.state = state;
             }
         }

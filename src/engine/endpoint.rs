@@ -40,10 +40,10 @@ impl Endpoint {
         let version = bollard::API_DEFAULT_VERSION;
         if let Some(path) = self.host.strip_prefix("unix://") {
             Docker::connect_with_unix(path, timeout, version)
-                .map_err(|e| format!("{}: {e}", self.host))
+                .map_err(|e| describe_error(&self.host, &e))
         } else if self.host.starts_with("tcp://") || self.host.starts_with("http://") {
             Docker::connect_with_http(&self.host, timeout, version)
-                .map_err(|e| format!("{}: {e}", self.host))
+                .map_err(|e| describe_error(&self.host, &e))
         } else {
             Err(format!(
                 "{}: unsupported endpoint scheme (expected unix:// or tcp://)",
@@ -72,7 +72,7 @@ pub fn describe_error(host: &str, e: &bollard::errors::Error) -> String {
             message,
         } => format!("{message} (HTTP {status_code})"),
         E::RequestTimeoutError => format!("{host}: the engine did not answer in time"),
-        E::SocketNotFoundError(p) => format!("{host}: no socket at {p}"),
+        E::SocketNotFoundError(p) => format!("no engine socket at {p} (is dockerd running?)"),
         other => {
             let text = other.to_string();
             if text.contains("No such file") || text.contains("os error 2") {

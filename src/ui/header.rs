@@ -19,18 +19,15 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             EndpointState::Up { version, .. } => {
                 (format!("{} ● {version}", ep.name), Slot::HeaderEndpointUp)
             }
-            EndpointState::Down {
-                reason,
-                retry_in_secs,
-            } => {
-                let retry = retry_in_secs
-                    .map(|s| format!(", retry in {s}s"))
-                    .unwrap_or_default();
-                (
-                    format!("{} ✖ down: {reason}{retry}", ep.name),
-                    Slot::HeaderEndpointDown,
-                )
-            }
+            // The reason is long; the body shows it. The header keeps to the state.
+            EndpointState::Down { .. } => (
+                match ep.retry_in(app.now) {
+                    Some(s) if s > 0 => format!("{} ✖ down, retry in {s}s", ep.name),
+                    Some(_) => format!("{} ✖ down, retrying", ep.name),
+                    None => format!("{} ✖ down", ep.name),
+                },
+                Slot::HeaderEndpointDown,
+            ),
         };
         spans.push(Span::styled(text, t.style(slot)));
         spans.push(Span::raw(" "));

@@ -87,7 +87,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(block, area);
         let msg = empty_message(app);
         frame.render_widget(
-            Paragraph::new(msg).style(t.style(Slot::TextDim)),
+            Paragraph::new(msg)
+                .style(t.style(Slot::TextDim))
+                .wrap(ratatui::widgets::Wrap { trim: false }),
             Rect {
                 y: inner.y + 1,
                 height: inner.height.saturating_sub(1),
@@ -172,11 +174,18 @@ fn empty_message(app: &App) -> String {
     {
         return " Connecting…".into();
     }
-    if states
+    let down: Vec<String> = app
+        .endpoints
         .iter()
-        .all(|s| matches!(s, EndpointState::Down { .. }))
-    {
-        return " No engine reachable; retrying. See the header for the reason.".into();
+        .filter_map(|e| match &e.state {
+            EndpointState::Down { reason, .. } => {
+                Some(format!(" {} ({}) is unreachable: {reason}", e.name, e.host))
+            }
+            _ => None,
+        })
+        .collect();
+    if down.len() == app.endpoints.len() {
+        return down.join("\n") + "\n Retrying with backoff; the table fills when it answers.";
     }
     " No containers.".into()
 }
