@@ -123,12 +123,7 @@ fn too_small_terminal_says_what_it_needs() {
 
 fn action(app: &mut App, a: Action) -> Vec<wheelhouse::app::Effect> {
     let mut fx = Vec::new();
-    wheelhouse::app::update::on_action(
-        app,
-        a,
-        wheelhouse::app::effect::Origin::Keystroke,
-        &mut fx,
-    );
+    wheelhouse::app::update::on_action(app, a, wheelhouse::app::effect::Origin::Keystroke, &mut fx);
     fx
 }
 
@@ -278,4 +273,30 @@ fn stderr_log_lines_use_logs_stderr() {
         !has_style(&buf[(x, y)], stderr) || app.theme.style(Slot::LogsStdout) == stderr,
         "stdout line looks like stderr"
     );
+}
+
+#[test]
+fn tree_group_health_uses_starting_not_unhealthy() {
+    let app = scenes::tree(80, 24);
+    let buf = render_to_buffer(&app, 80, 24);
+    assert_styled(
+        &buf,
+        "1 start",
+        app.theme.style(Slot::HealthStarting),
+        "group health",
+    );
+}
+
+#[test]
+fn sort_arrow_survives_a_narrow_column() {
+    let mut app = scenes::table(80, 24);
+    update(
+        &mut app,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('>'),
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    let text = buffer_text(&render_to_buffer(&app, 80, 24));
+    assert!(text.contains("PROJECT…▲"), "{text}");
 }
