@@ -15,6 +15,8 @@ pub mod state;
 #[doc(hidden)]
 pub mod testing;
 pub mod update;
+#[cfg(test)]
+mod update_tests;
 
 pub use action::{Action, KeyContext};
 pub use effect::Effect;

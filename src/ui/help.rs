@@ -47,13 +47,24 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
     let area = centered(body, 84, body.height.saturating_sub(2));
     let inner_height = area.height.saturating_sub(2) as usize;
     let scroll = scroll.min(lines.len().saturating_sub(inner_height));
+    // Say when the list goes on below the box; otherwise nothing hints that it scrolls.
+    let title = if lines.len() > inner_height {
+        format!(
+            " Keys {}–{} of {} ",
+            scroll + 1,
+            (scroll + inner_height).min(lines.len()),
+            lines.len()
+        )
+    } else {
+        " Keys ".to_string()
+    };
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines).scroll((scroll as u16, 0)).block(
             Block::default()
                 .borders(Borders::ALL)
                 .border_style(t.style(Slot::BorderFocused))
-                .title(Span::styled(" Keys ", t.style(Slot::Title))),
+                .title(Span::styled(title, t.style(Slot::Title))),
         ),
         area,
     );

@@ -4,8 +4,10 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row as TableRow, Table, Wrap};
 use ratatui::Frame;
+
+use unicode_width::UnicodeWidthStr;
 
 use super::text::fit;
 use crate::app::model::{format_age, Container, Health, RunState};
@@ -83,23 +85,6 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .title(Line::from(title_spans(app)));
     let cols = columns(app);
     let inner = block.inner(area);
-    if app.table.rows.is_empty() {
-        frame.render_widget(block, area);
-        let msg = empty_message(app);
-        frame.render_widget(
-            Paragraph::new(msg)
-                .style(t.style(Slot::TextDim))
-                .wrap(ratatui::widgets::Wrap { trim: false }),
-            Rect {
-                y: inner.y + 1,
-                height: inner.height.saturating_sub(1),
-                ..inner
-            },
-        );
-        render_header_only(frame, app, &cols, inner);
-        return;
-    }
-    let height = inner.height.saturating_sub(1) as usize;
     // The same split the table makes, so cells can be cut with an ellipsis instead of clipped.
     let widths: Vec<usize> = Layout::horizontal(cols.iter().map(|c| c.width))
         .spacing(1)
@@ -107,6 +92,23 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .iter()
         .map(|r| r.width as usize)
         .collect();
+    if app.table.rows.is_empty() {
+        frame.render_widget(block, area);
+        let msg = empty_message(app);
+        frame.render_widget(
+            Paragraph::new(msg)
+                .style(t.style(Slot::TextDim))
+                .wrap(Wrap { trim: false }),
+            Rect {
+                y: inner.y + 1,
+                height: inner.height.saturating_sub(1),
+                ..inner
+            },
+        );
+        render_header_only(frame, app, &cols, &widths, inner);
+        return;
+    }
+    let height = inner.height.saturating_sub(1) as usize;
     let start = app.table.offset.min(app.table.rows.len());
     let end = (start + height).min(app.table.rows.len());
     let rows: Vec<TableRow> = app.table.rows[start..end]
@@ -118,15 +120,21 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         })
         .collect();
     let table = Table::new(rows, cols.iter().map(|c| c.width))
-        .header(header_row(app, &cols))
+        .header(header_row(app, &cols, &widths))
         .block(block)
         .column_spacing(1);
     frame.render_widget(table, area);
 }
 
-fn render_header_only(frame: &mut Frame, app: &App, cols: &[Column], inner: Rect) {
+fn render_header_only(
+    frame: &mut Frame,
+    app: &App,
+    cols: &[Column],
+    widths: &[usize],
+    inner: Rect,
+) {
     let table = Table::new(Vec::<TableRow>::new(), cols.iter().map(|c| c.width))
-        .header(header_row(app, cols))
+        .header(header_row(app, cols, widths))
         .column_spacing(1);
     frame.render_widget(table, Rect { height: 1, ..inner });
 }
@@ -174,34 +182,43 @@ fn empty_message(app: &App) -> String {
     {
         return " Connecting…".into();
     }
-    let down: Vec<String> = app
-        .endpoints
+    if states
         .iter()
-        .filter_map(|e| match &e.state {
-            EndpointState::Down { reason, .. } => {
-                Some(format!(" {} ({}) is unreachable: {reason}", e.name, e.host))
+        .all(|s| matches!(s, EndpointState::Down { .. }))
+    {
+        // The header cuts long reasons on narrow terminals, so the body spells them out.
+        let mut msg = String::from(" No engine reachable; retrying with backoff.");
+        for e in &app.endpoints {
+            if let EndpointState::Down { reason, .. } = &e.state {
+                let retry = e
+                    .retry_in(app.now)
+                    .map(|s| format!(" (retry in {s}s)"))
+                    .unwrap_or_default();
+                msg.push_str(&format!("\n {}: {reason}{retry}", e.name));
             }
-            _ => None,
-        })
-        .collect();
-    if down.len() == app.endpoints.len() {
-        return down.join("\n") + "\n Retrying with backoff; the table fills when it answers.";
+        }
+        return msg;
     }
     " No containers.".into()
 }
 
-fn header_row(app: &App, cols: &[Column]) -> TableRow<'static> {
+/// Column titles, cut with an ellipsis to their column; the sort arrow is kept even when the
+/// title has to be cut for it, so the operator always sees which column sorts.
+fn header_row(app: &App, cols: &[Column], widths: &[usize]) -> TableRow<'static> {
     let t = &app.theme;
-    TableRow::new(cols.iter().map(|c| {
-        let mut title = c.title.to_string();
+    TableRow::new(cols.iter().zip(widths).map(|(c, &w)| {
         if c.sort == Some(app.table.sort.column) {
-            title.push(if app.table.sort.descending {
+            let arrow = if app.table.sort.descending {
                 '▼'
             } else {
                 '▲'
-            });
+            };
+            let mut title = fit(c.title, w.saturating_sub(1));
+            title.push(arrow);
+            Cell::from(title)
+        } else {
+            Cell::from(fit(c.title, w))
         }
-        Cell::from(title)
     }))
     .style(t.style(Slot::TableHeader))
 }
@@ -225,7 +242,7 @@ fn build_row(app: &App, row: &Row, widths: &[usize], selected: bool) -> TableRow
             *depth,
             aggregate,
             *collapsed,
-            widths.len(),
+            widths,
             app.multi_endpoint(),
         ),
     };
@@ -361,11 +378,21 @@ fn group_row(
     depth: u8,
     agg: &Aggregate,
     collapsed: bool,
-    ncols: usize,
+    widths: &[usize],
     multi_endpoint: bool,
 ) -> TableRow<'static> {
+    let ncols = widths.len();
+    let offset = usize::from(multi_endpoint);
+    // Columns this row writes into: name, project, (image), state, health.
+    let w = |i: usize| {
+        let i = if i == 0 { 0 } else { i + offset };
+        widths.get(i).copied().unwrap_or(0)
+    };
     let arrow = if collapsed { "▸" } else { "▾" };
-    let name = format!("{}{arrow} {label}", "  ".repeat(depth as usize));
+    let name = fit(
+        &format!("{}{arrow} {label}", "  ".repeat(depth as usize)),
+        w(0),
+    );
     let verdict = agg.verdict();
     let verdict_slot = match verdict {
         "up" => Slot::StateRunning,
@@ -373,7 +400,8 @@ fn group_row(
         "down" => Slot::StateExited,
         _ => Slot::StateRestarting,
     };
-    let (health, health_style) = if agg.unhealthy > 0 {
+    // Starting is not a failure: only unhealthy members get the unhealthy colour.
+    let (health, health_slot) = if agg.unhealthy > 0 {
         (format!("{} unhlth", agg.unhealthy), Slot::HealthUnhealthy)
     } else if agg.starting > 0 {
         (format!("{} start", agg.starting), Slot::HealthStarting)
@@ -383,14 +411,20 @@ fn group_row(
     let mut cells = vec![
         Cell::from(Span::styled(name, t.style(Slot::TableGroup))),
         Cell::from(Span::styled(
-            fit(&format!("{}/{} running", agg.running, agg.total), 20),
+            {
+                let long = format!("{}/{} running", agg.running, agg.total);
+                if long.width() <= w(1) {
+                    long
+                } else {
+                    fit(&format!("{}/{}", agg.running, agg.total), w(1))
+                }
+            },
             t.style(Slot::TextDim),
         )),
         Cell::from(""),
-        Cell::from(Span::styled(verdict.to_owned(), t.style(verdict_slot))),
-        Cell::from(Span::styled(health, t.style(health_style))),
+        Cell::from(Span::styled(fit(verdict, w(3)), t.style(verdict_slot))),
+        Cell::from(Span::styled(fit(&health, w(4)), t.style(health_slot))),
     ];
-    let offset = usize::from(multi_endpoint);
     while cells.len() + offset < ncols {
         cells.push(Cell::from(""));
     }

@@ -1,0 +1,762 @@
+//! Reducer tests: feed Msgs and keys through the default keymap, check App and Effects.
+
+use chrono::Duration;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::json;
+
+use super::effect::{Effect, Mutation, Origin, KILL_SIGNALS};
+use super::logbuf::Stream;
+use super::model::{Container, ContainerKey, Health};
+use super::rows::{Row, SortColumn};
+use super::state::*;
+use super::testing::container;
+use super::{update, Action, Msg};
+use crate::scenes;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn app_with(containers: Vec<Container>) -> App {
+    let mut app = scenes::base_app(80, 24);
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers,
+        },
+    );
+    app
+}
+
+fn abc() -> App {
+    app_with(vec![
+        container("alpha", "running").uptime_minutes(10).into(),
+        container("bravo", "running").uptime_minutes(30).into(),
+        container("charlie", "exited").into(),
+    ])
+}
+
+/// Two compose projects and a standalone container.
+fn projects() -> App {
+    app_with(vec![
+        container("demo-db-1", "running")
+            .project("demo", "db")
+            .into(),
+        container("demo-web-1", "running")
+            .project("demo", "web")
+            .into(),
+        container("demo-web-2", "exited")
+            .project("demo", "web")
+            .into(),
+        container("shop-api-1", "running")
+            .project("shop", "api")
+            .into(),
+        container("lonely", "running").into(),
+    ])
+}
+
+fn press_mod(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
+    update(app, Msg::Key(KeyEvent::new(code, mods)))
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    press_mod(app, code, KeyModifiers::NONE)
+}
+
+fn ch(app: &mut App, c: char) -> Vec<Effect> {
+    press(app, KeyCode::Char(c))
+}
+
+fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+    text.chars().flat_map(|c| ch(app, c)).collect()
+}
+
+fn act(app: &mut App, a: Action) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    super::update::on_action(app, a, Origin::Keystroke, &mut fx);
+    fx
+}
+
+fn selected_name(app: &App) -> Option<String> {
+    app.selected_container().map(|c| c.name.clone())
+}
+
+fn key_of(app: &App, name: &str) -> ContainerKey {
+    app.inventory
+        .iter()
+        .find(|(_, c)| c.name == name)
+        .map(|(_, c)| c.key.clone())
+        .unwrap_or_else(|| panic!("no container {name}"))
+}
+
+fn select(app: &mut App, name: &str) {
+    act(app, Action::Top);
+    for _ in 0..app.table.rows.len() {
+        if selected_name(app).as_deref() == Some(name) {
+            return;
+        }
+        act(app, Action::Down);
+    }
+    panic!("{name} not in the table");
+}
+
+fn select_group(app: &mut App, id: &str) {
+    let i = app
+        .table
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Group { id: g, .. } if g == id))
+        .unwrap_or_else(|| panic!("no group {id}"));
+    act(app, Action::Top);
+    for _ in 0..i {
+        act(app, Action::Down);
+    }
+    assert_eq!(app.table.selected, Some(Selected::Group(id.into())));
+}
+
+fn row_names(app: &App) -> Vec<String> {
+    app.table
+        .rows
+        .iter()
+        .map(|r| match r {
+            Row::Container { slot, .. } => app.inventory.get(*slot).unwrap().name.clone(),
+            Row::Group { id, .. } => id.clone(),
+        })
+        .collect()
+}
+
+fn dialog(app: &App) -> &ConfirmDialog {
+    match &app.overlay {
+        Some(Overlay::Confirm(d)) => d,
+        other => panic!("no confirm dialog: {other:?}"),
+    }
+}
+
+fn target_names(d: &ConfirmDialog) -> Vec<&str> {
+    d.request.targets.iter().map(|t| t.name.as_str()).collect()
+}
+
+fn mutations(fx: &[Effect]) -> Vec<&super::effect::MutationRequest> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Mutate(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+fn errors(app: &App) -> Vec<&str> {
+    app.toasts
+        .iter()
+        .filter(|t| t.level == ToastLevel::Error)
+        .map(|t| t.text.as_str())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selection
+
+#[test]
+fn selection_follows_the_container_when_rows_are_resorted() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    assert_eq!(app.table.cursor, 0);
+    ch(&mut app, 'O'); // reverse the sort
+    assert!(app.table.sort.descending);
+    assert_eq!(row_names(&app), ["charlie", "bravo", "alpha"]);
+    assert_eq!(selected_name(&app).as_deref(), Some("alpha"));
+    assert_eq!(app.table.cursor, 2);
+    ch(&mut app, '>'); // next column
+    assert_eq!(selected_name(&app).as_deref(), Some("alpha"));
+}
+
+#[test]
+fn selection_stays_when_containers_are_added_before_it() {
+    let mut app = abc();
+    select(&mut app, "bravo");
+    assert_eq!(app.table.cursor, 1);
+    update(
+        &mut app,
+        Msg::ContainerChanged(container("aardvark", "running").into()),
+    );
+    update(
+        &mut app,
+        Msg::ContainerChanged(container("abacus", "running").into()),
+    );
+    assert_eq!(selected_name(&app).as_deref(), Some("bravo"));
+    assert_eq!(app.table.cursor, 3);
+}
+
+#[test]
+fn selection_stays_when_the_container_changes_state() {
+    let mut app = abc();
+    select(&mut app, "bravo");
+    act(&mut app, Action::SortNext); // project
+    act(&mut app, Action::SortNext); // image
+    act(&mut app, Action::SortNext); // state: exited sorts apart from running
+    assert_eq!(app.table.sort.column, SortColumn::State);
+    update(
+        &mut app,
+        Msg::ContainerChanged(container("bravo", "exited").into()),
+    );
+    assert_eq!(selected_name(&app).as_deref(), Some("bravo"));
+    assert_eq!(
+        app.selected_container().unwrap().state,
+        super::model::RunState::Exited
+    );
+    assert_eq!(
+        row_names(&app)[app.table.cursor],
+        "bravo",
+        "cursor index follows the row"
+    );
+}
+
+#[test]
+fn removed_selection_lands_on_a_neighbour() {
+    let mut app = abc();
+    select(&mut app, "bravo");
+    let k = key_of(&app, "bravo");
+    update(&mut app, Msg::ContainerRemoved(k));
+    assert_eq!(selected_name(&app).as_deref(), Some("charlie"));
+    assert_eq!(app.table.cursor, 1);
+    // The last row goes: the cursor moves up to the new last row.
+    let k = key_of(&app, "charlie");
+    update(&mut app, Msg::ContainerRemoved(k));
+    assert_eq!(selected_name(&app).as_deref(), Some("alpha"));
+    // And the table empties.
+    let k = key_of(&app, "alpha");
+    update(&mut app, Msg::ContainerRemoved(k));
+    assert_eq!(app.table.selected, None);
+    assert!(app.table.rows.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Confirm dialog
+
+#[test]
+fn mutation_key_opens_a_dialog_naming_the_selected_container_and_endpoint() {
+    let mut app = abc();
+    select(&mut app, "bravo");
+    let fx = ch(&mut app, 's');
+    assert!(fx.is_empty());
+    let d = dialog(&app);
+    assert_eq!(target_names(d), ["bravo"]);
+    assert_eq!(d.endpoints, ["default"]);
+    assert_eq!(d.request.mutation, Mutation::Stop);
+    assert_eq!(d.focus, Button::Cancel);
+}
+
+#[test]
+fn dialog_names_every_marked_container_and_every_endpoint() {
+    let mut app = app_with(vec![
+        container("alpha", "running").into(),
+        container("bravo", "running").endpoint("prod").into(),
+        container("charlie", "running").into(),
+    ]);
+    // Mark moves down, so marking twice from the top marks alpha and bravo.
+    select(&mut app, "alpha");
+    press(&mut app, KeyCode::Char(' '));
+    press(&mut app, KeyCode::Char(' '));
+    assert_eq!(app.table.marked.len(), 2);
+    assert_eq!(selected_name(&app).as_deref(), Some("charlie"));
+    ch(&mut app, 'r');
+    let d = dialog(&app);
+    assert_eq!(
+        target_names(d),
+        ["alpha", "bravo"],
+        "marks win over the selection"
+    );
+    assert_eq!(d.endpoints, ["default", "prod"]);
+    assert_eq!(d.request.mutation, Mutation::Restart);
+}
+
+#[test]
+fn dialog_on_a_tree_group_names_its_members() {
+    let mut app = projects();
+    ch(&mut app, 't');
+    select_group(&mut app, "p:demo");
+    ch(&mut app, 's');
+    assert_eq!(
+        target_names(dialog(&app)),
+        ["demo-db-1", "demo-web-1", "demo-web-2"]
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.overlay.is_none());
+    select_group(&mut app, "s:demo/web");
+    ch(&mut app, 's');
+    assert_eq!(target_names(dialog(&app)), ["demo-web-1", "demo-web-2"]);
+}
+
+#[test]
+fn enter_with_the_default_focus_cancels() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    ch(&mut app, 'D');
+    let fx = press(&mut app, KeyCode::Enter);
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn focus_next_then_confirm_emits_exactly_one_mutation() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    ch(&mut app, 'r');
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(dialog(&app).focus, Button::Confirm);
+    let fx = press(&mut app, KeyCode::Enter);
+    let m = mutations(&fx);
+    assert_eq!(m.len(), 1, "{fx:?}");
+    assert_eq!(fx.len(), 1, "{fx:?}");
+    assert_eq!(m[0].mutation, Mutation::Restart);
+    assert_eq!(m[0].origin, Origin::Keystroke);
+    assert_eq!(m[0].targets.len(), 1);
+    assert_eq!(m[0].targets[0].name, "alpha");
+    assert_eq!(m[0].targets[0].key, key_of(&app, "alpha"));
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn kill_option_next_cycles_signals() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    ch(&mut app, 'K');
+    let signal = |app: &App| match &dialog(app).request.mutation {
+        Mutation::Kill { signal } => signal.clone(),
+        m => panic!("{m:?}"),
+    };
+    assert_eq!(signal(&app), KILL_SIGNALS[0]);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(signal(&app), KILL_SIGNALS[1]);
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Up);
+    assert_eq!(signal(&app), *KILL_SIGNALS.last().unwrap(), "wraps around");
+    for _ in 0..KILL_SIGNALS.len() {
+        press(&mut app, KeyCode::Down);
+    }
+    assert_eq!(signal(&app), *KILL_SIGNALS.last().unwrap());
+    press(&mut app, KeyCode::Tab);
+    let fx = press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        mutations(&fx)[0].mutation,
+        Mutation::Kill {
+            signal: KILL_SIGNALS.last().unwrap().to_string()
+        }
+    );
+}
+
+#[test]
+fn remove_toggles_volumes_and_forces_running_targets() {
+    let mut app = abc();
+    select(&mut app, "alpha"); // running
+    ch(&mut app, 'D');
+    assert_eq!(dialog(&app).running_targets, 1);
+    ch(&mut app, 'v');
+    assert_eq!(
+        dialog(&app).request.mutation,
+        Mutation::Remove {
+            volumes: true,
+            force: false
+        }
+    );
+    ch(&mut app, 'v');
+    ch(&mut app, 'v');
+    press(&mut app, KeyCode::Tab);
+    let fx = press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        mutations(&fx)[0].mutation,
+        Mutation::Remove {
+            volumes: true,
+            force: true
+        }
+    );
+
+    // A stopped target is not forced.
+    select(&mut app, "charlie");
+    ch(&mut app, 'D');
+    assert_eq!(dialog(&app).running_targets, 0);
+    press(&mut app, KeyCode::Tab);
+    let fx = press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        mutations(&fx)[0].mutation,
+        Mutation::Remove {
+            volumes: false,
+            force: false
+        }
+    );
+}
+
+#[test]
+fn read_only_refuses_mutations_with_an_error_toast() {
+    let mut app = abc();
+    app.options.read_only = true;
+    select(&mut app, "alpha");
+    for c in ['u', 's', 'r', 'p', 'P', 'K', 'D'] {
+        let fx = ch(&mut app, c);
+        assert!(fx.is_empty(), "{c}: {fx:?}");
+        assert!(app.overlay.is_none(), "{c} opened a dialog");
+    }
+    let errs = errors(&app);
+    assert!(!errs.is_empty());
+    assert!(errs.iter().all(|e| e.contains("read-only")), "{errs:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filter
+
+#[test]
+fn filter_narrows_rows_as_typed_and_esc_restores_the_previous_one() {
+    let mut app = abc();
+    ch(&mut app, '/');
+    typed(&mut app, "br");
+    assert_eq!(row_names(&app), ["bravo"], "live, before Enter");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.input.is_none());
+    assert_eq!(app.table.filter_text, "br");
+
+    ch(&mut app, '/');
+    assert_eq!(app.input.as_ref().unwrap().text, "br");
+    typed(&mut app, "x");
+    assert!(app.table.rows.is_empty());
+    press(&mut app, KeyCode::Esc);
+    assert!(app.input.is_none());
+    assert_eq!(app.table.filter_text, "br");
+    assert_eq!(row_names(&app), ["bravo"]);
+}
+
+#[test]
+fn ctrl_u_clears_the_filter_input_instead_of_paging() {
+    let mut app = abc();
+    act(&mut app, Action::Bottom);
+    ch(&mut app, '/');
+    typed(&mut app, "alpha");
+    assert_eq!(row_names(&app), ["alpha"]);
+    press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    let input = app.input.as_ref().expect("input stays open");
+    assert_eq!(input.text, "");
+    assert_eq!(input.cursor, 0);
+    assert_eq!(row_names(&app).len(), 3, "cleared filter shows everything");
+    // Typed characters are text, not actions: `q` does not quit, `j` does not move.
+    typed(&mut app, "qj");
+    assert!(!app.quit);
+    assert_eq!(app.input.as_ref().unwrap().text, "qj");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tree mode
+
+#[test]
+fn collapsing_a_group_hides_its_rows() {
+    let mut app = projects();
+    ch(&mut app, 't');
+    assert!(app.table.tree);
+    let all = row_names(&app);
+    assert!(all.contains(&"demo-db-1".to_string()));
+    select_group(&mut app, "p:demo");
+    ch(&mut app, 'z');
+    let folded = row_names(&app);
+    assert!(folded.contains(&"p:demo".to_string()));
+    for hidden in ["s:demo/db", "s:demo/web", "demo-db-1", "demo-web-1"] {
+        assert!(!folded.contains(&hidden.to_string()), "{hidden} shown");
+    }
+    assert!(folded.contains(&"shop-api-1".to_string()));
+    assert_eq!(app.table.selected, Some(Selected::Group("p:demo".into())));
+    ch(&mut app, 'z');
+    assert_eq!(row_names(&app), all);
+}
+
+#[test]
+fn marking_a_group_marks_all_its_members() {
+    let mut app = projects();
+    ch(&mut app, 't');
+    select_group(&mut app, "s:demo/web");
+    press(&mut app, KeyCode::Char(' '));
+    let mut marked: Vec<String> = app
+        .table
+        .marked
+        .iter()
+        .map(|k| app.inventory.by_key(k).unwrap().name.clone())
+        .collect();
+    marked.sort();
+    assert_eq!(marked, ["demo-web-1", "demo-web-2"]);
+    // Marking it again unmarks them.
+    select_group(&mut app, "s:demo/web");
+    press(&mut app, KeyCode::Char(' '));
+    assert!(app.table.marked.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logs
+
+fn chunk(app: &mut App, session: u64, stream: Stream, lines: &[String]) {
+    let mut bytes = Vec::new();
+    for l in lines {
+        bytes.extend_from_slice(format!("2026-11-22T19:19:00.000000000Z {l}\n").as_bytes());
+    }
+    update(
+        app,
+        Msg::LogChunk {
+            session,
+            stream,
+            bytes,
+        },
+    );
+}
+
+fn numbered(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("line {i}")).collect()
+}
+
+#[test]
+fn logs_sessions_start_stop_and_ignore_stale_chunks() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    let fx = press(&mut app, KeyCode::Enter);
+    let first = app.logs.as_ref().unwrap().session;
+    assert_eq!(app.view, View::Logs);
+    assert_eq!(
+        fx,
+        [Effect::FollowLogs {
+            key: key_of(&app, "alpha"),
+            session: first,
+            tail: 1000,
+        }]
+    );
+    let fx = press(&mut app, KeyCode::Esc);
+    assert_eq!(fx, [Effect::StopLogs { session: first }]);
+    assert_eq!(app.view, View::Table);
+    assert!(app.logs.is_none());
+
+    select(&mut app, "bravo");
+    let fx = press(&mut app, KeyCode::Enter);
+    let second = app.logs.as_ref().unwrap().session;
+    assert_ne!(first, second, "a new session");
+    assert!(matches!(fx[..], [Effect::FollowLogs { session, .. }] if session == second));
+    chunk(&mut app, first, Stream::Stdout, &["stale".into()]);
+    assert!(app.logs.as_ref().unwrap().buffer.is_empty());
+    update(
+        &mut app,
+        Msg::LogEnded {
+            session: first,
+            error: None,
+        },
+    );
+    assert!(app.logs.as_ref().unwrap().ended.is_none());
+    chunk(&mut app, second, Stream::Stdout, &["fresh".into()]);
+    assert_eq!(app.logs.as_ref().unwrap().buffer.len(), 1);
+}
+
+#[test]
+fn log_search_jumps_to_the_newest_match_and_n_moves_between_matches() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    press(&mut app, KeyCode::Enter);
+    let s = app.logs.as_ref().unwrap().session;
+    let mut lines = numbered(100);
+    lines[10] = "error one".into();
+    lines[50] = "ERROR two".into();
+    lines[90] = "error three".into();
+    chunk(&mut app, s, Stream::Stdout, &lines);
+    ch(&mut app, '/');
+    typed(&mut app, "error");
+    press(&mut app, KeyCode::Enter);
+    let l = app.logs.as_ref().unwrap();
+    assert_eq!(l.current_match, Some(90), "newest first");
+    assert!(!l.follow);
+    ch(&mut app, 'n');
+    assert_eq!(
+        app.logs.as_ref().unwrap().current_match,
+        Some(10),
+        "wraps forward"
+    );
+    ch(&mut app, 'n');
+    assert_eq!(app.logs.as_ref().unwrap().current_match, Some(50));
+    ch(&mut app, 'N');
+    assert_eq!(app.logs.as_ref().unwrap().current_match, Some(10));
+    ch(&mut app, 'N');
+    assert_eq!(
+        app.logs.as_ref().unwrap().current_match,
+        Some(90),
+        "wraps back"
+    );
+    // The match is on screen.
+    let l = app.logs.as_ref().unwrap();
+    let page = crate::ui::layout::logs_body_height(&app) as u64;
+    assert!(
+        l.top <= 90 && 90 < l.top + page,
+        "top {} page {page}",
+        l.top
+    );
+}
+
+#[test]
+fn scrolling_up_stops_following_and_bottom_resumes() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    press(&mut app, KeyCode::Enter);
+    let s = app.logs.as_ref().unwrap().session;
+    chunk(&mut app, s, Stream::Stdout, &numbered(200));
+    assert!(app.logs.as_ref().unwrap().follow);
+    ch(&mut app, 'k');
+    let l = app.logs.as_ref().unwrap();
+    assert!(!l.follow);
+    let page = crate::ui::layout::logs_body_height(&app) as u64;
+    assert_eq!(l.top, 200 - page - 1);
+    ch(&mut app, 'G');
+    assert!(app.logs.as_ref().unwrap().follow);
+    press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    assert!(!app.logs.as_ref().unwrap().follow, "Ctrl-U pages up here");
+    ch(&mut app, 'f');
+    assert!(app.logs.as_ref().unwrap().follow);
+}
+
+#[test]
+fn save_logs_emits_the_buffer_text() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    press(&mut app, KeyCode::Enter);
+    let s = app.logs.as_ref().unwrap().session;
+    chunk(&mut app, s, Stream::Stdout, &["hello".into()]);
+    chunk(&mut app, s, Stream::Stderr, &["oops".into()]);
+    let fx = ch(&mut app, 'S');
+    assert_eq!(
+        fx,
+        [Effect::SaveLogs {
+            container_name: "alpha".into(),
+            text: "2026-11-22T19:19:00.000000000Z hello\n2026-11-22T19:19:00.000000000Z oops\n"
+                .into(),
+        }]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inspect
+
+#[test]
+fn inspected_masks_secrets_and_reveal_toggles() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    let fx = ch(&mut app, 'i');
+    let key = key_of(&app, "alpha");
+    assert_eq!(fx, [Effect::Inspect { key: key.clone() }]);
+    assert_eq!(app.view, View::Inspect);
+    // A late answer for another container is ignored.
+    let other = key_of(&app, "bravo");
+    update(
+        &mut app,
+        Msg::Inspected {
+            key: other,
+            result: Ok(json!({"Name": "bravo"})),
+        },
+    );
+    assert!(app.inspect.as_ref().unwrap().lines.is_empty());
+    let doc = json!({
+        "Name": "/alpha",
+        "Config": {"Env": ["DB_PASSWORD=hunter2", "API_TOKEN=abc", "PATH=/bin", "EMPTY_SECRET="]}
+    });
+    update(
+        &mut app,
+        Msg::Inspected {
+            key,
+            result: Ok(doc),
+        },
+    );
+    let text = |app: &App| app.inspect.as_ref().unwrap().lines.join("\n");
+    let i = app.inspect.as_ref().unwrap();
+    assert_eq!(i.masked, 2);
+    assert!(!text(&app).contains("hunter2"));
+    assert!(!text(&app).contains("abc\""));
+    assert!(text(&app).contains(&format!("DB_PASSWORD={}", super::inspect::MASK)));
+    assert!(text(&app).contains("PATH=/bin"));
+    ch(&mut app, 'x');
+    assert!(app.inspect.as_ref().unwrap().revealed);
+    assert!(text(&app).contains("DB_PASSWORD=hunter2"));
+    ch(&mut app, 'x');
+    assert!(!text(&app).contains("hunter2"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Palette and keys
+
+#[test]
+fn palette_switches_theme() {
+    let mut app = abc();
+    assert_eq!(app.theme.name(), "dark");
+    ch(&mut app, ':');
+    typed(&mut app, "theme light");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.input.is_none());
+    assert_eq!(app.theme.name(), "light");
+    assert!(errors(&app).is_empty());
+}
+
+#[test]
+fn palette_sorts() {
+    let mut app = abc();
+    ch(&mut app, ':');
+    typed(&mut app, "sort uptime desc");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.table.sort.column, SortColumn::Uptime);
+    assert!(app.table.sort.descending);
+    // Descending uptime: stopped (no uptime) first, then the longest running.
+    assert_eq!(row_names(&app), ["charlie", "bravo", "alpha"]);
+}
+
+#[test]
+fn palette_unknown_command_is_an_error_toast() {
+    let mut app = abc();
+    ch(&mut app, ':');
+    typed(&mut app, "frobnicate");
+    let fx = press(&mut app, KeyCode::Enter);
+    assert!(fx.is_empty());
+    let errs = errors(&app);
+    assert_eq!(errs.len(), 1);
+    assert!(errs[0].contains("frobnicate"), "{errs:?}");
+}
+
+#[test]
+fn g_g_goes_to_top_and_g_then_j_still_moves_down() {
+    let mut app = abc();
+    act(&mut app, Action::Bottom);
+    assert_eq!(app.table.cursor, 2);
+    ch(&mut app, 'g');
+    assert_eq!(app.table.cursor, 2, "waits for the second key");
+    ch(&mut app, 'g');
+    assert_eq!(app.table.cursor, 0);
+    assert!(app.pending_keys.is_empty());
+    ch(&mut app, 'g');
+    ch(&mut app, 'j');
+    assert_eq!(app.table.cursor, 1);
+    assert!(app.pending_keys.is_empty());
+}
+
+#[test]
+fn tick_expires_toasts_by_app_now() {
+    let mut app = abc();
+    super::update::toast(&mut app, ToastLevel::Info, "info".into());
+    super::update::toast(&mut app, ToastLevel::Error, "error".into());
+    update(&mut app, Msg::Tick);
+    assert_eq!(app.toasts.len(), 2);
+    app.now += Duration::seconds(5);
+    update(&mut app, Msg::Tick);
+    let left: Vec<&str> = app.toasts.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(left, ["error"], "errors stay longer");
+    app.now += Duration::seconds(5);
+    update(&mut app, Msg::Tick);
+    assert!(app.toasts.is_empty());
+}
+
+#[test]
+fn health_changes_keep_the_selection() {
+    let mut app = abc();
+    select(&mut app, "charlie");
+    update(
+        &mut app,
+        Msg::ContainerChanged(
+            container("alpha", "running")
+                .health(Health::Unhealthy)
+                .into(),
+        ),
+    );
+    assert_eq!(selected_name(&app).as_deref(), Some("charlie"));
+}

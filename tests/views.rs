@@ -1,0 +1,302 @@
+//! Snapshot tests of every canned scene, and style checks where colour carries meaning.
+//!
+//! Regenerate with `INSTA_UPDATE=always cargo test --test views` and read the diff: a snapshot
+//! is only worth keeping if an operator would be happy with what it shows.
+
+use ratatui::buffer::{Buffer, Cell};
+use ratatui::style::Style;
+use unicode_width::UnicodeWidthStr;
+
+use wheelhouse::app::logbuf::Stream;
+use wheelhouse::app::model::Health;
+use wheelhouse::app::state::{App, Overlay};
+use wheelhouse::app::testing::container;
+use wheelhouse::app::{update, Action, Msg};
+use wheelhouse::cli::render_to_buffer;
+use wheelhouse::config::theme::Slot;
+use wheelhouse::scenes;
+
+/// The screen as text: one line per row, wide characters counted once.
+fn buffer_text(buf: &Buffer) -> String {
+    (0..buf.area.height)
+        .map(|y| {
+            visible_cells(buf, y)
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect::<String>()
+                .trim_end()
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The cells of one row that show something, with their x; the cells a wide character
+/// covers are skipped, as a terminal would.
+fn visible_cells(buf: &Buffer, y: u16) -> Vec<(u16, String)> {
+    let mut out = Vec::new();
+    let mut skip = 0usize;
+    for x in 0..buf.area.width {
+        let sym = buf[(x, y)].symbol();
+        if skip == 0 {
+            out.push((x, sym.to_owned()));
+        }
+        skip = sym.width().max(skip).saturating_sub(1);
+    }
+    out
+}
+
+/// Every (x, y) where `needle` starts on screen.
+fn find_all(buf: &Buffer, needle: &str) -> Vec<(u16, u16)> {
+    let want: Vec<String> = needle.chars().map(String::from).collect();
+    let mut hits = Vec::new();
+    for y in 0..buf.area.height {
+        let cells = visible_cells(buf, y);
+        for start in 0..cells.len() {
+            if cells.len() - start >= want.len()
+                && cells[start..start + want.len()]
+                    .iter()
+                    .zip(&want)
+                    .all(|((_, s), w)| s == w)
+            {
+                hits.push((cells[start].0, y));
+            }
+        }
+    }
+    hits
+}
+
+fn find(buf: &Buffer, needle: &str) -> (u16, u16) {
+    let hits = find_all(buf, needle);
+    assert!(
+        !hits.is_empty(),
+        "{needle:?} not on screen:\n{}",
+        buffer_text(buf)
+    );
+    hits[0]
+}
+
+/// The cell carries the style: every colour and modifier the style sets is on the cell.
+fn has_style(cell: &Cell, style: Style) -> bool {
+    style.fg.is_none_or(|c| cell.fg == c)
+        && style.bg.is_none_or(|c| cell.bg == c)
+        && cell.modifier.contains(style.add_modifier)
+}
+
+fn assert_styled(buf: &Buffer, needle: &str, style: Style, what: &str) {
+    let (x, y) = find(buf, needle);
+    for dx in 0..needle.width() as u16 {
+        let cell = &buf[(x + dx, y)];
+        assert!(
+            has_style(cell, style),
+            "{what}: {needle:?} at ({x},{y}) cell {dx} is {cell:?}, want {style:?}\n{}",
+            buffer_text(buf)
+        );
+    }
+}
+
+fn snapshot_all(w: u16, h: u16) {
+    for (name, app) in scenes::all(w, h) {
+        let text = buffer_text(&render_to_buffer(&app, w, h));
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text);
+    }
+}
+
+#[test]
+fn scenes_at_80x24() {
+    snapshot_all(80, 24);
+}
+
+#[test]
+fn scenes_at_200x50() {
+    snapshot_all(200, 50);
+}
+
+#[test]
+fn too_small_terminal_says_what_it_needs() {
+    let app = scenes::table(40, 10);
+    let buf = render_to_buffer(&app, 40, 10);
+    let text = buffer_text(&buf);
+    assert!(text.contains("needs at least"), "{text}");
+    insta::assert_snapshot!("too_small_40x10", text);
+}
+
+fn action(app: &mut App, a: Action) -> Vec<wheelhouse::app::Effect> {
+    let mut fx = Vec::new();
+    wheelhouse::app::update::on_action(app, a, wheelhouse::app::effect::Origin::Keystroke, &mut fx);
+    fx
+}
+
+fn select_name(app: &mut App, name: &str) {
+    action(app, Action::Top);
+    for _ in 0..app.table.rows.len() {
+        if app.selected_container().is_some_and(|c| c.name == name) {
+            return;
+        }
+        action(app, Action::Down);
+    }
+    panic!("{name} is not in the table");
+}
+
+/// A small table whose colours matter: an unhealthy and an exited container.
+fn coloured_app() -> App {
+    let mut app = scenes::base_app(120, 20);
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers: vec![
+                container("alpha", "running").into(),
+                container("bravo", "running")
+                    .health(Health::Unhealthy)
+                    .into(),
+                container("charlie", "exited").into(),
+            ],
+        },
+    );
+    app
+}
+
+#[test]
+fn selected_row_uses_table_selected() {
+    let mut app = coloured_app();
+    select_name(&mut app, "alpha");
+    let buf = render_to_buffer(&app, 120, 20);
+    let style = app.theme.style(Slot::TableSelected);
+    assert_styled(&buf, "alpha", style, "selected row");
+    // The whole width of the row, gaps between columns included.
+    let (_, y) = find(&buf, "alpha");
+    for x in 1..buf.area.width - 1 {
+        let cell = &buf[(x, y)];
+        assert_eq!(
+            cell.bg,
+            style.bg.unwrap_or(cell.bg),
+            "selected row background at x={x}"
+        );
+    }
+    // Another row is not selected-looking.
+    let (x, y) = find(&buf, "charlie");
+    assert!(!has_style(&buf[(x, y)], style), "charlie looks selected");
+}
+
+#[test]
+fn unhealthy_health_cell_uses_health_unhealthy() {
+    let mut app = coloured_app();
+    select_name(&mut app, "alpha");
+    let buf = render_to_buffer(&app, 120, 20);
+    assert_styled(
+        &buf,
+        "unhealthy",
+        app.theme.style(Slot::HealthUnhealthy),
+        "health cell",
+    );
+}
+
+#[test]
+fn exited_state_cell_uses_state_exited() {
+    let mut app = coloured_app();
+    select_name(&mut app, "alpha");
+    let buf = render_to_buffer(&app, 120, 20);
+    assert_styled(
+        &buf,
+        "exited",
+        app.theme.style(Slot::StateExited),
+        "state cell",
+    );
+    assert_styled(
+        &buf,
+        "running",
+        app.theme.style(Slot::StateRunning),
+        "state cell",
+    );
+}
+
+#[test]
+fn confirm_dialog_focuses_cancel_with_the_focused_style() {
+    let mut app = scenes::confirm(80, 24);
+    let buf = render_to_buffer(&app, 80, 24);
+    let focused = app.theme.style(Slot::DialogButtonFocused);
+    let plain = app.theme.style(Slot::DialogButton);
+    assert_styled(&buf, "  Cancel  ", focused, "default focus");
+    assert_styled(&buf, "  Kill  ", plain, "unfocused button");
+    assert_ne!(focused, plain, "the theme must tell the buttons apart");
+
+    action(&mut app, Action::FocusNext);
+    assert!(matches!(app.overlay, Some(Overlay::Confirm(_))));
+    let buf = render_to_buffer(&app, 80, 24);
+    assert_styled(&buf, "  Kill  ", focused, "focus moved");
+    assert_styled(&buf, "  Cancel  ", plain, "focus moved away");
+}
+
+#[test]
+fn read_only_badge_uses_header_read_only() {
+    let app = scenes::read_only(80, 24);
+    let buf = render_to_buffer(&app, 80, 24);
+    assert_styled(
+        &buf,
+        " READ-ONLY ",
+        app.theme.style(Slot::HeaderReadOnly),
+        "badge",
+    );
+}
+
+#[test]
+fn stderr_log_lines_use_logs_stderr() {
+    let mut app = scenes::base_app(100, 20);
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers: vec![container("alpha", "running").into()],
+        },
+    );
+    action(&mut app, Action::Logs);
+    let session = app.logs.as_ref().expect("logs open").session;
+    for (stream, text) in [
+        (Stream::Stdout, "all is well"),
+        (Stream::Stderr, "something broke"),
+    ] {
+        update(
+            &mut app,
+            Msg::LogChunk {
+                session,
+                stream,
+                bytes: format!("2026-11-22T19:19:00.000000000Z {text}\n").into_bytes(),
+            },
+        );
+    }
+    let buf = render_to_buffer(&app, 100, 20);
+    let stderr = app.theme.style(Slot::LogsStderr);
+    assert_styled(&buf, "something broke", stderr, "stderr line");
+    let (x, y) = find(&buf, "all is well");
+    assert!(
+        !has_style(&buf[(x, y)], stderr) || app.theme.style(Slot::LogsStdout) == stderr,
+        "stdout line looks like stderr"
+    );
+}
+
+#[test]
+fn tree_group_health_uses_starting_not_unhealthy() {
+    let app = scenes::tree(80, 24);
+    let buf = render_to_buffer(&app, 80, 24);
+    assert_styled(
+        &buf,
+        "1 start",
+        app.theme.style(Slot::HealthStarting),
+        "group health",
+    );
+}
+
+#[test]
+fn sort_arrow_survives_a_narrow_column() {
+    let mut app = scenes::table(80, 24);
+    update(
+        &mut app,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('>'),
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    let text = buffer_text(&render_to_buffer(&app, 80, 24));
+    assert!(text.contains("PROJECT…▲"), "{text}");
+}
