@@ -14,10 +14,24 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Endpoint {
-    /// Short name shown in the UI and written to the audit log.
+    /// Short name shown in the UI and written to the audit log: the context name, or
+    /// `default` for the endpoint the docker CLI would use without a context.
     pub name: String,
-    /// `unix:///path` or `tcp://host:port`.
+    /// `unix:///path`, `tcp://host:port` or `ssh://[user@]host[:port]`.
     pub host: String,
+    /// TLS material for tcp endpoints (from a context's tls dir, or DOCKER_CERT_PATH).
+    pub tls: Option<TlsMaterial>,
+}
+
+/// Files and policy for a TLS connection, as the docker CLI finds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TlsMaterial {
+    pub ca: Option<std::path::PathBuf>,
+    pub cert: Option<std::path::PathBuf>,
+    pub key: Option<std::path::PathBuf>,
+    /// Only when the context (or DOCKER_TLS_VERIFY unset with TLS files) says so; the UI then
+    /// warns on the endpoint.
+    pub skip_verify: bool,
 }
 
 impl Endpoint {
@@ -31,6 +45,7 @@ impl Endpoint {
         Endpoint {
             name: "default".into(),
             host,
+            tls: None,
         }
     }
 
