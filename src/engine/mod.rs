@@ -1,6 +1,7 @@
 //! Everything that talks to Docker engines. Tasks here own their clients and only send `Msg`s.
 
 pub mod audit;
+pub mod context;
 pub mod convert;
 pub mod endpoint;
 pub mod executor;
