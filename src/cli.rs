@@ -1,4 +1,4 @@
-//! What each command does: the console, `ps`, `paths`, `screenshots`.
+//! What each command does: the console, `ps`, `contexts`, `paths`, `screenshots`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -8,11 +8,12 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 
-use crate::app::model::EndpointStatus;
+use crate::app::model::{EndpointState, EndpointStatus};
 use crate::app::state::{App, AppOptions};
 use crate::app::{update, Msg};
 use crate::config::{self, theme::ColorDepth, LoadOptions, Loaded};
 use crate::engine::audit::AuditLog;
+use crate::engine::context::{self, ContextError, ContextInfo, Selection};
 use crate::engine::endpoint::{Endpoint, REQUEST_TIMEOUT};
 use crate::engine::executor::Executor;
 use crate::engine::inventory;
@@ -22,7 +23,8 @@ use crate::{scenes, term, ui};
 
 /// Options every command shares.
 pub struct Common {
-    pub host: Option<String>,
+    /// `-c/--context`, `-H/--host`, `--all-contexts`.
+    pub selection: Selection,
     pub read_only: bool,
     pub keymap: Option<String>,
     pub theme: Option<String>,
@@ -43,11 +45,44 @@ fn load(common: &Common) -> anyhow::Result<Loaded> {
     Ok(config::load(&opts, env)?)
 }
 
-fn endpoints(common: &Common) -> Vec<Endpoint> {
-    vec![Endpoint::default_from(
-        common.host.as_deref(),
-        env("DOCKER_HOST").as_deref(),
-    )]
+/// The engines a command attaches, resolved like the docker CLI (see `engine::context`).
+pub struct Attached {
+    pub endpoints: Vec<Endpoint>,
+    /// Contexts that could not be resolved under `--all-contexts`; each is shown on its own
+    /// endpoint while the others work.
+    pub broken: Vec<ContextError>,
+    /// For the user: DOCKER_CONTEXT ignored because DOCKER_HOST is set, and the like.
+    pub warnings: Vec<String>,
+}
+
+/// Resolves the selection. A context the user named (by flag, DOCKER_CONTEXT or config.json)
+/// that cannot be resolved is fatal, as it is for the docker CLI; under `--all-contexts` a
+/// broken context is reported on its endpoint instead.
+pub fn endpoints(common: &Common) -> anyhow::Result<Attached> {
+    let res = context::resolve(&common.selection, env)?;
+    let mut attached = Attached {
+        endpoints: Vec::new(),
+        broken: Vec::new(),
+        warnings: res.warnings,
+    };
+    for r in res.endpoints {
+        match r {
+            Ok(e) => attached.endpoints.push(e),
+            Err(e) => attached.broken.push(e),
+        }
+    }
+    if res.explicit && !attached.broken.is_empty() {
+        let text: Vec<String> = attached.broken.iter().map(|e| e.to_string()).collect();
+        anyhow::bail!("{}", text.join("\nwheelhouse: "));
+    }
+    Ok(attached)
+}
+
+/// Headless commands print warnings to stderr.
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -60,7 +95,11 @@ fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn console(common: Common) -> anyhow::Result<ExitCode> {
     let loaded = load(&common)?;
-    let endpoints = endpoints(&common);
+    let Attached {
+        endpoints,
+        broken,
+        warnings,
+    } = endpoints(&common)?;
     init_logging();
     let options = AppOptions {
         read_only: loaded.settings.read_only,
@@ -68,12 +107,21 @@ pub fn console(common: Common) -> anyhow::Result<ExitCode> {
         log_buffer_lines: loaded.settings.log_buffer_lines,
         color_depth: ColorDepth::detect(env),
     };
-    let statuses = endpoints
+    let mut statuses: Vec<EndpointStatus> = endpoints
         .iter()
         .map(|e| EndpointStatus::new(&e.name, &e.host))
         .collect();
+    // A broken context has no supervisor: it stays down with the reason in its body.
+    statuses.extend(broken.iter().map(|e| {
+        let mut s = EndpointStatus::new(e.context(), e.host().unwrap_or_default());
+        s.state = EndpointState::Down {
+            reason: e.to_string(),
+            retry_in_secs: None,
+        };
+        s
+    }));
     let mut app = App::new(options, loaded.keymap, loaded.theme, statuses, Utc::now());
-    for w in loaded.warnings {
+    for w in loaded.warnings.into_iter().chain(warnings) {
         update(&mut app, Msg::Warning(w));
     }
     let rt = Runtime {
@@ -118,7 +166,12 @@ fn init_logging() {
 }
 
 pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
-    let endpoints = endpoints(&common);
+    let Attached {
+        endpoints,
+        broken,
+        warnings,
+    } = endpoints(&common)?;
+    print_warnings(&warnings);
     let tokio = tokio_runtime()?;
     let now = Utc::now();
     let (reports, containers) = tokio.block_on(async {
@@ -156,7 +209,17 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
         }
         (reports, containers)
     });
+    let mut reports = reports;
+    reports.extend(broken.iter().map(|e| EndpointReport {
+        name: e.context().to_owned(),
+        host: e.host().unwrap_or_default().to_owned(),
+        reachable: false,
+        version: None,
+        api_version: None,
+        error: Some(e.to_string()),
+    }));
     let reachable = reports.iter().filter(|r| r.reachable).count();
+    let attached = reports.len();
     for r in reports.iter().filter(|r| !r.reachable) {
         eprintln!(
             "wheelhouse: endpoint {} ({}) unreachable: {}",
@@ -181,7 +244,7 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
     }
     // 0: every endpoint answered; 1: none did; 3: some did.
     Ok(match reachable {
-        r if r == endpoints.len() => ExitCode::SUCCESS,
+        r if r == attached => ExitCode::SUCCESS,
         0 => ExitCode::from(1),
         _ => ExitCode::from(3),
     })
@@ -201,6 +264,67 @@ async fn snapshot(
         docker.client_version().to_string(),
         containers,
     ))
+}
+
+/// `wheelhouse contexts`: like `docker context ls`, default first, `*` on the current one.
+pub fn contexts(json: bool) -> anyhow::Result<ExitCode> {
+    let rows = context::list_contexts(env);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        print!("{}", contexts_table(&rows));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn contexts_table(rows: &[ContextInfo]) -> String {
+    let header = ["NAME", "DESCRIPTION", "DOCKER ENDPOINT", "TLS", "ERROR"];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                if r.current {
+                    format!("{} *", r.name)
+                } else {
+                    r.name.clone()
+                },
+                r.description.clone(),
+                r.host.clone(),
+                match (r.tls, r.skip_tls_verify) {
+                    (_, true) => "skip-verify".into(),
+                    (true, false) => "yes".into(),
+                    (false, false) => "no".into(),
+                },
+                r.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.len());
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(unicode_width::UnicodeWidthStr::width(c.as_str()));
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cols: Vec<&str>| {
+        let mut l = String::new();
+        for (i, (c, w)) in cols.iter().zip(widths).enumerate() {
+            if i + 1 == cols.len() {
+                l.push_str(c);
+            } else {
+                let pad = w - unicode_width::UnicodeWidthStr::width(*c);
+                l.push_str(c);
+                l.push_str(&" ".repeat(pad + 3));
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(header.to_vec());
+    for row in &cells {
+        line(row.iter().map(String::as_str).collect());
+    }
+    out
 }
 
 pub fn paths(common: Common) -> anyhow::Result<ExitCode> {

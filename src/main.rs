@@ -14,9 +14,18 @@ use wheelhouse::cli;
     about = "A terminal operations console for Docker engines"
 )]
 struct Args {
-    /// Engine endpoint (unix:///path or tcp://host:port). Default: DOCKER_HOST, else the local socket.
-    #[arg(short = 'H', long = "host", global = true)]
-    host: Option<String>,
+    /// Docker context to attach (repeatable). Default: DOCKER_CONTEXT, else the current context
+    /// in $DOCKER_CONFIG/config.json, else `default`, as the docker CLI chooses.
+    #[arg(short = 'c', long = "context", global = true, value_name = "NAME")]
+    context: Vec<String>,
+    /// Engine endpoint, unix:///path, tcp://host:port or ssh://[user@]host[:port] (repeatable).
+    /// Default: DOCKER_HOST, else the local socket. Not together with --context.
+    #[arg(short = 'H', long = "host", global = true, value_name = "URL")]
+    host: Vec<String>,
+    /// Attach the default context and every context on disk; a broken one is shown on its own
+    /// endpoint while the others work.
+    #[arg(long, global = true)]
+    all_contexts: bool,
     /// Refuse every change to containers (also `read_only = true` in config.toml).
     #[arg(long, global = true)]
     read_only: bool,
@@ -41,6 +50,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List docker contexts like `docker context ls` (`*` marks the current one).
+    Contexts {
+        /// JSON: an array of {name, description, host, tls, skip_tls_verify, current, error}.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print where configuration, data and the audit log live.
     Paths,
     /// Render the views from built-in fixtures to SVG images (README screenshots).
@@ -53,7 +68,11 @@ enum Command {
 fn main() -> ExitCode {
     let args = Args::parse();
     let common = cli::Common {
-        host: args.host,
+        selection: wheelhouse::engine::context::Selection {
+            contexts: args.context,
+            hosts: args.host,
+            all_contexts: args.all_contexts,
+        },
         read_only: args.read_only,
         keymap: args.keymap,
         theme: args.theme,
@@ -62,6 +81,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         None => cli::console(common),
         Some(Command::Ps { json }) => cli::ps(common, json),
+        Some(Command::Contexts { json }) => cli::contexts(json),
         Some(Command::Paths) => cli::paths(common),
         Some(Command::Screenshots { dir }) => cli::screenshots(&dir),
     };
