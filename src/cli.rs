@@ -121,7 +121,15 @@ pub fn console(common: Common) -> anyhow::Result<ExitCode> {
         s
     }));
     let mut app = App::new(options, loaded.keymap, loaded.theme, statuses, Utc::now());
-    for w in loaded.warnings.into_iter().chain(warnings) {
+    // The body spells out a down endpoint's reason only when every endpoint is down, so a broken
+    // context's error is also raised as a warning.
+    let broken_text = broken.iter().map(|e| e.to_string());
+    for w in loaded
+        .warnings
+        .into_iter()
+        .chain(warnings)
+        .chain(broken_text)
+    {
         update(&mut app, Msg::Warning(w));
     }
     let rt = Runtime {
@@ -221,10 +229,14 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
     let reachable = reports.iter().filter(|r| r.reachable).count();
     let attached = reports.len();
     for r in reports.iter().filter(|r| !r.reachable) {
+        let host = if r.host.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", r.host)
+        };
         eprintln!(
-            "wheelhouse: endpoint {} ({}) unreachable: {}",
+            "wheelhouse: endpoint {}{host} unreachable: {}",
             r.name,
-            r.host,
             r.error.as_deref().unwrap_or("unknown error")
         );
     }

@@ -81,6 +81,8 @@ pub enum ContextError {
     /// TLS files are incomplete: a cert without its key, or a required CA missing.
     MissingTls {
         name: String,
+        /// The endpoint the files were for.
+        host: String,
         dir: PathBuf,
         problem: String,
     },
@@ -111,7 +113,8 @@ impl ContextError {
     /// The host, when it was known before the error.
     pub fn host(&self) -> Option<&str> {
         match self {
-            ContextError::UnsupportedScheme { host, .. } => Some(host),
+            ContextError::UnsupportedScheme { host, .. }
+            | ContextError::MissingTls { host, .. } => Some(host),
             _ => None,
         }
     }
@@ -152,7 +155,9 @@ impl fmt::Display for ContextError {
                 "context \"{name}\": {} has no docker endpoint (Endpoints.docker.Host)",
                 path.display()
             ),
-            ContextError::MissingTls { name, dir, problem } => write!(
+            ContextError::MissingTls {
+                name, dir, problem, ..
+            } => write!(
                 f,
                 "context \"{name}\": TLS files in {} are incomplete: {problem}",
                 dir.display()
@@ -461,13 +466,14 @@ fn default_context(
         if ca.is_none() {
             return Err(ContextError::MissingTls {
                 name: name.into(),
+                host: host.clone(),
                 dir: dir.clone(),
                 problem: "DOCKER_TLS_VERIFY is set but ca.pem is missing \
                           (set DOCKER_CERT_PATH to the directory with ca.pem, cert.pem, key.pem)"
                     .into(),
             });
         }
-        check_pair(name, dir, &cert, &key)?;
+        check_pair(name, &host, dir, &cert, &key)?;
         Some(TlsMaterial {
             ca,
             cert,
@@ -515,7 +521,7 @@ fn named_from_meta(env: &Env, meta: &Meta, path: &Path) -> Result<Endpoint, Cont
     let host = normalize_host(raw, false, name, &path.display().to_string())?;
     let dir = env.tls_dir(name);
     let (ca, cert, key) = tls_files(&dir);
-    check_pair(name, &dir, &cert, &key)?;
+    check_pair(name, &host, &dir, &cert, &key)?;
     let has_files = ca.is_some() || cert.is_some();
     let tls = (host.starts_with("tcp://") && (has_files || docker.skip_tls_verify)).then_some(
         TlsMaterial {
@@ -607,6 +613,7 @@ fn tls_files(dir: &Path) -> (Option<PathBuf>, Option<PathBuf>, Option<PathBuf>) 
 
 fn check_pair(
     name: &str,
+    host: &str,
     dir: &Path,
     cert: &Option<PathBuf>,
     key: &Option<PathBuf>,
@@ -618,6 +625,7 @@ fn check_pair(
     };
     Err(ContextError::MissingTls {
         name: name.into(),
+        host: host.into(),
         dir: dir.to_owned(),
         problem: problem.into(),
     })

@@ -437,6 +437,7 @@ fn cert_without_key_is_an_error() {
         .tls("half", &["cert.pem"]);
     let e = f.one_err(&ctx(&["half"]));
     assert!(matches!(e, ContextError::MissingTls { .. }));
+    assert_eq!(e.host(), Some("tcp://half:2376"));
     let text = e.to_string();
     assert!(
         text.contains("\"half\"") && text.contains("key.pem is missing"),
