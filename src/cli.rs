@@ -15,7 +15,6 @@ use crate::config::{self, theme::ColorDepth, LoadOptions, Loaded};
 use crate::engine::audit::AuditLog;
 use crate::engine::context::{self, ContextError, ContextInfo, Selection};
 use crate::engine::endpoint::{Endpoint, REQUEST_TIMEOUT};
-use crate::engine::executor::Executor;
 use crate::engine::inventory;
 use crate::report::{ContainerReport, EndpointReport, PsReport, SCHEMA_VERSION};
 use crate::runtime::{self, Exit, Runtime};
@@ -107,10 +106,7 @@ pub fn console(common: Common) -> anyhow::Result<ExitCode> {
         log_buffer_lines: loaded.settings.log_buffer_lines,
         color_depth: ColorDepth::detect(env),
     };
-    let mut statuses: Vec<EndpointStatus> = endpoints
-        .iter()
-        .map(|e| EndpointStatus::new(&e.name, &e.host))
-        .collect();
+    let mut statuses: Vec<EndpointStatus> = endpoints.iter().map(Endpoint::status).collect();
     // A broken context has no supervisor: it stays down with the reason in its body.
     statuses.extend(broken.iter().map(|e| {
         let mut s = EndpointStatus::new(e.context(), e.host().unwrap_or_default());
@@ -133,11 +129,8 @@ pub fn console(common: Common) -> anyhow::Result<ExitCode> {
         update(&mut app, Msg::Warning(w));
     }
     let rt = Runtime {
-        executor: Executor::new(
-            loaded.settings.read_only,
-            AuditLog::new(loaded.paths.audit_log.clone()),
-            endpoints.clone(),
-        ),
+        read_only: loaded.settings.read_only,
+        audit: AuditLog::new(loaded.paths.audit_log.clone()),
         endpoints,
         logs_dir: loaded.paths.logs_dir.clone(),
         tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),

@@ -15,10 +15,12 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
 
+use crate::app::model::AvailableContext;
 use crate::app::{update, App, Effect, Msg};
+use crate::engine::audit::AuditLog;
 use crate::engine::endpoint::{describe_error, Endpoint};
 use crate::engine::executor::Executor;
-use crate::engine::{logs, supervisor};
+use crate::engine::{context, logs, supervisor};
 use crate::term::Tui;
 use crate::ui;
 
@@ -28,7 +30,8 @@ const BATCH: usize = 512;
 
 pub struct Runtime {
     pub endpoints: Vec<Endpoint>,
-    pub executor: Executor,
+    pub read_only: bool,
+    pub audit: AuditLog,
     pub logs_dir: PathBuf,
     pub tick: Duration,
 }
@@ -44,14 +47,16 @@ pub enum Exit {
 
 pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Result<Exit> {
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
-    for ep in &rt.endpoints {
-        tokio::spawn(supervisor::supervise(ep.clone(), tx.clone()));
-    }
     let mut effects = Effects {
         rt: &rt,
         tx: tx.clone(),
+        endpoints: Vec::new(),
+        supervisors: HashMap::new(),
         log_tasks: HashMap::new(),
     };
+    for ep in &rt.endpoints {
+        effects.attach(ep.clone());
+    }
     let mut keys = EventStream::new();
     let mut tick = interval(rt.tick);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -124,7 +129,11 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             panic!("test panic requested by WHEELHOUSE_TEST_PANIC_AFTER_MS");
         }
     };
-    for (_, task) in effects.log_tasks.drain() {
+    let tasks = effects
+        .log_tasks
+        .into_values()
+        .chain(effects.supervisors.into_values());
+    for task in tasks {
         task.abort();
     }
     Ok(exit)
@@ -133,20 +142,68 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
 struct Effects<'a> {
     rt: &'a Runtime,
     tx: mpsc::Sender<Msg>,
+    /// Attached endpoints; changes as the operator attaches and detaches contexts.
+    endpoints: Vec<Endpoint>,
+    supervisors: HashMap<String, JoinHandle<()>>,
     log_tasks: HashMap<u64, JoinHandle<()>>,
 }
 
 impl Effects<'_> {
     fn endpoint(&self, name: &str) -> Option<Endpoint> {
-        self.rt.endpoints.iter().find(|e| e.name == name).cloned()
+        self.endpoints.iter().find(|e| e.name == name).cloned()
+    }
+
+    fn attach(&mut self, ep: Endpoint) {
+        let task = tokio::spawn(supervisor::supervise(ep.clone(), self.tx.clone()));
+        if let Some(old) = self.supervisors.insert(ep.name.clone(), task) {
+            old.abort();
+        }
+        self.endpoints.retain(|e| e.name != ep.name);
+        self.endpoints.push(ep);
+    }
+
+    fn detach(&mut self, name: &str) {
+        if let Some(task) = self.supervisors.remove(name) {
+            task.abort();
+        }
+        self.endpoints.retain(|e| e.name != name);
     }
 
     fn run(&mut self, fx: Effect) {
         let tx = self.tx.clone();
         match fx {
             Effect::Quit => {}
+            Effect::Detach { endpoint } => self.detach(&endpoint),
+            Effect::ListContexts => {
+                let contexts = context::list_contexts(env)
+                    .into_iter()
+                    .map(|c| AvailableContext {
+                        name: c.name,
+                        host: c.host,
+                        current: c.current,
+                        error: c.error,
+                    })
+                    .collect();
+                let _ = self.tx.try_send(Msg::ContextsListed(contexts));
+            }
+            Effect::Attach { context } => match resolve_one(&context) {
+                Ok(ep) => {
+                    let status = ep.status();
+                    self.attach(ep);
+                    let _ = self.tx.try_send(Msg::EndpointAttached(status));
+                }
+                Err(e) => {
+                    let _ = self
+                        .tx
+                        .try_send(Msg::Warning(format!("context {context}: {e}")));
+                }
+            },
             Effect::Mutate(request) => {
-                let executor = self.rt.executor.clone();
+                let executor = Executor::new(
+                    self.rt.read_only,
+                    self.rt.audit.clone(),
+                    self.endpoints.clone(),
+                );
                 tokio::spawn(async move {
                     for outcome in executor.execute(&request).await {
                         let _ = tx.send(Msg::MutationDone(outcome)).await;
@@ -216,4 +273,23 @@ async fn save_logs(dir: PathBuf, name: &str, text: String) -> Result<PathBuf, St
         .await
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// A context by name, as `-c NAME` would give it.
+fn resolve_one(name: &str) -> Result<Endpoint, String> {
+    let selection = context::Selection {
+        contexts: vec![name.to_owned()],
+        hosts: Vec::new(),
+        all_contexts: false,
+    };
+    let resolution = context::resolve(&selection, env).map_err(|e| e.to_string())?;
+    match resolution.endpoints.into_iter().next() {
+        Some(Ok(ep)) => Ok(ep),
+        Some(Err(e)) => Err(e.to_string()),
+        None => Err("no endpoint".into()),
+    }
 }

@@ -11,6 +11,7 @@ pub enum Action {
     Help,
     Palette,
     ToggleLogPanel,
+    Endpoints,
     Back,
     // Movement, in whichever view has focus
     Up,
@@ -50,6 +51,8 @@ pub enum Action {
     ToggleFollow,
     SaveLogs,
     RevealSecrets,
+    // Endpoints panel
+    ToggleAttach,
     // Confirmation dialog
     Confirm,
     Cancel,
@@ -69,6 +72,7 @@ impl Action {
         Action::Help,
         Action::Palette,
         Action::ToggleLogPanel,
+        Action::Endpoints,
         Action::Back,
         Action::Up,
         Action::Down,
@@ -105,6 +109,7 @@ impl Action {
         Action::ToggleFollow,
         Action::SaveLogs,
         Action::RevealSecrets,
+        Action::ToggleAttach,
         Action::Confirm,
         Action::Cancel,
         Action::FocusNext,
@@ -171,6 +176,7 @@ pub enum KeyContext {
     Inspect,
     Confirm,
     Help,
+    Endpoints,
     Input,
 }
 
@@ -182,6 +188,7 @@ impl KeyContext {
         KeyContext::Inspect,
         KeyContext::Confirm,
         KeyContext::Help,
+        KeyContext::Endpoints,
         KeyContext::Input,
     ];
 }

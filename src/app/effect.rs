@@ -24,6 +24,16 @@ pub enum Effect {
         container_name: String,
         text: String,
     },
+    /// Read the contexts on disk for the endpoints panel.
+    ListContexts,
+    /// Resolve a context and start supervising it.
+    Attach {
+        context: String,
+    },
+    /// Stop supervising an endpoint (its containers are already gone from the state).
+    Detach {
+        endpoint: String,
+    },
     Quit,
 }
 

@@ -199,6 +199,21 @@ pub struct EndpointStatus {
     /// When the supervisor will try again, while down (for a live countdown).
     #[serde(skip)]
     pub retry_at: Option<DateTime<Utc>>,
+    /// Round trip of the last ping, shown in the endpoints panel (not the header, where a
+    /// number changing every few seconds would keep an idle screen busy).
+    pub rtt_ms: Option<u32>,
+    /// TLS verification is off for this endpoint (the context asked for it).
+    pub insecure: bool,
+}
+
+/// A context on disk, for the endpoints panel: attachable when not attached yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailableContext {
+    pub name: String,
+    pub host: String,
+    pub current: bool,
+    /// Why it cannot be used (malformed meta.json, missing TLS files …).
+    pub error: Option<String>,
 }
 
 impl EndpointStatus {
@@ -208,6 +223,8 @@ impl EndpointStatus {
             host: host.to_owned(),
             state: EndpointState::Connecting,
             retry_at: None,
+            rtt_ms: None,
+            insecure: false,
         }
     }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::effect::MutationOutcome;
 use super::logbuf::Stream;
-use super::model::{Container, ContainerKey, EndpointState};
+use super::model::{AvailableContext, Container, ContainerKey, EndpointState, EndpointStatus};
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -22,6 +22,15 @@ pub enum Msg {
         endpoint: String,
         state: EndpointState,
     },
+    /// Round trip of a liveness ping.
+    EndpointPing {
+        endpoint: String,
+        rtt_ms: u32,
+    },
+    /// The contexts on disk, for the endpoints panel.
+    ContextsListed(Vec<AvailableContext>),
+    /// A context was resolved and its supervisor started.
+    EndpointAttached(EndpointStatus),
     /// A complete listing of one endpoint, after (re)connecting.
     Listed {
         endpoint: String,

@@ -14,7 +14,7 @@ pub enum Command {
 }
 
 /// Commands with arguments, and short aliases, besides the action names.
-const EXTRA: &[&str] = &["theme", "sort", "filter", "q", "quit!"];
+const EXTRA: &[&str] = &["theme", "sort", "filter", "ctx", "q", "quit!"];
 pub const THEMES: &[&str] = &["dark", "light", "mono"];
 
 /// Every first word the palette understands, for completion and the help text.
@@ -33,6 +33,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
     let rest: Vec<&str> = words.collect();
     match cmd {
         "q" | "quit!" => Ok(Command::Action(Action::Quit)),
+        "ctx" => Ok(Command::Action(Action::Endpoints)),
         "theme" => match rest.as_slice() {
             [name] => Ok(Command::Theme((*name).to_owned())),
             _ => Err(format!("usage: theme <{}>", THEMES.join("|"))),

@@ -243,11 +243,11 @@ fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
 
 fn compare(a: &Container, b: &Container, col: SortColumn, now: DateTime<Utc>) -> Ordering {
     match col {
-        SortColumn::Name => a.name.cmp(&b.name),
+        SortColumn::Name => natural_cmp(&a.name, &b.name),
         SortColumn::Project => (a.project(), a.service(), a.replica_number())
             .cmp(&(b.project(), b.service(), b.replica_number()))
-            .then_with(|| a.name.cmp(&b.name)),
-        SortColumn::Image => a.image.cmp(&b.image),
+            .then_with(|| natural_cmp(&a.name, &b.name)),
+        SortColumn::Image => natural_cmp(&a.image, &b.image),
         SortColumn::State => (a.state, a.health).cmp(&(b.state, b.health)),
         // Ascending puts what just (re)started on top; stopped containers sort last.
         SortColumn::Uptime => a
@@ -258,6 +258,41 @@ fn compare(a: &Container, b: &Container, col: SortColumn, now: DateTime<Utc>) ->
         SortColumn::Restarts => a.restart_count.cmp(&b.restart_count),
         SortColumn::Endpoint => a.key.endpoint.cmp(&b.key.endpoint),
     }
+}
+
+/// Orders digit runs by value, so `web-2` comes before `web-10` as an operator expects.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let n = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let m = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (dx, dy) = (trim_zeros(&x[..n]), trim_zeros(&y[..m]));
+                let ord = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x = &x[n..];
+                y = &y[m..];
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let zeros = digits.iter().take_while(|&&d| d == b'0').count();
+    &digits[zeros.min(digits.len().saturating_sub(1))..]
 }
 
 fn first_port(c: &Container) -> Option<u16> {
@@ -292,6 +327,14 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn names_sort_naturally() {
+        let mut v = vec!["web-10", "web-2", "web-1", "api", "web-02x"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, ["api", "web-1", "web-2", "web-02x", "web-10"]);
+        assert_eq!(natural_cmp("a0", "a00"), Ordering::Equal);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::effect::MutationRequest;
 use super::filter::Filter;
 use super::inventory::Inventory;
 use super::logbuf::LogBuffer;
-use super::model::{ContainerKey, EndpointStatus};
+use super::model::{AvailableContext, ContainerKey, EndpointStatus};
 use super::rows::{Row, Sort};
 use crate::config::keymap::{KeyPress, Keymap};
 use crate::config::theme::{ColorDepth, Theme};
@@ -133,7 +133,13 @@ pub struct ConfirmDialog {
 
 #[derive(Debug, Clone)]
 pub enum Overlay {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
+    /// Attached endpoints then unattached contexts; `cursor` indexes that combined list.
+    Endpoints {
+        cursor: usize,
+    },
     Confirm(ConfirmDialog),
 }
 
@@ -172,6 +178,8 @@ pub struct App {
     /// Warnings shown in the header until dismissed (config fallbacks).
     pub warnings: Vec<String>,
     pub next_log_session: u64,
+    /// Contexts on disk, as last listed for the endpoints panel.
+    pub contexts: Vec<AvailableContext>,
     pub quit: bool,
 }
 
@@ -202,6 +210,7 @@ impl App {
             pending_keys: Vec::new(),
             warnings: Vec::new(),
             next_log_session: 1,
+            contexts: Vec::new(),
             quit: false,
         }
     }
@@ -215,5 +224,12 @@ impl App {
 
     pub fn multi_endpoint(&self) -> bool {
         self.endpoints.len() > 1
+    }
+
+    /// Contexts on disk not attached yet, in the endpoints panel's order (after the attached).
+    pub fn attachable_contexts(&self) -> impl Iterator<Item = &AvailableContext> {
+        self.contexts
+            .iter()
+            .filter(|c| !self.endpoints.iter().any(|e| e.name == c.name))
     }
 }

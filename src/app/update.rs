@@ -48,6 +48,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 e.state = state;
             }
         }
+        Msg::EndpointPing { endpoint, rtt_ms } => {
+            if let Some(e) = app.endpoints.iter_mut().find(|e| e.name == endpoint) {
+                e.rtt_ms = Some(rtt_ms);
+            }
+        }
+        Msg::ContextsListed(contexts) => app.contexts = contexts,
+        Msg::EndpointAttached(status) => {
+            if !app.endpoints.iter().any(|e| e.name == status.name) {
+                toast(app, ToastLevel::Info, format!("attached {}", status.name));
+                app.endpoints.push(status);
+                rebuild_rows(app);
+            }
+        }
         Msg::Listed {
             endpoint,
             containers,
@@ -281,6 +294,7 @@ pub fn key_context(app: &App) -> KeyContext {
     match &app.overlay {
         Some(Overlay::Confirm(_)) => return KeyContext::Confirm,
         Some(Overlay::Help { .. }) => return KeyContext::Help,
+        Some(Overlay::Endpoints { .. }) => return KeyContext::Endpoints,
         None => {}
     }
     match app.view {
@@ -446,6 +460,15 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
             keep_cursor_visible(app);
         }
         Action::Back => back(app, fx),
+        Action::Endpoints => {
+            app.overlay = match app.overlay {
+                Some(Overlay::Endpoints { .. }) => None,
+                _ => {
+                    fx.push(Effect::ListContexts);
+                    Some(Overlay::Endpoints { cursor: 0 })
+                }
+            }
+        }
         Action::InputAccept => accept_input(app, fx),
         Action::InputCancel => cancel_input(app),
         Action::InputComplete => {
@@ -468,6 +491,9 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
         | Action::ToggleOption => on_dialog_action(app, action, fx),
         _ => match app.view {
             _ if matches!(app.overlay, Some(Overlay::Help { .. })) => on_help_action(app, action),
+            _ if matches!(app.overlay, Some(Overlay::Endpoints { .. })) => {
+                on_endpoints_action(app, action, fx)
+            }
             View::Table => on_table_action(app, action, origin, fx),
             View::Logs => on_logs_action(app, action, fx),
             View::Inspect => on_inspect_action(app, action),
@@ -482,16 +508,7 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     }
     match app.view {
-        View::Logs => {
-            if let Some(l) = app.logs.take() {
-                fx.push(Effect::StopLogs { session: l.session });
-            }
-            app.view = View::Table;
-        }
-        View::Inspect => {
-            app.inspect = None;
-            app.view = View::Table;
-        }
+        View::Logs | View::Inspect => back_to_table(app, fx),
         View::Table => {
             if !app.table.marked.is_empty() {
                 app.table.marked.clear();
@@ -558,6 +575,75 @@ fn on_help_action(app: &mut App, action: Action) {
             _ => {}
         }
     }
+}
+
+fn on_endpoints_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
+    let rows = app.endpoints.len() + app.attachable_contexts().count();
+    let Some(Overlay::Endpoints { cursor }) = app.overlay.as_mut() else {
+        return;
+    };
+    match action {
+        Action::Up => *cursor = cursor.saturating_sub(1),
+        Action::Down => *cursor = (*cursor + 1).min(rows.saturating_sub(1)),
+        Action::Top => *cursor = 0,
+        Action::Bottom => *cursor = rows.saturating_sub(1),
+        Action::ToggleAttach => {
+            let at = *cursor;
+            let attached = app.endpoints.get(at).map(|e| e.name.clone());
+            let context = at
+                .checked_sub(app.endpoints.len())
+                .and_then(|i| app.attachable_contexts().nth(i).cloned());
+            if let Some(name) = attached {
+                detach(app, &name, fx);
+            } else if let Some(ctx) = context {
+                match ctx.error {
+                    Some(e) => toast(app, ToastLevel::Error, format!("context {}: {e}", ctx.name)),
+                    None => {
+                        toast(app, ToastLevel::Info, format!("attaching {}…", ctx.name));
+                        fx.push(Effect::Attach { context: ctx.name });
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Forgets an endpoint and everything seen on it; the runtime stops its supervisor.
+fn detach(app: &mut App, name: &str, fx: &mut Vec<Effect>) {
+    app.endpoints.retain(|e| e.name != name);
+    let gone: Vec<ContainerKey> = app
+        .inventory
+        .iter()
+        .filter(|(_, c)| c.key.endpoint == name)
+        .map(|(_, c)| c.key.clone())
+        .collect();
+    for key in &gone {
+        app.inventory.remove(key);
+        app.table.marked.remove(key);
+    }
+    if app.logs.as_ref().is_some_and(|l| l.key.endpoint == name) {
+        back_to_table(app, fx);
+    }
+    if app.inspect.as_ref().is_some_and(|i| i.key.endpoint == name) {
+        back_to_table(app, fx);
+    }
+    if let Some(Overlay::Endpoints { cursor }) = app.overlay.as_mut() {
+        *cursor = cursor.saturating_sub(1);
+    }
+    rebuild_rows(app);
+    fx.push(Effect::Detach {
+        endpoint: name.to_owned(),
+    });
+    toast(app, ToastLevel::Info, format!("detached {name}"));
+}
+
+fn back_to_table(app: &mut App, fx: &mut Vec<Effect>) {
+    if let Some(l) = app.logs.take() {
+        fx.push(Effect::StopLogs { session: l.session });
+    }
+    app.inspect = None;
+    app.view = View::Table;
 }
 
 fn move_cursor(app: &mut App, action: Action) -> bool {

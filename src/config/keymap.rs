@@ -263,6 +263,7 @@ pub(crate) fn context_name(context: KeyContext) -> &'static str {
         KeyContext::Inspect => "inspect",
         KeyContext::Confirm => "confirm",
         KeyContext::Help => "help",
+        KeyContext::Endpoints => "endpoints",
         KeyContext::Input => "input",
     }
 }

@@ -49,6 +49,14 @@ impl Endpoint {
         }
     }
 
+    /// The console's initial view of this endpoint: connecting, with a warning when TLS
+    /// verification is off.
+    pub fn status(&self) -> crate::app::model::EndpointStatus {
+        let mut s = crate::app::model::EndpointStatus::new(&self.name, &self.host);
+        s.insecure = self.tls.as_ref().is_some_and(|t| t.skip_verify);
+        s
+    }
+
     /// A client for this endpoint. Nothing is sent yet: connection errors surface on first use.
     pub fn client(&self) -> Result<Docker, String> {
         let timeout = REQUEST_TIMEOUT.as_secs();

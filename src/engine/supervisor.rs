@@ -115,6 +115,7 @@ pub async fn supervise(endpoint: Endpoint, tx: mpsc::Sender<Msg>) {
 async fn run_session(endpoint: &Endpoint, tx: &mpsc::Sender<Msg>) -> Result<(), String> {
     let docker = endpoint.connect().await?;
     let host = endpoint.host.as_str();
+    let sent = Instant::now();
     let version = timeout(REQUEST_TIMEOUT, docker.version())
         .await
         .map_err(|_| format!("{host}: no answer to /version"))?
@@ -141,6 +142,12 @@ async fn run_session(endpoint: &Endpoint, tx: &mpsc::Sender<Msg>) -> Result<(), 
         },
     )
     .await?;
+    let rtt_ms = sent.elapsed().as_millis().min(u32::MAX as u128) as u32;
+    let ping = Msg::EndpointPing {
+        endpoint: endpoint.name.clone(),
+        rtt_ms,
+    };
+    send(tx, ping).await?;
 
     let containers = inventory::list(&docker, endpoint).await?;
     let ids: Vec<String> = containers.iter().map(|c| c.key.id.clone()).collect();
@@ -192,8 +199,12 @@ async fn run_session(endpoint: &Endpoint, tx: &mpsc::Sender<Msg>) -> Result<(), 
             }
             _ = ping.tick() => {
                 // The event stream can stay silent forever; a ping tells a stalled engine apart.
+                let sent = Instant::now();
                 match timeout(PING_TIMEOUT, docker.ping()).await {
-                    Ok(Ok(_)) => {}
+                    Ok(Ok(_)) => {
+                        let rtt_ms = sent.elapsed().as_millis().min(u32::MAX as u128) as u32;
+                        send(tx, Msg::EndpointPing { endpoint: endpoint.name.clone(), rtt_ms }).await?;
+                    }
                     Ok(Err(e)) => return Err(describe_error(host, &e)),
                     Err(_) => return Err(format!("{host}: the engine stopped answering")),
                 }

@@ -52,6 +52,7 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
             Action::ToggleOption,
         ],
         KeyContext::Help => &[Action::Back, Action::Down, Action::Up],
+        KeyContext::Endpoints => &[Action::ToggleAttach, Action::Back],
         KeyContext::Input => &[
             Action::InputAccept,
             Action::InputCancel,

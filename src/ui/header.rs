@@ -30,6 +30,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             ),
         };
         spans.push(Span::styled(text, t.style(slot)));
+        if ep.insecure {
+            spans.push(Span::styled(" ⚠ TLS unverified", t.style(Slot::Warning)));
+        }
         spans.push(Span::raw(" "));
     }
     let total = app.inventory.len();

@@ -1,6 +1,7 @@
 //! Views: pure functions of `App` drawing into a ratatui frame. One file per view.
 
 pub mod dialog;
+pub mod endpoints;
 pub mod footer;
 pub mod header;
 pub mod help;
@@ -44,6 +45,7 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
     footer::render(frame, app, a.footer);
     match &app.overlay {
         Some(Overlay::Help { scroll }) => help::render(frame, app, a.body, *scroll),
+        Some(Overlay::Endpoints { cursor }) => endpoints::render(frame, app, a.body, *cursor),
         Some(Overlay::Confirm(d)) => dialog::render(frame, app, area, d),
         None => {}
     }

@@ -9,6 +9,7 @@ use ratatui::Frame;
 
 use unicode_width::UnicodeWidthStr;
 
+use super::layout;
 use super::text::fit;
 use crate::app::model::{format_age, Container, Health, RunState};
 use crate::app::rows::{Aggregate, Row, SortColumn};
@@ -157,6 +158,12 @@ fn title_spans(app: &App) -> Vec<Span<'static>> {
             t.style(Slot::TextDim),
         ),
     ];
+    if app.table.rows.len() > layout::table_body_height(app) as usize {
+        spans.push(Span::styled(
+            format!("─ {}/{} ", app.table.cursor + 1, app.table.rows.len()),
+            t.style(Slot::TextDim),
+        ));
+    }
     if !app.table.filter_text.is_empty() {
         spans.push(Span::styled(
             format!("─ filter: {} ", app.table.filter_text),

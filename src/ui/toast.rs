@@ -18,7 +18,12 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect) {
             ToastLevel::Error => Slot::ToastError,
         };
         let line_width = (width as usize).saturating_sub(2).max(1);
-        let text = fit(&toast.text, line_width * 3);
+        // A word as well as a colour, for mono themes and colour-blind eyes.
+        let label = match toast.level {
+            ToastLevel::Info => "",
+            ToastLevel::Error => "✖ ",
+        };
+        let text = fit(&format!("{label}{}", toast.text), line_width * 3);
         let lines = super::text::wrap(&text, line_width).len() as u16;
         let height = lines + 2;
         if bottom < body.y + height {

@@ -1,0 +1,125 @@
+//! The endpoints panel (`E` or `:ctx`): each attached engine with its state, version, round trip
+//! and container count, then the contexts on disk that can be attached.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Cell, Clear, Row, Table};
+use ratatui::Frame;
+
+use super::layout::centered;
+use crate::app::model::EndpointState;
+use crate::app::state::App;
+use crate::config::theme::Slot;
+
+pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
+    let t = &app.theme;
+    let mut rows = Vec::new();
+    for ep in &app.endpoints {
+        let count = app
+            .inventory
+            .iter()
+            .filter(|(_, c)| c.key.endpoint == ep.name)
+            .count();
+        let (state, slot) = match &ep.state {
+            EndpointState::Connecting => ("connecting".to_string(), Slot::TextDim),
+            EndpointState::Up { .. } => ("up".to_string(), Slot::HeaderEndpointUp),
+            EndpointState::Down { reason, .. } => {
+                let retry = ep
+                    .retry_in(app.now)
+                    .map(|s| format!(", retry in {s}s"))
+                    .unwrap_or_default();
+                (format!("down{retry}: {reason}"), Slot::HeaderEndpointDown)
+            }
+        };
+        let version = match &ep.state {
+            EndpointState::Up {
+                version,
+                api_version,
+            } => format!("{version} (API {api_version})"),
+            _ => "-".into(),
+        };
+        let mut host = ep.host.clone();
+        if ep.insecure {
+            host.push_str(" ⚠ TLS unverified");
+        }
+        rows.push(vec![
+            Cell::from("● attached"),
+            Cell::from(ep.name.clone()),
+            Cell::from(Span::styled(
+                host,
+                t.style(if ep.insecure {
+                    Slot::Warning
+                } else {
+                    Slot::Text
+                }),
+            )),
+            Cell::from(Span::styled(state, t.style(slot))),
+            Cell::from(version),
+            Cell::from(
+                ep.rtt_ms
+                    .map(|ms| format!("{ms} ms"))
+                    .unwrap_or_else(|| "-".into()),
+            ),
+            Cell::from(count.to_string()),
+        ]);
+    }
+    for ctx in app.attachable_contexts() {
+        let (note, slot) = match &ctx.error {
+            Some(e) => (format!("unusable: {e}"), Slot::Error),
+            None => ("detached".to_string(), Slot::TextDim),
+        };
+        let name = if ctx.current {
+            format!("{} *", ctx.name)
+        } else {
+            ctx.name.clone()
+        };
+        rows.push(vec![
+            Cell::from(Span::styled("○ context", t.style(Slot::TextDim))),
+            Cell::from(name),
+            Cell::from(ctx.host.clone()),
+            Cell::from(Span::styled(note, t.style(slot))),
+            Cell::from(""),
+            Cell::from(""),
+            Cell::from(""),
+        ]);
+    }
+    let height = (rows.len() as u16 + 4).min(body.height);
+    let area = centered(body, body.width.saturating_sub(4).max(60), height.max(6));
+    let widths = [
+        Constraint::Length(10),
+        Constraint::Fill(1),
+        Constraint::Fill(3),
+        Constraint::Fill(3),
+        Constraint::Length(26),
+        Constraint::Length(7),
+        Constraint::Length(5),
+    ];
+    let header = Row::new(["", "NAME", "ENDPOINT", "STATE", "VERSION", "RTT", "CTRS"])
+        .style(t.style(Slot::TableHeader));
+    let table_rows: Vec<Row> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, cells)| {
+            let r = Row::new(cells);
+            if i == cursor {
+                r.style(t.style(Slot::TableSelected))
+            } else {
+                r
+            }
+        })
+        .collect();
+    let title = format!(" Endpoints ─ {} attached ", app.endpoints.len());
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Table::new(table_rows, widths)
+            .header(header)
+            .column_spacing(1)
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(t.style(Slot::BorderFocused))
+                    .title(Span::styled(title, t.style(Slot::Title))),
+            ),
+        area,
+    );
+}
