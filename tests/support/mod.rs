@@ -389,7 +389,10 @@ impl TestContainers {
     /// Waits until `docker inspect` reports `State.Health.Status == status`.
     pub fn wait_health(&self, id: &str, status: &str, timeout: Duration) -> Result<(), String> {
         poll(timeout, || {
-            let now = try_docker_on(self.host(), &["inspect", "-f", "{{.State.Health.Status}}", id])?;
+            let now = try_docker_on(
+                self.host(),
+                &["inspect", "-f", "{{.State.Health.Status}}", id],
+            )?;
             if now == status {
                 Ok(())
             } else {
@@ -401,10 +404,13 @@ impl TestContainers {
     /// Ids of all containers (running or not) of this guard.
     pub fn ids(&self) -> Vec<String> {
         let filter = format!("label={}", self.label());
-        docker_on(self.host(), &["ps", "-aq", "--no-trunc", "--filter", &filter])
-            .lines()
-            .map(str::to_string)
-            .collect()
+        docker_on(
+            self.host(),
+            &["ps", "-aq", "--no-trunc", "--filter", &filter],
+        )
+        .lines()
+        .map(str::to_string)
+        .collect()
     }
 
     /// Removes every container of this guard now (the guard stays usable).

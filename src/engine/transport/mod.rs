@@ -50,8 +50,14 @@ impl TransportError {
             if let Some(t) = err.downcast_ref::<TransportError>() {
                 return Some(t);
             }
-            if let Some(t) = err
-                .downcast_ref::<std::io::Error>()
+            // bollard's IOError is `#[error(transparent)]`: its `source()` skips the io::Error too.
+            let io = err.downcast_ref::<std::io::Error>().or(
+                match err.downcast_ref::<bollard::errors::Error>() {
+                    Some(bollard::errors::Error::IOError { err }) => Some(err),
+                    _ => None,
+                },
+            );
+            if let Some(t) = io
                 .and_then(|io| io.get_ref())
                 .and_then(|inner| inner.downcast_ref::<TransportError>())
             {
@@ -76,4 +82,22 @@ pub fn chain_text(e: &(dyn StdError + 'static)) -> String {
         next = err.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn found_inside_bollard_and_io_errors() {
+        let e = TransportError("ssh://h: Permission denied (publickey).".into()).into_bollard();
+        assert_eq!(
+            TransportError::find(&e).map(|t| t.0.as_str()),
+            Some("ssh://h: Permission denied (publickey).")
+        );
+        let io = std::io::Error::other(TransportError("x".into()));
+        assert!(TransportError::find(&io).is_some());
+        let plain = std::io::Error::other("y");
+        assert!(TransportError::find(&plain).is_none());
+    }
 }

@@ -48,6 +48,7 @@ pub fn client(
     let explain = Arc::new(Explainer {
         host: host.to_owned(),
         ca: tls.ca.as_ref().map(|p| p.display().to_string()),
+        has_cert: tls.cert.is_some(),
     });
     let transport = move |req: BollardRequest| {
         let client = Arc::clone(&client);
@@ -151,6 +152,7 @@ fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
 struct Explainer {
     host: String,
     ca: Option<String>,
+    has_cert: bool,
 }
 
 impl Explainer {
@@ -168,7 +170,11 @@ impl Explainer {
         } else if detail.contains("Expired") || detail.contains("NotValidYet") {
             format!("{host}: the server certificate is expired or not yet valid ({detail})")
         } else if detail.contains("CertificateRequired") || detail.contains("BadCertificate") {
-            format!("{host}: the engine refused our client certificate ({detail})")
+            if self.has_cert {
+                format!("{host}: the engine refused our client certificate ({detail})")
+            } else {
+                format!("{host}: the engine requires a client certificate and none is configured ({detail})")
+            }
         } else if detail.contains("Connection refused") {
             format!("{host}: connection refused (is dockerd listening there?)")
         } else if detail.contains("InvalidContentType") || detail.contains("CorruptMessage") {
