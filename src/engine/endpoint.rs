@@ -1,12 +1,15 @@
 //! Which engines to attach and how to reach them.
 //!
 //! This covers the default endpoint as the docker CLI computes it (`-H`, `DOCKER_HOST`, the
-//! local socket). Named contexts and TLS come with the endpoints work.
+//! local socket) and how each kind of host is reached: unix sockets and plain tcp through bollard,
+//! TLS and ssh through our transports (`super::transport`).
 
 use std::time::Duration;
 
 use bollard::Docker;
 use serde::Serialize;
+
+use super::transport::{ssh, tls, TransportError};
 
 pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 /// Time allowed for a request to answer (not for a stream to end).
@@ -65,11 +68,18 @@ impl Endpoint {
             Docker::connect_with_unix(path, timeout, version)
                 .map_err(|e| describe_error(&self.host, &e))
         } else if self.host.starts_with("tcp://") || self.host.starts_with("http://") {
-            Docker::connect_with_http(&self.host, timeout, version)
-                .map_err(|e| describe_error(&self.host, &e))
+            match &self.tls {
+                Some(material) if self.host.starts_with("tcp://") => {
+                    tls::client(&self.host, material, timeout, version)
+                }
+                _ => Docker::connect_with_http(&self.host, timeout, version)
+                    .map_err(|e| describe_error(&self.host, &e)),
+            }
+        } else if self.host.starts_with("ssh://") {
+            ssh::client(&self.host, &ssh::SshOptions::from_env(), timeout, version)
         } else {
             Err(format!(
-                "{}: unsupported endpoint scheme (expected unix:// or tcp://)",
+                "{}: unsupported endpoint scheme (expected unix://, tcp:// or ssh://)",
                 self.host
             ))
         }
@@ -89,6 +99,10 @@ impl Endpoint {
 /// An engine error in words an operator can act on.
 pub fn describe_error(host: &str, e: &bollard::errors::Error) -> String {
     use bollard::errors::Error as E;
+    // Our transports phrase their own failures (ssh's words must not be reworded below).
+    if let Some(t) = TransportError::find(e) {
+        return t.0.clone();
+    }
     match e {
         E::DockerResponseServerError {
             status_code,

@@ -8,3 +8,4 @@ pub mod executor;
 pub mod inventory;
 pub mod logs;
 pub mod supervisor;
+pub mod transport;

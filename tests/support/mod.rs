@@ -175,9 +175,23 @@ pub fn test_image() -> String {
     image
 }
 
+/// `docker` with `DOCKER_HOST=host` when given (another engine), else the environment's engine.
+pub fn docker_cmd(host: Option<&str>) -> Command {
+    let mut cmd = Command::new("docker");
+    if let Some(host) = host {
+        cmd.env("DOCKER_HOST", host).env_remove("DOCKER_CONTEXT");
+    }
+    cmd
+}
+
 /// Runs the docker CLI; returns stdout without the trailing newline. Panics with stderr on failure.
 pub fn docker(args: &[&str]) -> String {
-    let out = output_with_timeout(Command::new("docker").args(args), Duration::from_secs(120))
+    docker_on(None, args)
+}
+
+/// [`docker`] against `host` (`None`: the environment's engine).
+pub fn docker_on(host: Option<&str>, args: &[&str]) -> String {
+    let out = output_with_timeout(docker_cmd(host).args(args), Duration::from_secs(120))
         .unwrap_or_else(|e| panic!("docker {}: {e}", args.join(" ")));
     if !out.status.success() {
         panic!(
@@ -192,7 +206,12 @@ pub fn docker(args: &[&str]) -> String {
 
 /// Like [`docker`], but returns `Err(stderr)` instead of panicking.
 pub fn try_docker(args: &[&str]) -> Result<String, String> {
-    let out = output_with_timeout(Command::new("docker").args(args), Duration::from_secs(120))?;
+    try_docker_on(None, args)
+}
+
+/// [`try_docker`] against `host` (`None`: the environment's engine).
+pub fn try_docker_on(host: Option<&str>, args: &[&str]) -> Result<String, String> {
+    let out = output_with_timeout(docker_cmd(host).args(args), Duration::from_secs(120))?;
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
     } else {
@@ -222,6 +241,8 @@ pub fn poll<T>(
 pub struct TestContainers {
     run_id: String,
     image: String,
+    /// `DOCKER_HOST` for the CLI; `None`: the environment's engine.
+    host: Option<String>,
 }
 
 impl TestContainers {
@@ -231,7 +252,28 @@ impl TestContainers {
         TestContainers {
             run_id: unique_id(),
             image: test_image(),
+            host: None,
         }
+    }
+
+    /// A guard for containers on another engine (`unix://…`, as for `DOCKER_HOST`), which must
+    /// answer and have the test image (`scripts/test` loads it into its second engine).
+    pub fn on(host: &str) -> Self {
+        let image = test_image();
+        if let Err(why) = try_docker_on(Some(host), &["image", "inspect", "-f", "{{.Id}}", &image])
+        {
+            panic!("the engine at {host} does not answer or lacks {image}: {why}\n(run `scripts/test`)");
+        }
+        TestContainers {
+            run_id: unique_id(),
+            image,
+            host: Some(host.to_string()),
+        }
+    }
+
+    /// The engine this guard's containers run on (`None`: the environment's).
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
     }
 
     pub fn run_id(&self) -> &str {
@@ -273,7 +315,7 @@ impl TestContainers {
         argv.extend_from_slice(args);
         argv.push(&self.image);
         argv.extend_from_slice(if cmd.is_empty() { DEFAULT_CMD } else { cmd });
-        docker(&argv)
+        docker_on(self.host(), &argv)
     }
 
     /// Starts `replicas` containers that look like a compose service: names `<project>-<service>-<n>`
@@ -347,7 +389,10 @@ impl TestContainers {
     /// Waits until `docker inspect` reports `State.Health.Status == status`.
     pub fn wait_health(&self, id: &str, status: &str, timeout: Duration) -> Result<(), String> {
         poll(timeout, || {
-            let now = try_docker(&["inspect", "-f", "{{.State.Health.Status}}", id])?;
+            let now = try_docker_on(
+                self.host(),
+                &["inspect", "-f", "{{.State.Health.Status}}", id],
+            )?;
             if now == status {
                 Ok(())
             } else {
@@ -359,17 +404,20 @@ impl TestContainers {
     /// Ids of all containers (running or not) of this guard.
     pub fn ids(&self) -> Vec<String> {
         let filter = format!("label={}", self.label());
-        docker(&["ps", "-aq", "--no-trunc", "--filter", &filter])
-            .lines()
-            .map(str::to_string)
-            .collect()
+        docker_on(
+            self.host(),
+            &["ps", "-aq", "--no-trunc", "--filter", &filter],
+        )
+        .lines()
+        .map(str::to_string)
+        .collect()
     }
 
     /// Removes every container of this guard now (the guard stays usable).
     pub fn remove_all(&self) -> Result<(), String> {
         let ids = {
             let filter = format!("label={}", self.label());
-            try_docker(&["ps", "-aq", "--filter", &filter])?
+            try_docker_on(self.host(), &["ps", "-aq", "--filter", &filter])?
         };
         let ids: Vec<&str> = ids.lines().collect();
         if ids.is_empty() {
@@ -377,7 +425,7 @@ impl TestContainers {
         }
         let mut argv = vec!["rm", "-f", "-v"];
         argv.extend(ids);
-        try_docker(&argv).map(|_| ())
+        try_docker_on(self.host(), &argv).map(|_| ())
     }
 }
 
@@ -394,6 +442,48 @@ impl Drop for TestContainers {
             eprintln!("warning: removing test containers {}: {e}", self.label());
         }
     }
+}
+
+/// A fact `scripts/test` exports for the transport tests (second engine, TLS, sshd). Panics
+/// naming the variable when it is missing: run the suite through `scripts/test`.
+pub fn test_env(name: &str) -> String {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => v,
+        _ => panic!(
+            "{name} is not set: run the suite with `scripts/test`, which starts the second engine, \
+             the TLS endpoint and the test sshd and exports it"
+        ),
+    }
+}
+
+/// `unix://…` socket of the second engine.
+pub fn engine2_sock() -> String {
+    test_env("WHEELHOUSE_TEST_ENGINE2_SOCK")
+}
+
+/// `tcp://127.0.0.1:23760`: the second engine over verified TLS.
+pub fn tls_addr() -> String {
+    test_env("WHEELHOUSE_TEST_TLS_ADDR")
+}
+
+/// Directory with `ca.pem`, `cert.pem`, `key.pem` (client) and `other-ca.pem` (unrelated CA).
+pub fn tls_dir() -> std::path::PathBuf {
+    test_env("WHEELHOUSE_TEST_TLS_DIR").into()
+}
+
+/// `ssh://root@127.0.0.1:2222`: the machine's engine through the test sshd.
+pub fn ssh_host() -> String {
+    test_env("WHEELHOUSE_TEST_SSH_HOST")
+}
+
+/// The `ssh -F` file with the test key and known_hosts.
+pub fn ssh_config() -> std::path::PathBuf {
+    test_env("WHEELHOUSE_TEST_SSH_CONFIG").into()
+}
+
+/// Directory with `id_ed25519` (authorized), `id_unauthorized` (not) and `known_hosts`.
+pub fn ssh_dir() -> std::path::PathBuf {
+    test_env("WHEELHOUSE_TEST_SSH_DIR").into()
 }
 
 /// Marker the wrapper shell of [`Tmux::start`] prints when the program exits: `__WH_EXIT__=<status>`.

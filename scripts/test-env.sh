@@ -1,0 +1,168 @@
+# Test services for the transport tests; sourced by scripts/test (needs ROOT, LOGDIR, IMAGE, say, die,
+# as_root). Everything is idempotent and quiet when already up; services stay running for later runs.
+#
+#   target/test-env/tls/     ca.pem, server-{cert,key}.pem, cert.pem, key.pem (client), other-ca.pem
+#   engine2                  second dockerd: unix://$ENGINE2_DIR/docker.sock and
+#                            tcp://127.0.0.1:23760 (--tlsverify with the files above), bridge whbr2
+#   target/test-env/ssh/     id_ed25519 (authorized for root), id_unauthorized (not), host key,
+#                            known_hosts, config (ssh -F file the tests use); sshd on 127.0.0.1:2222
+
+TLS_DIR=$LOGDIR/tls
+SSH_DIR=$LOGDIR/ssh
+ENGINE2_DIR=${WHEELHOUSE_TEST_ENGINE2_DIR:-/var/lib/wheelhouse-test/engine2}
+ENGINE2_TLS_PORT=23760
+ENGINE2_BRIDGE=whbr2
+SSHD_PORT=2222
+
+# ---- TLS ----------------------------------------------------------------------
+setup_tls() {
+    [ -s "$TLS_DIR/cert.pem" ] && [ -s "$TLS_DIR/other-ca.pem" ] && return 0
+    say "making test TLS certificates in $TLS_DIR"
+    rm -rf "$TLS_DIR"
+    mkdir -p "$TLS_DIR"
+    (
+        cd "$TLS_DIR"
+        exec >"$LOGDIR/tls.log" 2>&1
+        set -e
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=wheelhouse test CA" \
+            -keyout ca-key.pem -out ca.pem
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=unrelated test CA" \
+            -keyout other-ca-key.pem -out other-ca.pem
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server-key.pem -out server.csr
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 \
+            -extfile server.ext -out server-cert.pem
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=wheelhouse test client" -keyout key.pem -out client.csr
+        printf 'extendedKeyUsage=clientAuth\n' >client.ext
+        openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 3650 \
+            -extfile client.ext -out cert.pem
+        rm -f ./*.csr ./*.ext
+        chmod 600 ./*key.pem
+    ) || { cat "$LOGDIR/tls.log" >&2; rm -rf "$TLS_DIR"; die "making test certificates failed"; }
+}
+
+# ---- second engine --------------------------------------------------------------
+engine2() { DOCKER_HOST=unix://$ENGINE2_DIR/docker.sock docker "$@"; }
+engine2_answers() { timeout 10 docker -H unix://"$ENGINE2_DIR"/docker.sock version >/dev/null 2>&1; }
+engine2_tls_answers() {
+    timeout 10 docker -H tcp://127.0.0.1:$ENGINE2_TLS_PORT --tlsverify --tlscacert "$TLS_DIR/ca.pem" \
+        --tlscert "$TLS_DIR/cert.pem" --tlskey "$TLS_DIR/key.pem" version >/dev/null 2>&1
+}
+
+start_engine2() {
+    local driver=$1
+    say "starting the second engine ($driver; log: $LOGDIR/engine2.log)"
+    as_root mkdir -p "$ENGINE2_DIR"
+    # Its own (empty) config: the main engine's /etc/docker/daemon.json would clash with the flags.
+    echo '{}' | as_root tee "$ENGINE2_DIR/daemon.json" >/dev/null
+    # setsid: it outlives this script so later runs reuse it.
+    as_root setsid dockerd --config-file "$ENGINE2_DIR/daemon.json" \
+        --host "unix://$ENGINE2_DIR/docker.sock" --host "tcp://127.0.0.1:$ENGINE2_TLS_PORT" \
+        --tlsverify --tlscacert "$TLS_DIR/ca.pem" --tlscert "$TLS_DIR/server-cert.pem" \
+        --tlskey "$TLS_DIR/server-key.pem" \
+        --data-root "$ENGINE2_DIR/data" --exec-root "$ENGINE2_DIR/exec" --pidfile "$ENGINE2_DIR/docker.pid" \
+        --bridge "$ENGINE2_BRIDGE" --iptables=false --ip-masq=false --storage-driver "$driver" \
+        >"$LOGDIR/engine2.log" 2>&1 </dev/null &
+    for _ in $(seq 60); do
+        engine2_answers && engine2_tls_answers && return 0
+        kill -0 $! 2>/dev/null || return 1
+        sleep 0.5
+    done
+    return 1
+}
+
+stop_engine2() {
+    local pid
+    pid=$(cat "$ENGINE2_DIR/docker.pid" 2>/dev/null || true)
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    say "stopping the second engine (pid $pid)"
+    as_root kill "$pid"
+    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+    die "the second engine (pid $pid) did not stop"
+}
+
+setup_engine2() {
+    if engine2_answers; then
+        # Up, but maybe with another checkout's certificates: then it is restarted with ours.
+        engine2_tls_answers || stop_engine2
+    fi
+    if ! engine2_answers; then
+        if ! ip link show "$ENGINE2_BRIDGE" >/dev/null 2>&1; then
+            as_root ip link add "$ENGINE2_BRIDGE" type bridge
+            as_root ip addr add 172.29.0.1/24 dev "$ENGINE2_BRIDGE"
+            as_root ip link set "$ENGINE2_BRIDGE" up
+        fi
+        # The main engine's driver first (it works on this machine); vfs always works.
+        local main_driver
+        main_driver=$(docker info --format '{{.Driver}}' 2>/dev/null || true)
+        if ! { [ -n "$main_driver" ] && start_engine2 "$main_driver"; }; then
+            stop_engine2
+            start_engine2 vfs || {
+                tail -n 30 "$LOGDIR/engine2.log" >&2
+                die "the second engine did not answer within 30 s (log: $LOGDIR/engine2.log)"
+            }
+        fi
+    fi
+    if ! engine2 image inspect "$IMAGE" >/dev/null 2>&1 \
+        || [ "$(engine2 image inspect -f '{{.Id}}' "$IMAGE")" != "$(docker image inspect -f '{{.Id}}' "$IMAGE")" ]; then
+        say "loading $IMAGE into the second engine"
+        docker save "$IMAGE" | engine2 load >"$LOGDIR/engine2-load.log" 2>&1 \
+            || { cat "$LOGDIR/engine2-load.log" >&2; die "loading $IMAGE into the second engine failed"; }
+    fi
+    # Leftovers of dead test processes, as for the main engine.
+    for cid in $(engine2 ps -aq --filter label=wheelhouse.test.run); do
+        pid=$(engine2 inspect -f '{{index .Config.Labels "wheelhouse.test.pid"}}' "$cid" 2>/dev/null || true)
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            engine2 rm -f -v "$cid" >/dev/null 2>&1 || true
+        fi
+    done
+}
+
+# ---- sshd ------------------------------------------------------------------------
+sshd_answers() {
+    ssh -F "$SSH_DIR/config" -o BatchMode=yes -o ConnectTimeout=5 -o ControlMaster=no -p "$SSHD_PORT" \
+        root@127.0.0.1 true >/dev/null 2>&1
+}
+
+setup_sshd() {
+    mkdir -p "$SSH_DIR"
+    chmod 700 "$SSH_DIR"
+    [ -s "$SSH_DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C wheelhouse-test -f "$SSH_DIR/id_ed25519"
+    [ -s "$SSH_DIR/id_unauthorized" ] \
+        || ssh-keygen -q -t ed25519 -N '' -C wheelhouse-test-unauthorized -f "$SSH_DIR/id_unauthorized"
+    [ -s "$SSH_DIR/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C wheelhouse-test-host -f "$SSH_DIR/host_ed25519"
+    echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")" >"$SSH_DIR/known_hosts"
+    cat >"$SSH_DIR/config" <<CONF
+# Written by scripts/test: the ssh client configuration of the transport tests (ssh -F).
+Host 127.0.0.1
+    IdentityFile $SSH_DIR/id_ed25519
+    IdentitiesOnly yes
+    UserKnownHostsFile $SSH_DIR/known_hosts
+    GlobalKnownHostsFile /dev/null
+CONF
+    local home
+    home=$(getent passwd "$(id -un)" | cut -d: -f6)
+    mkdir -p "$home/.ssh"
+    chmod 700 "$home/.ssh"
+    touch "$home/.ssh/authorized_keys"
+    chmod 600 "$home/.ssh/authorized_keys"
+    grep -qxF "$(cat "$SSH_DIR/id_ed25519.pub")" "$home/.ssh/authorized_keys" \
+        || cat "$SSH_DIR/id_ed25519.pub" >>"$home/.ssh/authorized_keys"
+    sshd_answers && return 0
+    local pidfile=$SSH_DIR/sshd.pid
+    if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        as_root kill "$(cat "$pidfile")" || true
+        sleep 0.5
+    fi
+    say "starting sshd on 127.0.0.1:$SSHD_PORT (log: $LOGDIR/sshd.log)"
+    as_root mkdir -p /run/sshd
+    as_root /usr/sbin/sshd -p "$SSHD_PORT" -o ListenAddress=127.0.0.1 -o PidFile="$pidfile" \
+        -h "$SSH_DIR/host_ed25519" -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \
+        -o MaxSessions=100 -o MaxStartups=100 -E "$LOGDIR/sshd.log"
+    for _ in $(seq 40); do
+        sshd_answers && return 0
+        sleep 0.25
+    done
+    tail -n 20 "$LOGDIR/sshd.log" >&2 || true
+    die "sshd on 127.0.0.1:$SSHD_PORT does not accept the test key (log: $LOGDIR/sshd.log)"
+}

@@ -1,0 +1,548 @@
+//! `ssh://[user@]host[:port]` endpoints through the system `ssh` client, as the docker CLI does it:
+//! each HTTP connection is one `ssh … docker system dial-stdio` child whose stdin/stdout carry
+//! HTTP/1.1. All children of an endpoint share one ssh master connection (ControlMaster), so a
+//! new connection costs a local fork, not a handshake. hyper's pooled client keeps connections
+//! alive between requests; streams (events, logs) hold a connection of their own.
+//!
+//! ssh does the rest: `~/.ssh/config`, agents, keys, and host key checking. BatchMode means it
+//! never prompts, and StrictHostKeyChecking=yes means an unknown host key is an error, never
+//! accepted. When a child fails, the error quotes what ssh said and names the host.
+
+use std::collections::hash_map::DefaultHasher;
+use std::future::Future;
+use std::hash::{Hash, Hasher};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bollard::{BollardRequest, ClientVersion, Docker};
+use hyper::Uri;
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::watch;
+
+use super::{chain_text, RequestBody, TransportError};
+
+/// Extra `ssh -F` config file, for tests and unusual setups (it replaces `~/.ssh/config`).
+pub const CONFIG_ENV: &str = "WHEELHOUSE_SSH_CONFIG";
+/// How long ssh may take to reach the host (`-o ConnectTimeout`).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the master outlives its last client (`-o ControlPersist`), in seconds.
+pub const CONTROL_PERSIST_SECS: u32 = 60;
+/// Most of ssh's stderr kept for an error message.
+const STDERR_LIMIT: usize = 16 * 1024;
+
+/// Where an ssh endpoint points.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SshTarget {
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl SshTarget {
+    /// Parses `ssh://[user@]host[:port]` (a trailing `/` is allowed; paths are not).
+    pub fn parse(url: &str) -> Result<SshTarget, String> {
+        let rest = url
+            .strip_prefix("ssh://")
+            .ok_or_else(|| format!("{url}: not an ssh:// endpoint"))?;
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.contains('/') || rest.contains('?') {
+            return Err(format!(
+                "{url}: an ssh endpoint has no path (expected ssh://[user@]host[:port])"
+            ));
+        }
+        let (user, hostport) = match rest.rsplit_once('@') {
+            Some((u, h)) if !u.is_empty() => (Some(u.to_owned()), h),
+            Some(_) => return Err(format!("{url}: empty user name")),
+            None => (None, rest),
+        };
+        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+            let (h, after) = v6
+                .split_once(']')
+                .ok_or_else(|| format!("{url}: unclosed [ in host"))?;
+            (h, after.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            }
+        };
+        let port = port
+            .map(|p| {
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| format!("{url}: bad port {p:?}"))
+            })
+            .transpose()?;
+        if host.is_empty() || host.starts_with('-') {
+            return Err(format!("{url}: bad host name {host:?}"));
+        }
+        Ok(SshTarget {
+            user,
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+/// How the ssh client is run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshOptions {
+    /// `ssh -F <file>`; `None` lets ssh read `~/.ssh/config` as usual.
+    pub config: Option<PathBuf>,
+    /// Directory of the ControlMaster sockets (private to the user).
+    pub control_dir: PathBuf,
+    pub connect_timeout: Duration,
+}
+
+impl SshOptions {
+    /// Options from the environment: [`CONFIG_ENV`], and `$XDG_RUNTIME_DIR` (else a private
+    /// directory in the temp dir) for the control sockets.
+    pub fn from_env() -> SshOptions {
+        let config = std::env::var_os(CONFIG_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        SshOptions {
+            config,
+            control_dir: runtime_dir(),
+            connect_timeout: CONNECT_TIMEOUT,
+        }
+    }
+
+    /// The same, with an explicit `ssh -F` file.
+    pub fn with_config(config: Option<PathBuf>) -> SshOptions {
+        SshOptions {
+            config,
+            ..SshOptions::from_env()
+        }
+    }
+}
+
+fn runtime_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("wheelhouse-{uid}"))
+}
+
+/// A client for the ssh endpoint `url`. Nothing runs yet: ssh starts with the first request.
+pub fn client(
+    url: &str,
+    options: &SshOptions,
+    timeout: u64,
+    version: &ClientVersion,
+) -> Result<Docker, String> {
+    let target = SshTarget::parse(url)?;
+    let dialer = Arc::new(Dialer::new(url, &target, options)?);
+    let connector = SshConnector(Arc::clone(&dialer));
+    let client: Client<_, RequestBody> = Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .build(connector);
+    let client = Arc::new(client);
+    let transport = move |req: BollardRequest| {
+        let client = Arc::clone(&client);
+        let dialer = Arc::clone(&dialer);
+        async move {
+            client.request(req).await.map_err(|e| {
+                let text = match TransportError::find(&e) {
+                    Some(t) => t.0.clone(),
+                    None => format!("{}: {}", dialer.url, chain_text(&e)),
+                };
+                TransportError(text).into_bollard()
+            })
+        }
+    };
+    // The host part only fills the Host header: the connector ignores the URI.
+    Docker::connect_with_custom_transport(transport, Some("http://docker"), timeout, version)
+        .map_err(|e| format!("{url}: {e}"))
+}
+
+/// Starts `ssh … docker system dial-stdio` children for one endpoint.
+#[derive(Debug)]
+pub struct Dialer {
+    url: String,
+    /// Everything before the command: options, `--`, host.
+    args: Vec<String>,
+    control_path: PathBuf,
+    connect_timeout: Duration,
+    /// Held while a child may be creating the master, so concurrent first connections do not
+    /// each start their own.
+    master: tokio::sync::Mutex<()>,
+}
+
+impl Dialer {
+    pub fn new(url: &str, target: &SshTarget, options: &SshOptions) -> Result<Dialer, String> {
+        create_private_dir(&options.control_dir)?;
+        // %C hashes local host, remote host, port and user; the config file is ours to add, so an
+        // endpoint reached with other settings never borrows this master.
+        let control_path = match &options.config {
+            Some(cfg) => {
+                let mut h = DefaultHasher::new();
+                cfg.hash(&mut h);
+                options
+                    .control_dir
+                    .join(format!("wheelhouse-ssh-{:016x}-%C", h.finish()))
+            }
+            None => options.control_dir.join("wheelhouse-ssh-%C"),
+        };
+        let secs = options.connect_timeout.as_secs().max(1);
+        let mut args: Vec<String> = Vec::new();
+        if let Some(cfg) = &options.config {
+            args.extend(["-F".into(), cfg.display().to_string()]);
+        }
+        for o in [
+            "BatchMode=yes".to_string(),
+            format!("ConnectTimeout={secs}"),
+            "StrictHostKeyChecking=yes".into(),
+            "ControlMaster=auto".into(),
+            format!("ControlPath={}", control_path.display()),
+            format!("ControlPersist={CONTROL_PERSIST_SECS}"),
+        ] {
+            args.extend(["-o".into(), o]);
+        }
+        args.push("-T".into());
+        if let Some(user) = &target.user {
+            args.extend(["-l".into(), user.clone()]);
+        }
+        if let Some(port) = target.port {
+            args.extend(["-p".into(), port.to_string()]);
+        }
+        args.extend(["--".into(), target.host.clone()]);
+        Ok(Dialer {
+            url: url.to_owned(),
+            args,
+            control_path,
+            connect_timeout: options.connect_timeout,
+            master: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The ssh command line of one connection (without the program name).
+    pub fn command_args(&self) -> Vec<String> {
+        let mut args = self.args.clone();
+        args.extend(["docker", "system", "dial-stdio"].map(String::from));
+        args
+    }
+
+    /// The ControlPath pattern (with `%C`) this endpoint's children use.
+    pub fn control_path(&self) -> &Path {
+        &self.control_path
+    }
+
+    /// One new connection: a dial-stdio child. When no master is up yet, the first child becomes
+    /// it (ControlPersist detaches it) and others wait until its socket exists.
+    pub async fn dial(&self) -> io::Result<SshStream> {
+        let mut guard = None;
+        if !self.master_socket_exists() {
+            guard = Some(self.master.lock().await);
+        }
+        let creating_master = guard.is_some() && !self.master_socket_exists();
+        let mut child = Command::new("ssh")
+            .args(self.command_args())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                io::Error::other(TransportError(format!(
+                    "{}: cannot run ssh: {e} (is the openssh client installed?)",
+                    self.url
+                )))
+            })?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = watch::channel(None::<String>);
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                match stderr.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) if buf.len() < STDERR_LIMIT => buf.extend_from_slice(&chunk[..n]),
+                    Ok(_) => {}
+                }
+            }
+            let _ = tx.send(Some(String::from_utf8_lossy(&buf).trim().to_owned()));
+        });
+        let mut stream = SshStream {
+            url: self.url.clone(),
+            child,
+            stdin,
+            stdout,
+            stderr: rx,
+            read_any: false,
+            failing: None,
+        };
+        if creating_master {
+            // Wait for the master's socket, or for the child to fail (host key, auth, network).
+            let deadline =
+                tokio::time::Instant::now() + self.connect_timeout + Duration::from_secs(5);
+            loop {
+                if self.master_socket_exists() {
+                    break;
+                }
+                if let Some(status) = stream.child.try_wait()? {
+                    return Err(stream.failure(Some(status)).await);
+                }
+                if tokio::time::Instant::now() >= deadline {
+                    // Possibly a config that turns multiplexing off; the connection may still work.
+                    log::warn!("{}: no ssh master socket appeared", self.url);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        drop(guard);
+        Ok(stream)
+    }
+
+    /// The master socket exists. `%C` is resolved by asking ssh (`-G` prints the final config).
+    fn master_socket_exists(&self) -> bool {
+        match self.resolved_control_path() {
+            Some(p) => p.exists(),
+            None => false,
+        }
+    }
+
+    fn resolved_control_path(&self) -> Option<PathBuf> {
+        static CACHE: std::sync::Mutex<Vec<(Vec<String>, PathBuf)>> =
+            std::sync::Mutex::new(Vec::new());
+        if let Some((_, p)) = CACHE
+            .lock()
+            .ok()?
+            .iter()
+            .find(|(args, _)| *args == self.args)
+        {
+            return Some(p.clone());
+        }
+        let out = std::process::Command::new("ssh")
+            .arg("-G")
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let path = text
+            .lines()
+            .find_map(|l| l.strip_prefix("controlpath "))
+            .map(|p| PathBuf::from(p.trim()))?;
+        CACHE.lock().ok()?.push((self.args.clone(), path.clone()));
+        Some(path)
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// hyper's connector: every call is one new dial-stdio child.
+#[derive(Clone)]
+struct SshConnector(Arc<Dialer>);
+
+impl tower_service::Service<Uri> for SshConnector {
+    type Response = TokioIo<SshStream>;
+    type Error = io::Error;
+    type Future = Pin<Box<dyn Future<Output = io::Result<Self::Response>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _uri: Uri) -> Self::Future {
+        let dialer = Arc::clone(&self.0);
+        Box::pin(async move { dialer.dial().await.map(TokioIo::new) })
+    }
+}
+
+type Failing = Pin<Box<dyn Future<Output = io::Error> + Send>>;
+
+/// One connection: the child's stdout and stdin. Dropping it kills the child (tokio reaps it).
+pub struct SshStream {
+    url: String,
+    child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+    stderr: watch::Receiver<Option<String>>,
+    /// The engine has sent something: later EOFs are ordinary ends of connection.
+    read_any: bool,
+    /// The child ended before the engine answered: waiting for ssh's last words.
+    failing: Option<Failing>,
+}
+
+impl SshStream {
+    /// The error for a child that ended before the engine answered, quoting ssh's stderr.
+    fn failure(&self, status: Option<std::process::ExitStatus>) -> Failing {
+        failure(self.url.clone(), self.stderr.clone(), status)
+    }
+
+    fn poll_failing(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        let (url, rx) = (&self.url, &self.stderr);
+        let fut = self
+            .failing
+            .get_or_insert_with(|| failure(url.clone(), rx.clone(), None));
+        fut.as_mut().poll(cx)
+    }
+}
+
+fn failure(
+    url: String,
+    mut stderr: watch::Receiver<Option<String>>,
+    status: Option<std::process::ExitStatus>,
+) -> Failing {
+    Box::pin(async move {
+        // ssh's stderr closes when it exits; a few seconds cover a slow exit.
+        let said = tokio::time::timeout(Duration::from_secs(3), stderr.wait_for(|s| s.is_some()))
+            .await
+            .ok()
+            .and_then(|r| r.ok().and_then(|s| s.clone()))
+            .unwrap_or_default();
+        let how = match status {
+            Some(s) => format!("ssh failed ({s})"),
+            None => "ssh ended the connection".into(),
+        };
+        let text = if said.is_empty() {
+            format!("{url}: {how} before the engine answered")
+        } else {
+            format!("{url}: {how}: {said}")
+        };
+        io::Error::other(TransportError(text))
+    })
+}
+
+impl Connection for SshStream {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+impl AsyncRead for SshStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.failing.is_some() {
+            return this.poll_failing(cx).map(Err);
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut this.stdout).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) if buf.filled().len() == before && !this.read_any => {
+                this.poll_failing(cx).map(Err)
+            }
+            Poll::Ready(Ok(())) => {
+                this.read_any = true;
+                Poll::Ready(Ok(()))
+            }
+            other => other,
+        }
+    }
+}
+
+impl AsyncWrite for SshStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.failing.is_some() {
+            return this.poll_failing(cx).map(Err);
+        }
+        match Pin::new(&mut this.stdin).poll_write(cx, data) {
+            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::BrokenPipe && !this.read_any => {
+                this.poll_failing(cx).map(Err)
+            }
+            other => other,
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stdin).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stdin).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_user_host_and_port() {
+        assert_eq!(
+            SshTarget::parse("ssh://root@127.0.0.1:2222").unwrap(),
+            SshTarget {
+                user: Some("root".into()),
+                host: "127.0.0.1".into(),
+                port: Some(2222)
+            }
+        );
+        assert_eq!(
+            SshTarget::parse("ssh://box/").unwrap(),
+            SshTarget {
+                user: None,
+                host: "box".into(),
+                port: None
+            }
+        );
+        assert_eq!(SshTarget::parse("ssh://u@[::1]:22").unwrap().host, "::1");
+        assert!(SshTarget::parse("ssh://-oProxyCommand=x").is_err());
+        assert!(SshTarget::parse("ssh://h:99999").is_err());
+        assert!(SshTarget::parse("ssh://h/path").is_err());
+    }
+
+    #[test]
+    fn command_honours_port_user_and_config() {
+        let options = SshOptions {
+            config: Some("/cfg".into()),
+            control_dir: std::env::temp_dir(),
+            connect_timeout: Duration::from_secs(7),
+        };
+        let target = SshTarget::parse("ssh://alice@h:2222").unwrap();
+        let args = Dialer::new("ssh://alice@h:2222", &target, &options)
+            .unwrap()
+            .command_args()
+            .join(" ");
+        for want in [
+            "-F /cfg",
+            "-o BatchMode=yes",
+            "-o ConnectTimeout=7",
+            "-o StrictHostKeyChecking=yes",
+            "-o ControlMaster=auto",
+            "-o ControlPersist=60",
+            "-l alice",
+            "-p 2222",
+            "-- h docker system dial-stdio",
+        ] {
+            assert!(args.contains(want), "{want:?} missing from {args}");
+        }
+    }
+}
