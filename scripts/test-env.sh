@@ -154,6 +154,13 @@ CONF
         as_root kill "$(cat "$pidfile")" || true
         sleep 0.5
     fi
+    # A test sshd of another checkout (its own host key and pidfile) may hold the port.
+    local holder
+    for holder in $(pgrep -f "/usr/sbin/sshd -p $SSHD_PORT -o ListenAddress=127.0.0.1 -o PidFile=" || true); do
+        say "stopping another checkout's test sshd (pid $holder) on port $SSHD_PORT"
+        as_root kill "$holder" || true
+        sleep 0.5
+    done
     say "starting sshd on 127.0.0.1:$SSHD_PORT (log: $LOGDIR/sshd.log)"
     as_root mkdir -p /run/sshd
     as_root /usr/sbin/sshd -p "$SSHD_PORT" -o ListenAddress=127.0.0.1 -o PidFile="$pidfile" \

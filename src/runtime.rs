@@ -11,7 +11,7 @@ use chrono::Utc;
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
 
@@ -47,9 +47,11 @@ pub enum Exit {
 
 pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Result<Exit> {
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let (show_probes, _) = watch::channel(false);
     let mut effects = Effects {
         rt: &rt,
         tx: tx.clone(),
+        show_probes,
         endpoints: Vec::new(),
         supervisors: HashMap::new(),
         log_tasks: HashMap::new(),
@@ -142,6 +144,8 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
 struct Effects<'a> {
     rt: &'a Runtime,
     tx: mpsc::Sender<Msg>,
+    /// Whether supervisors subscribe to health probes' exec events too.
+    show_probes: watch::Sender<bool>,
     /// Attached endpoints; changes as the operator attaches and detaches contexts.
     endpoints: Vec<Endpoint>,
     supervisors: HashMap<String, JoinHandle<()>>,
@@ -154,7 +158,11 @@ impl Effects<'_> {
     }
 
     fn attach(&mut self, ep: Endpoint) {
-        let task = tokio::spawn(supervisor::supervise(ep.clone(), self.tx.clone()));
+        let task = tokio::spawn(supervisor::supervise(
+            ep.clone(),
+            self.tx.clone(),
+            self.show_probes.subscribe(),
+        ));
         if let Some(old) = self.supervisors.insert(ep.name.clone(), task) {
             old.abort();
         }
@@ -174,6 +182,9 @@ impl Effects<'_> {
         match fx {
             Effect::Quit => {}
             Effect::Detach { endpoint } => self.detach(&endpoint),
+            Effect::ShowProbeEvents(on) => {
+                self.show_probes.send_replace(on);
+            }
             Effect::ListContexts => {
                 let contexts = context::list_contexts(env)
                     .into_iter()

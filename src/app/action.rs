@@ -12,6 +12,7 @@ pub enum Action {
     Palette,
     ToggleLogPanel,
     Endpoints,
+    Events,
     Back,
     // Movement, in whichever view has focus
     Up,
@@ -53,6 +54,9 @@ pub enum Action {
     RevealSecrets,
     // Endpoints panel
     ToggleAttach,
+    // Events pane
+    JumpToContainer,
+    ToggleProbeEvents,
     // Confirmation dialog
     Confirm,
     Cancel,
@@ -73,6 +77,7 @@ impl Action {
         Action::Palette,
         Action::ToggleLogPanel,
         Action::Endpoints,
+        Action::Events,
         Action::Back,
         Action::Up,
         Action::Down,
@@ -110,6 +115,8 @@ impl Action {
         Action::SaveLogs,
         Action::RevealSecrets,
         Action::ToggleAttach,
+        Action::JumpToContainer,
+        Action::ToggleProbeEvents,
         Action::Confirm,
         Action::Cancel,
         Action::FocusNext,
@@ -174,6 +181,7 @@ pub enum KeyContext {
     Table,
     Logs,
     Inspect,
+    Events,
     Confirm,
     Help,
     Endpoints,
@@ -186,6 +194,7 @@ impl KeyContext {
         KeyContext::Table,
         KeyContext::Logs,
         KeyContext::Inspect,
+        KeyContext::Events,
         KeyContext::Confirm,
         KeyContext::Help,
         KeyContext::Endpoints,

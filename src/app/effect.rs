@@ -24,6 +24,8 @@ pub enum Effect {
         container_name: String,
         text: String,
     },
+    /// Have every supervisor (re)subscribe with or without health probes' exec events.
+    ShowProbeEvents(bool),
     /// Read the contexts on disk for the endpoints panel.
     ListContexts,
     /// Resolve a context and start supervising it.

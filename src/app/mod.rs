@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod effect;
+pub mod events;
 pub mod filter;
 pub mod inspect;
 pub mod inventory;

@@ -6,6 +6,7 @@ use crossterm::event::KeyEvent;
 use serde_json::Value;
 
 use super::effect::MutationOutcome;
+use super::events::EngineEvent;
 use super::logbuf::Stream;
 use super::model::{AvailableContext, Container, ContainerKey, EndpointState, EndpointStatus};
 
@@ -22,6 +23,8 @@ pub enum Msg {
         endpoint: String,
         state: EndpointState,
     },
+    /// Something the engine reported, for the events pane (and health toasts).
+    EngineEvent(EngineEvent),
     /// Round trip of a liveness ping.
     EndpointPing {
         endpoint: String,

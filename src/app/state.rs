@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::effect::MutationRequest;
+use super::events::{EngineEvent, EventFilter, EventLog};
 use super::filter::Filter;
 use super::inventory::Inventory;
 use super::logbuf::LogBuffer;
@@ -39,6 +40,7 @@ pub enum View {
     Table,
     Logs,
     Inspect,
+    Events,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +96,26 @@ pub struct InspectState {
     pub scroll: usize,
     pub query: String,
     pub current_match: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventsState {
+    pub log: EventLog,
+    pub filter_text: String,
+    pub filter: EventFilter,
+    /// Index into the filtered list; None follows the newest.
+    pub cursor: Option<usize>,
+    pub show_probes: bool,
+}
+
+impl EventsState {
+    /// The events the pane shows, oldest first.
+    pub fn visible(&self) -> impl DoubleEndedIterator<Item = &EngineEvent> {
+        self.log
+            .iter()
+            .filter(|e| self.show_probes || !e.is_probe_noise())
+            .filter(|e| self.filter.matches(e))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +191,7 @@ pub struct App {
     pub view: View,
     pub logs: Option<LogsState>,
     pub inspect: Option<InspectState>,
+    pub events: EventsState,
     pub overlay: Option<Overlay>,
     pub input: Option<TextInput>,
     pub show_log_panel: bool,
@@ -203,6 +226,7 @@ impl App {
             view: View::Table,
             logs: None,
             inspect: None,
+            events: EventsState::default(),
             overlay: None,
             input: None,
             show_log_panel: false,

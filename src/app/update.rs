@@ -8,6 +8,7 @@ use super::action::{Action, KeyContext};
 use super::effect::{
     Effect, Mutation, MutationOutcome, MutationRequest, Origin, Target, KILL_SIGNALS,
 };
+use super::events::EngineEvent;
 use super::filter::Filter;
 use super::inspect;
 use super::logbuf::LogBuffer;
@@ -54,6 +55,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::ContextsListed(contexts) => app.contexts = contexts,
+        Msg::EngineEvent(event) => on_engine_event(app, event),
         Msg::EndpointAttached(status) => {
             if !app.endpoints.iter().any(|e| e.name == status.name) {
                 toast(app, ToastLevel::Info, format!("attached {}", status.name));
@@ -123,6 +125,42 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
 }
 
 use super::msg::Msg;
+
+/// Records an event; the ones an operator must not miss also raise a toast.
+fn on_engine_event(app: &mut App, e: EngineEvent) {
+    let name = if e.name.is_empty() {
+        e.id.chars().take(12).collect()
+    } else {
+        e.name.clone()
+    };
+    match e.action.as_str() {
+        "health_status: unhealthy" => toast(
+            app,
+            ToastLevel::Error,
+            format!("{name} on {} is unhealthy", e.endpoint),
+        ),
+        "health_status: healthy" => toast(
+            app,
+            ToastLevel::Info,
+            format!("{name} on {} is healthy", e.endpoint),
+        ),
+        "oom" => toast(
+            app,
+            ToastLevel::Error,
+            format!("{name} on {} ran out of memory (OOM kill)", e.endpoint),
+        ),
+        _ => {}
+    }
+    let following = app.events.cursor.is_none();
+    app.events.log.push(e);
+    if !following {
+        // Keep the cursor on the same event as the ring turns and new ones arrive below.
+        let len = app.events.visible().count();
+        if let Some(c) = app.events.cursor.as_mut() {
+            *c = (*c).min(len.saturating_sub(1));
+        }
+    }
+}
 
 pub fn toast(app: &mut App, level: ToastLevel, text: String) {
     let secs = match level {
@@ -301,6 +339,7 @@ pub fn key_context(app: &App) -> KeyContext {
         View::Table => KeyContext::Table,
         View::Logs => KeyContext::Logs,
         View::Inspect => KeyContext::Inspect,
+        View::Events => KeyContext::Events,
     }
 }
 
@@ -407,6 +446,12 @@ fn input_changed(app: &mut App) {
 }
 
 fn set_filter(app: &mut App, text: &str) {
+    if app.view == View::Events {
+        app.events.filter_text = text.to_owned();
+        app.events.filter = crate::app::events::EventFilter::parse(text);
+        app.events.cursor = None;
+        return;
+    }
     app.table.filter_text = text.to_owned();
     app.table.filter = Filter::parse(text);
     rebuild_rows(app);
@@ -414,6 +459,7 @@ fn set_filter(app: &mut App, text: &str) {
 
 fn open_input(app: &mut App, purpose: InputPurpose) {
     let previous = match purpose {
+        InputPurpose::Filter if app.view == View::Events => app.events.filter_text.clone(),
         InputPurpose::Filter => app.table.filter_text.clone(),
         InputPurpose::Search => match app.view {
             View::Logs => app
@@ -426,7 +472,7 @@ fn open_input(app: &mut App, purpose: InputPurpose) {
                 .as_ref()
                 .map(|i| i.query.clone())
                 .unwrap_or_default(),
-            View::Table => String::new(),
+            View::Table | View::Events => String::new(),
         },
         InputPurpose::Palette => String::new(),
     };
@@ -460,6 +506,14 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
             keep_cursor_visible(app);
         }
         Action::Back => back(app, fx),
+        Action::Events => {
+            if app.view == View::Events {
+                app.view = View::Table;
+            } else {
+                back_to_table(app, fx);
+                app.view = View::Events;
+            }
+        }
         Action::Endpoints => {
             app.overlay = match app.overlay {
                 Some(Overlay::Endpoints { .. }) => None,
@@ -497,6 +551,7 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
             View::Table => on_table_action(app, action, origin, fx),
             View::Logs => on_logs_action(app, action, fx),
             View::Inspect => on_inspect_action(app, action),
+            View::Events => on_events_action(app, action, fx),
         },
     }
 }
@@ -508,7 +563,7 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     }
     match app.view {
-        View::Logs | View::Inspect => back_to_table(app, fx),
+        View::Logs | View::Inspect | View::Events => back_to_table(app, fx),
         View::Table => {
             if !app.table.marked.is_empty() {
                 app.table.marked.clear();
@@ -577,6 +632,56 @@ fn on_help_action(app: &mut App, action: Action) {
     }
 }
 
+fn on_events_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
+    let len = app.events.visible().count();
+    let page = layout::logs_body_height(app).saturating_sub(1).max(1) as usize;
+    let last = len.saturating_sub(1);
+    let at = app.events.cursor.unwrap_or(last);
+    let to = |i: usize| if i >= last { None } else { Some(i) };
+    match action {
+        Action::Up => app.events.cursor = Some(at.saturating_sub(1)),
+        Action::Down => app.events.cursor = to(at + 1),
+        Action::PageUp => app.events.cursor = Some(at.saturating_sub(page)),
+        Action::PageDown => app.events.cursor = to(at + page),
+        Action::Top => app.events.cursor = Some(0),
+        Action::Bottom => app.events.cursor = None,
+        Action::Filter => open_input(app, InputPurpose::Filter),
+        Action::ToggleProbeEvents => {
+            app.events.show_probes = !app.events.show_probes;
+            app.events.cursor = None;
+            fx.push(Effect::ShowProbeEvents(app.events.show_probes));
+        }
+        Action::JumpToContainer => jump_to_event_container(app, at),
+        _ => {}
+    }
+}
+
+/// Selects, in the table, the container the event at `index` is about.
+fn jump_to_event_container(app: &mut App, index: usize) {
+    let Some(e) = app.events.visible().nth(index) else {
+        return;
+    };
+    let key = ContainerKey {
+        endpoint: e.endpoint.clone(),
+        id: e.container_id.clone().unwrap_or_else(|| e.id.clone()),
+    };
+    let name = e.name.clone();
+    if app.inventory.by_key(&key).is_none() {
+        toast(app, ToastLevel::Error, format!("{name} is no longer there"));
+        return;
+    }
+    app.view = View::Table;
+    if !app
+        .inventory
+        .by_key(&key)
+        .is_some_and(|c| app.table.filter.matches(c))
+    {
+        set_filter(app, "");
+    }
+    app.table.selected = Some(Selected::Container(key));
+    rebuild_rows(app);
+}
+
 fn on_endpoints_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
     let rows = app.endpoints.len() + app.attachable_contexts().count();
     let Some(Overlay::Endpoints { cursor }) = app.overlay.as_mut() else {
@@ -612,6 +717,7 @@ fn on_endpoints_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
 /// Forgets an endpoint and everything seen on it; the runtime stops its supervisor.
 fn detach(app: &mut App, name: &str, fx: &mut Vec<Effect>) {
     app.endpoints.retain(|e| e.name != name);
+    app.events.log.drop_endpoint(name);
     let gone: Vec<ContainerKey> = app
         .inventory
         .iter()
@@ -930,7 +1036,7 @@ fn set_search(app: &mut App, query: &str, jump: bool) {
                 jump_to_match(app, true, true);
             }
         }
-        View::Table => {}
+        View::Table | View::Events => {}
     }
 }
 
@@ -989,7 +1095,7 @@ fn jump_to_match(app: &mut App, forward: bool, from_edge: bool) {
             i.current_match = Some(next);
             i.scroll = next.saturating_sub(page as usize / 2);
         }
-        View::Table => {}
+        View::Table | View::Events => {}
     }
 }
 

@@ -261,6 +261,7 @@ pub(crate) fn context_name(context: KeyContext) -> &'static str {
         KeyContext::Table => "table",
         KeyContext::Logs => "logs",
         KeyContext::Inspect => "inspect",
+        KeyContext::Events => "events",
         KeyContext::Confirm => "confirm",
         KeyContext::Help => "help",
         KeyContext::Endpoints => "endpoints",

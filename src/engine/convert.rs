@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use bollard::models::{ContainerInspectResponse, ContainerSummary, PortMap};
 use chrono::{DateTime, TimeZone, Utc};
 
+use crate::app::events::EngineEvent;
 use crate::app::model::{Container, ContainerKey, Health, PortMapping, RunState};
 
 pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
@@ -108,6 +109,37 @@ pub fn from_inspect(endpoint: &str, i: &ContainerInspectResponse) -> Option<Cont
         restart_count: i.restart_count.map(|n| n.max(0) as u64),
         ports,
         labels: to_btree(config.and_then(|c| c.labels.as_ref())),
+    })
+}
+
+/// An engine event as the events pane shows it; None for events without an actor.
+pub fn event(endpoint: &str, ev: &bollard::models::EventMessage) -> Option<EngineEvent> {
+    let actor = ev.actor.as_ref()?;
+    let id = actor.id.clone()?;
+    let attributes: BTreeMap<String, String> = actor
+        .attributes
+        .as_ref()
+        .map(|a| a.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let kind = ev.typ.map(|t| t.to_string()).unwrap_or_default();
+    let container_id = match kind.as_str() {
+        "container" => Some(id.clone()),
+        _ => attributes.get("container").cloned(),
+    };
+    let time = match (ev.time_nano, ev.time) {
+        (Some(n), _) if n > 0 => Utc.timestamp_nanos(n),
+        (_, Some(s)) => Utc.timestamp_opt(s, 0).single().unwrap_or_default(),
+        _ => Utc::now(),
+    };
+    Some(EngineEvent {
+        endpoint: endpoint.to_owned(),
+        time,
+        kind,
+        action: ev.action.clone().unwrap_or_default(),
+        name: attributes.get("name").cloned().unwrap_or_default(),
+        id,
+        container_id,
+        attributes,
     })
 }
 

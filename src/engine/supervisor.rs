@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use bollard::query_parameters::EventsOptionsBuilder;
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep, timeout, Instant};
 
 use super::endpoint::{describe_error, Endpoint, REQUEST_TIMEOUT};
-use super::inventory;
+use super::{convert, inventory};
 use crate::app::model::{ContainerKey, EndpointState};
 use crate::app::Msg;
 
@@ -31,7 +31,11 @@ const WATCHED_EVENTS: &[&str] = &[
     "update",
     "oom",
     "health_status",
+    // network
+    "connect",
+    "disconnect",
 ];
+const PROBE_EVENTS: [&str; 3] = ["exec_create", "exec_start", "exec_die"];
 const PING_EVERY: Duration = Duration::from_secs(5);
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -76,7 +80,11 @@ fn jitter_seed() -> u64 {
         .unwrap_or(0)
 }
 
-pub async fn supervise(endpoint: Endpoint, tx: mpsc::Sender<Msg>) {
+pub async fn supervise(
+    endpoint: Endpoint,
+    tx: mpsc::Sender<Msg>,
+    show_probes: watch::Receiver<bool>,
+) {
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     loop {
         let state = |state| Msg::EndpointState {
@@ -87,7 +95,7 @@ pub async fn supervise(endpoint: Endpoint, tx: mpsc::Sender<Msg>) {
             return;
         }
         let started = Instant::now();
-        let reason = match run_session(&endpoint, &tx).await {
+        let reason = match run_session(&endpoint, &tx, show_probes.clone()).await {
             Ok(()) => return, // the console is gone
             Err(reason) => reason,
         };
@@ -112,7 +120,11 @@ pub async fn supervise(endpoint: Endpoint, tx: mpsc::Sender<Msg>) {
 }
 
 /// Runs until the engine fails (Err with the reason) or the console goes away (Ok).
-async fn run_session(endpoint: &Endpoint, tx: &mpsc::Sender<Msg>) -> Result<(), String> {
+async fn run_session(
+    endpoint: &Endpoint,
+    tx: &mpsc::Sender<Msg>,
+    mut show_probes: watch::Receiver<bool>,
+) -> Result<(), String> {
     let docker = endpoint.connect().await?;
     let host = endpoint.host.as_str();
     let sent = Instant::now();
@@ -161,16 +173,24 @@ async fn run_session(endpoint: &Endpoint, tx: &mpsc::Sender<Msg>) -> Result<(), 
     .await?;
 
     // Events from just before the listing, so that changes made while we listed are replayed.
-    let mut filters = HashMap::new();
-    filters.insert("type", vec!["container"]);
-    filters.insert("event", WATCHED_EVENTS.to_vec());
-    let since = (engine_now - 1).to_string();
-    let mut events = docker.events(Some(
-        EventsOptionsBuilder::default()
-            .since(&since)
+    // Health probes' exec events are left to the engine to filter unless the operator asks.
+    let subscribe = |since: i64, probes: bool| {
+        let mut actions = WATCHED_EVENTS.to_vec();
+        if probes {
+            actions.extend(PROBE_EVENTS);
+        }
+        let mut filters = HashMap::new();
+        filters.insert("type", vec!["container", "network"]);
+        filters.insert("event", actions);
+        let options = EventsOptionsBuilder::default()
+            .since(&since.to_string())
             .filters(&filters)
-            .build(),
-    ));
+            .build();
+        Box::pin(docker.events(Some(options)))
+    };
+    let mut events = subscribe(engine_now - 1, *show_probes.borrow());
+    // After a resubscription the engine replays from a whole second: skip what we have seen.
+    let mut last_nano: i64 = 0;
 
     // Fill in what the listing lacks (start time, restarts, health detail), once per container.
     let mut details = std::pin::pin!(inventory::details(&docker, &endpoint.name, ids));
@@ -187,15 +207,34 @@ async fn run_session(endpoint: &Endpoint, tx: &mpsc::Sender<Msg>) -> Result<(), 
                     Some(Err(e)) => return Err(describe_error(host, &e)),
                     Some(Ok(ev)) => ev,
                 };
-                let Some(id) = ev.actor.and_then(|a| a.id) else { continue };
-                let action = ev.action.unwrap_or_default();
-                log::debug!("{}: event {action} {}", endpoint.name, &id[..id.len().min(12)]);
-                let msg = if action == "destroy" {
-                    Ok(Msg::ContainerRemoved(ContainerKey { endpoint: endpoint.name.clone(), id }))
-                } else {
-                    inventory::refresh(&docker, &endpoint.name, id).await
+                let nano = ev.time_nano.unwrap_or_default();
+                if nano != 0 && nano <= last_nano {
+                    continue;
+                }
+                last_nano = nano;
+                let Some(event) = convert::event(&endpoint.name, &ev) else { continue };
+                log::debug!("{}: {} {} {}", endpoint.name, event.kind, event.action, event.name);
+                let follow_up = match (event.kind.as_str(), event.action.as_str()) {
+                    ("container", "destroy") => Some(Ok(Msg::ContainerRemoved(ContainerKey {
+                        endpoint: endpoint.name.clone(),
+                        id: event.id.clone(),
+                    }))),
+                    ("container", a) if !a.starts_with("exec_") => {
+                        Some(inventory::refresh(&docker, &endpoint.name, event.id.clone()).await)
+                    }
+                    _ => None,
                 };
-                send(tx, msg?).await?;
+                send(tx, Msg::EngineEvent(event)).await?;
+                if let Some(msg) = follow_up {
+                    send(tx, msg?).await?;
+                }
+            }
+            changed = show_probes.changed() => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+                let since = if last_nano > 0 { last_nano / 1_000_000_000 } else { engine_now - 1 };
+                events = subscribe(since, *show_probes.borrow_and_update());
             }
             _ = ping.tick() => {
                 // The event stream can stay silent forever; a ping tells a stalled engine apart.

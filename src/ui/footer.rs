@@ -53,6 +53,12 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
         ],
         KeyContext::Help => &[Action::Back, Action::Down, Action::Up],
         KeyContext::Endpoints => &[Action::ToggleAttach, Action::Back],
+        KeyContext::Events => &[
+            Action::Back,
+            Action::Filter,
+            Action::JumpToContainer,
+            Action::ToggleProbeEvents,
+        ],
         KeyContext::Input => &[
             Action::InputAccept,
             Action::InputCancel,

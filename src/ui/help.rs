@@ -16,6 +16,7 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
         View::Table => KeyContext::Table,
         View::Logs => KeyContext::Logs,
         View::Inspect => KeyContext::Inspect,
+        View::Events => KeyContext::Events,
     };
     let mut lines = Vec::new();
     for (title, ctx) in [

@@ -2,6 +2,7 @@
 
 pub mod dialog;
 pub mod endpoints;
+pub mod events;
 pub mod footer;
 pub mod header;
 pub mod help;
@@ -38,6 +39,7 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
         View::Table => table::render(frame, app, a.body),
         View::Logs => logs::render(frame, app, a.body),
         View::Inspect => inspect::render(frame, app, a.body),
+        View::Events => events::render(frame, app, a.body),
     }
     if let Some(panel) = a.log_panel {
         render_log_panel(frame, app, panel, with_log_panel);

@@ -1,0 +1,161 @@
+//! The events pane's data: engine events from every endpoint, bounded, with a filter.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Oldest events are dropped past this many.
+pub const EVENT_CAPACITY: usize = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineEvent {
+    pub endpoint: String,
+    pub time: DateTime<Utc>,
+    /// `container`, `network`, …
+    pub kind: String,
+    /// `start`, `die`, `health_status: unhealthy`, `exec_start: …`, `connect` …
+    pub action: String,
+    /// The object the event is about (a container id, or a network id).
+    pub id: String,
+    /// Its name (for network events, the network's name).
+    pub name: String,
+    /// The container concerned, for container and network connect/disconnect events.
+    pub container_id: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl EngineEvent {
+    /// Health probes run as execs: three events per probe that say nothing new.
+    pub fn is_probe_noise(&self) -> bool {
+        self.action.starts_with("exec_")
+    }
+
+    /// The most telling attribute, for the pane's DETAIL column.
+    pub fn detail(&self) -> String {
+        let a = &self.attributes;
+        let mut parts = Vec::new();
+        if let Some(code) = a.get("exitCode") {
+            parts.push(format!("exit {code}"));
+        }
+        if let Some(sig) = a.get("signal") {
+            parts.push(format!("signal {sig}"));
+        }
+        if self.kind == "network" {
+            if let Some(c) = &self.container_id {
+                parts.push(format!("container {}", &c[..c.len().min(12)]));
+            }
+        } else if let Some(image) = a.get("image") {
+            parts.push(image.clone());
+        }
+        parts.join(", ")
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventLog {
+    events: VecDeque<EngineEvent>,
+    dropped: u64,
+}
+
+impl EventLog {
+    pub fn push(&mut self, e: EngineEvent) {
+        if self.events.len() == EVENT_CAPACITY {
+            self.events.pop_front();
+            self.dropped += 1;
+        }
+        self.events.push_back(e);
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &EngineEvent> {
+        self.events.iter()
+    }
+
+    /// Forgets an endpoint's events when it is detached.
+    pub fn drop_endpoint(&mut self, endpoint: &str) {
+        self.events.retain(|e| e.endpoint != endpoint);
+    }
+}
+
+/// `type:network action:die endpoint:prod container:web` and free text; all terms must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    terms: Vec<(Option<String>, String)>,
+}
+
+impl EventFilter {
+    pub fn parse(text: &str) -> Self {
+        let terms = text
+            .split_whitespace()
+            .map(|t| match t.split_once(':') {
+                Some((k, v))
+                    if ["type", "action", "endpoint", "container", "name"].contains(&k) =>
+                {
+                    (Some(k.to_owned()), v.to_lowercase())
+                }
+                _ => (None, t.to_lowercase()),
+            })
+            .collect();
+        EventFilter { terms }
+    }
+
+    pub fn matches(&self, e: &EngineEvent) -> bool {
+        self.terms.iter().all(|(key, needle)| {
+            let has = |s: &str| s.to_lowercase().contains(needle.as_str());
+            match key.as_deref() {
+                Some("type") => has(&e.kind),
+                Some("action") => has(&e.action),
+                Some("endpoint") => has(&e.endpoint),
+                Some("container") | Some("name") => has(&e.name) || has(&e.id),
+                _ => has(&e.name) || has(&e.action) || has(&e.kind) || has(&e.detail()),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(kind: &str, action: &str, name: &str) -> EngineEvent {
+        EngineEvent {
+            endpoint: "default".into(),
+            time: crate::app::testing::epoch(),
+            kind: kind.into(),
+            action: action.into(),
+            id: format!("{name}-id"),
+            name: name.into(),
+            container_id: None,
+            attributes: BTreeMap::from([("exitCode".to_string(), "137".to_string())]),
+        }
+    }
+
+    #[test]
+    fn log_is_bounded() {
+        let mut log = EventLog::default();
+        for i in 0..EVENT_CAPACITY + 10 {
+            log.push(ev("container", "start", &format!("c{i}")));
+        }
+        assert_eq!(log.len(), EVENT_CAPACITY);
+        assert_eq!(log.iter().next().unwrap().name, "c10");
+    }
+
+    #[test]
+    fn filter_terms() {
+        let e = ev("container", "die", "web-1");
+        assert!(EventFilter::parse("type:container action:die").matches(&e));
+        assert!(EventFilter::parse("web").matches(&e));
+        assert!(EventFilter::parse("137").matches(&e));
+        assert!(!EventFilter::parse("type:network").matches(&e));
+        assert!(ev("container", "exec_start: true", "x").is_probe_noise());
+        assert_eq!(e.detail(), "exit 137");
+    }
+}

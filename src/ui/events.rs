@@ -1,0 +1,118 @@
+//! The events pane: what the engines reported, newest at the bottom, filterable.
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::text::fit;
+use crate::app::events::EngineEvent;
+use crate::app::state::App;
+use crate::config::theme::{Slot, Theme};
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let ev = &app.events;
+    let visible: Vec<&EngineEvent> = ev.visible().collect();
+    let mut title = vec![
+        Span::styled(" Events ", t.style(Slot::Title)),
+        Span::styled(
+            format!(
+                "─ {} shown of {} ─ probe execs {} ",
+                visible.len(),
+                ev.log.len(),
+                if ev.show_probes { "shown" } else { "hidden" }
+            ),
+            t.style(Slot::TextDim),
+        ),
+    ];
+    if !ev.filter_text.is_empty() {
+        title.push(Span::styled(
+            format!("─ filter: {} ", ev.filter_text),
+            t.style(Slot::InputText),
+        ));
+    }
+    if ev.cursor.is_none() {
+        title.push(Span::styled("─ following ", t.style(Slot::TextDim)));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Slot::BorderFocused))
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    if visible.is_empty() {
+        frame.render_widget(block, area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " No events yet. Start, stop or change a container and it shows here.",
+                t.style(Slot::TextDim),
+            )),
+            inner,
+        );
+        return;
+    }
+    let height = inner.height.saturating_sub(1) as usize;
+    let cursor = ev.cursor.unwrap_or(visible.len() - 1);
+    // Keep the cursor in view, bottom-anchored like a log.
+    let start = (cursor + 1).saturating_sub(height);
+    let multi = app.multi_endpoint();
+    let rows: Vec<Row> = visible[start..(start + height).min(visible.len())]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let row = event_row(t, e, multi);
+            if start + i == cursor && ev.cursor.is_some() {
+                row.style(t.style(Slot::TableSelected))
+            } else {
+                row
+            }
+        })
+        .collect();
+    let mut widths = vec![
+        Constraint::Length(12),
+        Constraint::Length(9),
+        Constraint::Length(26),
+        Constraint::Fill(2),
+        Constraint::Fill(3),
+    ];
+    let mut header = vec!["TIME", "TYPE", "ACTION", "NAME", "DETAIL"];
+    if multi {
+        widths.insert(1, Constraint::Length(12));
+        header.insert(1, "ENDPOINT");
+    }
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(Row::new(header).style(t.style(Slot::TableHeader)))
+            .column_spacing(1)
+            .block(block),
+        area,
+    );
+}
+
+fn event_row<'a>(t: &Theme, e: &'a EngineEvent, multi: bool) -> Row<'a> {
+    let slot = match e.action.as_str() {
+        "die" | "kill" | "oom" | "destroy" | "health_status: unhealthy" => Slot::Error,
+        "start" | "restart" | "unpause" | "health_status: healthy" => Slot::StateRunning,
+        a if a.starts_with("exec_") => Slot::TextDim,
+        _ => Slot::Text,
+    };
+    let name = if e.name.is_empty() {
+        e.id.chars().take(12).collect()
+    } else {
+        e.name.clone()
+    };
+    let mut cells = vec![
+        Cell::from(Span::styled(
+            e.time.format("%H:%M:%S%.3f").to_string(),
+            t.style(Slot::LogsTimestamp),
+        )),
+        Cell::from(e.kind.clone()),
+        Cell::from(Span::styled(fit(&e.action, 26), t.style(slot))),
+        Cell::from(name),
+        Cell::from(Span::styled(e.detail(), t.style(Slot::TextDim))),
+    ];
+    if multi {
+        cells.insert(1, Cell::from(e.endpoint.clone()));
+    }
+    Row::new(cells)
+}
