@@ -8,7 +8,7 @@ use ratatui::Frame;
 use super::text::fit;
 use crate::app::events::EngineEvent;
 use crate::app::state::App;
-use crate::config::theme::{Slot, Theme};
+use crate::config::theme::Slot;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
@@ -60,7 +60,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            let row = event_row(t, e, multi);
+            let row = event_row(app, e, multi);
             if start + i == cursor && ev.cursor.is_some() {
                 row.style(t.style(Slot::TableSelected))
             } else {
@@ -89,7 +89,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     );
 }
 
-fn event_row<'a>(t: &Theme, e: &'a EngineEvent, multi: bool) -> Row<'a> {
+fn event_row<'a>(app: &App, e: &'a EngineEvent, multi: bool) -> Row<'a> {
+    let t = &app.theme;
     let slot = match e.action.as_str() {
         "die" | "kill" | "oom" | "destroy" | "health_status: unhealthy" => Slot::Error,
         "start" | "restart" | "unpause" | "health_status: healthy" => Slot::StateRunning,
@@ -109,10 +110,24 @@ fn event_row<'a>(t: &Theme, e: &'a EngineEvent, multi: bool) -> Row<'a> {
         Cell::from(e.kind.clone()),
         Cell::from(Span::styled(fit(&e.action, 26), t.style(slot))),
         Cell::from(name),
-        Cell::from(Span::styled(e.detail(), t.style(Slot::TextDim))),
+        Cell::from(Span::styled(detail(app, e), t.style(Slot::TextDim))),
     ];
     if multi {
         cells.insert(1, Cell::from(e.endpoint.clone()));
     }
     Row::new(cells)
+}
+
+/// The event's detail, with a network event's container named when we know it.
+fn detail(app: &App, e: &EngineEvent) -> String {
+    let known = e.container_id.as_ref().filter(|_| e.kind == "network").and_then(|id| {
+        app.inventory.by_key(&crate::app::model::ContainerKey {
+            endpoint: e.endpoint.clone(),
+            id: id.clone(),
+        })
+    });
+    match known {
+        Some(c) => format!("container {}", c.name),
+        None => e.detail(),
+    }
 }
