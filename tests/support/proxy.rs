@@ -27,13 +27,17 @@ impl Acceptor {
             UnixListener::bind(path).unwrap_or_else(|e| panic!("bind {}: {e}", path.display()));
         let stop = Arc::new(AtomicBool::new(false));
         let stop2 = stop.clone();
+        // Non-blocking accept polled against the stop flag: stopping must not depend on the
+        // socket file still being there (its tempdir may already be gone).
+        listener.set_nonblocking(true).expect("non-blocking listener");
         let thread = thread::spawn(move || {
-            for conn in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
-                }
-                if let Ok(conn) = conn {
-                    handle(conn);
+            while !stop2.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        let _ = conn.set_nonblocking(false);
+                        handle(conn);
+                    }
+                    Err(_) => thread::sleep(std::time::Duration::from_millis(5)),
                 }
             }
         });
@@ -48,8 +52,6 @@ impl Acceptor {
 impl Drop for Acceptor {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the blocking accept so the thread sees the flag.
-        let _ = UnixStream::connect(&self.path);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
