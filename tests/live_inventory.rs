@@ -138,7 +138,10 @@ fn outside_changes_reach_the_app_within_a_second() {
     live.wait("docker rm", LIVE, |l| l.get(&a).is_none());
     docker(&["rm", "-f", &b]);
     live.wait("docker rm -f", LIVE, |l| l.get(&b).is_none());
-    assert!(live.get(&before).is_some(), "an untouched container vanished");
+    assert!(
+        live.get(&before).is_some(),
+        "an untouched container vanished"
+    );
 }
 
 #[test]

@@ -127,7 +127,10 @@ fn read_only_executor_sends_no_mutation_and_audits_every_refusal() {
     }
     // The raw lines carry the exact field the brief promises.
     let text = std::fs::read_to_string(s.dirs.audit_log()).unwrap();
-    assert_eq!(text.matches("\"result\":\"refused\"").count(), records.len());
+    assert_eq!(
+        text.matches("\"result\":\"refused\"").count(),
+        records.len()
+    );
 }
 
 #[test]

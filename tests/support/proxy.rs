@@ -29,7 +29,9 @@ impl Acceptor {
         let stop2 = stop.clone();
         // Non-blocking accept polled against the stop flag: stopping must not depend on the
         // socket file still being there (its tempdir may already be gone).
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let thread = thread::spawn(move || {
             while !stop2.load(Ordering::SeqCst) {
                 match listener.accept() {
