@@ -111,7 +111,14 @@ pub fn describe_error(host: &str, e: &bollard::errors::Error) -> String {
         E::RequestTimeoutError => format!("{host}: the engine did not answer in time"),
         E::SocketNotFoundError(p) => format!("no engine socket at {p} (is dockerd running?)"),
         other => {
-            let text = other.to_string();
+            // hyper hides the cause ("Connection refused") in the source chain, not in Display.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
             if text.contains("No such file") || text.contains("os error 2") {
                 format!("{host}: no engine socket (is dockerd running?)")
             } else if text.contains("Connection refused") || text.contains("os error 111") {

@@ -7,6 +7,9 @@
 //! - [`Tmux`]: drives the real binary in a private tmux server for end-to-end tests.
 #![allow(dead_code)]
 
+pub mod bin;
+pub mod proxy;
+
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};

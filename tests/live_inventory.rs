@@ -1,0 +1,177 @@
+//! The live inventory follows the engine: the supervisor's messages, fed through the real
+//! reducer, reflect changes made behind the console's back with the docker CLI within a second.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::*;
+use tokio::sync::mpsc;
+use wheelhouse::app::model::{Container, EndpointState, Health, RunState};
+use wheelhouse::app::{update, App, Msg};
+use wheelhouse::engine::endpoint::Endpoint;
+use wheelhouse::engine::supervisor;
+
+/// How fast an outside change must show.
+const LIVE: Duration = Duration::from_secs(1);
+
+struct Live {
+    app: App,
+    rx: mpsc::Receiver<Msg>,
+    run_id: String,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Live {
+    fn start(run_id: &str) -> Live {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (tx, rx) = mpsc::channel(1024);
+        let endpoint = Endpoint::default_from(None, std::env::var("DOCKER_HOST").ok().as_deref());
+        rt.spawn(supervisor::supervise(endpoint, tx));
+        let mut live = Live {
+            app: wheelhouse::scenes::base_app(120, 40),
+            rx,
+            run_id: run_id.to_string(),
+            _rt: rt,
+        };
+        live.wait("the endpoint up and listed", Duration::from_secs(15), |l| {
+            matches!(l.app.endpoints[0].state, EndpointState::Up { .. })
+        });
+        live
+    }
+
+    /// Applies every message that has arrived.
+    fn pump(&mut self) {
+        while let Ok(msg) = self.rx.try_recv() {
+            update(&mut self.app, msg);
+        }
+    }
+
+    /// Our containers (by the test run label) as the app sees them.
+    fn mine(&self) -> Vec<&Container> {
+        self.app
+            .inventory
+            .iter()
+            .map(|(_, c)| c)
+            .filter(|c| c.labels.get(RUN_LABEL).map(String::as_str) == Some(&self.run_id))
+            .collect()
+    }
+
+    fn get(&self, id: &str) -> Option<&Container> {
+        self.mine().into_iter().find(|c| c.key.id == id)
+    }
+
+    fn wait(&mut self, what: &str, timeout: Duration, pred: impl Fn(&Live) -> bool) {
+        let started = Instant::now();
+        loop {
+            self.pump();
+            if pred(self) {
+                return;
+            }
+            if started.elapsed() >= timeout {
+                let seen: Vec<String> = self
+                    .mine()
+                    .iter()
+                    .map(|c| format!("{} {} {:?} {:?}", c.name, c.key.id, c.state, c.health))
+                    .collect();
+                panic!(
+                    "{what}: not seen within {timeout:?}; endpoint {:?}; ours: {seen:#?}",
+                    self.app.endpoints[0].state
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[test]
+fn outside_changes_reach_the_app_within_a_second() {
+    let tc = TestContainers::new();
+    let before = tc.run("before", &[], &[]);
+    let mut live = Live::start(tc.run_id());
+    live.wait("a container that existed at start", LIVE, |l| {
+        l.get(&before)
+            .is_some_and(|c| c.state == RunState::Running && c.started_at.is_some())
+    });
+
+    let a = tc.run("a", &["--stop-timeout", "1"], &[]);
+    live.wait("docker run", LIVE, |l| {
+        l.get(&a).is_some_and(|c| c.state == RunState::Running)
+    });
+
+    docker(&["pause", &a]);
+    live.wait("docker pause", LIVE, |l| {
+        l.get(&a).is_some_and(|c| c.state == RunState::Paused)
+    });
+    docker(&["unpause", &a]);
+    live.wait("docker unpause", LIVE, |l| {
+        l.get(&a).is_some_and(|c| c.state == RunState::Running)
+    });
+
+    let renamed = tc.name("renamed");
+    docker(&["rename", &a, &renamed]);
+    live.wait("docker rename", LIVE, |l| {
+        l.get(&a).is_some_and(|c| c.name == renamed)
+    });
+
+    // busybox sleep as pid 1 ignores SIGTERM: stop waits the 1 s timeout, then kills.
+    docker(&["stop", "-t", "1", &a]);
+    live.wait("docker stop", LIVE, |l| {
+        l.get(&a).is_some_and(|c| c.state == RunState::Exited)
+    });
+
+    let b = tc.run("b", &[], &[]);
+    live.wait("second docker run", LIVE, |l| {
+        l.get(&b).is_some_and(|c| c.state == RunState::Running)
+    });
+    docker(&["kill", &b]);
+    live.wait("docker kill", LIVE, |l| {
+        l.get(&b)
+            .is_some_and(|c| c.state == RunState::Exited && c.exit_code == Some(137))
+    });
+
+    docker(&["rm", &a]);
+    live.wait("docker rm", LIVE, |l| l.get(&a).is_none());
+    docker(&["rm", "-f", &b]);
+    live.wait("docker rm -f", LIVE, |l| l.get(&b).is_none());
+    assert!(
+        live.get(&before).is_some(),
+        "an untouched container vanished"
+    );
+}
+
+#[test]
+fn health_turning_unhealthy_reaches_the_app() {
+    let tc = TestContainers::new();
+    let mut live = Live::start(tc.run_id());
+    // Healthy while /tmp/ok exists; removing it turns the next probe (every second) unhealthy.
+    let id = tc.run(
+        "flip",
+        &[
+            "--health-cmd",
+            "test -e /tmp/ok",
+            "--health-interval",
+            "1s",
+            "--health-timeout",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+        &["sh", "-c", "touch /tmp/ok; exec sleep 3600"],
+    );
+    tc.wait_health(&id, "healthy", Duration::from_secs(20))
+        .unwrap();
+    live.wait("health healthy", LIVE, |l| {
+        l.get(&id).is_some_and(|c| c.health == Health::Healthy)
+    });
+    docker(&["exec", &id, "rm", "/tmp/ok"]);
+    tc.wait_health(&id, "unhealthy", Duration::from_secs(20))
+        .unwrap();
+    live.wait("health unhealthy", LIVE, |l| {
+        l.get(&id).is_some_and(|c| c.health == Health::Unhealthy)
+    });
+}

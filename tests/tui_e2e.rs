@@ -1,0 +1,376 @@
+//! The real binary in a real terminal (tmux): filtering, the stop dialog and its audit record,
+//! read-only refusal, signals, live updates, tiny terminals, an engine that comes back, logs and
+//! keymap errors. Each test has its own tmux server, config and data directories.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::bin::{Tui, WhDirs};
+use support::proxy::RecordingProxy;
+use support::*;
+
+const START: Duration = Duration::from_secs(15);
+
+/// A short name prefix unique to this guard, so names fit the 80-column table uncut.
+fn short(tc: &TestContainers) -> String {
+    let id = tc.run_id();
+    format!("p{}", &id[id.len().saturating_sub(6)..])
+}
+
+fn state(id: &str) -> String {
+    docker(&["inspect", "-f", "{{.State.Status}}", id])
+}
+
+/// The table row (or log line) that starts with `name` (not the title naming the filter).
+fn row_of<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
+    screen
+        .lines()
+        .find(|l| l.trim_start_matches(['│', ' ']).starts_with(name))
+}
+
+/// `/`, `text`, Enter: filters the table.
+fn filter(t: &Tui, text: &str) {
+    t.send_keys(&["/"]);
+    t.send_literal(text);
+    t.send_keys(&["Enter"]);
+}
+
+#[test]
+fn filter_stop_dialog_and_audit_at_80x24() {
+    let tc = TestContainers::new();
+    let project = short(&tc);
+    let ids: Vec<String> = (1..=2)
+        .map(|n| tc.compose_replica(&project, "w", n, &["--stop-timeout", "1"], &[]))
+        .collect();
+    let (first, second) = (format!("{project}-w-1"), format!("{project}-w-2"));
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 80, 24);
+    t.expect_text(&second, START);
+
+    filter(&t, &project);
+    let screen = t.expect_text("2 shown", Duration::from_secs(5));
+    let body: Vec<&str> = screen
+        .lines()
+        .skip(3)
+        .filter(|l| l.trim_matches(|c| c == '│' || c == ' ').len() > 1)
+        .filter(|l| !l.starts_with('└') && !l.starts_with(' '))
+        .collect();
+    assert_eq!(body.len(), 2, "only the project's rows:\n{screen}");
+    assert!(row_of(&screen, &first).is_some() && row_of(&screen, &second).is_some());
+
+    t.send_keys(&["Home"]);
+    t.send_keys(&["s"]);
+    let dialog = t.expect_text("Stop 1 container on default", Duration::from_secs(5));
+    let short_id = &ids[0][..12];
+    assert!(
+        dialog.contains(&format!("{first} ({short_id})")),
+        "dialog names the container:\n{dialog}"
+    );
+    // Cancel has the focus: Enter closes the dialog and nothing happens.
+    t.send_keys(&["Enter"]);
+    t.expect_gone("Stop 1 container", Duration::from_secs(5));
+    assert_eq!(state(&ids[0]), "running");
+    assert!(dirs.audit_records().is_empty());
+
+    t.send_keys(&["s"]);
+    t.expect_text("Stop 1 container on default", Duration::from_secs(5));
+    t.send_keys(&["Tab"]);
+    t.send_keys(&["Enter"]);
+    let screen = t
+        .wait_for(
+            |s| row_of(s, &first).is_some_and(|r| r.contains("exited")),
+            Duration::from_secs(15),
+        )
+        .unwrap_or_else(|s| panic!("{first} never shown exited:\n{s}"));
+    assert!(
+        row_of(&screen, &second).is_some_and(|r| r.contains("running")),
+        "{screen}"
+    );
+    assert_eq!(state(&ids[0]), "exited");
+    assert_eq!(state(&ids[1]), "running");
+
+    let records = poll(Duration::from_secs(5), || {
+        let r = dirs.audit_records();
+        if r.is_empty() {
+            Err("no audit record".into())
+        } else {
+            Ok(r)
+        }
+    })
+    .unwrap();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let r = &records[0];
+    assert_eq!(r["action"], "stop");
+    assert_eq!(r["result"], "ok");
+    assert_eq!(r["container_id"], ids[0].as_str());
+    assert_eq!(r["container_name"], first.as_str());
+    assert_eq!(r["endpoint"], "default");
+    assert_eq!(r["origin"], "keystroke");
+    chrono::DateTime::parse_from_rfc3339(r["time"].as_str().unwrap()).expect("RFC 3339 time");
+
+    t.quit_cleanly();
+}
+
+#[test]
+fn read_only_refuses_without_a_dialog_at_120x40() {
+    let tc = TestContainers::new();
+    let name = format!("{}-ro", short(&tc));
+    let id = tc.run_named(&name, &[], &[]);
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&["--read-only"], 120, 40);
+    let screen = t.expect_text(&name, START);
+    assert!(
+        screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("READ-ONLY")),
+        "{screen}"
+    );
+    filter(&t, &name);
+    t.expect_text("1 shown", Duration::from_secs(5));
+    t.send_keys(&["Home"]);
+    t.send_keys(&["s"]);
+    let screen = t.expect_text("read-only mode: stop refused", Duration::from_secs(5));
+    assert!(!screen.contains("Confirm stop"), "{screen}");
+    assert_eq!(state(&id), "running");
+    t.quit_cleanly();
+}
+
+fn signal_restores_the_terminal(signal: &str) {
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 80, 24);
+    t.expect_text("containers", START);
+    assert!(t.alternate_on());
+    let pid = t.pid().to_string();
+    let out = std::process::Command::new("kill")
+        .args(["-s", signal, &pid])
+        .status()
+        .unwrap();
+    assert!(out.success());
+    let code = t
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("no exit after {signal}:\n{s}"));
+    assert_ne!(code, 0, "a signal is not a clean quit");
+    t.terminal_restored()
+        .unwrap_or_else(|e| panic!("after {signal}: {e}"));
+    assert!(
+        t.capture().contains(&format!("stopped by SIG{signal}")),
+        "{}",
+        t.capture()
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    signal_restores_the_terminal("TERM");
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    signal_restores_the_terminal("HUP");
+}
+
+#[test]
+fn outside_run_and_rm_show_up_live() {
+    let tc = TestContainers::new();
+    let prefix = short(&tc);
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 80, 24);
+    t.expect_text("containers", START);
+    filter(&t, &prefix);
+    t.expect_text("0 shown", Duration::from_secs(5));
+
+    let name = format!("{prefix}-live");
+    let id = tc.run_named(&name, &[], &[]);
+    let ran = Instant::now();
+    t.wait_for(
+        |s| row_of(s, &name).is_some_and(|r| r.contains("running")),
+        Duration::from_millis(1500),
+    )
+    .unwrap_or_else(|s| {
+        panic!(
+            "{name} not on screen {:?} after docker run:\n{s}",
+            ran.elapsed()
+        )
+    });
+
+    docker(&["rm", "-f", &id]);
+    let removed = Instant::now();
+    t.wait_for(|s| !s.contains(&name), Duration::from_millis(1500))
+        .unwrap_or_else(|s| {
+            panic!(
+                "{name} still on screen {:?} after rm -f:\n{s}",
+                removed.elapsed()
+            )
+        });
+    t.quit_cleanly();
+}
+
+#[test]
+fn tiny_terminal_shows_a_message_then_the_table_after_resize() {
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 40, 10);
+    t.expect_text("needs at least", START);
+    assert!(t.running(), "the program died in a tiny terminal");
+    t.tmux(&["resize-window", "-t", "wh", "-x", "80", "-y", "24"])
+        .unwrap();
+    let screen = t.expect_text("Containers", Duration::from_secs(5));
+    assert!(!screen.contains("needs at least"), "{screen}");
+    assert!(screen.contains("NAME"), "{screen}");
+    t.quit_cleanly();
+}
+
+#[test]
+fn an_engine_that_comes_back_fills_the_table_without_a_restart() {
+    let tc = TestContainers::new();
+    let name = format!("{}-back", short(&tc));
+    tc.run_named(&name, &[], &[]);
+    let dirs = WhDirs::new();
+    // A short socket path, so the whole reason fits the header.
+    let sockdir = tempfile::Builder::new()
+        .prefix("w")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let sock = sockdir.path().join("p.sock");
+    let host = format!("unix://{}", sock.display());
+    let t = dirs.tmux(&["-H", &host], 120, 40);
+    let screen = t
+        .wait_for(
+            |s| s.contains("down:") && s.contains("retry in"),
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|s| panic!("no down state with a retry:\n{s}"));
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains(&sock.display().to_string()), "{header}");
+    assert!(screen.contains("No engine reachable"), "{screen}");
+    filter(&t, &name);
+
+    let proxy = RecordingProxy::start(&sock);
+    let back = Instant::now();
+    t.wait_for(
+        |s| row_of(s, &name).is_some_and(|r| r.contains("running")),
+        Duration::from_secs(35),
+    )
+    .unwrap_or_else(|s| panic!("table never filled after {:?}:\n{s}", back.elapsed()));
+    assert!(t.running());
+    assert!(!proxy.requests().is_empty());
+    assert!(t.capture().lines().next().is_some_and(|h| h.contains('●')));
+    t.quit_cleanly();
+    drop(proxy);
+}
+
+#[test]
+fn logs_show_both_streams_search_highlights_and_esc_returns() {
+    let tc = TestContainers::new();
+    let name = format!("{}-logs", short(&tc));
+    tc.run_named(
+        &name,
+        &[],
+        &[
+            "sh",
+            "-c",
+            "echo out-line-one; echo err-line-two >&2; printf 'bad-\\377-byte\\n'; exec sleep 3600",
+        ],
+    );
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 80, 24);
+    t.expect_text(&name, START);
+    filter(&t, &name);
+    t.expect_text("1 shown", Duration::from_secs(5));
+    t.send_keys(&["Home"]);
+    t.send_keys(&["Enter"]);
+    let screen = t
+        .wait_for(
+            |s| s.contains("out-line-one") && s.contains("err-line-two") && s.contains("-byte"),
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|s| panic!("log lines missing:\n{s}"));
+    assert!(screen.contains(&format!("Logs: {name}")), "{screen}");
+    let bad = row_of(&screen, "bad-").expect("the non-UTF-8 line");
+    assert!(
+        bad.contains("bad-\u{fffd}-byte"),
+        "the invalid byte shows as a replacement character: {bad}"
+    );
+
+    // Before a search the word sits inside one styled run; the match starts a new one.
+    let styled_before = t.capture_styled();
+    assert!(styled_before.contains("err-line-two"), "{styled_before:?}");
+    t.send_keys(&["/"]);
+    t.send_literal("line-two");
+    t.send_keys(&["Enter"]);
+    t.wait_for(
+        |_| {
+            let styled = t.capture_styled();
+            // "err-", then a new style with a background colour, then the match.
+            styled.split("err-\x1b[").nth(1).is_some_and(|rest| {
+                let (style, text) = rest.split_at(rest.find("line-two").unwrap_or(0));
+                text.starts_with("line-two") && style.contains("48;")
+            })
+        },
+        Duration::from_secs(5),
+    )
+    .unwrap_or_else(|_| panic!("no highlight:\n{:?}", t.capture_styled()));
+
+    t.escape();
+    // The search prompt is accepted; one Esc leaves the logs view.
+    let screen = t.expect_text("Containers", Duration::from_secs(5));
+    assert!(!screen.contains("Logs:"), "{screen}");
+    t.quit_cleanly();
+}
+
+#[test]
+fn vim_keymap_starts() {
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&["--keymap", "vim"], 80, 24);
+    t.expect_text("containers", START);
+    t.quit_cleanly();
+}
+
+#[test]
+fn broken_keymap_on_the_command_line_is_fatal_before_the_tui() {
+    let dirs = WhDirs::new();
+    let bad = dirs.root().join("bad.toml");
+    std::fs::write(&bad, "[table]\nkeymap = [ { on = \"s\", run = \"stop\" ,\n").unwrap();
+    let out = output_with_timeout(
+        &mut dirs.command(&["--keymap", &bad.display().to_string()]),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{}:2:", bad.display())),
+        "names file and line: {stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.contains("\x1b[?1049h"),
+        "entered the TUI: {stdout:?}"
+    );
+
+    // In a terminal too: it exits without ever switching screens.
+    let t = dirs.tmux(&["--keymap", &bad.display().to_string()], 120, 24);
+    let code = t.wait_exit(Duration::from_secs(10)).unwrap();
+    assert_ne!(code, 0);
+    t.terminal_restored().unwrap();
+    assert!(t.capture().contains("bad.toml:2:"), "{}", t.capture());
+}
+
+#[test]
+fn broken_keymap_in_the_config_dir_warns_and_starts() {
+    let dirs = WhDirs::new();
+    std::fs::write(
+        dirs.config_dir().join("keymap.toml"),
+        "[table]\nkeymap = [ { on = \"s\", run = \"nope\" } ]\n",
+    )
+    .unwrap();
+    let t = dirs.tmux(&[], 120, 40);
+    let screen = t.expect_text("keymap.toml:2:", START);
+    assert!(
+        screen.lines().next().is_some_and(|h| h.contains("⚠ 1")),
+        "{screen}"
+    );
+    assert!(t.running());
+    t.quit_cleanly();
+}
