@@ -31,7 +31,8 @@ impl Live {
             .unwrap();
         let (tx, rx) = mpsc::channel(1024);
         let endpoint = Endpoint::default_from(None, std::env::var("DOCKER_HOST").ok().as_deref());
-        rt.spawn(supervisor::supervise(endpoint, tx));
+        let (_, probes) = tokio::sync::watch::channel(false);
+        rt.spawn(supervisor::supervise(endpoint, tx, probes));
         let mut live = Live {
             app: wheelhouse::scenes::base_app(120, 40),
             rx,

@@ -65,6 +65,7 @@ fn setup() -> Setup {
         executor_endpoint: Endpoint {
             name: "default".into(),
             host: format!("unix://{}", sock.display()),
+            tls: None,
         },
         dirs,
         proxy,

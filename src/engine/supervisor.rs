@@ -191,6 +191,7 @@ async fn run_session(
     let mut events = subscribe(engine_now - 1, *show_probes.borrow());
     // After a resubscription the engine replays from a whole second: skip what we have seen.
     let mut last_nano: i64 = 0;
+    let mut probes_open = true;
 
     // Fill in what the listing lacks (start time, restarts, health detail), once per container.
     let mut details = std::pin::pin!(inventory::details(&docker, &endpoint.name, ids));
@@ -229,9 +230,11 @@ async fn run_session(
                     send(tx, msg?).await?;
                 }
             }
-            changed = show_probes.changed() => {
+            changed = show_probes.changed(), if probes_open => {
+                // Nobody left to toggle probe events: keep the current subscription.
                 if changed.is_err() {
-                    return Ok(());
+                    probes_open = false;
+                    continue;
                 }
                 let since = if last_nano > 0 { last_nano / 1_000_000_000 } else { engine_now - 1 };
                 events = subscribe(since, *show_probes.borrow_and_update());

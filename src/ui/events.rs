@@ -120,12 +120,16 @@ fn event_row<'a>(app: &App, e: &'a EngineEvent, multi: bool) -> Row<'a> {
 
 /// The event's detail, with a network event's container named when we know it.
 fn detail(app: &App, e: &EngineEvent) -> String {
-    let known = e.container_id.as_ref().filter(|_| e.kind == "network").and_then(|id| {
-        app.inventory.by_key(&crate::app::model::ContainerKey {
-            endpoint: e.endpoint.clone(),
-            id: id.clone(),
-        })
-    });
+    let known = e
+        .container_id
+        .as_ref()
+        .filter(|_| e.kind == "network")
+        .and_then(|id| {
+            app.inventory.by_key(&crate::app::model::ContainerKey {
+                endpoint: e.endpoint.clone(),
+                id: id.clone(),
+            })
+        });
     match known {
         Some(c) => format!("container {}", c.name),
         None => e.detail(),
