@@ -178,14 +178,18 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
     let (reports, containers) = tokio.block_on(async {
         let mut reports = Vec::new();
         let mut containers = Vec::new();
-        for ep in &endpoints {
-            // Bounded overall so a stalled engine cannot make `ps` hang.
-            let budget = REQUEST_TIMEOUT * 3;
-            let result = tokio::time::timeout(budget, snapshot(ep))
+        // All endpoints at once, each bounded, so a stalled engine neither hangs `ps` nor
+        // adds its wait to the others'.
+        let budget = REQUEST_TIMEOUT * 3;
+        let answers = futures_util::future::join_all(endpoints.iter().map(|ep| async move {
+            tokio::time::timeout(budget, snapshot(ep))
                 .await
                 .unwrap_or_else(|_| {
                     Err(format!("{}: no complete answer within {budget:?}", ep.host))
-                });
+                })
+        }))
+        .await;
+        for (ep, result) in endpoints.iter().zip(answers) {
             match result {
                 Ok((version, api, mut cs)) => {
                     reports.push(EndpointReport {

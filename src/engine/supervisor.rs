@@ -36,8 +36,9 @@ const WATCHED_EVENTS: &[&str] = &[
     "disconnect",
 ];
 const PROBE_EVENTS: [&str; 3] = ["exec_create", "exec_start", "exec_die"];
-const PING_EVERY: Duration = Duration::from_secs(5);
-const PING_TIMEOUT: Duration = Duration::from_secs(3);
+/// A stalled engine is marked down within PING_EVERY + PING_TIMEOUT.
+const PING_EVERY: Duration = Duration::from_secs(2);
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct Backoff {
     next: Duration,
@@ -86,6 +87,10 @@ pub async fn supervise(
     show_probes: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
+    // The last event seen (unix nanoseconds, 0 for none), kept across sessions: after a
+    // reconnect the events pane gets what happened meanwhile, as far as the engine's short
+    // replay buffer goes, and nothing twice.
+    let mut last_seen: i64 = 0;
     loop {
         let state = |state| Msg::EndpointState {
             endpoint: endpoint.name.clone(),
@@ -95,7 +100,7 @@ pub async fn supervise(
             return;
         }
         let started = Instant::now();
-        let reason = match run_session(&endpoint, &tx, show_probes.clone()).await {
+        let reason = match run_session(&endpoint, &tx, show_probes.clone(), &mut last_seen).await {
             Ok(()) => return, // the console is gone
             Err(reason) => reason,
         };
@@ -124,6 +129,7 @@ async fn run_session(
     endpoint: &Endpoint,
     tx: &mpsc::Sender<Msg>,
     mut show_probes: watch::Receiver<bool>,
+    last_nano: &mut i64,
 ) -> Result<(), String> {
     let docker = endpoint.connect().await?;
     let host = endpoint.host.as_str();
@@ -188,9 +194,12 @@ async fn run_session(
             .build();
         Box::pin(docker.events(Some(options)))
     };
-    let mut events = subscribe(engine_now - 1, *show_probes.borrow());
-    // After a resubscription the engine replays from a whole second: skip what we have seen.
-    let mut last_nano: i64 = 0;
+    let since = |last_nano: i64| match last_nano {
+        0 => engine_now - 1,
+        n => n / 1_000_000_000,
+    };
+    let mut events = subscribe(since(*last_nano), *show_probes.borrow());
+    // A subscription replays from a whole second: what we have seen is skipped by time.
     let mut probes_open = true;
 
     // Fill in what the listing lacks (start time, restarts, health detail), once per container.
@@ -209,10 +218,10 @@ async fn run_session(
                     Some(Ok(ev)) => ev,
                 };
                 let nano = ev.time_nano.unwrap_or_default();
-                if nano != 0 && nano <= last_nano {
+                if nano != 0 && nano <= *last_nano {
                     continue;
                 }
-                last_nano = nano;
+                *last_nano = nano.max(*last_nano);
                 let Some(event) = convert::event(&endpoint.name, &ev) else { continue };
                 log::debug!("{}: {} {} {}", endpoint.name, event.kind, event.action, event.name);
                 let follow_up = match (event.kind.as_str(), event.action.as_str()) {
@@ -236,8 +245,7 @@ async fn run_session(
                     probes_open = false;
                     continue;
                 }
-                let since = if last_nano > 0 { last_nano / 1_000_000_000 } else { engine_now - 1 };
-                events = subscribe(since, *show_probes.borrow_and_update());
+                events = subscribe(since(*last_nano), *show_probes.borrow_and_update());
             }
             _ = ping.tick() => {
                 // The event stream can stay silent forever; a ping tells a stalled engine apart.
