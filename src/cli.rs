@@ -359,7 +359,15 @@ pub fn screenshots(dir: &Path) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let (w, h) = SHOT_SIZE;
     for name in [
-        "table", "tree", "logs", "inspect", "confirm", "help", "palette",
+        "table",
+        "tree",
+        "logs",
+        "inspect",
+        "confirm",
+        "help",
+        "palette",
+        "events",
+        "endpoints",
     ] {
         let (_, app) = scenes::all(w, h)
             .into_iter()

@@ -144,6 +144,8 @@ pub fn all(width: u16, height: u16) -> Vec<(&'static str, App)> {
         ("confirm", confirm(width, height)),
         ("help", help(width, height)),
         ("palette", palette(width, height)),
+        ("events", events(width, height)),
+        ("endpoints", endpoints(width, height)),
         ("empty", empty(width, height)),
         ("connecting", base_app(width, height)),
         ("engine_error", engine_error(width, height)),
@@ -249,6 +251,113 @@ pub fn palette(w: u16, h: u16) -> App {
     let mut app = with_fixtures(w, h);
     update_action(&mut app, crate::app::Action::Palette);
     chars(&mut app, "to");
+    app
+}
+
+pub fn events(w: u16, h: u16) -> App {
+    use crate::app::events::EngineEvent;
+    let mut app = with_fixtures(w, h);
+    let at = |s: i64| scene_now() - chrono::Duration::seconds(s);
+    let ev = |secs: i64, kind: &str, action: &str, name: &str, attrs: &[(&str, &str)]| {
+        Msg::EngineEvent(EngineEvent {
+            endpoint: "default".into(),
+            time: at(secs),
+            kind: kind.into(),
+            action: action.into(),
+            id: format!("{name}-id"),
+            name: name.into(),
+            container_id: (kind == "container").then(|| format!("{name}-id")),
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        })
+    };
+    for msg in [
+        ev(
+            60,
+            "container",
+            "create",
+            "shop-api-2",
+            &[("image", "busybox:latest")],
+        ),
+        ev(59, "network", "connect", "bridge", &[]),
+        ev(
+            59,
+            "container",
+            "start",
+            "shop-api-2",
+            &[("image", "busybox:latest")],
+        ),
+        ev(
+            30,
+            "container",
+            "kill",
+            "shop-worker-1",
+            &[("signal", "15")],
+        ),
+        ev(
+            29,
+            "container",
+            "die",
+            "shop-worker-1",
+            &[("exitCode", "137")],
+        ),
+        ev(
+            12,
+            "container",
+            "health_status: unhealthy",
+            "fx-unhealthy",
+            &[],
+        ),
+        ev(3, "container", "oom", "demo-db-1", &[]),
+    ] {
+        update(&mut app, msg);
+    }
+    app.toasts.clear();
+    update_action(&mut app, crate::app::Action::Events);
+    app
+}
+
+pub fn endpoints(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    let mut remote = EndpointStatus::new("staging", "ssh://ops@staging.example:2222");
+    remote.rtt_ms = Some(38);
+    update(&mut app, Msg::EndpointAttached(remote));
+    update(
+        &mut app,
+        Msg::EndpointState {
+            endpoint: "staging".into(),
+            state: EndpointState::Up {
+                version: "27.3.1".into(),
+                api_version: "1.47".into(),
+            },
+        },
+    );
+    update(
+        &mut app,
+        Msg::EndpointPing {
+            endpoint: "default".into(),
+            rtt_ms: 1,
+        },
+    );
+    update(
+        &mut app,
+        Msg::ContextsListed(vec![crate::app::model::AvailableContext {
+            name: "lab".into(),
+            host: "tcp://10.0.0.7:2376".into(),
+            current: false,
+            error: None,
+        }]),
+    );
+    app.toasts.clear();
+    let mut fx = Vec::new();
+    crate::app::update::on_action(
+        &mut app,
+        crate::app::Action::Endpoints,
+        crate::app::effect::Origin::Keystroke,
+        &mut fx,
+    );
     app
 }
 
