@@ -77,6 +77,15 @@ pub fn endpoints(common: &Common) -> anyhow::Result<Attached> {
     Ok(attached)
 }
 
+/// Writes a command's output; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 /// Headless commands print warnings to stderr.
 fn print_warnings(warnings: &[String]) {
     for w in warnings {
@@ -247,9 +256,9 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
                 .map(|c| ContainerReport::new(c, now))
                 .collect(),
         };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
     } else {
-        print!("{}", crate::report::text_table(&containers, now));
+        emit(&crate::report::text_table(&containers, now))?;
     }
     // 0: every endpoint answered; 1: none did; 3: some did.
     Ok(match reachable {
@@ -279,9 +288,9 @@ async fn snapshot(
 pub fn contexts(json: bool) -> anyhow::Result<ExitCode> {
     let rows = context::list_contexts(env);
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        emit(&(serde_json::to_string_pretty(&rows)? + "\n"))?;
     } else {
-        print!("{}", contexts_table(&rows));
+        emit(&contexts_table(&rows))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -339,13 +348,17 @@ fn contexts_table(rows: &[ContextInfo]) -> String {
 pub fn paths(common: Common) -> anyhow::Result<ExitCode> {
     let loaded = load(&common)?;
     let p = &loaded.paths;
-    println!("config dir:  {}", p.config_dir.display());
-    println!("config file: {}", p.config_file.display());
-    println!("keymap file: {}", p.keymap_file.display());
-    println!("theme file:  {}", p.theme_file.display());
-    println!("data dir:    {}", p.data_dir.display());
-    println!("audit log:   {}", p.audit_log.display());
-    println!("saved logs:  {}", p.logs_dir.display());
+    emit(&format!(
+        "config dir:  {}\nconfig file: {}\nkeymap file: {}\ntheme file:  {}\n\
+         data dir:    {}\naudit log:   {}\nsaved logs:  {}\n",
+        p.config_dir.display(),
+        p.config_file.display(),
+        p.keymap_file.display(),
+        p.theme_file.display(),
+        p.data_dir.display(),
+        p.audit_log.display(),
+        p.logs_dir.display()
+    ))?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
