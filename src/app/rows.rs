@@ -194,37 +194,13 @@ fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
     }
     let mut rows = Vec::new();
     for (project, services) in projects {
-        let mut agg = Aggregate::default();
-        for slot in services.values().flatten() {
-            agg.add(inp.inventory.get(*slot).expect("slot"));
-        }
-        let pid = format!("p:{project}");
-        let p_collapsed = inp.collapsed.contains(&pid);
-        rows.push(Row::Group {
-            id: pid,
-            label: project.to_owned(),
-            depth: 0,
-            aggregate: agg,
-            collapsed: p_collapsed,
-        });
-        if p_collapsed {
+        let all = services.values().flatten().copied();
+        if !push_group(&mut rows, inp, format!("p:{project}"), project, 0, all) {
             continue;
         }
         for (service, slots) in services {
-            let mut sagg = Aggregate::default();
-            for slot in &slots {
-                sagg.add(inp.inventory.get(*slot).expect("slot"));
-            }
-            let sid = format!("s:{project}/{service}");
-            let s_collapsed = inp.collapsed.contains(&sid);
-            rows.push(Row::Group {
-                id: sid,
-                label: service.to_owned(),
-                depth: 1,
-                aggregate: sagg,
-                collapsed: s_collapsed,
-            });
-            if !s_collapsed {
+            let id = format!("s:{project}/{service}");
+            if push_group(&mut rows, inp, id, service, 1, slots.iter().copied()) {
                 rows.extend(
                     slots
                         .into_iter()
@@ -239,6 +215,30 @@ fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
             .map(|slot| Row::Container { slot, depth: 0 }),
     );
     rows
+}
+
+/// Adds a project or service line with its members' aggregate; true when it is expanded.
+fn push_group(
+    rows: &mut Vec<Row>,
+    inp: &RowInputs,
+    id: String,
+    label: &str,
+    depth: u8,
+    members: impl Iterator<Item = usize>,
+) -> bool {
+    let mut aggregate = Aggregate::default();
+    for slot in members {
+        aggregate.add(inp.inventory.get(slot).expect("slot from this inventory"));
+    }
+    let collapsed = inp.collapsed.contains(&id);
+    rows.push(Row::Group {
+        id,
+        label: label.to_owned(),
+        depth,
+        aggregate,
+        collapsed,
+    });
+    !collapsed
 }
 
 fn compare(a: &Container, b: &Container, col: SortColumn, now: DateTime<Utc>) -> Ordering {
