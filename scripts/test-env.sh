@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Test services for the transport tests; sourced by scripts/test (needs ROOT, LOGDIR, IMAGE, say, die,
 # as_root). Everything is idempotent and quiet when already up; services stay running for later runs.
 #
