@@ -237,7 +237,12 @@ fn an_engine_that_comes_back_fills_the_table_without_a_restart() {
     let t = dirs.tmux(&["-H", &host], 120, 40);
     let screen = t
         .wait_for(
-            |s| s.lines().next().unwrap_or_default().contains("down, retry in"),
+            |s| {
+                s.lines()
+                    .next()
+                    .unwrap_or_default()
+                    .contains("down, retry in")
+            },
             Duration::from_secs(10),
         )
         .unwrap_or_else(|s| panic!("no down state with a retry in the header:\n{s}"));
