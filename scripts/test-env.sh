@@ -1,11 +1,32 @@
+#!/usr/bin/env bash
 # Test services for the transport tests; sourced by scripts/test (needs ROOT, LOGDIR, IMAGE, say, die,
 # as_root). Everything is idempotent and quiet when already up; services stay running for later runs.
+#
+# Run directly, `scripts/test-env.sh engine2-start` (re)starts the second engine exactly as
+# scripts/test does, when it does not answer: the multi-engine tests kill it and bring it back.
 #
 #   target/test-env/tls/     ca.pem, server-{cert,key}.pem, cert.pem, key.pem (client), other-ca.pem
 #   engine2                  second dockerd: unix://$ENGINE2_DIR/docker.sock and
 #                            tcp://127.0.0.1:23760 (--tlsverify with the files above), bridge whbr2
 #   target/test-env/ssh/     id_ed25519 (authorized for root), id_unauthorized (not), host key,
 #                            known_hosts, config (ssh -F file the tests use); sshd on 127.0.0.1:2222
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    # Run as a command: what scripts/test would otherwise provide.
+    set -euo pipefail
+    ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    LOGDIR=$ROOT/target/test-env
+    IMAGE=${WHEELHOUSE_TEST_IMAGE:-wheelhouse-test:latest}
+    mkdir -p "$LOGDIR"
+    say() { echo "scripts/test-env.sh: $*" >&2; }
+    die() { say "error: $*"; exit 1; }
+    as_root() {
+        if [ "$(id -u)" -eq 0 ]; then "$@"
+        elif command -v sudo >/dev/null; then sudo -n "$@"
+        else die "need root to run: $*"
+        fi
+    }
+fi
 
 TLS_DIR=$LOGDIR/tls
 SSH_DIR=$LOGDIR/ssh
@@ -173,3 +194,10 @@ CONF
     tail -n 20 "$LOGDIR/sshd.log" >&2 || true
     die "sshd on 127.0.0.1:$SSHD_PORT does not accept the test key (log: $LOGDIR/sshd.log)"
 }
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    case "${1:-}" in
+        engine2-start) setup_engine2 ;;
+        *) die "usage: $0 engine2-start" ;;
+    esac
+fi

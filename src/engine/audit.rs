@@ -14,6 +14,10 @@ pub struct AuditRecord {
     /// RFC 3339, UTC.
     pub time: String,
     pub endpoint: String,
+    /// The engine's address (`unix://…`, `tcp://…`, `ssh://…`): the name alone is `default` for
+    /// any single `-H`/DOCKER_HOST, which would not say which engine was changed.
+    #[serde(default)]
+    pub host: String,
     pub container_id: String,
     pub container_name: String,
     /// The verb (`stop`, `kill`, …) with its parameters flattened beside it.
@@ -29,6 +33,7 @@ pub struct AuditRecord {
 impl AuditRecord {
     pub fn new(
         time: DateTime<Utc>,
+        host: &str,
         target: &Target,
         mutation: &Mutation,
         origin: Origin,
@@ -38,6 +43,7 @@ impl AuditRecord {
         AuditRecord {
             time: time.to_rfc3339_opts(SecondsFormat::Millis, true),
             endpoint: target.key.endpoint.clone(),
+            host: host.to_owned(),
             container_id: target.key.id.clone(),
             container_name: target.name.clone(),
             mutation: mutation.clone(),
@@ -107,6 +113,7 @@ mod tests {
         };
         log.append(&AuditRecord::new(
             t,
+            "unix:///var/run/docker.sock",
             &target,
             &kill,
             Origin::Keystroke,
@@ -116,6 +123,7 @@ mod tests {
         .unwrap();
         log.append(&AuditRecord::new(
             t,
+            "unix:///var/run/docker.sock",
             &target,
             &Mutation::Stop,
             Origin::Palette,
@@ -133,6 +141,7 @@ mod tests {
         assert_eq!(lines[0]["action"], "kill");
         assert_eq!(lines[0]["signal"], "SIGTERM");
         assert_eq!(lines[0]["result"], "ok");
+        assert_eq!(lines[0]["host"], "unix:///var/run/docker.sock");
         assert_eq!(lines[1]["result"], "error");
         assert_eq!(lines[1]["error"], "boom");
         assert_eq!(lines[1]["origin"], "palette");

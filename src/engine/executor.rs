@@ -43,8 +43,13 @@ impl Executor {
             } else {
                 self.apply(target, &request.mutation).await
             };
+            let host = self
+                .endpoints
+                .get(&target.key.endpoint)
+                .map_or("", |e| e.host.as_str());
             let record = AuditRecord::new(
                 Utc::now(),
+                host,
                 target,
                 &request.mutation,
                 request.origin,

@@ -66,12 +66,20 @@ fn columns(app: &App) -> Vec<Column> {
         },
     ];
     if app.multi_endpoint() {
+        // As wide as the longest name (within reason): names made from hosts differ only at the
+        // end (`docker.sock`, `docker.sock#2`), so a cut name cannot tell engines apart.
+        let longest = app
+            .endpoints
+            .iter()
+            .map(|e| UnicodeWidthStr::width(e.name.as_str()))
+            .max()
+            .unwrap_or(0);
         cols.insert(
             1,
             Column {
                 title: "ENDPOINT",
                 sort: Some(SortColumn::Endpoint),
-                width: Constraint::Fill(1),
+                width: Constraint::Length(longest.clamp("ENDPOINT".len(), 20) as u16),
             },
         );
     }

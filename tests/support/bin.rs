@@ -78,6 +78,11 @@ impl WhDirs {
     /// Starts `wheelhouse <args>` in a fresh tmux pane of `width`×`height`. A unique
     /// `WH_E2E_TAG` in the environment lets the test find the process.
     pub fn tmux(&self, args: &[&str], width: u16, height: u16) -> Tui {
+        self.tmux_env(args, &[], width, height)
+    }
+
+    /// [`tmux`](Self::tmux) with `extra` added to the environment (e.g. `DOCKER_CONFIG`).
+    pub fn tmux_env(&self, args: &[&str], extra: &[(&str, &str)], width: u16, height: u16) -> Tui {
         let tag = format!("wh-e2e-{}", unique_id());
         let mut line = String::from("exec ");
         line.push_str(&shell_quote(binary()));
@@ -86,6 +91,7 @@ impl WhDirs {
             line.push_str(&shell_quote(a));
         }
         let mut env = self.env();
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         env.push(("WH_E2E_TAG".into(), tag.clone()));
         let env_refs: Vec<(&str, &str)> =
             env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
