@@ -46,9 +46,11 @@ fn filter_stop_dialog_and_audit_at_80x24() {
     let (first, second) = (format!("{project}-w-1"), format!("{project}-w-2"));
     let dirs = WhDirs::new();
     let t = dirs.tmux(&[], 80, 24);
-    t.expect_text(&second, START);
+    // Other containers on the engine may fill the screen: filter to ours first.
+    t.expect_text("default ●", START);
 
     filter(&t, &project);
+    t.expect_text(&second, START);
     let screen = t.expect_text("2 shown", Duration::from_secs(5));
     let body: Vec<&str> = screen
         .lines()
@@ -119,7 +121,7 @@ fn read_only_refuses_without_a_dialog_at_120x40() {
     let id = tc.run_named(&name, &[], &[]);
     let dirs = WhDirs::new();
     let t = dirs.tmux(&["--read-only"], 120, 40);
-    let screen = t.expect_text(&name, START);
+    let screen = t.expect_text("default ●", START);
     assert!(
         screen
             .lines()
@@ -128,7 +130,7 @@ fn read_only_refuses_without_a_dialog_at_120x40() {
         "{screen}"
     );
     filter(&t, &name);
-    t.expect_text("1 shown", Duration::from_secs(5));
+    t.expect_text("1 shown", START);
     t.send_keys(&["Home"]);
     t.send_keys(&["s"]);
     let screen = t.expect_text("read-only mode: stop refused", Duration::from_secs(5));
@@ -280,9 +282,9 @@ fn logs_show_both_streams_search_highlights_and_esc_returns() {
     );
     let dirs = WhDirs::new();
     let t = dirs.tmux(&[], 80, 24);
-    t.expect_text(&name, START);
+    t.expect_text("default ●", START);
     filter(&t, &name);
-    t.expect_text("1 shown", Duration::from_secs(5));
+    t.expect_text("1 shown", START);
     t.send_keys(&["Home"]);
     t.send_keys(&["Enter"]);
     let screen = t
