@@ -1,6 +1,7 @@
 //! The fake world in the Engine API's JSON shapes (API 1.41, as in `fixtures/api/`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::world::{Event, FakeContainer, RunState, World, MEM_TOTAL, NCPU};
@@ -102,37 +103,170 @@ fn network(c: &FakeContainer, with_aliases: bool) -> Value {
     })
 }
 
-/// One entry of `GET /containers/json`.
+/// One entry of `GET /containers/json`. Typed rather than built as a `Value`: listing 10 000
+/// containers is the fake's hot path.
 pub fn summary(c: &FakeContainer, now: DateTime<Utc>) -> Value {
-    let running = c.is_running();
-    let ports: Vec<Value> = c
-        .ports
-        .iter()
-        .flat_map(|p| match (running, p.public) {
-            (true, Some(public)) => vec![
-                json!({"IP": "0.0.0.0", "PrivatePort": p.private, "PublicPort": public, "Type": "tcp"}),
-                json!({"IP": "::", "PrivatePort": p.private, "PublicPort": public, "Type": "tcp"}),
-            ],
-            _ => vec![json!({"PrivatePort": p.private, "Type": "tcp"})],
-        })
-        .collect();
-    let mut networks = Map::new();
-    networks.insert(network_name(c), network(c, false));
-    json!({
-        "Id": c.id,
-        "Names": [format!("/{}", c.name)],
-        "Image": c.image,
-        "ImageID": c.image_id,
-        "Command": command(c),
-        "Created": c.created.timestamp(),
-        "Ports": ports,
-        "Labels": labels(c),
-        "State": c.state.as_str(),
-        "Status": status_text(c, now),
-        "HostConfig": {"NetworkMode": network_name(c)},
-        "NetworkSettings": {"Networks": networks},
-        "Mounts": []
-    })
+    serde_json::to_value(Summary::new(c, now)).unwrap_or(Value::Null)
+}
+
+/// Writes one listing entry straight to `out`. Everything but `Status` (which moves with the
+/// clock) is rendered once per run state and kept on the container, so a listing of 10 000 is
+/// mostly a copy.
+pub fn write_summary(out: &mut Vec<u8>, c: &mut FakeContainer, now: DateTime<Utc>) {
+    let fresh = matches!(&c.summary_cache, Some((state, _)) if *state == c.state);
+    if !fresh {
+        let mut summary = Summary::new(c, now);
+        summary.status = None;
+        let mut bytes = serde_json::to_vec(&summary).unwrap_or_default();
+        bytes.pop(); // the closing brace; Status goes after
+        c.summary_cache = Some((c.state, bytes));
+    }
+    if let Some((_, bytes)) = &c.summary_cache {
+        out.extend_from_slice(bytes);
+        out.extend_from_slice(b",\"Status\":");
+        let _ = serde_json::to_writer(&mut *out, &status_text(c, now));
+        out.push(b'}');
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Summary<'a> {
+    id: &'a str,
+    names: [String; 1],
+    image: &'a str,
+    #[serde(rename = "ImageID")]
+    image_id: &'a str,
+    command: String,
+    created: i64,
+    ports: Vec<SummaryPort>,
+    labels: &'a std::collections::BTreeMap<String, String>,
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    host_config: SummaryHostConfig,
+    network_settings: SummaryNetworks<'a>,
+    mounts: [(); 0],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SummaryPort {
+    #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
+    ip: Option<&'static str>,
+    private_port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_port: Option<u16>,
+    #[serde(rename = "Type")]
+    typ: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SummaryHostConfig {
+    network_mode: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SummaryNetworks<'a> {
+    networks: std::collections::BTreeMap<String, SummaryNetwork<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SummaryNetwork<'a> {
+    #[serde(rename = "IPAMConfig")]
+    ipam_config: Option<()>,
+    links: Option<()>,
+    aliases: Option<()>,
+    #[serde(rename = "NetworkID")]
+    network_id: String,
+    #[serde(rename = "EndpointID")]
+    endpoint_id: String,
+    gateway: &'static str,
+    #[serde(rename = "IPAddress")]
+    ip_address: &'a str,
+    #[serde(rename = "IPPrefixLen")]
+    ip_prefix_len: u8,
+    #[serde(rename = "IPv6Gateway")]
+    ipv6_gateway: &'static str,
+    #[serde(rename = "GlobalIPv6Address")]
+    global_ipv6_address: &'static str,
+    #[serde(rename = "GlobalIPv6PrefixLen")]
+    global_ipv6_prefix_len: u8,
+    mac_address: &'static str,
+    driver_opts: Option<()>,
+}
+
+impl<'a> Summary<'a> {
+    fn new(c: &'a FakeContainer, now: DateTime<Utc>) -> Self {
+        let running = c.is_running();
+        let ports = c
+            .ports
+            .iter()
+            .flat_map(|p| match (running, p.public) {
+                (true, Some(public)) => vec![
+                    SummaryPort {
+                        ip: Some("0.0.0.0"),
+                        private_port: p.private,
+                        public_port: Some(public),
+                        typ: "tcp",
+                    },
+                    SummaryPort {
+                        ip: Some("::"),
+                        private_port: p.private,
+                        public_port: Some(public),
+                        typ: "tcp",
+                    },
+                ],
+                _ => vec![SummaryPort {
+                    ip: None,
+                    private_port: p.private,
+                    public_port: None,
+                    typ: "tcp",
+                }],
+            })
+            .collect();
+        let network = SummaryNetwork {
+            ipam_config: None,
+            links: None,
+            aliases: None,
+            network_id: format!("{:0>64}", c.project.len()),
+            endpoint_id: if running {
+                c.id.chars().rev().collect()
+            } else {
+                String::new()
+            },
+            gateway: if running { "172.18.0.1" } else { "" },
+            ip_address: if running { c.ip.as_str() } else { "" },
+            ip_prefix_len: if running { 16 } else { 0 },
+            ipv6_gateway: "",
+            global_ipv6_address: "",
+            global_ipv6_prefix_len: 0,
+            mac_address: if running { "02:42:ac:12:00:02" } else { "" },
+            driver_opts: None,
+        };
+        let mut networks = std::collections::BTreeMap::new();
+        networks.insert(network_name(c), network);
+        Summary {
+            id: &c.id,
+            names: [format!("/{}", c.name)],
+            image: &c.image,
+            image_id: &c.image_id,
+            command: command(c),
+            created: c.created.timestamp(),
+            ports,
+            labels: &c.labels,
+            state: c.state.as_str(),
+            status: Some(status_text(c, now)),
+            host_config: SummaryHostConfig {
+                network_mode: network_name(c),
+            },
+            network_settings: SummaryNetworks { networks },
+            mounts: [],
+        }
+    }
 }
 
 fn command(c: &FakeContainer) -> String {
@@ -562,6 +696,26 @@ mod tests {
         for c in w.containers() {
             let s: bollard::models::ContainerSummary =
                 serde_json::from_value(summary(c, now)).unwrap();
+            let mut cached = Vec::new();
+            let mut copy = c.clone();
+            write_summary(&mut cached, &mut copy, now);
+            write_summary(&mut cached, &mut copy, now);
+            let twice: Vec<bollard::models::ContainerSummary> = serde_json::from_slice(
+                &[
+                    b"[",
+                    &cached[..cached.len() / 2],
+                    b",",
+                    &cached[cached.len() / 2..],
+                    b"]",
+                ]
+                .concat(),
+            )
+            .unwrap();
+            assert_eq!(twice[1].status, s.status);
+            assert_eq!(
+                serde_json::to_value(&twice[0]).unwrap(),
+                serde_json::to_value(&s).unwrap()
+            );
             assert_eq!(s.id.as_deref(), Some(c.id.as_str()));
             let i: bollard::models::ContainerInspectResponse =
                 serde_json::from_value(inspect(c, now)).unwrap();

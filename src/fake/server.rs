@@ -234,23 +234,23 @@ fn list(shared: &Shared, q: &HashMap<String, String>) -> Response<Body> {
         None => None,
     };
     let now = Utc::now();
-    let w = shared.lock();
-    let mut out = Vec::with_capacity(w.len() * 1200);
+    let mut w = shared.lock();
+    let mut out = Vec::with_capacity(w.len() * 1500);
     out.push(b'[');
     let mut first = true;
     // Newest first, as dockerd lists.
-    for c in w.containers().iter().rev() {
+    for c in w.containers_mut().iter_mut().rev() {
         if !all && !c.is_running() {
             continue;
         }
-        if filter.as_ref().is_some_and(|f| !f.matches(c)) {
+        if filter.as_ref().is_some_and(|f| !f.matches(&*c)) {
             continue;
         }
         if !first {
             out.push(b',');
         }
         first = false;
-        let _ = serde_json::to_writer(&mut out, &json::summary(c, now));
+        json::write_summary(&mut out, c, now);
     }
     out.push(b']');
     drop(w);
@@ -414,13 +414,11 @@ fn logs(shared: Shared, id: &str, q: &HashMap<String, String>) -> Response<Body>
         );
     }
     let timestamps = flag(q, "timestamps", false);
-    let tail = match q.get("tail").map(String::as_str) {
-        None | Some("all") | Some("") => 200,
-        Some(n) => match n.parse::<usize>() {
-            Ok(n) => n,
-            Err(_) => 200,
-        },
-    };
+    // "all" (or anything unparsable, as dockerd) is the whole synthetic history: 200 lines.
+    let tail = q
+        .get("tail")
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(200);
     let (id, service, started) = {
         let w = shared.lock();
         match w.find(id) {

@@ -164,6 +164,8 @@ pub struct FakeContainer {
     pub cpu_acc_ns: f64,
     pub run_acc_s: f64,
     pub pid: i64,
+    /// The listing entry without `Status`, rendered for this run state (see `json`).
+    pub summary_cache: Option<(RunState, Vec<u8>)>,
 }
 
 impl FakeContainer {
@@ -323,6 +325,7 @@ impl World {
             daemon_id,
         };
         world.reindex();
+        world.warm();
         world
     }
 
@@ -454,9 +457,12 @@ impl World {
         } else {
             (RunState::Running, 0)
         };
-        let started_at = (state != RunState::Created)
-            .then(|| created + ChronoDuration::seconds(5 + rng.below(3600) as i64));
-        let started_at = started_at.map(|t| t.min(now - ChronoDuration::seconds(30)));
+        // Uptimes from a minute to the whole life of the host, skewed towards recent restarts.
+        let started_at = (state != RunState::Created).then(|| {
+            let span = (now - created).num_seconds().max(120) as f64;
+            let back = 60.0 + rng.unit().powi(3) * (span - 60.0);
+            now - ChronoDuration::seconds(back as i64)
+        });
         let finished_at = (state == RunState::Exited).then(|| {
             let s = started_at.unwrap_or(created);
             (s + ChronoDuration::seconds(60 + rng.below(3 * 3600) as i64))
@@ -520,6 +526,7 @@ impl World {
             cpu_acc_ns: rng.unit() * 5e11,
             run_acc_s: rng.unit() * 3600.0,
             pid: 1000 + index as i64 * 7,
+            summary_cache: None,
         };
         if c.health == Some("unhealthy") {
             c.failing_streak = 3 + rng.below(5) as i64;
@@ -553,6 +560,21 @@ impl World {
     /// In creation order (the engine lists newest first).
     pub fn containers(&self) -> &[FakeContainer] {
         &self.containers
+    }
+
+    /// For renderers that keep per-container caches.
+    pub fn containers_mut(&mut self) -> &mut [FakeContainer] {
+        &mut self.containers
+    }
+
+    /// Renders every listing entry once, so the first `/containers/json` is as fast as the next.
+    pub fn warm(&mut self) {
+        let now = Utc::now();
+        let mut scratch = Vec::new();
+        for c in &mut self.containers {
+            scratch.clear();
+            super::json::write_summary(&mut scratch, c, now);
+        }
     }
 
     /// Finds a container the way dockerd does: full id, then name, then a unique id prefix.
@@ -734,6 +756,11 @@ impl World {
         c.state = RunState::Exited;
         c.exit_code = exit_code;
         c.finished_at = Some(now);
+        // A stopped container keeps its health record; the fake marks it unhealthy, as the
+        // generated exited containers are.
+        if c.health.is_some() {
+            c.health = Some("unhealthy");
+        }
         self.emit(i, "die", &[("exitCode", exit_code.to_string())]);
         if signal == "15" {
             self.emit(i, "stop", &[]);
@@ -769,6 +796,21 @@ impl World {
         let mut die = exec.to_vec();
         die.push(("exitCode", code.to_owned()));
         self.emit(i, "exec_die", &die);
+    }
+
+    /// Runs a health probe on a container now: the exec events, then a `health_status` event
+    /// when `status` differs from its current health. For tests and scripted scenarios.
+    pub fn probe_health(
+        &mut self,
+        key: &str,
+        status: Option<&'static str>,
+    ) -> Result<(), ActionError> {
+        let i = self.index_of(key)?;
+        self.probe(i);
+        if let Some(status) = status {
+            self.set_health(i, status);
+        }
+        Ok(())
     }
 
     /// Health checks that finished starting report healthy (or unhealthy, for a flaky one).
