@@ -40,7 +40,7 @@ struct Args {
     #[arg(long, global = true)]
     config: Option<PathBuf>,
     /// Try the console without Docker: a fake engine with synthetic containers, in-process.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["context", "host", "all_contexts"])]
     demo: bool,
     /// How many containers the demo engine makes up.
     #[arg(long, value_name = "N", default_value_t = wheelhouse::fake::DEFAULT_CONTAINERS, requires = "demo")]
@@ -103,6 +103,10 @@ fn main() -> ExitCode {
         theme: args.theme,
         config: args.config,
     };
+    if args.demo && args.command.is_some() {
+        eprintln!("wheelhouse: --demo starts the console; run `wheelhouse fake-engine` for the engine alone");
+        return ExitCode::from(2);
+    }
     let result = match args.command {
         None if args.demo => cli::demo(common, args.demo_containers),
         None => cli::console(common),
