@@ -163,13 +163,15 @@ pub struct FakeContainer {
     /// Counters accumulated over earlier runs (CPU ns, seconds running).
     pub cpu_acc_ns: f64,
     pub run_acc_s: f64,
+    /// When the counters' clock last started (start, unpause); `None` while not running.
+    pub clock_since: Option<DateTime<Utc>>,
     pub pid: i64,
     /// The listing entry without `Status`, rendered for this run state (see `json`).
     pub summary_cache: Option<(RunState, Vec<u8>)>,
 }
 
 impl FakeContainer {
-    /// Seconds of the current run (0 when not running or paused).
+    /// Seconds since the container last started (0 when it is not up).
     pub fn run_secs(&self, now: DateTime<Utc>) -> f64 {
         match (self.state, self.started_at) {
             (RunState::Running | RunState::Paused, Some(t)) => {
@@ -179,10 +181,18 @@ impl FakeContainer {
         }
     }
 
+    /// Seconds its processes have been able to run since the clock last started: a paused
+    /// container's counters stand still.
+    fn clock_secs(&self, now: DateTime<Utc>) -> f64 {
+        self.clock_since
+            .map(|t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
+            .unwrap_or(0.0)
+    }
+
     /// Cumulative CPU time in ns: the integral of a rate that swings around the mean, so that
     /// successive samples give plausible, varying percentages and never go backwards.
     pub fn cpu_total_ns(&self, now: DateTime<Utc>) -> f64 {
-        let t = self.run_secs(now);
+        let t = self.clock_secs(now);
         const PERIOD: f64 = 9.0;
         let swing = self.load.cpu_wobble * PERIOD * (1.0 - (t / PERIOD).cos());
         self.cpu_acc_ns + self.load.cpu_cores * (t + swing) * 1e9
@@ -190,7 +200,7 @@ impl FakeContainer {
 
     /// Seconds run in total, over all runs.
     pub fn lifetime_run_secs(&self, now: DateTime<Utc>) -> f64 {
-        self.run_acc_s + self.run_secs(now)
+        self.run_acc_s + self.clock_secs(now)
     }
 
     pub fn mem_usage(&self, now: DateTime<Utc>) -> u64 {
@@ -206,9 +216,11 @@ impl FakeContainer {
         matches!(self.state, RunState::Running | RunState::Paused)
     }
 
+    /// Folds the running clock into the accumulated counters and stops it (stop, pause).
     fn stop_clock(&mut self, now: DateTime<Utc>) {
         self.cpu_acc_ns = self.cpu_total_ns(now);
-        self.run_acc_s += self.run_secs(now);
+        self.run_acc_s += self.clock_secs(now);
+        self.clock_since = None;
     }
 }
 
@@ -525,6 +537,11 @@ impl World {
             ),
             cpu_acc_ns: rng.unit() * 5e11,
             run_acc_s: rng.unit() * 3600.0,
+            clock_since: if state == RunState::Running {
+                started_at
+            } else {
+                None
+            },
             pid: 1000 + index as i64 * 7,
             summary_cache: None,
         };
@@ -669,17 +686,18 @@ impl World {
                 if !self.containers[i].is_running() {
                     return Err(ActionError::NotModified);
                 }
-                self.stop(i, now, "15", 0);
+                self.stop(i, now, "15", 0, true);
             }
             Action::Restart => {
                 if self.containers[i].is_running() {
-                    self.stop(i, now, "15", 0);
+                    self.stop(i, now, "15", 0, true);
                 }
                 self.start(i, now);
                 self.emit(i, "restart", &[]);
             }
             Action::Pause => match state {
                 RunState::Running => {
+                    self.containers[i].stop_clock(now);
                     self.containers[i].state = RunState::Paused;
                     self.emit(i, "pause", &[]);
                 }
@@ -704,6 +722,7 @@ impl World {
                     )));
                 }
                 self.containers[i].state = RunState::Running;
+                self.containers[i].clock_since = Some(now);
                 self.emit(i, "unpause", &[]);
             }
             Action::Kill { signal } => {
@@ -714,7 +733,13 @@ impl World {
                     )));
                 }
                 let number = signal_number(signal);
-                self.stop(i, now, &number.to_string(), 128 + number);
+                if matches!(number, 1 | 10 | 12) {
+                    // HUP, USR1, USR2: the synthetic services handle these (reload, reopen
+                    // logs) and keep running.
+                    self.emit(i, "kill", &[("signal", number.to_string())]);
+                } else {
+                    self.stop(i, now, &number.to_string(), 128 + number, false);
+                }
             }
             Action::Remove { force } => {
                 if self.containers[i].is_running() {
@@ -726,7 +751,7 @@ impl World {
                             self.containers[i].id
                         )));
                     }
-                    self.stop(i, now, "9", 137);
+                    self.stop(i, now, "9", 137, false);
                 }
                 self.emit(i, "destroy", &[]);
                 self.containers.remove(i);
@@ -740,6 +765,7 @@ impl World {
         let c = &mut self.containers[i];
         c.state = RunState::Running;
         c.started_at = Some(now);
+        c.clock_since = Some(now);
         c.exit_code = 0;
         c.failing_streak = 0;
         if c.healthcheck.is_some() {
@@ -748,8 +774,8 @@ impl World {
         self.emit(i, "start", &[]);
     }
 
-    /// kill (signal), die (exit code), and stop when it was a graceful stop.
-    fn stop(&mut self, i: usize, now: DateTime<Utc>, signal: &str, exit_code: i64) {
+    /// kill (signal), die (exit code), and stop when it was `docker stop` (graceful).
+    fn stop(&mut self, i: usize, now: DateTime<Utc>, signal: &str, exit_code: i64, graceful: bool) {
         self.emit(i, "kill", &[("signal", signal.to_owned())]);
         let c = &mut self.containers[i];
         c.stop_clock(now);
@@ -762,7 +788,7 @@ impl World {
             c.health = Some("unhealthy");
         }
         self.emit(i, "die", &[("exitCode", exit_code.to_string())]);
-        if signal == "15" {
+        if graceful {
             self.emit(i, "stop", &[]);
         }
     }
@@ -877,7 +903,7 @@ impl World {
             }
         } else if roll < 0.75 {
             if let Some(&i) = (!running.is_empty()).then(|| self.rng.pick(&running)) {
-                self.stop(i, now, "15", 0);
+                self.stop(i, now, "15", 0, true);
             }
         } else if roll < 0.9 {
             let stopped: Vec<usize> = (0..self.containers.len())
@@ -964,6 +990,47 @@ mod tests {
         ));
         w.act(&c.id, &Action::Remove { force: false }).unwrap();
         assert!(matches!(w.find(&c.id), Err(ActionError::NotFound(_))));
+    }
+
+    #[test]
+    fn kill_is_not_stop_and_pause_freezes_counters() {
+        let mut w = World::generate(30, 2, Utc::now());
+        let id = w
+            .containers()
+            .iter()
+            .find(|c| c.state == RunState::Running)
+            .unwrap()
+            .id
+            .clone();
+        let (_, mut rx) = w.subscribe(None);
+        let actions = |rx: &mut broadcast::Receiver<Arc<Event>>| {
+            std::iter::from_fn(|| rx.try_recv().ok())
+                .map(|e| e.action.clone())
+                .collect::<Vec<_>>()
+        };
+        w.act(
+            &id,
+            &Action::Kill {
+                signal: "SIGHUP".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(actions(&mut rx), ["kill"]);
+        assert_eq!(w.find(&id).unwrap().state, RunState::Running);
+        w.act(&id, &Action::Pause).unwrap();
+        let later = Utc::now() + ChronoDuration::seconds(60);
+        let c = w.find(&id).unwrap();
+        assert_eq!(c.cpu_total_ns(Utc::now()), c.cpu_total_ns(later));
+        w.act(&id, &Action::Unpause).unwrap();
+        w.act(
+            &id,
+            &Action::Kill {
+                signal: "TERM".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(actions(&mut rx), ["pause", "unpause", "kill", "die"]);
+        assert_eq!(w.find(&id).unwrap().exit_code, 143);
     }
 
     #[test]
