@@ -16,6 +16,7 @@ use crate::engine::audit::AuditLog;
 use crate::engine::context::{self, ContextError, ContextInfo, Selection};
 use crate::engine::endpoint::{Endpoint, REQUEST_TIMEOUT};
 use crate::engine::inventory;
+use crate::fake::{FakeEngine, FakeOptions};
 use crate::report::{ContainerReport, EndpointReport, PsReport, SCHEMA_VERSION};
 use crate::runtime::{self, Exit, Runtime};
 use crate::{scenes, term, ui};
@@ -103,15 +104,101 @@ fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 pub fn console(common: Common) -> anyhow::Result<ExitCode> {
     let loaded = load(&common)?;
+    let attached = endpoints(&common)?;
+    let tokio = tokio_runtime()?;
+    run_console(loaded, attached, false, tokio)
+}
+
+/// `wheelhouse --demo`: a fake engine in-process, on a socket in a private temporary
+/// directory, attached as the endpoint `demo`. Nothing touches a real Docker engine.
+pub fn demo(common: Common, containers: usize) -> anyhow::Result<ExitCode> {
+    let loaded = load(&common)?;
+    let dir = DemoDir::create()?;
+    let socket = dir.0.join("docker.sock");
+    let tokio = tokio_runtime()?;
+    let options = FakeOptions {
+        containers,
+        ..FakeOptions::default()
+    };
+    let engine = tokio
+        .block_on(async { FakeEngine::start(&socket, options).await })
+        .with_context(|| format!("starting the demo engine on {}", socket.display()))?;
+    let attached = Attached {
+        endpoints: vec![Endpoint {
+            name: "demo".into(),
+            host: engine.host(),
+            tls: None,
+        }],
+        broken: Vec::new(),
+        warnings: Vec::new(),
+    };
+    // The engine's tasks live on this runtime, driven while the console runs.
+    let _engine = engine;
+    run_console(loaded, attached, true, tokio)
+}
+
+/// A 0700 directory under the system temp dir, removed on drop.
+struct DemoDir(PathBuf);
+
+impl DemoDir {
+    fn create() -> anyhow::Result<DemoDir> {
+        use std::os::unix::fs::DirBuilderExt;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path =
+            std::env::temp_dir().join(format!("wheelhouse-demo-{}-{nanos:x}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        Ok(DemoDir(path))
+    }
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `wheelhouse fake-engine`: the fake engine alone, in the foreground, for benchmarks and
+/// scripts. Runs until interrupted.
+pub fn fake_engine(socket: &Path, options: FakeOptions) -> anyhow::Result<ExitCode> {
+    let tokio = tokio_runtime()?;
+    tokio.block_on(async {
+        let n = options.containers;
+        let engine = FakeEngine::start(socket, options)
+            .await
+            .with_context(|| format!("binding {}", socket.display()))?;
+        eprintln!(
+            "wheelhouse fake engine: {n} containers on {} (Ctrl-C to stop)",
+            engine.host()
+        );
+        tokio::signal::ctrl_c()
+            .await
+            .context("waiting for Ctrl-C")?;
+        drop(engine);
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn run_console(
+    loaded: Loaded,
+    attached: Attached,
+    demo: bool,
+    tokio: tokio::runtime::Runtime,
+) -> anyhow::Result<ExitCode> {
     let Attached {
         endpoints,
         broken,
         warnings,
-    } = endpoints(&common)?;
+    } = attached;
     init_logging();
     let options = AppOptions {
         read_only: loaded.settings.read_only,
-        demo: false,
+        demo,
         log_buffer_lines: loaded.settings.log_buffer_lines,
         color_depth: ColorDepth::detect(env),
     };
@@ -144,7 +231,6 @@ pub fn console(common: Common) -> anyhow::Result<ExitCode> {
         logs_dir: loaded.paths.logs_dir.clone(),
         tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),
     };
-    let tokio = tokio_runtime()?;
     let exit = tokio.block_on(async {
         let (guard, mut terminal) = term::enter().context("setting up the terminal")?;
         let exit = runtime::run(app, rt, &mut terminal).await;

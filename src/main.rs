@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +39,12 @@ struct Args {
     /// Path to a config file instead of the one in the config directory.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
+    /// Try the console without Docker: a fake engine with synthetic containers, in-process.
+    #[arg(long, conflicts_with_all = ["context", "host", "all_contexts"])]
+    demo: bool,
+    /// How many containers the demo engine makes up.
+    #[arg(long, value_name = "N", default_value_t = wheelhouse::fake::DEFAULT_CONTAINERS, requires = "demo")]
+    demo_containers: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -63,6 +70,24 @@ enum Command {
         #[arg(long, default_value = "screenshots")]
         dir: PathBuf,
     },
+    /// Run the fake Docker engine alone (benchmarks, scripts): serves a synthetic world on a
+    /// unix socket until interrupted.
+    #[command(hide = true)]
+    FakeEngine {
+        /// Socket path to listen on (a stale file there is replaced).
+        #[arg(long)]
+        socket: PathBuf,
+        #[arg(long, default_value_t = wheelhouse::fake::DEFAULT_CONTAINERS)]
+        containers: usize,
+        #[arg(long, default_value_t = wheelhouse::fake::DEFAULT_SEED)]
+        seed: u64,
+        /// Seconds between random changes (stop, start, restart, health flip); 0 keeps it still.
+        #[arg(long, default_value_t = 3.0)]
+        churn_secs: f64,
+        /// Stop answering (but keep accepting connections) this many ms after start.
+        #[arg(long, value_name = "MS")]
+        stall_after_ms: Option<u64>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -78,12 +103,32 @@ fn main() -> ExitCode {
         theme: args.theme,
         config: args.config,
     };
+    if args.demo && args.command.is_some() {
+        eprintln!("wheelhouse: --demo starts the console; run `wheelhouse fake-engine` for the engine alone");
+        return ExitCode::from(2);
+    }
     let result = match args.command {
+        None if args.demo => cli::demo(common, args.demo_containers),
         None => cli::console(common),
         Some(Command::Ps { json }) => cli::ps(common, json),
         Some(Command::Contexts { json }) => cli::contexts(json),
         Some(Command::Paths) => cli::paths(common),
         Some(Command::Screenshots { dir }) => cli::screenshots(&dir),
+        Some(Command::FakeEngine {
+            socket,
+            containers,
+            seed,
+            churn_secs,
+            stall_after_ms,
+        }) => cli::fake_engine(
+            &socket,
+            wheelhouse::fake::FakeOptions {
+                containers,
+                seed,
+                churn_every: (churn_secs > 0.0).then(|| Duration::from_secs_f64(churn_secs)),
+                stall_after: stall_after_ms.map(Duration::from_millis),
+            },
+        ),
     };
     match result {
         Ok(code) => code,
