@@ -7,6 +7,7 @@ Starts N idle labelled containers, runs wheelhouse in a pseudo-terminal, and rep
   - the console's CPU (% of one core) and resident memory while idle, from /proc;
   - CPU burnt by dockerd + containerd meanwhile, with and without the console.
 Usage: benches/measure.py [--containers 100] [--idle 60] [--binary target/release/wheelhouse]
+       benches/measure.py --fake 1000 [--idle 60]   # against the fake engine, no churn
 Containers are removed at the end. Nothing here asserts: it records (see BENCHMARKS.md).
 """
 import argparse, os, pty, select, signal, subprocess, sys, time, fcntl, termios, struct
@@ -82,16 +83,84 @@ def start_containers(n):
     return names
 
 
+def run_console(binary, args, rows=50, cols=200):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "xterm-256color"
+        os.execv(binary, [binary, *args])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    os.kill(pid, signal.SIGWINCH)
+    return pid, fd
+
+
+def drain(fd, seconds):
+    """Reads the terminal for a while; returns the bytes written."""
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                n += len(os.read(fd, 65536))
+            except OSError:
+                break
+    return n
+
+
+def measure_fake(a):
+    sock = f"/tmp/wh-bench-fake-{os.getpid()}.sock"
+    fake = subprocess.Popen([a.binary, "fake-engine", "--socket", sock, "--containers",
+                             str(a.fake), "--churn-secs", "0"], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        if os.path.exists(sock):
+            break
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    pid, fd = run_console(a.binary, ["--read-only", "-H", f"unix://{sock}"])
+    want = f"{a.fake} containers".encode()
+    screen, first = b"", None
+    while time.monotonic() - t0 < 30 and first is None:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            screen += os.read(fd, 65536)
+            if want in screen:
+                first = (time.monotonic() - t0) * 1000
+    drain(fd, 10)  # details (one inspect per container) arrive after the listing
+    c0 = cpu_ticks(pid)
+    start = time.monotonic()
+    written = drain(fd, a.idle)
+    elapsed = time.monotonic() - start
+    c1 = cpu_ticks(pid)
+    rss = rss_kib(pid)
+    os.kill(pid, signal.SIGTERM)
+    os.waitpid(pid, 0)
+    fake.terminate()
+    fake.wait()
+    print(f"fake engine containers:     {a.fake} (no churn)")
+    print(f"launch to first full frame: {first:.0f} ms" if first else "first frame: not seen in 30 s")
+    print(f"idle window:                {elapsed:.0f} s")
+    print(f"bytes written while idle:   {written} ({written / elapsed:.2f} B/s)")
+    print(f"console CPU while idle:     {(c1 - c0) / TICKS / elapsed * 100:.2f} % of one core")
+    print(f"console RSS:                {rss / 1024:.1f} MiB")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--containers", type=int, default=100)
     ap.add_argument("--idle", type=int, default=60)
     ap.add_argument("--binary", default="target/release/wheelhouse")
     ap.add_argument("--keep", action="store_true", help="leave the containers running")
+    ap.add_argument("--fake", type=int, default=0, help="N containers on the fake engine instead")
+    ap.add_argument("--stopped", action="store_true",
+                    help="stop the containers first: a screen with no ticking ages")
     a = ap.parse_args()
+    if a.fake:
+        return measure_fake(a)
 
     print(f"starting {a.containers} idle containers …", file=sys.stderr)
     names = start_containers(a.containers)
+    if a.stopped:
+        sh("sh", "-c", f"docker stop -t 0 $(docker ps -q --filter label={LABEL}) >/dev/null")
     # Ages shown at minute granularity only after a minute: let them get there so the idle
     # window measures an idle screen, not a ticking seconds column.
     time.sleep(65)
