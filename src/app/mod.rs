@@ -17,6 +17,7 @@ pub mod testing;
 pub mod update;
 #[cfg(test)]
 mod update_tests;
+pub mod usage;
 
 pub use action::{Action, KeyContext};
 pub use effect::Effect;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::usage::Limits;
+
 /// A container is identified by its endpoint and its engine id: the same id may appear on two
 /// engines (images restored from a save, for instance), so the id alone is not a key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -134,6 +136,33 @@ pub struct Container {
     pub restart_count: Option<u64>,
     pub ports: Vec<PortMapping>,
     pub labels: BTreeMap<String, String>,
+    /// Main process on the engine's host, while running (finds the cgroup of a local container).
+    pub pid: Option<u32>,
+    /// From inspect; the listing does not carry them (defaults until inspected).
+    pub limits: Limits,
+    pub health_check: Option<HealthCheck>,
+    pub failing_streak: Option<i64>,
+    /// The engine's last probes (it keeps five), oldest first.
+    pub health_log: Vec<Probe>,
+}
+
+/// `Config.Healthcheck`; durations in nanoseconds, None where the engine default applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    pub test: Vec<String>,
+    pub interval_ns: Option<i64>,
+    pub timeout_ns: Option<i64>,
+    pub retries: Option<i64>,
+    pub start_period_ns: Option<i64>,
+}
+
+/// One health probe run. `output` is sanitized (no control sequences) and capped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub exit_code: Option<i64>,
+    pub output: String,
 }
 
 impl Container {

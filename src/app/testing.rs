@@ -39,6 +39,11 @@ pub fn container(name: &str, state: &str) -> ContainerBuilder {
         restart_count: Some(0),
         ports: vec![],
         labels: BTreeMap::new(),
+        pid: None,
+        limits: Default::default(),
+        health_check: None,
+        failing_streak: None,
+        health_log: Vec::new(),
     })
 }
 
