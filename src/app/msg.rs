@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::effect::MutationOutcome;
 use super::logbuf::Stream;
 use super::model::{AvailableContext, Container, ContainerKey, EndpointState, EndpointStatus};
+use super::usage::Sample;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -36,7 +37,8 @@ pub enum Msg {
         endpoint: String,
         containers: Vec<Container>,
     },
-    ContainerChanged(Container),
+    /// Boxed: a container is large and most messages are small.
+    ContainerChanged(Box<Container>),
     ContainerRemoved(ContainerKey),
     LogChunk {
         session: u64,
@@ -50,6 +52,11 @@ pub enum Msg {
     Inspected {
         key: ContainerKey,
         result: Result<Value, String>,
+    },
+    /// One sampler tick of an endpoint: raw counters of the containers it could read.
+    Sampled {
+        endpoint: String,
+        samples: Vec<(ContainerKey, Sample)>,
     },
     MutationDone(MutationOutcome),
     LogsSaved(Result<PathBuf, String>),

@@ -69,6 +69,14 @@ impl ContainerBuilder {
         self.0.image = image.into();
         self
     }
+    pub fn limits(mut self, limits: crate::app::usage::Limits) -> Self {
+        self.0.limits = limits;
+        self
+    }
+    pub fn pid(mut self, pid: u32) -> Self {
+        self.0.pid = Some(pid);
+        self
+    }
     pub fn health(mut self, h: Health) -> Self {
         self.0.health = h;
         self

@@ -7,4 +7,5 @@ pub mod endpoint;
 pub mod executor;
 pub mod inventory;
 pub mod logs;
+pub mod metrics;
 pub mod supervisor;
