@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use futures_util::{stream, StreamExt};
+use tokio::sync::Semaphore;
 
 use self::cgroup::{CgroupPaths, CgroupRoot};
 use super::endpoint::Endpoint;
@@ -92,8 +93,8 @@ fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-/// Two samples `gap` apart of each target, for a one-off usage (`ps`). Bounded by `budget`
-/// overall: containers whose answers do not arrive in time are left out.
+/// Two samples `gap` apart of each target, for a one-off usage (`ps`). Bounded by `budget`:
+/// containers whose answers do not arrive in time are left out.
 pub async fn measure_once(
     endpoint: &Endpoint,
     docker: &Docker,
@@ -103,51 +104,59 @@ pub async fn measure_once(
     budget: Duration,
 ) -> HashMap<ContainerKey, (Sample, Sample)> {
     let deadline = tokio::time::Instant::now() + budget;
-    let mut probe = LocalProbe::default();
     let local = mode == SourceMode::Auto && maybe_local(endpoint);
-    let round = async |probe: &mut LocalProbe| -> HashMap<ContainerKey, Sample> {
-        let mut out = HashMap::new();
-        let mut remote = Vec::new();
-        for t in targets {
-            match t
-                .pid
-                .filter(|_| local)
-                .and_then(|pid| probe.sample(&t.key.id, pid))
-            {
-                Some(s) => {
-                    out.insert(t.key.clone(), s);
-                }
-                None => remote.push(t.key.clone()),
-            }
+    let mut probe = LocalProbe::default();
+    let mut firsts = Vec::new();
+    let mut remote = Vec::new();
+    for t in targets {
+        match t
+            .pid
+            .filter(|_| local)
+            .and_then(|pid| probe.sample(&t.key.id, pid))
+        {
+            Some(s) => firsts.push((t, s)),
+            None => remote.push(t),
         }
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let answers = stream::iter(remote)
-            .map(|key| async move {
-                let s = stats_api::sample(docker, &key.id, STATS_TIMEOUT.min(left)).await;
-                (key, s)
-            })
-            .buffer_unordered(DEFAULT_API_CONCURRENCY)
-            .collect::<Vec<_>>();
-        if let Ok(answers) = tokio::time::timeout(left, answers).await {
-            for (key, s) in answers {
-                match s {
-                    Ok(s) => {
-                        out.insert(key, s);
-                    }
-                    Err(e) => log::debug!("{e}"),
-                }
+    }
+    // cgroup files: all at once, microseconds each.
+    let locals = async {
+        tokio::time::sleep_until((tokio::time::Instant::now() + gap).min(deadline)).await;
+        let mut out = HashMap::new();
+        for (t, a) in firsts {
+            if let Some(b) = t.pid.and_then(|pid| probe.sample(&t.key.id, pid)) {
+                out.insert(t.key.clone(), (a, b));
             }
         }
         out
     };
-    let first = round(&mut probe).await;
-    if first.is_empty() {
-        return HashMap::new();
-    }
-    tokio::time::sleep_until((tokio::time::Instant::now() + gap).min(deadline)).await;
-    let mut second = round(&mut probe).await;
-    first
-        .into_iter()
-        .filter_map(|(k, a)| second.remove(&k).map(|b| (k, (a, b))))
-        .collect()
+    // Stats requests: at most the cap in flight. Twice as many containers are under way so
+    // that those waiting out the gap do not leave request slots idle, and a started container
+    // finishes before new ones start.
+    let permits = Semaphore::new(DEFAULT_API_CONCURRENCY);
+    let permits = &permits;
+    let ask = async move |id: &str| -> Option<Sample> {
+        let _permit = permits.acquire().await.ok()?;
+        stats_api::sample(docker, id, STATS_TIMEOUT)
+            .await
+            .map_err(|e| log::debug!("{e}"))
+            .ok()
+    };
+    let remotes = async {
+        let mut pairs = std::pin::pin!(stream::iter(remote)
+            .map(|t| async move {
+                let a = ask(&t.key.id).await?;
+                tokio::time::sleep(gap).await;
+                let b = ask(&t.key.id).await?;
+                Some((t.key.clone(), (a, b)))
+            })
+            .buffer_unordered(2 * DEFAULT_API_CONCURRENCY));
+        let mut out = HashMap::new();
+        while let Ok(Some(done)) = tokio::time::timeout_at(deadline, pairs.next()).await {
+            out.extend(done);
+        }
+        out
+    };
+    let (mut out, remote_pairs) = tokio::join!(locals, remotes);
+    out.extend(remote_pairs);
+    out
 }
