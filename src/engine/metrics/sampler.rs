@@ -98,6 +98,11 @@ pub async fn run(
     }
 }
 
+/// Visible rows first; then those never asked, then whoever waited longest.
+fn api_order(wanted: &mut [&Watch], last_asked: &HashMap<String, Instant>) {
+    wanted.sort_by_key(|w| (!w.visible, last_asked.get(&w.key.id).copied()));
+}
+
 /// Starts stats requests up to the concurrency cap: visible rows first, then whoever waited
 /// longest. Slow answers simply arrive in a later tick.
 async fn ask_api(
@@ -113,7 +118,7 @@ async fn ask_api(
     if wanted.is_empty() || in_flight.len() >= config.api_concurrency {
         return;
     }
-    wanted.sort_by_key(|w| (!w.visible, last_asked.get(&w.key.id).copied()));
+    api_order(&mut wanted, last_asked);
     if docker.is_none() {
         match endpoint.connect().await {
             Ok(d) => *docker = Some(d),
@@ -139,5 +144,86 @@ async fn ask_api(
             let answer = stats_api::sample(&client, &key.id, STATS_TIMEOUT).await;
             (key, answer)
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn watch(id: &str, pid: Option<u32>, visible: bool) -> Watch {
+        Watch {
+            key: ContainerKey {
+                endpoint: "local".into(),
+                id: id.into(),
+            },
+            pid,
+            visible,
+        }
+    }
+
+    #[test]
+    fn visible_rows_go_first_then_the_longest_waiting() {
+        let now = Instant::now();
+        let (a, b, c, d) = (
+            watch("a", None, false),
+            watch("b", None, true),
+            watch("c", None, false),
+            watch("d", None, false),
+        );
+        let last: HashMap<String, Instant> = [
+            ("a".to_string(), now),
+            ("c".to_string(), now - Duration::from_secs(5)),
+        ]
+        .into();
+        let mut wanted = vec![&a, &b, &c, &d];
+        api_order(&mut wanted, &last);
+        let ids: Vec<&str> = wanted.iter().map(|w| w.key.id.as_str()).collect();
+        assert_eq!(ids, vec!["b", "d", "c", "a"]);
+    }
+
+    /// A local container is read from its cgroup: one message per tick, and no engine needed
+    /// (the endpoint's socket does not exist).
+    #[tokio::test]
+    async fn local_containers_are_sampled_from_cgroup_files_one_message_per_tick() {
+        let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/cgroup/v2-cgroupfs");
+        let config = SamplerConfig {
+            interval: Duration::from_millis(20),
+            cgroup_root: CgroupRoot {
+                sys: base.join("sys"),
+                proc: base.join("proc"),
+            },
+            ..SamplerConfig::default()
+        };
+        let id = "2916400af755ef00d276b0c302cf2de207e975547f0a1d7324559bbd3014ceef";
+        let endpoint = Endpoint {
+            name: "local".into(),
+            host: "unix:///nonexistent/docker.sock".into(),
+            tls: None,
+        };
+        let (watch_tx, watch_rx) = watch::channel(vec![watch(id, Some(10442), true)]);
+        let (tx, mut rx) = mpsc::channel(8);
+        let task = tokio::spawn(run(endpoint, config, watch_rx, tx));
+        for _ in 0..2 {
+            let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("a tick")
+                .expect("a message");
+            let Msg::Sampled { endpoint, samples } = msg else {
+                panic!("{msg:?}")
+            };
+            assert_eq!(endpoint, "local");
+            assert_eq!(samples.len(), 1);
+            assert_eq!(samples[0].1.source, crate::app::usage::SampleSource::Cgroup);
+            assert_eq!(samples[0].1.memory_usage, Some(8_388_608));
+        }
+        // Nothing watched: no more messages (this runtime has one thread, so the sampler has
+        // not run since the last receive; what it queued before is drained first).
+        watch_tx.send(Vec::new()).unwrap();
+        while rx.try_recv().is_ok() {}
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(rx.try_recv().is_err());
+        task.abort();
     }
 }
