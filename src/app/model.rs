@@ -190,6 +190,24 @@ impl Container {
         self.started_at.map(|t| (now - t).num_seconds().max(0))
     }
 
+    /// A listing lacks what only inspect tells (pid, limits, health detail). After a reconnect,
+    /// keep the last inspected values while the state is unchanged, so that metrics keep their
+    /// limits and source until the fresh inspect arrives.
+    pub fn keep_inspect_details(&mut self, inspected: &Container) {
+        if self.pid.is_some() || self.state != inspected.state {
+            return;
+        }
+        self.pid = inspected.pid;
+        if self.limits == Limits::default() {
+            self.limits = inspected.limits.clone();
+        }
+        if self.health_check.is_none() {
+            self.health_check = inspected.health_check.clone();
+            self.failing_streak = inspected.failing_streak;
+            self.health_log = inspected.health_log.clone();
+        }
+    }
+
     pub fn published_ports(&self) -> impl Iterator<Item = &PortMapping> {
         self.ports.iter().filter(|p| p.host_port.is_some())
     }
@@ -274,6 +292,25 @@ mod tests {
         assert_eq!(format_age(125), "2m");
         assert_eq!(format_age(7200), "2h");
         assert_eq!(format_age(3 * 86_400 + 5), "3d");
+    }
+
+    #[test]
+    fn a_listing_keeps_inspect_details_while_the_state_is_unchanged() {
+        use crate::app::testing::container;
+        let limits = Limits {
+            memory: Some(1 << 25),
+            ..Limits::default()
+        };
+        let inspected: Container = container("a", "running")
+            .pid(7)
+            .limits(limits.clone())
+            .into();
+        let mut listed: Container = container("a", "running").into();
+        listed.keep_inspect_details(&inspected);
+        assert_eq!((listed.pid, &listed.limits), (Some(7), &limits));
+        let mut stopped: Container = container("a", "exited").into();
+        stopped.keep_inspect_details(&inspected);
+        assert_eq!(stopped.pid, None);
     }
 
     #[test]
