@@ -57,7 +57,7 @@ fn event(c: &mut Criterion) {
             b.iter(|| {
                 flip = !flip;
                 changed.restart_count = Some(flip as u64);
-                update(&mut app, Msg::ContainerChanged(changed.clone()));
+                update(&mut app, Msg::ContainerChanged(Box::new(changed.clone())));
             })
         });
     }

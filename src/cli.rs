@@ -1,5 +1,6 @@
 //! What each command does: the console, `ps`, `contexts`, `paths`, `screenshots`.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,18 +9,26 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 
-use crate::app::model::{EndpointState, EndpointStatus};
+use crate::app::model::{ContainerKey, EndpointState, EndpointStatus, RunState};
 use crate::app::state::{App, AppOptions};
+use crate::app::usage::Usage;
+use crate::app::watch::Watch;
 use crate::app::{update, Msg};
 use crate::config::{self, theme::ColorDepth, LoadOptions, Loaded};
 use crate::engine::audit::AuditLog;
 use crate::engine::context::{self, ContextError, ContextInfo, Selection};
 use crate::engine::endpoint::{Endpoint, REQUEST_TIMEOUT};
 use crate::engine::inventory;
+use crate::engine::metrics::{self, SourceMode};
 use crate::fake::{FakeEngine, FakeOptions};
 use crate::report::{ContainerReport, EndpointReport, PsReport, SCHEMA_VERSION};
 use crate::runtime::{self, Exit, Runtime};
 use crate::{scenes, term, ui};
+
+/// Time between the two samples of `ps`: rates need an interval, a person waits for it.
+const PS_SAMPLE_GAP: Duration = Duration::from_secs(1);
+/// Whole usage measurement of one endpoint, stats API answers included.
+const PS_USAGE_BUDGET: Duration = Duration::from_secs(8);
 
 /// Options every command shares.
 pub struct Common {
@@ -230,6 +239,7 @@ fn run_console(
         endpoints,
         logs_dir: loaded.paths.logs_dir.clone(),
         tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),
+        sample_interval: Duration::from_millis(loaded.settings.sample_ms),
     };
     let exit = tokio.block_on(async {
         let (guard, mut terminal) = term::enter().context("setting up the terminal")?;
@@ -270,9 +280,10 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
     print_warnings(&warnings);
     let tokio = tokio_runtime()?;
     let now = Utc::now();
-    let (reports, containers) = tokio.block_on(async {
+    let (reports, containers, usage) = tokio.block_on(async {
         let mut reports = Vec::new();
         let mut containers = Vec::new();
+        let mut usage = HashMap::new();
         // All endpoints at once, each bounded, so a stalled engine neither hangs `ps` nor
         // adds its wait to the others'.
         let budget = REQUEST_TIMEOUT * 3;
@@ -286,7 +297,8 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
         .await;
         for (ep, result) in endpoints.iter().zip(answers) {
             match result {
-                Ok((version, api, mut cs)) => {
+                Ok((version, api, mut cs, mut us)) => {
+                    usage.extend(us.drain());
                     reports.push(EndpointReport {
                         name: ep.name.clone(),
                         host: ep.host.clone(),
@@ -307,7 +319,7 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
                 }),
             }
         }
-        (reports, containers)
+        (reports, containers, usage)
     });
     let mut reports = reports;
     reports.extend(broken.iter().map(|e| EndpointReport {
@@ -339,7 +351,7 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
             endpoints: reports,
             containers: containers
                 .iter()
-                .map(|c| ContainerReport::new(c, now))
+                .map(|c| ContainerReport::new(c, now).with_usage(usage.get(&c.key).cloned()))
                 .collect(),
         };
         emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
@@ -354,20 +366,61 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn snapshot(
-    ep: &Endpoint,
-) -> Result<(String, String, Vec<crate::app::model::Container>), String> {
+type Snapshot = (
+    String,
+    String,
+    Vec<crate::app::model::Container>,
+    HashMap<ContainerKey, Usage>,
+);
+
+/// Version, containers and one usage measurement of the running ones.
+async fn snapshot(ep: &Endpoint) -> Result<Snapshot, String> {
     let docker = ep.connect().await?;
     let version = docker
         .version()
         .await
         .map_err(|e| crate::engine::endpoint::describe_error(&ep.host, &e))?;
     let containers = inventory::snapshot(&docker, ep).await?;
+    let usage = measure_usage(ep, &docker, &containers).await;
     Ok((
         version.version.unwrap_or_default(),
         docker.client_version().to_string(),
         containers,
+        usage,
     ))
+}
+
+/// Two samples a second apart of every running container, bounded so `ps` stays quick.
+async fn measure_usage(
+    ep: &Endpoint,
+    docker: &bollard::Docker,
+    containers: &[crate::app::model::Container],
+) -> HashMap<ContainerKey, Usage> {
+    let targets: Vec<Watch> = containers
+        .iter()
+        .filter(|c| c.state == RunState::Running)
+        .map(|c| Watch {
+            key: c.key.clone(),
+            pid: c.pid,
+            visible: true,
+        })
+        .collect();
+    if targets.is_empty() {
+        return HashMap::new();
+    }
+    let mode = match std::env::var("WHEELHOUSE_METRICS_SOURCE").as_deref() {
+        Ok("api") => SourceMode::StatsApi,
+        _ => SourceMode::Auto,
+    };
+    let pairs =
+        metrics::measure_once(ep, docker, &targets, mode, PS_SAMPLE_GAP, PS_USAGE_BUDGET).await;
+    containers
+        .iter()
+        .filter_map(|c| {
+            let (a, b) = pairs.get(&c.key)?;
+            Some((c.key.clone(), Usage::derive(Some(a), b, &c.limits)))
+        })
+        .collect()
 }
 
 /// `wheelhouse contexts`: like `docker context ls`, default first, `*` on the current one.

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::app::model::{Container, PortMapping};
+use crate::app::model::{Container, HealthCheck, PortMapping, Probe};
+use crate::app::usage::{Limits, Usage};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -47,6 +48,39 @@ pub struct ContainerReport {
     pub replica: Option<u32>,
     pub ports: Vec<PortReport>,
     pub labels: BTreeMap<String, String>,
+    /// What the container was given (HostConfig); absent fields are not set.
+    pub limits: Limits,
+    /// One measurement over about a second, for running containers whose counters could be read.
+    pub usage: Option<Usage>,
+    /// The health check and its recent probes, when the container has one.
+    pub health_detail: Option<HealthReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HealthReport {
+    pub check: Option<HealthCheck>,
+    pub failing_streak: Option<i64>,
+    /// Oldest first, as the engine keeps them (its last five).
+    pub log: Vec<ProbeReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProbeReport {
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub exit_code: Option<i64>,
+    pub output: String,
+}
+
+impl ProbeReport {
+    fn new(p: &Probe) -> Self {
+        ProbeReport {
+            start: time_ms(p.start),
+            end: time_ms(p.end),
+            exit_code: p.exit_code,
+            output: p.output.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -59,6 +93,11 @@ pub struct PortReport {
 
 fn time(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// Probes run every few seconds or faster; whole seconds would hide their duration.
+fn time_ms(t: Option<DateTime<Utc>>) -> Option<String> {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
 impl ContainerReport {
@@ -82,7 +121,21 @@ impl ContainerReport {
             replica: c.replica_number(),
             ports: c.ports.iter().map(PortReport::new).collect(),
             labels: c.labels.clone(),
+            limits: c.limits.clone(),
+            usage: None,
+            health_detail: (c.health_check.is_some() || !c.health_log.is_empty()).then(|| {
+                HealthReport {
+                    check: c.health_check.clone(),
+                    failing_streak: c.failing_streak,
+                    log: c.health_log.iter().map(ProbeReport::new).collect(),
+                }
+            }),
         }
+    }
+
+    pub fn with_usage(mut self, usage: Option<Usage>) -> Self {
+        self.usage = usage;
+        self
     }
 }
 

@@ -16,10 +16,12 @@ use tokio::task::JoinHandle;
 use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
 
 use crate::app::model::AvailableContext;
+use crate::app::watch::{watch_lists, Watch};
 use crate::app::{update, App, Effect, Msg};
 use crate::engine::audit::AuditLog;
 use crate::engine::endpoint::{describe_error, Endpoint};
 use crate::engine::executor::Executor;
+use crate::engine::metrics::sampler::{self, SamplerConfig};
 use crate::engine::{context, logs, supervisor};
 use crate::term::Tui;
 use crate::ui;
@@ -34,6 +36,8 @@ pub struct Runtime {
     pub audit: AuditLog,
     pub logs_dir: PathBuf,
     pub tick: Duration,
+    /// How often each endpoint's sampler measures resource use.
+    pub sample_interval: Duration,
 }
 
 /// Why the loop ended, for the exit status and message.
@@ -54,6 +58,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         show_probes,
         endpoints: Vec::new(),
         supervisors: HashMap::new(),
+        samplers: HashMap::new(),
         log_tasks: HashMap::new(),
     };
     for ep in &rt.endpoints {
@@ -117,12 +122,16 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             _ = sighup.recv() => break Exit::Signal("SIGHUP", 1),
             _ = sigint.recv() => break Exit::Signal("SIGINT", 2),
         }
+        let had_msgs = !msgs.is_empty();
         for msg in msgs {
             app.now = Utc::now();
             for fx in update(&mut app, msg) {
                 effects.run(fx);
             }
             dirty = true;
+        }
+        if had_msgs {
+            effects.update_watches(&app);
         }
         if app.quit {
             break Exit::Quit;
@@ -134,7 +143,8 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
     let tasks = effects
         .log_tasks
         .into_values()
-        .chain(effects.supervisors.into_values());
+        .chain(effects.supervisors.into_values())
+        .chain(effects.samplers.into_values().map(|(task, _)| task));
     for task in tasks {
         task.abort();
     }
@@ -149,6 +159,8 @@ struct Effects<'a> {
     /// Attached endpoints; changes as the operator attaches and detaches contexts.
     endpoints: Vec<Endpoint>,
     supervisors: HashMap<String, JoinHandle<()>>,
+    /// Per endpoint: the sampler and the sender of what it should watch.
+    samplers: HashMap<String, (JoinHandle<()>, watch::Sender<Vec<Watch>>)>,
     log_tasks: HashMap<u64, JoinHandle<()>>,
 }
 
@@ -166,12 +178,40 @@ impl Effects<'_> {
         if let Some(old) = self.supervisors.insert(ep.name.clone(), task) {
             old.abort();
         }
+        let (watch_tx, watch_rx) = watch::channel(Vec::new());
+        let config = SamplerConfig {
+            interval: self.rt.sample_interval,
+            ..SamplerConfig::default()
+        };
+        let task = tokio::spawn(sampler::run(ep.clone(), config, watch_rx, self.tx.clone()));
+        if let Some((old, _)) = self.samplers.insert(ep.name.clone(), (task, watch_tx)) {
+            old.abort();
+        }
         self.endpoints.retain(|e| e.name != ep.name);
         self.endpoints.push(ep);
     }
 
+    /// Tells each sampler what to watch; a sampler only wakes when its list really changed.
+    fn update_watches(&self, app: &App) {
+        let mut lists = watch_lists(app);
+        for (name, (_, sender)) in &self.samplers {
+            let list = lists.remove(name).unwrap_or_default();
+            sender.send_if_modified(|current| {
+                if *current == list {
+                    false
+                } else {
+                    *current = list;
+                    true
+                }
+            });
+        }
+    }
+
     fn detach(&mut self, name: &str) {
         if let Some(task) = self.supervisors.remove(name) {
+            task.abort();
+        }
+        if let Some((task, _)) = self.samplers.remove(name) {
             task.abort();
         }
         self.endpoints.retain(|e| e.name != name);

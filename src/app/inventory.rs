@@ -76,7 +76,10 @@ impl Inventory {
         for key in gone {
             self.remove(&key);
         }
-        for c in fresh {
+        for mut c in fresh {
+            if let Some(old) = self.by_key(&c.key) {
+                c.keep_inspect_details(old);
+            }
             changed |= self.upsert(c);
         }
         changed

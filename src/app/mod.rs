@@ -18,6 +18,8 @@ pub mod testing;
 pub mod update;
 #[cfg(test)]
 mod update_tests;
+pub mod usage;
+pub mod watch;
 
 pub use action::{Action, KeyContext};
 pub use effect::Effect;

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::usage::Limits;
+
 /// A container is identified by its endpoint and its engine id: the same id may appear on two
 /// engines (images restored from a save, for instance), so the id alone is not a key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -134,6 +136,33 @@ pub struct Container {
     pub restart_count: Option<u64>,
     pub ports: Vec<PortMapping>,
     pub labels: BTreeMap<String, String>,
+    /// Main process on the engine's host, while running (finds the cgroup of a local container).
+    pub pid: Option<u32>,
+    /// From inspect; the listing does not carry them (defaults until inspected).
+    pub limits: Limits,
+    pub health_check: Option<HealthCheck>,
+    pub failing_streak: Option<i64>,
+    /// The engine's last probes (it keeps five), oldest first.
+    pub health_log: Vec<Probe>,
+}
+
+/// `Config.Healthcheck`; durations in nanoseconds, None where the engine default applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    pub test: Vec<String>,
+    pub interval_ns: Option<i64>,
+    pub timeout_ns: Option<i64>,
+    pub retries: Option<i64>,
+    pub start_period_ns: Option<i64>,
+}
+
+/// One health probe run. `output` is sanitized (no control sequences) and capped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+    pub exit_code: Option<i64>,
+    pub output: String,
 }
 
 impl Container {
@@ -159,6 +188,24 @@ impl Container {
             return None;
         }
         self.started_at.map(|t| (now - t).num_seconds().max(0))
+    }
+
+    /// A listing lacks what only inspect tells (pid, limits, health detail). After a reconnect,
+    /// keep the last inspected values while the state is unchanged, so that metrics keep their
+    /// limits and source until the fresh inspect arrives.
+    pub fn keep_inspect_details(&mut self, inspected: &Container) {
+        if self.pid.is_some() || self.state != inspected.state {
+            return;
+        }
+        self.pid = inspected.pid;
+        if self.limits == Limits::default() {
+            self.limits = inspected.limits.clone();
+        }
+        if self.health_check.is_none() {
+            self.health_check = inspected.health_check.clone();
+            self.failing_streak = inspected.failing_streak;
+            self.health_log = inspected.health_log.clone();
+        }
     }
 
     pub fn published_ports(&self) -> impl Iterator<Item = &PortMapping> {
@@ -245,6 +292,25 @@ mod tests {
         assert_eq!(format_age(125), "2m");
         assert_eq!(format_age(7200), "2h");
         assert_eq!(format_age(3 * 86_400 + 5), "3d");
+    }
+
+    #[test]
+    fn a_listing_keeps_inspect_details_while_the_state_is_unchanged() {
+        use crate::app::testing::container;
+        let limits = Limits {
+            memory: Some(1 << 25),
+            ..Limits::default()
+        };
+        let inspected: Container = container("a", "running")
+            .pid(7)
+            .limits(limits.clone())
+            .into();
+        let mut listed: Container = container("a", "running").into();
+        listed.keep_inspect_details(&inspected);
+        assert_eq!((listed.pid, &listed.limits), (Some(7), &limits));
+        let mut stopped: Container = container("a", "exited").into();
+        stopped.keep_inspect_details(&inspected);
+        assert_eq!(stopped.pid, None);
     }
 
     #[test]

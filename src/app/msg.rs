@@ -9,6 +9,7 @@ use super::effect::MutationOutcome;
 use super::events::EngineEvent;
 use super::logbuf::Stream;
 use super::model::{AvailableContext, Container, ContainerKey, EndpointState, EndpointStatus};
+use super::usage::Sample;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -39,7 +40,8 @@ pub enum Msg {
         endpoint: String,
         containers: Vec<Container>,
     },
-    ContainerChanged(Container),
+    /// Boxed: a container is large and most messages are small.
+    ContainerChanged(Box<Container>),
     ContainerRemoved(ContainerKey),
     LogChunk {
         session: u64,
@@ -53,6 +55,11 @@ pub enum Msg {
     Inspected {
         key: ContainerKey,
         result: Result<Value, String>,
+    },
+    /// One sampler tick of an endpoint: raw counters of the containers it could read.
+    Sampled {
+        endpoint: String,
+        samples: Vec<(ContainerKey, Sample)>,
     },
     MutationDone(MutationOutcome),
     LogsSaved(Result<PathBuf, String>),

@@ -1,6 +1,6 @@
 //! `App`: everything the screen shows, as plain data.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -12,6 +12,7 @@ use super::inventory::Inventory;
 use super::logbuf::LogBuffer;
 use super::model::{AvailableContext, ContainerKey, EndpointStatus};
 use super::rows::{Row, Sort};
+use super::usage::UsageEntry;
 use crate::config::keymap::{KeyPress, Keymap};
 use crate::config::theme::{ColorDepth, Theme};
 
@@ -203,6 +204,9 @@ pub struct App {
     pub next_log_session: u64,
     /// Contexts on disk, as last listed for the endpoints panel.
     pub contexts: Vec<AvailableContext>,
+    /// Resource use per container: current usage while running, bounded history kept after a
+    /// stop, dropped when the container goes away.
+    pub usage: HashMap<ContainerKey, UsageEntry>,
     pub quit: bool,
 }
 
@@ -235,6 +239,7 @@ impl App {
             warnings: Vec::new(),
             next_log_session: 1,
             contexts: Vec::new(),
+            usage: HashMap::new(),
             quit: false,
         }
     }

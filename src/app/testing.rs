@@ -39,6 +39,11 @@ pub fn container(name: &str, state: &str) -> ContainerBuilder {
         restart_count: Some(0),
         ports: vec![],
         labels: BTreeMap::new(),
+        pid: None,
+        limits: Default::default(),
+        health_check: None,
+        failing_streak: None,
+        health_log: Vec::new(),
     })
 }
 
@@ -62,6 +67,14 @@ impl ContainerBuilder {
     }
     pub fn image(mut self, image: &str) -> Self {
         self.0.image = image.into();
+        self
+    }
+    pub fn limits(mut self, limits: crate::app::usage::Limits) -> Self {
+        self.0.limits = limits;
+        self
+    }
+    pub fn pid(mut self, pid: u32) -> Self {
+        self.0.pid = Some(pid);
         self
     }
     pub fn health(mut self, h: Health) -> Self {

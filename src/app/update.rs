@@ -72,7 +72,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::ContainerChanged(c) => {
-            if app.inventory.upsert(c) {
+            if app.inventory.upsert(*c) {
                 inventory_changed(app);
             }
         }
@@ -107,6 +107,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 }
             }
         }
+        Msg::Sampled {
+            endpoint: _,
+            samples,
+        } => on_sampled(app, samples),
         Msg::MutationDone(outcome) => on_mutation_done(app, outcome),
         Msg::LogsSaved(result) => match result {
             Ok(path) => toast(
@@ -229,6 +233,35 @@ pub fn rebuild_rows(app: &mut App) {
 
 fn inventory_changed(app: &mut App) {
     rebuild_rows(app);
+    prune_usage(app);
+}
+
+/// Derives usage from each new sample against the container's limits. Samples of containers
+/// that are gone or no longer running (a late answer) are ignored.
+fn on_sampled(app: &mut App, samples: Vec<(ContainerKey, crate::app::usage::Sample)>) {
+    for (key, sample) in samples {
+        let Some(c) = app.inventory.by_key(&key) else {
+            continue;
+        };
+        if c.state != RunState::Running {
+            continue;
+        }
+        app.usage.entry(key).or_default().record(sample, &c.limits);
+    }
+}
+
+/// Drops usage of removed containers; a stopped one keeps its history but no current usage.
+fn prune_usage(app: &mut App) {
+    let inventory = &app.inventory;
+    app.usage.retain(|key, entry| match inventory.by_key(key) {
+        None => false,
+        Some(c) => {
+            if c.state != RunState::Running {
+                entry.stopped();
+            }
+            true
+        }
+    });
 }
 
 fn row_is(app: &App, row: &Row, sel: &Selected) -> bool {

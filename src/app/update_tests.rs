@@ -177,11 +177,11 @@ fn selection_stays_when_containers_are_added_before_it() {
     assert_eq!(app.table.cursor, 1);
     update(
         &mut app,
-        Msg::ContainerChanged(container("aardvark", "running").into()),
+        Msg::ContainerChanged(Box::new(container("aardvark", "running").into())),
     );
     update(
         &mut app,
-        Msg::ContainerChanged(container("abacus", "running").into()),
+        Msg::ContainerChanged(Box::new(container("abacus", "running").into())),
     );
     assert_eq!(selected_name(&app).as_deref(), Some("bravo"));
     assert_eq!(app.table.cursor, 3);
@@ -197,7 +197,7 @@ fn selection_stays_when_the_container_changes_state() {
     assert_eq!(app.table.sort.column, SortColumn::State);
     update(
         &mut app,
-        Msg::ContainerChanged(container("bravo", "exited").into()),
+        Msg::ContainerChanged(Box::new(container("bravo", "exited").into())),
     );
     assert_eq!(selected_name(&app).as_deref(), Some("bravo"));
     assert_eq!(
@@ -752,11 +752,99 @@ fn health_changes_keep_the_selection() {
     select(&mut app, "charlie");
     update(
         &mut app,
-        Msg::ContainerChanged(
+        Msg::ContainerChanged(Box::new(
             container("alpha", "running")
                 .health(Health::Unhealthy)
                 .into(),
-        ),
+        )),
     );
     assert_eq!(selected_name(&app).as_deref(), Some("charlie"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource use
+
+fn mem_sample(at_secs: u64, cpu_ns: u64, mem: u64) -> super::usage::Sample {
+    let mut s = super::usage::Sample::empty(
+        super::usage::SampleSource::Cgroup,
+        std::time::Duration::from_secs(at_secs),
+    );
+    s.cpu_usage_ns = Some(cpu_ns);
+    s.memory_usage = Some(mem);
+    s.online_cpus = Some(2);
+    s
+}
+
+fn sampled(app: &mut App, samples: Vec<(ContainerKey, super::usage::Sample)>) {
+    update(
+        app,
+        Msg::Sampled {
+            endpoint: "default".into(),
+            samples,
+        },
+    );
+}
+
+#[test]
+fn samples_become_usage_against_the_containers_limits() {
+    const MIB: u64 = 1024 * 1024;
+    let limits = super::usage::Limits {
+        nano_cpus: Some(500_000_000),
+        memory: Some(32 * MIB),
+        ..Default::default()
+    };
+    let mut app = app_with(vec![
+        container("alpha", "running").limits(limits).pid(42).into(),
+        container("charlie", "exited").into(),
+    ]);
+    let alpha = key_of(&app, "alpha");
+    let charlie = key_of(&app, "charlie");
+    let ghost = ContainerKey {
+        endpoint: "default".into(),
+        id: "ghost".into(),
+    };
+    sampled(
+        &mut app,
+        vec![
+            (alpha.clone(), mem_sample(1, 0, 8 * MIB)),
+            (charlie.clone(), mem_sample(1, 0, MIB)),
+            (ghost.clone(), mem_sample(1, 0, MIB)),
+        ],
+    );
+    assert!(!app.usage.contains_key(&charlie), "not running");
+    assert!(!app.usage.contains_key(&ghost), "not in the inventory");
+    sampled(
+        &mut app,
+        vec![(alpha.clone(), mem_sample(2, 500_000_000, 16 * MIB))],
+    );
+    let entry = &app.usage[&alpha];
+    let u = entry.latest.as_ref().unwrap();
+    assert_eq!(u.cpu_percent_of_limit, Some(100.0));
+    assert_eq!(u.memory_percent_of_limit, Some(50.0));
+    assert_eq!(entry.history.len(), 2);
+    // The watch list carries the pid of running containers only.
+    let lists = super::watch::watch_lists(&app);
+    let list = &lists["default"];
+    assert_eq!(list.len(), 1);
+    assert_eq!((list[0].pid, list[0].visible), (Some(42), true));
+}
+
+#[test]
+fn a_stopped_container_keeps_history_and_a_removed_one_loses_it() {
+    let mut app = abc();
+    let alpha = key_of(&app, "alpha");
+    sampled(&mut app, vec![(alpha.clone(), mem_sample(1, 0, 1024))]);
+    assert!(app.usage[&alpha].latest.is_some());
+    update(
+        &mut app,
+        Msg::ContainerChanged(Box::new(container("alpha", "exited").into())),
+    );
+    let entry = &app.usage[&alpha];
+    assert!(entry.latest.is_none());
+    assert_eq!(entry.history.len(), 1);
+    assert!(!super::watch::watch_lists(&app)["default"]
+        .iter()
+        .any(|w| w.key == alpha));
+    update(&mut app, Msg::ContainerRemoved(alpha.clone()));
+    assert!(!app.usage.contains_key(&alpha));
 }

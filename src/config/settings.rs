@@ -10,6 +10,8 @@ use super::error::{ConfigError, Source};
 pub const MIN_LOG_BUFFER_LINES: usize = 100;
 /// Faster ticks would spend CPU polling the engine for little gain.
 pub const MIN_TICK_MS: u64 = 50;
+/// Sampling faster than this turns counter jitter into noise and costs CPU for nothing.
+pub const MIN_SAMPLE_MS: u64 = 250;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -23,6 +25,8 @@ pub struct Settings {
     pub keymap: String,
     /// How often the screen and stats refresh.
     pub tick_ms: u64,
+    /// How often resource use is sampled (one history point per sample).
+    pub sample_ms: u64,
 }
 
 impl Default for Settings {
@@ -33,6 +37,7 @@ impl Default for Settings {
             theme: "dark".to_owned(),
             keymap: "default".to_owned(),
             tick_ms: 1000,
+            sample_ms: 1000,
         }
     }
 }
@@ -47,6 +52,7 @@ struct RawSettings {
     theme: Option<Spanned<Value>>,
     keymap: Option<Spanned<Value>>,
     tick_ms: Option<Spanned<Value>>,
+    sample_ms: Option<Spanned<Value>>,
 }
 
 impl Settings {
@@ -73,6 +79,9 @@ impl Settings {
             tick_ms: field
                 .integer("tick_ms", raw.tick_ms, MIN_TICK_MS)?
                 .unwrap_or(defaults.tick_ms),
+            sample_ms: field
+                .integer("sample_ms", raw.sample_ms, MIN_SAMPLE_MS)?
+                .unwrap_or(defaults.sample_ms),
         })
     }
 }
@@ -161,7 +170,7 @@ mod tests {
     #[test]
     fn every_field_can_be_set() {
         let settings = Settings::parse(
-            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\n",
+            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\n",
             "config.toml",
         )
         .unwrap();
@@ -173,6 +182,7 @@ mod tests {
                 theme: "light".into(),
                 keymap: "vim".into(),
                 tick_ms: 250,
+                sample_ms: 2000,
             }
         );
     }
@@ -191,6 +201,8 @@ mod tests {
         );
         let err = parse_err("tick_ms = 0\n");
         assert!(err.contains("tick_ms must be at least 50"), "{err}");
+        let err = parse_err("sample_ms = 10\n");
+        assert!(err.contains("sample_ms must be at least 250"), "{err}");
         let err = parse_err("read_only = false\nthme = \"dark\"\n");
         assert!(err.starts_with("config.toml:2:1:"), "{err}");
         assert!(err.contains("thme"), "{err}");

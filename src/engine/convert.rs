@@ -3,11 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use bollard::models::{ContainerInspectResponse, ContainerSummary, PortMap};
+use bollard::models::{
+    ContainerInspectResponse, ContainerSummary, HealthConfig, HealthcheckResult, HostConfig,
+    PortMap,
+};
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::app::events::EngineEvent;
-use crate::app::model::{Container, ContainerKey, Health, PortMapping, RunState};
+use crate::app::model::{
+    Container, ContainerKey, Health, HealthCheck, PortMapping, Probe, RunState,
+};
+use crate::app::usage::Limits;
+
+/// Probe output kept per probe: enough to read an error, bounded for many containers.
+pub const PROBE_OUTPUT_CAP: usize = 1024;
 
 pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
     let id = s.id.clone()?;
@@ -52,6 +61,11 @@ pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
         restart_count: None,
         ports,
         labels: to_btree(s.labels.as_ref()),
+        pid: None,
+        limits: Limits::default(),
+        health_check: None,
+        failing_streak: None,
+        health_log: Vec::new(),
     })
 }
 
@@ -109,6 +123,23 @@ pub fn from_inspect(endpoint: &str, i: &ContainerInspectResponse) -> Option<Cont
         restart_count: i.restart_count.map(|n| n.max(0) as u64),
         ports,
         labels: to_btree(config.and_then(|c| c.labels.as_ref())),
+        // The engine reports 0 for a container that is not running.
+        pid: st
+            .and_then(|s| s.pid)
+            .filter(|p| *p > 0)
+            .and_then(|p| u32::try_from(p).ok()),
+        limits: i.host_config.as_ref().map(limits_from).unwrap_or_default(),
+        health_check: config
+            .and_then(|c| c.healthcheck.as_ref())
+            .and_then(health_check_from),
+        failing_streak: st
+            .and_then(|s| s.health.as_ref())
+            .and_then(|h| h.failing_streak),
+        health_log: st
+            .and_then(|s| s.health.as_ref())
+            .and_then(|h| h.log.as_ref())
+            .map(|log| log.iter().map(probe_from).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -141,6 +172,65 @@ pub fn event(endpoint: &str, ev: &bollard::models::EventMessage) -> Option<Engin
         container_id,
         attributes,
     })
+}
+
+/// The engine writes 0 for "not set"; keep only real settings.
+fn limits_from(h: &HostConfig) -> Limits {
+    let set = |v: Option<i64>| v.filter(|n| *n != 0);
+    Limits {
+        nano_cpus: set(h.nano_cpus),
+        cpu_quota_us: set(h.cpu_quota).filter(|q| *q > 0),
+        cpu_period_us: set(h.cpu_period),
+        cpuset_cpus: h.cpuset_cpus.clone().filter(|s| !s.trim().is_empty()),
+        memory: set(h.memory).and_then(|m| u64::try_from(m).ok()),
+        memory_reservation: set(h.memory_reservation).and_then(|m| u64::try_from(m).ok()),
+        memory_swap: set(h.memory_swap),
+        pids: set(h.pids_limit).filter(|p| *p > 0),
+    }
+}
+
+/// `["NONE"]` disables a check inherited from the image: no check.
+fn health_check_from(h: &HealthConfig) -> Option<HealthCheck> {
+    let test = h.test.clone().unwrap_or_default();
+    if test.is_empty() || test.first().is_some_and(|t| t == "NONE") {
+        return None;
+    }
+    let set = |v: Option<i64>| v.filter(|n| *n > 0);
+    Some(HealthCheck {
+        test,
+        interval_ns: set(h.interval),
+        timeout_ns: set(h.timeout),
+        retries: set(h.retries),
+        start_period_ns: set(h.start_period),
+    })
+}
+
+fn probe_from(r: &HealthcheckResult) -> Probe {
+    Probe {
+        start: parse_time(r.start.as_deref()),
+        end: parse_time(r.end.as_deref()),
+        exit_code: r.exit_code,
+        output: sanitize_output(r.output.as_deref().unwrap_or_default(), PROBE_OUTPUT_CAP),
+    }
+}
+
+/// Probe output comes from inside the container: drop control characters (a stray escape
+/// sequence must not reach the terminal) and cap it at `cap` bytes on a char boundary.
+pub fn sanitize_output(raw: &str, cap: usize) -> String {
+    let mut out = String::new();
+    for c in raw.trim_end().chars() {
+        let c = match c {
+            '\n' | '\t' => c,
+            c if c.is_control() => continue,
+            c => c,
+        };
+        if out.len() + c.len_utf8() > cap {
+            out.push('…');
+            break;
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn ports_from_map(map: &PortMap) -> Vec<PortMapping> {
@@ -279,6 +369,60 @@ mod tests {
         assert_eq!(c.exit_code, Some(3));
         assert!(c.finished_at.is_some());
         assert_eq!(c.uptime_secs(Utc::now()), None);
+        assert_eq!(c.pid, None, "Pid 0 means not running");
+    }
+
+    #[test]
+    fn inspect_maps_limits() {
+        let limited: ContainerInspectResponse = fixture("inspect-limited.json");
+        let c = from_inspect("local", &limited).unwrap();
+        assert_eq!(
+            c.limits,
+            Limits {
+                nano_cpus: Some(500_000_000),
+                memory: Some(32 * 1024 * 1024),
+                memory_swap: Some(64 * 1024 * 1024),
+                ..Limits::default()
+            }
+        );
+        assert_eq!(
+            c.limits.effective_cpus(2),
+            (0.5, crate::app::usage::CpuLimitKind::NanoCpus)
+        );
+        assert_eq!(c.pid, Some(20775));
+        assert!(c.health_check.is_none() && c.health_log.is_empty());
+        let sick: ContainerInspectResponse = fixture("inspect-unhealthy.json");
+        let c = from_inspect("local", &sick).unwrap();
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(
+            c.limits.effective_cpus(2),
+            (2.0, crate::app::usage::CpuLimitKind::Host)
+        );
+    }
+
+    #[test]
+    fn inspect_maps_health_check_streak_and_probes() {
+        let sick: ContainerInspectResponse = fixture("inspect-unhealthy.json");
+        let c = from_inspect("local", &sick).unwrap();
+        let check = c.health_check.expect("health check");
+        assert_eq!(check.test, vec!["CMD-SHELL", "echo probe-failed; exit 1"]);
+        assert_eq!(check.interval_ns, Some(1_000_000_000));
+        assert_eq!(check.retries, Some(1));
+        assert_eq!(check.timeout_ns, None, "engine default");
+        assert_eq!(c.failing_streak, Some(4));
+        assert_eq!(c.health_log.len(), 4);
+        let last = c.health_log.last().unwrap();
+        assert_eq!(last.exit_code, Some(1));
+        assert_eq!(last.output, "probe-failed");
+        assert!(last.start.is_some() && last.end > last.start);
+    }
+
+    #[test]
+    fn probe_output_is_sanitized_and_capped() {
+        assert_eq!(sanitize_output("ok\x1b[2J\r\nnext\n", 100), "ok[2J\nnext");
+        let long = "é".repeat(100);
+        let capped = sanitize_output(&long, 11);
+        assert_eq!(capped, format!("{}…", "é".repeat(5)));
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub async fn refresh(docker: &Docker, endpoint: &str, id: String) -> Result<Msg,
         })) => Ok(Msg::ContainerRemoved(key)),
         Ok(Err(e)) => Err(describe_error(endpoint, &e)),
         Ok(Ok(doc)) => Ok(convert::from_inspect(endpoint, &doc)
-            .map(Msg::ContainerChanged)
+            .map(|c| Msg::ContainerChanged(Box::new(c)))
             .unwrap_or(Msg::ContainerRemoved(key))),
     }
 }
@@ -67,7 +67,7 @@ pub async fn snapshot(docker: &Docker, endpoint: &Endpoint) -> Result<Vec<Contai
     let mut stream = std::pin::pin!(details(docker, &endpoint.name, ids));
     while let Some(msg) = stream.next().await {
         if let Msg::ContainerChanged(c) = msg? {
-            out.push(c);
+            out.push(*c);
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));

@@ -7,5 +7,6 @@ pub mod endpoint;
 pub mod executor;
 pub mod inventory;
 pub mod logs;
+pub mod metrics;
 pub mod supervisor;
 pub mod transport;

@@ -1,0 +1,564 @@
+//! Resource use against limits, as plain data: the limits a container was given, raw counter
+//! samples, the usage derived from two samples, and bounded histories for sparklines.
+//! Pure: no clock, no files; samples carry their own (monotonic) time.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// What the engine was asked to enforce (HostConfig). `None` means "not set" (the engine's 0).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub nano_cpus: Option<i64>,
+    pub cpu_quota_us: Option<i64>,
+    pub cpu_period_us: Option<i64>,
+    pub cpuset_cpus: Option<String>,
+    pub memory: Option<u64>,
+    pub memory_reservation: Option<u64>,
+    /// Memory + swap; -1 means unlimited swap.
+    pub memory_swap: Option<i64>,
+    pub pids: Option<i64>,
+}
+
+/// Which setting bounds the container's CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CpuLimitKind {
+    NanoCpus,
+    Quota,
+    Cpuset,
+    /// No limit: the whole host.
+    Host,
+}
+
+/// The kernel's default CFS period when only a quota is given.
+const DEFAULT_CFS_PERIOD_US: i64 = 100_000;
+
+impl Limits {
+    /// CPUs the container may use and which setting decides it (the tightest one wins).
+    pub fn effective_cpus(&self, host_cpus: u32) -> (f64, CpuLimitKind) {
+        let host = f64::from(host_cpus.max(1));
+        let mut best = (host, CpuLimitKind::Host);
+        let mut consider = |cpus: f64, kind| {
+            if cpus > 0.0 && cpus < best.0 {
+                best = (cpus, kind);
+            }
+        };
+        if let Some(n) = self.nano_cpus.filter(|n| *n > 0) {
+            consider(n as f64 / 1e9, CpuLimitKind::NanoCpus);
+        }
+        if let Some(q) = self.cpu_quota_us.filter(|q| *q > 0) {
+            let period = self
+                .cpu_period_us
+                .filter(|p| *p > 0)
+                .unwrap_or(DEFAULT_CFS_PERIOD_US);
+            consider(q as f64 / period as f64, CpuLimitKind::Quota);
+        }
+        if let Some(n) = self.cpuset_cpus.as_deref().and_then(cpuset_size) {
+            consider(n as f64, CpuLimitKind::Cpuset);
+        }
+        best
+    }
+
+    /// The memory limit in bytes, when there is one.
+    pub fn memory_limit(&self) -> Option<u64> {
+        self.memory.filter(|m| *m > 0)
+    }
+
+    /// The pids limit, when there is one (the engine uses 0 and -1 for none).
+    pub fn pids_limit(&self) -> Option<u64> {
+        self.pids.filter(|p| *p > 0).map(|p| p as u64)
+    }
+}
+
+/// Number of CPUs in a cpuset list like `0-2,4`; None when empty or malformed.
+pub fn cpuset_size(spec: &str) -> Option<u32> {
+    let mut n = 0u32;
+    for part in spec.trim().split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (u32, u32) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+                n += b.checked_sub(a)? + 1;
+            }
+            None => {
+                part.trim().parse::<u32>().ok()?;
+                n += 1;
+            }
+        }
+    }
+    (n > 0).then_some(n)
+}
+
+/// Where a sample came from; deltas are only taken between samples of the same source,
+/// because their clocks differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleSource {
+    Cgroup,
+    StatsApi,
+}
+
+/// Raw cumulative counters at one instant. Each field is None when the source lacks it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub source: SampleSource,
+    /// Time of the reading on a clock that only moves forward for one source.
+    pub at: Duration,
+    pub cpu_usage_ns: Option<u64>,
+    /// The host's total CPU time (all cores), the denominator `docker stats` uses.
+    pub system_cpu_ns: Option<u64>,
+    pub online_cpus: Option<u32>,
+    pub nr_periods: Option<u64>,
+    pub nr_throttled: Option<u64>,
+    pub throttled_ns: Option<u64>,
+    pub memory_usage: Option<u64>,
+    pub inactive_file: Option<u64>,
+    pub pids_current: Option<u64>,
+    pub oom_kills: Option<u64>,
+    pub net_rx_bytes: Option<u64>,
+    pub net_tx_bytes: Option<u64>,
+    pub blk_read_bytes: Option<u64>,
+    pub blk_write_bytes: Option<u64>,
+}
+
+impl Sample {
+    pub fn empty(source: SampleSource, at: Duration) -> Sample {
+        Sample {
+            source,
+            at,
+            cpu_usage_ns: None,
+            system_cpu_ns: None,
+            online_cpus: None,
+            nr_periods: None,
+            nr_throttled: None,
+            throttled_ns: None,
+            memory_usage: None,
+            inactive_file: None,
+            pids_current: None,
+            oom_kills: None,
+            net_rx_bytes: None,
+            net_tx_bytes: None,
+            blk_read_bytes: None,
+            blk_write_bytes: None,
+        }
+    }
+
+    /// Memory as `docker stats` shows it: usage minus the inactive page cache.
+    pub fn working_set(&self) -> Option<u64> {
+        let usage = self.memory_usage?;
+        Some(match self.inactive_file {
+            Some(inactive) if inactive < usage => usage - inactive,
+            _ => usage,
+        })
+    }
+}
+
+/// What the console shows: rates from two samples, levels from the latest, against the limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// 100 % = one core, as `docker stats`.
+    pub cpu_percent: Option<f64>,
+    pub cpu_limit_cpus: f64,
+    pub cpu_limit_kind: CpuLimitKind,
+    /// 100 % = the whole limit (or the whole host when unlimited).
+    pub cpu_percent_of_limit: Option<f64>,
+    /// Share of CFS periods in which the container was throttled.
+    pub throttled_percent: Option<f64>,
+    pub memory_working_set: Option<u64>,
+    pub memory_limit: Option<u64>,
+    /// None when there is no limit: a percentage of host RAM would mislead.
+    pub memory_percent_of_limit: Option<f64>,
+    pub pids: Option<u64>,
+    pub pids_limit: Option<u64>,
+    pub pids_percent_of_limit: Option<f64>,
+    pub oom_kills: Option<u64>,
+    pub net_rx_bytes_per_sec: Option<f64>,
+    pub net_tx_bytes_per_sec: Option<f64>,
+    pub blk_read_bytes_per_sec: Option<f64>,
+    pub blk_write_bytes_per_sec: Option<f64>,
+}
+
+/// Host CPUs when a sample does not say (cgroup readers fill it from /proc/stat).
+const FALLBACK_HOST_CPUS: u32 = 1;
+
+impl Usage {
+    /// Usage at `cur`, with rates over `prev..cur` when `prev` is an earlier sample of the same
+    /// source. Counters that went backwards (a restart) give no rate rather than a wrong one.
+    pub fn derive(prev: Option<&Sample>, cur: &Sample, limits: &Limits) -> Usage {
+        let host_cpus = cur.online_cpus.unwrap_or(FALLBACK_HOST_CPUS);
+        let (cpu_limit_cpus, cpu_limit_kind) = limits.effective_cpus(host_cpus);
+        let prev = prev.filter(|p| p.source == cur.source && p.at < cur.at);
+        let elapsed = prev.map(|p| (cur.at - p.at).as_secs_f64());
+        let delta = |f: fn(&Sample) -> Option<u64>| -> Option<u64> {
+            let (a, b) = (f(prev?)?, f(cur)?);
+            b.checked_sub(a)
+        };
+        let rate = |f: fn(&Sample) -> Option<u64>| -> Option<f64> {
+            let secs = elapsed.filter(|s| *s > 0.0)?;
+            Some(delta(f)? as f64 / secs)
+        };
+        let cpu_delta = delta(|s| s.cpu_usage_ns);
+        let cpu_percent = match (cpu_delta, delta(|s| s.system_cpu_ns)) {
+            // The docker stats formula, when the source reports system time.
+            (Some(c), Some(sys)) if sys > 0 => {
+                Some(c as f64 / sys as f64 * host_cpus as f64 * 100.0)
+            }
+            (Some(c), _) => elapsed
+                .filter(|s| *s > 0.0)
+                .map(|secs| c as f64 / 1e9 / secs * 100.0),
+            _ => None,
+        };
+        let throttled_percent = match (delta(|s| s.nr_throttled), delta(|s| s.nr_periods)) {
+            (Some(t), Some(p)) if p > 0 => Some((t as f64 / p as f64 * 100.0).min(100.0)),
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
+        let memory_working_set = cur.working_set();
+        let memory_limit = limits.memory_limit();
+        let pids_limit = limits.pids_limit();
+        Usage {
+            cpu_percent,
+            cpu_limit_cpus,
+            cpu_limit_kind,
+            cpu_percent_of_limit: cpu_percent.map(|p| p / cpu_limit_cpus),
+            throttled_percent,
+            memory_working_set,
+            memory_limit,
+            memory_percent_of_limit: percent(memory_working_set, memory_limit),
+            pids: cur.pids_current,
+            pids_limit,
+            pids_percent_of_limit: percent(cur.pids_current, pids_limit),
+            oom_kills: cur.oom_kills,
+            net_rx_bytes_per_sec: rate(|s| s.net_rx_bytes),
+            net_tx_bytes_per_sec: rate(|s| s.net_tx_bytes),
+            blk_read_bytes_per_sec: rate(|s| s.blk_read_bytes),
+            blk_write_bytes_per_sec: rate(|s| s.blk_write_bytes),
+        }
+    }
+}
+
+fn percent(value: Option<u64>, limit: Option<u64>) -> Option<f64> {
+    let (v, l) = (value?, limit?);
+    (l > 0).then(|| v as f64 / l as f64 * 100.0)
+}
+
+/// Points kept per series by default: ten minutes at one sample a second.
+pub const DEFAULT_HISTORY_POINTS: usize = 600;
+
+/// A fixed-capacity series; the oldest point falls off. f32 halves the memory of f64 and is
+/// plenty for a sparkline. A missing value is stored as NaN so that series stay aligned in time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ring {
+    points: VecDeque<f32>,
+    capacity: usize,
+}
+
+impl Ring {
+    pub fn new(capacity: usize) -> Ring {
+        Ring {
+            points: VecDeque::with_capacity(capacity.max(1)),
+            capacity: capacity.max(1),
+        }
+    }
+
+    pub fn push(&mut self, value: Option<f64>) {
+        if self.points.len() == self.capacity {
+            self.points.pop_front();
+        }
+        self.points.push_back(value.map_or(f32::NAN, |v| v as f32));
+    }
+
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Oldest first; None where no value was known.
+    pub fn iter(&self) -> impl Iterator<Item = Option<f32>> + '_ {
+        self.points.iter().map(|v| (!v.is_nan()).then_some(*v))
+    }
+
+    pub fn last(&self) -> Option<f32> {
+        self.points.back().copied().filter(|v| !v.is_nan())
+    }
+}
+
+/// The series the views draw, one point per sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    pub cpu_percent_of_limit: Ring,
+    pub throttled_percent: Ring,
+    pub memory_working_set: Ring,
+    pub net_rx_bytes_per_sec: Ring,
+    pub net_tx_bytes_per_sec: Ring,
+    pub blk_read_bytes_per_sec: Ring,
+    pub blk_write_bytes_per_sec: Ring,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History::new(DEFAULT_HISTORY_POINTS)
+    }
+}
+
+impl History {
+    pub fn new(points: usize) -> History {
+        History {
+            cpu_percent_of_limit: Ring::new(points),
+            throttled_percent: Ring::new(points),
+            memory_working_set: Ring::new(points),
+            net_rx_bytes_per_sec: Ring::new(points),
+            net_tx_bytes_per_sec: Ring::new(points),
+            blk_read_bytes_per_sec: Ring::new(points),
+            blk_write_bytes_per_sec: Ring::new(points),
+        }
+    }
+
+    pub fn push(&mut self, u: &Usage) {
+        self.cpu_percent_of_limit.push(u.cpu_percent_of_limit);
+        self.throttled_percent.push(u.throttled_percent);
+        self.memory_working_set
+            .push(u.memory_working_set.map(|b| b as f64));
+        self.net_rx_bytes_per_sec.push(u.net_rx_bytes_per_sec);
+        self.net_tx_bytes_per_sec.push(u.net_tx_bytes_per_sec);
+        self.blk_read_bytes_per_sec.push(u.blk_read_bytes_per_sec);
+        self.blk_write_bytes_per_sec.push(u.blk_write_bytes_per_sec);
+    }
+
+    pub fn len(&self) -> usize {
+        self.cpu_percent_of_limit.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Per container in `App::usage`: the previous sample (for the next delta), the current usage
+/// (None once the container stopped) and the history (kept after a stop).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UsageEntry {
+    pub prev: Option<Sample>,
+    pub latest: Option<Usage>,
+    pub history: History,
+}
+
+impl UsageEntry {
+    /// Takes a new sample: derives usage against `limits` and records it.
+    pub fn record(&mut self, sample: Sample, limits: &Limits) {
+        let usage = Usage::derive(self.prev.as_ref(), &sample, limits);
+        self.history.push(&usage);
+        self.latest = Some(usage);
+        self.prev = Some(sample);
+    }
+
+    /// The container stopped: no current usage, and no delta across the gap.
+    pub fn stopped(&mut self) {
+        self.latest = None;
+        self.prev = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1024 * 1024;
+
+    fn sample(at_ms: u64) -> Sample {
+        Sample::empty(SampleSource::Cgroup, Duration::from_millis(at_ms))
+    }
+
+    #[test]
+    fn effective_cpus_prefers_the_tightest_setting() {
+        let host = Limits::default();
+        assert_eq!(host.effective_cpus(4), (4.0, CpuLimitKind::Host));
+        let nano = Limits {
+            nano_cpus: Some(500_000_000),
+            ..Limits::default()
+        };
+        assert_eq!(nano.effective_cpus(4), (0.5, CpuLimitKind::NanoCpus));
+        let quota = Limits {
+            cpu_quota_us: Some(150_000),
+            cpu_period_us: Some(100_000),
+            ..Limits::default()
+        };
+        assert_eq!(quota.effective_cpus(4), (1.5, CpuLimitKind::Quota));
+        let quota_default_period = Limits {
+            cpu_quota_us: Some(50_000),
+            ..Limits::default()
+        };
+        assert_eq!(
+            quota_default_period.effective_cpus(4),
+            (0.5, CpuLimitKind::Quota)
+        );
+        let cpuset = Limits {
+            cpuset_cpus: Some("0-1,3".into()),
+            ..Limits::default()
+        };
+        assert_eq!(cpuset.effective_cpus(8), (3.0, CpuLimitKind::Cpuset));
+        // A cpuset wider than a quota does not loosen it.
+        let both = Limits {
+            cpu_quota_us: Some(50_000),
+            cpuset_cpus: Some("0-3".into()),
+            ..Limits::default()
+        };
+        assert_eq!(both.effective_cpus(8), (0.5, CpuLimitKind::Quota));
+    }
+
+    #[test]
+    fn cpuset_lists_are_counted() {
+        assert_eq!(cpuset_size("0"), Some(1));
+        assert_eq!(cpuset_size("0-3,6,8-9"), Some(7));
+        assert_eq!(cpuset_size(""), None);
+        assert_eq!(cpuset_size("3-1"), None);
+        assert_eq!(cpuset_size("x"), None);
+    }
+
+    #[test]
+    fn cpu_follows_docker_stats_with_system_time_and_wall_time_without() {
+        let limits = Limits {
+            nano_cpus: Some(500_000_000),
+            ..Limits::default()
+        };
+        let mut a = sample(0);
+        a.cpu_usage_ns = Some(1_000_000_000);
+        a.system_cpu_ns = Some(10_000_000_000);
+        a.online_cpus = Some(2);
+        let mut b = sample(1000);
+        b.cpu_usage_ns = Some(1_500_000_000);
+        b.system_cpu_ns = Some(12_000_000_000);
+        b.online_cpus = Some(2);
+        let u = Usage::derive(Some(&a), &b, &limits);
+        // 0.5 s of CPU in 2 s of all-core time on 2 cores: half a core.
+        assert!((u.cpu_percent.unwrap() - 50.0).abs() < 1e-9);
+        assert!((u.cpu_percent_of_limit.unwrap() - 100.0).abs() < 1e-9);
+        assert_eq!(u.cpu_limit_kind, CpuLimitKind::NanoCpus);
+        a.system_cpu_ns = None;
+        b.system_cpu_ns = None;
+        let u = Usage::derive(Some(&a), &b, &limits);
+        assert!((u.cpu_percent.unwrap() - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn throttling_is_the_share_of_throttled_periods() {
+        let mut a = sample(0);
+        a.nr_periods = Some(100);
+        a.nr_throttled = Some(10);
+        let mut b = sample(1000);
+        b.nr_periods = Some(110);
+        b.nr_throttled = Some(19);
+        let u = Usage::derive(Some(&a), &b, &Limits::default());
+        assert!((u.throttled_percent.unwrap() - 90.0).abs() < 1e-9);
+        // No periods elapsed (idle, or no quota): not throttled.
+        let u = Usage::derive(
+            Some(&b),
+            &{
+                let mut c = b.clone();
+                c.at += Duration::from_secs(1);
+                c
+            },
+            &Limits::default(),
+        );
+        assert_eq!(u.throttled_percent, Some(0.0));
+    }
+
+    #[test]
+    fn memory_is_the_working_set_against_a_real_limit_only() {
+        let mut s = sample(0);
+        s.memory_usage = Some(10 * MIB);
+        s.inactive_file = Some(4 * MIB);
+        let limited = Limits {
+            memory: Some(32 * MIB),
+            ..Limits::default()
+        };
+        let u = Usage::derive(None, &s, &limited);
+        assert_eq!(u.memory_working_set, Some(6 * MIB));
+        assert_eq!(u.memory_limit, Some(32 * MIB));
+        assert!((u.memory_percent_of_limit.unwrap() - 18.75).abs() < 1e-9);
+        let u = Usage::derive(None, &s, &Limits::default());
+        assert_eq!(u.memory_limit, None);
+        assert_eq!(u.memory_percent_of_limit, None);
+        // inactive_file larger than usage (racy reads): never underflow.
+        s.inactive_file = Some(20 * MIB);
+        assert_eq!(s.working_set(), Some(10 * MIB));
+    }
+
+    #[test]
+    fn rates_need_two_samples_of_one_source_and_survive_counter_resets() {
+        let mut a = sample(0);
+        a.net_rx_bytes = Some(1000);
+        a.blk_write_bytes = Some(5000);
+        a.pids_current = Some(3);
+        let mut b = sample(2000);
+        b.net_rx_bytes = Some(3000);
+        b.blk_write_bytes = Some(1000);
+        b.pids_current = Some(4);
+        let limits = Limits {
+            pids: Some(8),
+            ..Limits::default()
+        };
+        let first = Usage::derive(None, &a, &limits);
+        assert_eq!(first.net_rx_bytes_per_sec, None);
+        assert_eq!(first.cpu_percent, None);
+        assert_eq!(first.pids, Some(3));
+        let u = Usage::derive(Some(&a), &b, &limits);
+        assert_eq!(u.net_rx_bytes_per_sec, Some(1000.0));
+        assert_eq!(u.blk_write_bytes_per_sec, None, "counter went backwards");
+        assert_eq!(u.pids_percent_of_limit, Some(50.0));
+        let mut other = b.clone();
+        other.source = SampleSource::StatsApi;
+        assert_eq!(
+            Usage::derive(Some(&a), &other, &limits).net_rx_bytes_per_sec,
+            None
+        );
+        let unlimited = Limits {
+            pids: Some(-1),
+            ..Limits::default()
+        };
+        assert_eq!(unlimited.pids_limit(), None);
+    }
+
+    #[test]
+    fn rings_are_bounded_and_keep_gaps() {
+        let mut r = Ring::new(3);
+        for v in [Some(1.0), None, Some(3.0), Some(4.0)] {
+            r.push(v);
+        }
+        assert_eq!(r.len(), 3);
+        assert_eq!(
+            r.iter().collect::<Vec<_>>(),
+            vec![None, Some(3.0), Some(4.0)]
+        );
+        assert_eq!(r.last(), Some(4.0));
+        let mut h = History::new(DEFAULT_HISTORY_POINTS);
+        let u = Usage::derive(None, &sample(0), &Limits::default());
+        for _ in 0..2000 {
+            h.push(&u);
+        }
+        assert_eq!(h.len(), DEFAULT_HISTORY_POINTS);
+        assert!(h.memory_working_set.capacity() == DEFAULT_HISTORY_POINTS);
+    }
+
+    #[test]
+    fn a_stopped_entry_keeps_history_but_no_current_usage() {
+        let mut e = UsageEntry::default();
+        let mut s = sample(0);
+        s.memory_usage = Some(MIB);
+        e.record(s.clone(), &Limits::default());
+        s.at = Duration::from_secs(1);
+        e.record(s, &Limits::default());
+        assert_eq!(e.history.len(), 2);
+        e.stopped();
+        assert!(e.latest.is_none() && e.prev.is_none());
+        assert_eq!(e.history.len(), 2);
+    }
+}

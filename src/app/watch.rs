@@ -1,0 +1,57 @@
+//! What each endpoint's sampler should measure: its running containers, with the rows on screen
+//! flagged so that a slow source (the stats API) serves them first.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::model::{ContainerKey, RunState};
+use super::rows::Row;
+use super::state::{App, View};
+use crate::ui::layout;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    pub key: ContainerKey,
+    /// Main process on the engine's host (to find its cgroup); None until inspected.
+    pub pid: Option<u32>,
+    pub visible: bool,
+}
+
+/// Per endpoint, in inventory order. Endpoints with nothing running are absent.
+pub fn watch_lists(app: &App) -> BTreeMap<String, Vec<Watch>> {
+    let visible = visible_keys(app);
+    let mut out: BTreeMap<String, Vec<Watch>> = BTreeMap::new();
+    for (_, c) in app.inventory.iter() {
+        if c.state != RunState::Running {
+            continue;
+        }
+        out.entry(c.key.endpoint.clone()).or_default().push(Watch {
+            key: c.key.clone(),
+            pid: c.pid,
+            visible: visible.contains(&c.key),
+        });
+    }
+    out
+}
+
+/// Containers on screen: the table's visible rows, or the container whose logs or inspect
+/// document is open.
+fn visible_keys(app: &App) -> HashSet<ContainerKey> {
+    let mut keys = HashSet::new();
+    match app.view {
+        View::Table => {
+            let height = layout::table_body_height(app) as usize;
+            let rows = app.table.rows.iter().skip(app.table.offset).take(height);
+            for row in rows {
+                if let Row::Container { slot, .. } = row {
+                    if let Some(c) = app.inventory.get(*slot) {
+                        keys.insert(c.key.clone());
+                    }
+                }
+            }
+        }
+        View::Logs => keys.extend(app.logs.as_ref().map(|l| l.key.clone())),
+        View::Inspect => keys.extend(app.inspect.as_ref().map(|i| i.key.clone())),
+        View::Events => {}
+    }
+    keys
+}

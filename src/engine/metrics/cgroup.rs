@@ -1,0 +1,443 @@
+//! Reading a local container's counters straight from its cgroup (v1 or v2): microseconds per
+//! container and no work for the daemon. The cgroup is found through `/proc/<pid>/cgroup`.
+//! Every file is optional: a missing or unreadable file leaves its fields None.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::app::usage::{Sample, SampleSource};
+
+/// Where the cgroup filesystem and procfs are mounted; tests point it at fixture trees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupRoot {
+    pub sys: PathBuf,
+    pub proc: PathBuf,
+}
+
+impl Default for CgroupRoot {
+    fn default() -> Self {
+        CgroupRoot {
+            sys: PathBuf::from("/sys/fs/cgroup"),
+            proc: PathBuf::from("/proc"),
+        }
+    }
+}
+
+/// A container's cgroup directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CgroupPaths {
+    /// One unified directory.
+    V2(PathBuf),
+    /// One directory per controller (each may be missing).
+    V1 {
+        cpu: Option<PathBuf>,
+        cpuacct: Option<PathBuf>,
+        memory: Option<PathBuf>,
+        pids: Option<PathBuf>,
+        blkio: Option<PathBuf>,
+    },
+}
+
+/// A limit file's value: a number, or "max" (v2) / -1 / a huge number (v1) for none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    Unlimited,
+    At(u64),
+}
+
+/// What the kernel enforces, as read from the cgroup (None: file missing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CgroupLimits {
+    pub cpu_quota_us: Option<Cap>,
+    pub cpu_period_us: Option<u64>,
+    pub memory_max: Option<Cap>,
+    pub pids_max: Option<Cap>,
+}
+
+/// v1 reports "no limit" as the largest page-aligned i64; anything this big is no limit.
+const V1_UNLIMITED_FLOOR: u64 = 1 << 62;
+/// USER_HZ: /proc/stat counts in 1/100 s on every Linux docker runs on (docker assumes it too).
+const CLOCK_TICKS: u64 = 100;
+
+impl CgroupRoot {
+    /// Finds the cgroup of process `pid`. With `container_id`, the path must name that container:
+    /// a pid from another pid namespace (an engine in a VM) must not be mistaken for ours.
+    pub fn locate(&self, pid: u32, container_id: Option<&str>) -> Result<CgroupPaths, String> {
+        let file = self.proc.join(pid.to_string()).join("cgroup");
+        let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let lines: Vec<(&str, &str)> = text
+            .lines()
+            .filter_map(|l| {
+                let mut parts = l.splitn(3, ':');
+                let _hierarchy = parts.next()?;
+                Some((parts.next()?, parts.next()?))
+            })
+            .collect();
+        if let Some(id) = container_id {
+            if !lines.iter().any(|(_, path)| path.contains(id)) {
+                return Err(format!(
+                    "{}: not the cgroup of container {id}",
+                    file.display()
+                ));
+            }
+        }
+        // Hybrid hosts list `0::/…` next to the v1 controllers; the counters live in v1 there.
+        let v1 = lines.iter().any(|(ctrls, _)| {
+            !ctrls.is_empty() && ctrls.split(',').any(|c| !c.starts_with("name="))
+        });
+        if !v1 {
+            let (_, path) = lines
+                .iter()
+                .find(|(ctrls, _)| ctrls.is_empty())
+                .ok_or_else(|| format!("{}: no cgroup v2 entry", file.display()))?;
+            let dir = self.sys.join(path.trim_start_matches('/'));
+            return if dir.is_dir() {
+                Ok(CgroupPaths::V2(dir))
+            } else {
+                Err(format!("{}: not found", dir.display()))
+            };
+        }
+        let find = |ctrl: &str| -> Option<PathBuf> {
+            let (ctrls, path) = lines
+                .iter()
+                .find(|(ctrls, _)| ctrls.split(',').any(|c| c == ctrl))?;
+            let rel = path.trim_start_matches('/');
+            // Mounted per controller (`cpu/`), or joined (`cpu,cpuacct/`) without the symlinks.
+            [
+                self.sys.join(ctrl).join(rel),
+                self.sys.join(ctrls).join(rel),
+            ]
+            .into_iter()
+            .find(|d| d.is_dir())
+        };
+        let paths = CgroupPaths::V1 {
+            cpu: find("cpu"),
+            cpuacct: find("cpuacct"),
+            memory: find("memory"),
+            pids: find("pids"),
+            blkio: find("blkio"),
+        };
+        match &paths {
+            CgroupPaths::V1 {
+                cpuacct: None,
+                memory: None,
+                ..
+            } => Err(format!(
+                "{}: no readable cpuacct or memory cgroup",
+                file.display()
+            )),
+            _ => Ok(paths),
+        }
+    }
+
+    /// One reading of every counter, stamped `at`, plus the limits the kernel enforces.
+    pub fn read(&self, paths: &CgroupPaths, pid: u32, at: Duration) -> (Sample, CgroupLimits) {
+        let mut s = Sample::empty(SampleSource::Cgroup, at);
+        let mut limits = CgroupLimits::default();
+        match paths {
+            CgroupPaths::V2(dir) => read_v2(dir, &mut s, &mut limits),
+            CgroupPaths::V1 {
+                cpu,
+                cpuacct,
+                memory,
+                pids,
+                blkio,
+            } => read_v1(
+                [cpu, cpuacct, memory, pids, blkio].map(Option::as_deref),
+                &mut s,
+                &mut limits,
+            ),
+        }
+        if let Some((rx, tx)) = net_dev(&self.proc.join(pid.to_string()).join("net/dev")) {
+            s.net_rx_bytes = Some(rx);
+            s.net_tx_bytes = Some(tx);
+        }
+        if let Some((system_ns, cpus)) = proc_stat(&self.proc.join("stat")) {
+            s.system_cpu_ns = Some(system_ns);
+            s.online_cpus = Some(cpus);
+        }
+        (s, limits)
+    }
+}
+
+fn read_v2(dir: &Path, s: &mut Sample, limits: &mut CgroupLimits) {
+    if let Some(stat) = read(dir, "cpu.stat") {
+        s.cpu_usage_ns = keyed(&stat, "usage_usec").map(|us| us * 1000);
+        s.nr_periods = keyed(&stat, "nr_periods");
+        s.nr_throttled = keyed(&stat, "nr_throttled");
+        s.throttled_ns = keyed(&stat, "throttled_usec").map(|us| us * 1000);
+    }
+    if let Some(max) = read(dir, "cpu.max") {
+        // "max 100000" or "50000 100000".
+        let mut parts = max.split_whitespace();
+        limits.cpu_quota_us = parts.next().and_then(cap);
+        limits.cpu_period_us = parts.next().and_then(|p| p.parse().ok());
+    }
+    s.memory_usage = read(dir, "memory.current").and_then(|t| t.trim().parse().ok());
+    limits.memory_max = read(dir, "memory.max").and_then(|t| cap(&t));
+    s.inactive_file = read(dir, "memory.stat").and_then(|t| keyed(&t, "inactive_file"));
+    s.oom_kills = read(dir, "memory.events").and_then(|t| keyed(&t, "oom_kill"));
+    s.pids_current = read(dir, "pids.current").and_then(|t| t.trim().parse().ok());
+    limits.pids_max = read(dir, "pids.max").and_then(|t| cap(&t));
+    if let Some(io) = read(dir, "io.stat") {
+        // "8:0 rbytes=1 wbytes=2 rios=… wios=… dbytes=… dios=…" per device.
+        let (mut r, mut w) = (0u64, 0u64);
+        for field in io.split_whitespace() {
+            if let Some(v) = field.strip_prefix("rbytes=") {
+                r += v.parse::<u64>().unwrap_or(0);
+            } else if let Some(v) = field.strip_prefix("wbytes=") {
+                w += v.parse::<u64>().unwrap_or(0);
+            }
+        }
+        s.blk_read_bytes = Some(r);
+        s.blk_write_bytes = Some(w);
+    }
+}
+
+fn read_v1(dirs: [Option<&Path>; 5], s: &mut Sample, limits: &mut CgroupLimits) {
+    let [cpu, cpuacct, memory, pids, blkio] = dirs;
+    if let Some(dir) = cpuacct {
+        s.cpu_usage_ns = read(dir, "cpuacct.usage").and_then(|t| t.trim().parse().ok());
+    }
+    if let Some(dir) = cpu {
+        if let Some(stat) = read(dir, "cpu.stat") {
+            s.nr_periods = keyed(&stat, "nr_periods");
+            s.nr_throttled = keyed(&stat, "nr_throttled");
+            s.throttled_ns = keyed(&stat, "throttled_time");
+        }
+        limits.cpu_quota_us = read(dir, "cpu.cfs_quota_us").and_then(|t| cap(&t));
+        limits.cpu_period_us = read(dir, "cpu.cfs_period_us").and_then(|t| t.trim().parse().ok());
+    }
+    if let Some(dir) = memory {
+        s.memory_usage = read(dir, "memory.usage_in_bytes").and_then(|t| t.trim().parse().ok());
+        limits.memory_max = read(dir, "memory.limit_in_bytes").and_then(|t| cap(&t));
+        s.inactive_file = read(dir, "memory.stat").and_then(|t| keyed(&t, "total_inactive_file"));
+        // The oom_kill line appeared in kernel 4.13; older kernels leave it None.
+        s.oom_kills = read(dir, "memory.oom_control").and_then(|t| keyed(&t, "oom_kill"));
+    }
+    if let Some(dir) = pids {
+        s.pids_current = read(dir, "pids.current").and_then(|t| t.trim().parse().ok());
+        limits.pids_max = read(dir, "pids.max").and_then(|t| cap(&t));
+    }
+    if let Some(io) = blkio.and_then(|dir| read(dir, "blkio.throttle.io_service_bytes")) {
+        // "8:0 Read 123" / "8:0 Write 456" per device, then "Total N".
+        let (mut r, mut w) = (0u64, 0u64);
+        for line in io.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if let [_, op, v] = f[..] {
+                let v = v.parse::<u64>().unwrap_or(0);
+                match op {
+                    "Read" => r += v,
+                    "Write" => w += v,
+                    _ => {}
+                }
+            }
+        }
+        s.blk_read_bytes = Some(r);
+        s.blk_write_bytes = Some(w);
+    }
+}
+
+fn read(dir: &Path, name: &str) -> Option<String> {
+    fs::read_to_string(dir.join(name)).ok()
+}
+
+/// The value of `key` in a flat-keyed file ("key value" per line).
+fn keyed(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(char::is_whitespace)?;
+        (k == key).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
+fn cap(text: &str) -> Option<Cap> {
+    let t = text.trim();
+    if t == "max" || t == "-1" {
+        return Some(Cap::Unlimited);
+    }
+    let n: u64 = t.parse().ok()?;
+    Some(if n >= V1_UNLIMITED_FLOOR {
+        Cap::Unlimited
+    } else {
+        Cap::At(n)
+    })
+}
+
+/// Received and sent bytes over every interface but loopback, from `/proc/<pid>/net/dev`.
+pub fn net_dev(path: &Path) -> Option<(u64, u64)> {
+    let text = fs::read_to_string(path).ok()?;
+    let (mut rx, mut tx) = (0u64, 0u64);
+    for line in text.lines().skip(2) {
+        let Some((iface, rest)) = line.split_once(':') else {
+            continue;
+        };
+        if iface.trim() == "lo" {
+            continue;
+        }
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        if f.len() >= 9 {
+            rx += f[0];
+            tx += f[8];
+        }
+    }
+    Some((rx, tx))
+}
+
+/// The host's total CPU time in ns and its online CPUs, as `docker stats` computes them.
+pub fn proc_stat(path: &Path) -> Option<(u64, u32)> {
+    let text = fs::read_to_string(path).ok()?;
+    let total = text.lines().find(|l| l.starts_with("cpu "))?;
+    // user nice system idle iowait irq softirq (docker sums these seven).
+    let ticks: u64 = total
+        .split_whitespace()
+        .skip(1)
+        .take(7)
+        .filter_map(|v| v.parse::<u64>().ok())
+        .sum();
+    let cpus = text
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count() as u32;
+    Some((ticks * (1_000_000_000 / CLOCK_TICKS), cpus.max(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "2916400af755ef00d276b0c302cf2de207e975547f0a1d7324559bbd3014ceef";
+    const PID: u32 = 10442;
+
+    fn root(tree: &str) -> CgroupRoot {
+        let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/cgroup")
+            .join(tree);
+        CgroupRoot {
+            sys: base.join("sys"),
+            proc: base.join("proc"),
+        }
+    }
+
+    fn read_tree(tree: &str) -> (CgroupPaths, Sample, CgroupLimits) {
+        let r = root(tree);
+        let paths = r
+            .locate(PID, Some(ID))
+            .unwrap_or_else(|e| panic!("{tree}: {e}"));
+        let (s, l) = r.read(&paths, PID, Duration::from_secs(1));
+        (paths, s, l)
+    }
+
+    #[test]
+    fn v1_cgroupfs_captured_from_a_real_container() {
+        let (paths, s, l) = read_tree("v1-cgroupfs");
+        let CgroupPaths::V1 { cpu, memory, .. } = &paths else {
+            panic!("expected v1: {paths:?}")
+        };
+        assert!(cpu.as_ref().unwrap().ends_with(format!("cpu/docker/{ID}")));
+        assert!(memory.is_some());
+        // --cpus 0.5 --memory 32m, busy loop.
+        assert_eq!(l.cpu_quota_us, Some(Cap::At(50_000)));
+        assert_eq!(l.cpu_period_us, Some(100_000));
+        assert_eq!(l.memory_max, Some(Cap::At(32 * 1024 * 1024)));
+        assert_eq!(l.pids_max, Some(Cap::Unlimited));
+        assert!(s.cpu_usage_ns.unwrap() > 0);
+        assert_eq!(s.nr_periods, Some(54));
+        assert_eq!(s.nr_throttled, Some(46));
+        assert_eq!(s.throttled_ns, Some(1_688_427_496));
+        assert_eq!(s.inactive_file, Some(1_605_632));
+        assert!(s.memory_usage.unwrap() > 0);
+        assert_eq!(s.oom_kills, Some(0));
+        assert_eq!(s.pids_current, Some(1));
+        assert_eq!((s.blk_read_bytes, s.blk_write_bytes), (Some(0), Some(0)));
+        assert_eq!((s.net_rx_bytes, s.net_tx_bytes), (Some(516), Some(0)));
+        assert_eq!(s.online_cpus, Some(2));
+        assert!(s.system_cpu_ns.unwrap() > 0);
+        assert_eq!(s.source, SampleSource::Cgroup);
+    }
+
+    #[test]
+    fn v1_systemd_with_joined_controllers_and_an_old_kernel() {
+        let (paths, s, l) = read_tree("v1-systemd");
+        let CgroupPaths::V1 { cpu, cpuacct, .. } = &paths else {
+            panic!("expected v1: {paths:?}")
+        };
+        let scope = format!("cpu,cpuacct/system.slice/docker-{ID}.scope");
+        assert!(cpu.as_ref().unwrap().ends_with(&scope));
+        assert!(cpuacct.as_ref().unwrap().ends_with(&scope));
+        assert_eq!(l.cpu_quota_us, Some(Cap::Unlimited), "-1");
+        assert_eq!(l.memory_max, Some(Cap::Unlimited), "huge number");
+        assert_eq!(s.oom_kills, None, "no oom_kill line before 4.13");
+        assert_eq!(s.cpu_usage_ns, Some(123_456_789));
+        assert_eq!(s.blk_read_bytes, Some(4096 + 512));
+        assert_eq!(s.blk_write_bytes, Some(8192));
+        // This host has no pids controller.
+        assert_eq!(s.pids_current, None);
+        assert_eq!(l.pids_max, None);
+    }
+
+    #[test]
+    fn v2_cgroupfs_with_max_limits() {
+        let (paths, s, l) = read_tree("v2-cgroupfs");
+        assert!(matches!(&paths, CgroupPaths::V2(d) if d.ends_with(format!("docker/{ID}"))));
+        assert_eq!(l.cpu_quota_us, Some(Cap::Unlimited));
+        assert_eq!(l.cpu_period_us, Some(100_000));
+        assert_eq!(l.memory_max, Some(Cap::Unlimited));
+        assert_eq!(l.pids_max, Some(Cap::Unlimited));
+        assert_eq!(s.cpu_usage_ns, Some(7_340_000_000));
+        assert_eq!(s.nr_periods, Some(0));
+        assert_eq!(s.throttled_ns, Some(0));
+        assert_eq!(s.memory_usage, Some(8_388_608));
+        assert_eq!(s.inactive_file, Some(2_097_152));
+        assert_eq!(s.working_set(), Some(6_291_456));
+        assert_eq!(s.oom_kills, Some(2));
+        assert_eq!(s.pids_current, Some(3));
+        assert_eq!(s.blk_read_bytes, Some(1_000 + 24_576));
+        assert_eq!(s.blk_write_bytes, Some(2_000));
+        assert_eq!(
+            (s.net_rx_bytes, s.net_tx_bytes),
+            (Some(1_500 + 70), Some(900 + 30))
+        );
+        assert_eq!(s.online_cpus, Some(4));
+    }
+
+    #[test]
+    fn v2_systemd_with_limits_and_missing_files() {
+        let (paths, s, l) = read_tree("v2-systemd");
+        assert!(
+            matches!(&paths, CgroupPaths::V2(d) if d.ends_with(format!("system.slice/docker-{ID}.scope")))
+        );
+        assert_eq!(l.cpu_quota_us, Some(Cap::At(50_000)));
+        assert_eq!(l.memory_max, Some(Cap::At(33_554_432)));
+        assert_eq!(l.pids_max, Some(Cap::At(100)));
+        assert_eq!(s.nr_periods, Some(120));
+        assert_eq!(s.nr_throttled, Some(100));
+        // io.stat, memory.events and net/dev are missing in this tree.
+        assert_eq!(
+            (s.blk_read_bytes, s.oom_kills, s.net_rx_bytes),
+            (None, None, None)
+        );
+        assert_eq!(s.system_cpu_ns, None, "no /proc/stat either");
+    }
+
+    #[test]
+    fn a_pid_of_another_container_or_a_missing_pid_is_refused() {
+        let r = root("v1-cgroupfs");
+        assert!(r.locate(PID, Some("someoneelse")).is_err());
+        assert!(r.locate(1, None).is_err());
+    }
+
+    #[test]
+    fn caps_and_keyed_values() {
+        assert_eq!(cap("max\n"), Some(Cap::Unlimited));
+        assert_eq!(cap("-1"), Some(Cap::Unlimited));
+        assert_eq!(cap("9223372036854771712"), Some(Cap::Unlimited));
+        assert_eq!(cap("1024"), Some(Cap::At(1024)));
+        assert_eq!(cap("junk"), None);
+        assert_eq!(keyed("a 1\nab 2\n", "ab"), Some(2));
+        assert_eq!(keyed("a 1\n", "b"), None);
+    }
+}

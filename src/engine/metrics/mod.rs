@@ -1,0 +1,162 @@
+//! Resource-use sources: cgroup files for a local engine (no daemon work), the stats API
+//! otherwise. The periodic sampler and the one-off measurement of `ps` share them.
+
+pub mod cgroup;
+pub mod sampler;
+pub mod stats_api;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use futures_util::{stream, StreamExt};
+use tokio::sync::Semaphore;
+
+use self::cgroup::{CgroupPaths, CgroupRoot};
+use super::endpoint::Endpoint;
+use crate::app::model::ContainerKey;
+use crate::app::usage::Sample;
+use crate::app::watch::Watch;
+
+/// Stats requests in flight per endpoint: each holds a daemon goroutine for about a second.
+pub const DEFAULT_API_CONCURRENCY: usize = 4;
+/// One stats request may take two collector cycles on old engines.
+pub const STATS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which source to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceMode {
+    /// cgroup files when the engine is local and the container's cgroup is readable.
+    Auto,
+    /// Always the stats API (remote engines behave like this; tests force it).
+    StatsApi,
+}
+
+/// Time on a clock that only moves forward, from one origin for the whole process, so that
+/// cgroup samples from successive samplers can still be compared.
+pub fn monotonic_now() -> Duration {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    ORIGIN.get_or_init(Instant::now).elapsed()
+}
+
+/// Whether an endpoint may be on this machine: a unix socket. Whether its containers really are
+/// is decided per container, by finding the pid in /proc with that container's cgroup.
+pub fn maybe_local(endpoint: &Endpoint) -> bool {
+    endpoint.host.starts_with("unix://")
+}
+
+/// Reads local containers' cgroups, remembering where each one is.
+#[derive(Debug, Default)]
+pub struct LocalProbe {
+    pub root: CgroupRoot,
+    /// Per container id: the pid the paths were found for, and the paths (None: not readable,
+    /// so the stats API is used until the pid changes).
+    found: HashMap<String, (u32, Option<CgroupPaths>)>,
+}
+
+impl LocalProbe {
+    pub fn new(root: CgroupRoot) -> Self {
+        LocalProbe {
+            root,
+            found: HashMap::new(),
+        }
+    }
+
+    /// A sample from the cgroup files, or None when they cannot be read (then use the API).
+    pub fn sample(&mut self, id: &str, pid: u32) -> Option<Sample> {
+        let stale = self.found.get(id).is_none_or(|(p, _)| *p != pid);
+        if stale {
+            let paths = self.root.locate(pid, Some(id));
+            if let Err(e) = &paths {
+                log::debug!("cgroup of {}: {e}; using the stats API", short(id));
+            }
+            self.found.insert(id.to_owned(), (pid, paths.ok()));
+        }
+        let paths = self.found.get(id)?.1.as_ref()?;
+        let (sample, _) = self.root.read(paths, pid, monotonic_now());
+        // The process is gone (the container stopped between two watch updates).
+        if sample.cpu_usage_ns.is_none() && sample.memory_usage.is_none() {
+            self.found.remove(id);
+            return None;
+        }
+        Some(sample)
+    }
+
+    /// Forgets containers no longer watched.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.found.retain(|id, _| keep(id));
+    }
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// Two samples `gap` apart of each target, for a one-off usage (`ps`). Bounded by `budget`:
+/// containers whose answers do not arrive in time are left out.
+pub async fn measure_once(
+    endpoint: &Endpoint,
+    docker: &Docker,
+    targets: &[Watch],
+    mode: SourceMode,
+    gap: Duration,
+    budget: Duration,
+) -> HashMap<ContainerKey, (Sample, Sample)> {
+    let deadline = tokio::time::Instant::now() + budget;
+    let local = mode == SourceMode::Auto && maybe_local(endpoint);
+    let mut probe = LocalProbe::default();
+    let mut firsts = Vec::new();
+    let mut remote = Vec::new();
+    for t in targets {
+        match t
+            .pid
+            .filter(|_| local)
+            .and_then(|pid| probe.sample(&t.key.id, pid))
+        {
+            Some(s) => firsts.push((t, s)),
+            None => remote.push(t),
+        }
+    }
+    // cgroup files: all at once, microseconds each.
+    let locals = async {
+        tokio::time::sleep_until((tokio::time::Instant::now() + gap).min(deadline)).await;
+        let mut out = HashMap::new();
+        for (t, a) in firsts {
+            if let Some(b) = t.pid.and_then(|pid| probe.sample(&t.key.id, pid)) {
+                out.insert(t.key.clone(), (a, b));
+            }
+        }
+        out
+    };
+    // Stats requests: at most the cap in flight. Twice as many containers are under way so
+    // that those waiting out the gap do not leave request slots idle, and a started container
+    // finishes before new ones start.
+    let permits = Semaphore::new(DEFAULT_API_CONCURRENCY);
+    let permits = &permits;
+    let ask = async move |id: &str| -> Option<Sample> {
+        let _permit = permits.acquire().await.ok()?;
+        stats_api::sample(docker, id, STATS_TIMEOUT)
+            .await
+            .map_err(|e| log::debug!("{e}"))
+            .ok()
+    };
+    let remotes = async {
+        let mut pairs = std::pin::pin!(stream::iter(remote)
+            .map(|t| async move {
+                let a = ask(&t.key.id).await?;
+                tokio::time::sleep(gap).await;
+                let b = ask(&t.key.id).await?;
+                Some((t.key.clone(), (a, b)))
+            })
+            .buffer_unordered(2 * DEFAULT_API_CONCURRENCY));
+        let mut out = HashMap::new();
+        while let Ok(Some(done)) = tokio::time::timeout_at(deadline, pairs.next()).await {
+            out.extend(done);
+        }
+        out
+    };
+    let (mut out, remote_pairs) = tokio::join!(locals, remotes);
+    out.extend(remote_pairs);
+    out
+}
