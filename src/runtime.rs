@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{interval, sleep_until, Instant, MissedTickBehavior};
 
 use crate::app::model::AvailableContext;
+use crate::app::update::update_batch;
 use crate::app::watch::{watch_lists, Watch};
 use crate::app::{update, App, Effect, Msg};
 use crate::engine::audit::AuditLog;
@@ -122,15 +123,12 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             _ = sighup.recv() => break Exit::Signal("SIGHUP", 1),
             _ = sigint.recv() => break Exit::Signal("SIGINT", 2),
         }
-        let had_msgs = !msgs.is_empty();
-        for msg in msgs {
+        if !msgs.is_empty() {
             app.now = Utc::now();
-            for fx in update(&mut app, msg) {
+            for fx in update_batch(&mut app, msgs) {
                 effects.run(fx);
             }
             dirty = true;
-        }
-        if had_msgs {
             effects.update_watches(&app);
         }
         if app.quit {

@@ -65,6 +65,8 @@ pub struct TableState {
     pub offset: usize,
     /// Derived from inventory, filter, sort and tree; rebuilt by the reducer when they change.
     pub rows: Vec<Row>,
+    /// The inventory changed since `rows` was built (rebuilt once per batch of messages).
+    pub rows_stale: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -25,9 +25,35 @@ const MAX_TOASTS: usize = 4;
 const LOG_TAIL: usize = 1000;
 
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    update_batch(app, std::iter::once(msg))
+}
+
+/// Applies several messages, then brings derived state up to date once: a burst of engine
+/// messages (thousands of inspects after connecting) costs one row rebuild, not one each.
+pub fn update_batch(app: &mut App, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
     let mut fx = Vec::new();
+    for msg in msgs {
+        apply(app, msg, &mut fx);
+    }
+    settle(app);
+    fx
+}
+
+/// Rebuilds rows (and drops usage of vanished containers) if the inventory changed.
+pub fn settle(app: &mut App) {
+    if std::mem::take(&mut app.table.rows_stale) {
+        rebuild_rows(app);
+        prune_usage(app);
+    }
+}
+
+fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
     match msg {
-        Msg::Key(key) => on_key(app, key, &mut fx),
+        Msg::Key(key) => {
+            // Keys act on rows: bring them up to date first.
+            settle(app);
+            on_key(app, key, fx)
+        }
         Msg::Resize { width, height } => {
             app.size = (width, height);
             keep_cursor_visible(app);
@@ -125,7 +151,6 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.warnings.push(w);
         }
     }
-    fx
 }
 
 use super::msg::Msg;
@@ -232,8 +257,7 @@ pub fn rebuild_rows(app: &mut App) {
 }
 
 fn inventory_changed(app: &mut App) {
-    rebuild_rows(app);
-    prune_usage(app);
+    app.table.rows_stale = true;
 }
 
 /// Derives usage from each new sample against the container's limits. Samples of containers
