@@ -210,6 +210,8 @@ fn run_console(
         demo,
         log_buffer_lines: loaded.settings.log_buffer_lines,
         color_depth: ColorDepth::detect(env),
+        near_limit_percent: loaded.settings.near_limit_percent as f64,
+        over_limit_percent: loaded.settings.over_limit_percent as f64,
     };
     let mut statuses: Vec<EndpointStatus> = endpoints.iter().map(Endpoint::status).collect();
     // A broken context has no supervisor: it stays down with the reason in its body.

@@ -23,7 +23,7 @@ use crate::engine::audit::AuditLog;
 use crate::engine::endpoint::{describe_error, Endpoint};
 use crate::engine::executor::Executor;
 use crate::engine::metrics::sampler::{self, SamplerConfig};
-use crate::engine::{context, logs, supervisor};
+use crate::engine::{context, inventory, logs, supervisor};
 use crate::term::Tui;
 use crate::ui;
 
@@ -270,6 +270,19 @@ impl Effects<'_> {
                 if let Some(task) = self.log_tasks.remove(&session) {
                     task.abort();
                 }
+            }
+            Effect::Refresh { key } => {
+                let Some(ep) = self.endpoint(&key.endpoint) else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let Ok(docker) = ep.connect().await else {
+                        return;
+                    };
+                    if let Ok(msg) = inventory::refresh(&docker, &key.endpoint, key.id).await {
+                        let _ = tx.send(msg).await;
+                    }
+                });
             }
             Effect::Inspect { key } => {
                 let Some(ep) = self.endpoint(&key.endpoint) else {

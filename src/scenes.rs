@@ -120,7 +120,59 @@ fn with_fixtures(width: u16, height: u16) -> App {
             containers,
         },
     );
+    simulate_usage(&mut app, 120);
     app
+}
+
+/// Feeds `points` one-second samples of plausible, deterministic resource use to every running
+/// container: a busy one near its CPU limit and throttled, one close to its memory limit.
+fn simulate_usage(app: &mut App, points: u64) {
+    use crate::app::usage::{Sample, SampleSource};
+    let running: Vec<(crate::app::model::ContainerKey, String)> = app
+        .inventory
+        .iter()
+        .filter(|(_, c)| c.state == crate::app::model::RunState::Running)
+        .map(|(_, c)| (c.key.clone(), c.name.clone()))
+        .collect();
+    let mut counters: Vec<Sample> = running
+        .iter()
+        .map(|_| Sample::empty(SampleSource::Cgroup, std::time::Duration::ZERO))
+        .collect();
+    for step in 1..=points {
+        let at = std::time::Duration::from_secs(step);
+        let mut samples = Vec::new();
+        for ((key, name), prev) in running.iter().zip(counters.iter_mut()) {
+            // (cores busy, throttled share, working set MiB, net KiB/s)
+            let wave = ((step as f64) / 9.0).sin().abs();
+            let (cores, thr, mem_mib, net_kib) = match name.as_str() {
+                "demo-db-1" => (0.46 + 0.03 * wave, 0.4, 28.0 + 2.0 * wave, 40.0),
+                "demo-web-1" => (0.05 + 0.1 * wave, 0.0, 6.0, 300.0 * wave),
+                "shop-api-1" => (0.3 * wave, 0.0, 120.0, 80.0),
+                _ => (0.01, 0.0, 1.5, 0.5),
+            };
+            let mut s = Sample::empty(SampleSource::Cgroup, at);
+            s.cpu_usage_ns = Some(prev.cpu_usage_ns.unwrap_or(0) + (cores * 1e9) as u64);
+            s.nr_periods = Some(prev.nr_periods.unwrap_or(0) + 10);
+            s.nr_throttled = Some(prev.nr_throttled.unwrap_or(0) + (thr * 10.0) as u64);
+            s.memory_usage = Some((mem_mib * 1024.0 * 1024.0) as u64);
+            s.pids_current = Some(3);
+            s.oom_kills = Some(0);
+            s.net_rx_bytes = Some(prev.net_rx_bytes.unwrap_or(0) + (net_kib * 1024.0) as u64);
+            s.net_tx_bytes = Some(prev.net_tx_bytes.unwrap_or(0) + (net_kib * 300.0) as u64);
+            s.blk_read_bytes = Some(0);
+            s.blk_write_bytes = Some(prev.blk_write_bytes.unwrap_or(0) + 4096);
+            s.online_cpus = Some(2);
+            *prev = s.clone();
+            samples.push((key.clone(), s));
+        }
+        update(
+            app,
+            Msg::Sampled {
+                endpoint: "default".into(),
+                samples,
+            },
+        );
+    }
 }
 
 fn key(app: &mut App, code: KeyCode) {
@@ -145,6 +197,7 @@ pub fn all(width: u16, height: u16) -> Vec<(&'static str, App)> {
         ("help", help(width, height)),
         ("palette", palette(width, height)),
         ("events", events(width, height)),
+        ("detail", detail(width, height)),
         ("endpoints", endpoints(width, height)),
         ("empty", empty(width, height)),
         ("connecting", base_app(width, height)),
@@ -238,6 +291,13 @@ pub fn confirm(w: u16, h: u16) -> App {
     let mut app = with_fixtures(w, h);
     select(&mut app, "demo-web-1");
     update_action(&mut app, crate::app::Action::Kill);
+    app
+}
+
+pub fn detail(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    select(&mut app, "fx-unhealthy");
+    update_action(&mut app, crate::app::Action::ToggleDetail);
     app
 }
 

@@ -20,6 +20,10 @@ pub enum Effect {
     Inspect {
         key: ContainerKey,
     },
+    /// Re-read one container (the detail pane's health probes move without events).
+    Refresh {
+        key: ContainerKey,
+    },
     SaveLogs {
         container_name: String,
         text: String,

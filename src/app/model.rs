@@ -133,6 +133,9 @@ pub struct Container {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub exit_code: Option<i64>,
+    /// The kernel's OOM killer ended the last run (State.OOMKilled).
+    #[serde(default)]
+    pub oom_killed: bool,
     pub restart_count: Option<u64>,
     pub ports: Vec<PortMapping>,
     pub labels: BTreeMap<String, String>,

@@ -2,14 +2,15 @@
 //! Rebuilt only when one of those changes; views then build widgets for the visible window only.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::filter::Filter;
 use super::inventory::Inventory;
-use super::model::{Container, Health, RunState};
+use super::model::{Container, ContainerKey, Health, RunState};
+use super::usage::{Usage, UsageEntry};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,6 +23,8 @@ pub enum SortColumn {
     Ports,
     Restarts,
     Endpoint,
+    Cpu,
+    Memory,
 }
 
 impl SortColumn {
@@ -34,6 +37,8 @@ impl SortColumn {
         SortColumn::Ports,
         SortColumn::Restarts,
         SortColumn::Endpoint,
+        SortColumn::Cpu,
+        SortColumn::Memory,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +51,8 @@ impl SortColumn {
             SortColumn::Ports => "ports",
             SortColumn::Restarts => "restarts",
             SortColumn::Endpoint => "endpoint",
+            SortColumn::Cpu => "cpu",
+            SortColumn::Memory => "memory",
         }
     }
 
@@ -147,6 +154,8 @@ pub struct RowInputs<'a> {
     pub tree: bool,
     pub collapsed: &'a HashSet<String>,
     pub now: DateTime<Utc>,
+    /// Latest resource use, for sorting by CPU or memory.
+    pub usage: &'a HashMap<ContainerKey, UsageEntry>,
 }
 
 pub fn build_rows(inp: &RowInputs) -> Vec<Row> {
@@ -158,7 +167,7 @@ pub fn build_rows(inp: &RowInputs) -> Vec<Row> {
         .collect();
     let get = |s: usize| inp.inventory.get(s).expect("slot from this inventory");
     slots.sort_by(|&a, &b| {
-        let ord = compare(get(a), get(b), inp.sort.column, inp.now);
+        let ord = compare(get(a), get(b), inp.sort.column, inp);
         let ord = if inp.sort.descending {
             ord.reverse()
         } else {
@@ -241,8 +250,22 @@ fn push_group(
     !collapsed
 }
 
-fn compare(a: &Container, b: &Container, col: SortColumn, now: DateTime<Utc>) -> Ordering {
+fn compare(a: &Container, b: &Container, col: SortColumn, inp: &RowInputs) -> Ordering {
+    let now = inp.now;
+    // Containers without a measurement sort as zero.
+    let usage = |c: &Container, f: fn(&Usage) -> Option<f64>| {
+        inp.usage
+            .get(&c.key)
+            .and_then(|e| e.latest.as_ref())
+            .and_then(f)
+            .unwrap_or(0.0)
+    };
     match col {
+        SortColumn::Cpu => {
+            usage(a, |u| u.cpu_percent_of_limit).total_cmp(&usage(b, |u| u.cpu_percent_of_limit))
+        }
+        SortColumn::Memory => usage(a, |u| u.memory_working_set.map(|m| m as f64))
+            .total_cmp(&usage(b, |u| u.memory_working_set.map(|m| m as f64))),
         SortColumn::Name => natural_cmp(&a.name, &b.name),
         SortColumn::Project => (a.project(), a.service(), a.replica_number())
             .cmp(&(b.project(), b.service(), b.replica_number()))
@@ -352,6 +375,7 @@ mod tests {
             tree: false,
             collapsed: &collapsed,
             now: epoch(),
+            usage: &HashMap::new(),
         };
         assert_eq!(names(&inv, &build_rows(&inp)), ["a", "b", "c"]);
         inp.sort = Sort {
@@ -388,6 +412,7 @@ mod tests {
             tree: true,
             collapsed: &collapsed,
             now: epoch(),
+            usage: &HashMap::new(),
         };
         let rows = build_rows(&inp);
         assert_eq!(

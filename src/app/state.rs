@@ -23,6 +23,9 @@ pub struct AppOptions {
     pub demo: bool,
     pub log_buffer_lines: usize,
     pub color_depth: ColorDepth,
+    /// Percent of a limit from which gauges warn, and from which they alarm.
+    pub near_limit_percent: f64,
+    pub over_limit_percent: f64,
 }
 
 impl Default for AppOptions {
@@ -32,6 +35,8 @@ impl Default for AppOptions {
             demo: false,
             log_buffer_lines: 10_000,
             color_depth: ColorDepth::TrueColor,
+            near_limit_percent: 80.0,
+            over_limit_percent: 95.0,
         }
     }
 }
@@ -198,6 +203,10 @@ pub struct App {
     pub overlay: Option<Overlay>,
     pub input: Option<TextInput>,
     pub show_log_panel: bool,
+    /// The usage and health pane under the table.
+    pub show_detail: bool,
+    /// When the detail pane last asked for a fresh inspect of its container.
+    pub detail_refreshed_at: Option<DateTime<Utc>>,
     pub toasts: VecDeque<Toast>,
     /// Keys typed so far of a multi-key binding (`g g`).
     pub pending_keys: Vec<KeyPress>,
@@ -236,6 +245,8 @@ impl App {
             overlay: None,
             input: None,
             show_log_panel: false,
+            show_detail: false,
+            detail_refreshed_at: None,
             toasts: VecDeque::new(),
             pending_keys: Vec::new(),
             warnings: Vec::new(),

@@ -36,6 +36,7 @@ pub fn container(name: &str, state: &str) -> ContainerBuilder {
             .then(|| epoch() - chrono::Duration::minutes(42)),
         finished_at: None,
         exit_code: (state == RunState::Exited).then_some(0),
+        oom_killed: false,
         restart_count: Some(0),
         ports: vec![],
         labels: BTreeMap::new(),

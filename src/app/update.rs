@@ -61,6 +61,7 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::Tick => {
             let now = app.now;
             app.toasts.retain(|t| t.until > now);
+            refresh_detail(app, fx);
         }
         Msg::EndpointState { endpoint, state } => {
             let now = app.now;
@@ -242,6 +243,7 @@ pub fn rebuild_rows(app: &mut App) {
         tree: app.table.tree,
         collapsed: &app.table.collapsed,
         now: app.now,
+        usage: &app.usage,
     });
     app.table.rows = rows;
     let found = app
@@ -271,6 +273,9 @@ fn on_sampled(app: &mut App, samples: Vec<(ContainerKey, crate::app::usage::Samp
             continue;
         }
         app.usage.entry(key).or_default().record(sample, &c.limits);
+    }
+    if matches!(app.table.sort.column, SortColumn::Cpu | SortColumn::Memory) {
+        app.table.rows_stale = true;
     }
 }
 
@@ -739,6 +744,29 @@ fn jump_to_event_container(app: &mut App, index: usize) {
     rebuild_rows(app);
 }
 
+/// Health probes change a container without any event; while the detail pane shows a
+/// health-checked container, it is re-read every couple of seconds (one inspect, one container).
+fn refresh_detail(app: &mut App, fx: &mut Vec<Effect>) {
+    const EVERY: i64 = 2;
+    if !app.show_detail || app.view != View::Table {
+        return;
+    }
+    let Some(c) = app.selected_container() else {
+        return;
+    };
+    if c.health_check.is_none() || c.state != RunState::Running {
+        return;
+    }
+    let due = app
+        .detail_refreshed_at
+        .is_none_or(|t| (app.now - t).num_seconds() >= EVERY);
+    if due {
+        let key = c.key.clone();
+        app.detail_refreshed_at = Some(app.now);
+        fx.push(Effect::Refresh { key });
+    }
+}
+
 fn on_endpoints_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
     let rows = app.endpoints.len() + app.attachable_contexts().count();
     let Some(Overlay::Endpoints { cursor }) = app.overlay.as_mut() else {
@@ -843,6 +871,11 @@ fn on_table_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<E
         Action::SortReverse => {
             app.table.sort.descending = !app.table.sort.descending;
             rebuild_rows(app);
+        }
+        Action::ToggleDetail => {
+            app.show_detail = !app.show_detail;
+            keep_cursor_visible(app);
+            refresh_detail(app, fx);
         }
         Action::ToggleTree => {
             app.table.tree = !app.table.tree;

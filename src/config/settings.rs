@@ -27,6 +27,10 @@ pub struct Settings {
     pub tick_ms: u64,
     /// How often resource use is sampled (one history point per sample).
     pub sample_ms: u64,
+    /// Use of a limit (CPU, memory, pids) at or above this percentage is drawn as near it…
+    pub near_limit_percent: u64,
+    /// …and at or above this one as over it.
+    pub over_limit_percent: u64,
 }
 
 impl Default for Settings {
@@ -38,6 +42,8 @@ impl Default for Settings {
             keymap: "default".to_owned(),
             tick_ms: 1000,
             sample_ms: 1000,
+            near_limit_percent: 80,
+            over_limit_percent: 95,
         }
     }
 }
@@ -53,6 +59,8 @@ struct RawSettings {
     keymap: Option<Spanned<Value>>,
     tick_ms: Option<Spanned<Value>>,
     sample_ms: Option<Spanned<Value>>,
+    near_limit_percent: Option<Spanned<Value>>,
+    over_limit_percent: Option<Spanned<Value>>,
 }
 
 impl Settings {
@@ -61,7 +69,8 @@ impl Settings {
         let raw: RawSettings = toml::from_str(text).map_err(|e| source.toml_error(&e))?;
         let field = Field { source: &source };
         let defaults = Settings::default();
-        Ok(Settings {
+        let over_span = raw.over_limit_percent.as_ref().map(|v| v.span());
+        let settings = Settings {
             read_only: field
                 .bool("read_only", raw.read_only)?
                 .unwrap_or(defaults.read_only),
@@ -82,7 +91,21 @@ impl Settings {
             sample_ms: field
                 .integer("sample_ms", raw.sample_ms, MIN_SAMPLE_MS)?
                 .unwrap_or(defaults.sample_ms),
-        })
+            near_limit_percent: field
+                .integer("near_limit_percent", raw.near_limit_percent, 1)?
+                .unwrap_or(defaults.near_limit_percent),
+            over_limit_percent: field
+                .integer("over_limit_percent", raw.over_limit_percent, 1)?
+                .unwrap_or(defaults.over_limit_percent),
+        };
+        if settings.near_limit_percent >= settings.over_limit_percent {
+            let message = format!(
+                "near_limit_percent ({}) must be below over_limit_percent ({})",
+                settings.near_limit_percent, settings.over_limit_percent
+            );
+            return Err(source.error_at(over_span.unwrap_or(0..0), message));
+        }
+        Ok(settings)
     }
 }
 
@@ -170,7 +193,7 @@ mod tests {
     #[test]
     fn every_field_can_be_set() {
         let settings = Settings::parse(
-            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\n",
+            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\n",
             "config.toml",
         )
         .unwrap();
@@ -183,6 +206,8 @@ mod tests {
                 keymap: "vim".into(),
                 tick_ms: 250,
                 sample_ms: 2000,
+                near_limit_percent: 70,
+                over_limit_percent: 90,
             }
         );
     }
@@ -201,6 +226,11 @@ mod tests {
         );
         let err = parse_err("tick_ms = 0\n");
         assert!(err.contains("tick_ms must be at least 50"), "{err}");
+        let err = parse_err("near_limit_percent = 90\nover_limit_percent = 85\n");
+        assert!(
+            err.contains(":2:") && err.contains("must be below"),
+            "{err}"
+        );
         let err = parse_err("sample_ms = 10\n");
         assert!(err.contains("sample_ms must be at least 250"), "{err}");
         let err = parse_err("read_only = false\nthme = \"dark\"\n");

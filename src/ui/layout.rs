@@ -46,9 +46,21 @@ fn body_of(app: &App) -> Rect {
     areas(Rect::new(0, 0, w, h), app.show_log_panel).body
 }
 
+/// Splits the table view's body into the table and, when shown, the detail pane below it.
+pub fn table_and_detail(body: Rect, show_detail: bool) -> (Rect, Option<Rect>) {
+    if !show_detail {
+        return (body, None);
+    }
+    let detail = (body.height / 2).clamp(6, 16);
+    let [table, pane] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(detail)]).areas(body);
+    (table, Some(pane))
+}
+
 /// Rows of containers visible in the table (inside the border, below the column titles).
 pub fn table_body_height(app: &App) -> u16 {
-    body_of(app).height.saturating_sub(3)
+    let (table, _) = table_and_detail(body_of(app), app.show_detail);
+    table.height.saturating_sub(3)
 }
 
 /// Lines visible in the logs or inspect view (inside the border).

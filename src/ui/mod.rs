@@ -1,5 +1,6 @@
 //! Views: pure functions of `App` drawing into a ratatui frame. One file per view.
 
+pub mod detail;
 pub mod dialog;
 pub mod endpoints;
 pub mod events;
@@ -36,7 +37,13 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
     let a = layout::areas(area, app.show_log_panel);
     header::render(frame, app, a.header);
     match app.view {
-        View::Table => table::render(frame, app, a.body),
+        View::Table => {
+            let (table_area, detail_area) = layout::table_and_detail(a.body, app.show_detail);
+            table::render(frame, app, table_area);
+            if let Some(area) = detail_area {
+                detail::render(frame, app, area);
+            }
+        }
         View::Logs => logs::render(frame, app, a.body),
         View::Inspect => inspect::render(frame, app, a.body),
         View::Events => events::render(frame, app, a.body),

@@ -14,76 +14,141 @@ use super::text::fit;
 use crate::app::model::{format_age, Container, Health, RunState};
 use crate::app::rows::{Aggregate, Row, SortColumn};
 use crate::app::state::App;
-use crate::config::theme::{Slot, Theme};
+use crate::app::usage::CpuLimitKind;
+use crate::config::theme::Slot;
+
+/// A table column. Which ones show depends on the width: each has a priority and a minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Name,
+    Endpoint,
+    Project,
+    Image,
+    State,
+    Health,
+    Cpu,
+    Throttle,
+    Mem,
+    Pids,
+    Net,
+    Io,
+    Up,
+    Ports,
+    Restarts,
+}
+
+/// Left-to-right order on screen.
+const ORDER: [Col; 15] = [
+    Col::Name,
+    Col::Endpoint,
+    Col::Project,
+    Col::Image,
+    Col::State,
+    Col::Health,
+    Col::Cpu,
+    Col::Throttle,
+    Col::Mem,
+    Col::Pids,
+    Col::Net,
+    Col::Io,
+    Col::Up,
+    Col::Ports,
+    Col::Restarts,
+];
 
 struct Column {
+    col: Col,
     title: &'static str,
     sort: Option<SortColumn>,
     width: Constraint,
+    min: u16,
+    /// Lower shows first when space is short.
+    priority: u8,
 }
 
-fn columns(app: &App) -> Vec<Column> {
-    let mut cols = vec![
-        Column {
-            title: "NAME",
-            sort: Some(SortColumn::Name),
-            width: Constraint::Fill(3),
-        },
-        Column {
-            title: "PROJECT/SERVICE",
-            sort: Some(SortColumn::Project),
-            width: Constraint::Fill(2),
-        },
-        Column {
-            title: "IMAGE",
-            sort: Some(SortColumn::Image),
-            width: Constraint::Fill(2),
-        },
-        Column {
-            title: "STATE",
-            sort: Some(SortColumn::State),
-            width: Constraint::Length(11),
-        },
-        Column {
-            title: "HEALTH",
-            sort: None,
-            width: Constraint::Length(9),
-        },
-        Column {
-            title: "UP",
-            sort: Some(SortColumn::Uptime),
-            width: Constraint::Length(4),
-        },
-        Column {
-            title: "PORTS",
-            sort: Some(SortColumn::Ports),
-            width: Constraint::Fill(2),
-        },
-        Column {
-            title: "RST",
-            sort: Some(SortColumn::Restarts),
-            width: Constraint::Length(3),
-        },
-    ];
-    if app.multi_endpoint() {
-        // As wide as the longest name (within reason): names made from hosts differ only at the
-        // end (`docker.sock`, `docker.sock#2`), so a cut name cannot tell engines apart.
-        let longest = app
-            .endpoints
-            .iter()
-            .map(|e| UnicodeWidthStr::width(e.name.as_str()))
-            .max()
-            .unwrap_or(0);
-        cols.insert(
+fn column(col: Col, app: &App) -> Column {
+    let (title, sort, width, min, priority) = match col {
+        Col::Name => ("NAME", Some(SortColumn::Name), Constraint::Fill(3), 12, 0),
+        Col::State => (
+            "STATE",
+            Some(SortColumn::State),
+            Constraint::Length(11),
+            11,
             1,
-            Column {
-                title: "ENDPOINT",
-                sort: Some(SortColumn::Endpoint),
-                width: Constraint::Length(longest.clamp("ENDPOINT".len(), 20) as u16),
-            },
-        );
+        ),
+        Col::Endpoint => {
+            // As wide as the longest name (within reason): names made from hosts differ only
+            // at the end (`docker.sock`, `docker.sock#2`), so a cut name cannot tell them apart.
+            let longest = app
+                .endpoints
+                .iter()
+                .map(|e| UnicodeWidthStr::width(e.name.as_str()))
+                .max()
+                .unwrap_or(0)
+                .clamp("ENDPOINT".len(), 20) as u16;
+            let w = Constraint::Length(longest);
+            ("ENDPOINT", Some(SortColumn::Endpoint), w, longest, 2)
+        }
+        Col::Cpu => ("CPU", Some(SortColumn::Cpu), Constraint::Length(5), 5, 3),
+        Col::Mem => (
+            "MEM",
+            Some(SortColumn::Memory),
+            Constraint::Length(11),
+            11,
+            4,
+        ),
+        Col::Health => ("HEALTH", None, Constraint::Length(9), 9, 5),
+        Col::Project => (
+            "PROJECT/SERVICE",
+            Some(SortColumn::Project),
+            Constraint::Fill(2),
+            9,
+            6,
+        ),
+        Col::Up => ("UP", Some(SortColumn::Uptime), Constraint::Length(4), 4, 7),
+        Col::Throttle => ("THR", None, Constraint::Length(4), 4, 8),
+        Col::Ports => ("PORTS", Some(SortColumn::Ports), Constraint::Fill(2), 9, 9),
+        Col::Image => ("IMAGE", Some(SortColumn::Image), Constraint::Fill(2), 9, 10),
+        Col::Restarts => (
+            "RST",
+            Some(SortColumn::Restarts),
+            Constraint::Length(3),
+            3,
+            11,
+        ),
+        Col::Pids => ("PIDS", None, Constraint::Length(8), 8, 12),
+        Col::Net => ("NET ↓/↑", None, Constraint::Length(11), 11, 13),
+        Col::Io => ("IO r/w", None, Constraint::Length(11), 11, 14),
+    };
+    Column {
+        col,
+        title,
+        sort,
+        width,
+        min,
+        priority,
     }
-    cols
+}
+
+/// The columns that fit `width`, most important first, shown in their usual order.
+fn columns(app: &App, width: u16) -> Vec<Column> {
+    let mut candidates: Vec<Column> = ORDER
+        .iter()
+        .filter(|&&c| c != Col::Endpoint || app.multi_endpoint())
+        .map(|&c| column(c, app))
+        .collect();
+    candidates.sort_by_key(|c| c.priority);
+    let mut used = 0u16;
+    let mut chosen = Vec::new();
+    for c in candidates {
+        let need = c.min + u16::from(!chosen.is_empty());
+        if used + need <= width {
+            used += need;
+            chosen.push(c);
+        }
+    }
+    chosen.sort_by_key(|c| ORDER.iter().position(|&o| o == c.col));
+    chosen
 }
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
@@ -92,8 +157,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .borders(Borders::ALL)
         .border_style(t.style(Slot::BorderFocused))
         .title(Line::from(title_spans(app)));
-    let cols = columns(app);
     let inner = block.inner(area);
+    let cols = columns(app, inner.width);
     // The same split the table makes, so cells can be cut with an ellipsis instead of clipped.
     let widths: Vec<usize> = Layout::horizontal(cols.iter().map(|c| c.width))
         .spacing(1)
@@ -125,7 +190,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .enumerate()
         .map(|(i, row)| {
             let selected = start + i == app.table.cursor;
-            build_row(app, row, &widths, selected)
+            build_row(app, row, &cols, &widths, selected)
         })
         .collect();
     let table = Table::new(rows, cols.iter().map(|c| c.width))
@@ -238,29 +303,35 @@ fn header_row(app: &App, cols: &[Column], widths: &[usize]) -> TableRow<'static>
     .style(t.style(Slot::TableHeader))
 }
 
-fn build_row(app: &App, row: &Row, widths: &[usize], selected: bool) -> TableRow<'static> {
+fn build_row(
+    app: &App,
+    row: &Row,
+    cols: &[Column],
+    widths: &[usize],
+    selected: bool,
+) -> TableRow<'static> {
     let t = &app.theme;
-    let r = match row {
-        Row::Container { slot, depth } => {
-            let c = app.inventory.get(*slot).expect("rows refer to live slots");
-            container_row(app, c, *depth, widths)
+    let cells = cols.iter().zip(widths).map(|(col, &w)| {
+        let (text, slot) = match row {
+            Row::Container { slot, depth } => {
+                let c = app.inventory.get(*slot).expect("rows refer to live slots");
+                container_cell(app, c, *depth, col.col)
+            }
+            Row::Group {
+                label,
+                depth,
+                aggregate,
+                collapsed,
+                ..
+            } => group_cell(label, *depth, aggregate, *collapsed, col.col, w),
+        };
+        let text = fit(&text, w);
+        match slot {
+            Some(s) => Cell::from(Span::styled(text, t.style(s))),
+            None => Cell::from(text),
         }
-        Row::Group {
-            label,
-            depth,
-            aggregate,
-            collapsed,
-            ..
-        } => group_row(
-            t,
-            label,
-            *depth,
-            aggregate,
-            *collapsed,
-            widths,
-            app.multi_endpoint(),
-        ),
-    };
+    });
+    let r = TableRow::new(cells.collect::<Vec<_>>());
     let marked = match row {
         Row::Container { slot, .. } => app
             .inventory
@@ -298,70 +369,155 @@ pub fn health_slot(h: Health) -> Slot {
     }
 }
 
-fn container_row(app: &App, c: &Container, depth: u8, widths: &[usize]) -> TableRow<'static> {
-    let t = &app.theme;
-    let mark = if app.table.marked.contains(&c.key) {
-        "● "
-    } else {
-        ""
-    };
-    let name = format!("{}{mark}{}", "  ".repeat(depth as usize), c.name);
-    let project = match (c.project(), c.service()) {
-        (Some(p), Some(s)) => format!("{p}/{s}"),
-        (Some(p), None) => p.to_owned(),
-        _ => "-".into(),
-    };
-    let state = match (c.state, c.exit_code) {
-        (RunState::Exited, Some(code)) if code != 0 => format!("exited({code})"),
-        (s, _) => s.as_str().to_owned(),
-    };
-    let health = match c.health {
-        Health::None => "-".to_owned(),
-        h => h.as_str().to_owned(),
-    };
-    let uptime = c
-        .uptime_secs(app.now)
-        .map(format_age)
-        .unwrap_or_else(|| "-".into());
-    let ports: Vec<String> = c.published_ports().map(port_short).collect();
-    let restarts = c
-        .restart_count
-        .map(|n| n.to_string())
-        .unwrap_or_else(|| "·".into());
-    let ports = if ports.is_empty() {
-        "-".into()
-    } else {
-        ports.join(",")
-    };
-    let mut texts = vec![
-        name,
-        project,
-        short_image(&c.image),
-        state,
-        health,
-        uptime,
-        ports,
-        restarts,
-    ];
-    let state_col = if app.multi_endpoint() { 4 } else { 3 };
-    if app.multi_endpoint() {
-        texts.insert(1, c.key.endpoint.clone());
-    }
-    let cells = texts
-        .into_iter()
-        .zip(widths)
-        .enumerate()
-        .map(|(i, (text, &w))| {
-            let text = fit(&text, w);
-            match i {
-                i if i == state_col => Cell::from(Span::styled(text, t.style(state_slot(c.state)))),
-                i if i == state_col + 1 => {
-                    Cell::from(Span::styled(text, t.style(health_slot(c.health))))
-                }
-                _ => Cell::from(text),
+/// One cell of a container's row: its text and, where colour carries meaning, its style.
+fn container_cell(app: &App, c: &Container, depth: u8, col: Col) -> (String, Option<Slot>) {
+    let usage = app
+        .usage
+        .get(&c.key)
+        .and_then(|e| e.latest.as_ref())
+        .filter(|_| c.state == RunState::Running);
+    let none = || ("-".to_string(), Some(Slot::TextDim));
+    match col {
+        Col::Name => {
+            let mark = if app.table.marked.contains(&c.key) {
+                "● "
+            } else {
+                ""
+            };
+            (
+                format!("{}{mark}{}", "  ".repeat(depth as usize), c.name),
+                None,
+            )
+        }
+        Col::Endpoint => (c.key.endpoint.clone(), None),
+        Col::Project => match (c.project(), c.service()) {
+            (Some(p), Some(s)) => (format!("{p}/{s}"), None),
+            (Some(p), None) => (p.to_owned(), None),
+            _ => none(),
+        },
+        Col::Image => (short_image(&c.image), None),
+        Col::State => {
+            let text = match (c.state, c.exit_code) {
+                (RunState::Exited, _) if c.oom_killed => "oom-killed".to_owned(),
+                (RunState::Exited, Some(code)) if code != 0 => format!("exited({code})"),
+                (s, _) => s.as_str().to_owned(),
+            };
+            (text, Some(state_slot(c.state)))
+        }
+        Col::Health => match c.health {
+            Health::None => none(),
+            h => (h.as_str().to_owned(), Some(health_slot(h))),
+        },
+        Col::Cpu => match usage.and_then(|u| u.cpu_percent_of_limit.map(|p| (u, p))) {
+            // Without a limit the share is of the whole host, marked so it is not mistaken.
+            Some((u, p)) if u.cpu_limit_kind == CpuLimitKind::Host => {
+                (format!("{p:.0}%∞"), Some(gauge_slot(app, p)))
             }
-        });
-    TableRow::new(cells.collect::<Vec<_>>())
+            Some((_, p)) => (format!("{p:.0}%"), Some(gauge_slot(app, p))),
+            None => none(),
+        },
+        // Only a CPU quota throttles; without one the column has nothing to say.
+        Col::Throttle => match usage
+            .filter(|u| !matches!(u.cpu_limit_kind, CpuLimitKind::Host | CpuLimitKind::Cpuset))
+            .and_then(|u| u.throttled_percent)
+        {
+            Some(p) if p > 0.0 => (format!("{p:.0}%"), Some(throttle_slot(p))),
+            Some(_) => ("0%".into(), Some(Slot::TextDim)),
+            None => none(),
+        },
+        Col::Mem => match usage.and_then(|u| u.memory_working_set.map(|m| (u, m))) {
+            Some((u, ws)) => {
+                let limit = u
+                    .memory_limit
+                    .map(human_bytes)
+                    .unwrap_or_else(|| "∞".into());
+                let oom = match u.oom_kills {
+                    Some(n) if n > 0 => format!("⚠{n}"),
+                    _ => String::new(),
+                };
+                let slot = match (oom.is_empty(), u.memory_percent_of_limit) {
+                    (false, _) => Slot::GaugeOverLimit,
+                    (true, Some(p)) => gauge_slot(app, p),
+                    (true, None) => Slot::Text,
+                };
+                (format!("{}/{limit}{oom}", human_bytes(ws)), Some(slot))
+            }
+            None => none(),
+        },
+        Col::Pids => match usage.and_then(|u| u.pids.map(|p| (u, p))) {
+            Some((u, p)) => match (u.pids_limit, u.pids_percent_of_limit) {
+                (Some(l), Some(pc)) => (format!("{p}/{l}"), Some(gauge_slot(app, pc))),
+                _ => (p.to_string(), None),
+            },
+            None => none(),
+        },
+        Col::Net => rate_pair(usage.map(|u| (u.net_rx_bytes_per_sec, u.net_tx_bytes_per_sec))),
+        Col::Io => rate_pair(usage.map(|u| (u.blk_read_bytes_per_sec, u.blk_write_bytes_per_sec))),
+        Col::Up => match c.uptime_secs(app.now) {
+            Some(s) => (format_age(s), None),
+            None => none(),
+        },
+        Col::Ports => {
+            let ports: Vec<String> = c.published_ports().map(port_short).collect();
+            if ports.is_empty() {
+                none()
+            } else {
+                (ports.join(","), None)
+            }
+        }
+        Col::Restarts => (
+            c.restart_count
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "·".into()),
+            None,
+        ),
+    }
+}
+
+fn rate_pair(rates: Option<(Option<f64>, Option<f64>)>) -> (String, Option<Slot>) {
+    match rates {
+        Some((Some(a), Some(b))) => (
+            format!("{}/{}", human_bytes(a as u64), human_bytes(b as u64)),
+            None,
+        ),
+        _ => ("-".into(), Some(Slot::TextDim)),
+    }
+}
+
+/// Green, amber, red by the thresholds in the settings.
+fn gauge_slot(app: &App, percent: f64) -> Slot {
+    if percent >= app.options.over_limit_percent {
+        Slot::GaugeOverLimit
+    } else if percent >= app.options.near_limit_percent {
+        Slot::GaugeNearLimit
+    } else {
+        Slot::GaugeOk
+    }
+}
+
+/// Any throttling means the CPU limit is biting; a quarter of periods is a lot.
+fn throttle_slot(percent: f64) -> Slot {
+    if percent >= 25.0 {
+        Slot::GaugeOverLimit
+    } else {
+        Slot::GaugeNearLimit
+    }
+}
+
+/// `512B`, `12K`, `3.4M`, `1.2G`: short enough for a table cell.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || v >= 10.0 {
+        format!("{v:.0}{}", UNITS[unit])
+    } else {
+        format!("{v:.1}{}", UNITS[unit])
+    }
 }
 
 /// `8080→80` for the table; the bind address is in inspect.
@@ -387,66 +543,51 @@ fn short_image(image: &str) -> String {
     }
 }
 
-fn group_row(
-    t: &Theme,
+/// One cell of a project or service line: counts and the aggregate verdict.
+fn group_cell(
     label: &str,
     depth: u8,
     agg: &Aggregate,
     collapsed: bool,
-    widths: &[usize],
-    multi_endpoint: bool,
-) -> TableRow<'static> {
-    let ncols = widths.len();
-    let offset = usize::from(multi_endpoint);
-    // Columns this row writes into: name, project, (image), state, health.
-    let w = |i: usize| {
-        let i = if i == 0 { 0 } else { i + offset };
-        widths.get(i).copied().unwrap_or(0)
-    };
-    let arrow = if collapsed { "▸" } else { "▾" };
-    let name = fit(
-        &format!("{}{arrow} {label}", "  ".repeat(depth as usize)),
-        w(0),
-    );
-    let verdict = agg.verdict();
-    let verdict_slot = match verdict {
-        "up" => Slot::StateRunning,
-        "degraded" => Slot::HealthUnhealthy,
-        "down" => Slot::StateExited,
-        _ => Slot::StateRestarting,
-    };
-    // Starting is not a failure: only unhealthy members get the unhealthy colour.
-    let (health, health_slot) = if agg.unhealthy > 0 {
-        (format!("{} unhlth", agg.unhealthy), Slot::HealthUnhealthy)
-    } else if agg.starting > 0 {
-        (format!("{} start", agg.starting), Slot::HealthStarting)
-    } else {
-        (String::new(), Slot::TextDim)
-    };
-    let mut cells = vec![
-        Cell::from(Span::styled(name, t.style(Slot::TableGroup))),
-        Cell::from(Span::styled(
-            {
-                let long = format!("{}/{} running", agg.running, agg.total);
-                if long.width() <= w(1) {
-                    long
-                } else {
-                    fit(&format!("{}/{}", agg.running, agg.total), w(1))
-                }
-            },
-            t.style(Slot::TextDim),
-        )),
-        Cell::from(""),
-        Cell::from(Span::styled(fit(verdict, w(3)), t.style(verdict_slot))),
-        Cell::from(Span::styled(fit(&health, w(4)), t.style(health_slot))),
-    ];
-    while cells.len() + offset < ncols {
-        cells.push(Cell::from(""));
+    col: Col,
+    width: usize,
+) -> (String, Option<Slot>) {
+    match col {
+        Col::Name => {
+            let arrow = if collapsed { "▸" } else { "▾" };
+            let text = format!("{}{arrow} {label}", "  ".repeat(depth as usize));
+            (text, Some(Slot::TableGroup))
+        }
+        Col::Project => {
+            let long = format!("{}/{} running", agg.running, agg.total);
+            let text = if long.width() <= width {
+                long
+            } else {
+                format!("{}/{}", agg.running, agg.total)
+            };
+            (text, Some(Slot::TextDim))
+        }
+        Col::State => {
+            let verdict = agg.verdict();
+            let slot = match verdict {
+                "up" => Slot::StateRunning,
+                "degraded" => Slot::HealthUnhealthy,
+                "down" => Slot::StateExited,
+                _ => Slot::StateRestarting,
+            };
+            (verdict.to_owned(), Some(slot))
+        }
+        // Starting is not a failure: only unhealthy members get the unhealthy colour.
+        Col::Health if agg.unhealthy > 0 => (
+            format!("{} unhlth", agg.unhealthy),
+            Some(Slot::HealthUnhealthy),
+        ),
+        Col::Health if agg.starting > 0 => (
+            format!("{} start", agg.starting),
+            Some(Slot::HealthStarting),
+        ),
+        _ => (String::new(), None),
     }
-    if multi_endpoint {
-        cells.insert(1, Cell::from(""));
-    }
-    TableRow::new(cells)
 }
 
 #[cfg(test)]

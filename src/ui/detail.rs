@@ -1,0 +1,338 @@
+//! The detail pane (`d`): the selected container's limits, its use against them now and over
+//! the history window, and its health check with the probes' own output.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+use ratatui::Frame;
+
+use super::table::human_bytes;
+use super::text::fit;
+use crate::app::model::{format_age, Container, Health, RunState};
+use crate::app::state::App;
+use crate::app::usage::{CpuLimitKind, Ring, Usage, UsageEntry};
+use crate::config::theme::{Slot, Theme};
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let Some(c) = app.selected_container() else {
+        let block = pane_block(t, " Detail ".to_string());
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " Select a container to see its resource use and health.",
+                t.style(Slot::TextDim),
+            )),
+            inner,
+        );
+        return;
+    };
+    let entry = app.usage.get(&c.key);
+    let usage = entry
+        .and_then(|e| e.latest.as_ref())
+        .filter(|_| c.state == RunState::Running);
+    let block = pane_block(t, format!(" {} ─ {} ", c.name, c.key.endpoint));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [text_area, charts_area] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(inner);
+    let lines = text_lines(app, c, usage, text_area.width as usize);
+    frame.render_widget(Paragraph::new(lines), text_area);
+    if let Some(entry) = entry {
+        render_charts(frame, t, c, entry, charts_area);
+    }
+}
+
+fn pane_block(t: &Theme, title: String) -> Block<'static> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Slot::Border))
+        .title(Span::styled(title, t.style(Slot::Title)))
+}
+
+fn text_lines(app: &App, c: &Container, u: Option<&Usage>, width: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let label = |s: &str| Span::styled(format!("{s:<7}"), t.style(Slot::TextDim));
+    let mut lines = Vec::new();
+    match u {
+        Some(u) => {
+            let cpu_limit = match u.cpu_limit_kind {
+                CpuLimitKind::Host => format!("{:.0} host cores (no limit)", u.cpu_limit_cpus),
+                kind => format!("{} CPU ({})", trim_float(u.cpu_limit_cpus), kind_name(kind)),
+            };
+            let pct = u
+                .cpu_percent_of_limit
+                .map(|p| format!("{p:.0}% of "))
+                .unwrap_or_default();
+            let thr = u
+                .throttled_percent
+                .filter(|_| u.cpu_limit_kind != CpuLimitKind::Host)
+                .map(|p| format!(" · throttled {p:.0}%"))
+                .unwrap_or_default();
+            lines.push(Line::from(vec![
+                label("CPU"),
+                Span::styled(format!("{pct}{cpu_limit}{thr}"), t.style(Slot::Text)),
+            ]));
+            let mem = match (
+                u.memory_working_set,
+                u.memory_limit,
+                u.memory_percent_of_limit,
+            ) {
+                (Some(ws), Some(l), Some(p)) => {
+                    format!("{} of {} ({p:.0}%)", human_bytes(ws), human_bytes(l))
+                }
+                (Some(ws), _, _) => format!("{} (no limit)", human_bytes(ws)),
+                _ => "-".into(),
+            };
+            let oom = match u.oom_kills {
+                Some(n) if n > 0 => format!(" · OOM kills {n}"),
+                _ => String::new(),
+            };
+            lines.push(Line::from(vec![
+                label("MEM"),
+                Span::styled(format!("{mem}{oom}"), t.style(Slot::Text)),
+            ]));
+            let pids = match (u.pids, u.pids_limit) {
+                (Some(p), Some(l)) => format!("{p} of {l}"),
+                (Some(p), None) => format!("{p} (no limit)"),
+                _ => "-".into(),
+            };
+            lines.push(Line::from(vec![label("PIDS"), Span::raw(pids)]));
+            let rate = |v: Option<f64>| v.map(|b| format!("{}/s", human_bytes(b as u64)));
+            let io = format!(
+                "net ↓{} ↑{} · disk r {} w {}",
+                rate(u.net_rx_bytes_per_sec).unwrap_or_else(|| "-".into()),
+                rate(u.net_tx_bytes_per_sec).unwrap_or_else(|| "-".into()),
+                rate(u.blk_read_bytes_per_sec).unwrap_or_else(|| "-".into()),
+                rate(u.blk_write_bytes_per_sec).unwrap_or_else(|| "-".into()),
+            );
+            lines.push(Line::from(vec![label("I/O"), Span::raw(io)]));
+        }
+        None => {
+            let why = match c.state {
+                RunState::Running => "measuring…",
+                _ => "not running",
+            };
+            lines.push(Line::from(vec![
+                label("USAGE"),
+                Span::styled(why, t.style(Slot::TextDim)),
+            ]));
+        }
+    }
+    lines.push(Line::from(vec![
+        label("LIMITS"),
+        Span::styled(limits_text(c), t.style(Slot::Text)),
+    ]));
+    lines.extend(health_lines(app, c, width));
+    lines
+}
+
+fn limits_text(c: &Container) -> String {
+    let l = &c.limits;
+    let mut parts = Vec::new();
+    if let Some(n) = l.nano_cpus {
+        parts.push(format!("cpus {}", trim_float(n as f64 / 1e9)));
+    }
+    if let Some(q) = l.cpu_quota_us {
+        parts.push(format!(
+            "quota {q}/{}µs",
+            l.cpu_period_us.unwrap_or(100_000)
+        ));
+    }
+    if let Some(set) = &l.cpuset_cpus {
+        parts.push(format!("cpuset {set}"));
+    }
+    if let Some(m) = l.memory {
+        parts.push(format!("mem {}", human_bytes(m)));
+    }
+    if let Some(r) = l.memory_reservation {
+        parts.push(format!("reserve {}", human_bytes(r)));
+    }
+    match l.memory_swap {
+        Some(-1) => parts.push("swap unlimited".into()),
+        Some(s) if s > 0 => parts.push(format!("mem+swap {}", human_bytes(s as u64))),
+        _ => {}
+    }
+    if let Some(p) = l.pids {
+        parts.push(format!("pids {p}"));
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+fn health_lines(app: &App, c: &Container, width: usize) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let Some(check) = &c.health_check else {
+        return vec![Line::from(vec![
+            Span::styled(format!("{:<7}", "HEALTH"), t.style(Slot::TextDim)),
+            Span::styled("no health check", t.style(Slot::TextDim)),
+        ])];
+    };
+    let secs = |ns: Option<i64>, default: &str| {
+        ns.map(|n| format!("{}s", trim_float(n as f64 / 1e9)))
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let slot = match c.health {
+        Health::Healthy => Slot::HealthHealthy,
+        Health::Unhealthy => Slot::HealthUnhealthy,
+        Health::Starting => Slot::HealthStarting,
+        Health::None => Slot::TextDim,
+    };
+    let streak = c
+        .failing_streak
+        .filter(|n| *n > 0)
+        .map(|n| format!(" · failing {n} in a row"))
+        .unwrap_or_default();
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{:<7}", "HEALTH"), t.style(Slot::TextDim)),
+            Span::styled(c.health.as_str().to_owned(), t.style(slot)),
+            Span::styled(
+                format!(
+                    "{streak} · every {} · timeout {} · {} retries · start {}",
+                    secs(check.interval_ns, "30s"),
+                    secs(check.timeout_ns, "30s"),
+                    check.retries.unwrap_or(3),
+                    secs(check.start_period_ns, "0s"),
+                ),
+                t.style(Slot::Text),
+            ),
+        ]),
+        Line::from(Span::styled(
+            fit(&format!("  {}", command_text(&check.test)), width),
+            t.style(Slot::TextDim),
+        )),
+    ];
+    // Newest probe first: that is the one that decides what happens next.
+    for p in c.health_log.iter().rev() {
+        let when = p
+            .start
+            .map(|s| format!("{} ago", format_age((app.now - s).num_seconds().max(0))))
+            .unwrap_or_default();
+        let took = match (p.start, p.end) {
+            (Some(s), Some(e)) => format!("{}ms", (e - s).num_milliseconds().max(0)),
+            _ => String::new(),
+        };
+        let code = p.exit_code.unwrap_or(-1);
+        let code_slot = if code == 0 {
+            Slot::HealthHealthy
+        } else {
+            Slot::HealthUnhealthy
+        };
+        let output = p.output.lines().next().unwrap_or("").trim().to_owned();
+        let head = format!("  {when:>8} {took:>6} ");
+        let rest = width.saturating_sub(head.chars().count() + 8);
+        lines.push(Line::from(vec![
+            Span::styled(head, t.style(Slot::TextDim)),
+            Span::styled(format!("exit {code:<2} "), t.style(code_slot)),
+            Span::styled(fit(&output, rest), t.style(Slot::Text)),
+        ]));
+    }
+    lines
+}
+
+/// `["CMD-SHELL", "wget -q …"]` → `wget -q …`; `["CMD", "a", "b"]` → `a b`.
+fn command_text(test: &[String]) -> String {
+    match test.split_first() {
+        Some((kind, rest)) if kind == "CMD-SHELL" || kind == "CMD" => rest.join(" "),
+        _ => test.join(" "),
+    }
+}
+
+fn kind_name(kind: CpuLimitKind) -> &'static str {
+    match kind {
+        CpuLimitKind::NanoCpus => "--cpus",
+        CpuLimitKind::Quota => "quota/period",
+        CpuLimitKind::Cpuset => "cpuset",
+        CpuLimitKind::Host => "host",
+    }
+}
+
+fn trim_float(v: f64) -> String {
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// History as sparklines, newest on the right; the CPU chart's top is the limit.
+fn render_charts(frame: &mut Frame, t: &Theme, c: &Container, entry: &UsageEntry, area: Rect) {
+    let h = &entry.history;
+    let mem_top = c
+        .limits
+        .memory_limit()
+        .map(|l| l as f64)
+        // Without a limit, leave headroom so a flat line does not read as "at the limit".
+        .or_else(|| ring_max(&h.memory_working_set).map(|m| m * 1.25));
+    let charts: Vec<(String, &Ring, Option<f64>, Slot)> = vec![
+        (
+            "CPU % of limit (top = limit)".into(),
+            &h.cpu_percent_of_limit,
+            Some(100.0),
+            Slot::GaugeOk,
+        ),
+        (
+            match c.limits.memory_limit() {
+                Some(l) => format!("memory (top = limit {})", human_bytes(l)),
+                None => "memory (no limit)".into(),
+            },
+            &h.memory_working_set,
+            mem_top,
+            Slot::GaugeOk,
+        ),
+        (
+            "throttled %".into(),
+            &h.throttled_percent,
+            Some(100.0),
+            Slot::GaugeNearLimit,
+        ),
+        (
+            "network ↓".into(),
+            &h.net_rx_bytes_per_sec,
+            ring_max(&h.net_rx_bytes_per_sec),
+            Slot::Text,
+        ),
+        (
+            "disk write".into(),
+            &h.blk_write_bytes_per_sec,
+            ring_max(&h.blk_write_bytes_per_sec),
+            Slot::Text,
+        ),
+    ];
+    // Each chart takes a title line and at least two rows of bars.
+    let fit_count = (area.height / 3).max(1) as usize;
+    let shown = &charts[..charts.len().min(fit_count)];
+    let rows = Layout::vertical(shown.iter().map(|_| Constraint::Fill(1))).split(area);
+    for ((title, ring, top, slot), row) in shown.iter().zip(rows.iter()) {
+        let [title_area, bars_area] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(*row);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                fit(title, title_area.width as usize),
+                t.style(Slot::TextDim),
+            )),
+            title_area,
+        );
+        let width = bars_area.width as usize;
+        let skip = ring.len().saturating_sub(width);
+        let points: Vec<Option<u64>> = ring
+            .iter()
+            .skip(skip)
+            .map(|v| v.map(|x| x.max(0.0) as u64))
+            .collect();
+        let max = top.map(|m| m.max(1.0) as u64).unwrap_or(1);
+        frame.render_widget(
+            Sparkline::default()
+                .data(points)
+                .max(max)
+                .style(t.style(*slot)),
+            bars_area,
+        );
+    }
+}
+
+fn ring_max(r: &Ring) -> Option<f64> {
+    r.iter().flatten().map(f64::from).reduce(f64::max)
+}
