@@ -410,10 +410,7 @@ async fn measure_usage(
     if targets.is_empty() {
         return HashMap::new();
     }
-    let mode = match std::env::var("WHEELHOUSE_METRICS_SOURCE").as_deref() {
-        Ok("api") => SourceMode::StatsApi,
-        _ => SourceMode::Auto,
-    };
+    let mode = SourceMode::from_env();
     let pairs =
         metrics::measure_once(ep, docker, &targets, mode, PS_SAMPLE_GAP, PS_USAGE_BUDGET).await;
     containers

@@ -23,6 +23,7 @@ use crate::engine::audit::AuditLog;
 use crate::engine::endpoint::{describe_error, Endpoint};
 use crate::engine::executor::Executor;
 use crate::engine::metrics::sampler::{self, SamplerConfig};
+use crate::engine::metrics::SourceMode;
 use crate::engine::{context, inventory, logs, supervisor};
 use crate::term::Tui;
 use crate::ui;
@@ -179,6 +180,7 @@ impl Effects<'_> {
         let (watch_tx, watch_rx) = watch::channel(Vec::new());
         let config = SamplerConfig {
             interval: self.rt.sample_interval,
+            mode: SourceMode::from_env(),
             ..SamplerConfig::default()
         };
         let task = tokio::spawn(sampler::run(ep.clone(), config, watch_rx, self.tx.clone()));

@@ -33,6 +33,17 @@ pub enum SourceMode {
     StatsApi,
 }
 
+impl SourceMode {
+    /// `WHEELHOUSE_METRICS_SOURCE=api` forces the stats API even where cgroup files are
+    /// readable: to compare the two, or when a local engine's cgroups are unusual.
+    pub fn from_env() -> SourceMode {
+        match std::env::var("WHEELHOUSE_METRICS_SOURCE").as_deref() {
+            Ok("api") => SourceMode::StatsApi,
+            _ => SourceMode::Auto,
+        }
+    }
+}
+
 /// Time on a clock that only moves forward, from one origin for the whole process, so that
 /// cgroup samples from successive samplers can still be compared.
 pub fn monotonic_now() -> Duration {
