@@ -144,6 +144,32 @@ def measure_fake(a):
     print(f"console RSS:                {rss / 1024:.1f} MiB")
 
 
+def kill_latencies(fd, names, n):
+    """Kills containers one at a time through the engine API and times until the console
+    draws their new state (the first rows in name order are on screen)."""
+    import socket
+    out = []
+    for name in names[:n]:
+        drain(fd, 0.3)
+        req = f"POST /containers/{name}/kill HTTP/1.0\r\nHost: d\r\n\r\n".encode()
+        t0 = time.monotonic()
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect("/var/run/docker.sock")
+        sock.sendall(req)
+        while sock.recv(4096):
+            pass
+        sock.close()
+        seen = b""
+        while time.monotonic() - t0 < 5:
+            r, _, _ = select.select([fd], [], [], 0.005)
+            if r:
+                seen += os.read(fd, 65536)
+                if b"exited(137)" in seen:
+                    out.append((time.monotonic() - t0) * 1000)
+                    break
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--containers", type=int, default=100)
@@ -151,6 +177,8 @@ def main():
     ap.add_argument("--binary", default="target/release/wheelhouse")
     ap.add_argument("--keep", action="store_true", help="leave the containers running")
     ap.add_argument("--fake", type=int, default=0, help="N containers on the fake engine instead")
+    ap.add_argument("--latency", type=int, default=0,
+                    help="after the idle window, kill N containers and time each to the screen")
     ap.add_argument("--stopped", action="store_true",
                     help="stop the containers first: a screen with no ticking ages")
     a = ap.parse_args()
@@ -207,6 +235,7 @@ def main():
     c1 = cpu_ticks(pid)
     e1 = ticks_of(e_pids)
     rss = rss_kib(pid)
+    latencies = kill_latencies(fd, names, a.latency) if a.latency else []
     os.kill(pid, signal.SIGTERM)
     os.waitpid(pid, 0)
     if not a.keep:
@@ -220,6 +249,10 @@ def main():
     print(f"console RSS:                {rss / 1024:.1f} MiB")
     print(f"engine CPU without console: {base_engine:.2f} % of one core")
     print(f"engine CPU with console:    {delta_ticks(e0, e1) / TICKS / elapsed * 100:.2f} % of one core")
+    if latencies:
+        latencies.sort()
+        print(f"kill to screen (n={len(latencies)}):    median {latencies[len(latencies) // 2]:.0f} ms, "
+              f"max {latencies[-1]:.0f} ms")
 
 
 if __name__ == "__main__":
