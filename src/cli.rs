@@ -519,6 +519,7 @@ pub fn screenshots(dir: &Path) -> anyhow::Result<ExitCode> {
         "palette",
         "events",
         "endpoints",
+        "detail",
     ] {
         let (_, app) = scenes::all(w, h)
             .into_iter()

@@ -198,6 +198,7 @@ pub fn all(width: u16, height: u16) -> Vec<(&'static str, App)> {
         ("palette", palette(width, height)),
         ("events", events(width, height)),
         ("detail", detail(width, height)),
+        ("health", health(width, height)),
         ("endpoints", endpoints(width, height)),
         ("empty", empty(width, height)),
         ("connecting", base_app(width, height)),
@@ -294,9 +295,19 @@ pub fn confirm(w: u16, h: u16) -> App {
     app
 }
 
+/// The detail pane on a container running against its CPU and memory limits.
 pub fn detail(w: u16, h: u16) -> App {
+    detail_of(w, h, "demo-db-1")
+}
+
+/// The detail pane on a container whose health check fails.
+pub fn health(w: u16, h: u16) -> App {
+    detail_of(w, h, "fx-unhealthy")
+}
+
+fn detail_of(w: u16, h: u16, name: &str) -> App {
     let mut app = with_fixtures(w, h);
-    select(&mut app, "fx-unhealthy");
+    select(&mut app, name);
     update_action(&mut app, crate::app::Action::ToggleDetail);
     app
 }

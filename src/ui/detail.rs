@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 use ratatui::Frame;
 
-use super::table::human_bytes;
+use super::table::{gauge_slot, human_bytes};
 use super::text::fit;
 use crate::app::model::{format_age, Container, Health, RunState};
 use crate::app::state::App;
@@ -40,7 +40,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let lines = text_lines(app, c, usage, text_area.width as usize);
     frame.render_widget(Paragraph::new(lines), text_area);
     if let Some(entry) = entry {
-        render_charts(frame, t, c, entry, charts_area);
+        render_charts(frame, app, c, entry, charts_area);
     }
 }
 
@@ -258,8 +258,14 @@ fn trim_float(v: f64) -> String {
 }
 
 /// History as sparklines, newest on the right; the CPU chart's top is the limit.
-fn render_charts(frame: &mut Frame, t: &Theme, c: &Container, entry: &UsageEntry, area: Rect) {
+fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry, area: Rect) {
+    let t = &app.theme;
     let h = &entry.history;
+    // Each chart is coloured by where its latest value stands against the limit.
+    let level = |p: Option<f64>| p.map_or(Slot::GaugeOk, |p| gauge_slot(app, p));
+    let latest = entry.latest.as_ref();
+    let cpu_slot = level(latest.and_then(|u| u.cpu_percent_of_limit));
+    let mem_slot = level(latest.and_then(|u| u.memory_percent_of_limit));
     let mem_top = c
         .limits
         .memory_limit()
@@ -271,7 +277,7 @@ fn render_charts(frame: &mut Frame, t: &Theme, c: &Container, entry: &UsageEntry
             "CPU % of limit (top = limit)".into(),
             &h.cpu_percent_of_limit,
             Some(100.0),
-            Slot::GaugeOk,
+            cpu_slot,
         ),
         (
             match c.limits.memory_limit() {
@@ -280,7 +286,7 @@ fn render_charts(frame: &mut Frame, t: &Theme, c: &Container, entry: &UsageEntry
             },
             &h.memory_working_set,
             mem_top,
-            Slot::GaugeOk,
+            mem_slot,
         ),
         (
             "throttled %".into(),

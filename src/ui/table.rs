@@ -485,7 +485,7 @@ fn rate_pair(rates: Option<(Option<f64>, Option<f64>)>) -> (String, Option<Slot>
 }
 
 /// Green, amber, red by the thresholds in the settings.
-fn gauge_slot(app: &App, percent: f64) -> Slot {
+pub fn gauge_slot(app: &App, percent: f64) -> Slot {
     if percent >= app.options.over_limit_percent {
         Slot::GaugeOverLimit
     } else if percent >= app.options.near_limit_percent {
