@@ -12,8 +12,12 @@ echo "- $(free -g | awk '/Mem:/ {print $2}') GiB RAM, kernel $(uname -r)"
 echo "- engine $(docker version -f '{{.Server.Version}} (API {{.Server.APIVersion}})'), cgroup v$(docker info -f '{{.CgroupVersion}}') ($(docker info -f '{{.CgroupDriver}}'))"
 echo
 echo "## Frame render (criterion, 200×50)"
-cargo bench --quiet --bench render -- --warm-up-time 1 --measurement-time 3 2>/dev/null \
-    | grep -E "^(frame|container)|time:" | paste - - | awk '{print "- " $1 ": " $4 " " $5 " (median)"}'
+cargo bench --quiet --bench render -- --warm-up-time 1 --measurement-time 3 >/dev/null 2>&1
+find target/criterion -path '*/new/estimates.json' | sort | while read -r e; do
+    name=${e#target/criterion/}
+    python3 -c "import json,sys; print('- %s: %.0f µs median' % (sys.argv[1], json.load(open(sys.argv[2]))['median']['point_estimate'] / 1000))" \
+        "${name%/new/estimates.json}" "$e"
+done
 echo
 echo "## 100 idle local containers, cgroup sampling at 1 s"
 python3 benches/measure.py --binary "$bin" --containers 100 --idle 60 --latency 11 | sed 's/^/- /'

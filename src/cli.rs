@@ -204,7 +204,7 @@ fn run_console(
         broken,
         warnings,
     } = attached;
-    init_logging();
+    crate::logging::init();
     let options = AppOptions {
         read_only: loaded.settings.read_only,
         demo,
@@ -259,17 +259,6 @@ fn run_console(
             Ok(ExitCode::from(128 + number))
         }
         Exit::TerminalGone => Ok(ExitCode::from(129)),
-    }
-}
-
-fn init_logging() {
-    // Everything logged goes to the in-app log panel, never to the terminal behind the UI.
-    if tui_logger::init_logger(log::LevelFilter::Debug).is_ok() {
-        tui_logger::set_default_level(log::LevelFilter::Info);
-        // The HTTP stack is chatty at debug level; keep its warnings only.
-        for target in ["bollard", "hyper", "hyper_util", "mio", "tokio_util"] {
-            tui_logger::set_level_for_target(target, log::LevelFilter::Warn);
-        }
     }
 }
 

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod fake;
+pub mod logging;
 pub mod report;
 pub mod runtime;
 pub mod scenes;

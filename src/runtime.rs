@@ -92,6 +92,9 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
 
     let exit = loop {
         if dirty && last_draw.elapsed() >= FRAME {
+            if app.show_log_panel {
+                crate::logging::flush_to_panel();
+            }
             terminal.draw(|f| ui::render(f, &app))?;
             last_draw = Instant::now();
             dirty = false;
@@ -118,7 +121,11 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
                     }
                 }
             }
-            _ = tick.tick() => msgs.push(Msg::Tick),
+            _ = tick.tick() => {
+                // Keep the panel's buffer moving even while it is hidden, so nothing is lost.
+                crate::logging::flush_to_panel();
+                msgs.push(Msg::Tick);
+            }
             _ = sleep_until(last_draw + FRAME), if dirty => {}
             _ = sigterm.recv() => break Exit::Signal("SIGTERM", 15),
             _ = sighup.recv() => break Exit::Signal("SIGHUP", 1),

@@ -2,7 +2,9 @@
 //! container and no work for the daemon. The cgroup is found through `/proc/<pid>/cgroup`.
 //! Every file is optional: a missing or unreadable file leaves its fields None.
 
-use std::fs;
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -131,12 +133,20 @@ impl CgroupRoot {
         }
     }
 
-    /// One reading of every counter, stamped `at`, plus the limits the kernel enforces.
-    pub fn read(&self, paths: &CgroupPaths, pid: u32, at: Duration) -> (Sample, CgroupLimits) {
+    /// One reading of every counter, stamped `at`. `host` is this tick's `/proc/stat` reading
+    /// (taken once per tick by the caller: it is a large file the kernel builds on every read).
+    pub fn read(
+        &self,
+        files: &mut OpenFiles,
+        paths: &CgroupPaths,
+        pid: u32,
+        at: Duration,
+        host: Option<(u64, u32)>,
+        with_memory_stat: bool,
+    ) -> Sample {
         let mut s = Sample::empty(SampleSource::Cgroup, at);
-        let mut limits = CgroupLimits::default();
         match paths {
-            CgroupPaths::V2(dir) => read_v2(dir, &mut s, &mut limits),
+            CgroupPaths::V2(dir) => read_v2(files, dir, &mut s, with_memory_stat),
             CgroupPaths::V1 {
                 cpu,
                 cpuacct,
@@ -144,43 +154,86 @@ impl CgroupRoot {
                 pids,
                 blkio,
             } => read_v1(
+                files,
                 [cpu, cpuacct, memory, pids, blkio].map(Option::as_deref),
                 &mut s,
-                &mut limits,
+                with_memory_stat,
             ),
         }
-        if let Some((rx, tx)) = net_dev(&self.proc.join(pid.to_string()).join("net/dev")) {
+        let net = files.read(&self.proc.join(pid.to_string()).join("net/dev"));
+        if let Some((rx, tx)) = net.as_deref().and_then(parse_net_dev) {
             s.net_rx_bytes = Some(rx);
             s.net_tx_bytes = Some(tx);
         }
-        if let Some((system_ns, cpus)) = proc_stat(&self.proc.join("stat")) {
+        if let Some((system_ns, cpus)) = host {
             s.system_cpu_ns = Some(system_ns);
             s.online_cpus = Some(cpus);
         }
-        (s, limits)
+        s
+    }
+
+    /// The host's CPU time and online CPUs, for the `docker stats` CPU formula.
+    pub fn host_cpu(&self) -> Option<(u64, u32)> {
+        proc_stat(&self.proc.join("stat"))
+    }
+
+    /// The limits the kernel enforces. Not read on every tick: the console takes limits from
+    /// inspect; this is the kernel's own view, for checking the two agree.
+    pub fn read_limits(&self, paths: &CgroupPaths) -> CgroupLimits {
+        let mut limits = CgroupLimits::default();
+        match paths {
+            CgroupPaths::V2(dir) => {
+                if let Some(max) = read(dir, "cpu.max") {
+                    // "max 100000" or "50000 100000".
+                    let mut parts = max.split_whitespace();
+                    limits.cpu_quota_us = parts.next().and_then(cap);
+                    limits.cpu_period_us = parts.next().and_then(|p| p.parse().ok());
+                }
+                limits.memory_max = read(dir, "memory.max").and_then(|t| cap(&t));
+                limits.pids_max = read(dir, "pids.max").and_then(|t| cap(&t));
+            }
+            CgroupPaths::V1 {
+                cpu, memory, pids, ..
+            } => {
+                if let Some(dir) = cpu.as_deref() {
+                    limits.cpu_quota_us = read(dir, "cpu.cfs_quota_us").and_then(|t| cap(&t));
+                    limits.cpu_period_us =
+                        read(dir, "cpu.cfs_period_us").and_then(|t| t.trim().parse().ok());
+                }
+                if let Some(dir) = memory.as_deref() {
+                    limits.memory_max = read(dir, "memory.limit_in_bytes").and_then(|t| cap(&t));
+                }
+                if let Some(dir) = pids.as_deref() {
+                    limits.pids_max = read(dir, "pids.max").and_then(|t| cap(&t));
+                }
+            }
+        }
+        limits
     }
 }
 
-fn read_v2(dir: &Path, s: &mut Sample, limits: &mut CgroupLimits) {
-    if let Some(stat) = read(dir, "cpu.stat") {
+fn read_v2(files: &mut OpenFiles, dir: &Path, s: &mut Sample, with_memory_stat: bool) {
+    if let Some(stat) = files.read_in(dir, "cpu.stat") {
         s.cpu_usage_ns = keyed(&stat, "usage_usec").map(|us| us * 1000);
         s.nr_periods = keyed(&stat, "nr_periods");
         s.nr_throttled = keyed(&stat, "nr_throttled");
         s.throttled_ns = keyed(&stat, "throttled_usec").map(|us| us * 1000);
     }
-    if let Some(max) = read(dir, "cpu.max") {
-        // "max 100000" or "50000 100000".
-        let mut parts = max.split_whitespace();
-        limits.cpu_quota_us = parts.next().and_then(cap);
-        limits.cpu_period_us = parts.next().and_then(|p| p.parse().ok());
+    s.memory_usage = files
+        .read_in(dir, "memory.current")
+        .and_then(|t| t.trim().parse().ok());
+    if with_memory_stat {
+        s.inactive_file = files
+            .read_in(dir, "memory.stat")
+            .and_then(|t| keyed(&t, "inactive_file"));
     }
-    s.memory_usage = read(dir, "memory.current").and_then(|t| t.trim().parse().ok());
-    limits.memory_max = read(dir, "memory.max").and_then(|t| cap(&t));
-    s.inactive_file = read(dir, "memory.stat").and_then(|t| keyed(&t, "inactive_file"));
-    s.oom_kills = read(dir, "memory.events").and_then(|t| keyed(&t, "oom_kill"));
-    s.pids_current = read(dir, "pids.current").and_then(|t| t.trim().parse().ok());
-    limits.pids_max = read(dir, "pids.max").and_then(|t| cap(&t));
-    if let Some(io) = read(dir, "io.stat") {
+    s.oom_kills = files
+        .read_in(dir, "memory.events")
+        .and_then(|t| keyed(&t, "oom_kill"));
+    s.pids_current = files
+        .read_in(dir, "pids.current")
+        .and_then(|t| t.trim().parse().ok());
+    if let Some(io) = files.read_in(dir, "io.stat") {
         // "8:0 rbytes=1 wbytes=2 rios=… wios=… dbytes=… dios=…" per device.
         let (mut r, mut w) = (0u64, 0u64);
         for field in io.split_whitespace() {
@@ -195,32 +248,45 @@ fn read_v2(dir: &Path, s: &mut Sample, limits: &mut CgroupLimits) {
     }
 }
 
-fn read_v1(dirs: [Option<&Path>; 5], s: &mut Sample, limits: &mut CgroupLimits) {
+fn read_v1(
+    files: &mut OpenFiles,
+    dirs: [Option<&Path>; 5],
+    s: &mut Sample,
+    with_memory_stat: bool,
+) {
     let [cpu, cpuacct, memory, pids, blkio] = dirs;
     if let Some(dir) = cpuacct {
-        s.cpu_usage_ns = read(dir, "cpuacct.usage").and_then(|t| t.trim().parse().ok());
+        s.cpu_usage_ns = files
+            .read_in(dir, "cpuacct.usage")
+            .and_then(|t| t.trim().parse().ok());
     }
     if let Some(dir) = cpu {
-        if let Some(stat) = read(dir, "cpu.stat") {
+        if let Some(stat) = files.read_in(dir, "cpu.stat") {
             s.nr_periods = keyed(&stat, "nr_periods");
             s.nr_throttled = keyed(&stat, "nr_throttled");
             s.throttled_ns = keyed(&stat, "throttled_time");
         }
-        limits.cpu_quota_us = read(dir, "cpu.cfs_quota_us").and_then(|t| cap(&t));
-        limits.cpu_period_us = read(dir, "cpu.cfs_period_us").and_then(|t| t.trim().parse().ok());
     }
     if let Some(dir) = memory {
-        s.memory_usage = read(dir, "memory.usage_in_bytes").and_then(|t| t.trim().parse().ok());
-        limits.memory_max = read(dir, "memory.limit_in_bytes").and_then(|t| cap(&t));
-        s.inactive_file = read(dir, "memory.stat").and_then(|t| keyed(&t, "total_inactive_file"));
+        s.memory_usage = files
+            .read_in(dir, "memory.usage_in_bytes")
+            .and_then(|t| t.trim().parse().ok());
+        if with_memory_stat {
+            s.inactive_file = files
+                .read_in(dir, "memory.stat")
+                .and_then(|t| keyed(&t, "total_inactive_file"));
+        }
         // The oom_kill line appeared in kernel 4.13; older kernels leave it None.
-        s.oom_kills = read(dir, "memory.oom_control").and_then(|t| keyed(&t, "oom_kill"));
+        s.oom_kills = files
+            .read_in(dir, "memory.oom_control")
+            .and_then(|t| keyed(&t, "oom_kill"));
     }
     if let Some(dir) = pids {
-        s.pids_current = read(dir, "pids.current").and_then(|t| t.trim().parse().ok());
-        limits.pids_max = read(dir, "pids.max").and_then(|t| cap(&t));
+        s.pids_current = files
+            .read_in(dir, "pids.current")
+            .and_then(|t| t.trim().parse().ok());
     }
-    if let Some(io) = blkio.and_then(|dir| read(dir, "blkio.throttle.io_service_bytes")) {
+    if let Some(io) = blkio.and_then(|dir| files.read_in(dir, "blkio.throttle.io_service_bytes")) {
         // "8:0 Read 123" / "8:0 Write 456" per device, then "Total N".
         let (mut r, mut w) = (0u64, 0u64);
         for line in io.lines() {
@@ -241,6 +307,48 @@ fn read_v1(dirs: [Option<&Path>; 5], s: &mut Sample, limits: &mut CgroupLimits) 
 
 fn read(dir: &Path, name: &str) -> Option<String> {
     fs::read_to_string(dir.join(name)).ok()
+}
+
+/// A container's counter files, opened once and re-read from offset 0 on every sample: the
+/// kernel regenerates a seq_file's content on such a read, and the path lookups and
+/// open/close of fresh reads were most of the sampling cost.
+#[derive(Debug, Default)]
+pub struct OpenFiles {
+    /// None: the file could not be opened (missing controller or an old kernel).
+    files: HashMap<PathBuf, Option<File>>,
+    buf: Vec<u8>,
+}
+
+impl OpenFiles {
+    pub fn read_in(&mut self, dir: &Path, name: &str) -> Option<String> {
+        self.read(&dir.join(name))
+    }
+
+    pub fn read(&mut self, path: &Path) -> Option<String> {
+        let file = self
+            .files
+            .entry(path.to_owned())
+            .or_insert_with(|| File::open(path).ok())
+            .as_ref()?;
+        if self.buf.len() < 4096 {
+            self.buf.resize(4096, 0);
+        }
+        let mut len = 0;
+        loop {
+            match file.read_at(&mut self.buf[len..], len as u64) {
+                Ok(0) => break,
+                Ok(n) => {
+                    len += n;
+                    if len == self.buf.len() {
+                        self.buf.resize(len * 2, 0);
+                    }
+                }
+                // The cgroup went away with its container.
+                Err(_) => return None,
+            }
+        }
+        Some(String::from_utf8_lossy(&self.buf[..len]).into_owned())
+    }
 }
 
 /// The value of `key` in a flat-keyed file ("key value" per line).
@@ -265,8 +373,7 @@ fn cap(text: &str) -> Option<Cap> {
 }
 
 /// Received and sent bytes over every interface but loopback, from `/proc/<pid>/net/dev`.
-pub fn net_dev(path: &Path) -> Option<(u64, u64)> {
-    let text = fs::read_to_string(path).ok()?;
+pub fn parse_net_dev(text: &str) -> Option<(u64, u64)> {
     let (mut rx, mut tx) = (0u64, 0u64);
     for line in text.lines().skip(2) {
         let Some((iface, rest)) = line.split_once(':') else {
@@ -327,7 +434,15 @@ mod tests {
         let paths = r
             .locate(PID, Some(ID))
             .unwrap_or_else(|e| panic!("{tree}: {e}"));
-        let (s, l) = r.read(&paths, PID, Duration::from_secs(1));
+        let s = r.read(
+            &mut OpenFiles::default(),
+            &paths,
+            PID,
+            Duration::from_secs(1),
+            r.host_cpu(),
+            true,
+        );
+        let l = r.read_limits(&paths);
         (paths, s, l)
     }
 

@@ -13,7 +13,7 @@ use bollard::Docker;
 use futures_util::{stream, StreamExt};
 use tokio::sync::Semaphore;
 
-use self::cgroup::{CgroupPaths, CgroupRoot};
+use self::cgroup::{CgroupPaths, CgroupRoot, OpenFiles};
 use super::endpoint::Endpoint;
 use crate::app::model::ContainerKey;
 use crate::app::usage::Sample;
@@ -58,12 +58,26 @@ pub fn maybe_local(endpoint: &Endpoint) -> bool {
 }
 
 /// Reads local containers' cgroups, remembering where each one is.
+/// A container whose cgroup files are readable, with what the probe keeps between samples.
+#[derive(Debug)]
+struct Located {
+    paths: CgroupPaths,
+    files: OpenFiles,
+    samples: u64,
+    /// `memory.stat` is the costliest file to read (the kernel formats dozens of counters) and
+    /// its inactive page cache moves slowly: it is read every few samples and reused between.
+    inactive_file: Option<u64>,
+}
+
+/// Samples between two readings of `memory.stat`.
+const MEMORY_STAT_EVERY: u64 = 5;
+
 #[derive(Debug, Default)]
 pub struct LocalProbe {
     pub root: CgroupRoot,
     /// Per container id: the pid the paths were found for, and the paths (None: not readable,
     /// so the stats API is used until the pid changes).
-    found: HashMap<String, (u32, Option<CgroupPaths>)>,
+    found: HashMap<String, (u32, Option<Located>)>,
 }
 
 impl LocalProbe {
@@ -75,17 +89,38 @@ impl LocalProbe {
     }
 
     /// A sample from the cgroup files, or None when they cannot be read (then use the API).
-    pub fn sample(&mut self, id: &str, pid: u32) -> Option<Sample> {
+    /// `host` is this tick's [`CgroupRoot::host_cpu`], read once for all containers.
+    pub fn sample(&mut self, id: &str, pid: u32, host: Option<(u64, u32)>) -> Option<Sample> {
         let stale = self.found.get(id).is_none_or(|(p, _)| *p != pid);
         if stale {
             let paths = self.root.locate(pid, Some(id));
             if let Err(e) = &paths {
                 log::debug!("cgroup of {}: {e}; using the stats API", short(id));
             }
-            self.found.insert(id.to_owned(), (pid, paths.ok()));
+            let found = paths.ok().map(|paths| Located {
+                paths,
+                files: OpenFiles::default(),
+                samples: 0,
+                inactive_file: None,
+            });
+            self.found.insert(id.to_owned(), (pid, found));
         }
-        let paths = self.found.get(id)?.1.as_ref()?;
-        let (sample, _) = self.root.read(paths, pid, monotonic_now());
+        let at = self.found.get_mut(id)?.1.as_mut()?;
+        let fresh_stat = at.samples % MEMORY_STAT_EVERY == 0;
+        at.samples += 1;
+        let mut sample = self.root.read(
+            &mut at.files,
+            &at.paths,
+            pid,
+            monotonic_now(),
+            host,
+            fresh_stat,
+        );
+        if fresh_stat {
+            at.inactive_file = sample.inactive_file;
+        } else {
+            sample.inactive_file = at.inactive_file;
+        }
         // The process is gone (the container stopped between two watch updates).
         if sample.cpu_usage_ns.is_none() && sample.memory_usage.is_none() {
             self.found.remove(id);
@@ -119,11 +154,12 @@ pub async fn measure_once(
     let mut probe = LocalProbe::default();
     let mut firsts = Vec::new();
     let mut remote = Vec::new();
+    let host = probe.root.host_cpu();
     for t in targets {
         match t
             .pid
             .filter(|_| local)
-            .and_then(|pid| probe.sample(&t.key.id, pid))
+            .and_then(|pid| probe.sample(&t.key.id, pid, host))
         {
             Some(s) => firsts.push((t, s)),
             None => remote.push(t),
@@ -133,8 +169,9 @@ pub async fn measure_once(
     let locals = async {
         tokio::time::sleep_until((tokio::time::Instant::now() + gap).min(deadline)).await;
         let mut out = HashMap::new();
+        let host = probe.root.host_cpu();
         for (t, a) in firsts {
-            if let Some(b) = t.pid.and_then(|pid| probe.sample(&t.key.id, pid)) {
+            if let Some(b) = t.pid.and_then(|pid| probe.sample(&t.key.id, pid, host)) {
                 out.insert(t.key.clone(), (a, b));
             }
         }

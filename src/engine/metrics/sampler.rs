@@ -66,8 +66,9 @@ pub async fn run(
                 probe.retain(|id| watched.contains(id));
                 last_asked.retain(|id, _| watched.contains(id.as_str()));
                 let mut via_api: Vec<&Watch> = Vec::new();
+                let host = if local { probe.root.host_cpu() } else { None };
                 for w in &list {
-                    let cgroup = w.pid.filter(|_| local).and_then(|pid| probe.sample(&w.key.id, pid));
+                    let cgroup = w.pid.filter(|_| local).and_then(|pid| probe.sample(&w.key.id, pid, host));
                     match cgroup {
                         Some(s) => pending.push((w.key.clone(), s)),
                         None => via_api.push(w),
