@@ -164,6 +164,32 @@ fn signal_restores_the_terminal(signal: &str) {
 }
 
 #[test]
+fn a_panic_restores_the_terminal() {
+    let dirs = WhDirs::new();
+    // The console's test hook panics inside the event loop after this delay.
+    let t = dirs.tmux_env(
+        &[],
+        &[
+            ("WHEELHOUSE_TEST_PANIC_AFTER_MS", "1500"),
+            ("RUST_BACKTRACE", "0"),
+        ],
+        80,
+        24,
+    );
+    t.expect_text("containers", START);
+    assert!(t.alternate_on());
+    let code = t
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("no exit after the panic:\n{s}"));
+    assert_eq!(code, 101, "a panic exits with Rust's panic status");
+    t.terminal_restored()
+        .unwrap_or_else(|e| panic!("after a panic: {e}"));
+    // The message lands on the normal screen, readable.
+    let screen = t.capture();
+    assert!(screen.contains("test panic requested"), "{screen}");
+}
+
+#[test]
 fn sigterm_restores_the_terminal() {
     signal_restores_the_terminal("TERM");
 }

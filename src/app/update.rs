@@ -181,6 +181,7 @@ fn on_engine_event(app: &mut App, e: EngineEvent) {
         ),
         _ => {}
     }
+    apply_state_hint(app, &e);
     let following = app.events.cursor.is_none();
     app.events.log.push(e);
     if !following {
@@ -189,6 +190,38 @@ fn on_engine_event(app: &mut App, e: EngineEvent) {
         if let Some(c) = app.events.cursor.as_mut() {
             *c = (*c).min(len.saturating_sub(1));
         }
+    }
+}
+
+/// Lifecycle events say the new state themselves: show it now, before the inspect that
+/// follows them arrives with the rest (start time, restart count, health).
+fn apply_state_hint(app: &mut App, e: &EngineEvent) {
+    if e.kind != "container" {
+        return;
+    }
+    let key = ContainerKey {
+        endpoint: e.endpoint.clone(),
+        id: e.id.clone(),
+    };
+    let Some(mut c) = app.inventory.by_key(&key).cloned() else {
+        return;
+    };
+    match e.action.as_str() {
+        "die" => {
+            c.state = RunState::Exited;
+            c.exit_code = e.attributes.get("exitCode").and_then(|x| x.parse().ok());
+            c.finished_at = Some(e.time);
+        }
+        "start" => {
+            c.state = RunState::Running;
+            c.started_at = Some(e.time);
+        }
+        "pause" => c.state = RunState::Paused,
+        "unpause" => c.state = RunState::Running,
+        _ => return,
+    }
+    if app.inventory.upsert(c) {
+        inventory_changed(app);
     }
 }
 

@@ -848,3 +848,55 @@ fn a_stopped_container_keeps_history_and_a_removed_one_loses_it() {
     update(&mut app, Msg::ContainerRemoved(alpha.clone()));
     assert!(!app.usage.contains_key(&alpha));
 }
+
+#[test]
+fn lifecycle_events_change_the_state_before_the_inspect_arrives() {
+    let mut app = abc();
+    let key = key_of(&app, "bravo");
+    let event = |action: &str, attrs: &[(&str, &str)]| {
+        Msg::EngineEvent(super::events::EngineEvent {
+            endpoint: key.endpoint.clone(),
+            time: app_time(),
+            kind: "container".into(),
+            action: action.into(),
+            id: key.id.clone(),
+            name: "bravo".into(),
+            container_id: Some(key.id.clone()),
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        })
+    };
+    update(&mut app, event("die", &[("exitCode", "137")]));
+    let c = app.inventory.by_key(&key).unwrap();
+    assert_eq!(c.state, super::model::RunState::Exited);
+    assert_eq!(c.exit_code, Some(137));
+    update(&mut app, event("start", &[]));
+    assert_eq!(
+        app.inventory.by_key(&key).unwrap().state,
+        super::model::RunState::Running
+    );
+    update(&mut app, event("pause", &[]));
+    assert_eq!(
+        app.inventory.by_key(&key).unwrap().state,
+        super::model::RunState::Paused
+    );
+    // An event about a container we have not listed yet changes nothing.
+    let before = app.inventory.len();
+    update(
+        &mut app,
+        Msg::EngineEvent(super::events::EngineEvent {
+            id: "unknown".into(),
+            ..match event("die", &[]) {
+                Msg::EngineEvent(e) => e,
+                _ => unreachable!(),
+            }
+        }),
+    );
+    assert_eq!(app.inventory.len(), before);
+}
+
+fn app_time() -> chrono::DateTime<chrono::Utc> {
+    super::testing::epoch()
+}

@@ -224,19 +224,20 @@ async fn run_session(
                 *last_nano = nano.max(*last_nano);
                 let Some(event) = convert::event(&endpoint.name, &ev) else { continue };
                 log::debug!("{}: {} {} {}", endpoint.name, event.kind, event.action, event.name);
-                let follow_up = match (event.kind.as_str(), event.action.as_str()) {
-                    ("container", "destroy") => Some(Ok(Msg::ContainerRemoved(ContainerKey {
-                        endpoint: endpoint.name.clone(),
-                        id: event.id.clone(),
-                    }))),
-                    ("container", a) if !a.starts_with("exec_") => {
-                        Some(inventory::refresh(&docker, &endpoint.name, event.id.clone()).await)
-                    }
-                    _ => None,
-                };
+                let (kind, action, id) = (event.kind.clone(), event.action.clone(), event.id.clone());
+                // The event first: it already says the new state, so the screen changes without
+                // waiting for the inspect that follows and fills in the rest.
                 send(tx, Msg::EngineEvent(event)).await?;
-                if let Some(msg) = follow_up {
-                    send(tx, msg?).await?;
+                match (kind.as_str(), action.as_str()) {
+                    ("container", "destroy") => {
+                        let key = ContainerKey { endpoint: endpoint.name.clone(), id };
+                        send(tx, Msg::ContainerRemoved(key)).await?;
+                    }
+                    ("container", a) if !a.starts_with("exec_") => {
+                        let msg = inventory::refresh(&docker, &endpoint.name, id).await?;
+                        send(tx, msg).await?;
+                    }
+                    _ => {}
                 }
             }
             changed = show_probes.changed(), if probes_open => {

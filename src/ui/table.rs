@@ -413,7 +413,7 @@ fn container_cell(app: &App, c: &Container, depth: u8, col: Col) -> (String, Opt
             Some((u, p)) if u.cpu_limit_kind == CpuLimitKind::Host => {
                 (format!("{p:.0}%∞"), Some(gauge_slot(app, p)))
             }
-            Some((_, p)) => (format!("{p:.0}%"), Some(gauge_slot(app, p))),
+            Some((_, p)) => (format!("{p:.0}%{}", mini_bar(p)), Some(gauge_slot(app, p))),
             None => none(),
         },
         // Only a CPU quota throttles; without one the column has nothing to say.
@@ -440,13 +440,17 @@ fn container_cell(app: &App, c: &Container, depth: u8, col: Col) -> (String, Opt
                     (true, Some(p)) => gauge_slot(app, p),
                     (true, None) => Slot::Text,
                 };
-                (format!("{}/{limit}{oom}", human_bytes(ws)), Some(slot))
+                let bar = u.memory_percent_of_limit.map(mini_bar).unwrap_or_default();
+                (format!("{}/{limit}{bar}{oom}", human_bytes(ws)), Some(slot))
             }
             None => none(),
         },
         Col::Pids => match usage.and_then(|u| u.pids.map(|p| (u, p))) {
             Some((u, p)) => match (u.pids_limit, u.pids_percent_of_limit) {
-                (Some(l), Some(pc)) => (format!("{p}/{l}"), Some(gauge_slot(app, pc))),
+                (Some(l), Some(pc)) => (
+                    format!("{p}/{l}{}", mini_bar(pc)),
+                    Some(gauge_slot(app, pc)),
+                ),
                 _ => (p.to_string(), None),
             },
             None => none(),
@@ -493,6 +497,13 @@ pub fn gauge_slot(app: &App, percent: f64) -> Slot {
     } else {
         Slot::GaugeOk
     }
+}
+
+/// A one-cell gauge of how much of a limit is used: `▁` (a little) to `█` (all of it).
+fn mini_bar(percent: f64) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let step = (percent / 100.0 * 8.0).ceil().clamp(1.0, 8.0) as usize;
+    BARS[step - 1].to_string()
 }
 
 /// Any throttling means the CPU limit is biting; a quarter of periods is a lot.
@@ -593,6 +604,14 @@ fn group_cell(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mini_bars_span_the_limit() {
+        assert_eq!(mini_bar(0.0), "▁");
+        assert_eq!(mini_bar(50.0), "▄");
+        assert_eq!(mini_bar(96.0), "█");
+        assert_eq!(mini_bar(250.0), "█");
+    }
 
     #[test]
     fn image_names_lose_registry_host_and_digest() {

@@ -2,7 +2,7 @@
 //! one `Msg::Sampled` with all of them. Local containers are read from their cgroup files; the
 //! rest go through the stats API, a few at a time, rows on screen first, the others in turn.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use bollard::Docker;
@@ -56,6 +56,8 @@ pub async fn run(
     // When each container last went to the API: the longest-waiting goes next.
     let mut last_asked: HashMap<String, Instant> = HashMap::new();
     let mut pending: Vec<(ContainerKey, Sample)> = Vec::new();
+    // This tick's stats requests not started yet; refilled as answers come back.
+    let mut queue: VecDeque<ContainerKey> = VecDeque::new();
     let mut tick = interval(config.interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     loop {
@@ -74,8 +76,9 @@ pub async fn run(
                         None => via_api.push(w),
                     }
                 }
-                if !via_api.is_empty() {
-                    ask_api(&endpoint, &mut docker, via_api, &config, &mut in_flight, &mut asked, &mut last_asked).await;
+                queue = api_round(via_api, &asked, &last_asked);
+                if !queue.is_empty() {
+                    ask_api(&endpoint, &mut docker, &mut queue, &config, &mut in_flight, &mut asked, &mut last_asked).await;
                 }
                 if !pending.is_empty() {
                     let msg = Msg::Sampled { endpoint: endpoint.name.clone(), samples: std::mem::take(&mut pending) };
@@ -92,6 +95,10 @@ pub async fn run(
                     Ok(s) => pending.push((key, s)),
                     Err(e) => log::debug!("{}: {e}", endpoint.name),
                 }
+                // A slot is free: the next of this tick's containers.
+                if !queue.is_empty() {
+                    ask_api(&endpoint, &mut docker, &mut queue, &config, &mut in_flight, &mut asked, &mut last_asked).await;
+                }
             }
             changed = watching.changed() => if changed.is_err() { return },
             _ = tx.closed() => return,
@@ -104,28 +111,48 @@ fn api_order(wanted: &mut [&Watch], last_asked: &HashMap<String, Instant>) {
     wanted.sort_by_key(|w| (!w.visible, last_asked.get(&w.key.id).copied()));
 }
 
-/// Starts stats requests up to the concurrency cap: visible rows first, then whoever waited
-/// longest. Slow answers simply arrive in a later tick.
+/// Off-screen containers asked per tick on top of the visible ones: their history fills in
+/// slowly without a fast engine turning every tick into hundreds of requests.
+const OFFSCREEN_PER_TICK: usize = 4;
+
+/// This tick's stats requests, in order: every visible row, then a few of the others, longest
+/// waiting first. Containers with a request still in flight are left out.
+fn api_round(
+    mut wanted: Vec<&Watch>,
+    asked: &HashSet<String>,
+    last_asked: &HashMap<String, Instant>,
+) -> VecDeque<ContainerKey> {
+    wanted.retain(|w| !asked.contains(&w.key.id));
+    api_order(&mut wanted, last_asked);
+    let visible = wanted.iter().take_while(|w| w.visible).count();
+    wanted
+        .into_iter()
+        .take(visible + OFFSCREEN_PER_TICK)
+        .map(|w| w.key.clone())
+        .collect()
+}
+
+/// Starts queued stats requests up to the concurrency cap; answers come back through
+/// `in_flight`, and each one frees a slot for the next.
 async fn ask_api(
     endpoint: &Endpoint,
     docker: &mut Option<Docker>,
-    mut wanted: Vec<&Watch>,
+    queue: &mut VecDeque<ContainerKey>,
     config: &SamplerConfig,
     in_flight: &mut JoinSet<Answer>,
     asked: &mut HashSet<String>,
     last_asked: &mut HashMap<String, Instant>,
 ) {
-    wanted.retain(|w| !asked.contains(&w.key.id));
-    if wanted.is_empty() || in_flight.len() >= config.api_concurrency {
+    if in_flight.len() >= config.api_concurrency {
         return;
     }
-    api_order(&mut wanted, last_asked);
     if docker.is_none() {
         match endpoint.connect().await {
             Ok(d) => *docker = Some(d),
             Err(e) => {
                 // The supervisor reports the endpoint down; try again next tick.
                 log::debug!("sampler {}: {e}", endpoint.name);
+                queue.clear();
                 return;
             }
         }
@@ -133,14 +160,15 @@ async fn ask_api(
     let Some(client) = docker.as_ref() else {
         return;
     };
-    for w in wanted {
-        if in_flight.len() >= config.api_concurrency {
+    while in_flight.len() < config.api_concurrency {
+        let Some(key) = queue.pop_front() else {
             break;
+        };
+        if !asked.insert(key.id.clone()) {
+            continue;
         }
-        let client = client.clone();
-        let key = w.key.clone();
-        asked.insert(key.id.clone());
         last_asked.insert(key.id.clone(), Instant::now());
+        let client = client.clone();
         in_flight.spawn(async move {
             let answer = stats_api::sample(&client, &key.id, STATS_TIMEOUT).await;
             (key, answer)
@@ -182,6 +210,21 @@ mod tests {
         api_order(&mut wanted, &last);
         let ids: Vec<&str> = wanted.iter().map(|w| w.key.id.as_str()).collect();
         assert_eq!(ids, vec!["b", "d", "c", "a"]);
+    }
+
+    #[test]
+    fn a_round_asks_every_visible_row_and_a_few_others_not_already_in_flight() {
+        let ws: Vec<Watch> = (0..20)
+            .map(|i| watch(&format!("c{i}"), None, i < 10))
+            .collect();
+        let asked: HashSet<String> = ["c0".to_string()].into();
+        let round = api_round(ws.iter().collect(), &asked, &HashMap::new());
+        let ids: Vec<&str> = round.iter().map(|k| k.id.as_str()).collect();
+        assert_eq!(ids.len(), 9 + OFFSCREEN_PER_TICK, "{ids:?}");
+        assert!(!ids.contains(&"c0"), "in flight already");
+        assert!(ids[..9]
+            .iter()
+            .all(|id| id[1..].parse::<u32>().unwrap() < 10));
     }
 
     /// A local container is read from its cgroup: one message per tick, and no engine needed
