@@ -22,23 +22,6 @@ use wheelhouse::engine::executor::Executor;
 use wheelhouse::fake::world::RunState;
 use wheelhouse::fake::{FakeEngine, FakeOptions, FakeWorld};
 
-/// The supervisor's event filter (src/engine/supervisor.rs).
-const WATCHED_EVENTS: &[&str] = &[
-    "create",
-    "start",
-    "restart",
-    "die",
-    "stop",
-    "kill",
-    "pause",
-    "unpause",
-    "destroy",
-    "rename",
-    "update",
-    "oom",
-    "health_status",
-];
-
 struct Fixture {
     _dir: tempfile::TempDir,
     engine: FakeEngine,
@@ -184,7 +167,10 @@ async fn events_replay_since_with_filters_and_never_exec() {
     });
     let mut filters = HashMap::new();
     filters.insert("type", vec!["container"]);
-    filters.insert("event", WATCHED_EVENTS.to_vec());
+    filters.insert(
+        "event",
+        wheelhouse::engine::supervisor::WATCHED_EVENTS.to_vec(),
+    );
     let since = start.to_string();
     let until = (chrono::Utc::now().timestamp() + 2).to_string();
     let opts = EventsOptionsBuilder::default()

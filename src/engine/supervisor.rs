@@ -17,7 +17,7 @@ use crate::app::Msg;
 
 /// Container events that change what the table shows. Health probes' exec_* events are left out
 /// by the engine itself, so they never cross the wire.
-const WATCHED_EVENTS: &[&str] = &[
+pub const WATCHED_EVENTS: &[&str] = &[
     "create",
     "start",
     "restart",
