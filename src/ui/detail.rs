@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 use ratatui::Frame;
 
 use super::table::{gauge_slot, human_bytes};
-use super::text::fit;
+use super::text::{fit, message};
 use crate::app::model::{format_age, Container, Health, RunState};
 use crate::app::state::App;
 use crate::app::usage::{CpuLimitKind, Ring, Usage, UsageEntry};
@@ -19,12 +19,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         let block = pane_block(t, " Detail ".to_string());
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                " Select a container to see its resource use and health.",
-                t.style(Slot::TextDim),
-            )),
+        message(
+            frame,
             inner,
+            "Select a container to see its resource use and health.",
+            t.style(Slot::TextDim),
         );
         return;
     };

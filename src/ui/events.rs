@@ -2,10 +2,10 @@
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 use ratatui::Frame;
 
-use super::text::fit;
+use super::text::{fit, message};
 use crate::app::events::EngineEvent;
 use crate::app::state::App;
 use crate::config::theme::Slot;
@@ -42,12 +42,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     if visible.is_empty() {
         frame.render_widget(block, area);
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                " No events yet. Start, stop or change a container and it shows here.",
-                t.style(Slot::TextDim),
-            )),
+        message(
+            frame,
             inner,
+            "No events yet. Start, stop or change a container and it shows here.",
+            t.style(Slot::TextDim),
         );
         return;
     }

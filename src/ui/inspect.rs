@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::text::highlight;
+use super::text::{highlight, message};
 use crate::app::inspect::MASK;
 use crate::app::state::App;
 use crate::config::theme::{Slot, Theme};
@@ -38,17 +38,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if let Some(e) = &i.error {
-        frame.render_widget(
-            Paragraph::new(Span::styled(format!(" {e}"), t.style(Slot::Error))),
-            inner,
-        );
+        message(frame, inner, e, t.style(Slot::Error));
         return;
     }
     if i.doc.is_none() {
-        frame.render_widget(
-            Paragraph::new(Span::styled(" loading…", t.style(Slot::TextDim))),
-            inner,
-        );
+        message(frame, inner, "loading…", t.style(Slot::TextDim));
         return;
     }
     let lines: Vec<Line> = i

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::text::{highlight, skip_columns, wrap};
+use super::text::{highlight, message, skip_columns, wrap};
 use crate::app::logbuf::{LogLine, Stream};
 use crate::app::state::{App, LogsState};
 use crate::config::theme::{Slot, Theme};
@@ -23,10 +23,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let width = inner.width as usize;
     if l.buffer.is_empty() {
         let msg = l.ended.as_deref().unwrap_or("waiting for output…");
-        frame.render_widget(
-            Paragraph::new(Span::styled(format!(" {msg}"), t.style(Slot::TextDim))),
-            inner,
-        );
+        message(frame, inner, msg, t.style(Slot::TextDim));
         return;
     }
     let rows = visible_rows(l, t, width, height);

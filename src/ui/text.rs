@@ -1,8 +1,20 @@
 //! Small text helpers shared by the views.
 
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::Span;
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// One line of text inside `area`, indented by a space: the "nothing to show yet" state of a
+/// view (waiting for output, loading, no events, an error).
+pub fn message(frame: &mut Frame, area: Rect, text: &str, style: Style) {
+    frame.render_widget(
+        Paragraph::new(Span::styled(format!(" {text}"), style)),
+        area,
+    );
+}
 
 /// Cuts a string to a display width, ending with `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
