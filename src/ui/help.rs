@@ -45,7 +45,12 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
         "Palette: any action name, theme <name>, sort <column> [asc|desc], filter <terms>",
         t.style(Slot::TextDim),
     )));
-    let area = centered(body, 84, body.height.saturating_sub(2));
+    // On a narrow screen a box inside the body would only add a second frame: take it all.
+    let area = if body.width < 90 {
+        body
+    } else {
+        centered(body, 84, body.height.saturating_sub(2))
+    };
     let inner_height = area.height.saturating_sub(2) as usize;
     let scroll = scroll.min(lines.len().saturating_sub(inner_height));
     // Say when the list goes on below the box; otherwise nothing hints that it scrolls.
