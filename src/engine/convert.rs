@@ -149,10 +149,18 @@ pub fn from_inspect(endpoint: &str, i: &ContainerInspectResponse) -> Option<Cont
 pub fn event(endpoint: &str, ev: &bollard::models::EventMessage) -> Option<EngineEvent> {
     let actor = ev.actor.as_ref()?;
     let id = actor.id.clone()?;
+    // Container events carry every label as an attribute; the pane keeps only what it shows,
+    // so 5 000 remembered events stay small.
+    const KEPT: &[&str] = &["name", "image", "exitCode", "signal", "container", "type"];
     let attributes: BTreeMap<String, String> = actor
         .attributes
         .as_ref()
-        .map(|a| a.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|a| {
+            a.iter()
+                .filter(|(k, _)| KEPT.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
         .unwrap_or_default();
     let kind = ev.typ.map(|t| t.to_string()).unwrap_or_default();
     let container_id = match kind.as_str() {
