@@ -43,7 +43,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .filter(|r| matches!(r, crate::app::rows::Row::Container { .. }))
         .count();
     let mut counts = format!("│ {total} containers");
-    if shown != total {
+    if shown != total || !app.table.filter_text.is_empty() {
         counts.push_str(&format!(", {shown} shown"));
     }
     if !app.table.marked.is_empty() {
