@@ -354,39 +354,27 @@ impl TestContainers {
 
     /// A container whose health check (`true`, every 1 s) passes: healthy after ~1 s.
     pub fn healthy(&self, name_suffix: &str) -> String {
-        self.run(
-            name_suffix,
-            &[
-                "--health-cmd",
-                "true",
-                "--health-interval",
-                "1s",
-                "--health-timeout",
-                "1s",
-                "--health-retries",
-                "1",
-            ],
-            &[],
-        )
+        self.with_check(name_suffix, "true")
     }
 
     /// A container whose health check prints [`UNHEALTHY_MARKER`] and fails: unhealthy after ~1 s.
     pub fn unhealthy(&self, name_suffix: &str) -> String {
-        let check = format!("echo {UNHEALTHY_MARKER}; exit 1");
-        self.run(
-            name_suffix,
-            &[
-                "--health-cmd",
-                &check,
-                "--health-interval",
-                "1s",
-                "--health-timeout",
-                "1s",
-                "--health-retries",
-                "1",
-            ],
-            &[],
-        )
+        self.with_check(name_suffix, &format!("echo {UNHEALTHY_MARKER}; exit 1"))
+    }
+
+    /// A container with a fast health check: every 1 s, 1 s timeout, 1 retry.
+    fn with_check(&self, name_suffix: &str, check: &str) -> String {
+        let args = [
+            "--health-cmd",
+            check,
+            "--health-interval",
+            "1s",
+            "--health-timeout",
+            "1s",
+            "--health-retries",
+            "1",
+        ];
+        self.run(name_suffix, &args, &[])
     }
 
     /// Waits until `docker inspect` reports `State.Health.Status == status`.
