@@ -218,13 +218,30 @@ fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
             }
         }
     }
-    rows.extend(
-        standalone
-            .into_iter()
-            .map(|slot| Row::Container { slot, depth: 0 }),
-    );
+    // Containers outside any compose project get a heading of their own, so the tree reads the
+    // same all the way down and they can be folded or acted on together.
+    if !standalone.is_empty() {
+        let members = standalone.iter().copied();
+        if push_group(
+            &mut rows,
+            inp,
+            STANDALONE_GROUP.into(),
+            "(no project)",
+            0,
+            members,
+        ) {
+            rows.extend(
+                standalone
+                    .into_iter()
+                    .map(|slot| Row::Container { slot, depth: 1 }),
+            );
+        }
+    }
     rows
 }
+
+/// The tree's group id for containers that belong to no compose project.
+pub const STANDALONE_GROUP: &str = "standalone";
 
 /// Adds a project or service line with its members' aggregate; true when it is expanded.
 fn push_group(
@@ -424,7 +441,8 @@ mod tests {
                 "    shop-api-2",
                 "  [db]",
                 "    shop-db-1",
-                "lonely"
+                "[(no project)]",
+                "  lonely"
             ]
         );
         match &rows[0] {
@@ -442,7 +460,30 @@ mod tests {
         };
         assert_eq!(
             names(&inv, &build_rows(&inp)),
-            ["[shop]", "  [api]", "  [db]", "    shop-db-1", "lonely"]
+            [
+                "[shop]",
+                "  [api]",
+                "  [db]",
+                "    shop-db-1",
+                "[(no project)]",
+                "  lonely"
+            ]
+        );
+        let mut folded_all = collapsed.clone();
+        folded_all.insert(STANDALONE_GROUP.to_string());
+        let inp = RowInputs {
+            collapsed: &folded_all,
+            ..inp
+        };
+        assert_eq!(
+            names(&inv, &build_rows(&inp)),
+            [
+                "[shop]",
+                "  [api]",
+                "  [db]",
+                "    shop-db-1",
+                "[(no project)]"
+            ]
         );
     }
 }

@@ -14,7 +14,7 @@ use super::inspect;
 use super::logbuf::LogBuffer;
 use super::model::{ContainerKey, EndpointState, RunState};
 use super::palette;
-use super::rows::{build_rows, Row, RowInputs, SortColumn};
+use super::rows::{build_rows, Row, RowInputs, SortColumn, STANDALONE_GROUP};
 use super::state::*;
 use crate::config::keymap::{KeyPress, Lookup};
 use crate::ui::layout;
@@ -396,10 +396,13 @@ fn group_members(app: &App) -> Vec<ContainerKey> {
     let Some(Selected::Group(id)) = &app.table.selected else {
         return Vec::new();
     };
+    // Group ids come from `rows::tree_rows`: `p:<project>`, `s:<project>/<service>`, or the
+    // standalone heading.
     let (project, service) = match id.split_once(':') {
-        Some(("p", p)) => (p.to_owned(), None),
+        _ if id == STANDALONE_GROUP => (None, None),
+        Some(("p", p)) => (Some(p.to_owned()), None),
         Some(("s", ps)) => match ps.split_once('/') {
-            Some((p, s)) => (p.to_owned(), Some(s.to_owned())),
+            Some((p, s)) => (Some(p.to_owned()), Some(s.to_owned())),
             None => return Vec::new(),
         },
         _ => return Vec::new(),
@@ -407,7 +410,7 @@ fn group_members(app: &App) -> Vec<ContainerKey> {
     let mut keys: Vec<(String, ContainerKey)> = app
         .inventory
         .iter()
-        .filter(|(_, c)| c.project() == Some(project.as_str()))
+        .filter(|(_, c)| c.project() == project.as_deref())
         .filter(|(_, c)| service.as_deref().is_none_or(|s| c.service() == Some(s)))
         .filter(|(_, c)| app.table.filter.matches(c))
         .map(|(_, c)| (c.name.clone(), c.key.clone()))

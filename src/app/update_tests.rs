@@ -285,6 +285,10 @@ fn dialog_on_a_tree_group_names_its_members() {
     select_group(&mut app, "s:demo/web");
     ch(&mut app, 's');
     assert_eq!(target_names(dialog(&app)), ["demo-web-1", "demo-web-2"]);
+    press(&mut app, KeyCode::Esc);
+    select_group(&mut app, crate::app::rows::STANDALONE_GROUP);
+    ch(&mut app, 's');
+    assert_eq!(target_names(dialog(&app)), ["lonely"]);
 }
 
 #[test]

@@ -154,11 +154,13 @@ pub fn render_suggestions(frame: &mut Frame, app: &App, footer: Rect) {
     let shown = list.len().min(8);
     let width = list.iter().map(|s| s.len()).max().unwrap_or(0) as u16 + 4;
     let height = shown as u16 + 2;
+    // Inside the pane above, one cell in from its left and bottom borders, so the pane's
+    // frame stays whole around the popup.
     let area = Rect {
-        x: footer.x,
-        y: footer.y.saturating_sub(height),
-        width: width.min(footer.width),
-        height,
+        x: footer.x + 1,
+        y: footer.y.saturating_sub(height + 1),
+        width: width.min(footer.width.saturating_sub(2)),
+        height: height.min(footer.y.saturating_sub(1)),
     };
     let mut lines: Vec<Line> = list
         .iter()
