@@ -121,8 +121,10 @@ pub fn console(common: Common) -> anyhow::Result<ExitCode> {
 /// `wheelhouse --demo`: a fake engine in-process, on a socket in a private temporary
 /// directory, attached as the endpoint `demo`. Nothing touches a real Docker engine.
 pub fn demo(common: Common, containers: usize) -> anyhow::Result<ExitCode> {
-    let loaded = load(&common)?;
+    let mut loaded = load(&common)?;
     let dir = DemoDir::create()?;
+    // Actions on synthetic containers belong to the demo, not to the operator's audit trail.
+    loaded.paths.audit_log = dir.0.join("audit.jsonl");
     let socket = dir.0.join("docker.sock");
     let tokio = tokio_runtime()?;
     let options = FakeOptions {
