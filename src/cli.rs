@@ -499,8 +499,19 @@ const SHOT_SIZE: (u16, u16) = (120, 32);
 
 pub fn screenshots(dir: &Path) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, svg) in screenshot_svgs() {
+        let path = dir.join(format!("{name}.svg"));
+        std::fs::write(&path, svg).with_context(|| format!("writing {}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The README's screenshots, each as a file stem and its SVG text.
+pub fn screenshot_svgs() -> Vec<(&'static str, String)> {
     let (w, h) = SHOT_SIZE;
-    for name in [
+    let scenes = scenes::all(w, h);
+    [
         "table",
         "tree",
         "logs",
@@ -511,21 +522,18 @@ pub fn screenshots(dir: &Path) -> anyhow::Result<ExitCode> {
         "events",
         "endpoints",
         "detail",
-    ] {
-        let (_, app) = scenes::all(w, h)
-            .into_iter()
+    ]
+    .into_iter()
+    .map(|name| {
+        let (_, app) = scenes
+            .iter()
             .find(|(n, _)| *n == name)
             .expect("scene exists");
-        let buffer = render_to_buffer(&app, w, h);
-        let path = dir.join(format!("{name}.svg"));
-        std::fs::write(
-            &path,
-            ui::svg::buffer_to_svg(&buffer, &format!("wheelhouse — {name}")),
-        )
-        .with_context(|| format!("writing {}", path.display()))?;
-        println!("{}", path.display());
-    }
-    Ok(ExitCode::SUCCESS)
+        let buffer = render_to_buffer(app, w, h);
+        let svg = ui::svg::buffer_to_svg(&buffer, &format!("wheelhouse — {name}"));
+        (name, svg)
+    })
+    .collect()
 }
 
 /// Draws a screen off-terminal, for screenshots and snapshot tests.

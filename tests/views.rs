@@ -300,3 +300,20 @@ fn sort_arrow_survives_a_narrow_column() {
     let text = buffer_text(&render_to_buffer(&app, 80, 24));
     assert!(text.contains("PROJECT…▲"), "{text}");
 }
+
+/// The README shows these files; a change to a view must regenerate them
+/// (`cargo run -- screenshots`), or the README shows a console that no longer exists.
+#[test]
+fn committed_screenshots_match_the_current_rendering() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
+    for (name, svg) in wheelhouse::cli::screenshot_svgs() {
+        let path = dir.join(format!("{name}.svg"));
+        let committed = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        assert!(
+            committed == svg,
+            "{} is stale: run `cargo run -- screenshots`",
+            path.display()
+        );
+    }
+}
