@@ -90,6 +90,11 @@ fn with_fixtures(width: u16, height: u16) -> App {
             .number(1)
             .port(8081, 8080)
             .uptime_minutes(95)
+            // A soft limit only: the memory column measures against the reservation.
+            .limits(crate::app::usage::Limits {
+                memory_reservation: Some(64 << 20),
+                ..Default::default()
+            })
             .into(),
     );
     containers.push(

@@ -317,3 +317,15 @@ fn committed_screenshots_match_the_current_rendering() {
         );
     }
 }
+
+#[test]
+fn memory_without_a_hard_limit_is_measured_against_its_reservation() {
+    let app = scenes::table(80, 24);
+    let buf = render_to_buffer(&app, 80, 24);
+    assert_styled(
+        &buf,
+        "120M/r64M",
+        app.theme.style(Slot::GaugeNearLimit),
+        "working set above the reservation",
+    );
+}

@@ -169,6 +169,8 @@ pub struct Usage {
     pub memory_limit: Option<u64>,
     /// None when there is no limit: a percentage of host RAM would mislead.
     pub memory_percent_of_limit: Option<f64>,
+    /// The soft limit the kernel reclaims towards under host memory pressure.
+    pub memory_reservation: Option<u64>,
     pub pids: Option<u64>,
     pub pids_limit: Option<u64>,
     pub pids_percent_of_limit: Option<f64>,
@@ -226,6 +228,7 @@ impl Usage {
             memory_working_set,
             memory_limit,
             memory_percent_of_limit: percent(memory_working_set, memory_limit),
+            memory_reservation: limits.memory_reservation.filter(|r| *r > 0),
             pids: cur.pids_current,
             pids_limit,
             pids_percent_of_limit: percent(cur.pids_current, pids_limit),

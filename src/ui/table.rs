@@ -435,13 +435,24 @@ fn container_cell(app: &App, c: &Container, depth: u8, col: Col) -> (String, Opt
                     Some(n) if n > 0 => format!("⚠{n}"),
                     _ => String::new(),
                 };
-                let slot = match (oom.is_empty(), u.memory_percent_of_limit) {
-                    (false, _) => Slot::GaugeOverLimit,
-                    (true, Some(p)) => gauge_slot(app, p),
-                    (true, None) => Slot::Text,
+                // Without a hard limit, a reservation is the only line drawn: above it, the
+                // container is first in line for reclaim when the host runs short.
+                let reservation = u.memory_reservation.filter(|_| u.memory_limit.is_none());
+                let slot = match (oom.is_empty(), u.memory_percent_of_limit, reservation) {
+                    (false, _, _) => Slot::GaugeOverLimit,
+                    (true, Some(p), _) => gauge_slot(app, p),
+                    (true, None, Some(r)) if ws > r => Slot::GaugeNearLimit,
+                    (true, None, _) => Slot::Text,
+                };
+                let against = match reservation {
+                    Some(r) => format!("r{}", human_bytes(r)),
+                    None => limit,
                 };
                 let bar = u.memory_percent_of_limit.map(mini_bar).unwrap_or_default();
-                (format!("{}/{limit}{bar}{oom}", human_bytes(ws)), Some(slot))
+                (
+                    format!("{}/{against}{bar}{oom}", human_bytes(ws)),
+                    Some(slot),
+                )
             }
             None => none(),
         },
