@@ -310,7 +310,8 @@ pub fn health(w: u16, h: u16) -> App {
     detail_of(w, h, "fx-unhealthy")
 }
 
-fn detail_of(w: u16, h: u16, name: &str) -> App {
+/// The detail pane on the named fixture container.
+pub fn detail_of(w: u16, h: u16, name: &str) -> App {
     let mut app = with_fixtures(w, h);
     select(&mut app, name);
     update_action(&mut app, crate::app::Action::ToggleDetail);

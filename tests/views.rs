@@ -329,3 +329,15 @@ fn memory_without_a_hard_limit_is_measured_against_its_reservation() {
         "working set above the reservation",
     );
 }
+
+#[test]
+fn detail_of_a_stopped_container_says_how_and_when_it_ended() {
+    let app = scenes::detail_of(120, 32, "fx-stopped");
+    let text = buffer_text(&render_to_buffer(&app, 120, 32));
+    let line = text
+        .lines()
+        .find(|l| l.contains("exited with code 3"))
+        .unwrap_or_else(|| panic!("no exit code in the detail pane:\n{text}"));
+    assert!(line.contains("STATE"), "{line}");
+    assert!(line.contains(" ago"), "{line}");
+}

@@ -43,6 +43,24 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
 }
 
+/// Why a container that is not running has no usage: how and when it ended.
+fn stopped_text(c: &Container, now: chrono::DateTime<chrono::Utc>) -> String {
+    let mut parts = vec![match (c.state, c.exit_code) {
+        (RunState::Exited, Some(code)) => format!("exited with code {code}"),
+        (state, _) => state.as_str().to_owned(),
+    }];
+    if c.oom_killed {
+        parts.push("killed by the kernel's OOM killer".into());
+    }
+    if let Some(at) = c.finished_at.filter(|_| c.state == RunState::Exited) {
+        parts.push(format!(
+            "{} ago",
+            format_age((now - at).num_seconds().max(0))
+        ));
+    }
+    parts.join(" · ")
+}
+
 fn pane_block(t: &Theme, title: String) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
@@ -108,14 +126,21 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>, width: usize) -> Vec<
             );
             lines.push(Line::from(vec![label("I/O"), Span::raw(io)]));
         }
-        None => {
-            let why = match c.state {
-                RunState::Running => "measuring…",
-                _ => "not running",
-            };
+        None if c.state == RunState::Running => {
             lines.push(Line::from(vec![
                 label("USAGE"),
-                Span::styled(why, t.style(Slot::TextDim)),
+                Span::styled("measuring…", t.style(Slot::TextDim)),
+            ]));
+        }
+        None => {
+            let slot = if c.oom_killed {
+                Slot::GaugeOverLimit
+            } else {
+                super::table::state_slot(c.state)
+            };
+            lines.push(Line::from(vec![
+                label("STATE"),
+                Span::styled(stopped_text(c, app.now), t.style(slot)),
             ]));
         }
     }
