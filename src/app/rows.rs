@@ -452,14 +452,18 @@ mod tests {
             }
             _ => panic!("first row is the project"),
         }
-        let mut collapsed = collapsed.clone();
-        collapsed.insert("s:shop/api".to_string());
-        let inp = RowInputs {
-            collapsed: &collapsed,
-            ..inp
+        let folded = |ids: &[&str]| {
+            let collapsed: HashSet<String> = ids.iter().map(|s| s.to_string()).collect();
+            names(
+                &inv,
+                &build_rows(&RowInputs {
+                    collapsed: &collapsed,
+                    ..inp
+                }),
+            )
         };
         assert_eq!(
-            names(&inv, &build_rows(&inp)),
+            folded(&["s:shop/api"]),
             [
                 "[shop]",
                 "  [api]",
@@ -469,14 +473,8 @@ mod tests {
                 "  lonely"
             ]
         );
-        let mut folded_all = collapsed.clone();
-        folded_all.insert(STANDALONE_GROUP.to_string());
-        let inp = RowInputs {
-            collapsed: &folded_all,
-            ..inp
-        };
         assert_eq!(
-            names(&inv, &build_rows(&inp)),
+            folded(&["s:shop/api", STANDALONE_GROUP]),
             [
                 "[shop]",
                 "  [api]",
