@@ -42,6 +42,11 @@ impl Log for PanelLogger {
     fn flush(&self) {}
 }
 
+/// Messages the log panel keeps.
+const PANEL_RECORDS: usize = 2_000;
+/// Messages that may arrive between two ticks before the oldest is lost.
+const HOT_RECORDS: usize = 256;
+
 /// Installs the logger once; later calls (tests, a second console in one process) are no-ops.
 pub fn init() {
     let logger = Box::new(PanelLogger {
@@ -49,6 +54,11 @@ pub fn init() {
     });
     if log::set_boxed_logger(logger).is_ok() {
         log::set_max_level(LevelFilter::Info);
+        // The panel keeps the last PANEL_RECORDS messages (tui-logger's default is 10 000, a few
+        // megabytes once full). Records wait in a hot buffer only until the next tick, so a small
+        // one suffices; it is allocated anew at every move.
+        tui_logger::set_buffer_depth(PANEL_RECORDS);
+        tui_logger::set_hot_buffer_depth(HOT_RECORDS);
     }
 }
 

@@ -342,10 +342,9 @@ pub fn events(w: u16, h: u16) -> App {
             kind: kind.into(),
             action: action.into(),
             id: format!("{name}-id"),
-            name: name.into(),
-            container_id: (kind == "container").then(|| format!("{name}-id")),
-            attributes: attrs
+            attributes: [("name", name)]
                 .iter()
+                .chain(attrs)
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         })

@@ -1,12 +1,13 @@
 //! The events pane's data: engine events from every endpoint, bounded, with a filter.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Oldest events are dropped past this many.
-pub const EVENT_CAPACITY: usize = 5_000;
+/// Oldest events are dropped past this many: hours of history on a busy host, about a
+/// megabyte of memory.
+pub const EVENT_CAPACITY: usize = 2_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineEvent {
@@ -18,14 +19,55 @@ pub struct EngineEvent {
     pub action: String,
     /// The object the event is about (a container id, or a network id).
     pub id: String,
-    /// Its name (for network events, the network's name).
-    pub name: String,
-    /// The container concerned, for container and network connect/disconnect events.
-    pub container_id: Option<String>,
-    pub attributes: BTreeMap<String, String>,
+    /// The few attributes the pane shows: `name`, `image`, `exitCode`, `signal`, `container`.
+    pub attributes: Attributes,
+}
+
+/// An event's attributes as a short list: a handful of pairs, thousands of events kept, so a
+/// map's per-entry overhead would be most of the log's memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attributes(Vec<(String, String)>);
+
+impl Attributes {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl FromIterator<(String, String)> for Attributes {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        let mut v: Vec<(String, String)> = pairs.into_iter().collect();
+        v.shrink_to_fit();
+        Attributes(v)
+    }
 }
 
 impl EngineEvent {
+    /// The object's name (for network events, the network's), or empty when the engine gave none.
+    pub fn name(&self) -> &str {
+        self.attributes.get("name").unwrap_or_default()
+    }
+
+    /// What to call the object: its name, or its short id when the engine gave no name.
+    pub fn label(&self) -> String {
+        match self.name() {
+            "" => self.id.chars().take(12).collect(),
+            name => name.to_owned(),
+        }
+    }
+
+    /// The container concerned: the object itself for container events, the attached container
+    /// for network connect/disconnect.
+    pub fn container_id(&self) -> Option<&str> {
+        match self.kind.as_str() {
+            "container" => Some(&self.id),
+            _ => self.attributes.get("container"),
+        }
+    }
+
     /// Health probes run as execs: three events per probe that say nothing new.
     pub fn is_probe_noise(&self) -> bool {
         self.action.starts_with("exec_")
@@ -42,11 +84,11 @@ impl EngineEvent {
             parts.push(format!("signal {sig}"));
         }
         if self.kind == "network" {
-            if let Some(c) = &self.container_id {
+            if let Some(c) = self.container_id() {
                 parts.push(format!("container {}", &c[..c.len().min(12)]));
             }
         } else if let Some(image) = a.get("image") {
-            parts.push(image.clone());
+            parts.push(image.to_owned());
         }
         parts.join(", ")
     }
@@ -114,8 +156,8 @@ impl EventFilter {
                 Some("type") => has(&e.kind),
                 Some("action") => has(&e.action),
                 Some("endpoint") => has(&e.endpoint),
-                Some("container") | Some("name") => has(&e.name) || has(&e.id),
-                _ => has(&e.name) || has(&e.action) || has(&e.kind) || has(&e.detail()),
+                Some("container") | Some("name") => has(e.name()) || has(&e.id),
+                _ => has(e.name()) || has(&e.action) || has(&e.kind) || has(&e.detail()),
             }
         })
     }
@@ -132,9 +174,10 @@ mod tests {
             kind: kind.into(),
             action: action.into(),
             id: format!("{name}-id"),
-            name: name.into(),
-            container_id: None,
-            attributes: BTreeMap::from([("exitCode".to_string(), "137".to_string())]),
+            attributes: [("name", name), ("exitCode", "137")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
 
@@ -145,7 +188,7 @@ mod tests {
             log.push(ev("container", "start", &format!("c{i}")));
         }
         assert_eq!(log.len(), EVENT_CAPACITY);
-        assert_eq!(log.iter().next().unwrap().name, "c10");
+        assert_eq!(log.iter().next().unwrap().name(), "c10");
     }
 
     #[test]

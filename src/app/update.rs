@@ -158,11 +158,7 @@ use super::msg::Msg;
 
 /// Records an event; the ones an operator must not miss also raise a toast.
 fn on_engine_event(app: &mut App, e: EngineEvent) {
-    let name = if e.name.is_empty() {
-        e.id.chars().take(12).collect()
-    } else {
-        e.name.clone()
-    };
+    let name = e.label();
     match e.action.as_str() {
         "health_status: unhealthy" => toast(
             app,
@@ -761,9 +757,9 @@ fn jump_to_event_container(app: &mut App, index: usize) {
     };
     let key = ContainerKey {
         endpoint: e.endpoint.clone(),
-        id: e.container_id.clone().unwrap_or_else(|| e.id.clone()),
+        id: e.container_id().unwrap_or(&e.id).to_owned(),
     };
-    let name = e.name.clone();
+    let name = e.name().to_owned();
     if app.inventory.by_key(&key).is_none() {
         toast(app, ToastLevel::Error, format!("{name} is no longer there"));
         return;

@@ -864,10 +864,9 @@ fn lifecycle_events_change_the_state_before_the_inspect_arrives() {
             kind: "container".into(),
             action: action.into(),
             id: key.id.clone(),
-            name: "bravo".into(),
-            container_id: Some(key.id.clone()),
-            attributes: attrs
+            attributes: [("name", "bravo")]
                 .iter()
+                .chain(attrs)
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         })

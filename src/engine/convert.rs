@@ -9,7 +9,7 @@ use bollard::models::{
 };
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::app::events::EngineEvent;
+use crate::app::events::{Attributes, EngineEvent};
 use crate::app::model::{
     Container, ContainerKey, Health, HealthCheck, PortMapping, Probe, RunState,
 };
@@ -150,9 +150,9 @@ pub fn event(endpoint: &str, ev: &bollard::models::EventMessage) -> Option<Engin
     let actor = ev.actor.as_ref()?;
     let id = actor.id.clone()?;
     // Container events carry every label as an attribute; the pane keeps only what it shows,
-    // so 5 000 remembered events stay small.
+    // so the remembered events stay small.
     const KEPT: &[&str] = &["name", "image", "exitCode", "signal", "container", "type"];
-    let attributes: BTreeMap<String, String> = actor
+    let attributes: Attributes = actor
         .attributes
         .as_ref()
         .map(|a| {
@@ -163,10 +163,6 @@ pub fn event(endpoint: &str, ev: &bollard::models::EventMessage) -> Option<Engin
         })
         .unwrap_or_default();
     let kind = ev.typ.map(|t| t.to_string()).unwrap_or_default();
-    let container_id = match kind.as_str() {
-        "container" => Some(id.clone()),
-        _ => attributes.get("container").cloned(),
-    };
     let time = match (ev.time_nano, ev.time) {
         (Some(n), _) if n > 0 => Utc.timestamp_nanos(n),
         (_, Some(s)) => Utc.timestamp_opt(s, 0).single().unwrap_or_default(),
@@ -177,9 +173,7 @@ pub fn event(endpoint: &str, ev: &bollard::models::EventMessage) -> Option<Engin
         time,
         kind,
         action: ev.action.clone().unwrap_or_default(),
-        name: attributes.get("name").cloned().unwrap_or_default(),
         id,
-        container_id,
         attributes,
     })
 }

@@ -223,7 +223,7 @@ async fn run_session(
                 }
                 *last_nano = nano.max(*last_nano);
                 let Some(event) = convert::event(&endpoint.name, &ev) else { continue };
-                log::debug!("{}: {} {} {}", endpoint.name, event.kind, event.action, event.name);
+                log::debug!("{}: {} {} {}", endpoint.name, event.kind, event.action, event.name());
                 let (kind, action, id) = (event.kind.clone(), event.action.clone(), event.id.clone());
                 // The event first: it already says the new state, so the screen changes without
                 // waiting for the inspect that follows and fills in the rest.

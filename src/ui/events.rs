@@ -96,11 +96,7 @@ fn event_row<'a>(app: &App, e: &'a EngineEvent, multi: bool) -> Row<'a> {
         a if a.starts_with("exec_") => Slot::TextDim,
         _ => Slot::Text,
     };
-    let name = if e.name.is_empty() {
-        e.id.chars().take(12).collect()
-    } else {
-        e.name.clone()
-    };
+    let name = e.label();
     let mut cells = vec![
         Cell::from(Span::styled(
             e.time.format("%H:%M:%S%.3f").to_string(),
@@ -120,13 +116,12 @@ fn event_row<'a>(app: &App, e: &'a EngineEvent, multi: bool) -> Row<'a> {
 /// The event's detail, with a network event's container named when we know it.
 fn detail(app: &App, e: &EngineEvent) -> String {
     let known = e
-        .container_id
-        .as_ref()
+        .container_id()
         .filter(|_| e.kind == "network")
         .and_then(|id| {
             app.inventory.by_key(&crate::app::model::ContainerKey {
                 endpoint: e.endpoint.clone(),
-                id: id.clone(),
+                id: id.to_owned(),
             })
         });
     match known {
