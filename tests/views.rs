@@ -341,3 +341,24 @@ fn detail_of_a_stopped_container_says_how_and_when_it_ended() {
     assert!(line.contains("STATE"), "{line}");
     assert!(line.contains(" ago"), "{line}");
 }
+
+#[test]
+fn header_counts_one_container_in_the_singular() {
+    let mut app = scenes::base_app(120, 20);
+    let listed = |names: &[&str]| Msg::Listed {
+        endpoint: "default".into(),
+        containers: names
+            .iter()
+            .map(|n| container(n, "running").into())
+            .collect(),
+    };
+    update(&mut app, listed(&["alpha"]));
+    let text = buffer_text(&render_to_buffer(&app, 120, 20));
+    assert!(
+        text.contains("│ 1 container") && !text.contains("1 containers"),
+        "{text}"
+    );
+    update(&mut app, listed(&["alpha", "bravo"]));
+    let text = buffer_text(&render_to_buffer(&app, 120, 20));
+    assert!(text.contains("│ 2 containers"), "{text}");
+}

@@ -42,7 +42,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .iter()
         .filter(|r| matches!(r, crate::app::rows::Row::Container { .. }))
         .count();
-    let mut counts = format!("│ {total} containers");
+    let noun = if total == 1 {
+        "container"
+    } else {
+        "containers"
+    };
+    let mut counts = format!("│ {total} {noun}");
     if shown != total || !app.table.filter_text.is_empty() {
         counts.push_str(&format!(", {shown} shown"));
     }
