@@ -14,7 +14,7 @@ use super::text::fit;
 use crate::app::model::{format_age, Container, Health, RunState};
 use crate::app::rows::{Aggregate, Row, SortColumn};
 use crate::app::state::App;
-use crate::app::usage::CpuLimitKind;
+use crate::app::usage::{CpuLimitKind, Usage};
 use crate::config::theme::Slot;
 
 /// A table column. Which ones show depends on the width: each has a priority and a minimum.
@@ -311,20 +311,33 @@ fn build_row(
     selected: bool,
 ) -> TableRow<'static> {
     let t = &app.theme;
-    let cells = cols.iter().zip(widths).map(|(col, &w)| {
-        let (text, slot) = match row {
-            Row::Container { slot, depth } => {
-                let c = app.inventory.get(*slot).expect("rows refer to live slots");
-                container_cell(app, c, *depth, col.col)
-            }
-            Row::Group {
-                label,
-                depth,
-                aggregate,
-                collapsed,
-                ..
-            } => group_cell(label, *depth, aggregate, *collapsed, col.col, w),
-        };
+    let texts: Vec<(String, Option<Slot>)> = match row {
+        Row::Container { slot, depth } => {
+            let c = app.inventory.get(*slot).expect("rows refer to live slots");
+            // Looked up once per row: a hash of the container's key per cell added up on
+            // every frame.
+            let usage = app
+                .usage
+                .get(&c.key)
+                .and_then(|e| e.latest.as_ref())
+                .filter(|_| c.state == RunState::Running);
+            cols.iter()
+                .map(|col| container_cell(app, c, usage, *depth, col.col))
+                .collect()
+        }
+        Row::Group {
+            label,
+            depth,
+            aggregate,
+            collapsed,
+            ..
+        } => cols
+            .iter()
+            .zip(widths)
+            .map(|(col, &w)| group_cell(label, *depth, aggregate, *collapsed, col.col, w))
+            .collect(),
+    };
+    let cells = texts.into_iter().zip(widths).map(|((text, slot), &w)| {
         let text = fit(&text, w);
         match slot {
             Some(s) => Cell::from(Span::styled(text, t.style(s))),
@@ -370,12 +383,13 @@ pub fn health_slot(h: Health) -> Slot {
 }
 
 /// One cell of a container's row: its text and, where colour carries meaning, its style.
-fn container_cell(app: &App, c: &Container, depth: u8, col: Col) -> (String, Option<Slot>) {
-    let usage = app
-        .usage
-        .get(&c.key)
-        .and_then(|e| e.latest.as_ref())
-        .filter(|_| c.state == RunState::Running);
+fn container_cell(
+    app: &App,
+    c: &Container,
+    usage: Option<&Usage>,
+    depth: u8,
+    col: Col,
+) -> (String, Option<Slot>) {
     let none = || ("-".to_string(), Some(Slot::TextDim));
     match col {
         Col::Name => {

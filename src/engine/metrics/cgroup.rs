@@ -2,7 +2,6 @@
 //! container and no work for the daemon. The cgroup is found through `/proc/<pid>/cgroup`.
 //! Every file is optional: a missing or unreadable file leaves its fields None.
 
-use std::collections::HashMap;
 use std::fs::{self, File};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -160,8 +159,10 @@ impl CgroupRoot {
                 with_memory_stat,
             ),
         }
-        let net = files.read(&self.proc.join(pid.to_string()).join("net/dev"));
-        if let Some((rx, tx)) = net.as_deref().and_then(parse_net_dev) {
+        let net = files.read("net/dev", || {
+            self.proc.join(pid.to_string()).join("net/dev")
+        });
+        if let Some((rx, tx)) = net.and_then(parse_net_dev) {
             s.net_rx_bytes = Some(rx);
             s.net_tx_bytes = Some(tx);
         }
@@ -214,10 +215,10 @@ impl CgroupRoot {
 
 fn read_v2(files: &mut OpenFiles, dir: &Path, s: &mut Sample, with_memory_stat: bool) {
     if let Some(stat) = files.read_in(dir, "cpu.stat") {
-        s.cpu_usage_ns = keyed(&stat, "usage_usec").map(|us| us * 1000);
-        s.nr_periods = keyed(&stat, "nr_periods");
-        s.nr_throttled = keyed(&stat, "nr_throttled");
-        s.throttled_ns = keyed(&stat, "throttled_usec").map(|us| us * 1000);
+        s.cpu_usage_ns = keyed(stat, "usage_usec").map(|us| us * 1000);
+        s.nr_periods = keyed(stat, "nr_periods");
+        s.nr_throttled = keyed(stat, "nr_throttled");
+        s.throttled_ns = keyed(stat, "throttled_usec").map(|us| us * 1000);
     }
     s.memory_usage = files
         .read_in(dir, "memory.current")
@@ -225,11 +226,11 @@ fn read_v2(files: &mut OpenFiles, dir: &Path, s: &mut Sample, with_memory_stat: 
     if with_memory_stat {
         s.inactive_file = files
             .read_in(dir, "memory.stat")
-            .and_then(|t| keyed(&t, "inactive_file"));
+            .and_then(|t| keyed(t, "inactive_file"));
     }
     s.oom_kills = files
         .read_in(dir, "memory.events")
-        .and_then(|t| keyed(&t, "oom_kill"));
+        .and_then(|t| keyed(t, "oom_kill"));
     s.pids_current = files
         .read_in(dir, "pids.current")
         .and_then(|t| t.trim().parse().ok());
@@ -262,9 +263,9 @@ fn read_v1(
     }
     if let Some(dir) = cpu {
         if let Some(stat) = files.read_in(dir, "cpu.stat") {
-            s.nr_periods = keyed(&stat, "nr_periods");
-            s.nr_throttled = keyed(&stat, "nr_throttled");
-            s.throttled_ns = keyed(&stat, "throttled_time");
+            s.nr_periods = keyed(stat, "nr_periods");
+            s.nr_throttled = keyed(stat, "nr_throttled");
+            s.throttled_ns = keyed(stat, "throttled_time");
         }
     }
     if let Some(dir) = memory {
@@ -274,12 +275,12 @@ fn read_v1(
         if with_memory_stat {
             s.inactive_file = files
                 .read_in(dir, "memory.stat")
-                .and_then(|t| keyed(&t, "total_inactive_file"));
+                .and_then(|t| keyed(t, "total_inactive_file"));
         }
         // The oom_kill line appeared in kernel 4.13; older kernels leave it None.
         s.oom_kills = files
             .read_in(dir, "memory.oom_control")
-            .and_then(|t| keyed(&t, "oom_kill"));
+            .and_then(|t| keyed(t, "oom_kill"));
     }
     if let Some(dir) = pids {
         s.pids_current = files
@@ -311,25 +312,31 @@ fn read(dir: &Path, name: &str) -> Option<String> {
 
 /// A container's counter files, opened once and re-read from offset 0 on every sample: the
 /// kernel regenerates a seq_file's content on such a read, and the path lookups and
-/// open/close of fresh reads were most of the sampling cost.
+/// open/close of fresh reads were most of the sampling cost. Files are known by their name
+/// (unique within one container's set), so a read allocates nothing.
 #[derive(Debug, Default)]
 pub struct OpenFiles {
     /// None: the file could not be opened (missing controller or an old kernel).
-    files: HashMap<PathBuf, Option<File>>,
+    files: Vec<(&'static str, Option<File>)>,
     buf: Vec<u8>,
 }
 
 impl OpenFiles {
-    pub fn read_in(&mut self, dir: &Path, name: &str) -> Option<String> {
-        self.read(&dir.join(name))
+    /// The file `name` in `dir`.
+    pub fn read_in(&mut self, dir: &Path, name: &'static str) -> Option<&str> {
+        self.read(name, || dir.join(name))
     }
 
-    pub fn read(&mut self, path: &Path) -> Option<String> {
-        let file = self
-            .files
-            .entry(path.to_owned())
-            .or_insert_with(|| File::open(path).ok())
-            .as_ref()?;
+    /// The file known as `name`, at `path()` the first time it is asked for.
+    pub fn read(&mut self, name: &'static str, path: impl FnOnce() -> PathBuf) -> Option<&str> {
+        let slot = match self.files.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                self.files.push((name, File::open(path()).ok()));
+                self.files.len() - 1
+            }
+        };
+        let file = self.files[slot].1.as_ref()?;
         if self.buf.len() < 4096 {
             self.buf.resize(4096, 0);
         }
@@ -347,7 +354,8 @@ impl OpenFiles {
                 Err(_) => return None,
             }
         }
-        Some(String::from_utf8_lossy(&self.buf[..len]).into_owned())
+        // Counter files are ASCII; anything else is not a reading.
+        std::str::from_utf8(&self.buf[..len]).ok()
     }
 }
 
