@@ -308,16 +308,17 @@ fn on_sampled(app: &mut App, samples: Vec<(ContainerKey, crate::app::usage::Samp
     }
 }
 
-/// Drops usage of removed containers; a stopped one keeps its history but no current usage.
+/// Drops usage of removed containers; a stopped one loses its current usage at once and its
+/// history once it has been stopped for [`crate::app::usage::STOPPED_HISTORY_KEPT`].
 fn prune_usage(app: &mut App) {
-    let inventory = &app.inventory;
+    let (inventory, now) = (&app.inventory, app.now);
     app.usage.retain(|key, entry| match inventory.by_key(key) {
         None => false,
         Some(c) => {
             if c.state != RunState::Running {
-                entry.stopped();
+                entry.stopped(now);
             }
-            true
+            entry.worth_keeping(now)
         }
     });
 }

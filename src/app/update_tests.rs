@@ -854,6 +854,33 @@ fn a_stopped_container_keeps_history_and_a_removed_one_loses_it() {
 }
 
 #[test]
+fn a_stopped_containers_history_goes_after_the_history_window() {
+    let mut app = abc();
+    let alpha = key_of(&app, "alpha");
+    sampled(&mut app, vec![(alpha.clone(), mem_sample(1, 0, 1024))]);
+    update(
+        &mut app,
+        Msg::ContainerChanged(Box::new(container("alpha", "exited").into())),
+    );
+    // Histories are pruned when the inventory changes.
+    let touch_inventory = |app: &mut App, state: &str| {
+        update(
+            app,
+            Msg::ContainerChanged(Box::new(container("bravo", state).into())),
+        )
+    };
+    app.now += super::usage::STOPPED_HISTORY_KEPT - chrono::TimeDelta::seconds(1);
+    touch_inventory(&mut app, "paused");
+    assert!(app.usage.contains_key(&alpha), "still within the window");
+    app.now += chrono::TimeDelta::seconds(1);
+    touch_inventory(&mut app, "running");
+    assert!(
+        !app.usage.contains_key(&alpha),
+        "stopped for the whole window"
+    );
+}
+
+#[test]
 fn lifecycle_events_change_the_state_before_the_inspect_arrives() {
     let mut app = abc();
     let key = key_of(&app, "bravo");

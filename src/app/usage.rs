@@ -346,13 +346,21 @@ impl History {
 }
 
 /// Per container in `App::usage`: the previous sample (for the next delta), the current usage
-/// (None once the container stopped) and the history (kept after a stop).
+/// (None once the container stopped) and the history (kept for a while after a stop).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UsageEntry {
     pub prev: Option<Sample>,
     pub latest: Option<Usage>,
     pub history: History,
+    /// When the container was first seen stopped since its last sample.
+    pub stopped_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// How long a stopped container's history is kept: the default history window. Its charts
+/// still explain the stop (memory climbing to the limit before an OOM kill, say); after the
+/// window they would show nothing recent, and a host where many containers come and go would
+/// otherwise hold a history for every container that ever ran.
+pub const STOPPED_HISTORY_KEPT: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 impl UsageEntry {
     /// Takes a new sample: derives usage against `limits` and records it.
@@ -361,12 +369,20 @@ impl UsageEntry {
         self.history.push(&usage);
         self.latest = Some(usage);
         self.prev = Some(sample);
+        self.stopped_at = None;
     }
 
-    /// The container stopped: no current usage, and no delta across the gap.
-    pub fn stopped(&mut self) {
+    /// The container is seen stopped at `now`: no current usage, and no delta across the gap.
+    pub fn stopped(&mut self, now: chrono::DateTime<chrono::Utc>) {
         self.latest = None;
         self.prev = None;
+        self.stopped_at.get_or_insert(now);
+    }
+
+    /// Whether the history is still worth keeping at `now`.
+    pub fn worth_keeping(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.stopped_at
+            .is_none_or(|at| now - at < STOPPED_HISTORY_KEPT)
     }
 }
 
@@ -560,8 +576,16 @@ mod tests {
         s.at = Duration::from_secs(1);
         e.record(s, &Limits::default());
         assert_eq!(e.history.len(), 2);
-        e.stopped();
+        let t0 = crate::app::testing::epoch();
+        e.stopped(t0);
         assert!(e.latest.is_none() && e.prev.is_none());
         assert_eq!(e.history.len(), 2);
+        // Seen stopped again later: the stop time stays the first one.
+        e.stopped(t0 + chrono::TimeDelta::minutes(5));
+        assert!(e.worth_keeping(t0 + STOPPED_HISTORY_KEPT - chrono::TimeDelta::seconds(1)));
+        assert!(!e.worth_keeping(t0 + STOPPED_HISTORY_KEPT));
+        // Running again: kept however long ago the stop was.
+        e.record(sample(5_000), &Limits::default());
+        assert!(e.worth_keeping(t0 + chrono::TimeDelta::days(1)));
     }
 }
