@@ -214,6 +214,7 @@ fn run_console(
         color_depth: ColorDepth::detect(env),
         near_limit_percent: loaded.settings.near_limit_percent as f64,
         over_limit_percent: loaded.settings.over_limit_percent as f64,
+        sample_ms: loaded.settings.sample_ms,
     };
     let mut statuses: Vec<EndpointStatus> = endpoints.iter().map(Endpoint::status).collect();
     // A broken context has no supervisor: it stays down with the reason in its body.

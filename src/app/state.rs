@@ -26,6 +26,8 @@ pub struct AppOptions {
     /// Percent of a limit from which gauges warn, and from which they alarm.
     pub near_limit_percent: f64,
     pub over_limit_percent: f64,
+    /// How often usage is sampled: the time one history point stands for.
+    pub sample_ms: u64,
 }
 
 impl Default for AppOptions {
@@ -37,6 +39,7 @@ impl Default for AppOptions {
             color_depth: ColorDepth::TrueColor,
             near_limit_percent: 80.0,
             over_limit_percent: 95.0,
+            sample_ms: 1_000,
         }
     }
 }

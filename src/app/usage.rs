@@ -292,6 +292,26 @@ impl Ring {
     pub fn last(&self) -> Option<f32> {
         self.points.back().copied().filter(|v| !v.is_nan())
     }
+
+    /// The series squeezed into at most `width` columns, oldest first: each column is the
+    /// highest value of its share of the points (a peak is what matters against a limit), or
+    /// None when that share holds no value. With fewer points than columns, one point each.
+    pub fn columns(&self, width: usize) -> Vec<Option<f32>> {
+        let n = self.points.len();
+        if n <= width {
+            return self.iter().collect();
+        }
+        (0..width)
+            .map(|col| {
+                let (from, to) = (col * n / width, (col + 1) * n / width);
+                self.points
+                    .range(from..to)
+                    .filter(|v| !v.is_nan())
+                    .copied()
+                    .reduce(f32::max)
+            })
+            .collect()
+    }
 }
 
 /// The series the views draw, one point per sample.
@@ -565,6 +585,30 @@ mod tests {
         }
         assert_eq!(h.len(), DEFAULT_HISTORY_POINTS);
         assert!(h.memory_working_set.capacity() == DEFAULT_HISTORY_POINTS);
+    }
+
+    #[test]
+    fn columns_keep_each_shares_peak_and_its_gaps() {
+        let mut r = Ring::new(600);
+        for i in 0..600 {
+            // Mostly 1, a single spike of 50 at point 301, nothing at all in points 540..600.
+            let v = match i {
+                301 => Some(50.0),
+                540.. => None,
+                _ => Some(1.0),
+            };
+            r.push(v);
+        }
+        let cols = r.columns(60);
+        assert_eq!(cols.len(), 60);
+        assert_eq!(cols[30], Some(50.0), "the spike survives the squeeze");
+        assert_eq!(cols[29], Some(1.0));
+        assert_eq!(cols[59], None, "a gap stays a gap");
+        // Fewer points than columns: one column per point.
+        let mut short = Ring::new(600);
+        short.push(Some(3.0));
+        short.push(None);
+        assert_eq!(short.columns(60), vec![Some(3.0), None]);
     }
 
     #[test]

@@ -319,18 +319,20 @@ fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry
             Slot::GaugeNearLimit,
         ),
         (
-            "network ↓".into(),
+            rate_title("network ↓", &h.net_rx_bytes_per_sec),
             &h.net_rx_bytes_per_sec,
             ring_max(&h.net_rx_bytes_per_sec),
             Slot::Text,
         ),
         (
-            "disk write".into(),
+            rate_title("disk write", &h.blk_write_bytes_per_sec),
             &h.blk_write_bytes_per_sec,
             ring_max(&h.blk_write_bytes_per_sec),
             Slot::Text,
         ),
     ];
+    // What the width of every chart stands for.
+    let span = format_age((h.len() as u64 * app.options.sample_ms / 1000) as i64);
     // Each chart takes a title line and at least two rows of bars.
     let fit_count = (area.height / 3).max(1) as usize;
     let shown = &charts[..charts.len().min(fit_count)];
@@ -340,16 +342,15 @@ fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(*row);
         frame.render_widget(
             Paragraph::new(Span::styled(
-                fit(title, title_area.width as usize),
+                fit(&format!("{title} · last {span}"), title_area.width as usize),
                 t.style(Slot::TextDim),
             )),
             title_area,
         );
-        let width = bars_area.width as usize;
-        let skip = ring.len().saturating_sub(width);
+        // The whole window, squeezed to the pane's width, not just its last few columns.
         let points: Vec<Option<u64>> = ring
-            .iter()
-            .skip(skip)
+            .columns(bars_area.width as usize)
+            .into_iter()
             .map(|v| v.map(|x| x.max(0.0) as u64))
             .collect();
         let max = top.map(|m| m.max(1.0) as u64).unwrap_or(1);
@@ -360,6 +361,18 @@ fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry
                 .style(t.style(*slot)),
             bars_area,
         );
+    }
+}
+
+/// A rate chart's title with its latest value and its peak over the window.
+fn rate_title(what: &str, r: &Ring) -> String {
+    match (r.last(), ring_max(r)) {
+        (Some(now), Some(peak)) => format!(
+            "{what} {}/s · peak {}/s",
+            human_bytes(now as u64),
+            human_bytes(peak as u64)
+        ),
+        _ => what.to_owned(),
     }
 }
 
