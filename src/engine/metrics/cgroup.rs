@@ -159,10 +159,13 @@ impl CgroupRoot {
                 with_memory_stat,
             ),
         }
-        let net = files.read("net/dev", || {
-            self.proc.join(pid.to_string()).join("net/dev")
-        });
-        if let Some((rx, tx)) = net.and_then(parse_net_dev) {
+        // Interface names may be any bytes; the counters beside them are what matters.
+        let net = files
+            .read_bytes("net/dev", || {
+                self.proc.join(pid.to_string()).join("net/dev")
+            })
+            .map(String::from_utf8_lossy);
+        if let Some((rx, tx)) = net.as_deref().and_then(parse_net_dev) {
             s.net_rx_bytes = Some(rx);
             s.net_tx_bytes = Some(tx);
         }
@@ -312,8 +315,9 @@ fn read(dir: &Path, name: &str) -> Option<String> {
 
 /// A container's counter files, opened once and re-read from offset 0 on every sample: the
 /// kernel regenerates a seq_file's content on such a read, and the path lookups and
-/// open/close of fresh reads were most of the sampling cost. Files are known by their name
-/// (unique within one container's set), so a read allocates nothing.
+/// open/close of fresh reads were most of the sampling cost. Files are known by their name,
+/// which must stay unique within one container's set (no two controllers' directories are read
+/// for the same file name), so a read allocates nothing.
 #[derive(Debug, Default)]
 pub struct OpenFiles {
     /// None: the file could not be opened (missing controller or an old kernel).
@@ -329,6 +333,16 @@ impl OpenFiles {
 
     /// The file known as `name`, at `path()` the first time it is asked for.
     pub fn read(&mut self, name: &'static str, path: impl FnOnce() -> PathBuf) -> Option<&str> {
+        // Counter files are ASCII; anything else is not a reading.
+        std::str::from_utf8(self.read_bytes(name, path)?).ok()
+    }
+
+    /// The raw bytes of the file known as `name`.
+    pub fn read_bytes(
+        &mut self,
+        name: &'static str,
+        path: impl FnOnce() -> PathBuf,
+    ) -> Option<&[u8]> {
         let slot = match self.files.iter().position(|(n, _)| *n == name) {
             Some(i) => i,
             None => {
@@ -354,8 +368,7 @@ impl OpenFiles {
                 Err(_) => return None,
             }
         }
-        // Counter files are ASCII; anything else is not a reading.
-        std::str::from_utf8(&self.buf[..len]).ok()
+        Some(&self.buf[..len])
     }
 }
 
@@ -520,6 +533,7 @@ mod tests {
         assert_eq!(s.pids_current, Some(3));
         assert_eq!(s.blk_read_bytes, Some(1_000 + 24_576));
         assert_eq!(s.blk_write_bytes, Some(2_000));
+        // The second interface's name is not UTF-8 (the kernel allows any bytes): still counted.
         assert_eq!(
             (s.net_rx_bytes, s.net_tx_bytes),
             (Some(1_500 + 70), Some(900 + 30))
