@@ -5,8 +5,7 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Oldest events are dropped past this many: hours of history on a busy host, about a
-/// megabyte of memory.
+/// Oldest events are dropped past this many (about a megabyte of memory).
 pub const EVENT_CAPACITY: usize = 2_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,7 +18,8 @@ pub struct EngineEvent {
     pub action: String,
     /// The object the event is about (a container id, or a network id).
     pub id: String,
-    /// The few attributes the pane shows: `name`, `image`, `exitCode`, `signal`, `container`.
+    /// The few attributes the pane uses: `name`, `image`, `exitCode`, `signal`, `container`,
+    /// `type` (see `engine::convert::event`).
     pub attributes: Attributes,
 }
 
