@@ -16,6 +16,7 @@ use super::model::{ContainerKey, EndpointState, RunState};
 use super::palette;
 use super::rows::{build_rows, Row, RowInputs, SortColumn, STANDALONE_GROUP};
 use super::state::*;
+use super::usage::stopped_history_kept;
 use crate::config::keymap::{KeyPress, Lookup};
 use crate::ui::layout;
 
@@ -61,6 +62,7 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::Tick => {
             let now = app.now;
             app.toasts.retain(|t| t.until > now);
+            expire_stopped_histories(app);
             refresh_detail(app, fx);
         }
         Msg::EndpointState { endpoint, state } => {
@@ -309,18 +311,29 @@ fn on_sampled(app: &mut App, samples: Vec<(ContainerKey, crate::app::usage::Samp
 }
 
 /// Drops usage of removed containers; a stopped one loses its current usage at once and its
-/// history once it has been stopped for [`crate::app::usage::STOPPED_HISTORY_KEPT`].
+/// history once it has been stopped for the history window.
 fn prune_usage(app: &mut App) {
     let (inventory, now) = (&app.inventory, app.now);
+    let kept = stopped_history_kept(app.options.sample_ms);
     app.usage.retain(|key, entry| match inventory.by_key(key) {
         None => false,
         Some(c) => {
-            if c.state != RunState::Running {
+            if c.state == RunState::Running {
+                // Started again, perhaps not sampled yet: its history is current again.
+                entry.stopped_at = None;
+            } else {
                 entry.stopped(now);
             }
-            entry.worth_keeping(now)
+            entry.worth_keeping(now, kept)
         }
     });
+}
+
+/// Lets stopped containers' histories expire on a quiet host too, where no inventory change
+/// comes to prune them.
+fn expire_stopped_histories(app: &mut App) {
+    let (now, kept) = (app.now, stopped_history_kept(app.options.sample_ms));
+    app.usage.retain(|_, entry| entry.worth_keeping(now, kept));
 }
 
 fn row_is(app: &App, row: &Row, sel: &Selected) -> bool {
@@ -760,7 +773,7 @@ fn jump_to_event_container(app: &mut App, index: usize) {
         endpoint: e.endpoint.clone(),
         id: e.container_id().unwrap_or(&e.id).to_owned(),
     };
-    let name = e.name().to_owned();
+    let name = e.label();
     if app.inventory.by_key(&key).is_none() {
         toast(app, ToastLevel::Error, format!("{name} is no longer there"));
         return;

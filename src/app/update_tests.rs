@@ -869,7 +869,8 @@ fn a_stopped_containers_history_goes_after_the_history_window() {
             Msg::ContainerChanged(Box::new(container("bravo", state).into())),
         )
     };
-    app.now += super::usage::STOPPED_HISTORY_KEPT - chrono::TimeDelta::seconds(1);
+    let kept = super::usage::stopped_history_kept(app.options.sample_ms);
+    app.now += kept - chrono::TimeDelta::seconds(1);
     touch_inventory(&mut app, "paused");
     assert!(app.usage.contains_key(&alpha), "still within the window");
     app.now += chrono::TimeDelta::seconds(1);
@@ -878,6 +879,40 @@ fn a_stopped_containers_history_goes_after_the_history_window() {
         !app.usage.contains_key(&alpha),
         "stopped for the whole window"
     );
+}
+
+#[test]
+fn a_quiet_host_expires_stopped_histories_on_the_tick() {
+    let mut app = abc();
+    let alpha = key_of(&app, "alpha");
+    sampled(&mut app, vec![(alpha.clone(), mem_sample(1, 0, 1024))]);
+    update(
+        &mut app,
+        Msg::ContainerChanged(Box::new(container("alpha", "exited").into())),
+    );
+    app.now += super::usage::stopped_history_kept(app.options.sample_ms);
+    update(&mut app, Msg::Tick);
+    assert!(!app.usage.contains_key(&alpha));
+}
+
+#[test]
+fn a_restarted_container_keeps_its_history_before_its_first_new_sample() {
+    let mut app = abc();
+    let alpha = key_of(&app, "alpha");
+    sampled(&mut app, vec![(alpha.clone(), mem_sample(1, 0, 1024))]);
+    let set_state = |app: &mut App, state: &str| {
+        update(
+            app,
+            Msg::ContainerChanged(Box::new(container("alpha", state).into())),
+        )
+    };
+    set_state(&mut app, "exited");
+    app.now += chrono::TimeDelta::minutes(5);
+    set_state(&mut app, "running");
+    // Not sampled again yet, and long past the window since the stop.
+    app.now += chrono::TimeDelta::hours(1);
+    update(&mut app, Msg::Tick);
+    assert_eq!(app.usage[&alpha].history.len(), 1);
 }
 
 #[test]

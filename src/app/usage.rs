@@ -324,6 +324,11 @@ pub struct History {
     pub net_tx_bytes_per_sec: Ring,
     pub blk_read_bytes_per_sec: Ring,
     pub blk_write_bytes_per_sec: Ring,
+    /// Per point, the time since the point before it in tenths of a second (0 when unknown:
+    /// the first point, or the first after a stop). Sampling is irregular (remote and off-screen
+    /// containers are sampled in turn), so the points' count does not tell the time they cover.
+    gaps_ds: VecDeque<u16>,
+    gaps_sum_ds: u64,
 }
 
 impl Default for History {
@@ -342,10 +347,22 @@ impl History {
             net_tx_bytes_per_sec: Ring::new(points),
             blk_read_bytes_per_sec: Ring::new(points),
             blk_write_bytes_per_sec: Ring::new(points),
+            gaps_ds: VecDeque::with_capacity(points.max(1)),
+            gaps_sum_ds: 0,
         }
     }
 
-    pub fn push(&mut self, u: &Usage) {
+    /// Adds a point, `gap` after the previous one (None when that is unknown).
+    pub fn push(&mut self, u: &Usage, gap: Option<Duration>) {
+        if self.gaps_ds.len() == self.cpu_percent_of_limit.capacity() {
+            let dropped = self.gaps_ds.pop_front().unwrap_or(0);
+            self.gaps_sum_ds -= u64::from(dropped);
+        }
+        let gap_ds = gap.map_or(0, |g| {
+            (g.as_millis() / 100).min(u128::from(u16::MAX)) as u16
+        });
+        self.gaps_ds.push_back(gap_ds);
+        self.gaps_sum_ds += u64::from(gap_ds);
         self.cpu_percent_of_limit.push(u.cpu_percent_of_limit);
         self.throttled_percent.push(u.throttled_percent);
         self.memory_working_set
@@ -363,6 +380,13 @@ impl History {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The sampled time the points cover, from the oldest to the newest.
+    pub fn span(&self) -> Duration {
+        // The oldest point's own gap reaches back to a point no longer kept.
+        let oldest = self.gaps_ds.front().copied().map_or(0, u64::from);
+        Duration::from_millis((self.gaps_sum_ds - oldest) * 100)
+    }
 }
 
 /// Per container in `App::usage`: the previous sample (for the next delta), the current usage
@@ -376,17 +400,21 @@ pub struct UsageEntry {
     pub stopped_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// How long a stopped container's history is kept: the default history window. Its charts
-/// still explain the stop (memory climbing to the limit before an OOM kill, say); after the
-/// window they would show nothing recent, and a host where many containers come and go would
-/// otherwise hold a history for every container that ever ran.
-pub const STOPPED_HISTORY_KEPT: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// How long a stopped container's history is kept: the history window (`DEFAULT_HISTORY_POINTS`
+/// samples). Its charts still explain the stop (memory climbing to the limit before an OOM
+/// kill, say); after the window they would show nothing recent, and a host where many
+/// containers come and go would otherwise hold a history for every container that ever ran.
+pub fn stopped_history_kept(sample_ms: u64) -> chrono::TimeDelta {
+    let ms = (DEFAULT_HISTORY_POINTS as u64).saturating_mul(sample_ms);
+    chrono::TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX))
+}
 
 impl UsageEntry {
     /// Takes a new sample: derives usage against `limits` and records it.
     pub fn record(&mut self, sample: Sample, limits: &Limits) {
         let usage = Usage::derive(self.prev.as_ref(), &sample, limits);
-        self.history.push(&usage);
+        let gap = self.prev.as_ref().and_then(|p| sample.at.checked_sub(p.at));
+        self.history.push(&usage, gap);
         self.latest = Some(usage);
         self.prev = Some(sample);
         self.stopped_at = None;
@@ -399,10 +427,14 @@ impl UsageEntry {
         self.stopped_at.get_or_insert(now);
     }
 
-    /// Whether the history is still worth keeping at `now`.
-    pub fn worth_keeping(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
-        self.stopped_at
-            .is_none_or(|at| now - at < STOPPED_HISTORY_KEPT)
+    /// Whether the history is still worth keeping at `now`, given how long stopped containers'
+    /// histories are `kept`.
+    pub fn worth_keeping(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        kept: chrono::TimeDelta,
+    ) -> bool {
+        self.stopped_at.is_none_or(|at| now - at < kept)
     }
 }
 
@@ -581,10 +613,32 @@ mod tests {
         let mut h = History::new(DEFAULT_HISTORY_POINTS);
         let u = Usage::derive(None, &sample(0), &Limits::default());
         for _ in 0..2000 {
-            h.push(&u);
+            h.push(&u, Some(Duration::from_secs(1)));
         }
         assert_eq!(h.len(), DEFAULT_HISTORY_POINTS);
         assert!(h.memory_working_set.capacity() == DEFAULT_HISTORY_POINTS);
+    }
+
+    #[test]
+    fn history_span_is_the_sampled_time_however_irregular() {
+        let u = Usage::derive(None, &sample(0), &Limits::default());
+        let mut h = History::new(4);
+        assert_eq!(h.span(), Duration::ZERO);
+        h.push(&u, None);
+        h.push(&u, Some(Duration::from_secs(1)));
+        h.push(&u, Some(Duration::from_millis(7_500)));
+        assert_eq!(h.span(), Duration::from_millis(8_500));
+        h.push(&u, Some(Duration::from_secs(2)));
+        // Full: the oldest point goes, and with it the time up to the next one.
+        h.push(&u, Some(Duration::from_secs(1)));
+        assert_eq!(h.len(), 4);
+        assert_eq!(h.span(), Duration::from_millis(10_500));
+        // Through an entry: gaps come from the samples' own times.
+        let mut e = UsageEntry::default();
+        for at_ms in [0, 1_000, 5_000] {
+            e.record(sample(at_ms), &Limits::default());
+        }
+        assert_eq!(e.history.span(), Duration::from_secs(5));
     }
 
     #[test]
@@ -626,10 +680,12 @@ mod tests {
         assert_eq!(e.history.len(), 2);
         // Seen stopped again later: the stop time stays the first one.
         e.stopped(t0 + chrono::TimeDelta::minutes(5));
-        assert!(e.worth_keeping(t0 + STOPPED_HISTORY_KEPT - chrono::TimeDelta::seconds(1)));
-        assert!(!e.worth_keeping(t0 + STOPPED_HISTORY_KEPT));
+        let kept = stopped_history_kept(1_000);
+        assert_eq!(kept, chrono::TimeDelta::minutes(10));
+        assert!(e.worth_keeping(t0 + kept - chrono::TimeDelta::seconds(1), kept));
+        assert!(!e.worth_keeping(t0 + kept, kept));
         // Running again: kept however long ago the stop was.
         e.record(sample(5_000), &Limits::default());
-        assert!(e.worth_keeping(t0 + chrono::TimeDelta::days(1)));
+        assert!(e.worth_keeping(t0 + chrono::TimeDelta::days(1), kept));
     }
 }

@@ -288,6 +288,7 @@ fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry
     // Each chart is coloured by where its latest value stands against the limit.
     let level = |p: Option<f64>| p.map_or(Slot::GaugeOk, |p| gauge_slot(app, p));
     let latest = entry.latest.as_ref();
+    let running = latest.is_some();
     let cpu_slot = level(latest.and_then(|u| u.cpu_percent_of_limit));
     let mem_slot = level(latest.and_then(|u| u.memory_percent_of_limit));
     let mem_top = c
@@ -319,20 +320,20 @@ fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry
             Slot::GaugeNearLimit,
         ),
         (
-            rate_title("network ↓", &h.net_rx_bytes_per_sec),
+            rate_title("network ↓", &h.net_rx_bytes_per_sec, running),
             &h.net_rx_bytes_per_sec,
             ring_max(&h.net_rx_bytes_per_sec),
             Slot::Text,
         ),
         (
-            rate_title("disk write", &h.blk_write_bytes_per_sec),
+            rate_title("disk write", &h.blk_write_bytes_per_sec, running),
             &h.blk_write_bytes_per_sec,
             ring_max(&h.blk_write_bytes_per_sec),
             Slot::Text,
         ),
     ];
     // What the width of every chart stands for.
-    let span = format_age((h.len() as u64 * app.options.sample_ms / 1000) as i64);
+    let span = span_text(h.span().as_secs());
     // Each chart takes a title line and at least two rows of bars.
     let fit_count = (area.height / 3).max(1) as usize;
     let shown = &charts[..charts.len().min(fit_count)];
@@ -364,14 +365,26 @@ fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry
     }
 }
 
-/// A rate chart's title with its latest value and its peak over the window.
-fn rate_title(what: &str, r: &Ring) -> String {
-    match (r.last(), ring_max(r)) {
-        (Some(now), Some(peak)) => format!(
-            "{what} {}/s · peak {}/s",
-            human_bytes(now as u64),
-            human_bytes(peak as u64)
-        ),
+/// The time a chart covers, to the second while that matters: "1m59s" is not "1m".
+fn span_text(secs: u64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// A rate chart's title with its peak over the window, and its latest value while the
+/// container runs (a stopped one has no current rate).
+fn rate_title(what: &str, r: &Ring, running: bool) -> String {
+    let peak = ring_max(r).map(|p| format!("peak {}/s", human_bytes(p as u64)));
+    let now = r
+        .last()
+        .filter(|_| running)
+        .map(|n| format!("{}/s", human_bytes(n as u64)));
+    match (now, peak) {
+        (Some(now), Some(peak)) => format!("{what} {now} · {peak}"),
+        (None, Some(peak)) => format!("{what} · {peak}"),
         _ => what.to_owned(),
     }
 }
