@@ -362,3 +362,13 @@ fn header_counts_one_container_in_the_singular() {
     let text = buffer_text(&render_to_buffer(&app, 120, 20));
     assert!(text.contains("│ 2 containers"), "{text}");
 }
+
+#[test]
+fn detail_measures_memory_against_a_reservation_when_there_is_no_limit() {
+    let app = scenes::detail_of(120, 32, "shop-api-1");
+    let text = buffer_text(&render_to_buffer(&app, 120, 32));
+    assert!(
+        text.contains("120M (no limit; above the 64M reservation)"),
+        "{text}"
+    );
+}

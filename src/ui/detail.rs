@@ -99,7 +99,15 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>, width: usize) -> Vec<
                 (Some(ws), Some(l), Some(p)) => {
                     format!("{} of {} ({p:.0}%)", human_bytes(ws), human_bytes(l))
                 }
-                (Some(ws), _, _) => format!("{} (no limit)", human_bytes(ws)),
+                (Some(ws), _, _) => match u.memory_reservation {
+                    Some(r) => format!(
+                        "{} (no limit; {} the {} reservation)",
+                        human_bytes(ws),
+                        if ws > r { "above" } else { "within" },
+                        human_bytes(r)
+                    ),
+                    None => format!("{} (no limit)", human_bytes(ws)),
+                },
                 _ => "-".into(),
             };
             let oom = match u.oom_kills {
