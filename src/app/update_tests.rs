@@ -853,28 +853,33 @@ fn a_stopped_container_keeps_history_and_a_removed_one_loses_it() {
     assert!(!app.usage.contains_key(&alpha));
 }
 
+/// Reports a new state for the named container, as an inspect after an event would.
+fn set_state(app: &mut App, name: &str, state: &str) {
+    update(
+        app,
+        Msg::ContainerChanged(Box::new(container(name, state).into())),
+    );
+}
+
+/// `alpha` with one sample of history, then stopped.
+fn alpha_sampled_then_stopped(app: &mut App) -> ContainerKey {
+    let alpha = key_of(app, "alpha");
+    sampled(app, vec![(alpha.clone(), mem_sample(1, 0, 1024))]);
+    set_state(app, "alpha", "exited");
+    alpha
+}
+
 #[test]
 fn a_stopped_containers_history_goes_after_the_history_window() {
     let mut app = abc();
-    let alpha = key_of(&app, "alpha");
-    sampled(&mut app, vec![(alpha.clone(), mem_sample(1, 0, 1024))]);
-    update(
-        &mut app,
-        Msg::ContainerChanged(Box::new(container("alpha", "exited").into())),
-    );
+    let alpha = alpha_sampled_then_stopped(&mut app);
     // Histories are pruned when the inventory changes.
-    let touch_inventory = |app: &mut App, state: &str| {
-        update(
-            app,
-            Msg::ContainerChanged(Box::new(container("bravo", state).into())),
-        )
-    };
     let kept = super::usage::stopped_history_kept(app.options.sample_ms);
     app.now += kept - chrono::TimeDelta::seconds(1);
-    touch_inventory(&mut app, "paused");
+    set_state(&mut app, "bravo", "paused");
     assert!(app.usage.contains_key(&alpha), "still within the window");
     app.now += chrono::TimeDelta::seconds(1);
-    touch_inventory(&mut app, "running");
+    set_state(&mut app, "bravo", "running");
     assert!(
         !app.usage.contains_key(&alpha),
         "stopped for the whole window"
@@ -884,12 +889,7 @@ fn a_stopped_containers_history_goes_after_the_history_window() {
 #[test]
 fn a_quiet_host_expires_stopped_histories_on_the_tick() {
     let mut app = abc();
-    let alpha = key_of(&app, "alpha");
-    sampled(&mut app, vec![(alpha.clone(), mem_sample(1, 0, 1024))]);
-    update(
-        &mut app,
-        Msg::ContainerChanged(Box::new(container("alpha", "exited").into())),
-    );
+    let alpha = alpha_sampled_then_stopped(&mut app);
     app.now += super::usage::stopped_history_kept(app.options.sample_ms);
     update(&mut app, Msg::Tick);
     assert!(!app.usage.contains_key(&alpha));
@@ -898,17 +898,9 @@ fn a_quiet_host_expires_stopped_histories_on_the_tick() {
 #[test]
 fn a_restarted_container_keeps_its_history_before_its_first_new_sample() {
     let mut app = abc();
-    let alpha = key_of(&app, "alpha");
-    sampled(&mut app, vec![(alpha.clone(), mem_sample(1, 0, 1024))]);
-    let set_state = |app: &mut App, state: &str| {
-        update(
-            app,
-            Msg::ContainerChanged(Box::new(container("alpha", state).into())),
-        )
-    };
-    set_state(&mut app, "exited");
+    let alpha = alpha_sampled_then_stopped(&mut app);
     app.now += chrono::TimeDelta::minutes(5);
-    set_state(&mut app, "running");
+    set_state(&mut app, "alpha", "running");
     // Not sampled again yet, and long past the window since the stop.
     app.now += chrono::TimeDelta::hours(1);
     update(&mut app, Msg::Tick);

@@ -327,18 +327,8 @@ fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry
             Some(100.0),
             Slot::GaugeNearLimit,
         ),
-        (
-            rate_title("network ↓", &h.net_rx_bytes_per_sec, running),
-            &h.net_rx_bytes_per_sec,
-            ring_max(&h.net_rx_bytes_per_sec),
-            Slot::Text,
-        ),
-        (
-            rate_title("disk write", &h.blk_write_bytes_per_sec, running),
-            &h.blk_write_bytes_per_sec,
-            ring_max(&h.blk_write_bytes_per_sec),
-            Slot::Text,
-        ),
+        rate_chart("network ↓", &h.net_rx_bytes_per_sec, running),
+        rate_chart("disk write", &h.blk_write_bytes_per_sec, running),
     ];
     // What the width of every chart stands for.
     let span = span_text(h.span().as_secs());
@@ -382,19 +372,21 @@ fn span_text(secs: u64) -> String {
     }
 }
 
-/// A rate chart's title with its peak over the window, and its latest value while the
-/// container runs (a stopped one has no current rate).
-fn rate_title(what: &str, r: &Ring, running: bool) -> String {
-    let peak = ring_max(r).map(|p| format!("peak {}/s", human_bytes(p as u64)));
-    let now = r
-        .last()
-        .filter(|_| running)
-        .map(|n| format!("{}/s", human_bytes(n as u64)));
-    match (now, peak) {
-        (Some(now), Some(peak)) => format!("{what} {now} · {peak}"),
-        (None, Some(peak)) => format!("{what} · {peak}"),
+/// A rate chart: its title with its peak over the window, and its latest value while the
+/// container runs (a stopped one has no current rate); the peak is also the chart's top.
+fn rate_chart<'a>(what: &str, r: &'a Ring, running: bool) -> (String, &'a Ring, Option<f64>, Slot) {
+    let peak = ring_max(r);
+    let now = r.last().filter(|_| running);
+    let title = match (now, peak) {
+        (Some(now), Some(peak)) => format!(
+            "{what} {}/s · peak {}/s",
+            human_bytes(now as u64),
+            human_bytes(peak as u64)
+        ),
+        (None, Some(peak)) => format!("{what} · peak {}/s", human_bytes(peak as u64)),
         _ => what.to_owned(),
-    }
+    };
+    (title, r, peak, Slot::Text)
 }
 
 fn ring_max(r: &Ring) -> Option<f64> {
