@@ -13,4 +13,5 @@ pub mod report;
 pub mod runtime;
 pub mod scenes;
 pub mod term;
+pub mod text;
 pub mod ui;

@@ -153,6 +153,7 @@ impl PortReport {
 /// A plain table for people, like `docker ps -a`.
 pub fn text_table(containers: &[Container], now: DateTime<Utc>) -> String {
     use crate::app::model::format_age;
+    use unicode_width::UnicodeWidthStr;
     let mut rows = vec![[
         "ENDPOINT".to_string(),
         "NAME".into(),
@@ -185,15 +186,25 @@ pub fn text_table(containers: &[Container], now: DateTime<Utc>) -> String {
             c.restart_count.map(|n| n.to_string()).unwrap_or_default(),
         ]);
     }
+    // Cells as they will be printed: anything a terminal would act on escaped, so that whoever
+    // named a container cannot retitle or clear the terminal of whoever lists it.
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|cell| crate::text::escape_controls(cell).into_owned())
+                .collect()
+        })
+        .collect();
     let widths: Vec<usize> = (0..9)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     for r in rows {
         let line: Vec<String> = r
             .iter()
             .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.width())))
             .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');

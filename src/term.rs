@@ -69,6 +69,12 @@ fn install_panic_hook() {
     }));
 }
 
+fn unsafe_symbol(symbol: &str) -> bool {
+    // Fast path: printable ASCII, nearly every cell.
+    !symbol.bytes().all(|b| (0x20..0x7f).contains(&b))
+        && symbol.chars().any(crate::text::is_unsafe_for_terminal)
+}
+
 /// Forwards to the inner backend but skips writes that would change nothing on screen: empty
 /// diffs, and cursor hide/show/move when the cursor is already so.
 pub struct QuietBackend<B: Backend> {
@@ -107,7 +113,25 @@ impl<B: Backend> Backend for QuietBackend<B> {
         self.dirty = true;
         // Drawing moves the terminal's cursor.
         self.cursor_at = None;
-        self.inner.draw(content)
+        // The last line of defence for the screen: ratatui drops C0/C1 controls from text, but
+        // not bidirectional overrides, and a cell's symbol can be set directly. A cell holding
+        // anything a terminal would act on is drawn as U+FFFD instead. Copies are made only
+        // when such a cell is present.
+        let cells: Vec<(u16, u16, &Cell)> = content.collect();
+        if !cells.iter().any(|(_, _, c)| unsafe_symbol(c.symbol())) {
+            return self.inner.draw(cells.into_iter());
+        }
+        let safe: Vec<(u16, u16, Cell)> = cells
+            .into_iter()
+            .map(|(x, y, c)| {
+                let mut c = c.clone();
+                if unsafe_symbol(c.symbol()) {
+                    c.set_symbol("\u{fffd}");
+                }
+                (x, y, c)
+            })
+            .collect();
+        self.inner.draw(safe.iter().map(|(x, y, c)| (*x, *y, c)))
     }
 
     fn append_lines(&mut self, n: u16) -> Result<(), Self::Error> {
@@ -219,5 +243,31 @@ mod tests {
         );
         draw(&mut term, "hellO");
         assert!(sink.0.borrow().len() > first);
+    }
+
+    #[test]
+    fn no_cell_reaches_the_terminal_as_a_control_sequence() {
+        let sink = Counter::default();
+        let backend = QuietBackend::new(CrosstermBackend::new(sink.clone()));
+        let mut term = Terminal::with_options(
+            backend,
+            ratatui::TerminalOptions {
+                viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 20, 1)),
+            },
+        )
+        .unwrap();
+        term.draw(|f| {
+            f.render_widget(Paragraph::new("abcd"), f.area());
+            // Set directly, bypassing the text path that drops controls and zero-width
+            // characters: a bidi override, and CSI as one C1 char.
+            f.buffer_mut()[(2, 0)].set_symbol("\u{202e}");
+            f.buffer_mut()[(10, 0)].set_symbol("\u{9b}");
+        })
+        .unwrap();
+        let written = String::from_utf8_lossy(&sink.0.borrow()).into_owned();
+        assert!(!written.contains('\u{202e}'), "{written:?}");
+        assert!(!written.contains('\u{9b}'), "{written:?}");
+        // Both cells are drawn as U+FFFD: the override and the CSI set directly.
+        assert_eq!(written.matches('\u{fffd}').count(), 2, "{written:?}");
     }
 }

@@ -85,7 +85,7 @@ impl EngineEvent {
         }
         if self.kind == "network" {
             if let Some(c) = self.container_id() {
-                parts.push(format!("container {}", &c[..c.len().min(12)]));
+                parts.push(format!("container {}", crate::text::short_id(c)));
             }
         } else if let Some(image) = a.get("image") {
             parts.push(image.to_owned());

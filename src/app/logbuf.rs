@@ -123,11 +123,10 @@ impl LogBuffer {
         if needle.is_empty() {
             return Vec::new();
         }
-        let needle = needle.to_lowercase();
         self.lines
             .iter()
             .enumerate()
-            .filter(|(_, l)| l.text.to_lowercase().contains(&needle))
+            .filter(|(_, l)| crate::text::contains_ignore_case(&l.text, needle))
             .map(|(i, _)| i)
             .collect()
     }

@@ -182,7 +182,7 @@ impl Container {
     }
 
     pub fn short_id(&self) -> &str {
-        &self.key.id[..self.key.id.len().min(12)]
+        crate::text::short_id(&self.key.id)
     }
 
     /// Seconds since the container started, while it runs.

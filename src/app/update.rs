@@ -1207,15 +1207,14 @@ fn jump_to_match(app: &mut App, forward: bool, from_edge: bool) {
             let Some(i) = app.inspect.as_mut() else {
                 return;
             };
-            let needle = i.query.to_lowercase();
-            if needle.is_empty() {
+            if i.query.is_empty() {
                 return;
             }
             let hits: Vec<u64> = i
                 .lines
                 .iter()
                 .enumerate()
-                .filter(|(_, l)| l.to_lowercase().contains(&needle))
+                .filter(|(_, l)| crate::text::contains_ignore_case(l, &i.query))
                 .map(|(n, _)| n as u64)
                 .collect();
             if hits.is_empty() {

@@ -25,7 +25,7 @@ pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
         .as_ref()
         .and_then(|n| n.first())
         .map(|n| n.trim_start_matches('/').to_owned())
-        .unwrap_or_else(|| id[..id.len().min(12)].to_owned());
+        .unwrap_or_else(|| crate::text::short_id(&id).to_owned());
     let state = s
         .state
         .map(|st| RunState::parse(st.as_ref()))

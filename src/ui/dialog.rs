@@ -35,7 +35,7 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
         let line = format!(
             "  {} ({})",
             target.name,
-            &target.key.id[..target.key.id.len().min(12)]
+            crate::text::short_id(&target.key.id)
         );
         lines.push(Line::from(Span::styled(
             fit(&line, inner_w),

@@ -68,27 +68,16 @@ pub fn wrap(s: &str, width: usize) -> Vec<&str> {
 
 /// Spans of `text` with every case-insensitive occurrence of `needle` in `hit`.
 pub fn highlight<'a>(text: &'a str, needle: &str, base: Style, hit: Style) -> Vec<Span<'a>> {
-    if needle.is_empty() {
-        return vec![Span::styled(text, base)];
-    }
-    let lower = text.to_lowercase();
-    let needle = needle.to_lowercase();
-    // Lowercasing can change byte lengths outside ASCII; fall back to no highlight then.
-    if lower.len() != text.len() {
-        return vec![Span::styled(text, base)];
-    }
     let mut spans = Vec::new();
     let mut pos = 0;
-    while let Some(found) = lower[pos..].find(&needle) {
-        let start = pos + found;
-        let end = start + needle.len();
-        if start > pos {
-            spans.push(Span::styled(&text[pos..start], base));
+    for found in crate::text::find_ignore_case(text, needle) {
+        if found.start > pos {
+            spans.push(Span::styled(&text[pos..found.start], base));
         }
-        spans.push(Span::styled(&text[start..end], hit));
-        pos = end;
+        pos = found.end;
+        spans.push(Span::styled(&text[found], hit));
     }
-    if pos < text.len() {
+    if pos < text.len() || spans.is_empty() {
         spans.push(Span::styled(&text[pos..], base));
     }
     spans
@@ -123,5 +112,9 @@ mod tests {
         );
         let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(texts, vec!["Error", " and ", "error"]);
+        // Case folding that changes byte lengths must not slice inside a char.
+        let spans = highlight("İİxKabc", "kabc", Style::default(), Style::default());
+        let texts: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(texts, vec!["İİx", "Kabc"]);
     }
 }

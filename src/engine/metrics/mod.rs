@@ -95,7 +95,10 @@ impl LocalProbe {
         if stale {
             let paths = self.root.locate(pid, Some(id));
             if let Err(e) = &paths {
-                log::debug!("cgroup of {}: {e}; using the stats API", short(id));
+                log::debug!(
+                    "cgroup of {}: {e}; using the stats API",
+                    crate::text::short_id(id)
+                );
             }
             let found = paths.ok().map(|paths| Located {
                 paths,
@@ -133,10 +136,6 @@ impl LocalProbe {
     pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
         self.found.retain(|id, _| keep(id));
     }
-}
-
-fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
 }
 
 /// Two samples `gap` apart of each target, for a one-off usage (`ps`). Bounded by `budget`:
