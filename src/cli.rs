@@ -23,7 +23,7 @@ use crate::engine::metrics::{self, SourceMode};
 use crate::fake::{FakeEngine, FakeOptions};
 use crate::report::{ContainerReport, EndpointReport, PsReport, SCHEMA_VERSION};
 use crate::runtime::{self, Exit, Runtime};
-use crate::{scenes, term, ui};
+use crate::{scenes, term, text, ui};
 
 /// Time between the two samples of `ps`: rates need an interval, a person waits for it.
 const PS_SAMPLE_GAP: Duration = Duration::from_secs(1);
@@ -35,6 +35,8 @@ pub struct Common {
     /// `-c/--context`, `-H/--host`, `--all-contexts`.
     pub selection: Selection,
     pub read_only: bool,
+    /// `--read-write`: writable even when the config file is broken (or says read-only).
+    pub read_write: bool,
     pub keymap: Option<String>,
     pub theme: Option<String>,
     pub config: Option<PathBuf>,
@@ -50,6 +52,7 @@ fn load(common: &Common) -> anyhow::Result<Loaded> {
         keymap: common.keymap.clone(),
         theme: common.theme.clone(),
         read_only_flag: common.read_only,
+        read_write_flag: common.read_write,
     };
     Ok(config::load(&opts, env)?)
 }
@@ -99,8 +102,14 @@ fn emit(text: &str) -> anyhow::Result<()> {
 /// Headless commands print warnings to stderr.
 fn print_warnings(warnings: &[String]) {
     for w in warnings {
-        eprintln!("warning: {w}");
+        say(&format!("warning: {w}"));
     }
+}
+
+/// One message on stderr. Messages quote what engines, files and the environment said, so
+/// control characters in them are shown, never acted on by the terminal.
+pub fn say(message: &str) {
+    let _ = writeln!(std::io::stderr(), "{}", text::for_terminal(message));
 }
 
 fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -183,10 +192,10 @@ pub fn fake_engine(socket: &Path, options: FakeOptions) -> anyhow::Result<ExitCo
         let engine = FakeEngine::start(socket, options)
             .await
             .with_context(|| format!("binding {}", socket.display()))?;
-        eprintln!(
+        say(&format!(
             "wheelhouse fake engine: {n} containers on {} (Ctrl-C to stop)",
             engine.host()
-        );
+        ));
         tokio::signal::ctrl_c()
             .await
             .context("waiting for Ctrl-C")?;
@@ -332,11 +341,11 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
         } else {
             format!(" ({})", r.host)
         };
-        eprintln!(
+        say(&format!(
             "wheelhouse: endpoint {}{host} unreachable: {}",
             r.name,
             r.error.as_deref().unwrap_or("unknown error")
-        );
+        ));
     }
     if json {
         let doc = PsReport {
@@ -348,7 +357,7 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
                 .map(|c| ContainerReport::new(c, now).with_usage(usage.get(&c.key).cloned()))
                 .collect(),
         };
-        emit(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+        emit(&(text::json_for_terminal(serde_json::to_string_pretty(&doc)?) + "\n"))?;
     } else {
         emit(&crate::report::text_table(&containers, now))?;
     }
@@ -418,7 +427,7 @@ async fn measure_usage(
 pub fn contexts(json: bool) -> anyhow::Result<ExitCode> {
     let rows = context::list_contexts(env);
     if json {
-        emit(&(serde_json::to_string_pretty(&rows)? + "\n"))?;
+        emit(&(text::json_for_terminal(serde_json::to_string_pretty(&rows)?) + "\n"))?;
     } else {
         emit(&contexts_table(&rows))?;
     }
@@ -430,20 +439,21 @@ fn contexts_table(rows: &[ContextInfo]) -> String {
     let cells: Vec<[String; 5]> = rows
         .iter()
         .map(|r| {
+            let safe = |s: &str| text::escape_controls(s).into_owned();
             [
                 if r.current {
-                    format!("{} *", r.name)
+                    format!("{} *", safe(&r.name))
                 } else {
-                    r.name.clone()
+                    safe(&r.name)
                 },
-                r.description.clone(),
-                r.host.clone(),
+                safe(&r.description),
+                safe(&r.host),
                 match (r.tls, r.skip_tls_verify) {
                     (_, true) => "skip-verify".into(),
                     (true, false) => "yes".into(),
                     (false, false) => "no".into(),
                 },
-                r.error.clone().unwrap_or_default(),
+                safe(r.error.as_deref().unwrap_or_default()),
             ]
         })
         .collect();
@@ -489,9 +499,7 @@ pub fn paths(common: Common) -> anyhow::Result<ExitCode> {
         p.audit_log.display(),
         p.logs_dir.display()
     ))?;
-    for w in &loaded.warnings {
-        eprintln!("warning: {w}");
-    }
+    print_warnings(&loaded.warnings);
     Ok(ExitCode::SUCCESS)
 }
 

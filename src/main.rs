@@ -28,8 +28,12 @@ struct Args {
     #[arg(long, global = true)]
     all_contexts: bool,
     /// Refuse every change to containers (also `read_only = true` in config.toml).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "read_write")]
     read_only: bool,
+    /// Allow changes even if config.toml says read-only or cannot be read (a broken config
+    /// file otherwise keeps wheelhouse read-only).
+    #[arg(long, global = true)]
+    read_write: bool,
     /// Keymap preset name (default, vim) or path to a keymap file.
     #[arg(long, global = true)]
     keymap: Option<String>,
@@ -99,12 +103,13 @@ fn main() -> ExitCode {
             all_contexts: args.all_contexts,
         },
         read_only: args.read_only,
+        read_write: args.read_write,
         keymap: args.keymap,
         theme: args.theme,
         config: args.config,
     };
     if args.demo && args.command.is_some() {
-        eprintln!("wheelhouse: --demo starts the console; run `wheelhouse fake-engine` for the engine alone");
+        cli::say("wheelhouse: --demo starts the console; run `wheelhouse fake-engine` for the engine alone");
         return ExitCode::from(2);
     }
     let result = match args.command {
@@ -133,7 +138,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("wheelhouse: {e:#}");
+            cli::say(&format!("wheelhouse: {e:#}"));
             ExitCode::from(2)
         }
     }

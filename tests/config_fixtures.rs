@@ -140,7 +140,7 @@ fn invalid_settings_are_reported_where_they_are_wrong() {
         (
             "settings/unknown_field.toml",
             3,
-            "unknown field `colour_theme`",
+            "unknown setting \"colour_theme\"",
         ),
         (
             "settings/log_buffer_too_small.toml",

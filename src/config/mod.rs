@@ -7,6 +7,7 @@
 
 mod color;
 pub mod error;
+pub mod file;
 pub mod keymap;
 mod keypress;
 pub mod paths;
@@ -35,6 +36,9 @@ pub struct LoadOptions {
     pub theme: Option<String>,
     /// `--read-only`: adds to (never removes) `read_only` from the config.
     pub read_only_flag: bool,
+    /// `--read-write`: the operator says, explicitly, that changes are allowed, whatever the
+    /// config file says or fails to say.
+    pub read_write_flag: bool,
 }
 
 /// Everything loaded, plus the problems that were survivable.
@@ -48,6 +52,9 @@ pub struct Loaded {
     pub theme: Theme,
     /// Broken files that were skipped, each naming file and line; show these.
     pub warnings: Vec<String>,
+    /// Why read-only is on though nobody asked for it: the config file could not be read or
+    /// parsed, so whether it asks for read-only is unknown. Shown on screen for the session.
+    pub read_only_reason: Option<String>,
 }
 
 /// Loads settings, keymap and theme. `env` looks up environment variables
@@ -65,8 +72,13 @@ pub fn load(
     let paths = Paths::resolve(&env)?;
     let mut warnings = Vec::new();
 
-    let (mut settings, origin) = load_settings(options, &paths, &mut warnings)?;
+    let (mut settings, origin, mut read_only_reason) =
+        load_settings(options, &paths, &mut warnings)?;
     settings.read_only |= options.read_only_flag;
+    if options.read_write_flag {
+        settings.read_only = false;
+        read_only_reason = None;
+    }
     let keymap_choice = Choice::new(options.keymap.as_ref(), &settings.keymap, &origin);
     let theme_choice = Choice::new(options.theme.as_ref(), &settings.theme, &origin);
     settings.keymap = keymap_choice.spec.clone();
@@ -87,6 +99,7 @@ pub fn load(
         keymap,
         theme,
         warnings,
+        read_only_reason,
     })
 }
 
@@ -97,11 +110,17 @@ struct SettingsOrigin {
     dir: PathBuf,
 }
 
+/// The settings, where they came from, and why read-only was forced, if it was.
+///
+/// A file named with `--config` must be right: any problem is fatal. The file in the config
+/// dir is the user's standing choice, and it fails closed: a wrong key keeps its default (a
+/// wrong `read_only` means read-only), and a file that cannot be read or is not TOML at all
+/// means read-only, because it may well have said so.
 fn load_settings(
     options: &LoadOptions,
     paths: &Paths,
     warnings: &mut Vec<String>,
-) -> Result<(Settings, SettingsOrigin), ConfigError> {
+) -> Result<(Settings, SettingsOrigin, Option<String>), ConfigError> {
     if let Some(path) = &options.config_path {
         let text = read(path)?;
         let settings = Settings::parse(&text, &path.display().to_string())?;
@@ -110,21 +129,43 @@ fn load_settings(
             named_on_cli: true,
             dir,
         };
-        return Ok((settings, origin));
+        return Ok((settings, origin, None));
     }
-    let found = read_if_present(&paths.config_file).and_then(|text| match text {
-        Some(text) => Settings::parse(&text, &paths.config_file.display().to_string()),
-        None => Ok(Settings::default()),
-    });
-    let settings = found.unwrap_or_else(|err| {
-        warnings.push(format!("{err}; using default settings"));
-        Settings::default()
-    });
     let origin = SettingsOrigin {
         named_on_cli: false,
         dir: paths.config_dir.clone(),
     };
-    Ok((settings, origin))
+    let name = paths.config_file.display().to_string();
+    let parsed = read_if_present(&paths.config_file).and_then(|text| match text {
+        Some(text) => Settings::parse_lenient(&text, &name).map(Some),
+        None => Ok(None),
+    });
+    match parsed {
+        Ok(None) => Ok((Settings::default(), origin, None)),
+        Ok(Some(lenient)) => {
+            for problem in lenient.problems {
+                let tail = if problem.to_string().contains("read_only") {
+                    "read-only stays on until it is fixed"
+                } else {
+                    "using the default for it"
+                };
+                warnings.push(format!("{problem}; {tail}"));
+            }
+            Ok((lenient.settings, origin, None))
+        }
+        Err(err) => {
+            let reason = format!(
+                "{err}; whether it asks for read-only is unknown, so wheelhouse is read-only \
+                 until the file is fixed (or started with --read-write)"
+            );
+            warnings.push(reason.clone());
+            let settings = Settings {
+                read_only: true,
+                ..Settings::default()
+            };
+            Ok((settings, origin, Some(reason)))
+        }
+    }
 }
 
 /// A keymap or theme choice and whether a failure in it is fatal.
@@ -246,7 +287,7 @@ fn resolve<T: Layered>(choice: &Choice) -> Result<T, ConfigError> {
         return T::preset(spec);
     }
     let path = choice.path();
-    let text = match std::fs::read_to_string(&path) {
+    let text = match file::read_text(&path, file::MAX_CONFIG_BYTES) {
         Err(err) if err.kind() == io::ErrorKind::NotFound && looks_like_a_name(spec) => {
             return Err(ConfigError::UnknownPreset {
                 kind: T::KIND,
@@ -266,12 +307,12 @@ fn looks_like_a_name(spec: &str) -> bool {
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|err| unreadable(path, &err))
+    file::read_text(path, file::MAX_CONFIG_BYTES).map_err(|err| unreadable(path, &err))
 }
 
 /// The file's text, or `None` when it does not exist (which is normal).
 fn read_if_present(path: &Path) -> Result<Option<String>, ConfigError> {
-    match std::fs::read_to_string(path) {
+    match file::read_text(path, file::MAX_CONFIG_BYTES) {
         Ok(text) => Ok(Some(text)),
         Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(unreadable(path, &err)),

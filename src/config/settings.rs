@@ -1,10 +1,12 @@
 //! `config.toml`: the user's settings. Every field is optional; errors name
 //! the file, the line and the field.
 
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
 use toml::{Spanned, Value};
 
 use super::error::{ConfigError, Source};
+use super::suggest;
 
 /// Fewer lines than this would make the log view useless for context.
 pub const MIN_LOG_BUFFER_LINES: usize = 100;
@@ -48,64 +50,152 @@ impl Default for Settings {
     }
 }
 
-/// Values are kept as raw TOML so that a wrong type can be reported with the
-/// field's name; serde's own message would not name it.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    read_only: Option<Spanned<Value>>,
-    log_buffer_lines: Option<Spanned<Value>>,
-    theme: Option<Spanned<Value>>,
-    keymap: Option<Spanned<Value>>,
-    tick_ms: Option<Spanned<Value>>,
-    sample_ms: Option<Spanned<Value>>,
-    near_limit_percent: Option<Spanned<Value>>,
-    over_limit_percent: Option<Spanned<Value>>,
+/// Every key a settings file may hold, for "unknown setting" and "did you mean".
+pub const KEYS: &[&str] = &[
+    "read_only",
+    "log_buffer_lines",
+    "theme",
+    "keymap",
+    "tick_ms",
+    "sample_ms",
+    "near_limit_percent",
+    "over_limit_percent",
+];
+
+/// A settings file read leniently: what could be used, and what was wrong with the rest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lenient {
+    pub settings: Settings,
+    /// Each wrong or unknown key, in file order; each kept its default.
+    pub problems: Vec<ConfigError>,
 }
 
 impl Settings {
+    /// Strict: the first problem in the file is the error (a file named on the command line
+    /// must be right).
     pub fn parse(text: &str, path_for_errors: &str) -> Result<Settings, ConfigError> {
+        let lenient = Settings::parse_lenient(text, path_for_errors)?;
+        match lenient.problems.into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(lenient.settings),
+        }
+    }
+
+    /// Keeps every valid key and reports each wrong one, which keeps its default — except
+    /// `read_only`: when it is wrong, or an unknown key looks like a misspelling of it, read-only
+    /// is on, because a broken file must never lower safety. Fails only when the text is not
+    /// TOML at all (then nothing in it can be trusted, and the caller decides).
+    pub fn parse_lenient(text: &str, path_for_errors: &str) -> Result<Lenient, ConfigError> {
         let source = Source::new(path_for_errors, text);
-        let raw: RawSettings = toml::from_str(text).map_err(|e| source.toml_error(&e))?;
+        let table: BTreeMap<Spanned<String>, Spanned<Value>> =
+            toml::from_str(text).map_err(|e| source.toml_error(&e))?;
+        let mut problems = Vec::new();
+        let mut raw: BTreeMap<&str, Spanned<Value>> = BTreeMap::new();
+        for (key, value) in table {
+            match KEYS.iter().find(|k| **k == key.get_ref().as_str()) {
+                Some(k) => {
+                    raw.insert(k, value);
+                }
+                None => {
+                    let name = key.get_ref();
+                    let hint = suggest::did_you_mean(name, KEYS.iter().copied());
+                    if suggest::nearest(name, KEYS.iter().copied()) == Some("read_only") {
+                        // Meant read_only, whatever the value: stay on the safe side.
+                        raw.insert("read_only", Spanned::new(key.span(), Value::Boolean(true)));
+                    }
+                    problems.push(
+                        source.error_at(key.span(), format!("unknown setting \"{name}\"{hint}")),
+                    );
+                }
+            }
+        }
         let field = Field { source: &source };
         let defaults = Settings::default();
-        let over_span = raw.over_limit_percent.as_ref().map(|v| v.span());
-        let settings = Settings {
-            read_only: field
-                .bool("read_only", raw.read_only)?
-                .unwrap_or(defaults.read_only),
-            log_buffer_lines: field
-                .integer(
-                    "log_buffer_lines",
-                    raw.log_buffer_lines,
-                    MIN_LOG_BUFFER_LINES as u64,
-                )?
-                .map_or(defaults.log_buffer_lines, |n| n as usize),
-            theme: field.string("theme", raw.theme)?.unwrap_or(defaults.theme),
-            keymap: field
-                .string("keymap", raw.keymap)?
-                .unwrap_or(defaults.keymap),
-            tick_ms: field
-                .integer("tick_ms", raw.tick_ms, MIN_TICK_MS)?
-                .unwrap_or(defaults.tick_ms),
-            sample_ms: field
-                .integer("sample_ms", raw.sample_ms, MIN_SAMPLE_MS)?
-                .unwrap_or(defaults.sample_ms),
-            near_limit_percent: field
-                .integer("near_limit_percent", raw.near_limit_percent, 1)?
-                .unwrap_or(defaults.near_limit_percent),
-            over_limit_percent: field
-                .integer("over_limit_percent", raw.over_limit_percent, 1)?
-                .unwrap_or(defaults.over_limit_percent),
-        };
-        if settings.near_limit_percent >= settings.over_limit_percent {
-            let message = format!(
-                "near_limit_percent ({}) must be below over_limit_percent ({})",
-                settings.near_limit_percent, settings.over_limit_percent
-            );
-            return Err(source.error_at(over_span.unwrap_or(0..0), message));
+        // A wrong value is reported and its default used.
+        fn take<T>(problems: &mut Vec<ConfigError>, r: Result<Option<T>, ConfigError>, d: T) -> T {
+            match r {
+                Ok(v) => v.unwrap_or(d),
+                Err(e) => {
+                    problems.push(e);
+                    d
+                }
+            }
         }
-        Ok(settings)
+        let read_only = match field.bool("read_only", raw.remove("read_only")) {
+            Ok(v) => v.unwrap_or(defaults.read_only),
+            Err(e) => {
+                problems.push(e);
+                true
+            }
+        };
+        let log_buffer_lines = take(
+            &mut problems,
+            field.integer(
+                "log_buffer_lines",
+                raw.remove("log_buffer_lines"),
+                MIN_LOG_BUFFER_LINES as u64,
+            ),
+            defaults.log_buffer_lines as u64,
+        ) as usize;
+        let tick_ms = take(
+            &mut problems,
+            field.integer("tick_ms", raw.remove("tick_ms"), MIN_TICK_MS),
+            defaults.tick_ms,
+        );
+        let sample_ms = take(
+            &mut problems,
+            field.integer("sample_ms", raw.remove("sample_ms"), MIN_SAMPLE_MS),
+            defaults.sample_ms,
+        );
+        let over_span = raw.get("over_limit_percent").map(|v| v.span());
+        let mut near_limit_percent = take(
+            &mut problems,
+            field.integer("near_limit_percent", raw.remove("near_limit_percent"), 1),
+            defaults.near_limit_percent,
+        );
+        let mut over_limit_percent = take(
+            &mut problems,
+            field.integer("over_limit_percent", raw.remove("over_limit_percent"), 1),
+            defaults.over_limit_percent,
+        );
+        if near_limit_percent >= over_limit_percent {
+            problems.push(source.error_at(
+                over_span.unwrap_or(0..0),
+                format!(
+                    "near_limit_percent ({near_limit_percent}) must be below over_limit_percent \
+                     ({over_limit_percent})"
+                ),
+            ));
+            near_limit_percent = defaults.near_limit_percent;
+            over_limit_percent = defaults.over_limit_percent;
+        }
+        let theme = take(
+            &mut problems,
+            field.string("theme", raw.remove("theme")),
+            defaults.theme,
+        );
+        let keymap = take(
+            &mut problems,
+            field.string("keymap", raw.remove("keymap")),
+            defaults.keymap,
+        );
+        problems.sort_by_key(|p| match p {
+            ConfigError::Invalid { at, .. } => (at.line, at.column.unwrap_or(0)),
+            _ => (0, 0),
+        });
+        Ok(Lenient {
+            settings: Settings {
+                read_only,
+                log_buffer_lines,
+                theme,
+                keymap,
+                tick_ms,
+                sample_ms,
+                near_limit_percent,
+                over_limit_percent,
+            },
+            problems,
+        })
     }
 }
 

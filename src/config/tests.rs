@@ -139,9 +139,17 @@ fn broken_files_in_the_config_dir_fall_back_with_a_warning() {
             "[styles]\n\"state.runing\" = { bold = true }\n",
         );
     let loaded = setup.load_ok(&LoadOptions::default());
-    assert_eq!(loaded.settings, Settings::default());
+    // The valid key of the broken config file is kept; the wrong one keeps its default.
+    assert_eq!(
+        loaded.settings,
+        Settings {
+            theme: "light".into(),
+            ..Settings::default()
+        }
+    );
+    assert_eq!(loaded.read_only_reason, None);
     assert_eq!(loaded.keymap, Keymap::preset("default").unwrap());
-    assert_eq!(loaded.theme, Theme::preset("dark").unwrap());
+    assert_eq!(loaded.theme, Theme::preset("light").unwrap());
     let expected = [
         ("config.toml:2:", "log_buffer_lines must be at least 100"),
         ("keymap.toml:2:", "did you mean \"stop\"?"),
@@ -157,6 +165,66 @@ fn broken_files_in_the_config_dir_fall_back_with_a_warning() {
         assert!(warning.contains(location), "{warning}");
         assert!(warning.contains(hint), "{warning}");
     }
+}
+
+#[test]
+fn a_broken_config_file_never_lowers_safety() {
+    let read_only = |text: &str| {
+        let setup = Setup::new();
+        setup.write("config.toml", text);
+        let loaded = setup.load_ok(&LoadOptions::default());
+        (
+            loaded.settings.read_only,
+            loaded.read_only_reason,
+            loaded.warnings,
+        )
+    };
+    // A valid read_only beside a wrong key is kept.
+    let (on, reason, warnings) = read_only("read_only = true\nlog_buffer_lines = 50\n");
+    assert!(on && reason.is_none());
+    assert!(warnings[0].contains("config.toml:2:"), "{warnings:?}");
+    // A wrong read_only, or a key that looks like one, means read-only.
+    let (on, _, warnings) = read_only("read_only = \"yes\"\n");
+    assert!(on, "{warnings:?}");
+    assert!(warnings[0].contains("read-only stays on"), "{warnings:?}");
+    let (on, _, warnings) = read_only("read_olny = false\n");
+    assert!(on, "{warnings:?}");
+    assert!(
+        warnings[0].contains("did you mean \"read_only\""),
+        "{warnings:?}"
+    );
+    // A file that is not TOML at all may have said read_only = true: read-only, with the reason.
+    let (on, reason, _) = read_only("read_only = true\ntheme = dark\n");
+    assert!(on);
+    let reason = reason.expect("a reason to show");
+    assert!(
+        reason.contains("config.toml:2:") && reason.contains("--read-write"),
+        "{reason}"
+    );
+    // Nothing broken: writable as before.
+    let (on, reason, warnings) = read_only("theme = \"light\"\n");
+    assert!(!on && reason.is_none() && warnings.is_empty());
+}
+
+#[test]
+fn an_unreadable_config_file_means_read_only_unless_read_write_is_given() {
+    let setup = Setup::new();
+    // A directory where the file should be: it exists, and cannot be read.
+    fs::create_dir(setup.config.path().join("config.toml")).unwrap();
+    let loaded = setup.load_ok(&LoadOptions::default());
+    assert!(loaded.settings.read_only);
+    let reason = loaded.read_only_reason.expect("reason");
+    assert!(
+        reason.contains("a directory, not a regular file"),
+        "{reason}"
+    );
+
+    let loaded = setup.load_ok(&LoadOptions {
+        read_write_flag: true,
+        ..LoadOptions::default()
+    });
+    assert!(!loaded.settings.read_only);
+    assert_eq!(loaded.read_only_reason, None);
 }
 
 #[test]

@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::config::file::{read_text, MAX_CONFIG_BYTES};
+
 use super::endpoint::{Endpoint, TlsMaterial, DEFAULT_SOCKET};
 
 /// The name of the context that is never on disk.
@@ -413,7 +415,7 @@ fn current_name(env: &Env, warnings: &mut Vec<String>) -> String {
 /// `currentContext` from config.json, when set and not `default`.
 fn current_from_config(env: &Env, warnings: &mut Vec<String>) -> Option<String> {
     let path = env.config_dir.join("config.json");
-    let text = match std::fs::read_to_string(&path) {
+    let text = match read_text(&path, MAX_CONFIG_BYTES) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => {
@@ -544,7 +546,7 @@ enum ReadError {
 }
 
 fn read_meta(path: &Path, name: &str) -> Result<Meta, ReadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_text(path, MAX_CONFIG_BYTES).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             ReadError::NotFound
         } else {
