@@ -333,6 +333,7 @@ async fn ssh_one_master_serves_concurrent_streams_on_the_given_port() {
     let prefix = control.trim_end_matches("%C").to_string();
 
     let docker = ssh::client(&url, &options, 10, bollard::API_DEFAULT_VERSION)
+        .map(|(d, _)| d)
         .unwrap()
         .negotiate_version()
         .await
@@ -393,7 +394,9 @@ async fn ssh_refused_key_quotes_permission_denied() {
     let config = ssh_config_variant(dir.path(), "refused-config", &[(&good, &bad)]);
     let options = ssh::SshOptions::with_config(Some(config));
     let url = ssh_host();
-    let docker = ssh::client(&url, &options, 10, bollard::API_DEFAULT_VERSION).unwrap();
+    let docker = ssh::client(&url, &options, 10, bollard::API_DEFAULT_VERSION)
+        .unwrap()
+        .0;
     let e = docker
         .ping()
         .await
@@ -417,7 +420,9 @@ async fn ssh_unknown_host_key_is_an_error_and_not_learned() {
     );
     let options = ssh::SshOptions::with_config(Some(config));
     let url = ssh_host();
-    let endpoint_docker = ssh::client(&url, &options, 10, bollard::API_DEFAULT_VERSION).unwrap();
+    let endpoint_docker = ssh::client(&url, &options, 10, bollard::API_DEFAULT_VERSION)
+        .unwrap()
+        .0;
     let e = endpoint_docker
         .ping()
         .await

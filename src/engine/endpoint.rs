@@ -9,7 +9,7 @@ use std::time::Duration;
 use bollard::Docker;
 use serde::Serialize;
 
-use super::transport::{ssh, tls, TransportError};
+use super::transport::{self, ssh, tls, ApiPin, TransportError};
 
 pub const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 /// Time allowed for a request to answer (not for a stream to end).
@@ -60,20 +60,19 @@ impl Endpoint {
         s
     }
 
-    /// A client for this endpoint. Nothing is sent yet: connection errors surface on first use.
-    pub fn client(&self) -> Result<Docker, String> {
+    /// A client for this endpoint, and the pin of the API version its paths carry. Nothing is
+    /// sent yet: connection errors surface on first use.
+    pub fn client_pinned(&self) -> Result<(Docker, ApiPin), String> {
         let timeout = REQUEST_TIMEOUT.as_secs();
         let version = bollard::API_DEFAULT_VERSION;
-        if let Some(path) = self.host.strip_prefix("unix://") {
-            Docker::connect_with_unix(path, timeout, version)
-                .map_err(|e| describe_error(&self.host, &e))
+        if self.host.starts_with("unix://") {
+            transport::plain_client(&self.host, timeout, version)
         } else if self.host.starts_with("tcp://") || self.host.starts_with("http://") {
             match &self.tls {
                 Some(material) if self.host.starts_with("tcp://") => {
                     tls::client(&self.host, material, timeout, version)
                 }
-                _ => Docker::connect_with_http(&self.host, timeout, version)
-                    .map_err(|e| describe_error(&self.host, &e)),
+                _ => transport::plain_client(&self.host, timeout, version),
             }
         } else if self.host.starts_with("ssh://") {
             ssh::client(&self.host, &ssh::SshOptions::from_env(), timeout, version)
@@ -85,13 +84,20 @@ impl Endpoint {
         }
     }
 
-    /// Connects and agrees on an API version the engine speaks (engines as old as 1.41 are in use).
+    /// A client whose requests carry no API version (the engine answers at its newest).
+    pub fn client(&self) -> Result<Docker, String> {
+        self.client_pinned().map(|(docker, _)| docker)
+    }
+
+    /// Connects and agrees on an API version the engine speaks (engines as old as 1.41 are in
+    /// use); every later request carries it.
     pub async fn connect(&self) -> Result<Docker, String> {
-        let docker = self.client()?;
+        let (docker, pin) = self.client_pinned()?;
         let negotiated = tokio::time::timeout(REQUEST_TIMEOUT, docker.negotiate_version())
             .await
             .map_err(|_| format!("{}: no answer within {:?}", self.host, REQUEST_TIMEOUT))?
             .map_err(|e| describe_error(&self.host, &e))?;
+        pin.set(&negotiated.client_version());
         Ok(negotiated)
     }
 }

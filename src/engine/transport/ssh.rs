@@ -19,16 +19,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bollard::{BollardRequest, ClientVersion, Docker};
-use hyper::Uri;
-use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use bollard::{ClientVersion, Docker};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::watch;
 
-use super::{chain_text, RequestBody, TransportError};
+use super::dial::Dial;
+use super::{chain_text, ApiPin, TransportError};
 
 /// Extra `ssh -F` config file, for tests and unusual setups (it replaces `~/.ssh/config`).
 pub const CONFIG_ENV: &str = "WHEELHOUSE_SSH_CONFIG";
@@ -144,31 +141,17 @@ pub fn client(
     options: &SshOptions,
     timeout: u64,
     version: &ClientVersion,
-) -> Result<Docker, String> {
+) -> Result<(Docker, ApiPin), String> {
     let target = SshTarget::parse(url)?;
     let dialer = Arc::new(Dialer::new(url, &target, options)?);
-    let connector = SshConnector(Arc::clone(&dialer));
-    let client: Client<_, RequestBody> = Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build(connector);
-    let client = Arc::new(client);
-    let transport = move |req: BollardRequest| {
-        let client = Arc::clone(&client);
-        let dialer = Arc::clone(&dialer);
-        async move {
-            client.request(req).await.map_err(|e| {
-                let text = match TransportError::find(&e) {
-                    Some(t) => t.0.clone(),
-                    None => format!("{}: {}", dialer.url, chain_text(&e)),
-                };
-                TransportError(text).into_bollard()
-            })
-        }
-    };
-    // The host part only fills the Host header: the connector ignores the URI.
-    Docker::connect_with_custom_transport(transport, Some("http://docker"), timeout, version)
-        .map_err(|e| format!("{url}: {e}"))
+    let url_for_errors = url.to_owned();
+    super::client(
+        Dial::Ssh(dialer),
+        url,
+        timeout,
+        version,
+        Arc::new(move |e| Some(format!("{url_for_errors}: {}", chain_text(e)))),
+    )
 }
 
 /// Starts `ssh … docker system dial-stdio` children for one endpoint.
@@ -360,25 +343,6 @@ fn create_private_dir(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))
 }
 
-/// hyper's connector: every call is one new dial-stdio child.
-#[derive(Clone)]
-struct SshConnector(Arc<Dialer>);
-
-impl tower_service::Service<Uri> for SshConnector {
-    type Response = TokioIo<SshStream>;
-    type Error = io::Error;
-    type Future = Pin<Box<dyn Future<Output = io::Result<Self::Response>> + Send>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _uri: Uri) -> Self::Future {
-        let dialer = Arc::clone(&self.0);
-        Box::pin(async move { dialer.dial().await.map(TokioIo::new) })
-    }
-}
-
 type Failing = Pin<Box<dyn Future<Output = io::Error> + Send>>;
 
 /// One connection: the child's stdout and stdin. Dropping it kills the child (tokio reaps it).
@@ -432,12 +396,6 @@ fn failure(
         };
         io::Error::other(TransportError(text))
     })
-}
-
-impl Connection for SshStream {
-    fn connected(&self) -> Connected {
-        Connected::new()
-    }
 }
 
 impl AsyncRead for SshStream {

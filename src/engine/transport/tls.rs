@@ -9,18 +9,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use bollard::{BollardRequest, ClientVersion, Docker};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use bollard::{ClientVersion, Docker};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use super::{chain_text, RequestBody, TransportError};
+use super::dial::Dial;
+use super::{chain_text, ApiPin};
 use crate::engine::endpoint::TlsMaterial;
 
 /// A client for `tcp://host:port` over TLS with `tls`. Files are read now; nothing is sent yet.
@@ -29,44 +26,41 @@ pub fn client(
     tls: &TlsMaterial,
     timeout: u64,
     version: &ClientVersion,
-) -> Result<Docker, String> {
+) -> Result<(Docker, ApiPin), String> {
     let addr = host
         .strip_prefix("tcp://")
         .or_else(|| host.strip_prefix("https://"))
         .ok_or_else(|| format!("{host}: TLS needs a tcp:// endpoint"))?
         .trim_end_matches('/');
-    let config = client_config(tls)?;
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(std::time::Duration::from_secs(timeout)));
-    let connector = HttpsConnector::from((http, config));
-    let client: Client<_, RequestBody> = Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(std::time::Duration::from_secs(30))
-        .build(connector);
-    let client = Arc::new(client);
-    let explain = Arc::new(Explainer {
+    let name = match addr.rsplit_once(':') {
+        Some((name, _)) => name.trim_start_matches('[').trim_end_matches(']'),
+        None => addr,
+    };
+    let server_name = ServerName::try_from(name.to_owned())
+        .map_err(|e| format!("{host}: {name:?} is not a host name for TLS: {e}"))?;
+    let addr = match addr.rsplit_once(':') {
+        Some((_, port)) if port.parse::<u16>().is_ok() => addr.to_owned(),
+        // The docker CLI's default port for TLS.
+        _ => format!("{addr}:2376"),
+    };
+    let config = Arc::new(client_config(tls)?);
+    let explain = Explainer {
         host: host.to_owned(),
         ca: tls.ca.as_ref().map(|p| p.display().to_string()),
         has_cert: tls.cert.is_some(),
-    });
-    let transport = move |req: BollardRequest| {
-        let client = Arc::clone(&client);
-        let explain = Arc::clone(&explain);
-        async move {
-            client
-                .request(req)
-                .await
-                .map_err(|e| TransportError(explain.explain(&e)).into_bollard())
-        }
     };
-    Docker::connect_with_custom_transport(
-        transport,
-        Some(format!("https://{addr}")),
+    let dial = Dial::Tls {
+        addr,
+        server_name,
+        config,
+    };
+    super::client(
+        dial,
+        host,
         timeout,
         version,
+        Arc::new(move |e| Some(explain.explain(e))),
     )
-    .map_err(|e| format!("{host}: {e}"))
 }
 
 /// The rustls configuration for `tls`: roots, client certificate, and the verifier policy.
