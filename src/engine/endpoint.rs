@@ -105,11 +105,28 @@ impl Endpoint {
 /// An engine error in words an operator can act on.
 pub fn describe_error(host: &str, e: &bollard::errors::Error) -> String {
     use bollard::errors::Error as E;
+    // bollard turns a failure while reading a stream into plain text, losing the bound's own
+    // error; the bound left its words behind for this (taken in any case, so never stale).
+    let breach = match e {
+        E::DockerResponseServerError { .. } => None,
+        _ => super::transport::limit::take_breach(host),
+    };
     // Our transports phrase their own failures (ssh's words must not be reworded below).
     if let Some(t) = TransportError::find(e) {
         return t.0.clone();
     }
+    if let Some(breach) = breach {
+        return breach;
+    }
     match e {
+        // Something in front of the engine (a proxy, a web server) answered with a page.
+        E::DockerResponseServerError {
+            status_code,
+            message,
+        } if message.trim_start().starts_with('<') => format!(
+            "{host}: HTTP {status_code} with an HTML page instead of the engine's answer \
+             (a proxy or web server at that address?)"
+        ),
         E::DockerResponseServerError {
             status_code,
             message,
@@ -118,19 +135,15 @@ pub fn describe_error(host: &str, e: &bollard::errors::Error) -> String {
         E::SocketNotFoundError(p) => format!("no engine socket at {p} (is dockerd running?)"),
         other => {
             // hyper hides the cause ("Connection refused") in the source chain, not in Display.
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
+            let text = super::transport::chain_text(other);
             if text.contains("No such file") || text.contains("os error 2") {
                 format!("{host}: no engine socket (is dockerd running?)")
             } else if text.contains("Connection refused") || text.contains("os error 111") {
                 format!("{host}: connection refused (is dockerd running?)")
             } else if text.contains("Permission denied") || text.contains("os error 13") {
                 format!("{host}: permission denied (are you in the docker group?)")
+            } else if text.contains("invalid HTTP") || text.contains("Parse(") {
+                format!("{host}: what answers there does not speak HTTP ({text})")
             } else {
                 format!("{host}: {text}")
             }

@@ -14,14 +14,14 @@ pub const ENGINE_SOCKET: &str = "/var/run/docker.sock";
 const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"];
 
 /// Accepts on `path` in a thread until dropped; `handle` gets every connection.
-struct Acceptor {
+pub struct Acceptor {
     path: PathBuf,
     stop: Arc<AtomicBool>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
 impl Acceptor {
-    fn start(path: &Path, handle: impl Fn(UnixStream) + Send + 'static) -> Acceptor {
+    pub fn start(path: &Path, handle: impl Fn(UnixStream) + Send + 'static) -> Acceptor {
         let _ = std::fs::remove_file(path);
         let listener =
             UnixListener::bind(path).unwrap_or_else(|e| panic!("bind {}: {e}", path.display()));

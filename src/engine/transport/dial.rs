@@ -72,8 +72,9 @@ async fn tcp(addr: &str, timeout: Duration) -> io::Result<tokio::net::TcpStream>
     Ok(stream)
 }
 
-/// The host name that asks for a stream connection (see [`super::client`]).
+/// The host names that ask for a stream connection (see [`super::client`]).
 pub const STREAM_AUTHORITY: &str = "stream.docker";
+pub const JSON_LINES_AUTHORITY: &str = "lines.docker";
 /// The host name of connections carrying ordinary answers.
 pub const ANSWERS_AUTHORITY: &str = "docker";
 
@@ -98,6 +99,7 @@ impl tower_service::Service<Uri> for Connector {
     fn call(&mut self, dst: Uri) -> Self::Future {
         let carries = match dst.host() {
             Some(STREAM_AUTHORITY) => Carries::Stream,
+            Some(JSON_LINES_AUTHORITY) => Carries::JsonLines,
             _ => Carries::Answers,
         };
         let (dial, host, timeout) = (Arc::clone(&self.dial), Arc::clone(&self.host), self.timeout);

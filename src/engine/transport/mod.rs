@@ -4,10 +4,10 @@
 //!
 //! - **Bounded.** Every answer and every stream line is capped (`limit`), so nothing at an
 //!   engine's address can make the console grow without end.
-//! - **Two kinds of connection.** Requests that stream (events, followed logs, streamed stats,
-//!   exec sessions) go to the host name `stream.docker`, the rest to `docker`; the connection
-//!   pool keeps the two apart and the dialer bounds each as what it carries. Neither name is
-//!   looked up: the dialer always reaches the endpoint's own address.
+//! - **Kinds of connection.** Requests that stream go to the host name `stream.docker` (followed
+//!   logs, exec sessions) or `lines.docker` (events, streamed stats: JSON lines), the rest to
+//!   `docker`; the connection pool keeps them apart and the dialer bounds each as what it
+//!   carries. No name is looked up: the dialer always reaches the endpoint's own address.
 //! - **Pinned API version.** bollard sends paths without a version, so the engine would answer
 //!   at its newest API; once negotiated, the version is put in every path (`/v1.41/…`), as the
 //!   docker CLI does.
@@ -31,7 +31,7 @@ use hyper::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
-use dial::{Connector, Dial, ANSWERS_AUTHORITY, STREAM_AUTHORITY};
+use dial::{Connector, Dial, ANSWERS_AUTHORITY, JSON_LINES_AUTHORITY, STREAM_AUTHORITY};
 use limit::Carries;
 
 /// The body type of bollard's requests (bollard names it only through [`BollardRequest`]).
@@ -151,6 +151,7 @@ fn routed(uri: &Uri, version: Option<&str>) -> Uri {
     let query = uri.query().unwrap_or("");
     let authority = match carries(path, query) {
         Carries::Stream => STREAM_AUTHORITY,
+        Carries::JsonLines => JSON_LINES_AUTHORITY,
         Carries::Answers => ANSWERS_AUTHORITY,
     };
     let versioned = match version {
@@ -174,9 +175,10 @@ fn carries(path: &str, query: &str) -> Carries {
     };
     let yes = |v: Option<String>| v.is_some_and(|v| v == "1" || v == "true");
     let no = |v: Option<String>| v.is_some_and(|v| v == "0" || v == "false");
-    let stream = path == "/events"
-        || (path.ends_with("/logs") && yes(param("follow")))
-        || (path.ends_with("/stats") && !no(param("stream")))
+    if path == "/events" || (path.ends_with("/stats") && !no(param("stream"))) {
+        return Carries::JsonLines;
+    }
+    let stream = (path.ends_with("/logs") && yes(param("follow")))
         || path.ends_with("/attach")
         || (path.starts_with("/exec/") && path.ends_with("/start"))
         || path == "/images/create"
@@ -265,7 +267,7 @@ mod tests {
         assert_eq!(route("http://docker/_ping", None), "http://docker/_ping");
         assert_eq!(
             route("http://docker/events?since=1", Some("/v1.41")),
-            "http://stream.docker/v1.41/events?since=1"
+            "http://lines.docker/v1.41/events?since=1"
         );
         assert_eq!(
             route("http://docker/containers/x/logs?follow=true&tail=5", None),
@@ -284,7 +286,7 @@ mod tests {
         );
         assert_eq!(
             route("http://docker/containers/x/stats", None),
-            "http://stream.docker/containers/x/stats"
+            "http://lines.docker/containers/x/stats"
         );
         assert_eq!(
             route("http://docker/exec/abc/start", None),
