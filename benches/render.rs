@@ -22,7 +22,7 @@ fn app_with(n: usize, tree: bool) -> wheelhouse::app::App {
         wheelhouse::app::update::on_action(
             &mut app,
             wheelhouse::app::Action::ToggleTree,
-            wheelhouse::app::effect::Origin::Keystroke,
+            wheelhouse::ops::Origin::Keystroke,
             &mut fx,
         );
     }

@@ -15,12 +15,13 @@ use crate::app::usage::Usage;
 use crate::app::watch::Watch;
 use crate::app::{update, Msg};
 use crate::config::{self, theme::ColorDepth, LoadOptions, Loaded};
-use crate::engine::audit::AuditLog;
 use crate::engine::context::{self, ContextError, ContextInfo, Selection};
 use crate::engine::endpoint::{Endpoint, REQUEST_TIMEOUT};
 use crate::engine::inventory;
 use crate::engine::metrics::{self, SourceMode};
 use crate::fake::{FakeEngine, FakeOptions};
+use crate::ops::audit::{AuditLog, Operator};
+use crate::ops::Gate;
 use crate::report::{ContainerReport, EndpointReport, PsReport, SCHEMA_VERSION};
 use crate::runtime::{self, Exit, Runtime};
 use crate::{scenes, term, text, ui};
@@ -224,6 +225,8 @@ fn run_console(
         near_limit_percent: loaded.settings.near_limit_percent as f64,
         over_limit_percent: loaded.settings.over_limit_percent as f64,
         sample_ms: loaded.settings.sample_ms,
+        read_only_reason: loaded.read_only_reason.clone(),
+        plan_prefix: plan_prefix(),
     };
     let mut statuses: Vec<EndpointStatus> = endpoints.iter().map(Endpoint::status).collect();
     // A broken context has no supervisor: it stays down with the reason in its body.
@@ -248,8 +251,11 @@ fn run_console(
         update(&mut app, Msg::Warning(w));
     }
     let rt = Runtime {
-        read_only: loaded.settings.read_only,
-        audit: AuditLog::new(loaded.paths.audit_log.clone()),
+        gate: Gate::new(
+            loaded.settings.read_only,
+            AuditLog::new(loaded.paths.audit_log.clone()),
+            Operator::current(),
+        ),
         endpoints,
         logs_dir: loaded.paths.logs_dir.clone(),
         tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),
@@ -271,7 +277,22 @@ fn run_console(
             Ok(ExitCode::from(128 + number))
         }
         Exit::TerminalGone => Ok(ExitCode::from(129)),
+        Exit::Panicked(message) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "wheelhouse: stopped after an internal error: {}",
+                text::for_terminal(&message)
+            );
+            Ok(ExitCode::from(70))
+        }
     }
+}
+
+/// Starts every plan id of this process: its pid and start time, so that ids stay unique in an
+/// audit log several consoles share.
+fn plan_prefix() -> String {
+    let started = Utc::now().timestamp_millis() as u64;
+    crate::ops::PlanId::next(started).0
 }
 
 pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {

@@ -1,7 +1,8 @@
 //! wheelhouse: a terminal operations console for Docker engines.
 //!
-//! `app` is the pure core, `engine` talks to Docker, `ui` draws, `config` loads settings,
-//! keymaps and themes, `runtime` ties them together in one event loop, `term` owns the terminal.
+//! `app` is the pure core, `engine` talks to Docker, `ops` is every change and its one gate,
+//! `ui` draws, `config` loads settings, keymaps and themes, `runtime` ties them together in one
+//! event loop, `term` owns the terminal, `text` keeps engine text safe.
 
 pub mod app;
 pub mod cli;
@@ -9,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod fake;
 pub mod logging;
+pub mod ops;
 pub mod report;
 pub mod runtime;
 pub mod scenes;

@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 
 use wheelhouse::cli;
 
+#[global_allocator]
+static ALLOCATOR: wheelhouse::term::RestoringAllocator = wheelhouse::term::RestoringAllocator;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "wheelhouse",

@@ -19,23 +19,26 @@ use crate::app::model::AvailableContext;
 use crate::app::update::update_batch;
 use crate::app::watch::{watch_lists, Watch};
 use crate::app::{update, App, Effect, Msg};
-use crate::engine::audit::AuditLog;
 use crate::engine::endpoint::{describe_error, Endpoint};
-use crate::engine::executor::Executor;
+use crate::engine::handle::EngineHandle;
 use crate::engine::metrics::sampler::{self, SamplerConfig};
 use crate::engine::metrics::SourceMode;
 use crate::engine::{context, inventory, logs, supervisor};
+use crate::ops::{Engines, Gate};
 use crate::term::Tui;
 use crate::ui;
 
 const FRAME: Duration = Duration::from_millis(33);
 /// Engine messages handled before the next frame is considered, so a burst becomes one frame.
 const BATCH: usize = 512;
+/// How long a console stopped by a signal waits for changes in flight before recording them as
+/// abandoned (a stop waits out the container's grace period, 10 s by default).
+const SIGNAL_GRACE: Duration = Duration::from_secs(15);
 
 pub struct Runtime {
     pub endpoints: Vec<Endpoint>,
-    pub read_only: bool,
-    pub audit: AuditLog,
+    /// Every change passes it (read-only, audit log).
+    pub gate: Gate,
     pub logs_dir: PathBuf,
     pub tick: Duration,
     /// How often each endpoint's sampler measures resource use.
@@ -49,6 +52,8 @@ pub enum Exit {
     /// Name and number, for the message and the conventional 128+n exit status.
     Signal(&'static str, u8),
     TerminalGone,
+    /// A task panicked (the message); the terminal is already restored.
+    Panicked(String),
 }
 
 pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Result<Exit> {
@@ -58,13 +63,19 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         rt: &rt,
         tx: tx.clone(),
         show_probes,
-        endpoints: Vec::new(),
+        engines: HashMap::new(),
         supervisors: HashMap::new(),
         samplers: HashMap::new(),
         log_tasks: HashMap::new(),
+        plans: tokio::task::JoinSet::new(),
     };
     for ep in &rt.endpoints {
         effects.attach(ep.clone());
+    }
+    // Said at once, not at the first change: with no audit log, every change is refused.
+    if let Err(e) = rt.gate.audit().check_writable() {
+        let problem = format!("{e}; every change will be refused until it can be written");
+        update(&mut app, Msg::AuditProblem(Some(problem)));
     }
     let mut keys = EventStream::new();
     let mut tick = interval(rt.tick);
@@ -85,12 +96,28 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     // Test hook: proves that a panic inside the loop still restores the terminal.
-    let panic_at = std::env::var("WHEELHOUSE_TEST_PANIC_AFTER_MS")
-        .ok()
-        .and_then(|ms| ms.parse().ok())
-        .map(|ms| Instant::now() + Duration::from_millis(ms));
+    let test_hook = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map(|ms| Instant::now() + Duration::from_millis(ms))
+    };
+    let panic_at = test_hook("WHEELHOUSE_TEST_PANIC_AFTER_MS");
+    // Test hooks: a panic inside a background task, and an allocation that fails.
+    if let Some(at) = test_hook("WHEELHOUSE_TEST_TASK_PANIC_AFTER_MS") {
+        tokio::spawn(async move {
+            tokio::time::sleep_until(at).await;
+            panic!("test panic in a background task (WHEELHOUSE_TEST_TASK_PANIC_AFTER_MS)");
+        });
+    }
+    let alloc_fail_at = test_hook("WHEELHOUSE_TEST_ALLOC_FAIL_AFTER_MS");
 
     let exit = loop {
+        // Checked before anything is drawn: after a panic the terminal is restored, and a frame
+        // would land on the operator's shell.
+        if let Some(message) = crate::term::panicked() {
+            break Exit::Panicked(message);
+        }
         if dirty && last_draw.elapsed() >= FRAME {
             if app.show_log_panel {
                 crate::logging::flush_to_panel();
@@ -145,7 +172,30 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         if panic_at.is_some_and(|t| Instant::now() >= t) {
             panic!("test panic requested by WHEELHOUSE_TEST_PANIC_AFTER_MS");
         }
+        if alloc_fail_at.is_some_and(|t| Instant::now() >= t) {
+            // More than any address space: the allocator fails, as it would for an endless
+            // answer without its bound.
+            let layout = std::alloc::Layout::from_size_align(1 << 60, 8).expect("layout");
+            // SAFETY: the pointer is only checked for null.
+            let p = unsafe { std::alloc::alloc(layout) };
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+        }
     };
+    // Changes still with their engine: on a signal, wait a while for their answers (nobody is
+    // there to press q again); then, or at once after a second quit, record them as abandoned.
+    if matches!(exit, Exit::Signal(..)) && !effects.plans.is_empty() {
+        let _ = tokio::time::timeout(SIGNAL_GRACE, async {
+            while effects.plans.join_next().await.is_some() {}
+        })
+        .await;
+    }
+    let abandoned = rt.gate.abandon_in_flight();
+    if abandoned > 0 {
+        log::warn!("quit with {abandoned} change(s) unanswered; recorded as abandoned");
+    }
+    effects.plans.abort_all();
     let tasks = effects
         .log_tasks
         .into_values()
@@ -162,22 +212,35 @@ struct Effects<'a> {
     tx: mpsc::Sender<Msg>,
     /// Whether supervisors subscribe to health probes' exec events too.
     show_probes: watch::Sender<bool>,
-    /// Attached endpoints; changes as the operator attaches and detaches contexts.
-    endpoints: Vec<Endpoint>,
+    /// One handle per attached endpoint, shared by its tasks and the gate; changes as the
+    /// operator attaches and detaches contexts.
+    engines: Engines,
     supervisors: HashMap<String, JoinHandle<()>>,
     /// Per endpoint: the sampler and the sender of what it should watch.
     samplers: HashMap<String, (JoinHandle<()>, watch::Sender<Vec<Watch>>)>,
     log_tasks: HashMap<u64, JoinHandle<()>>,
+    /// Plans with the gate.
+    plans: tokio::task::JoinSet<()>,
 }
 
 impl Effects<'_> {
-    fn endpoint(&self, name: &str) -> Option<Endpoint> {
-        self.endpoints.iter().find(|e| e.name == name).cloned()
+    fn engine(&self, name: &str) -> Option<EngineHandle> {
+        self.engines.get(name).cloned()
+    }
+
+    /// Sends a message from a task of its own: results of background work wait for room in the
+    /// channel rather than being dropped when it is full.
+    fn send_later(&self, msg: Msg) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(msg).await;
+        });
     }
 
     fn attach(&mut self, ep: Endpoint) {
+        let engine = EngineHandle::new(ep.clone());
         let task = tokio::spawn(supervisor::supervise(
-            ep.clone(),
+            engine.clone(),
             self.tx.clone(),
             self.show_probes.subscribe(),
         ));
@@ -190,12 +253,16 @@ impl Effects<'_> {
             mode: SourceMode::from_env(),
             ..SamplerConfig::default()
         };
-        let task = tokio::spawn(sampler::run(ep.clone(), config, watch_rx, self.tx.clone()));
+        let task = tokio::spawn(sampler::run(
+            engine.clone(),
+            config,
+            watch_rx,
+            self.tx.clone(),
+        ));
         if let Some((old, _)) = self.samplers.insert(ep.name.clone(), (task, watch_tx)) {
             old.abort();
         }
-        self.endpoints.retain(|e| e.name != ep.name);
-        self.endpoints.push(ep);
+        self.engines.insert(ep.name, engine);
     }
 
     /// Tells each sampler what to watch; a sampler only wakes when its list really changed.
@@ -221,7 +288,7 @@ impl Effects<'_> {
         if let Some((task, _)) = self.samplers.remove(name) {
             task.abort();
         }
-        self.endpoints.retain(|e| e.name != name);
+        self.engines.remove(name);
     }
 
     fn run(&mut self, fx: Effect) {
@@ -242,37 +309,44 @@ impl Effects<'_> {
                         error: c.error,
                     })
                     .collect();
-                let _ = self.tx.try_send(Msg::ContextsListed(contexts));
+                self.send_later(Msg::ContextsListed(contexts));
             }
             Effect::Attach { context } => match resolve_one(&context) {
                 Ok(ep) => {
                     let status = ep.status();
                     self.attach(ep);
-                    let _ = self.tx.try_send(Msg::EndpointAttached(status));
+                    self.send_later(Msg::EndpointAttached(status));
                 }
-                Err(e) => {
-                    let _ = self
-                        .tx
-                        .try_send(Msg::Warning(format!("context {context}: {e}")));
-                }
+                Err(e) => self.send_later(Msg::Warning(format!("context {context}: {e}"))),
             },
-            Effect::Mutate(request) => {
-                let executor = Executor::new(
-                    self.rt.read_only,
-                    self.rt.audit.clone(),
-                    self.endpoints.clone(),
-                );
-                tokio::spawn(async move {
-                    for outcome in executor.execute(&request).await {
-                        let _ = tx.send(Msg::MutationDone(outcome)).await;
+            Effect::Submit { plan, approval } => {
+                let (gate, engines) = (self.rt.gate.clone(), self.engines.clone());
+                self.plans.spawn(async move {
+                    let progress = |p| {
+                        let tx = tx.clone();
+                        async move {
+                            let _ = tx.send(Msg::Progress(p)).await;
+                        }
+                    };
+                    let report = gate.run(plan, approval, &engines, progress).await;
+                    if report.refused() {
+                        // Perhaps the audit log: say so on screen, where it stays.
+                        let problem = gate.audit().check_writable().err();
+                        let _ = tx.send(Msg::AuditProblem(problem)).await;
                     }
+                    let _ = tx.send(Msg::PlanDone(report)).await;
                 });
+                // Finished plans are reaped here, as new ones come.
+                while self.plans.try_join_next().is_some() {}
+            }
+            Effect::Refuse { plan, reason } => {
+                self.rt.gate.refuse(&plan, &self.engines, &reason);
             }
             Effect::FollowLogs { key, session, tail } => {
-                let Some(ep) = self.endpoint(&key.endpoint) else {
+                let Some(engine) = self.engine(&key.endpoint) else {
                     return;
                 };
-                let task = tokio::spawn(logs::follow(ep, key.id, session, tail, tx));
+                let task = tokio::spawn(logs::follow(engine, key.id, session, tail, tx));
                 self.log_tasks.insert(session, task);
             }
             Effect::StopLogs { session } => {
@@ -281,11 +355,11 @@ impl Effects<'_> {
                 }
             }
             Effect::Refresh { key } => {
-                let Some(ep) = self.endpoint(&key.endpoint) else {
+                let Some(engine) = self.engine(&key.endpoint) else {
                     return;
                 };
                 tokio::spawn(async move {
-                    let Ok(docker) = ep.connect().await else {
+                    let Ok(docker) = engine.docker().await else {
                         return;
                     };
                     if let Ok(msg) = inventory::refresh(&docker, &key.endpoint, key.id).await {
@@ -294,11 +368,11 @@ impl Effects<'_> {
                 });
             }
             Effect::Inspect { key } => {
-                let Some(ep) = self.endpoint(&key.endpoint) else {
+                let Some(engine) = self.engine(&key.endpoint) else {
                     return;
                 };
                 tokio::spawn(async move {
-                    let result = inspect_json(&ep, &key.id).await;
+                    let result = inspect_json(&engine, &key.id).await;
                     let _ = tx.send(Msg::Inspected { key, result }).await;
                 });
             }
@@ -316,18 +390,26 @@ impl Effects<'_> {
     }
 }
 
-async fn inspect_json(ep: &Endpoint, id: &str) -> Result<serde_json::Value, String> {
-    let docker = ep.connect().await?;
+async fn inspect_json(engine: &EngineHandle, id: &str) -> Result<serde_json::Value, String> {
+    let docker = engine.docker().await?;
     let doc = docker
         .inspect_container(id, None::<InspectContainerOptions>)
         .await
-        .map_err(|e| describe_error(&ep.host, &e))?;
+        .map_err(|e| describe_error(engine.host(), &e))?;
     serde_json::to_value(doc).map_err(|e| e.to_string())
 }
 
+/// Writes a saved log to a new file of its own (never over an earlier save, even one made in
+/// the same second), readable by the owner only: logs hold whatever secrets the logs hold.
 async fn save_logs(dir: PathBuf, name: &str, text: String) -> Result<PathBuf, String> {
-    let safe: String = name
-        .chars()
+    let safe = name_for_file(name);
+    tokio::task::spawn_blocking(move || save_logs_blocking(&dir, &safe, &text))
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+fn name_for_file(name: &str) -> String {
+    name.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {
                 c
@@ -335,15 +417,40 @@ async fn save_logs(dir: PathBuf, name: &str, text: String) -> Result<PathBuf, St
                 '_'
             }
         })
-        .collect();
-    let path = dir.join(format!("{safe}-{}.log", Utc::now().format("%Y%m%d-%H%M%S")));
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
-    tokio::fs::write(&path, text)
-        .await
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(path)
+        .collect()
+}
+
+fn save_logs_blocking(dir: &std::path::Path, safe: &str, text: &str) -> Result<PathBuf, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    crate::ops::audit::private_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let stamp = Utc::now().format("%Y%m%d-%H%M%S");
+    for n in 1..1000 {
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("-{n}")
+        };
+        let path = dir.join(format!("{safe}-{stamp}{suffix}.log"));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path);
+        match file {
+            Ok(mut f) => {
+                f.write_all(text.as_bytes())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Err(format!(
+        "{}: too many saves of {safe} this second",
+        dir.display()
+    ))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -362,5 +469,31 @@ fn resolve_one(name: &str) -> Result<Endpoint, String> {
         Some(Ok(ep)) => Ok(ep),
         Some(Err(e)) => Err(e.to_string()),
         None => Err("no endpoint".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn saves_never_overwrite_and_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        let a = save_logs_blocking(&logs, &name_for_file("web/1"), "first").unwrap();
+        let b = save_logs_blocking(&logs, &name_for_file("web/1"), "second").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "first");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "second");
+        assert!(a
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("web_1-"));
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&a), 0o600);
+        assert_eq!(mode(&logs), 0o700);
     }
 }

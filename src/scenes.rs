@@ -431,7 +431,7 @@ pub fn endpoints(w: u16, h: u16) -> App {
     crate::app::update::on_action(
         &mut app,
         crate::app::Action::Endpoints,
-        crate::app::effect::Origin::Keystroke,
+        crate::ops::Origin::Keystroke,
         &mut fx,
     );
     app
@@ -548,7 +548,7 @@ pub fn long_names(w: u16, h: u16) -> App {
 
 fn update_action(app: &mut App, action: crate::app::Action) {
     let mut fx = Vec::new();
-    crate::app::update::on_action(app, action, crate::app::effect::Origin::Keystroke, &mut fx);
+    crate::app::update::on_action(app, action, crate::ops::Origin::Keystroke, &mut fx);
 }
 
 fn select(app: &mut App, name: &str) {

@@ -1,10 +1,14 @@
 //! The terminal: raw mode and the alternate screen on the way in, and always restored on the
-//! way out — normal quit, error, panic, SIGTERM, and SIGHUP when an SSH connection drops.
-//! Also a backend wrapper that writes nothing at all when a frame changes nothing, which keeps
-//! an idle console silent over SSH.
+//! way out — normal quit, error, panic (in any task: the console then ends, never left
+//! half-alive), allocation failure (restored before the abort), SIGTERM, and SIGHUP when an SSH
+//! connection drops. Also a backend wrapper that writes nothing at all when a frame changes
+//! nothing, which keeps an idle console silent over SSH, and never lets a control character
+//! through.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crossterm::cursor::{Hide, Show};
 use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
@@ -20,10 +24,15 @@ use ratatui::Terminal;
 pub type Tui = Terminal<QuietBackend<CrosstermBackend<Stdout>>>;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// The terminal's settings before raw mode, for a restore that must not allocate.
+static SAVED_TERMIOS: OnceLock<libc::termios> = OnceLock::new();
+/// The first panic's message, once one happened anywhere in the process.
+static PANICKED: Mutex<Option<String>> = Mutex::new(None);
 
 /// Enters raw mode and the alternate screen; the returned guard restores them when dropped.
 pub fn enter() -> io::Result<(TerminalGuard, Tui)> {
     install_panic_hook();
+    save_termios();
     enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let guard = TerminalGuard;
@@ -65,8 +74,79 @@ fn install_panic_hook() {
     std::panic::set_hook(Box::new(move |info| {
         // Restore first so the panic message lands on a normal screen, readable.
         restore();
+        if let Ok(mut first) = PANICKED.lock() {
+            first.get_or_insert_with(|| info.to_string());
+        }
         previous(info);
     }));
+}
+
+/// The message of a panic that happened anywhere in the process. A panic inside a background
+/// task is caught by the async runtime and would leave the console running on a restored
+/// terminal; the event loop checks this and ends instead.
+pub fn panicked() -> Option<String> {
+    PANICKED.lock().ok().and_then(|p| p.clone())
+}
+
+fn save_termios() {
+    let mut t = std::mem::MaybeUninit::<libc::termios>::uninit();
+    // SAFETY: tcgetattr fills the struct when it returns 0; it is only read then.
+    if unsafe { libc::tcgetattr(libc::STDIN_FILENO, t.as_mut_ptr()) } == 0 {
+        let _ = SAVED_TERMIOS.set(unsafe { t.assume_init() });
+    }
+}
+
+/// Restores the terminal without allocating: for when the allocator has failed. Writes the
+/// sequences `restore` would (bracketed paste off, main screen, cursor on) and puts back the
+/// saved terminal settings.
+pub fn restore_without_allocating() {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return;
+    }
+    const SEQ: &[u8] = b"\x1b[?2004l\x1b[?1049l\x1b[?25h";
+    // SAFETY: writing a static buffer to stdout and passing a saved termios back.
+    unsafe {
+        libc::write(libc::STDOUT_FILENO, SEQ.as_ptr().cast(), SEQ.len());
+        if let Some(t) = SAVED_TERMIOS.get() {
+            libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, t);
+        }
+    }
+}
+
+/// The system allocator, restoring the terminal when an allocation fails: the process is
+/// about to abort ("memory allocation of N bytes failed") and must not leave the operator's
+/// terminal in raw mode on the alternate screen.
+pub struct RestoringAllocator;
+
+// SAFETY: every call is forwarded to the system allocator unchanged.
+unsafe impl GlobalAlloc for RestoringAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if p.is_null() {
+            restore_without_allocating();
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if p.is_null() {
+            restore_without_allocating();
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if p.is_null() {
+            restore_without_allocating();
+        }
+        p
+    }
 }
 
 fn unsafe_symbol(symbol: &str) -> bool {
@@ -114,9 +194,10 @@ impl<B: Backend> Backend for QuietBackend<B> {
         // Drawing moves the terminal's cursor.
         self.cursor_at = None;
         // The last line of defence for the screen: ratatui drops C0/C1 controls from text, but
-        // not bidirectional overrides, and a cell's symbol can be set directly. A cell holding
-        // anything a terminal would act on is drawn as U+FFFD instead. Copies are made only
-        // when such a cell is present.
+        // appends zero-width characters (bidirectional overrides among them) to the cell before,
+        // and a cell's symbol can be set directly. Whatever a terminal would act on is taken
+        // out of the cell (U+FFFD if nothing else is left). Copies are made only when such a
+        // cell is present.
         let cells: Vec<(u16, u16, &Cell)> = content.collect();
         if !cells.iter().any(|(_, _, c)| unsafe_symbol(c.symbol())) {
             return self.inner.draw(cells.into_iter());
@@ -126,7 +207,12 @@ impl<B: Backend> Backend for QuietBackend<B> {
             .map(|(x, y, c)| {
                 let mut c = c.clone();
                 if unsafe_symbol(c.symbol()) {
-                    c.set_symbol("\u{fffd}");
+                    let kept: String = c
+                        .symbol()
+                        .chars()
+                        .filter(|&ch| !crate::text::is_unsafe_for_terminal(ch))
+                        .collect();
+                    c.set_symbol(if kept.is_empty() { "\u{fffd}" } else { &kept });
                 }
                 (x, y, c)
             })
@@ -262,12 +348,15 @@ mod tests {
             // characters: a bidi override, and CSI as one C1 char.
             f.buffer_mut()[(2, 0)].set_symbol("\u{202e}");
             f.buffer_mut()[(10, 0)].set_symbol("\u{9b}");
+            // As ratatui stores a zero-width override after a letter: the letter stays.
+            f.buffer_mut()[(12, 0)].set_symbol("d\u{202e}");
         })
         .unwrap();
         let written = String::from_utf8_lossy(&sink.0.borrow()).into_owned();
         assert!(!written.contains('\u{202e}'), "{written:?}");
         assert!(!written.contains('\u{9b}'), "{written:?}");
-        // Both cells are drawn as U+FFFD: the override and the CSI set directly.
+        // The cells holding only an override or a CSI are drawn as U+FFFD; the letter stays.
         assert_eq!(written.matches('\u{fffd}').count(), 2, "{written:?}");
+        assert!(written.contains('d'), "{written:?}");
     }
 }

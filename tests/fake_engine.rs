@@ -14,13 +14,12 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 use futures_util::StreamExt;
-use wheelhouse::app::effect::{Mutation, MutationRequest, Origin, Target};
-use wheelhouse::app::model::ContainerKey;
-use wheelhouse::engine::audit::AuditLog;
 use wheelhouse::engine::endpoint::Endpoint;
-use wheelhouse::engine::executor::Executor;
+use wheelhouse::engine::handle::EngineHandle;
 use wheelhouse::fake::world::RunState;
 use wheelhouse::fake::{FakeEngine, FakeOptions, FakeWorld};
+use wheelhouse::ops::audit::{AuditLog, Operator};
+use wheelhouse::ops::{Approval, Engines, Gate, Operation, Origin, Plan, PlanId, Step, Target};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -343,40 +342,50 @@ async fn every_action_changes_state_and_emits_events() {
     let docker = f.endpoint.connect().await.unwrap();
     let id = running_id(f.engine.world(), false);
     let dir = tempfile::tempdir().unwrap();
-    let exec = Executor::new(
+    let gate = Gate::new(
         false,
         AuditLog::new(dir.path().join("audit.jsonl")),
-        vec![f.endpoint.clone()],
+        Operator::current(),
     );
+    let engines: Engines = [("fake".to_string(), EngineHandle::new(f.endpoint.clone()))].into();
+    let run = |op: Operation| {
+        let plan = Plan {
+            id: PlanId::next(0),
+            title: op.verb().into(),
+            origin: Origin::Keystroke,
+            steps: vec![Step {
+                target: Target::Container {
+                    endpoint: "fake".into(),
+                    id: id.clone(),
+                    name: "x".into(),
+                },
+                op,
+            }],
+        };
+        gate.run(plan, Approval::Operator, &engines, |_| async {})
+    };
     // bollard sends the request on first poll: `since` replays what happened before that.
     let since = (chrono::Utc::now().timestamp() - 1).to_string();
     let mut events = docker.events(Some(EventsOptionsBuilder::default().since(&since).build()));
-    let target = Target {
-        key: ContainerKey {
-            endpoint: "fake".into(),
-            id: id.clone(),
-        },
-        name: "x".into(),
-    };
-    let steps: Vec<(Mutation, &str, &[&str])> = vec![
-        (Mutation::Pause, "paused", &["pause"]),
-        (Mutation::Unpause, "running", &["unpause"]),
-        (Mutation::Stop, "exited", &["kill", "die", "stop"]),
-        (Mutation::Start, "running", &["start"]),
+    let steps: Vec<(Operation, &str, &[&str])> = vec![
+        (Operation::Pause, "paused", &["pause"]),
+        (Operation::Unpause, "running", &["unpause"]),
+        (Operation::Stop, "exited", &["kill", "die", "stop"]),
+        (Operation::Start, "running", &["start"]),
         (
-            Mutation::Restart,
+            Operation::Restart,
             "running",
             &["kill", "die", "stop", "start", "restart"],
         ),
         (
-            Mutation::Kill {
+            Operation::Kill {
                 signal: "SIGKILL".into(),
             },
             "exited",
             &["kill", "die"],
         ),
         (
-            Mutation::Remove {
+            Operation::Remove {
                 volumes: false,
                 force: false,
             },
@@ -385,13 +394,8 @@ async fn every_action_changes_state_and_emits_events() {
         ),
     ];
     for (mutation, state, expected) in steps {
-        let request = MutationRequest {
-            targets: vec![target.clone()],
-            mutation: mutation.clone(),
-            origin: Origin::Keystroke,
-        };
-        let outcome = exec.execute(&request).await;
-        assert_eq!(outcome[0].result, Ok(()), "{mutation:?}");
+        let report = run(mutation.clone()).await;
+        assert_eq!(report.results, [Some(Ok(()))], "{mutation:?}");
         let inspected = docker
             .inspect_container(&id, None::<InspectContainerOptions>)
             .await;
@@ -414,18 +418,10 @@ async fn every_action_changes_state_and_emits_events() {
         }
     }
     // The engine's refusals come back as errors the console shows.
-    let gone = exec
-        .execute(&MutationRequest {
-            targets: vec![target],
-            mutation: Mutation::Start,
-            origin: Origin::Keystroke,
-        })
-        .await;
-    assert!(gone[0]
-        .result
-        .as_ref()
-        .unwrap_err()
-        .contains("No such container"));
+    let gone = run(Operation::Start).await;
+    let (_, e) = gone.failure().expect("a failure");
+    assert_eq!(e.kind, wheelhouse::ops::ErrorKind::NotFound);
+    assert!(e.message.contains("No such container"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

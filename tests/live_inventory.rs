@@ -32,7 +32,11 @@ impl Live {
         let (tx, rx) = mpsc::channel(1024);
         let endpoint = Endpoint::default_from(None, std::env::var("DOCKER_HOST").ok().as_deref());
         let (_, probes) = tokio::sync::watch::channel(false);
-        rt.spawn(supervisor::supervise(endpoint, tx, probes));
+        rt.spawn(supervisor::supervise(
+            wheelhouse::engine::handle::EngineHandle::new(endpoint),
+            tx,
+            probes,
+        ));
         let mut live = Live {
             app: wheelhouse::scenes::base_app(120, 40),
             rx,

@@ -447,7 +447,7 @@ fn tui_over_ssh_lists_logs_and_stops_with_an_audit_naming_the_endpoint() {
         .unwrap_or_else(|s| panic!("back to the table:\n{s}"));
 
     t.send_keys(&["s"]);
-    t.expect_text("Stop 1 container", Duration::from_secs(5));
+    t.expect_text(&format!("Stop {name} on"), Duration::from_secs(5));
     t.send_keys(&["Tab"]);
     t.send_keys(&["Enter"]);
     t.wait_for(
@@ -462,15 +462,16 @@ fn tui_over_ssh_lists_logs_and_stops_with_an_audit_naming_the_endpoint() {
 
     let records = poll(Duration::from_secs(5), || {
         let r = dirs.audit_records();
-        if r.is_empty() {
-            Err("no audit record".into())
+        if r.len() < 2 {
+            Err(format!("not both audit records yet: {r:?}"))
         } else {
             Ok(r)
         }
     })
     .unwrap();
-    assert_eq!(records.len(), 1, "{records:#?}");
-    let r = &records[0];
+    assert_eq!(records.len(), 2, "intent and outcome: {records:#?}");
+    assert_eq!(records[0]["phase"], "intent");
+    let r = &records[1];
     assert_eq!(r["action"], "stop", "{r}");
     assert_eq!(r["result"], "ok", "{r}");
     assert_eq!(r["container_id"], id.as_str(), "{r}");

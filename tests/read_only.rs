@@ -8,23 +8,22 @@ use std::time::Duration;
 use support::bin::WhDirs;
 use support::proxy::RecordingProxy;
 use support::*;
-use wheelhouse::app::effect::{Mutation, MutationRequest, Origin, Target};
-use wheelhouse::app::model::ContainerKey;
-use wheelhouse::engine::audit::AuditLog;
 use wheelhouse::engine::endpoint::Endpoint;
-use wheelhouse::engine::executor::Executor;
+use wheelhouse::engine::handle::EngineHandle;
+use wheelhouse::ops::audit::{AuditLog, Operator};
+use wheelhouse::ops::{Approval, Engines, Gate, Operation, Origin, Plan, PlanId, Step, Target};
 
-fn every_mutation() -> Vec<Mutation> {
+fn every_mutation() -> Vec<Operation> {
     vec![
-        Mutation::Start,
-        Mutation::Stop,
-        Mutation::Restart,
-        Mutation::Pause,
-        Mutation::Unpause,
-        Mutation::Kill {
+        Operation::Start,
+        Operation::Stop,
+        Operation::Restart,
+        Operation::Pause,
+        Operation::Unpause,
+        Operation::Kill {
             signal: "SIGKILL".into(),
         },
-        Mutation::Remove {
+        Operation::Remove {
             volumes: true,
             force: true,
         },
@@ -37,9 +36,9 @@ fn state(id: &str) -> String {
 
 struct Setup {
     proxy: RecordingProxy,
-    _tc: TestContainers,
+    tc: TestContainers,
     dirs: WhDirs,
-    executor_endpoint: Endpoint,
+    engines: Engines,
     targets: Vec<Target>,
 }
 
@@ -52,24 +51,39 @@ fn setup() -> Setup {
     let targets = ids
         .iter()
         .zip(["ro-a", "ro-b"])
-        .map(|(id, suffix)| Target {
-            key: ContainerKey {
-                endpoint: "default".into(),
-                id: id.clone(),
-            },
+        .map(|(id, suffix)| Target::Container {
+            endpoint: "default".into(),
+            id: id.clone(),
             name: tc.name(suffix),
         })
         .collect();
+    let endpoint = Endpoint {
+        name: "default".into(),
+        host: format!("unix://{}", sock.display()),
+        tls: None,
+    };
+    let engines = [("default".to_string(), EngineHandle::new(endpoint))].into();
     Setup {
-        _tc: tc,
-        executor_endpoint: Endpoint {
-            name: "default".into(),
-            host: format!("unix://{}", sock.display()),
-            tls: None,
-        },
+        tc,
+        engines,
         dirs,
         proxy,
         targets,
+    }
+}
+
+fn plan(targets: &[Target], op: Operation, origin: Origin) -> Plan {
+    Plan {
+        id: PlanId::next(0),
+        title: format!("{} {} containers", op.verb(), targets.len()),
+        origin,
+        steps: targets
+            .iter()
+            .map(|t| Step {
+                target: t.clone(),
+                op: op.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -81,83 +95,75 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+fn gate(read_only: bool, log: std::path::PathBuf) -> Gate {
+    Gate::new(read_only, AuditLog::new(log), Operator::current())
+}
+
 #[test]
-fn read_only_executor_sends_no_mutation_and_audits_every_refusal() {
+fn read_only_gate_sends_no_mutation_and_audits_every_refusal() {
     let s = setup();
-    let executor = Executor::new(
-        true,
-        AuditLog::new(s.dirs.audit_log()),
-        vec![s.executor_endpoint.clone()],
-    );
+    let gate = gate(true, s.dirs.audit_log());
     let rt = runtime();
-    for mutation in every_mutation() {
-        let request = MutationRequest {
-            targets: s.targets.clone(),
-            mutation: mutation.clone(),
-            origin: Origin::Keystroke,
-        };
-        let outcomes = rt.block_on(executor.execute(&request));
-        assert_eq!(outcomes.len(), s.targets.len());
-        for o in &outcomes {
-            let err = o.result.as_ref().expect_err("read-only must refuse");
-            assert!(err.contains("read-only"), "{}: {err}", mutation.verb());
+    for op in every_mutation() {
+        let report = rt.block_on(gate.run(
+            plan(&s.targets, op.clone(), Origin::Keystroke),
+            Approval::Operator,
+            &s.engines,
+            |_| async {},
+        ));
+        assert_eq!(report.results.len(), s.targets.len());
+        for r in &report.results {
+            let err = r.clone().unwrap().expect_err("read-only must refuse");
+            assert!(err.message.contains("read-only"), "{}: {err}", op.verb());
         }
     }
     for t in &s.targets {
-        assert_eq!(state(&t.key.id), "running", "{} changed", t.name);
+        let key = t.container_key().unwrap();
+        assert_eq!(state(&key.id), "running", "{} changed", t.label());
     }
     let mutating = s.proxy.mutating_requests();
     assert!(mutating.is_empty(), "reached the engine: {mutating:?}");
 
     let records = s.dirs.audit_records();
     assert_eq!(records.len(), every_mutation().len() * s.targets.len());
-    for mutation in every_mutation() {
+    for op in every_mutation() {
         for t in &s.targets {
+            let key = t.container_key().unwrap();
             let n = records
                 .iter()
                 .filter(|r| {
-                    r["action"] == mutation.verb()
-                        && r["container_id"] == t.key.id.as_str()
-                        && r["container_name"] == t.name.as_str()
+                    r["action"] == op.verb()
+                        && r["container_id"] == key.id.as_str()
+                        && r["container_name"] == t.label()
                         && r["endpoint"] == "default"
+                        && r["phase"] == "outcome"
                         && r["result"] == "refused"
                 })
                 .count();
-            assert_eq!(n, 1, "{} of {}: {records:#?}", mutation.verb(), t.name);
+            assert_eq!(n, 1, "{} of {}: {records:#?}", op.verb(), t.label());
         }
     }
-    // The raw lines carry the exact field the brief promises.
-    let text = std::fs::read_to_string(s.dirs.audit_log()).unwrap();
-    assert_eq!(
-        text.matches("\"result\":\"refused\"").count(),
-        records.len()
-    );
 }
 
 #[test]
-fn the_proxy_sees_mutations_when_not_read_only() {
+fn the_proxy_sees_mutations_when_not_read_only_each_between_its_intent_and_outcome() {
     let s = setup();
-    let executor = Executor::new(
-        false,
-        AuditLog::new(s.dirs.audit_log()),
-        vec![s.executor_endpoint.clone()],
-    );
+    let gate = gate(false, s.dirs.audit_log());
     let rt = runtime();
     let target = s.targets[0].clone();
-    let id = target.key.id.clone();
-    let run = |mutation: Mutation| {
-        let request = MutationRequest {
-            targets: vec![target.clone()],
-            mutation,
-            origin: Origin::Palette,
-        };
-        let outcomes = rt.block_on(executor.execute(&request));
-        assert_eq!(outcomes.len(), 1);
-        outcomes[0].result.clone().unwrap();
+    let id = target.container_key().unwrap().id;
+    let run = |op: Operation| {
+        let report = rt.block_on(gate.run(
+            plan(std::slice::from_ref(&target), op, Origin::Palette),
+            Approval::Operator,
+            &s.engines,
+            |_| async {},
+        ));
+        assert!(report.succeeded(), "{report:?}");
     };
-    run(Mutation::Pause);
+    run(Operation::Pause);
     assert_eq!(state(&id), "paused");
-    run(Mutation::Unpause);
+    run(Operation::Unpause);
     poll(Duration::from_secs(5), || match state(&id).as_str() {
         "running" => Ok(()),
         s => Err(s.to_string()),
@@ -182,18 +188,102 @@ fn the_proxy_sees_mutations_when_not_read_only() {
     assert_eq!(mutating.len(), 2, "{mutating:?}");
 
     let records = s.dirs.audit_records();
-    let results: Vec<(&str, &str, &str)> = records
+    let lines: Vec<(&str, &str, &str)> = records
         .iter()
         .map(|r| {
             (
                 r["action"].as_str().unwrap(),
-                r["result"].as_str().unwrap(),
-                r["origin"].as_str().unwrap(),
+                r["phase"].as_str().unwrap(),
+                r["result"].as_str().unwrap_or("-"),
             )
         })
         .collect();
     assert_eq!(
-        results,
-        vec![("pause", "ok", "palette"), ("unpause", "ok", "palette")]
+        lines,
+        vec![
+            ("pause", "intent", "-"),
+            ("pause", "outcome", "ok"),
+            ("unpause", "intent", "-"),
+            ("unpause", "outcome", "ok")
+        ]
     );
+    assert!(records.iter().all(|r| r["origin"] == "palette"));
+}
+
+#[test]
+fn no_change_reaches_the_engine_when_its_intent_cannot_be_recorded() {
+    let s = setup();
+    // The data directory is a file: the audit log cannot be created under it.
+    let blocker = s.dirs.root().join("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    let gate = gate(false, blocker.join("audit.jsonl"));
+    let err = gate.audit().check_writable().unwrap_err();
+    assert!(err.contains("not-a-dir"), "{err}");
+    let rt = runtime();
+    let report = rt.block_on(gate.run(
+        plan(&s.targets, Operation::Stop, Origin::Keystroke),
+        Approval::Operator,
+        &s.engines,
+        |_| async {},
+    ));
+    assert!(report.refused(), "{report:?}");
+    let (index, e) = report.failure().unwrap();
+    assert_eq!(index, 0);
+    assert!(
+        e.message
+            .contains("no change is made without its audit record"),
+        "{e}"
+    );
+    assert_eq!(
+        report.results[1], None,
+        "the plan stops at the first refusal"
+    );
+    for t in &s.targets {
+        assert_eq!(state(&t.container_key().unwrap().id), "running");
+    }
+    let mutating = s.proxy.mutating_requests();
+    assert!(mutating.is_empty(), "reached the engine: {mutating:?}");
+}
+
+#[test]
+fn the_intent_is_on_disk_while_the_engine_works_and_abandoning_records_the_ending() {
+    let s = setup();
+    // httpd as pid 1 ignores SIGTERM: a stop takes the whole grace period.
+    let slow = s.tc.run("ro-slow", &["--stop-timeout", "4"], HTTPD_CMD);
+    let target = Target::Container {
+        endpoint: "default".into(),
+        id: slow.clone(),
+        name: s.tc.name("ro-slow"),
+    };
+    let gate = gate(false, s.dirs.audit_log());
+    let rt = runtime();
+    let running = {
+        let (gate, engines) = (gate.clone(), s.engines.clone());
+        let plan = plan(&[target], Operation::Stop, Origin::Keystroke);
+        rt.spawn(async move {
+            gate.run(plan, Approval::Operator, &engines, |_| async {})
+                .await
+        })
+    };
+    poll(Duration::from_secs(5), || {
+        if s.proxy.mutating_requests().is_empty() {
+            Err("the stop has not reached the engine yet".into())
+        } else {
+            Ok(())
+        }
+    })
+    .unwrap();
+    let records = s.dirs.audit_records();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0]["phase"], "intent");
+    assert_eq!(gate.in_flight(), 1);
+    // The console goes before the engine answers.
+    assert_eq!(gate.abandon_in_flight(), 1);
+    let records = s.dirs.audit_records();
+    assert_eq!(records[1]["result"], "abandoned", "{records:#?}");
+    assert_eq!(records[1]["plan"], records[0]["plan"]);
+    // The engine finishes the stop anyway.
+    let report = rt.block_on(running).unwrap();
+    assert!(report.succeeded(), "{report:?}");
+    assert_eq!(state(&slow), "exited");
 }

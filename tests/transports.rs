@@ -11,13 +11,12 @@ use bollard::query_parameters::{ListContainersOptionsBuilder, LogsOptionsBuilder
 use bollard::Docker;
 use futures_util::StreamExt;
 use support::*;
-use wheelhouse::app::effect::{Mutation, MutationRequest, Origin, Target};
-use wheelhouse::app::model::ContainerKey;
 use wheelhouse::app::Msg;
-use wheelhouse::engine::audit::AuditLog;
 use wheelhouse::engine::endpoint::{Endpoint, TlsMaterial};
-use wheelhouse::engine::executor::Executor;
+use wheelhouse::engine::handle::EngineHandle;
 use wheelhouse::engine::transport::ssh;
+use wheelhouse::ops::audit::{AuditLog, Operator};
+use wheelhouse::ops::{Approval, Engines, Gate, Operation, Origin, Plan, PlanId, Step, Target};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -212,7 +211,7 @@ async fn ssh_follows_logs() {
     );
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let task = tokio::spawn(wheelhouse::engine::logs::follow(
-        ssh_endpoint("remote"),
+        wheelhouse::engine::handle::EngineHandle::new(ssh_endpoint("remote")),
         id,
         7,
         5,
@@ -246,28 +245,35 @@ async fn ssh_executor_pauses_and_unpauses() {
     let guard = TestContainers::new();
     let id = guard.run("ssh-pause", &[], &[]);
     let audit_dir = tempfile::tempdir().unwrap();
-    let executor = Executor::new(
+    let gate = Gate::new(
         false,
         AuditLog::new(audit_dir.path().join("audit.jsonl")),
-        vec![ssh_endpoint("remote")],
+        Operator::current(),
     );
-    let target = Target {
-        key: ContainerKey {
-            endpoint: "remote".into(),
-            id: id.clone(),
-        },
+    let engines: Engines = [(
+        "remote".to_string(),
+        EngineHandle::new(ssh_endpoint("remote")),
+    )]
+    .into();
+    let target = Target::Container {
+        endpoint: "remote".into(),
+        id: id.clone(),
         name: guard.name("ssh-pause"),
     };
-    for (mutation, paused) in [(Mutation::Pause, "true"), (Mutation::Unpause, "false")] {
-        let outcomes = executor
-            .execute(&MutationRequest {
-                targets: vec![target.clone()],
-                mutation: mutation.clone(),
-                origin: Origin::Keystroke,
-            })
+    for (op, paused) in [(Operation::Pause, "true"), (Operation::Unpause, "false")] {
+        let plan = Plan {
+            id: PlanId::next(0),
+            title: op.verb().into(),
+            origin: Origin::Keystroke,
+            steps: vec![Step {
+                target: target.clone(),
+                op: op.clone(),
+            }],
+        };
+        let report = gate
+            .run(plan, Approval::Operator, &engines, |_| async {})
             .await;
-        assert_eq!(outcomes.len(), 1);
-        assert_eq!(outcomes[0].result, Ok(()), "{mutation:?}");
+        assert_eq!(report.results, [Some(Ok(()))], "{op:?}");
         assert_eq!(docker(&["inspect", "-f", "{{.State.Paused}}", &id]), paused);
     }
 }

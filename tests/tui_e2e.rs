@@ -63,7 +63,8 @@ fn filter_stop_dialog_and_audit_at_80x24() {
 
     t.send_keys(&["Home"]);
     t.send_keys(&["s"]);
-    let dialog = t.expect_text("Stop 1 container on default", Duration::from_secs(5));
+    let title = format!("Stop {first} on default");
+    let dialog = t.expect_text(&title, Duration::from_secs(5));
     let short_id = &ids[0][..12];
     assert!(
         dialog.contains(&format!("{first} ({short_id})")),
@@ -71,12 +72,12 @@ fn filter_stop_dialog_and_audit_at_80x24() {
     );
     // Cancel has the focus: Enter closes the dialog and nothing happens.
     t.send_keys(&["Enter"]);
-    t.expect_gone("Stop 1 container", Duration::from_secs(5));
+    t.expect_gone("Confirm stop", Duration::from_secs(5));
     assert_eq!(state(&ids[0]), "running");
     assert!(dirs.audit_records().is_empty());
 
     t.send_keys(&["s"]);
-    t.expect_text("Stop 1 container on default", Duration::from_secs(5));
+    t.expect_text(&title, Duration::from_secs(5));
     t.send_keys(&["Tab"]);
     t.send_keys(&["Enter"]);
     let screen = t
@@ -94,17 +95,21 @@ fn filter_stop_dialog_and_audit_at_80x24() {
 
     let records = poll(Duration::from_secs(5), || {
         let r = dirs.audit_records();
-        if r.is_empty() {
-            Err("no audit record".into())
+        if r.len() < 2 {
+            Err(format!("not both audit records yet: {r:?}"))
         } else {
             Ok(r)
         }
     })
     .unwrap();
-    assert_eq!(records.len(), 1, "{records:#?}");
-    let r = &records[0];
+    assert_eq!(records.len(), 2, "{records:#?}");
+    assert_eq!(records[0]["phase"], "intent");
+    assert_eq!(records[0]["plan"], records[1]["plan"]);
+    let r = &records[1];
+    assert_eq!(r["phase"], "outcome");
     assert_eq!(r["action"], "stop");
     assert_eq!(r["result"], "ok");
+    assert_eq!(r["approved"], "operator");
     assert_eq!(r["container_id"], ids[0].as_str());
     assert_eq!(r["container_name"], first.as_str());
     assert_eq!(r["endpoint"], "default");
@@ -133,9 +138,67 @@ fn read_only_refuses_without_a_dialog_at_120x40() {
     t.expect_text("1 shown", START);
     t.send_keys(&["Home"]);
     t.send_keys(&["s"]);
-    let screen = t.expect_text("read-only mode: stop refused", Duration::from_secs(5));
+    let screen = t.expect_text(
+        &format!("read-only mode: stop {name} refused"),
+        Duration::from_secs(5),
+    );
     assert!(!screen.contains("Confirm stop"), "{screen}");
     assert_eq!(state(&id), "running");
+    // Refused in the console, and recorded like a refusal at the gate.
+    let records = poll(Duration::from_secs(5), || {
+        match dirs.audit_records().as_slice() {
+            [] => Err("no audit record of the refusal".to_string()),
+            r => Ok(r.to_vec()),
+        }
+    })
+    .unwrap();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0]["result"], "refused");
+    assert_eq!(records[0]["action"], "stop");
+    assert_eq!(records[0]["container_id"], id.as_str());
+    assert!(records[0]["error"].as_str().unwrap().contains("read-only"));
+    t.quit_cleanly();
+}
+
+#[test]
+fn a_broken_config_file_keeps_the_console_read_only_and_says_why() {
+    let tc = TestContainers::new();
+    let name = format!("{}-cfg", short(&tc));
+    let id = tc.run_named(&name, &[], &[]);
+    let dirs = WhDirs::new();
+    // read_only = true, then a line that is not TOML: whether it meant read-only is unknown.
+    std::fs::write(
+        dirs.config_dir().join("config.toml"),
+        "read_only = true\ntheme = dark\n",
+    )
+    .unwrap();
+    let t = dirs.tmux(&[], 120, 30);
+    let screen = t.expect_text("default ●", START);
+    assert!(
+        screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("READ-ONLY")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("READ-ONLY until the config file is fixed"),
+        "{screen}"
+    );
+    filter(&t, &name);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home", "s"]);
+    t.expect_text(
+        &format!("read-only mode: stop {name} refused"),
+        Duration::from_secs(5),
+    );
+    assert_eq!(state(&id), "running");
+    t.quit_cleanly();
+
+    // --read-write says, explicitly, that changes are allowed.
+    let t = dirs.tmux(&["--read-write"], 120, 30);
+    let screen = t.expect_text("default ●", START);
+    assert!(!screen.contains("READ-ONLY"), "{screen}");
     t.quit_cleanly();
 }
 
@@ -187,6 +250,202 @@ fn a_panic_restores_the_terminal() {
     // The message lands on the normal screen, readable.
     let screen = t.capture();
     assert!(screen.contains("test panic requested"), "{screen}");
+}
+
+#[test]
+fn a_panic_in_a_background_task_ends_the_console_instead_of_leaving_it_half_alive() {
+    let dirs = WhDirs::new();
+    let t = dirs.tmux_env(
+        &[],
+        &[
+            ("WHEELHOUSE_TEST_TASK_PANIC_AFTER_MS", "1500"),
+            ("RUST_BACKTRACE", "0"),
+        ],
+        80,
+        24,
+    );
+    t.expect_text("containers", START);
+    let code = t
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("still running after a task panicked:\n{s}"));
+    assert_eq!(code, 70, "an internal error");
+    t.terminal_restored()
+        .unwrap_or_else(|e| panic!("after a task panic: {e}"));
+    let screen = t.capture();
+    assert!(
+        screen.contains("stopped after an internal error"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("test panic in a background task"),
+        "{screen}"
+    );
+    // Nothing was drawn on the shell's screen after the restore.
+    assert!(!screen.contains("┌ Containers"), "{screen}");
+}
+
+#[test]
+fn an_allocation_failure_restores_the_terminal_before_the_abort() {
+    let dirs = WhDirs::new();
+    let t = dirs.tmux_env(
+        &[],
+        &[
+            ("WHEELHOUSE_TEST_ALLOC_FAIL_AFTER_MS", "1500"),
+            ("RUST_BACKTRACE", "0"),
+        ],
+        80,
+        24,
+    );
+    t.expect_text("containers", START);
+    assert!(t.alternate_on());
+    let code = t
+        .wait_exit(Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("no exit after the failed allocation:\n{s}"));
+    assert_eq!(code, 128 + 6, "aborted (SIGABRT)");
+    t.terminal_restored()
+        .unwrap_or_else(|e| panic!("after an allocation failure: {e}"));
+    let screen = t.capture();
+    assert!(screen.contains("memory allocation of"), "{screen}");
+}
+
+#[test]
+fn quitting_waits_for_a_change_in_flight_and_a_second_quit_records_it_abandoned() {
+    let tc = TestContainers::new();
+    let prefix = short(&tc);
+    // httpd as pid 1 ignores SIGTERM: each stop takes the whole grace period.
+    let slow = format!("{prefix}-slow");
+    let id = tc.run_named(&slow, &["--stop-timeout", "4"], HTTPD_CMD);
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 120, 30);
+    t.expect_text("default ●", START);
+    filter(&t, &slow);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home", "s"]);
+    t.expect_text(&format!("Stop {slow} on default"), Duration::from_secs(5));
+    t.send_keys(&["Tab", "Enter"]);
+    std::thread::sleep(Duration::from_millis(800));
+    t.send_keys(&["q"]);
+    t.expect_text("finishing 1 change", Duration::from_secs(3));
+    assert!(t.running(), "quit while a change was in flight");
+    let code = t
+        .wait_exit(Duration::from_secs(15))
+        .unwrap_or_else(|s| panic!("did not leave once the stop ended:\n{s}"));
+    assert_eq!(code, 0);
+    t.terminal_restored().unwrap();
+    assert_eq!(state(&id), "exited");
+    let records = dirs.audit_records();
+    let phases: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["phase"].as_str().unwrap(),
+                r["result"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(phases, [("intent", "-"), ("outcome", "ok")], "{records:#?}");
+
+    // Again, but quit twice: the console leaves at once, the engine finishes the stop, and the
+    // audit log says the console did not hear how it ended.
+    docker(&["start", &id]);
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 120, 30);
+    t.expect_text("default ●", START);
+    filter(&t, &slow);
+    t.expect_text("1 shown", START);
+    t.wait_for(
+        |s| row_of(s, &slow).is_some_and(|r| r.contains("running")),
+        START,
+    )
+    .unwrap_or_else(|s| panic!("{slow} not running:\n{s}"));
+    t.send_keys(&["Home", "s"]);
+    t.expect_text(&format!("Stop {slow} on default"), Duration::from_secs(5));
+    t.send_keys(&["Tab", "Enter"]);
+    std::thread::sleep(Duration::from_millis(800));
+    let pressed = Instant::now();
+    t.send_keys(&["q"]);
+    t.expect_text("finishing 1 change", Duration::from_secs(3));
+    t.send_keys(&["q"]);
+    let code = t
+        .wait_exit(Duration::from_secs(5))
+        .unwrap_or_else(|s| panic!("a second q did not leave:\n{s}"));
+    assert_eq!(code, 0);
+    assert!(pressed.elapsed() < Duration::from_secs(3), "left at once");
+    t.terminal_restored().unwrap();
+    let records = dirs.audit_records();
+    let phases: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["phase"].as_str().unwrap(),
+                r["result"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        phases,
+        [("intent", "-"), ("outcome", "abandoned")],
+        "{records:#?}"
+    );
+    poll(Duration::from_secs(10), || match state(&id).as_str() {
+        "exited" => Ok(()),
+        s => Err(s.to_string()),
+    })
+    .expect("the engine finished the stop");
+}
+
+#[test]
+fn strange_text_from_an_engine_is_shown_searched_and_quit_without_a_panic() {
+    use support::hostile::{HostileEngine, Misbehaviour};
+    let dirs = WhDirs::new();
+    let sock = dirs.root().join("strange.sock");
+    let _engine = HostileEngine::start(&sock, Misbehaviour::StrangeText);
+    let host = format!("unix://{}", sock.display());
+    let t = dirs.tmux(&["-H", &host], 120, 30);
+    let screen = t.expect_text("weird", START);
+    assert!(!screen.contains('\u{202e}'), "{screen}");
+    // Tree mode groups by the hostile project label; the detail pane and inspect use the id.
+    t.send_keys(&["t"]);
+    t.expect_text("web", Duration::from_secs(5));
+    t.send_keys(&["t", "d"]);
+    t.expect_text("exited", Duration::from_secs(5));
+    t.send_keys(&["d", "Home", "i"]);
+    t.expect_text("search", Duration::from_secs(5));
+    t.send_keys(&["/"]);
+    t.send_literal("kabc");
+    t.send_keys(&["Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        t.running(),
+        "searching inspect killed the console:\n{}",
+        t.capture()
+    );
+    t.escape();
+    t.quit_cleanly();
+}
+
+#[test]
+fn an_endless_event_line_marks_the_endpoint_down_and_the_console_stays_small() {
+    use support::hostile::{HostileEngine, Misbehaviour};
+    let dirs = WhDirs::new();
+    let sock = dirs.root().join("endless.sock");
+    let _engine = HostileEngine::start(&sock, Misbehaviour::EndlessEventLine);
+    let host = format!("unix://{}", sock.display());
+    let t = dirs.tmux(&["-H", &host], 120, 30);
+    t.expect_text("down", Duration::from_secs(30));
+    // The reason is on the endpoints panel.
+    t.send_keys(&["E"]);
+    t.expect_text("stream line longer than 1 MiB", Duration::from_secs(5));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", t.pid())).unwrap();
+    let rss_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(rss_kb < 200 * 1024, "peak resident memory {rss_kb} kB");
+    t.escape();
+    t.quit_cleanly();
 }
 
 #[test]

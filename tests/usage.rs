@@ -57,7 +57,12 @@ async fn run_sampler(c: &Container, mode: SourceMode, window: Duration) -> Vec<S
         mode,
         ..SamplerConfig::default()
     };
-    let task = tokio::spawn(sampler::run(endpoint(), config, watch_rx, tx));
+    let task = tokio::spawn(sampler::run(
+        wheelhouse::engine::handle::EngineHandle::new(endpoint()),
+        config,
+        watch_rx,
+        tx,
+    ));
     let mut samples = Vec::new();
     let end = tokio::time::Instant::now() + window;
     while let Ok(Some(msg)) = tokio::time::timeout_at(end, rx.recv()).await {

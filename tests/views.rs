@@ -123,7 +123,7 @@ fn too_small_terminal_says_what_it_needs() {
 
 fn action(app: &mut App, a: Action) -> Vec<wheelhouse::app::Effect> {
     let mut fx = Vec::new();
-    wheelhouse::app::update::on_action(app, a, wheelhouse::app::effect::Origin::Keystroke, &mut fx);
+    wheelhouse::app::update::on_action(app, a, wheelhouse::ops::Origin::Keystroke, &mut fx);
     fx
 }
 
@@ -237,6 +237,39 @@ fn read_only_badge_uses_header_read_only() {
         " READ-ONLY ",
         app.theme.style(Slot::HeaderReadOnly),
         "badge",
+    );
+}
+
+#[test]
+fn why_changes_are_refused_is_on_screen_in_warning_style_under_the_header() {
+    let mut app = scenes::read_only(100, 24);
+    app.options.read_only_reason = Some("config.toml:2:9: invalid string".into());
+    update(
+        &mut app,
+        Msg::AuditProblem(Some(
+            "audit log /data/audit.jsonl: Permission denied".into(),
+        )),
+    );
+    let buf = render_to_buffer(&app, 100, 24);
+    let text = buffer_text(&buf);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[1].starts_with(" ⚠ READ-ONLY until the config file is fixed (or wheelhouse is started with --read-write): config"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with(" ⚠ audit log /data/audit.jsonl: Permission denied"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with('┌'),
+        "the table starts below the notices:\n{text}"
+    );
+    assert_styled(
+        &buf,
+        "READ-ONLY until",
+        app.theme.style(Slot::Warning),
+        "notice",
     );
 }
 

@@ -34,6 +34,11 @@ pub struct LogBuffer {
     dropped: u64,
     /// A line still being received, per stream (the engine frames by write, not by line).
     partial: [Vec<u8>; 2],
+    /// Bytes of the line being received that are not kept (past [`MAX_LINE_BYTES`]), per
+    /// stream: the marker says the real count.
+    partial_dropped: [u64; 2],
+    /// Lines that were cut, for the saved file's header.
+    cut_lines: u64,
 }
 
 impl LogBuffer {
@@ -43,6 +48,8 @@ impl LogBuffer {
             capacity: capacity.max(1),
             dropped: 0,
             partial: [Vec::new(), Vec::new()],
+            partial_dropped: [0, 0],
+            cut_lines: 0,
         }
     }
 
@@ -77,30 +84,47 @@ impl LogBuffer {
         let mut added = 0;
         let mut rest = bytes;
         while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
-            let mut raw = std::mem::take(&mut self.partial[idx]);
-            raw.extend_from_slice(&rest[..pos]);
+            self.keep_partial(idx, &rest[..pos]);
             rest = &rest[pos + 1..];
-            self.push_raw(stream, &raw, has_timestamps);
+            let raw = std::mem::take(&mut self.partial[idx]);
+            let dropped = std::mem::take(&mut self.partial_dropped[idx]);
+            self.push_raw(stream, &raw, dropped, has_timestamps);
             added += 1;
         }
-        let partial = &mut self.partial[idx];
-        // Guard memory against a stream that never sends a newline.
-        let room = (MAX_LINE_BYTES * 4).saturating_sub(partial.len());
-        partial.extend_from_slice(&rest[..rest.len().min(room)]);
+        self.keep_partial(idx, rest);
         added
     }
 
-    fn push_raw(&mut self, stream: Stream, raw: &[u8], has_timestamps: bool) {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    /// Keeps what of a line can be shown (its timestamp, then up to [`MAX_LINE_BYTES`] of
+    /// text) and counts the rest: a stream that never sends a newline costs no more memory.
+    fn keep_partial(&mut self, idx: usize, bytes: &[u8]) {
+        const TIMESTAMP_ROOM: usize = 40;
+        let partial = &mut self.partial[idx];
+        let room = (MAX_LINE_BYTES + TIMESTAMP_ROOM + 1).saturating_sub(partial.len());
+        let kept = bytes.len().min(room);
+        partial.extend_from_slice(&bytes[..kept]);
+        self.partial_dropped[idx] += (bytes.len() - kept) as u64;
+    }
+
+    fn push_raw(&mut self, stream: Stream, raw: &[u8], dropped: u64, has_timestamps: bool) {
+        let raw = if dropped == 0 {
+            raw.strip_suffix(b"\r").unwrap_or(raw)
+        } else {
+            raw
+        };
         let (timestamp, body) = if has_timestamps {
             split_timestamp(raw)
         } else {
             (None, raw)
         };
+        let not_kept = body.len().saturating_sub(MAX_LINE_BYTES) as u64 + dropped;
+        if not_kept > 0 {
+            self.cut_lines += 1;
+        }
         self.push(LogLine {
             stream,
             timestamp,
-            text: sanitize(body),
+            text: sanitize_cut(body, not_kept),
         });
     }
 
@@ -116,6 +140,7 @@ impl LogBuffer {
         self.dropped += self.lines.len() as u64;
         self.lines.clear();
         self.partial = [Vec::new(), Vec::new()];
+        self.partial_dropped = [0, 0];
     }
 
     /// Indices of lines containing `needle` (case-insensitive).
@@ -131,14 +156,30 @@ impl LogBuffer {
             .collect()
     }
 
-    /// The buffer as plain text, for saving to a file.
-    pub fn to_text(&self, with_timestamps: bool) -> String {
-        let mut out = String::new();
+    /// The buffer as a file: a header saying what is not in it (lines the ring dropped, lines
+    /// cut), then each line with its time and the stream it came from.
+    pub fn to_file_text(&self, title: &str) -> String {
+        let mut out = format!("# {title}\n");
+        if self.dropped > 0 {
+            out.push_str(&format!(
+                "# {} earlier lines are not here: the buffer keeps the last {}\n",
+                self.dropped, self.capacity
+            ));
+        }
+        if self.cut_lines > 0 {
+            out.push_str(&format!(
+                "# {} lines were longer than {} KiB and are cut, each saying how many bytes were not kept\n",
+                self.cut_lines,
+                MAX_LINE_BYTES / 1024
+            ));
+        }
+        out.push_str("# time stream text\n");
         for l in &self.lines {
-            if let (true, Some(ts)) = (with_timestamps, &l.timestamp) {
-                out.push_str(ts);
-                out.push(' ');
-            }
+            out.push_str(l.timestamp.as_deref().unwrap_or("-"));
+            out.push_str(match l.stream {
+                Stream::Stdout => " stdout ",
+                Stream::Stderr => " stderr ",
+            });
             out.push_str(&l.text);
             out.push('\n');
         }
@@ -160,7 +201,11 @@ fn split_timestamp(raw: &[u8]) -> (Option<String>, &[u8]) {
 /// Makes a line safe to draw: invalid UTF-8 becomes U+FFFD, tabs become spaces, other control
 /// characters (escape sequences included) become visible `^X` forms, and the length is capped.
 pub fn sanitize(raw: &[u8]) -> String {
-    let truncated = raw.len() > MAX_LINE_BYTES;
+    sanitize_cut(raw, raw.len().saturating_sub(MAX_LINE_BYTES) as u64)
+}
+
+/// [`sanitize`] for a line of which `not_kept` bytes (past the cap) never reached `raw` whole.
+fn sanitize_cut(raw: &[u8], not_kept: u64) -> String {
     let text = String::from_utf8_lossy(&raw[..raw.len().min(MAX_LINE_BYTES)]);
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
@@ -175,11 +220,8 @@ pub fn sanitize(raw: &[u8]) -> String {
             c => out.push(c),
         }
     }
-    if truncated {
-        out.push_str(&format!(
-            " … [{} bytes not shown]",
-            raw.len() - MAX_LINE_BYTES
-        ));
+    if not_kept > 0 {
+        out.push_str(&format!(" … [{not_kept} bytes not kept]"));
     }
     out
 }
@@ -244,7 +286,59 @@ mod tests {
         b.push_chunk(Stream::Stdout, &big, false);
         let l = b.get(0).unwrap();
         assert!(l.text.len() < MAX_LINE_BYTES + 64);
-        assert!(l.text.ends_with("bytes not shown]"));
+        assert!(
+            l.text
+                .ends_with(&format!(" [{} bytes not kept]", 1_000_000 - MAX_LINE_BYTES)),
+            "{}",
+            &l.text[l.text.len() - 40..]
+        );
+    }
+
+    #[test]
+    fn a_line_arriving_in_many_chunks_says_the_real_count_not_kept() {
+        let mut b = LogBuffer::new(10);
+        // 1 MiB in 64 KiB writes, as the engine frames it: only 16 KiB are kept.
+        let chunk = vec![b'y'; 64 * 1024];
+        for _ in 0..16 {
+            b.push_chunk(Stream::Stdout, &chunk, false);
+        }
+        b.push_chunk(Stream::Stdout, b"\n", false);
+        let text = &b.get(0).unwrap().text;
+        let not_kept = 1024 * 1024 - MAX_LINE_BYTES;
+        assert!(
+            text.ends_with(&format!(" [{not_kept} bytes not kept]")),
+            "{}",
+            &text[text.len() - 40..]
+        );
+        // The next line starts afresh.
+        b.push_chunk(Stream::Stdout, b"short\n", false);
+        assert_eq!(b.get(1).unwrap().text, "short");
+    }
+
+    #[test]
+    fn the_saved_file_says_what_it_lacks_and_which_stream_said_what() {
+        let mut b = LogBuffer::new(2);
+        b.push_chunk(Stream::Stdout, b"2026-11-22T18:00:00.1Z one\n", true);
+        b.push_chunk(Stream::Stderr, b"2026-11-22T18:00:01.1Z two\n", true);
+        let mut long = b"2026-11-22T18:00:02.1Z ".to_vec();
+        long.extend(vec![b'z'; MAX_LINE_BYTES + 10]);
+        long.push(b'\n');
+        b.push_chunk(Stream::Stdout, &long, true);
+        let text = b.to_file_text("logs of web-1");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "# logs of web-1");
+        assert_eq!(
+            lines[1],
+            "# 1 earlier lines are not here: the buffer keeps the last 2"
+        );
+        assert!(
+            lines[2].starts_with("# 1 lines were longer than 16 KiB"),
+            "{}",
+            lines[2]
+        );
+        assert_eq!(lines[4], "2026-11-22T18:00:01.1Z stderr two");
+        assert!(lines[5].starts_with("2026-11-22T18:00:02.1Z stdout zzz"));
+        assert!(lines[5].ends_with("[10 bytes not kept]"));
     }
 
     #[test]

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use crossterm::event::KeyEvent;
 use serde_json::Value;
 
-use super::effect::MutationOutcome;
 use super::events::EngineEvent;
 use super::logbuf::Stream;
 use super::model::{AvailableContext, Container, ContainerKey, EndpointState, EndpointStatus};
@@ -61,7 +60,13 @@ pub enum Msg {
         endpoint: String,
         samples: Vec<(ContainerKey, Sample)>,
     },
-    MutationDone(MutationOutcome),
+    /// A step of a submitted plan started or ended.
+    Progress(crate::ops::Progress),
+    /// A submitted plan ended (every step done, or the first failure).
+    PlanDone(crate::ops::PlanReport),
+    /// Whether the audit log can be written: checked at start-up and after each failed write.
+    /// While it cannot, every change is refused.
+    AuditProblem(Option<String>),
     LogsSaved(Result<PathBuf, String>),
     /// Something the operator should see that is not tied to an action (config fallbacks).
     Warning(String),

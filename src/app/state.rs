@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::effect::MutationRequest;
 use super::events::{EngineEvent, EventFilter, EventLog};
 use super::filter::Filter;
 use super::inventory::Inventory;
@@ -15,6 +14,7 @@ use super::rows::{Row, Sort};
 use super::usage::UsageEntry;
 use crate::config::keymap::{KeyPress, Keymap};
 use crate::config::theme::{ColorDepth, Theme};
+use crate::ops::{Plan, PlanId, Request};
 
 /// Settings the reducer needs; fixed for a session except where an action changes them.
 #[derive(Debug, Clone)]
@@ -28,6 +28,12 @@ pub struct AppOptions {
     pub over_limit_percent: f64,
     /// How often usage is sampled: the time one history point stands for.
     pub sample_ms: u64,
+    /// Why read-only is on though nobody asked for it (a config file that could not be read),
+    /// shown on screen for the whole session.
+    pub read_only_reason: Option<String>,
+    /// Starts every plan id of this console (process and start time), so that ids are unique
+    /// in an audit log shared by several consoles.
+    pub plan_prefix: String,
 }
 
 impl Default for AppOptions {
@@ -40,6 +46,8 @@ impl Default for AppOptions {
             near_limit_percent: 80.0,
             over_limit_percent: 95.0,
             sample_ms: 1_000,
+            read_only_reason: None,
+            plan_prefix: "plan".into(),
         }
     }
 }
@@ -154,14 +162,55 @@ pub enum Button {
 
 #[derive(Debug, Clone)]
 pub struct ConfirmDialog {
-    pub request: MutationRequest,
-    /// Endpoints the targets live on, named in the dialog.
-    pub endpoints: Vec<String>,
+    /// What was asked; its options change as the operator adjusts them.
+    pub request: Request,
+    /// The plan the request makes now, shown whole: every step, target and endpoint.
+    pub plan: Plan,
     pub focus: Button,
-    /// For kill: index into KILL_SIGNALS.
-    pub signal_index: usize,
-    /// How many targets are running (remove forces them).
-    pub running_targets: usize,
+}
+
+impl ConfirmDialog {
+    pub fn new(request: Request, id: PlanId) -> ConfirmDialog {
+        let plan = request.plan(id);
+        ConfirmDialog {
+            request,
+            plan,
+            focus: Button::Cancel,
+        }
+    }
+
+    /// Rebuilds the plan after an option changed (same id: it is the same plan to confirm).
+    pub fn refresh(&mut self) {
+        self.plan = self.request.plan(self.plan.id.clone());
+    }
+}
+
+/// A plan handed to the gate and not yet finished, with each step's state for the screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunningPlan {
+    pub plan: Plan,
+    pub steps: Vec<StepState>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepState {
+    Waiting,
+    Running,
+    Done,
+    Failed(String),
+}
+
+/// Changes this console made or is making.
+#[derive(Debug, Clone, Default)]
+pub struct OpsState {
+    pub running: Vec<RunningPlan>,
+    /// The operator asked to quit while changes were in flight: the console leaves when they
+    /// end, or at once on a second quit.
+    pub quitting: bool,
+    /// Why changes cannot be recorded (and so are refused), while that is so.
+    pub audit_problem: Option<String>,
+    /// Plans made so far, for the next id.
+    pub made: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +270,7 @@ pub struct App {
     /// Resource use per container: current usage while running, bounded history kept after a
     /// stop, dropped when the container goes away.
     pub usage: HashMap<ContainerKey, UsageEntry>,
+    pub ops: OpsState,
     pub quit: bool,
 }
 
@@ -256,6 +306,7 @@ impl App {
             next_log_session: 1,
             contexts: Vec::new(),
             usage: HashMap::new(),
+            ops: OpsState::default(),
             quit: false,
         }
     }
@@ -265,6 +316,28 @@ impl App {
             Some(Selected::Container(k)) => self.inventory.by_key(k),
             _ => None,
         }
+    }
+
+    /// Why changes are refused though the operator did not ask for read-only, most lasting
+    /// first: shown under the header for as long as it holds.
+    pub fn safety_notices(&self) -> Vec<String> {
+        let mut notices = Vec::new();
+        if let Some(reason) = &self.options.read_only_reason {
+            notices.push(format!(
+                "READ-ONLY until the config file is fixed (or wheelhouse is started with \
+                 --read-write): {reason}"
+            ));
+        }
+        if let Some(problem) = &self.ops.audit_problem {
+            notices.push(problem.clone());
+        }
+        notices
+    }
+
+    /// A fresh id for the next plan.
+    pub fn next_plan_id(&mut self) -> PlanId {
+        self.ops.made += 1;
+        PlanId(format!("{}-{}", self.options.plan_prefix, self.ops.made))
     }
 
     pub fn multi_endpoint(&self) -> bool {

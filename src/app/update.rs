@@ -5,9 +5,7 @@ use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, KeyContext};
-use super::effect::{
-    Effect, Mutation, MutationOutcome, MutationRequest, Origin, Target, KILL_SIGNALS,
-};
+use super::effect::Effect;
 use super::events::EngineEvent;
 use super::filter::Filter;
 use super::inspect;
@@ -18,6 +16,7 @@ use super::rows::{build_rows, Row, RowInputs, SortColumn, STANDALONE_GROUP};
 use super::state::*;
 use super::usage::stopped_history_kept;
 use crate::config::keymap::{KeyPress, Lookup};
+use crate::ops::{Approval, ContainerVerb, Origin, PlanReport, Progress, Request, Subject};
 use crate::ui::layout;
 
 const TOAST_SECS: i64 = 4;
@@ -140,7 +139,16 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             endpoint: _,
             samples,
         } => on_sampled(app, samples),
-        Msg::MutationDone(outcome) => on_mutation_done(app, outcome),
+        Msg::Progress(p) => on_progress(app, p),
+        Msg::PlanDone(report) => on_plan_done(app, report),
+        Msg::AuditProblem(problem) => {
+            if let Some(p) = &problem {
+                if app.ops.audit_problem.as_ref() != Some(p) {
+                    toast(app, ToastLevel::Error, p.clone());
+                }
+            }
+            app.ops.audit_problem = problem;
+        }
         Msg::LogsSaved(result) => match result {
             Ok(path) => toast(
                 app,
@@ -242,23 +250,77 @@ pub fn toast(app: &mut App, level: ToastLevel, text: String) {
     }
 }
 
-fn on_mutation_done(app: &mut App, o: MutationOutcome) {
-    match o.result {
-        Ok(()) => toast(
-            app,
-            ToastLevel::Info,
-            format!("{} {}: done", o.mutation.verb(), o.target.name),
+fn on_progress(app: &mut App, p: Progress) {
+    let (plan, index, state) = match p {
+        Progress::Running { plan, index } => (plan, index, StepState::Running),
+        Progress::Ended {
+            plan,
+            index,
+            result,
+        } => (
+            plan,
+            index,
+            match result {
+                Ok(()) => StepState::Done,
+                Err(e) => StepState::Failed(e.message),
+            },
         ),
-        Err(e) => toast(
-            app,
-            ToastLevel::Error,
-            format!(
-                "{} {} on {} failed: {e}",
-                o.mutation.verb(),
-                o.target.name,
-                o.target.key.endpoint
-            ),
-        ),
+    };
+    if let Some(step) = app
+        .ops
+        .running
+        .iter_mut()
+        .find(|r| r.plan.id == plan)
+        .and_then(|r| r.steps.get_mut(index))
+    {
+        *step = state;
+    }
+}
+
+/// A plan ended: say how, in full (the engine's reason whole), and leave if the operator was
+/// waiting for it to quit.
+fn on_plan_done(app: &mut App, report: PlanReport) {
+    let Some(at) = app
+        .ops
+        .running
+        .iter()
+        .position(|r| r.plan.id == report.plan)
+    else {
+        return;
+    };
+    let running = app.ops.running.remove(at);
+    let plan = &running.plan;
+    match report.failure() {
+        None => toast(app, ToastLevel::Info, format!("{}: done", plan.title)),
+        Some((index, e)) => {
+            let step = &plan.steps[index];
+            let ran = report
+                .results
+                .iter()
+                .filter(|r| matches!(r, Some(Ok(()))))
+                .count();
+            let context = if plan.steps.len() > 1 {
+                format!(
+                    " (step {} of {}; {ran} done before it)",
+                    index + 1,
+                    plan.steps.len()
+                )
+            } else {
+                String::new()
+            };
+            toast(
+                app,
+                ToastLevel::Error,
+                format!(
+                    "{} on {} failed{context}: {e}",
+                    step.describe(),
+                    step.target.endpoint()
+                ),
+            );
+        }
+    }
+    if app.ops.quitting && app.ops.running.is_empty() {
+        app.quit = true;
     }
 }
 
@@ -383,15 +445,16 @@ fn keep_cursor_visible(app: &mut App) {
 
 /// The containers an action applies to: the marked ones, else the selected container, else
 /// every container of the selected group.
-pub fn action_targets(app: &App) -> Vec<Target> {
+pub fn action_targets(app: &App) -> Vec<Subject> {
     let target = |k: &ContainerKey| {
-        app.inventory.by_key(k).map(|c| Target {
+        app.inventory.by_key(k).map(|c| Subject {
             key: c.key.clone(),
             name: c.name.clone(),
+            running: matches!(c.state, RunState::Running | RunState::Restarting),
         })
     };
     if !app.table.marked.is_empty() {
-        let mut t: Vec<Target> = app.table.marked.iter().filter_map(target).collect();
+        let mut t: Vec<Subject> = app.table.marked.iter().filter_map(target).collect();
         t.sort_by(|a, b| a.name.cmp(&b.name));
         return t;
     }
@@ -598,10 +661,7 @@ fn open_input(app: &mut App, purpose: InputPurpose) {
 
 pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Effect>) {
     match action {
-        Action::Quit => {
-            app.quit = true;
-            fx.push(Effect::Quit);
-        }
+        Action::Quit => quit(app, fx),
         Action::Help => {
             app.overlay = match app.overlay {
                 Some(Overlay::Help { .. }) => None,
@@ -662,6 +722,28 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
             View::Events => on_events_action(app, action, fx),
         },
     }
+}
+
+/// Quits, unless changes are in flight: then the console waits for them (a second quit leaves
+/// at once, and the gate records them as abandoned).
+fn quit(app: &mut App, fx: &mut Vec<Effect>) {
+    let pending = app.ops.running.len();
+    if pending > 0 && !app.ops.quitting {
+        app.ops.quitting = true;
+        let noun = if pending == 1 { "change" } else { "changes" };
+        let again = app
+            .keymap
+            .hint(KeyContext::Global, Action::Quit)
+            .unwrap_or_else(|| "quit".into());
+        toast(
+            app,
+            ToastLevel::Info,
+            format!("finishing {pending} {noun}… ({again} again to quit now)"),
+        );
+        return;
+    }
+    app.quit = true;
+    fx.push(Effect::Quit);
 }
 
 fn back(app: &mut App, fx: &mut Vec<Effect>) {
@@ -971,58 +1053,43 @@ fn on_table_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<E
         Action::ClearMarks => app.table.marked.clear(),
         Action::Logs => open_logs(app, fx),
         Action::Inspect => open_inspect(app, fx),
-        a if a.is_mutation() => ask_to_mutate(app, a, origin),
+        a if a.is_mutation() => ask_to_mutate(app, a, origin, fx),
         _ => {}
     }
 }
 
-fn ask_to_mutate(app: &mut App, action: Action, origin: Origin) {
-    let targets = action_targets(app);
-    if targets.is_empty() {
+fn ask_to_mutate(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Effect>) {
+    let subjects = action_targets(app);
+    if subjects.is_empty() {
         return;
     }
+    let verb = match action {
+        Action::Start => ContainerVerb::Start,
+        Action::Stop => ContainerVerb::Stop,
+        Action::Restart => ContainerVerb::Restart,
+        Action::Pause => ContainerVerb::Pause,
+        Action::Unpause => ContainerVerb::Unpause,
+        Action::Kill => ContainerVerb::Kill,
+        Action::Remove => ContainerVerb::Remove,
+        _ => return,
+    };
+    let request = Request::containers(verb, subjects, origin);
+    let id = app.next_plan_id();
     if app.options.read_only {
+        // Refused here, and recorded by the gate like a refusal there.
+        let plan = request.plan(id);
         toast(
             app,
             ToastLevel::Error,
-            format!("read-only mode: {} refused", action.name()),
+            format!("read-only mode: {} refused", plan.title),
         );
+        fx.push(Effect::Refuse {
+            plan,
+            reason: "refused: wheelhouse is in read-only mode".into(),
+        });
         return;
     }
-    let mutation = match action {
-        Action::Start => Mutation::Start,
-        Action::Stop => Mutation::Stop,
-        Action::Restart => Mutation::Restart,
-        Action::Pause => Mutation::Pause,
-        Action::Unpause => Mutation::Unpause,
-        Action::Kill => Mutation::Kill {
-            signal: KILL_SIGNALS[0].into(),
-        },
-        Action::Remove => Mutation::Remove {
-            volumes: false,
-            force: false,
-        },
-        _ => return,
-    };
-    let mut endpoints: Vec<String> = targets.iter().map(|t| t.key.endpoint.clone()).collect();
-    endpoints.sort();
-    endpoints.dedup();
-    let running_targets = targets
-        .iter()
-        .filter_map(|t| app.inventory.by_key(&t.key))
-        .filter(|c| c.state == RunState::Running || c.state == RunState::Restarting)
-        .count();
-    app.overlay = Some(Overlay::Confirm(ConfirmDialog {
-        request: MutationRequest {
-            targets,
-            mutation,
-            origin,
-        },
-        endpoints,
-        focus: Button::Cancel,
-        signal_index: 0,
-        running_targets,
-    }));
+    app.overlay = Some(Overlay::Confirm(ConfirmDialog::new(request, id)));
 }
 
 fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
@@ -1038,39 +1105,37 @@ fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::OptionNext | Action::OptionPrev => {
-            if let Mutation::Kill { signal } = &mut d.request.mutation {
-                let n = KILL_SIGNALS.len();
-                d.signal_index = if action == Action::OptionNext {
-                    (d.signal_index + 1) % n
-                } else {
-                    (d.signal_index + n - 1) % n
-                };
-                *signal = KILL_SIGNALS[d.signal_index].into();
-            }
+            d.request.cycle(action == Action::OptionNext);
+            d.refresh();
         }
         Action::ToggleOption => {
-            if let Mutation::Remove { volumes, .. } = &mut d.request.mutation {
-                *volumes = !*volumes;
-            }
+            d.request.toggle();
+            d.refresh();
         }
         Action::Confirm => {
-            if d.focus == Button::Confirm {
-                let mut request = d.request.clone();
-                if let Mutation::Remove { force, .. } = &mut request.mutation {
-                    *force = d.running_targets > 0;
-                }
-                let names: Vec<&str> = request.targets.iter().map(|t| t.name.as_str()).collect();
-                let text = format!("{} {}…", request.mutation.verb(), names.join(", "));
-                fx.push(Effect::Mutate(request));
-                app.table.marked.clear();
-                app.overlay = None;
-                toast(app, ToastLevel::Info, text);
-                return;
-            }
+            let confirmed = d.focus == Button::Confirm;
+            let plan = d.plan.clone();
             app.overlay = None;
+            if confirmed {
+                submit(app, plan, fx);
+            }
         }
         _ => {}
     }
+}
+
+/// Hands a confirmed plan to the gate and shows it as running.
+fn submit(app: &mut App, plan: crate::ops::Plan, fx: &mut Vec<Effect>) {
+    app.table.marked.clear();
+    toast(app, ToastLevel::Info, format!("{}…", plan.title));
+    app.ops.running.push(RunningPlan {
+        steps: vec![StepState::Waiting; plan.steps.len()],
+        plan: plan.clone(),
+    });
+    fx.push(Effect::Submit {
+        plan,
+        approval: Approval::Operator,
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1141,7 +1206,14 @@ fn on_logs_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
             jump_to_match(app, forward, false);
         }
         Action::SaveLogs => {
-            let text = l.buffer.to_text(true);
+            let title = format!(
+                "logs of {} ({} on {}), saved {}",
+                l.name,
+                crate::text::short_id(&l.key.id),
+                l.key.endpoint,
+                app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            let text = l.buffer.to_file_text(&title);
             fx.push(Effect::SaveLogs {
                 container_name: l.name.clone(),
                 text,

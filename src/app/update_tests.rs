@@ -4,13 +4,15 @@ use chrono::Duration;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::json;
 
-use super::effect::{Effect, Mutation, Origin, KILL_SIGNALS};
+use super::effect::Effect;
 use super::logbuf::Stream;
 use super::model::{Container, ContainerKey, Health};
 use super::rows::{Row, SortColumn};
 use super::state::*;
 use super::testing::container;
 use super::{update, Action, Msg};
+use crate::ops::request::KILL_SIGNALS;
+use crate::ops::{Approval, Operation, Origin, Plan};
 use crate::scenes;
 
 // ---------------------------------------------------------------------------------------------
@@ -133,13 +135,22 @@ fn dialog(app: &App) -> &ConfirmDialog {
 }
 
 fn target_names(d: &ConfirmDialog) -> Vec<&str> {
-    d.request.targets.iter().map(|t| t.name.as_str()).collect()
+    d.plan.steps.iter().map(|s| s.target.label()).collect()
 }
 
-fn mutations(fx: &[Effect]) -> Vec<&super::effect::MutationRequest> {
+/// The operation of the dialog's plan (every step has the same one in these tests).
+fn dialog_op(app: &App) -> Operation {
+    dialog(app).plan.steps[0].op.clone()
+}
+
+/// Plans handed to the gate, each approved by the operator.
+fn mutations(fx: &[Effect]) -> Vec<&Plan> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::Mutate(r) => Some(r),
+            Effect::Submit { plan, approval } => {
+                assert_eq!(*approval, Approval::Operator);
+                Some(plan)
+            }
             _ => None,
         })
         .collect()
@@ -241,9 +252,9 @@ fn mutation_key_opens_a_dialog_naming_the_selected_container_and_endpoint() {
     assert!(fx.is_empty());
     let d = dialog(&app);
     assert_eq!(target_names(d), ["bravo"]);
-    assert_eq!(d.endpoints, ["default"]);
-    assert_eq!(d.request.mutation, Mutation::Stop);
-    assert_eq!(d.focus, Button::Cancel);
+    assert_eq!(d.plan.endpoints(), ["default"]);
+    assert_eq!(dialog_op(&app), Operation::Stop);
+    assert_eq!(dialog(&app).focus, Button::Cancel);
 }
 
 #[test]
@@ -266,8 +277,8 @@ fn dialog_names_every_marked_container_and_every_endpoint() {
         ["alpha", "bravo"],
         "marks win over the selection"
     );
-    assert_eq!(d.endpoints, ["default", "prod"]);
-    assert_eq!(d.request.mutation, Mutation::Restart);
+    assert_eq!(d.plan.endpoints(), ["default", "prod"]);
+    assert_eq!(dialog_op(&app), Operation::Restart);
 }
 
 #[test]
@@ -312,12 +323,17 @@ fn focus_next_then_confirm_emits_exactly_one_mutation() {
     let m = mutations(&fx);
     assert_eq!(m.len(), 1, "{fx:?}");
     assert_eq!(fx.len(), 1, "{fx:?}");
-    assert_eq!(m[0].mutation, Mutation::Restart);
     assert_eq!(m[0].origin, Origin::Keystroke);
-    assert_eq!(m[0].targets.len(), 1);
-    assert_eq!(m[0].targets[0].name, "alpha");
-    assert_eq!(m[0].targets[0].key, key_of(&app, "alpha"));
+    assert_eq!(m[0].steps.len(), 1);
+    assert_eq!(m[0].steps[0].op, Operation::Restart);
+    assert_eq!(m[0].steps[0].target.label(), "alpha");
+    assert_eq!(
+        m[0].steps[0].target.container_key(),
+        Some(key_of(&app, "alpha"))
+    );
     assert!(app.overlay.is_none());
+    // Shown as running until the gate reports back.
+    assert_eq!(app.ops.running.len(), 1);
 }
 
 #[test]
@@ -325,8 +341,8 @@ fn kill_option_next_cycles_signals() {
     let mut app = abc();
     select(&mut app, "alpha");
     ch(&mut app, 'K');
-    let signal = |app: &App| match &dialog(app).request.mutation {
-        Mutation::Kill { signal } => signal.clone(),
+    let signal = |app: &App| match dialog_op(app) {
+        Operation::Kill { signal } => signal,
         m => panic!("{m:?}"),
     };
     assert_eq!(signal(&app), KILL_SIGNALS[0]);
@@ -342,8 +358,8 @@ fn kill_option_next_cycles_signals() {
     press(&mut app, KeyCode::Tab);
     let fx = press(&mut app, KeyCode::Enter);
     assert_eq!(
-        mutations(&fx)[0].mutation,
-        Mutation::Kill {
+        mutations(&fx)[0].steps[0].op,
+        Operation::Kill {
             signal: KILL_SIGNALS.last().unwrap().to_string()
         }
     );
@@ -354,13 +370,16 @@ fn remove_toggles_volumes_and_forces_running_targets() {
     let mut app = abc();
     select(&mut app, "alpha"); // running
     ch(&mut app, 'D');
-    assert_eq!(dialog(&app).running_targets, 1);
+    assert_eq!(
+        dialog(&app).request.warnings(),
+        ["1 running: they will be killed first"]
+    );
     ch(&mut app, 'v');
     assert_eq!(
-        dialog(&app).request.mutation,
-        Mutation::Remove {
+        dialog_op(&app),
+        Operation::Remove {
             volumes: true,
-            force: false
+            force: true
         }
     );
     ch(&mut app, 'v');
@@ -368,8 +387,8 @@ fn remove_toggles_volumes_and_forces_running_targets() {
     press(&mut app, KeyCode::Tab);
     let fx = press(&mut app, KeyCode::Enter);
     assert_eq!(
-        mutations(&fx)[0].mutation,
-        Mutation::Remove {
+        mutations(&fx)[0].steps[0].op,
+        Operation::Remove {
             volumes: true,
             force: true
         }
@@ -378,12 +397,12 @@ fn remove_toggles_volumes_and_forces_running_targets() {
     // A stopped target is not forced.
     select(&mut app, "charlie");
     ch(&mut app, 'D');
-    assert_eq!(dialog(&app).running_targets, 0);
+    assert!(dialog(&app).request.warnings().is_empty());
     press(&mut app, KeyCode::Tab);
     let fx = press(&mut app, KeyCode::Enter);
     assert_eq!(
-        mutations(&fx)[0].mutation,
-        Mutation::Remove {
+        mutations(&fx)[0].steps[0].op,
+        Operation::Remove {
             volumes: false,
             force: false
         }
@@ -391,18 +410,114 @@ fn remove_toggles_volumes_and_forces_running_targets() {
 }
 
 #[test]
-fn read_only_refuses_mutations_with_an_error_toast() {
+fn read_only_refuses_mutations_with_an_error_toast_and_an_audited_refusal() {
     let mut app = abc();
     app.options.read_only = true;
     select(&mut app, "alpha");
     for c in ['u', 's', 'r', 'p', 'P', 'K', 'D'] {
         let fx = ch(&mut app, c);
-        assert!(fx.is_empty(), "{c}: {fx:?}");
         assert!(app.overlay.is_none(), "{c} opened a dialog");
+        // Nothing for the gate to run; a refusal for it to record.
+        match fx.as_slice() {
+            [Effect::Refuse { plan, reason }] => {
+                assert_eq!(plan.steps.len(), 1);
+                assert_eq!(plan.steps[0].target.label(), "alpha");
+                assert!(reason.contains("read-only"), "{reason}");
+            }
+            other => panic!("{c}: {other:?}"),
+        }
     }
     let errs = errors(&app);
     assert!(!errs.is_empty());
     assert!(errs.iter().all(|e| e.contains("read-only")), "{errs:?}");
+}
+
+/// Confirms a restart of `name` and returns the plan handed to the gate.
+fn confirm_restart(app: &mut App, name: &str) -> Plan {
+    select(app, name);
+    ch(app, 'r');
+    press(app, KeyCode::Tab);
+    let fx = press(app, KeyCode::Enter);
+    mutations(&fx)[0].clone()
+}
+
+fn ended(plan: &Plan, index: usize, result: Result<(), crate::ops::OpError>) -> Msg {
+    Msg::Progress(crate::ops::Progress::Ended {
+        plan: plan.id.clone(),
+        index,
+        result,
+    })
+}
+
+#[test]
+fn progress_marks_steps_and_a_failure_is_reported_with_the_engines_whole_reason() {
+    let mut app = abc();
+    let plan = confirm_restart(&mut app, "alpha");
+    update(
+        &mut app,
+        Msg::Progress(crate::ops::Progress::Running {
+            plan: plan.id.clone(),
+            index: 0,
+        }),
+    );
+    assert_eq!(app.ops.running[0].steps, [StepState::Running]);
+    let reason = "Cannot restart container 34a1: tried to kill container, but did not receive an exit event (HTTP 500)";
+    let error = crate::ops::OpError::new(crate::ops::ErrorKind::Other, reason);
+    update(&mut app, ended(&plan, 0, Err(error.clone())));
+    assert_eq!(app.ops.running[0].steps, [StepState::Failed(reason.into())]);
+    update(
+        &mut app,
+        Msg::PlanDone(crate::ops::PlanReport {
+            plan: plan.id.clone(),
+            results: vec![Some(Err(error))],
+        }),
+    );
+    assert!(app.ops.running.is_empty());
+    let errs = errors(&app);
+    assert!(
+        errs.iter()
+            .any(|e| e.contains("restart alpha on default failed") && e.ends_with(reason)),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn quitting_waits_for_changes_in_flight_and_a_second_quit_leaves_at_once() {
+    let mut app = abc();
+    let plan = confirm_restart(&mut app, "alpha");
+    let fx = ch(&mut app, 'q');
+    assert!(!app.quit && fx.is_empty(), "{fx:?}");
+    assert!(app.ops.quitting);
+    let infos: Vec<&str> = app.toasts.iter().map(|t| t.text.as_str()).collect();
+    assert!(
+        infos.iter().any(|t| t.starts_with("finishing 1 change…")),
+        "{infos:?}"
+    );
+    // The change ends: the console leaves by itself.
+    update(
+        &mut app,
+        Msg::PlanDone(crate::ops::PlanReport {
+            plan: plan.id.clone(),
+            results: vec![Some(Ok(()))],
+        }),
+    );
+    assert!(app.quit);
+
+    let mut app = abc();
+    confirm_restart(&mut app, "alpha");
+    ch(&mut app, 'q');
+    let fx = ch(&mut app, 'q');
+    assert!(app.quit);
+    assert_eq!(fx, [Effect::Quit]);
+}
+
+#[test]
+fn plan_ids_are_unique_and_carry_the_consoles_prefix() {
+    let mut app = abc();
+    let a = confirm_restart(&mut app, "alpha");
+    let b = confirm_restart(&mut app, "bravo");
+    assert_ne!(a.id, b.id);
+    assert!(a.id.0.starts_with(&app.options.plan_prefix), "{}", a.id);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -623,13 +738,22 @@ fn save_logs_emits_the_buffer_text() {
     chunk(&mut app, s, Stream::Stdout, &["hello".into()]);
     chunk(&mut app, s, Stream::Stderr, &["oops".into()]);
     let fx = ch(&mut app, 'S');
+    let [Effect::SaveLogs {
+        container_name,
+        text,
+    }] = fx.as_slice()
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(container_name, "alpha");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("# logs of alpha ("), "{text}");
     assert_eq!(
-        fx,
-        [Effect::SaveLogs {
-            container_name: "alpha".into(),
-            text: "2026-11-22T19:19:00.000000000Z hello\n2026-11-22T19:19:00.000000000Z oops\n"
-                .into(),
-        }]
+        &lines[2..],
+        [
+            "2026-11-22T19:19:00.000000000Z stdout hello",
+            "2026-11-22T19:19:00.000000000Z stderr oops"
+        ]
     );
 }
 

@@ -53,7 +53,8 @@ pub struct Loaded {
     /// Broken files that were skipped, each naming file and line; show these.
     pub warnings: Vec<String>,
     /// Why read-only is on though nobody asked for it: the config file could not be read or
-    /// parsed, so whether it asks for read-only is unknown. Shown on screen for the session.
+    /// parsed (this is that problem), so whether it asks for read-only is unknown. Shown on
+    /// screen for the session.
     pub read_only_reason: Option<String>,
 }
 
@@ -154,11 +155,11 @@ fn load_settings(
             Ok((lenient.settings, origin, None))
         }
         Err(err) => {
-            let reason = format!(
+            warnings.push(format!(
                 "{err}; whether it asks for read-only is unknown, so wheelhouse is read-only \
                  until the file is fixed (or started with --read-write)"
-            );
-            warnings.push(reason.clone());
+            ));
+            let reason = err.to_string();
             let settings = Settings {
                 read_only: true,
                 ..Settings::default()

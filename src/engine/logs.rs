@@ -5,31 +5,32 @@ use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::endpoint::{describe_error, Endpoint};
+use super::endpoint::describe_error;
+use super::handle::EngineHandle;
 use crate::app::logbuf::Stream;
 use crate::app::Msg;
 
 /// Streams until the container's log ends, the engine fails, or the console drops the channel.
 /// The task is aborted when the operator leaves the logs view.
 pub async fn follow(
-    endpoint: Endpoint,
+    engine: EngineHandle,
     id: String,
     session: u64,
     tail: usize,
     tx: mpsc::Sender<Msg>,
 ) {
-    let error = run(&endpoint, &id, session, tail, &tx).await.err();
+    let error = run(&engine, &id, session, tail, &tx).await.err();
     let _ = tx.send(Msg::LogEnded { session, error }).await;
 }
 
 async fn run(
-    endpoint: &Endpoint,
+    engine: &EngineHandle,
     id: &str,
     session: u64,
     tail: usize,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<(), String> {
-    let docker = endpoint.connect().await?;
+    let docker = engine.docker().await?;
     let options = LogsOptionsBuilder::default()
         .follow(true)
         .stdout(true)
@@ -39,7 +40,7 @@ async fn run(
         .build();
     let mut stream = docker.logs(id, Some(options));
     while let Some(item) = stream.next().await {
-        let (stream_kind, bytes) = match item.map_err(|e| describe_error(&endpoint.host, &e))? {
+        let (stream_kind, bytes) = match item.map_err(|e| describe_error(engine.host(), &e))? {
             LogOutput::StdErr { message } => (Stream::Stderr, message),
             // A TTY container has one combined stream, reported as console output.
             LogOutput::StdOut { message } | LogOutput::Console { message } => {

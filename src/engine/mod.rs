@@ -1,10 +1,10 @@
-//! Everything that talks to Docker engines. Tasks here own their clients and only send `Msg`s.
+//! Everything that talks to Docker engines. Tasks here share their endpoint's handle and only
+//! send `Msg`s; changes go through `ops::Gate`, never from here.
 
-pub mod audit;
 pub mod context;
 pub mod convert;
 pub mod endpoint;
-pub mod executor;
+pub mod handle;
 pub mod inventory;
 pub mod logs;
 pub mod metrics;

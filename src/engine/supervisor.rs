@@ -10,7 +10,8 @@ use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep, timeout, Instant};
 
-use super::endpoint::{describe_error, Endpoint, REQUEST_TIMEOUT};
+use super::endpoint::{describe_error, REQUEST_TIMEOUT};
+use super::handle::EngineHandle;
 use super::{convert, inventory};
 use crate::app::model::{ContainerKey, EndpointState};
 use crate::app::Msg;
@@ -82,7 +83,7 @@ fn jitter_seed() -> u64 {
 }
 
 pub async fn supervise(
-    endpoint: Endpoint,
+    engine: EngineHandle,
     tx: mpsc::Sender<Msg>,
     show_probes: watch::Receiver<bool>,
 ) {
@@ -91,6 +92,7 @@ pub async fn supervise(
     // reconnect the events pane gets what happened meanwhile, as far as the engine's short
     // replay buffer goes, and nothing twice.
     let mut last_seen: i64 = 0;
+    let endpoint = engine.endpoint();
     loop {
         let state = |state| Msg::EndpointState {
             endpoint: endpoint.name.clone(),
@@ -100,7 +102,7 @@ pub async fn supervise(
             return;
         }
         let started = Instant::now();
-        let reason = match run_session(&endpoint, &tx, show_probes.clone(), &mut last_seen).await {
+        let reason = match run_session(&engine, &tx, show_probes.clone(), &mut last_seen).await {
             Ok(()) => return, // the console is gone
             Err(reason) => reason,
         };
@@ -126,12 +128,14 @@ pub async fn supervise(
 
 /// Runs until the engine fails (Err with the reason) or the console goes away (Ok).
 async fn run_session(
-    endpoint: &Endpoint,
+    engine: &EngineHandle,
     tx: &mpsc::Sender<Msg>,
     mut show_probes: watch::Receiver<bool>,
     last_nano: &mut i64,
 ) -> Result<(), String> {
-    let docker = endpoint.connect().await?;
+    // Negotiated afresh each session: the engine may have been upgraded or replaced meanwhile.
+    let docker = engine.renegotiate().await?;
+    let endpoint = engine.endpoint();
     let host = endpoint.host.as_str();
     let sent = Instant::now();
     let version = timeout(REQUEST_TIMEOUT, docker.version())

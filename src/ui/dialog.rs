@@ -1,4 +1,5 @@
-//! The confirmation dialog: names every target and its endpoint; Cancel has the focus.
+//! The confirmation dialog, one for every plan: names every step, target and endpoint, and the
+//! request's options; Cancel has the focus.
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -8,35 +9,42 @@ use ratatui::Frame;
 use super::layout::centered;
 use super::text::fit;
 use crate::app::action::{Action, KeyContext};
-use crate::app::effect::Mutation;
 use crate::app::state::{App, Button, ConfirmDialog};
 use crate::config::theme::Slot;
+use crate::ops::Choice;
 
 const MAX_LISTED: usize = 8;
 
+/// One dialog for every plan: what will happen, step by step, with each target and its
+/// endpoint; the request's options; then Cancel (focused) and the verb.
 pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
     let t = &app.theme;
-    let verb = d.request.mutation.verb();
-    let n = d.request.targets.len();
-    let noun = if n == 1 { "container" } else { "containers" };
-    let width = 60.min(screen.width.saturating_sub(2));
+    let plan = &d.plan;
+    let verb = plan.steps.first().map_or("confirm", |s| s.op.verb());
+    let endpoints = plan.endpoints();
+    let several_endpoints = endpoints.len() > 1;
+    let width = 64.min(screen.width.saturating_sub(2));
     let inner_w = width.saturating_sub(4) as usize;
     let mut lines = vec![Line::from(vec![
-        Span::styled(
-            format!("{} {n} {noun}", capitalize(verb)),
-            t.style(Slot::DialogDanger),
-        ),
-        Span::styled(
-            format!(" on {}", d.endpoints.join(", ")),
-            t.style(Slot::Text),
-        ),
+        Span::styled(capitalize(&plan.title), t.style(Slot::DialogDanger)),
+        Span::styled(format!(" on {}", endpoints.join(", ")), t.style(Slot::Text)),
     ])];
-    for target in d.request.targets.iter().take(MAX_LISTED) {
-        let line = format!(
-            "  {} ({})",
-            target.name,
-            crate::text::short_id(&target.key.id)
+    let n = plan.steps.len();
+    for step in plan.steps.iter().take(MAX_LISTED) {
+        let id = step
+            .target
+            .container_key()
+            .map(|k| format!(" ({})", crate::text::short_id(&k.id)))
+            .unwrap_or_default();
+        let mut line = format!(
+            "  {} {}{id}{}",
+            step.op.verb(),
+            step.target.label(),
+            step.op.details()
         );
+        if several_endpoints {
+            line.push_str(&format!(" on {}", step.target.endpoint()));
+        }
         lines.push(Line::from(Span::styled(
             fit(&line, inner_w),
             t.style(Slot::Text),
@@ -50,39 +58,37 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
     }
     lines.push(Line::from(""));
     let key = |a: Action| app.keymap.hint(KeyContext::Confirm, a).unwrap_or_default();
-    match &d.request.mutation {
-        Mutation::Kill { signal } => lines.push(Line::from(vec![
-            Span::styled("Signal: ", t.style(Slot::Text)),
-            Span::styled(format!("◂ {signal} ▸"), t.style(Slot::InputText)),
-            Span::styled(
-                format!(
-                    "  ({}/{} to change)",
-                    key(Action::OptionPrev),
-                    key(Action::OptionNext)
-                ),
-                t.style(Slot::TextDim),
-            ),
-        ])),
-        Mutation::Remove { volumes, .. } => {
-            let check = if *volumes { "[x]" } else { "[ ]" };
-            lines.push(Line::from(vec![
+    for choice in d.request.choices() {
+        lines.push(match choice {
+            Choice::OneOf { label, value } => Line::from(vec![
+                Span::styled(format!("{label}: "), t.style(Slot::Text)),
+                Span::styled(format!("◂ {value} ▸"), t.style(Slot::InputText)),
                 Span::styled(
-                    format!("{check} also remove anonymous volumes"),
+                    format!(
+                        "  ({}/{} to change)",
+                        key(Action::OptionPrev),
+                        key(Action::OptionNext)
+                    ),
+                    t.style(Slot::TextDim),
+                ),
+            ]),
+            Choice::Toggle { label, on } => Line::from(vec![
+                Span::styled(
+                    format!("{} {label}", if on { "[x]" } else { "[ ]" }),
                     t.style(Slot::Text),
                 ),
                 Span::styled(
                     format!("  ({})", key(Action::ToggleOption)),
                     t.style(Slot::TextDim),
                 ),
-            ]));
-            if d.running_targets > 0 {
-                lines.push(Line::from(Span::styled(
-                    format!("{} running: they will be killed first", d.running_targets),
-                    t.style(Slot::Warning),
-                )));
-            }
-        }
-        _ => {}
+            ]),
+        });
+    }
+    for warning in d.request.warnings() {
+        lines.push(Line::from(Span::styled(
+            fit(&warning, inner_w),
+            t.style(Slot::Warning),
+        )));
     }
     lines.push(Line::from(""));
     let button = |label: &str, b: Button| {

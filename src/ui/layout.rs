@@ -11,6 +11,8 @@ pub const MIN_HEIGHT: u16 = 12;
 
 pub struct Areas {
     pub header: Rect,
+    /// Safety notices (why read-only is forced, an unwritable audit log), when there are any.
+    pub notices: Option<Rect>,
     pub body: Rect,
     pub log_panel: Option<Rect>,
     pub footer: Rect,
@@ -20,14 +22,18 @@ pub fn too_small(area: Rect) -> bool {
     area.width < MIN_WIDTH || area.height < MIN_HEIGHT
 }
 
-pub fn areas(area: Rect, show_log_panel: bool) -> Areas {
+pub fn areas(area: Rect, app: &App) -> Areas {
+    let show_log_panel = app.show_log_panel;
     let panel = if show_log_panel {
         (area.height / 3).max(6)
     } else {
         0
     };
-    let [header, body, log_panel, footer] = Layout::vertical([
+    // At most two lines of notices: the body keeps its room on small screens.
+    let notices = app.safety_notices().len().min(2) as u16;
+    let [header, notice, body, log_panel, footer] = Layout::vertical([
         Constraint::Length(1),
+        Constraint::Length(notices),
         Constraint::Min(3),
         Constraint::Length(panel),
         Constraint::Length(1),
@@ -35,6 +41,7 @@ pub fn areas(area: Rect, show_log_panel: bool) -> Areas {
     .areas(area);
     Areas {
         header,
+        notices: (notices > 0).then_some(notice),
         body,
         log_panel: show_log_panel.then_some(log_panel),
         footer,
@@ -43,7 +50,7 @@ pub fn areas(area: Rect, show_log_panel: bool) -> Areas {
 
 fn body_of(app: &App) -> Rect {
     let (w, h) = app.size;
-    areas(Rect::new(0, 0, w, h), app.show_log_panel).body
+    areas(Rect::new(0, 0, w, h), app).body
 }
 
 /// Splits the table view's body into the table and, when shown, the detail pane below it.

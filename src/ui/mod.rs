@@ -16,6 +16,7 @@ pub mod text;
 pub mod toast;
 
 use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
@@ -34,8 +35,11 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
         render_too_small(frame, app, area);
         return;
     }
-    let a = layout::areas(area, app.show_log_panel);
+    let a = layout::areas(area, app);
     header::render(frame, app, a.header);
+    if let Some(notices) = a.notices {
+        render_notices(frame, app, notices);
+    }
     match app.view {
         View::Table => {
             let (table_area, detail_area) = layout::table_and_detail(a.body, app.show_detail);
@@ -60,6 +64,22 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
     }
     footer::render_suggestions(frame, app, a.footer);
     toast::render(frame, app, a.body);
+}
+
+/// What keeps the console from changing anything, in words, one line each, for as long as it
+/// lasts: the operator must not have to guess why every change is refused.
+fn render_notices(frame: &mut Frame, app: &App, area: Rect) {
+    let lines: Vec<Line> = app
+        .safety_notices()
+        .into_iter()
+        .map(|n| {
+            Line::from(Span::styled(
+                format!(" ⚠ {n}"),
+                app.theme.style(Slot::Warning),
+            ))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn render_too_small(frame: &mut Frame, app: &App, area: Rect) {

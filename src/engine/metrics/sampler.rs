@@ -18,7 +18,7 @@ use crate::app::model::ContainerKey;
 use crate::app::usage::Sample;
 use crate::app::watch::Watch;
 use crate::app::Msg;
-use crate::engine::endpoint::Endpoint;
+use crate::engine::handle::EngineHandle;
 
 #[derive(Debug, Clone)]
 pub struct SamplerConfig {
@@ -43,12 +43,13 @@ type Answer = (ContainerKey, Result<Sample, String>);
 
 /// Runs until the console goes away (the message channel or the watch sender closes).
 pub async fn run(
-    endpoint: Endpoint,
+    engine: EngineHandle,
     config: SamplerConfig,
     mut watching: watch::Receiver<Vec<Watch>>,
     tx: mpsc::Sender<Msg>,
 ) {
-    let local = config.mode == SourceMode::Auto && maybe_local(&endpoint);
+    let endpoint = engine.endpoint();
+    let local = config.mode == SourceMode::Auto && maybe_local(endpoint);
     let mut probe = LocalProbe::new(config.cgroup_root.clone());
     let mut docker: Option<Docker> = None;
     let mut in_flight: JoinSet<Answer> = JoinSet::new();
@@ -78,7 +79,7 @@ pub async fn run(
                 }
                 queue = api_round(via_api, &asked, &last_asked);
                 if !queue.is_empty() {
-                    ask_api(&endpoint, &mut docker, &mut queue, &config, &mut in_flight, &mut asked, &mut last_asked).await;
+                    ask_api(&engine, &mut docker, &mut queue, &config, &mut in_flight, &mut asked, &mut last_asked).await;
                 }
                 if !pending.is_empty() {
                     let msg = Msg::Sampled { endpoint: endpoint.name.clone(), samples: std::mem::take(&mut pending) };
@@ -97,7 +98,7 @@ pub async fn run(
                 }
                 // A slot is free: the next of this tick's containers.
                 if !queue.is_empty() {
-                    ask_api(&endpoint, &mut docker, &mut queue, &config, &mut in_flight, &mut asked, &mut last_asked).await;
+                    ask_api(&engine, &mut docker, &mut queue, &config, &mut in_flight, &mut asked, &mut last_asked).await;
                 }
             }
             changed = watching.changed() => if changed.is_err() { return },
@@ -135,7 +136,7 @@ fn api_round(
 /// Starts queued stats requests up to the concurrency cap; answers come back through
 /// `in_flight`, and each one frees a slot for the next.
 async fn ask_api(
-    endpoint: &Endpoint,
+    engine: &EngineHandle,
     docker: &mut Option<Docker>,
     queue: &mut VecDeque<ContainerKey>,
     config: &SamplerConfig,
@@ -147,11 +148,11 @@ async fn ask_api(
         return;
     }
     if docker.is_none() {
-        match endpoint.connect().await {
+        match engine.docker().await {
             Ok(d) => *docker = Some(d),
             Err(e) => {
                 // The supervisor reports the endpoint down; try again next tick.
-                log::debug!("sampler {}: {e}", endpoint.name);
+                log::debug!("sampler {}: {e}", engine.name());
                 queue.clear();
                 return;
             }
@@ -241,11 +242,11 @@ mod tests {
             ..SamplerConfig::default()
         };
         let id = "2916400af755ef00d276b0c302cf2de207e975547f0a1d7324559bbd3014ceef";
-        let endpoint = Endpoint {
+        let endpoint = EngineHandle::new(crate::engine::endpoint::Endpoint {
             name: "local".into(),
             host: "unix:///nonexistent/docker.sock".into(),
             tls: None,
-        };
+        });
         let (watch_tx, watch_rx) = watch::channel(vec![watch(id, Some(10442), true)]);
         let (tx, mut rx) = mpsc::channel(8);
         let task = tokio::spawn(run(endpoint, config, watch_rx, tx));
