@@ -325,7 +325,7 @@ fn quitting_waits_for_a_change_in_flight_and_a_second_quit_records_it_abandoned(
     t.send_keys(&["Tab", "Enter"]);
     std::thread::sleep(Duration::from_millis(800));
     t.send_keys(&["q"]);
-    t.expect_text("finishing 1 change", Duration::from_secs(3));
+    t.expect_text("Quitting: finishing 1 change", Duration::from_secs(3));
     assert!(t.running(), "quit while a change was in flight");
     let code = t
         .wait_exit(Duration::from_secs(15))
@@ -364,7 +364,7 @@ fn quitting_waits_for_a_change_in_flight_and_a_second_quit_records_it_abandoned(
     std::thread::sleep(Duration::from_millis(800));
     let pressed = Instant::now();
     t.send_keys(&["q"]);
-    t.expect_text("finishing 1 change", Duration::from_secs(3));
+    t.expect_text("Quitting: finishing 1 change", Duration::from_secs(3));
     t.send_keys(&["q"]);
     let code = t
         .wait_exit(Duration::from_secs(5))

@@ -12,6 +12,7 @@ use super::logbuf::LogBuffer;
 use super::model::{AvailableContext, ContainerKey, EndpointStatus};
 use super::rows::{Row, Sort};
 use super::usage::UsageEntry;
+use crate::app::action::{Action, KeyContext};
 use crate::config::keymap::{KeyPress, Keymap};
 use crate::config::theme::{ColorDepth, Theme};
 use crate::ops::{Plan, PlanId, Request};
@@ -330,6 +331,17 @@ impl App {
         }
         if let Some(problem) = &self.ops.audit_problem {
             notices.push(problem.clone());
+        }
+        if self.ops.quitting {
+            let n = self.ops.running.len();
+            let noun = if n == 1 { "change" } else { "changes" };
+            let again = self
+                .keymap
+                .hint(KeyContext::Global, Action::Quit)
+                .unwrap_or_else(|| "quit".into());
+            notices.push(format!(
+                "Quitting: finishing {n} {noun}… ({again} again to quit now; they are recorded as abandoned)"
+            ));
         }
         notices
     }

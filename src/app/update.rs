@@ -727,19 +727,9 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
 /// Quits, unless changes are in flight: then the console waits for them (a second quit leaves
 /// at once, and the gate records them as abandoned).
 fn quit(app: &mut App, fx: &mut Vec<Effect>) {
-    let pending = app.ops.running.len();
-    if pending > 0 && !app.ops.quitting {
+    if !app.ops.running.is_empty() && !app.ops.quitting {
+        // Said under the header for as long as it lasts (`App::safety_notices`).
         app.ops.quitting = true;
-        let noun = if pending == 1 { "change" } else { "changes" };
-        let again = app
-            .keymap
-            .hint(KeyContext::Global, Action::Quit)
-            .unwrap_or_else(|| "quit".into());
-        toast(
-            app,
-            ToastLevel::Info,
-            format!("finishing {pending} {noun}… ({again} again to quit now)"),
-        );
         return;
     }
     app.quit = true;

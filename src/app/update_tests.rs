@@ -488,10 +488,12 @@ fn quitting_waits_for_changes_in_flight_and_a_second_quit_leaves_at_once() {
     let fx = ch(&mut app, 'q');
     assert!(!app.quit && fx.is_empty(), "{fx:?}");
     assert!(app.ops.quitting);
-    let infos: Vec<&str> = app.toasts.iter().map(|t| t.text.as_str()).collect();
+    let notices = app.safety_notices();
     assert!(
-        infos.iter().any(|t| t.starts_with("finishing 1 change…")),
-        "{infos:?}"
+        notices
+            .iter()
+            .any(|n| n.starts_with("Quitting: finishing 1 change… (q again")),
+        "{notices:?}"
     );
     // The change ends: the console leaves by itself.
     update(
