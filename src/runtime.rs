@@ -119,7 +119,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             break Exit::Panicked(message);
         }
         if dirty && last_draw.elapsed() >= FRAME {
-            if app.show_log_panel {
+            if app.screen.show_log_panel {
                 crate::logging::flush_to_panel();
             }
             terminal.draw(|f| ui::render(f, &app))?;

@@ -236,7 +236,7 @@ pub fn filter(w: u16, h: u16) -> App {
 pub fn logs(w: u16, h: u16) -> App {
     let mut app = with_fixtures(w, h);
     update_action(&mut app, crate::app::Action::Logs);
-    let session = app.logs.as_ref().map(|l| l.session).unwrap_or(0);
+    let session = app.views.logs.as_ref().map(|l| l.session).unwrap_or(0);
     let lines: &[(&str, bool)] = &[
         ("starting httpd on :8080", false),
         ("GET / 200 12ms", false),
@@ -390,7 +390,7 @@ pub fn events(w: u16, h: u16) -> App {
     ] {
         update(&mut app, msg);
     }
-    app.toasts.clear();
+    app.screen.toasts.clear();
     update_action(&mut app, crate::app::Action::Events);
     app
 }
@@ -426,7 +426,7 @@ pub fn endpoints(w: u16, h: u16) -> App {
             error: None,
         }]),
     );
-    app.toasts.clear();
+    app.screen.toasts.clear();
     let mut fx = Vec::new();
     crate::app::update::on_action(
         &mut app,

@@ -44,7 +44,7 @@ impl Live {
             _rt: rt,
         };
         live.wait("the endpoint up and listed", Duration::from_secs(15), |l| {
-            matches!(l.app.endpoints[0].state, EndpointState::Up { .. })
+            matches!(l.app.endpoints.attached[0].state, EndpointState::Up { .. })
         });
         live
     }
@@ -85,7 +85,7 @@ impl Live {
                     .collect();
                 panic!(
                     "{what}: not seen within {timeout:?}; endpoint {:?}; ours: {seen:#?}",
-                    self.app.endpoints[0].state
+                    self.app.endpoints.attached[0].state
                 );
             }
             std::thread::sleep(Duration::from_millis(10));

@@ -222,7 +222,7 @@ fn confirm_dialog_focuses_cancel_with_the_focused_style() {
     assert_ne!(focused, plain, "the theme must tell the buttons apart");
 
     action(&mut app, Action::FocusNext);
-    assert!(matches!(app.overlay, Some(Overlay::Confirm(_))));
+    assert!(matches!(app.screen.overlay, Some(Overlay::Confirm(_))));
     let buf = render_to_buffer(&app, 80, 24);
     assert_styled(&buf, "  Kill  ", focused, "focus moved");
     assert_styled(&buf, "  Cancel  ", plain, "focus moved away");
@@ -284,7 +284,7 @@ fn stderr_log_lines_use_logs_stderr() {
         },
     );
     action(&mut app, Action::Logs);
-    let session = app.logs.as_ref().expect("logs open").session;
+    let session = app.views.logs.as_ref().expect("logs open").session;
     for (stream, text) in [
         (Stream::Stdout, "all is well"),
         (Stream::Stderr, "something broke"),

@@ -239,38 +239,105 @@ pub struct Toast {
     pub until: DateTime<Utc>,
 }
 
+/// The endpoints attached, and the contexts on disk that could be.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    pub attached: Vec<EndpointStatus>,
+    /// Contexts on disk, as last listed for the endpoints panel.
+    pub on_disk: Vec<AvailableContext>,
+}
+
+impl Endpoints {
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut EndpointStatus> {
+        self.attached.iter_mut().find(|e| e.name == name)
+    }
+
+    pub fn is_down(&self, name: &str) -> bool {
+        self.attached
+            .iter()
+            .any(|e| e.name == name && matches!(e.state, super::model::EndpointState::Down { .. }))
+    }
+
+    /// Contexts on disk not attached yet, in the endpoints panel's order (after the attached).
+    pub fn attachable(&self) -> impl Iterator<Item = &AvailableContext> {
+        self.on_disk
+            .iter()
+            .filter(|c| !self.attached.iter().any(|e| e.name == c.name))
+    }
+}
+
+/// Which view is shown, and the state of each view that keeps some.
+#[derive(Debug, Clone)]
+pub struct Views {
+    pub current: View,
+    pub logs: Option<LogsState>,
+    pub inspect: Option<InspectState>,
+    pub events: EventsState,
+    /// The usage and health pane under the table.
+    pub show_detail: bool,
+    /// When the detail pane last asked for a fresh inspect of its container.
+    pub detail_refreshed_at: Option<DateTime<Utc>>,
+    pub next_log_session: u64,
+}
+
+impl Default for Views {
+    fn default() -> Self {
+        Views {
+            current: View::Table,
+            logs: None,
+            inspect: None,
+            events: EventsState::default(),
+            show_detail: false,
+            detail_refreshed_at: None,
+            next_log_session: 1,
+        }
+    }
+}
+
+/// What sits around and over the views: the terminal's size, overlays, the text being typed,
+/// notifications, keys of a binding half typed.
+#[derive(Debug, Clone)]
+pub struct Screen {
+    pub size: (u16, u16),
+    pub overlay: Option<Overlay>,
+    pub input: Option<TextInput>,
+    pub toasts: VecDeque<Toast>,
+    /// Keys typed so far of a multi-key binding (`g g`).
+    pub pending_keys: Vec<KeyPress>,
+    pub show_log_panel: bool,
+    /// Warnings shown in the header until dismissed (config fallbacks).
+    pub warnings: Vec<String>,
+}
+
+impl Default for Screen {
+    fn default() -> Self {
+        Screen {
+            size: (80, 24),
+            overlay: None,
+            input: None,
+            toasts: VecDeque::new(),
+            pending_keys: Vec::new(),
+            show_log_panel: false,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Everything the screen shows, as plain data, in sub-states: each feature keeps its own.
 #[derive(Debug, Clone)]
 pub struct App {
     pub options: AppOptions,
     pub keymap: Keymap,
     pub theme: Theme,
     pub now: DateTime<Utc>,
-    pub size: (u16, u16),
-    pub endpoints: Vec<EndpointStatus>,
+    pub endpoints: Endpoints,
     pub inventory: Inventory,
-    pub table: TableState,
-    pub view: View,
-    pub logs: Option<LogsState>,
-    pub inspect: Option<InspectState>,
-    pub events: EventsState,
-    pub overlay: Option<Overlay>,
-    pub input: Option<TextInput>,
-    pub show_log_panel: bool,
-    /// The usage and health pane under the table.
-    pub show_detail: bool,
-    /// When the detail pane last asked for a fresh inspect of its container.
-    pub detail_refreshed_at: Option<DateTime<Utc>>,
-    pub toasts: VecDeque<Toast>,
-    /// Keys typed so far of a multi-key binding (`g g`).
-    pub pending_keys: Vec<KeyPress>,
-    /// Warnings shown in the header until dismissed (config fallbacks).
-    pub warnings: Vec<String>,
-    pub next_log_session: u64,
-    /// Contexts on disk, as last listed for the endpoints panel.
-    pub contexts: Vec<AvailableContext>,
     /// Resource use per container: current usage while running, bounded history kept after a
     /// stop, dropped when the container goes away.
     pub usage: HashMap<ContainerKey, UsageEntry>,
+    pub table: TableState,
+    pub views: Views,
+    pub screen: Screen,
     pub ops: OpsState,
     pub quit: bool,
 }
@@ -288,25 +355,15 @@ impl App {
             keymap,
             theme,
             now,
-            size: (80, 24),
-            endpoints,
+            endpoints: Endpoints {
+                attached: endpoints,
+                on_disk: Vec::new(),
+            },
             inventory: Inventory::default(),
-            table: TableState::default(),
-            view: View::Table,
-            logs: None,
-            inspect: None,
-            events: EventsState::default(),
-            overlay: None,
-            input: None,
-            show_log_panel: false,
-            show_detail: false,
-            detail_refreshed_at: None,
-            toasts: VecDeque::new(),
-            pending_keys: Vec::new(),
-            warnings: Vec::new(),
-            next_log_session: 1,
-            contexts: Vec::new(),
             usage: HashMap::new(),
+            table: TableState::default(),
+            views: Views::default(),
+            screen: Screen::default(),
             ops: OpsState::default(),
             quit: false,
         }
@@ -317,6 +374,10 @@ impl App {
             Some(Selected::Container(k)) => self.inventory.by_key(k),
             _ => None,
         }
+    }
+
+    pub fn multi_endpoint(&self) -> bool {
+        self.endpoints.attached.len() > 1
     }
 
     /// Why changes are refused though the operator did not ask for read-only, most lasting
@@ -350,16 +411,5 @@ impl App {
     pub fn next_plan_id(&mut self) -> PlanId {
         self.ops.made += 1;
         PlanId(format!("{}-{}", self.options.plan_prefix, self.ops.made))
-    }
-
-    pub fn multi_endpoint(&self) -> bool {
-        self.endpoints.len() > 1
-    }
-
-    /// Contexts on disk not attached yet, in the endpoints panel's order (after the attached).
-    pub fn attachable_contexts(&self) -> impl Iterator<Item = &AvailableContext> {
-        self.contexts
-            .iter()
-            .filter(|c| !self.endpoints.iter().any(|e| e.name == c.name))
     }
 }

@@ -55,18 +55,23 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             on_key(app, key, fx)
         }
         Msg::Resize { width, height } => {
-            app.size = (width, height);
+            app.screen.size = (width, height);
             keep_cursor_visible(app);
         }
         Msg::Tick => {
             let now = app.now;
-            app.toasts.retain(|t| t.until > now);
+            app.screen.toasts.retain(|t| t.until > now);
             expire_stopped_histories(app);
             refresh_detail(app, fx);
         }
         Msg::EndpointState { endpoint, state } => {
             let now = app.now;
-            if let Some(e) = app.endpoints.iter_mut().find(|e| e.name == endpoint) {
+            if let Some(e) = app
+                .endpoints
+                .attached
+                .iter_mut()
+                .find(|e| e.name == endpoint)
+            {
                 e.retry_at = match &state {
                     EndpointState::Down {
                         retry_in_secs: Some(s),
@@ -78,16 +83,21 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             }
         }
         Msg::EndpointPing { endpoint, rtt_ms } => {
-            if let Some(e) = app.endpoints.iter_mut().find(|e| e.name == endpoint) {
+            if let Some(e) = app
+                .endpoints
+                .attached
+                .iter_mut()
+                .find(|e| e.name == endpoint)
+            {
                 e.rtt_ms = Some(rtt_ms);
             }
         }
-        Msg::ContextsListed(contexts) => app.contexts = contexts,
+        Msg::ContextsListed(contexts) => app.endpoints.on_disk = contexts,
         Msg::EngineEvent(event) => on_engine_event(app, event),
         Msg::EndpointAttached(status) => {
-            if !app.endpoints.iter().any(|e| e.name == status.name) {
+            if !app.endpoints.attached.iter().any(|e| e.name == status.name) {
                 toast(app, ToastLevel::Info, format!("attached {}", status.name));
-                app.endpoints.push(status);
+                app.endpoints.attached.push(status);
                 rebuild_rows(app);
             }
         }
@@ -115,17 +125,17 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             stream,
             bytes,
         } => {
-            if let Some(logs) = app.logs.as_mut().filter(|l| l.session == session) {
+            if let Some(logs) = app.views.logs.as_mut().filter(|l| l.session == session) {
                 logs.buffer.push_chunk(stream, &bytes, true);
             }
         }
         Msg::LogEnded { session, error } => {
-            if let Some(logs) = app.logs.as_mut().filter(|l| l.session == session) {
+            if let Some(logs) = app.views.logs.as_mut().filter(|l| l.session == session) {
                 logs.ended = Some(error.unwrap_or_else(|| "log stream ended".into()));
             }
         }
         Msg::Inspected { key, result } => {
-            if let Some(ins) = app.inspect.as_mut().filter(|i| i.key == key) {
+            if let Some(ins) = app.views.inspect.as_mut().filter(|i| i.key == key) {
                 match result {
                     Ok(doc) => {
                         ins.doc = Some(doc);
@@ -159,7 +169,7 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
         },
         Msg::Warning(w) => {
             toast(app, ToastLevel::Error, w.clone());
-            app.warnings.push(w);
+            app.screen.warnings.push(w);
         }
     }
 }
@@ -188,12 +198,12 @@ fn on_engine_event(app: &mut App, e: EngineEvent) {
         _ => {}
     }
     apply_state_hint(app, &e);
-    let following = app.events.cursor.is_none();
-    app.events.log.push(e);
+    let following = app.views.events.cursor.is_none();
+    app.views.events.log.push(e);
     if !following {
         // Keep the cursor on the same event as the ring turns and new ones arrive below.
-        let len = app.events.visible().count();
-        if let Some(c) = app.events.cursor.as_mut() {
+        let len = app.views.events.visible().count();
+        if let Some(c) = app.views.events.cursor.as_mut() {
             *c = (*c).min(len.saturating_sub(1));
         }
     }
@@ -240,13 +250,13 @@ pub fn toast(app: &mut App, level: ToastLevel, text: String) {
         ToastLevel::Info => log::info!("{text}"),
         ToastLevel::Error => log::error!("{text}"),
     }
-    app.toasts.push_back(Toast {
+    app.screen.toasts.push_back(Toast {
         text,
         level,
         until: app.now + Duration::seconds(secs),
     });
-    while app.toasts.len() > MAX_TOASTS {
-        app.toasts.pop_front();
+    while app.screen.toasts.len() > MAX_TOASTS {
+        app.screen.toasts.pop_front();
     }
 }
 
@@ -497,16 +507,16 @@ fn group_members(app: &App) -> Vec<ContainerKey> {
 
 /// Which keymap section is active, from the innermost thing on screen outwards.
 pub fn key_context(app: &App) -> KeyContext {
-    if app.input.is_some() {
+    if app.screen.input.is_some() {
         return KeyContext::Input;
     }
-    match &app.overlay {
+    match &app.screen.overlay {
         Some(Overlay::Confirm(_)) => return KeyContext::Confirm,
         Some(Overlay::Help { .. }) => return KeyContext::Help,
         Some(Overlay::Endpoints { .. }) => return KeyContext::Endpoints,
         None => {}
     }
-    match app.view {
+    match app.views.current {
         View::Table => KeyContext::Table,
         View::Logs => KeyContext::Logs,
         View::Inspect => KeyContext::Inspect,
@@ -534,17 +544,17 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
         edit_input(app, key);
         return;
     }
-    app.pending_keys.push(press);
-    match app.keymap.lookup(ctx, &app.pending_keys) {
+    app.screen.pending_keys.push(press);
+    match app.keymap.lookup(ctx, &app.screen.pending_keys) {
         Lookup::Action(a) => {
-            app.pending_keys.clear();
+            app.screen.pending_keys.clear();
             on_action(app, a, Origin::Keystroke, fx);
         }
         Lookup::Prefix => {}
         Lookup::Unbound => {
             // A failed sequence: try the last key on its own (`g` then `j` still moves down).
-            let retry = app.pending_keys.len() > 1;
-            app.pending_keys.clear();
+            let retry = app.screen.pending_keys.len() > 1;
+            app.screen.pending_keys.clear();
             if retry {
                 if let Lookup::Action(a) = app.keymap.lookup(ctx, &[press]) {
                     on_action(app, a, Origin::Keystroke, fx);
@@ -555,7 +565,7 @@ fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
 }
 
 fn edit_input(app: &mut App, key: KeyEvent) {
-    let Some(input) = app.input.as_mut() else {
+    let Some(input) = app.screen.input.as_mut() else {
         return;
     };
     let chars: Vec<char> = input.text.chars().collect();
@@ -607,7 +617,9 @@ fn edit_input(app: &mut App, key: KeyEvent) {
 
 /// Filter and search apply as the operator types.
 fn input_changed(app: &mut App) {
-    let Some(input) = &app.input else { return };
+    let Some(input) = &app.screen.input else {
+        return;
+    };
     let text = input.text.clone();
     match input.purpose {
         InputPurpose::Filter => set_filter(app, &text),
@@ -617,10 +629,10 @@ fn input_changed(app: &mut App) {
 }
 
 fn set_filter(app: &mut App, text: &str) {
-    if app.view == View::Events {
-        app.events.filter_text = text.to_owned();
-        app.events.filter = crate::app::events::EventFilter::parse(text);
-        app.events.cursor = None;
+    if app.views.current == View::Events {
+        app.views.events.filter_text = text.to_owned();
+        app.views.events.filter = crate::app::events::EventFilter::parse(text);
+        app.views.events.cursor = None;
         return;
     }
     app.table.filter_text = text.to_owned();
@@ -630,15 +642,19 @@ fn set_filter(app: &mut App, text: &str) {
 
 fn open_input(app: &mut App, purpose: InputPurpose) {
     let previous = match purpose {
-        InputPurpose::Filter if app.view == View::Events => app.events.filter_text.clone(),
+        InputPurpose::Filter if app.views.current == View::Events => {
+            app.views.events.filter_text.clone()
+        }
         InputPurpose::Filter => app.table.filter_text.clone(),
-        InputPurpose::Search => match app.view {
+        InputPurpose::Search => match app.views.current {
             View::Logs => app
+                .views
                 .logs
                 .as_ref()
                 .map(|l| l.query.clone())
                 .unwrap_or_default(),
             View::Inspect => app
+                .views
                 .inspect
                 .as_ref()
                 .map(|i| i.query.clone())
@@ -648,7 +664,7 @@ fn open_input(app: &mut App, purpose: InputPurpose) {
         InputPurpose::Palette => String::new(),
     };
     let text = previous.clone();
-    app.input = Some(TextInput {
+    app.screen.input = Some(TextInput {
         purpose,
         cursor: text.chars().count(),
         text,
@@ -663,27 +679,27 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
     match action {
         Action::Quit => quit(app, fx),
         Action::Help => {
-            app.overlay = match app.overlay {
+            app.screen.overlay = match app.screen.overlay {
                 Some(Overlay::Help { .. }) => None,
                 _ => Some(Overlay::Help { scroll: 0 }),
             }
         }
         Action::Palette => open_input(app, InputPurpose::Palette),
         Action::ToggleLogPanel => {
-            app.show_log_panel = !app.show_log_panel;
+            app.screen.show_log_panel = !app.screen.show_log_panel;
             keep_cursor_visible(app);
         }
         Action::Back => back(app, fx),
         Action::Events => {
-            if app.view == View::Events {
-                app.view = View::Table;
+            if app.views.current == View::Events {
+                app.views.current = View::Table;
             } else {
                 back_to_table(app, fx);
-                app.view = View::Events;
+                app.views.current = View::Events;
             }
         }
         Action::Endpoints => {
-            app.overlay = match app.overlay {
+            app.screen.overlay = match app.screen.overlay {
                 Some(Overlay::Endpoints { .. }) => None,
                 _ => {
                     fx.push(Effect::ListContexts);
@@ -695,6 +711,7 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
         Action::InputCancel => cancel_input(app),
         Action::InputComplete => {
             if let Some(input) = app
+                .screen
                 .input
                 .as_mut()
                 .filter(|i| i.purpose == InputPurpose::Palette)
@@ -711,9 +728,11 @@ pub fn on_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
         | Action::OptionNext
         | Action::OptionPrev
         | Action::ToggleOption => on_dialog_action(app, action, fx),
-        _ => match app.view {
-            _ if matches!(app.overlay, Some(Overlay::Help { .. })) => on_help_action(app, action),
-            _ if matches!(app.overlay, Some(Overlay::Endpoints { .. })) => {
+        _ => match app.views.current {
+            _ if matches!(app.screen.overlay, Some(Overlay::Help { .. })) => {
+                on_help_action(app, action)
+            }
+            _ if matches!(app.screen.overlay, Some(Overlay::Endpoints { .. })) => {
                 on_endpoints_action(app, action, fx)
             }
             View::Table => on_table_action(app, action, origin, fx),
@@ -737,12 +756,12 @@ fn quit(app: &mut App, fx: &mut Vec<Effect>) {
 }
 
 fn back(app: &mut App, fx: &mut Vec<Effect>) {
-    app.pending_keys.clear();
-    if app.overlay.is_some() {
-        app.overlay = None;
+    app.screen.pending_keys.clear();
+    if app.screen.overlay.is_some() {
+        app.screen.overlay = None;
         return;
     }
-    match app.view {
+    match app.views.current {
         View::Logs | View::Inspect | View::Events => back_to_table(app, fx),
         View::Table => {
             if !app.table.marked.is_empty() {
@@ -755,7 +774,7 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
 }
 
 fn accept_input(app: &mut App, fx: &mut Vec<Effect>) {
-    let Some(input) = app.input.take() else {
+    let Some(input) = app.screen.input.take() else {
         return;
     };
     match input.purpose {
@@ -766,7 +785,7 @@ fn accept_input(app: &mut App, fx: &mut Vec<Effect>) {
 }
 
 fn cancel_input(app: &mut App) {
-    let Some(input) = app.input.take() else {
+    let Some(input) = app.screen.input.take() else {
         return;
     };
     match input.purpose {
@@ -800,7 +819,7 @@ fn run_palette(app: &mut App, line: &str, fx: &mut Vec<Effect>) {
 }
 
 fn on_help_action(app: &mut App, action: Action) {
-    if let Some(Overlay::Help { scroll }) = app.overlay.as_mut() {
+    if let Some(Overlay::Help { scroll }) = app.screen.overlay.as_mut() {
         match action {
             Action::Up => *scroll = scroll.saturating_sub(1),
             Action::Down => *scroll += 1,
@@ -813,23 +832,23 @@ fn on_help_action(app: &mut App, action: Action) {
 }
 
 fn on_events_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
-    let len = app.events.visible().count();
+    let len = app.views.events.visible().count();
     let page = layout::logs_body_height(app).saturating_sub(1).max(1) as usize;
     let last = len.saturating_sub(1);
-    let at = app.events.cursor.unwrap_or(last);
+    let at = app.views.events.cursor.unwrap_or(last);
     let to = |i: usize| if i >= last { None } else { Some(i) };
     match action {
-        Action::Up => app.events.cursor = Some(at.saturating_sub(1)),
-        Action::Down => app.events.cursor = to(at + 1),
-        Action::PageUp => app.events.cursor = Some(at.saturating_sub(page)),
-        Action::PageDown => app.events.cursor = to(at + page),
-        Action::Top => app.events.cursor = Some(0),
-        Action::Bottom => app.events.cursor = None,
+        Action::Up => app.views.events.cursor = Some(at.saturating_sub(1)),
+        Action::Down => app.views.events.cursor = to(at + 1),
+        Action::PageUp => app.views.events.cursor = Some(at.saturating_sub(page)),
+        Action::PageDown => app.views.events.cursor = to(at + page),
+        Action::Top => app.views.events.cursor = Some(0),
+        Action::Bottom => app.views.events.cursor = None,
         Action::Filter => open_input(app, InputPurpose::Filter),
         Action::ToggleProbeEvents => {
-            app.events.show_probes = !app.events.show_probes;
-            app.events.cursor = None;
-            fx.push(Effect::ShowProbeEvents(app.events.show_probes));
+            app.views.events.show_probes = !app.views.events.show_probes;
+            app.views.events.cursor = None;
+            fx.push(Effect::ShowProbeEvents(app.views.events.show_probes));
         }
         Action::JumpToContainer => jump_to_event_container(app, at),
         _ => {}
@@ -838,7 +857,7 @@ fn on_events_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
 
 /// Selects, in the table, the container the event at `index` is about.
 fn jump_to_event_container(app: &mut App, index: usize) {
-    let Some(e) = app.events.visible().nth(index) else {
+    let Some(e) = app.views.events.visible().nth(index) else {
         return;
     };
     let key = ContainerKey {
@@ -850,7 +869,7 @@ fn jump_to_event_container(app: &mut App, index: usize) {
         toast(app, ToastLevel::Error, format!("{name} is no longer there"));
         return;
     }
-    app.view = View::Table;
+    app.views.current = View::Table;
     if !app
         .inventory
         .by_key(&key)
@@ -866,7 +885,7 @@ fn jump_to_event_container(app: &mut App, index: usize) {
 /// health-checked container, it is re-read every couple of seconds (one inspect, one container).
 fn refresh_detail(app: &mut App, fx: &mut Vec<Effect>) {
     const EVERY: i64 = 2;
-    if !app.show_detail || app.view != View::Table {
+    if !app.views.show_detail || app.views.current != View::Table {
         return;
     }
     let Some(c) = app.selected_container() else {
@@ -876,18 +895,19 @@ fn refresh_detail(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     }
     let due = app
+        .views
         .detail_refreshed_at
         .is_none_or(|t| (app.now - t).num_seconds() >= EVERY);
     if due {
         let key = c.key.clone();
-        app.detail_refreshed_at = Some(app.now);
+        app.views.detail_refreshed_at = Some(app.now);
         fx.push(Effect::Refresh { key });
     }
 }
 
 fn on_endpoints_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
-    let rows = app.endpoints.len() + app.attachable_contexts().count();
-    let Some(Overlay::Endpoints { cursor }) = app.overlay.as_mut() else {
+    let rows = app.endpoints.attached.len() + app.endpoints.attachable().count();
+    let Some(Overlay::Endpoints { cursor }) = app.screen.overlay.as_mut() else {
         return;
     };
     match action {
@@ -897,10 +917,10 @@ fn on_endpoints_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
         Action::Bottom => *cursor = rows.saturating_sub(1),
         Action::ToggleAttach => {
             let at = *cursor;
-            let attached = app.endpoints.get(at).map(|e| e.name.clone());
+            let attached = app.endpoints.attached.get(at).map(|e| e.name.clone());
             let context = at
-                .checked_sub(app.endpoints.len())
-                .and_then(|i| app.attachable_contexts().nth(i).cloned());
+                .checked_sub(app.endpoints.attached.len())
+                .and_then(|i| app.endpoints.attachable().nth(i).cloned());
             if let Some(name) = attached {
                 detach(app, &name, fx);
             } else if let Some(ctx) = context {
@@ -919,8 +939,8 @@ fn on_endpoints_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
 
 /// Forgets an endpoint and everything seen on it; the runtime stops its supervisor.
 fn detach(app: &mut App, name: &str, fx: &mut Vec<Effect>) {
-    app.endpoints.retain(|e| e.name != name);
-    app.events.log.drop_endpoint(name);
+    app.endpoints.attached.retain(|e| e.name != name);
+    app.views.events.log.drop_endpoint(name);
     let gone: Vec<ContainerKey> = app
         .inventory
         .iter()
@@ -931,13 +951,23 @@ fn detach(app: &mut App, name: &str, fx: &mut Vec<Effect>) {
         app.inventory.remove(key);
         app.table.marked.remove(key);
     }
-    if app.logs.as_ref().is_some_and(|l| l.key.endpoint == name) {
+    if app
+        .views
+        .logs
+        .as_ref()
+        .is_some_and(|l| l.key.endpoint == name)
+    {
         back_to_table(app, fx);
     }
-    if app.inspect.as_ref().is_some_and(|i| i.key.endpoint == name) {
+    if app
+        .views
+        .inspect
+        .as_ref()
+        .is_some_and(|i| i.key.endpoint == name)
+    {
         back_to_table(app, fx);
     }
-    if let Some(Overlay::Endpoints { cursor }) = app.overlay.as_mut() {
+    if let Some(Overlay::Endpoints { cursor }) = app.screen.overlay.as_mut() {
         *cursor = cursor.saturating_sub(1);
     }
     rebuild_rows(app);
@@ -948,11 +978,11 @@ fn detach(app: &mut App, name: &str, fx: &mut Vec<Effect>) {
 }
 
 fn back_to_table(app: &mut App, fx: &mut Vec<Effect>) {
-    if let Some(l) = app.logs.take() {
+    if let Some(l) = app.views.logs.take() {
         fx.push(Effect::StopLogs { session: l.session });
     }
-    app.inspect = None;
-    app.view = View::Table;
+    app.views.inspect = None;
+    app.views.current = View::Table;
 }
 
 fn move_cursor(app: &mut App, action: Action) -> bool {
@@ -991,7 +1021,7 @@ fn on_table_action(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<E
             rebuild_rows(app);
         }
         Action::ToggleDetail => {
-            app.show_detail = !app.show_detail;
+            app.views.show_detail = !app.views.show_detail;
             keep_cursor_visible(app);
             refresh_detail(app, fx);
         }
@@ -1079,15 +1109,15 @@ fn ask_to_mutate(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Eff
         });
         return;
     }
-    app.overlay = Some(Overlay::Confirm(ConfirmDialog::new(request, id)));
+    app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::new(request, id)));
 }
 
 fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
-    let Some(Overlay::Confirm(d)) = app.overlay.as_mut() else {
+    let Some(Overlay::Confirm(d)) = app.screen.overlay.as_mut() else {
         return;
     };
     match action {
-        Action::Cancel => app.overlay = None,
+        Action::Cancel => app.screen.overlay = None,
         Action::FocusNext => {
             d.focus = match d.focus {
                 Button::Cancel => Button::Confirm,
@@ -1105,7 +1135,7 @@ fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
         Action::Confirm => {
             let confirmed = d.focus == Button::Confirm;
             let plan = d.plan.clone();
-            app.overlay = None;
+            app.screen.overlay = None;
             if confirmed {
                 submit(app, plan, fx);
             }
@@ -1136,9 +1166,9 @@ fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     };
     let (key, name) = (c.key.clone(), c.name.clone());
-    let session = app.next_log_session;
-    app.next_log_session += 1;
-    app.logs = Some(LogsState {
+    let session = app.views.next_log_session;
+    app.views.next_log_session += 1;
+    app.views.logs = Some(LogsState {
         key: key.clone(),
         name,
         session,
@@ -1152,7 +1182,7 @@ fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
         current_match: None,
         ended: None,
     });
-    app.view = View::Logs;
+    app.views.current = View::Logs;
     fx.push(Effect::FollowLogs {
         key,
         session,
@@ -1162,7 +1192,9 @@ fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
 
 fn on_logs_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
     let page = layout::logs_body_height(app).max(1) as u64;
-    let Some(l) = app.logs.as_mut() else { return };
+    let Some(l) = app.views.logs.as_mut() else {
+        return;
+    };
     let first = l.buffer.dropped();
     let len = l.buffer.len() as u64;
     let last_top = first + len.saturating_sub(page);
@@ -1214,9 +1246,9 @@ fn on_logs_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
 }
 
 fn set_search(app: &mut App, query: &str, jump: bool) {
-    match app.view {
+    match app.views.current {
         View::Logs => {
-            if let Some(l) = app.logs.as_mut() {
+            if let Some(l) = app.views.logs.as_mut() {
                 l.query = query.to_owned();
                 l.current_match = None;
             }
@@ -1226,7 +1258,7 @@ fn set_search(app: &mut App, query: &str, jump: bool) {
             }
         }
         View::Inspect => {
-            if let Some(i) = app.inspect.as_mut() {
+            if let Some(i) = app.views.inspect.as_mut() {
                 i.query = query.to_owned();
                 i.current_match = None;
             }
@@ -1240,10 +1272,12 @@ fn set_search(app: &mut App, query: &str, jump: bool) {
 
 /// Moves to the next (or previous) line containing the query, wrapping around.
 fn jump_to_match(app: &mut App, forward: bool, from_edge: bool) {
-    match app.view {
+    match app.views.current {
         View::Logs => {
             let page = layout::logs_body_height(app).max(1) as u64;
-            let Some(l) = app.logs.as_mut() else { return };
+            let Some(l) = app.views.logs.as_mut() else {
+                return;
+            };
             let hits = l.buffer.find_all(&l.query);
             if hits.is_empty() {
                 l.current_match = None;
@@ -1266,7 +1300,7 @@ fn jump_to_match(app: &mut App, forward: bool, from_edge: bool) {
         }
         View::Inspect => {
             let page = layout::logs_body_height(app).max(1);
-            let Some(i) = app.inspect.as_mut() else {
+            let Some(i) = app.views.inspect.as_mut() else {
                 return;
             };
             if i.query.is_empty() {
@@ -1317,7 +1351,7 @@ fn open_inspect(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     };
     let key = c.key.clone();
-    app.inspect = Some(InspectState {
+    app.views.inspect = Some(InspectState {
         key: key.clone(),
         name: c.name.clone(),
         doc: None,
@@ -1329,7 +1363,7 @@ fn open_inspect(app: &mut App, fx: &mut Vec<Effect>) {
         query: String::new(),
         current_match: None,
     });
-    app.view = View::Inspect;
+    app.views.current = View::Inspect;
     fx.push(Effect::Inspect { key });
 }
 
@@ -1343,7 +1377,7 @@ fn refresh_inspect_lines(ins: &mut InspectState) {
 
 fn on_inspect_action(app: &mut App, action: Action) {
     let page = layout::logs_body_height(app).max(1) as usize;
-    let Some(i) = app.inspect.as_mut() else {
+    let Some(i) = app.views.inspect.as_mut() else {
         return;
     };
     let max = i.lines.len().saturating_sub(page);

@@ -128,7 +128,7 @@ fn row_names(app: &App) -> Vec<String> {
 }
 
 fn dialog(app: &App) -> &ConfirmDialog {
-    match &app.overlay {
+    match &app.screen.overlay {
         Some(Overlay::Confirm(d)) => d,
         other => panic!("no confirm dialog: {other:?}"),
     }
@@ -157,7 +157,8 @@ fn mutations(fx: &[Effect]) -> Vec<&Plan> {
 }
 
 fn errors(app: &App) -> Vec<&str> {
-    app.toasts
+    app.screen
+        .toasts
         .iter()
         .filter(|t| t.level == ToastLevel::Error)
         .map(|t| t.text.as_str())
@@ -292,7 +293,7 @@ fn dialog_on_a_tree_group_names_its_members() {
         ["demo-db-1", "demo-web-1", "demo-web-2"]
     );
     press(&mut app, KeyCode::Esc);
-    assert!(app.overlay.is_none());
+    assert!(app.screen.overlay.is_none());
     select_group(&mut app, "s:demo/web");
     ch(&mut app, 's');
     assert_eq!(target_names(dialog(&app)), ["demo-web-1", "demo-web-2"]);
@@ -309,7 +310,7 @@ fn enter_with_the_default_focus_cancels() {
     ch(&mut app, 'D');
     let fx = press(&mut app, KeyCode::Enter);
     assert!(fx.is_empty(), "{fx:?}");
-    assert!(app.overlay.is_none());
+    assert!(app.screen.overlay.is_none());
 }
 
 #[test]
@@ -331,7 +332,7 @@ fn focus_next_then_confirm_emits_exactly_one_mutation() {
         m[0].steps[0].target.container_key(),
         Some(key_of(&app, "alpha"))
     );
-    assert!(app.overlay.is_none());
+    assert!(app.screen.overlay.is_none());
     // Shown as running until the gate reports back.
     assert_eq!(app.ops.running.len(), 1);
 }
@@ -416,7 +417,7 @@ fn read_only_refuses_mutations_with_an_error_toast_and_an_audited_refusal() {
     select(&mut app, "alpha");
     for c in ['u', 's', 'r', 'p', 'P', 'K', 'D'] {
         let fx = ch(&mut app, c);
-        assert!(app.overlay.is_none(), "{c} opened a dialog");
+        assert!(app.screen.overlay.is_none(), "{c} opened a dialog");
         // Nothing for the gate to run; a refusal for it to record.
         match fx.as_slice() {
             [Effect::Refuse { plan, reason }] => {
@@ -532,15 +533,15 @@ fn filter_narrows_rows_as_typed_and_esc_restores_the_previous_one() {
     typed(&mut app, "br");
     assert_eq!(row_names(&app), ["bravo"], "live, before Enter");
     press(&mut app, KeyCode::Enter);
-    assert!(app.input.is_none());
+    assert!(app.screen.input.is_none());
     assert_eq!(app.table.filter_text, "br");
 
     ch(&mut app, '/');
-    assert_eq!(app.input.as_ref().unwrap().text, "br");
+    assert_eq!(app.screen.input.as_ref().unwrap().text, "br");
     typed(&mut app, "x");
     assert!(app.table.rows.is_empty());
     press(&mut app, KeyCode::Esc);
-    assert!(app.input.is_none());
+    assert!(app.screen.input.is_none());
     assert_eq!(app.table.filter_text, "br");
     assert_eq!(row_names(&app), ["bravo"]);
 }
@@ -553,14 +554,14 @@ fn ctrl_u_clears_the_filter_input_instead_of_paging() {
     typed(&mut app, "alpha");
     assert_eq!(row_names(&app), ["alpha"]);
     press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
-    let input = app.input.as_ref().expect("input stays open");
+    let input = app.screen.input.as_ref().expect("input stays open");
     assert_eq!(input.text, "");
     assert_eq!(input.cursor, 0);
     assert_eq!(row_names(&app).len(), 3, "cleared filter shows everything");
     // Typed characters are text, not actions: `q` does not quit, `j` does not move.
     typed(&mut app, "qj");
     assert!(!app.quit);
-    assert_eq!(app.input.as_ref().unwrap().text, "qj");
+    assert_eq!(app.screen.input.as_ref().unwrap().text, "qj");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -633,8 +634,8 @@ fn logs_sessions_start_stop_and_ignore_stale_chunks() {
     let mut app = abc();
     select(&mut app, "alpha");
     let fx = press(&mut app, KeyCode::Enter);
-    let first = app.logs.as_ref().unwrap().session;
-    assert_eq!(app.view, View::Logs);
+    let first = app.views.logs.as_ref().unwrap().session;
+    assert_eq!(app.views.current, View::Logs);
     assert_eq!(
         fx,
         [Effect::FollowLogs {
@@ -645,16 +646,16 @@ fn logs_sessions_start_stop_and_ignore_stale_chunks() {
     );
     let fx = press(&mut app, KeyCode::Esc);
     assert_eq!(fx, [Effect::StopLogs { session: first }]);
-    assert_eq!(app.view, View::Table);
-    assert!(app.logs.is_none());
+    assert_eq!(app.views.current, View::Table);
+    assert!(app.views.logs.is_none());
 
     select(&mut app, "bravo");
     let fx = press(&mut app, KeyCode::Enter);
-    let second = app.logs.as_ref().unwrap().session;
+    let second = app.views.logs.as_ref().unwrap().session;
     assert_ne!(first, second, "a new session");
     assert!(matches!(fx[..], [Effect::FollowLogs { session, .. }] if session == second));
     chunk(&mut app, first, Stream::Stdout, &["stale".into()]);
-    assert!(app.logs.as_ref().unwrap().buffer.is_empty());
+    assert!(app.views.logs.as_ref().unwrap().buffer.is_empty());
     update(
         &mut app,
         Msg::LogEnded {
@@ -662,9 +663,9 @@ fn logs_sessions_start_stop_and_ignore_stale_chunks() {
             error: None,
         },
     );
-    assert!(app.logs.as_ref().unwrap().ended.is_none());
+    assert!(app.views.logs.as_ref().unwrap().ended.is_none());
     chunk(&mut app, second, Stream::Stdout, &["fresh".into()]);
-    assert_eq!(app.logs.as_ref().unwrap().buffer.len(), 1);
+    assert_eq!(app.views.logs.as_ref().unwrap().buffer.len(), 1);
 }
 
 #[test]
@@ -672,7 +673,7 @@ fn log_search_jumps_to_the_newest_match_and_n_moves_between_matches() {
     let mut app = abc();
     select(&mut app, "alpha");
     press(&mut app, KeyCode::Enter);
-    let s = app.logs.as_ref().unwrap().session;
+    let s = app.views.logs.as_ref().unwrap().session;
     let mut lines = numbered(100);
     lines[10] = "error one".into();
     lines[50] = "ERROR two".into();
@@ -681,27 +682,27 @@ fn log_search_jumps_to_the_newest_match_and_n_moves_between_matches() {
     ch(&mut app, '/');
     typed(&mut app, "error");
     press(&mut app, KeyCode::Enter);
-    let l = app.logs.as_ref().unwrap();
+    let l = app.views.logs.as_ref().unwrap();
     assert_eq!(l.current_match, Some(90), "newest first");
     assert!(!l.follow);
     ch(&mut app, 'n');
     assert_eq!(
-        app.logs.as_ref().unwrap().current_match,
+        app.views.logs.as_ref().unwrap().current_match,
         Some(10),
         "wraps forward"
     );
     ch(&mut app, 'n');
-    assert_eq!(app.logs.as_ref().unwrap().current_match, Some(50));
+    assert_eq!(app.views.logs.as_ref().unwrap().current_match, Some(50));
     ch(&mut app, 'N');
-    assert_eq!(app.logs.as_ref().unwrap().current_match, Some(10));
+    assert_eq!(app.views.logs.as_ref().unwrap().current_match, Some(10));
     ch(&mut app, 'N');
     assert_eq!(
-        app.logs.as_ref().unwrap().current_match,
+        app.views.logs.as_ref().unwrap().current_match,
         Some(90),
         "wraps back"
     );
     // The match is on screen.
-    let l = app.logs.as_ref().unwrap();
+    let l = app.views.logs.as_ref().unwrap();
     let page = crate::ui::layout::logs_body_height(&app) as u64;
     assert!(
         l.top <= 90 && 90 < l.top + page,
@@ -715,20 +716,23 @@ fn scrolling_up_stops_following_and_bottom_resumes() {
     let mut app = abc();
     select(&mut app, "alpha");
     press(&mut app, KeyCode::Enter);
-    let s = app.logs.as_ref().unwrap().session;
+    let s = app.views.logs.as_ref().unwrap().session;
     chunk(&mut app, s, Stream::Stdout, &numbered(200));
-    assert!(app.logs.as_ref().unwrap().follow);
+    assert!(app.views.logs.as_ref().unwrap().follow);
     ch(&mut app, 'k');
-    let l = app.logs.as_ref().unwrap();
+    let l = app.views.logs.as_ref().unwrap();
     assert!(!l.follow);
     let page = crate::ui::layout::logs_body_height(&app) as u64;
     assert_eq!(l.top, 200 - page - 1);
     ch(&mut app, 'G');
-    assert!(app.logs.as_ref().unwrap().follow);
+    assert!(app.views.logs.as_ref().unwrap().follow);
     press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
-    assert!(!app.logs.as_ref().unwrap().follow, "Ctrl-U pages up here");
+    assert!(
+        !app.views.logs.as_ref().unwrap().follow,
+        "Ctrl-U pages up here"
+    );
     ch(&mut app, 'f');
-    assert!(app.logs.as_ref().unwrap().follow);
+    assert!(app.views.logs.as_ref().unwrap().follow);
 }
 
 #[test]
@@ -736,7 +740,7 @@ fn save_logs_emits_the_buffer_text() {
     let mut app = abc();
     select(&mut app, "alpha");
     press(&mut app, KeyCode::Enter);
-    let s = app.logs.as_ref().unwrap().session;
+    let s = app.views.logs.as_ref().unwrap().session;
     chunk(&mut app, s, Stream::Stdout, &["hello".into()]);
     chunk(&mut app, s, Stream::Stderr, &["oops".into()]);
     let fx = ch(&mut app, 'S');
@@ -769,7 +773,7 @@ fn inspected_masks_secrets_and_reveal_toggles() {
     let fx = ch(&mut app, 'i');
     let key = key_of(&app, "alpha");
     assert_eq!(fx, [Effect::Inspect { key: key.clone() }]);
-    assert_eq!(app.view, View::Inspect);
+    assert_eq!(app.views.current, View::Inspect);
     // A late answer for another container is ignored.
     let other = key_of(&app, "bravo");
     update(
@@ -779,7 +783,7 @@ fn inspected_masks_secrets_and_reveal_toggles() {
             result: Ok(json!({"Name": "bravo"})),
         },
     );
-    assert!(app.inspect.as_ref().unwrap().lines.is_empty());
+    assert!(app.views.inspect.as_ref().unwrap().lines.is_empty());
     let doc = json!({
         "Name": "/alpha",
         "Config": {"Env": ["DB_PASSWORD=hunter2", "API_TOKEN=abc", "PATH=/bin", "EMPTY_SECRET="]}
@@ -791,15 +795,15 @@ fn inspected_masks_secrets_and_reveal_toggles() {
             result: Ok(doc),
         },
     );
-    let text = |app: &App| app.inspect.as_ref().unwrap().lines.join("\n");
-    let i = app.inspect.as_ref().unwrap();
+    let text = |app: &App| app.views.inspect.as_ref().unwrap().lines.join("\n");
+    let i = app.views.inspect.as_ref().unwrap();
     assert_eq!(i.masked, 2);
     assert!(!text(&app).contains("hunter2"));
     assert!(!text(&app).contains("abc\""));
     assert!(text(&app).contains(&format!("DB_PASSWORD={}", super::inspect::MASK)));
     assert!(text(&app).contains("PATH=/bin"));
     ch(&mut app, 'x');
-    assert!(app.inspect.as_ref().unwrap().revealed);
+    assert!(app.views.inspect.as_ref().unwrap().revealed);
     assert!(text(&app).contains("DB_PASSWORD=hunter2"));
     ch(&mut app, 'x');
     assert!(!text(&app).contains("hunter2"));
@@ -815,7 +819,7 @@ fn palette_switches_theme() {
     ch(&mut app, ':');
     typed(&mut app, "theme light");
     press(&mut app, KeyCode::Enter);
-    assert!(app.input.is_none());
+    assert!(app.screen.input.is_none());
     assert_eq!(app.theme.name(), "light");
     assert!(errors(&app).is_empty());
 }
@@ -853,11 +857,11 @@ fn g_g_goes_to_top_and_g_then_j_still_moves_down() {
     assert_eq!(app.table.cursor, 2, "waits for the second key");
     ch(&mut app, 'g');
     assert_eq!(app.table.cursor, 0);
-    assert!(app.pending_keys.is_empty());
+    assert!(app.screen.pending_keys.is_empty());
     ch(&mut app, 'g');
     ch(&mut app, 'j');
     assert_eq!(app.table.cursor, 1);
-    assert!(app.pending_keys.is_empty());
+    assert!(app.screen.pending_keys.is_empty());
 }
 
 #[test]
@@ -866,14 +870,14 @@ fn tick_expires_toasts_by_app_now() {
     super::update::toast(&mut app, ToastLevel::Info, "info".into());
     super::update::toast(&mut app, ToastLevel::Error, "error".into());
     update(&mut app, Msg::Tick);
-    assert_eq!(app.toasts.len(), 2);
+    assert_eq!(app.screen.toasts.len(), 2);
     app.now += Duration::seconds(5);
     update(&mut app, Msg::Tick);
-    let left: Vec<&str> = app.toasts.iter().map(|t| t.text.as_str()).collect();
+    let left: Vec<&str> = app.screen.toasts.iter().map(|t| t.text.as_str()).collect();
     assert_eq!(left, ["error"], "errors stay longer");
     app.now += Duration::seconds(5);
     update(&mut app, Msg::Tick);
-    assert!(app.toasts.is_empty());
+    assert!(app.screen.toasts.is_empty());
 }
 
 #[test]

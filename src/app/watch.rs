@@ -37,7 +37,7 @@ pub fn watch_lists(app: &App) -> BTreeMap<String, Vec<Watch>> {
 /// document is open.
 fn visible_keys(app: &App) -> HashSet<ContainerKey> {
     let mut keys = HashSet::new();
-    match app.view {
+    match app.views.current {
         View::Table => {
             let height = layout::table_body_height(app) as usize;
             let rows = app.table.rows.iter().skip(app.table.offset).take(height);
@@ -49,8 +49,8 @@ fn visible_keys(app: &App) -> HashSet<ContainerKey> {
                 }
             }
         }
-        View::Logs => keys.extend(app.logs.as_ref().map(|l| l.key.clone())),
-        View::Inspect => keys.extend(app.inspect.as_ref().map(|i| i.key.clone())),
+        View::Logs => keys.extend(app.views.logs.as_ref().map(|l| l.key.clone())),
+        View::Inspect => keys.extend(app.views.inspect.as_ref().map(|i| i.key.clone())),
         View::Events => {}
     }
     keys

@@ -14,7 +14,7 @@ use crate::config::theme::Slot;
 pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
     let t = &app.theme;
     let mut rows = Vec::new();
-    for ep in &app.endpoints {
+    for ep in &app.endpoints.attached {
         let count = app
             .inventory
             .iter()
@@ -63,7 +63,7 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
             Cell::from(count.to_string()),
         ]);
     }
-    for ctx in app.attachable_contexts() {
+    for ctx in app.endpoints.attachable() {
         let (note, slot) = match &ctx.error {
             Some(e) => (format!("unusable: {e}"), Slot::Error),
             None => ("detached".to_string(), Slot::TextDim),
@@ -108,7 +108,7 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
             }
         })
         .collect();
-    let title = format!(" Endpoints ─ {} attached ", app.endpoints.len());
+    let title = format!(" Endpoints ─ {} attached ", app.endpoints.attached.len());
     frame.render_widget(Clear, area);
     frame.render_widget(
         Table::new(table_rows, widths)

@@ -12,7 +12,7 @@ use crate::config::theme::Slot;
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    let ev = &app.events;
+    let ev = &app.views.events;
     let visible: Vec<&EngineEvent> = ev.visible().collect();
     let mut title = vec![
         Span::styled(" Events ", t.style(Slot::Title)),

@@ -92,7 +92,7 @@ pub fn hints(app: &App, ctx: KeyContext) -> Vec<(String, String)> {
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
-    if let Some(input) = &app.input {
+    if let Some(input) = &app.screen.input {
         let prompt = match input.purpose {
             InputPurpose::Filter => "filter /",
             InputPurpose::Search => "search /",
@@ -141,6 +141,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 /// Completion candidates above the palette line.
 pub fn render_suggestions(frame: &mut Frame, app: &App, footer: Rect) {
     let Some(input) = app
+        .screen
         .input
         .as_ref()
         .filter(|i| i.purpose == InputPurpose::Palette)

@@ -12,7 +12,7 @@ use crate::config::theme::Slot;
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let mut spans = vec![Span::styled(" wheelhouse ", t.style(Slot::Title))];
-    for ep in &app.endpoints {
+    for ep in &app.endpoints.attached {
         spans.push(Span::styled("│ ", t.style(Slot::TextDim)));
         let (text, slot) = match &ep.state {
             EndpointState::Connecting => (format!("{} connecting…", ep.name), Slot::TextDim),
@@ -64,9 +64,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     if app.options.read_only {
         modes.push(Span::styled(" READ-ONLY ", t.style(Slot::HeaderReadOnly)));
     }
-    if !app.warnings.is_empty() {
+    if !app.screen.warnings.is_empty() {
         modes.push(Span::styled(
-            format!(" ⚠ {} ", app.warnings.len()),
+            format!(" ⚠ {} ", app.screen.warnings.len()),
             t.style(Slot::Warning),
         ));
     }

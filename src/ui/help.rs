@@ -12,7 +12,7 @@ use crate::config::theme::Slot;
 
 pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
     let t = &app.theme;
-    let ctx = match app.view {
+    let ctx = match app.views.current {
         View::Table => KeyContext::Table,
         View::Logs => KeyContext::Logs,
         View::Inspect => KeyContext::Inspect,

@@ -11,7 +11,7 @@ use crate::app::state::App;
 use crate::config::theme::{Slot, Theme};
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let Some(i) = &app.inspect else { return };
+    let Some(i) = &app.views.inspect else { return };
     let t = &app.theme;
     let mut title = vec![
         Span::styled(format!(" Inspect: {} ", i.name), t.style(Slot::Title)),

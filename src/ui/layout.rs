@@ -23,7 +23,7 @@ pub fn too_small(area: Rect) -> bool {
 }
 
 pub fn areas(area: Rect, app: &App) -> Areas {
-    let show_log_panel = app.show_log_panel;
+    let show_log_panel = app.screen.show_log_panel;
     let panel = if show_log_panel {
         (area.height / 3).max(6)
     } else {
@@ -49,7 +49,7 @@ pub fn areas(area: Rect, app: &App) -> Areas {
 }
 
 fn body_of(app: &App) -> Rect {
-    let (w, h) = app.size;
+    let (w, h) = app.screen.size;
     areas(Rect::new(0, 0, w, h), app).body
 }
 
@@ -66,7 +66,7 @@ pub fn table_and_detail(body: Rect, show_detail: bool) -> (Rect, Option<Rect>) {
 
 /// Rows of containers visible in the table (inside the border, below the column titles).
 pub fn table_body_height(app: &App) -> u16 {
-    let (table, _) = table_and_detail(body_of(app), app.show_detail);
+    let (table, _) = table_and_detail(body_of(app), app.views.show_detail);
     table.height.saturating_sub(3)
 }
 

@@ -11,7 +11,7 @@ use crate::app::state::{App, LogsState};
 use crate::config::theme::{Slot, Theme};
 
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
-    let Some(l) = &app.logs else { return };
+    let Some(l) = &app.views.logs else { return };
     let t = &app.theme;
     let block = Block::default()
         .borders(Borders::ALL)

@@ -40,9 +40,9 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
     if let Some(notices) = a.notices {
         render_notices(frame, app, notices);
     }
-    match app.view {
+    match app.views.current {
         View::Table => {
-            let (table_area, detail_area) = layout::table_and_detail(a.body, app.show_detail);
+            let (table_area, detail_area) = layout::table_and_detail(a.body, app.views.show_detail);
             table::render(frame, app, table_area);
             if let Some(area) = detail_area {
                 detail::render(frame, app, area);
@@ -56,7 +56,7 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
         render_log_panel(frame, app, panel, with_log_panel);
     }
     footer::render(frame, app, a.footer);
-    match &app.overlay {
+    match &app.screen.overlay {
         Some(Overlay::Help { scroll }) => help::render(frame, app, a.body, *scroll),
         Some(Overlay::Endpoints { cursor }) => endpoints::render(frame, app, a.body, *cursor),
         Some(Overlay::Confirm(d)) => dialog::render(frame, app, area, d),

@@ -81,6 +81,7 @@ fn column(col: Col, app: &App) -> Column {
             // at the end (`docker.sock`, `docker.sock#2`), so a cut name cannot tell them apart.
             let longest = app
                 .endpoints
+                .attached
                 .iter()
                 .map(|e| UnicodeWidthStr::width(e.name.as_str()))
                 .max()
@@ -255,7 +256,7 @@ fn empty_message(app: &App) -> String {
             app.inventory.len()
         );
     }
-    let states: Vec<&EndpointState> = app.endpoints.iter().map(|e| &e.state).collect();
+    let states: Vec<&EndpointState> = app.endpoints.attached.iter().map(|e| &e.state).collect();
     if states
         .iter()
         .all(|s| matches!(s, EndpointState::Connecting))
@@ -268,7 +269,7 @@ fn empty_message(app: &App) -> String {
     {
         // The header cuts long reasons on narrow terminals, so the body spells them out.
         let mut msg = String::from(" No engine reachable; retrying with backoff.");
-        for e in &app.endpoints {
+        for e in &app.endpoints.attached {
             if let EndpointState::Down { reason, .. } = &e.state {
                 let retry = e
                     .retry_in(app.now)

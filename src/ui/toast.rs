@@ -12,7 +12,7 @@ use crate::config::theme::Slot;
 pub fn render(frame: &mut Frame, app: &App, body: Rect) {
     let width = body.width.min(64);
     let mut bottom = body.bottom().saturating_sub(1);
-    for toast in app.toasts.iter().rev() {
+    for toast in app.screen.toasts.iter().rev() {
         let slot = match toast.level {
             ToastLevel::Info => Slot::ToastInfo,
             ToastLevel::Error => Slot::ToastError,
