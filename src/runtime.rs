@@ -93,6 +93,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             height: size.height,
         },
     );
+    ui::layout::fit(&mut app);
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     // Test hook: proves that a panic inside the loop still restores the terminal.
@@ -160,10 +161,13 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         }
         if !msgs.is_empty() {
             app.now = Utc::now();
-            for fx in update_batch(&mut app, msgs) {
+            let applied = update_batch(&mut app, msgs);
+            for fx in applied.effects {
                 effects.run(fx);
             }
-            dirty = true;
+            // The change may have moved the layout (detail pane, log panel, notices, size).
+            ui::layout::fit(&mut app);
+            dirty |= applied.visible;
             effects.update_watches(&app);
         }
         if app.quit {

@@ -38,6 +38,7 @@ pub fn base_app(width: u16, height: u16) -> App {
         scene_now(),
     );
     update(&mut app, Msg::Resize { width, height });
+    crate::ui::layout::fit(&mut app);
     app
 }
 
@@ -549,6 +550,7 @@ pub fn long_names(w: u16, h: u16) -> App {
 fn update_action(app: &mut App, action: crate::app::Action) {
     let mut fx = Vec::new();
     crate::app::update::on_action(app, action, crate::ops::Origin::Keystroke, &mut fx);
+    crate::ui::layout::fit(app);
 }
 
 fn select(app: &mut App, name: &str) {

@@ -72,13 +72,13 @@ fn a_valid_keymap_overlay_rebinds_unbinds_and_adds() {
     let table = KeyContext::Table;
     assert_eq!(
         keymap.lookup(table, &keys(&["x"])),
-        Lookup::Action(Action::Stop)
+        Lookup::Action(Action::Stop.into())
     );
     assert_eq!(keymap.lookup(table, &keys(&["s"])), Lookup::Unbound);
     assert_eq!(keymap.lookup(table, &keys(&["c"])), Lookup::Prefix);
     assert_eq!(
         keymap.lookup(table, &keys(&["c", "c"])),
-        Lookup::Action(Action::ClearMarks)
+        Lookup::Action(Action::ClearMarks.into())
     );
     assert_eq!(keymap.hint(table, Action::Stop).as_deref(), Some("x"));
     assert_eq!(
@@ -87,7 +87,7 @@ fn a_valid_keymap_overlay_rebinds_unbinds_and_adds() {
     );
     assert_eq!(
         keymap.lookup(KeyContext::Logs, &keys(&["<C-s>"])),
-        Lookup::Action(Action::SaveLogs)
+        Lookup::Action(Action::SaveLogs.into())
     );
 }
 

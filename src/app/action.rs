@@ -1,145 +1,140 @@
-//! What the user asks for. Keymaps bind keys to these by their serde names,
-//! and the command palette offers the same names, so one list serves both.
+//! What the user asks for. Keymaps bind keys to these by name, and the command palette offers
+//! the same names, so one list serves both. An action may take an argument (`scale +1`,
+//! `scale 4`): keymaps write it in `run`, the palette after the name.
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
+/// Declares the enum, its names, `ALL` and what argument each takes from one list, so the
+/// name used in keymap files cannot drift from the variant.
+macro_rules! actions {
+    ($($variant:ident => $name:literal $(, $takes:ident)?;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action {
+            $($variant,)*
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant,)*];
+
+            /// The name used in keymap files and the command palette.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Action::$variant => $name,)*
+                }
+            }
+
+            /// What argument the action takes, if any.
+            pub fn takes(self) -> Takes {
+                match self {
+                    $(Action::$variant => actions!(@takes $($takes)?),)*
+                }
+            }
+        }
+    };
+    (@takes) => { Takes::Nothing };
+    (@takes $takes:ident) => { Takes::$takes };
+}
+
+actions! {
     // Anywhere
-    Quit,
-    Help,
-    Palette,
-    ToggleLogPanel,
-    Endpoints,
-    Events,
-    Back,
+    Quit => "quit";
+    Help => "help";
+    Palette => "palette";
+    ToggleLogPanel => "toggle_log_panel";
+    Endpoints => "endpoints";
+    Events => "events";
+    Back => "back";
     // Movement, in whichever view has focus
-    Up,
-    Down,
-    PageUp,
-    PageDown,
-    Top,
-    Bottom,
-    Left,
-    Right,
+    Up => "up";
+    Down => "down";
+    PageUp => "page_up";
+    PageDown => "page_down";
+    Top => "top";
+    Bottom => "bottom";
+    Left => "left";
+    Right => "right";
     // Container table
-    Filter,
-    ClearFilter,
-    SortNext,
-    SortPrev,
-    SortReverse,
-    ToggleTree,
-    ToggleCollapse,
-    ToggleDetail,
-    Mark,
-    MarkAll,
-    ClearMarks,
-    Start,
-    Stop,
-    Restart,
-    Pause,
-    Unpause,
-    Kill,
-    Remove,
-    Logs,
-    Inspect,
+    Filter => "filter";
+    ClearFilter => "clear_filter";
+    SortNext => "sort_next";
+    SortPrev => "sort_prev";
+    SortReverse => "sort_reverse";
+    ToggleTree => "toggle_tree";
+    ToggleCollapse => "toggle_collapse";
+    ToggleDetail => "toggle_detail";
+    Mark => "mark";
+    MarkAll => "mark_all";
+    ClearMarks => "clear_marks";
+    Start => "start";
+    Stop => "stop";
+    Restart => "restart";
+    Pause => "pause";
+    Unpause => "unpause";
+    Kill => "kill";
+    Remove => "remove";
+    Logs => "logs";
+    Inspect => "inspect";
     // Logs and inspect
-    Search,
-    NextMatch,
-    PrevMatch,
-    ToggleTimestamps,
-    ToggleWrap,
-    ToggleFollow,
-    SaveLogs,
-    RevealSecrets,
+    Search => "search";
+    NextMatch => "next_match";
+    PrevMatch => "prev_match";
+    ToggleTimestamps => "toggle_timestamps";
+    ToggleWrap => "toggle_wrap";
+    ToggleFollow => "toggle_follow";
+    SaveLogs => "save_logs";
+    RevealSecrets => "reveal_secrets";
     // Endpoints panel
-    ToggleAttach,
+    ToggleAttach => "toggle_attach";
     // Events pane
-    JumpToContainer,
-    ToggleProbeEvents,
+    JumpToContainer => "jump_to_container";
+    ToggleProbeEvents => "toggle_probe_events";
     // Confirmation dialog
-    Confirm,
-    Cancel,
-    FocusNext,
-    OptionNext,
-    OptionPrev,
-    ToggleOption,
+    Confirm => "confirm";
+    Cancel => "cancel";
+    FocusNext => "focus_next";
+    OptionNext => "option_next";
+    OptionPrev => "option_prev";
+    ToggleOption => "toggle_option";
     // Text inputs (filter, search, palette)
-    InputAccept,
-    InputCancel,
-    InputComplete,
+    InputAccept => "input_accept";
+    InputCancel => "input_cancel";
+    InputComplete => "input_complete";
+}
+
+/// What argument an action takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    Nothing,
+    /// A count: `+2` and `-1` change the current one, `4` sets it. Optional: without one the
+    /// action asks.
+    Count,
+}
+
+/// An action's argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Arg {
+    /// `+2`, `-1`: a change of the current value.
+    By(i64),
+    /// `4`: the value itself.
+    To(i64),
+}
+
+/// An action with its argument, as a keymap's `run` or the palette says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invocation {
+    pub action: Action,
+    pub arg: Option<Arg>,
+}
+
+impl From<Action> for Invocation {
+    fn from(action: Action) -> Self {
+        Invocation { action, arg: None }
+    }
 }
 
 impl Action {
-    pub const ALL: &'static [Action] = &[
-        Action::Quit,
-        Action::Help,
-        Action::Palette,
-        Action::ToggleLogPanel,
-        Action::Endpoints,
-        Action::Events,
-        Action::Back,
-        Action::Up,
-        Action::Down,
-        Action::PageUp,
-        Action::PageDown,
-        Action::Top,
-        Action::Bottom,
-        Action::Left,
-        Action::Right,
-        Action::Filter,
-        Action::ClearFilter,
-        Action::SortNext,
-        Action::SortPrev,
-        Action::SortReverse,
-        Action::ToggleTree,
-        Action::ToggleCollapse,
-        Action::ToggleDetail,
-        Action::Mark,
-        Action::MarkAll,
-        Action::ClearMarks,
-        Action::Start,
-        Action::Stop,
-        Action::Restart,
-        Action::Pause,
-        Action::Unpause,
-        Action::Kill,
-        Action::Remove,
-        Action::Logs,
-        Action::Inspect,
-        Action::Search,
-        Action::NextMatch,
-        Action::PrevMatch,
-        Action::ToggleTimestamps,
-        Action::ToggleWrap,
-        Action::ToggleFollow,
-        Action::SaveLogs,
-        Action::RevealSecrets,
-        Action::ToggleAttach,
-        Action::JumpToContainer,
-        Action::ToggleProbeEvents,
-        Action::Confirm,
-        Action::Cancel,
-        Action::FocusNext,
-        Action::OptionNext,
-        Action::OptionPrev,
-        Action::ToggleOption,
-        Action::InputAccept,
-        Action::InputCancel,
-        Action::InputComplete,
-    ];
-
-    /// The name used in keymap files and the command palette.
-    pub fn name(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-
     pub fn from_name(name: &str) -> Option<Action> {
-        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+        Action::ALL.iter().copied().find(|a| a.name() == name)
     }
 
     /// Whether this action changes a container on the engine.
@@ -157,20 +152,94 @@ impl Action {
     }
 }
 
+impl Invocation {
+    /// `name` or `name ARG`: what a keymap's `run` and a palette line say. The error says what
+    /// the action takes.
+    pub fn parse(text: &str) -> Result<Invocation, InvocationError> {
+        let mut words = text.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        let action = Action::from_name(name).ok_or(InvocationError::UnknownAction)?;
+        let arg = words.next();
+        if words.next().is_some() {
+            return Err(InvocationError::Usage(usage(action)));
+        }
+        let arg = match (action.takes(), arg) {
+            (_, None) => None,
+            (Takes::Nothing, Some(_)) => return Err(InvocationError::Usage(usage(action))),
+            (Takes::Count, Some(word)) => {
+                Some(parse_count(word).ok_or_else(|| InvocationError::Usage(usage(action)))?)
+            }
+        };
+        Ok(Invocation { action, arg })
+    }
+}
+
+/// Why a `run` or palette line is not an invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvocationError {
+    UnknownAction,
+    /// The argument is wrong: how to say it.
+    Usage(String),
+}
+
+fn usage(action: Action) -> String {
+    match action.takes() {
+        Takes::Nothing => format!("{} takes no argument", action.name()),
+        Takes::Count => format!("usage: {} [N | +N | -N]", action.name()),
+    }
+}
+
+fn parse_count(word: &str) -> Option<Arg> {
+    if let Some(n) = word.strip_prefix('+') {
+        return n.parse().ok().map(Arg::By);
+    }
+    if let Some(n) = word.strip_prefix('-') {
+        return n.parse::<i64>().ok().map(|n| Arg::By(-n));
+    }
+    word.parse().ok().map(Arg::To)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_all_is_complete() {
+    fn names_round_trip_and_are_unique() {
         for a in Action::ALL {
-            assert_eq!(Action::from_name(&a.name()), Some(*a), "{a:?}");
+            assert_eq!(Action::from_name(a.name()), Some(*a), "{a:?}");
         }
+        let mut names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Action::ALL.len(), "two actions share a name");
         assert_eq!(
             Action::from_name("toggle_log_panel"),
             Some(Action::ToggleLogPanel)
         );
         assert_eq!(Action::from_name("no_such_thing"), None);
+    }
+
+    #[test]
+    fn arguments_are_parsed_and_checked() {
+        assert_eq!(
+            Invocation::parse("stop"),
+            Ok(Invocation {
+                action: Action::Stop,
+                arg: None
+            })
+        );
+        assert_eq!(
+            Invocation::parse("stop now"),
+            Err(InvocationError::Usage("stop takes no argument".into()))
+        );
+        assert_eq!(
+            Invocation::parse("stp"),
+            Err(InvocationError::UnknownAction)
+        );
+        assert_eq!(parse_count("+2"), Some(Arg::By(2)));
+        assert_eq!(parse_count("-1"), Some(Arg::By(-1)));
+        assert_eq!(parse_count("4"), Some(Arg::To(4)));
+        assert_eq!(parse_count("four"), None);
     }
 }
 

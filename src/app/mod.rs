@@ -19,6 +19,7 @@ pub mod update;
 #[cfg(test)]
 mod update_tests;
 pub mod usage;
+pub mod view;
 pub mod watch;
 
 pub use action::{Action, KeyContext};

@@ -1,12 +1,12 @@
 //! The `:` command palette: every action by its keymap name, plus a few commands that take an
 //! argument (`:theme light`, `:sort uptime desc`, `:filter state:running`).
 
-use super::action::Action;
+use super::action::{Action, Invocation, InvocationError};
 use super::rows::SortColumn;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Action(Action),
+    Action(Invocation),
     Theme(String),
     Sort(SortColumn, Option<bool>),
     Filter(String),
@@ -19,7 +19,7 @@ pub const THEMES: &[&str] = &["dark", "light", "mono"];
 
 /// Every first word the palette understands, for completion and the help text.
 pub fn command_names() -> Vec<String> {
-    let mut names: Vec<String> = Action::ALL.iter().map(|a| a.name()).collect();
+    let mut names: Vec<String> = Action::ALL.iter().map(|a| a.name().to_owned()).collect();
     names.extend(EXTRA.iter().map(|s| s.to_string()));
     names.sort();
     names
@@ -32,8 +32,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
     };
     let rest: Vec<&str> = words.collect();
     match cmd {
-        "q" | "quit!" => Ok(Command::Action(Action::Quit)),
-        "ctx" => Ok(Command::Action(Action::Endpoints)),
+        "q" | "quit!" => Ok(Command::Action(Action::Quit.into())),
+        "ctx" => Ok(Command::Action(Action::Endpoints.into())),
         "theme" => match rest.as_slice() {
             [name] => Ok(Command::Theme((*name).to_owned())),
             _ => Err(format!("usage: theme <{}>", THEMES.join("|"))),
@@ -56,10 +56,12 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Ok(Command::Sort(col, dir))
         }
         "filter" => Ok(Command::Filter(rest.join(" "))),
-        name => match Action::from_name(name) {
-            Some(a) if rest.is_empty() => Ok(Command::Action(a)),
-            Some(_) => Err(format!("{name} takes no argument")),
-            None => Err(format!("unknown command \"{name}\" (Tab completes)")),
+        name => match Invocation::parse(line) {
+            Ok(invocation) => Ok(Command::Action(invocation)),
+            Err(InvocationError::Usage(usage)) => Err(usage),
+            Err(InvocationError::UnknownAction) => {
+                Err(format!("unknown command \"{name}\" (Tab completes)"))
+            }
         },
     }
 }
@@ -132,8 +134,8 @@ mod tests {
 
     #[test]
     fn parses_actions_aliases_and_arguments() {
-        assert_eq!(parse("logs"), Ok(Command::Action(Action::Logs)));
-        assert_eq!(parse("q"), Ok(Command::Action(Action::Quit)));
+        assert_eq!(parse("logs"), Ok(Command::Action(Action::Logs.into())));
+        assert_eq!(parse("q"), Ok(Command::Action(Action::Quit.into())));
         assert_eq!(parse("theme light"), Ok(Command::Theme("light".into())));
         assert_eq!(
             parse("sort uptime desc"),

@@ -53,13 +53,7 @@ impl Default for AppOptions {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Table,
-    Logs,
-    Inspect,
-    Events,
-}
+pub use super::view::View;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selected {
@@ -294,11 +288,33 @@ impl Default for Views {
     }
 }
 
+/// Rows the layout gives the scrolling parts of the screen. The runtime sets it from the layout
+/// after every change (`ui::layout::fit`); the reducer reads it for page sizes and never asks
+/// the layout itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Viewport {
+    /// Container rows of the table (inside its border, below the column titles).
+    pub table_rows: u16,
+    /// Lines of the logs, inspect and events views (inside their border).
+    pub body_rows: u16,
+}
+
+impl Default for Viewport {
+    /// An 80×24 screen.
+    fn default() -> Self {
+        Viewport {
+            table_rows: 19,
+            body_rows: 20,
+        }
+    }
+}
+
 /// What sits around and over the views: the terminal's size, overlays, the text being typed,
 /// notifications, keys of a binding half typed.
 #[derive(Debug, Clone)]
 pub struct Screen {
     pub size: (u16, u16),
+    pub viewport: Viewport,
     pub overlay: Option<Overlay>,
     pub input: Option<TextInput>,
     pub toasts: VecDeque<Toast>,
@@ -313,6 +329,7 @@ impl Default for Screen {
     fn default() -> Self {
         Screen {
             size: (80, 24),
+            viewport: Viewport::default(),
             overlay: None,
             input: None,
             toasts: VecDeque::new(),

@@ -57,8 +57,11 @@ fn projects() -> App {
     ])
 }
 
+/// A key, then the layout's page sizes put back in the state, as the runtime does.
 fn press_mod(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
-    update(app, Msg::Key(KeyEvent::new(code, mods)))
+    let fx = update(app, Msg::Key(KeyEvent::new(code, mods)));
+    crate::ui::layout::fit(app);
+    fx
 }
 
 fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
@@ -76,6 +79,7 @@ fn typed(app: &mut App, text: &str) -> Vec<Effect> {
 fn act(app: &mut App, a: Action) -> Vec<Effect> {
     let mut fx = Vec::new();
     super::update::on_action(app, a, Origin::Keystroke, &mut fx);
+    crate::ui::layout::fit(app);
     fx
 }
 
@@ -1086,4 +1090,48 @@ fn lifecycle_events_change_the_state_before_the_inspect_arrives() {
 
 fn app_time() -> chrono::DateTime<chrono::Utc> {
     super::testing::epoch()
+}
+
+#[test]
+fn only_messages_that_change_the_screen_ask_for_a_frame() {
+    let names: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
+    let mut app = app_with(
+        names
+            .iter()
+            .map(|n| container(n, "running").into())
+            .collect(),
+    );
+    crate::ui::layout::fit(&mut app);
+    let on_screen = key_of(&app, "c00");
+    let off_screen = key_of(&app, "c39");
+    let sample = |key: &ContainerKey| Msg::Sampled {
+        endpoint: "default".into(),
+        samples: vec![(key.clone(), mem_sample(1, 0, 1 << 20))],
+    };
+    let visible = |app: &mut App, msg: Msg| super::update::update_batch(app, [msg]).visible;
+    assert!(visible(&mut app, sample(&on_screen)));
+    assert!(
+        !visible(&mut app, sample(&off_screen)),
+        "a row below the window"
+    );
+    let ping = || Msg::EndpointPing {
+        endpoint: "default".into(),
+        rtt_ms: 3,
+    };
+    assert!(
+        !visible(&mut app, ping()),
+        "the round trip shows only in the endpoints panel"
+    );
+    act(&mut app, Action::Endpoints);
+    assert!(visible(&mut app, ping()));
+    act(&mut app, Action::Endpoints);
+    // Sorted by CPU, any sample may reorder the rows.
+    app.table.sort.column = SortColumn::Cpu;
+    assert!(visible(&mut app, sample(&off_screen)));
+    let chunk = Msg::LogChunk {
+        session: 99,
+        stream: Stream::Stdout,
+        bytes: b"x\n".to_vec(),
+    };
+    assert!(!visible(&mut app, chunk), "no logs view open");
 }

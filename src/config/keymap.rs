@@ -10,7 +10,7 @@ use toml::Spanned;
 
 use super::error::{ConfigError, Source};
 use super::suggest::did_you_mean;
-use crate::app::action::{Action, KeyContext};
+use crate::app::action::{Action, Arg, Invocation, InvocationError, KeyContext};
 
 pub use super::keypress::KeyPress;
 
@@ -27,7 +27,18 @@ const UNBIND: &[&str] = &["none", ""];
 pub struct Binding {
     pub keys: Vec<KeyPress>,
     pub action: Action,
+    /// What `run` says after the action's name (`run = "scale +1"`).
+    pub arg: Option<Arg>,
     pub desc: String,
+}
+
+impl Binding {
+    pub fn invocation(&self) -> Invocation {
+        Invocation {
+            action: self.action,
+            arg: self.arg,
+        }
+    }
 }
 
 impl Binding {
@@ -40,7 +51,7 @@ impl Binding {
 /// What a key sequence typed so far means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
-    Action(Action),
+    Action(Invocation),
     /// The start of a longer binding: wait for the next key.
     Prefix,
     Unbound,
@@ -87,9 +98,10 @@ impl Keymap {
                 let entry = parse_entry(&source, context, raw.into_inner(), span)?;
                 seen.check(&source, context, &entry)?;
                 match entry.action {
-                    Some(action) => keymap.bindings.entry(context).or_default().push(Binding {
+                    Some(run) => keymap.bindings.entry(context).or_default().push(Binding {
                         keys: entry.keys,
-                        action,
+                        action: run.action,
+                        arg: run.arg,
                         desc: entry.desc,
                     }),
                     None => keymap.unbound.entry(context).or_default().push(entry.keys),
@@ -149,7 +161,7 @@ impl Keymap {
         let mut is_prefix = false;
         for binding in self.bindings(context) {
             if binding.keys == seq {
-                return Lookup::Action(binding.action);
+                return Lookup::Action(binding.invocation());
             }
             is_prefix |= binding.keys.starts_with(seq);
         }
@@ -230,7 +242,7 @@ enum RawKeys {
 struct Entry {
     keys: Vec<KeyPress>,
     keys_span: Range<usize>,
-    action: Option<Action>,
+    action: Option<Invocation>,
     desc: String,
 }
 
@@ -312,22 +324,22 @@ fn parse_entry(
     let action = if UNBIND.contains(&run.as_ref().as_str()) {
         None
     } else {
-        let action = Action::from_name(run.as_ref()).ok_or_else(|| {
-            let names: Vec<String> = Action::ALL.iter().map(|a| a.name()).collect();
-            source.error_at(
-                run.span(),
-                format!(
-                    "unknown action \"{}\" in [{section}]{}",
-                    run.as_ref(),
-                    did_you_mean(run.as_ref(), names.iter().map(String::as_str))
+        let invocation = Invocation::parse(run.as_ref()).map_err(|e| {
+            let name = run.as_ref().split_whitespace().next().unwrap_or_default();
+            let message = match e {
+                InvocationError::UnknownAction => format!(
+                    "unknown action \"{name}\" in [{section}]{}",
+                    did_you_mean(name, Action::ALL.iter().map(|a| a.name()))
                 ),
-            )
+                InvocationError::Usage(usage) => format!("{usage} (in [{section}])"),
+            };
+            source.error_at(run.span(), message)
         })?;
-        Some(action)
+        Some(invocation)
     };
     let desc = raw
         .desc
-        .or_else(|| action.map(|a| a.name().replace('_', " ")))
+        .or_else(|| action.map(|a| a.action.name().replace('_', " ")))
         .unwrap_or_default();
     Ok(Entry {
         keys,
@@ -474,7 +486,7 @@ mod tests {
         );
         assert_eq!(
             keymap.lookup(KeyContext::Global, &keys(&["g", "g"])),
-            Lookup::Action(Action::Top)
+            Lookup::Action(Action::Top.into())
         );
         assert_eq!(
             keymap.lookup(KeyContext::Global, &keys(&["g", "x"])),
@@ -504,11 +516,11 @@ mod tests {
         let table = KeyContext::Table;
         assert_eq!(
             keymap.lookup(table, &keys(&["s"])),
-            Lookup::Action(Action::Stop)
+            Lookup::Action(Action::Stop.into())
         );
         assert_eq!(
             keymap.lookup(table, &keys(&["q"])),
-            Lookup::Action(Action::Quit)
+            Lookup::Action(Action::Quit.into())
         );
         assert_eq!(
             keymap.lookup(KeyContext::Global, &keys(&["s"])),
@@ -518,15 +530,15 @@ mod tests {
         assert_eq!(keymap.lookup(input, &keys(&["q"])), Lookup::Unbound);
         assert_eq!(
             keymap.lookup(input, &keys(&["<C-c>"])),
-            Lookup::Action(Action::Quit)
+            Lookup::Action(Action::Quit.into())
         );
         assert_eq!(
             keymap.lookup(input, &keys(&["<Down>"])),
-            Lookup::Action(Action::Down)
+            Lookup::Action(Action::Down.into())
         );
         assert_eq!(
             keymap.lookup(input, &keys(&["<Enter>"])),
-            Lookup::Action(Action::InputAccept)
+            Lookup::Action(Action::InputAccept.into())
         );
         assert_eq!(keymap.hint(table, Action::Quit).as_deref(), Some("q"));
         // In a text input `q` types a q; the hint must offer what works there.
@@ -557,21 +569,21 @@ mod tests {
         let table = KeyContext::Table;
         assert_eq!(
             merged.lookup(table, &keys(&["s"])),
-            Lookup::Action(Action::Start)
+            Lookup::Action(Action::Start.into())
         );
         assert_eq!(
             merged.lookup(table, &keys(&["r"])),
-            Lookup::Action(Action::Restart)
+            Lookup::Action(Action::Restart.into())
         );
         assert_eq!(merged.lookup(table, &keys(&["K"])), Lookup::Unbound);
         assert_eq!(
             merged.lookup(table, &keys(&["x"])),
-            Lookup::Action(Action::Kill)
+            Lookup::Action(Action::Kill.into())
         );
         // The user's `g` wins over the base's `g g` that it would make ambiguous.
         assert_eq!(
             merged.lookup(table, &keys(&["g"])),
-            Lookup::Action(Action::Logs)
+            Lookup::Action(Action::Logs.into())
         );
         let order: Vec<String> = merged
             .bindings(table)

@@ -111,7 +111,7 @@ fn user_files_merge_over_the_chosen_presets() {
     assert_eq!(loaded.keymap.lookup(table, &key("K")), Lookup::Unbound);
     assert_eq!(
         loaded.keymap.lookup(table, &key("X")),
-        Lookup::Action(Action::Kill)
+        Lookup::Action(Action::Kill.into())
     );
     // vim's `dd` is still there underneath the user's file.
     assert_eq!(
@@ -298,11 +298,11 @@ fn a_keymap_file_fills_gaps_from_the_default_preset() {
     let table = KeyContext::Table;
     assert_eq!(
         loaded.keymap.lookup(table, &key("x")),
-        Lookup::Action(Action::Stop)
+        Lookup::Action(Action::Stop.into())
     );
     assert_eq!(
         loaded.keymap.lookup(table, &key("q")),
-        Lookup::Action(Action::Quit)
+        Lookup::Action(Action::Quit.into())
     );
 }
 

@@ -84,7 +84,7 @@ pub fn hints(app: &App, ctx: KeyContext) -> Vec<(String, String)> {
                 .chain(app.keymap.bindings(KeyContext::Global))
                 .find(|b| b.action == a)
                 .map(|b| b.desc.clone())
-                .unwrap_or_else(|| a.name());
+                .unwrap_or_else(|| a.name().to_owned());
             Some((keys, desc))
         })
         .collect()

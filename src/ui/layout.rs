@@ -1,9 +1,9 @@
-//! Where things go on screen. Pure arithmetic shared by the views and by the reducer (which
-//! needs page sizes for scrolling), so both always agree.
+//! Where things go on screen. Pure arithmetic used by the views; the reducer gets the page sizes
+//! it needs as data ([`fit`] puts them in the state), so both always agree.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::state::App;
+use crate::app::state::{App, Viewport};
 
 /// Below this the console shows a message instead of a squeezed layout.
 pub const MIN_WIDTH: u16 = 60;
@@ -73,6 +73,24 @@ pub fn table_body_height(app: &App) -> u16 {
 /// Lines visible in the logs or inspect view (inside the border).
 pub fn logs_body_height(app: &App) -> u16 {
     body_of(app).height.saturating_sub(2)
+}
+
+/// The rows the scrolling views get now.
+pub fn viewport(app: &App) -> Viewport {
+    Viewport {
+        table_rows: table_body_height(app),
+        body_rows: logs_body_height(app),
+    }
+}
+
+/// Puts the current page sizes into the state and keeps the cursor in view: run after every
+/// change, since a change (the detail pane, the log panel, a notice, a resize) may move them.
+pub fn fit(app: &mut App) {
+    let viewport = viewport(app);
+    if app.screen.viewport != viewport {
+        app.screen.viewport = viewport;
+        crate::app::update::keep_in_view(app);
+    }
 }
 
 /// A rectangle of at most the given size, centred in `area`.

@@ -1,0 +1,49 @@
+//! The confirmation dialog over a plan: its options, Cancel, and handing it to the gate.
+
+use super::*;
+
+pub(super) fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
+    let Some(Overlay::Confirm(d)) = app.screen.overlay.as_mut() else {
+        return;
+    };
+    match action {
+        Action::Cancel => app.screen.overlay = None,
+        Action::FocusNext => {
+            d.focus = match d.focus {
+                Button::Cancel => Button::Confirm,
+                Button::Confirm => Button::Cancel,
+            }
+        }
+        Action::OptionNext | Action::OptionPrev => {
+            d.request.cycle(action == Action::OptionNext);
+            d.refresh();
+        }
+        Action::ToggleOption => {
+            d.request.toggle();
+            d.refresh();
+        }
+        Action::Confirm => {
+            let confirmed = d.focus == Button::Confirm;
+            let plan = d.plan.clone();
+            app.screen.overlay = None;
+            if confirmed {
+                submit(app, plan, fx);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Hands a confirmed plan to the gate and shows it as running.
+pub(super) fn submit(app: &mut App, plan: crate::ops::Plan, fx: &mut Vec<Effect>) {
+    app.table.marked.clear();
+    toast(app, ToastLevel::Info, format!("{}…", plan.title));
+    app.ops.running.push(RunningPlan {
+        steps: vec![StepState::Waiting; plan.steps.len()],
+        plan: plan.clone(),
+    });
+    fx.push(Effect::Submit {
+        plan,
+        approval: Approval::Operator,
+    });
+}

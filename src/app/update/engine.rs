@@ -1,0 +1,139 @@
+//! What engines report: endpoint states, listings, container changes, events, usage samples.
+
+use super::*;
+
+/// Records an event; the ones an operator must not miss also raise a toast.
+pub(super) fn on_engine_event(app: &mut App, e: EngineEvent) {
+    let name = e.label();
+    match e.action.as_str() {
+        "health_status: unhealthy" => toast(
+            app,
+            ToastLevel::Error,
+            format!("{name} on {} is unhealthy", e.endpoint),
+        ),
+        "health_status: healthy" => toast(
+            app,
+            ToastLevel::Info,
+            format!("{name} on {} is healthy", e.endpoint),
+        ),
+        "oom" => toast(
+            app,
+            ToastLevel::Error,
+            format!("{name} on {} ran out of memory (OOM kill)", e.endpoint),
+        ),
+        _ => {}
+    }
+    apply_state_hint(app, &e);
+    let following = app.views.events.cursor.is_none();
+    app.views.events.log.push(e);
+    if !following {
+        // Keep the cursor on the same event as the ring turns and new ones arrive below.
+        let len = app.views.events.visible().count();
+        if let Some(c) = app.views.events.cursor.as_mut() {
+            *c = (*c).min(len.saturating_sub(1));
+        }
+    }
+}
+
+/// Lifecycle events say the new state themselves: show it now, before the inspect that
+/// follows them arrives with the rest (start time, restart count, health).
+pub(super) fn apply_state_hint(app: &mut App, e: &EngineEvent) {
+    if e.kind != "container" {
+        return;
+    }
+    let key = ContainerKey {
+        endpoint: e.endpoint.clone(),
+        id: e.id.clone(),
+    };
+    let Some(mut c) = app.inventory.by_key(&key).cloned() else {
+        return;
+    };
+    match e.action.as_str() {
+        "die" => {
+            c.state = RunState::Exited;
+            c.exit_code = e.attributes.get("exitCode").and_then(|x| x.parse().ok());
+            c.finished_at = Some(e.time);
+        }
+        "start" => {
+            c.state = RunState::Running;
+            c.started_at = Some(e.time);
+        }
+        "pause" => c.state = RunState::Paused,
+        "unpause" => c.state = RunState::Running,
+        _ => return,
+    }
+    if app.inventory.upsert(c) {
+        inventory_changed(app);
+    }
+}
+
+pub(super) fn inventory_changed(app: &mut App) {
+    app.table.rows_stale = true;
+}
+
+/// Derives usage from each new sample against the container's limits. Samples of containers
+/// that are gone or no longer running (a late answer) are ignored.
+pub(super) fn on_sampled(app: &mut App, samples: Vec<(ContainerKey, crate::app::usage::Sample)>) {
+    for (key, sample) in samples {
+        let Some(c) = app.inventory.by_key(&key) else {
+            continue;
+        };
+        if c.state != RunState::Running {
+            continue;
+        }
+        app.usage.entry(key).or_default().record(sample, &c.limits);
+    }
+    if matches!(app.table.sort.column, SortColumn::Cpu | SortColumn::Memory) {
+        app.table.rows_stale = true;
+    }
+}
+
+/// Drops usage of removed containers; a stopped one loses its current usage at once and its
+/// history once it has been stopped for the history window.
+pub(super) fn prune_usage(app: &mut App) {
+    let (inventory, now) = (&app.inventory, app.now);
+    let kept = stopped_history_kept(app.options.sample_ms);
+    app.usage.retain(|key, entry| match inventory.by_key(key) {
+        None => false,
+        Some(c) => {
+            if c.state == RunState::Running {
+                // Started again, perhaps not sampled yet: its history is current again.
+                entry.stopped_at = None;
+            } else {
+                entry.stopped(now);
+            }
+            entry.worth_keeping(now, kept)
+        }
+    });
+}
+
+/// Lets stopped containers' histories expire on a quiet host too, where no inventory change
+/// comes to prune them.
+pub(super) fn expire_stopped_histories(app: &mut App) {
+    let (now, kept) = (app.now, stopped_history_kept(app.options.sample_ms));
+    app.usage.retain(|_, entry| entry.worth_keeping(now, kept));
+}
+
+/// Health probes change a container without any event; while the detail pane shows a
+/// health-checked container, it is re-read every couple of seconds (one inspect, one container).
+pub(super) fn refresh_detail(app: &mut App, fx: &mut Vec<Effect>) {
+    const EVERY: i64 = 2;
+    if !app.views.show_detail || app.views.current != View::Table {
+        return;
+    }
+    let Some(c) = app.selected_container() else {
+        return;
+    };
+    if c.health_check.is_none() || c.state != RunState::Running {
+        return;
+    }
+    let due = app
+        .views
+        .detail_refreshed_at
+        .is_none_or(|t| (app.now - t).num_seconds() >= EVERY);
+    if due {
+        let key = c.key.clone();
+        app.views.detail_refreshed_at = Some(app.now);
+        fx.push(Effect::Refresh { key });
+    }
+}

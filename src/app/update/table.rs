@@ -1,0 +1,274 @@
+//! The container table: rows and selection, movement, marks, and the actions on containers.
+
+use super::*;
+
+/// Rebuilds the derived rows and puts the cursor back on the same container.
+pub fn rebuild_rows(app: &mut App) {
+    let rows = build_rows(&RowInputs {
+        inventory: &app.inventory,
+        filter: &app.table.filter,
+        sort: app.table.sort,
+        tree: app.table.tree,
+        collapsed: &app.table.collapsed,
+        now: app.now,
+        usage: &app.usage,
+    });
+    app.table.rows = rows;
+    let found = app
+        .table
+        .selected
+        .as_ref()
+        .and_then(|sel| app.table.rows.iter().position(|r| row_is(app, r, sel)));
+    let cursor = match found {
+        Some(i) => i,
+        None => app.table.cursor.min(app.table.rows.len().saturating_sub(1)),
+    };
+    select_index(app, cursor);
+}
+
+pub(super) fn row_is(app: &App, row: &Row, sel: &Selected) -> bool {
+    match (row, sel) {
+        (Row::Container { slot, .. }, Selected::Container(k)) => {
+            app.inventory.get(*slot).is_some_and(|c| &c.key == k)
+        }
+        (Row::Group { id, .. }, Selected::Group(g)) => id == g,
+        _ => false,
+    }
+}
+
+pub(super) fn select_index(app: &mut App, index: usize) {
+    let t = &mut app.table;
+    if t.rows.is_empty() {
+        t.cursor = 0;
+        t.selected = None;
+        t.offset = 0;
+        return;
+    }
+    let index = index.min(t.rows.len() - 1);
+    t.cursor = index;
+    t.selected = Some(match &t.rows[index] {
+        Row::Container { slot, .. } => Selected::Container(
+            app.inventory
+                .get(*slot)
+                .expect("rows refer to live slots")
+                .key
+                .clone(),
+        ),
+        Row::Group { id, .. } => Selected::Group(id.clone()),
+    });
+    keep_cursor_visible(app);
+}
+
+pub fn keep_cursor_visible(app: &mut App) {
+    let height = app.screen.viewport.table_rows.max(1) as usize;
+    let t = &mut app.table;
+    if t.cursor < t.offset {
+        t.offset = t.cursor;
+    } else if t.cursor >= t.offset + height {
+        t.offset = t.cursor + 1 - height;
+    }
+    let max_offset = t.rows.len().saturating_sub(height);
+    t.offset = t.offset.min(max_offset);
+}
+
+/// The containers an action applies to: the marked ones, else the selected container, else
+/// every container of the selected group.
+pub fn action_targets(app: &App) -> Vec<Subject> {
+    let target = |k: &ContainerKey| {
+        app.inventory.by_key(k).map(|c| Subject {
+            key: c.key.clone(),
+            name: c.name.clone(),
+            running: matches!(c.state, RunState::Running | RunState::Restarting),
+        })
+    };
+    if !app.table.marked.is_empty() {
+        let mut t: Vec<Subject> = app.table.marked.iter().filter_map(target).collect();
+        t.sort_by(|a, b| a.name.cmp(&b.name));
+        return t;
+    }
+    match &app.table.selected {
+        Some(Selected::Container(k)) => target(k).into_iter().collect(),
+        Some(Selected::Group(_)) => group_members(app).iter().filter_map(target).collect(),
+        None => Vec::new(),
+    }
+}
+
+pub(super) fn group_members(app: &App) -> Vec<ContainerKey> {
+    let Some(Selected::Group(id)) = &app.table.selected else {
+        return Vec::new();
+    };
+    // Group ids come from `rows::tree_rows`: `p:<project>`, `s:<project>/<service>`, or the
+    // standalone heading.
+    let (project, service) = match id.split_once(':') {
+        _ if id == STANDALONE_GROUP => (None, None),
+        Some(("p", p)) => (Some(p.to_owned()), None),
+        Some(("s", ps)) => match ps.split_once('/') {
+            Some((p, s)) => (Some(p.to_owned()), Some(s.to_owned())),
+            None => return Vec::new(),
+        },
+        _ => return Vec::new(),
+    };
+    let mut keys: Vec<(String, ContainerKey)> = app
+        .inventory
+        .iter()
+        .filter(|(_, c)| c.project() == project.as_deref())
+        .filter(|(_, c)| service.as_deref().is_none_or(|s| c.service() == Some(s)))
+        .filter(|(_, c)| app.table.filter.matches(c))
+        .map(|(_, c)| (c.name.clone(), c.key.clone()))
+        .collect();
+    keys.sort();
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
+pub(super) fn move_cursor(app: &mut App, action: Action) -> bool {
+    let page = app.screen.viewport.table_rows.max(1) as usize;
+    let last = app.table.rows.len().saturating_sub(1);
+    let c = app.table.cursor;
+    let to = match action {
+        Action::Up => c.saturating_sub(1),
+        Action::Down => (c + 1).min(last),
+        Action::PageUp => c.saturating_sub(page),
+        Action::PageDown => (c + page).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => return false,
+    };
+    select_index(app, to);
+    true
+}
+
+pub(crate) fn on_action(
+    app: &mut App,
+    action: Action,
+    _arg: Option<Arg>,
+    origin: Origin,
+    fx: &mut Vec<Effect>,
+) {
+    if move_cursor(app, action) {
+        return;
+    }
+    match action {
+        Action::Filter => open_input(app, InputPurpose::Filter),
+        Action::ClearFilter => set_filter(app, ""),
+        Action::SortNext | Action::SortPrev => {
+            app.table.sort.column = app.table.sort.column.step(action == Action::SortNext);
+            if app.table.sort.column == SortColumn::Endpoint && !app.multi_endpoint() {
+                app.table.sort.column = app.table.sort.column.step(action == Action::SortNext);
+            }
+            rebuild_rows(app);
+        }
+        Action::SortReverse => {
+            app.table.sort.descending = !app.table.sort.descending;
+            rebuild_rows(app);
+        }
+        Action::ToggleDetail => {
+            app.views.show_detail = !app.views.show_detail;
+            keep_cursor_visible(app);
+            refresh_detail(app, fx);
+        }
+        Action::ToggleTree => {
+            app.table.tree = !app.table.tree;
+            rebuild_rows(app);
+        }
+        Action::ToggleCollapse => {
+            if let Some(Selected::Group(id)) = app.table.selected.clone() {
+                if !app.table.collapsed.remove(&id) {
+                    app.table.collapsed.insert(id);
+                }
+                rebuild_rows(app);
+            }
+        }
+        Action::Mark => {
+            match app.table.selected.clone() {
+                Some(Selected::Container(k)) if !app.table.marked.remove(&k) => {
+                    app.table.marked.insert(k);
+                }
+                Some(Selected::Container(_)) => {}
+                Some(Selected::Group(_)) => {
+                    let members = group_members(app);
+                    let all_marked = members.iter().all(|k| app.table.marked.contains(k));
+                    for k in members {
+                        if all_marked {
+                            app.table.marked.remove(&k);
+                        } else {
+                            app.table.marked.insert(k);
+                        }
+                    }
+                }
+                None => {}
+            }
+            move_cursor(app, Action::Down);
+        }
+        Action::MarkAll => {
+            let keys: Vec<ContainerKey> = app
+                .table
+                .rows
+                .iter()
+                .filter_map(|r| match r {
+                    Row::Container { slot, .. } => app.inventory.get(*slot).map(|c| c.key.clone()),
+                    Row::Group { .. } => None,
+                })
+                .collect();
+            app.table.marked.extend(keys);
+        }
+        Action::ClearMarks => app.table.marked.clear(),
+        Action::Logs => open_logs(app, fx),
+        Action::Inspect => open_inspect(app, fx),
+        a if a.is_mutation() => ask_to_mutate(app, a, origin, fx),
+        _ => {}
+    }
+}
+
+pub(super) fn ask_to_mutate(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Effect>) {
+    let subjects = action_targets(app);
+    if subjects.is_empty() {
+        return;
+    }
+    let verb = match action {
+        Action::Start => ContainerVerb::Start,
+        Action::Stop => ContainerVerb::Stop,
+        Action::Restart => ContainerVerb::Restart,
+        Action::Pause => ContainerVerb::Pause,
+        Action::Unpause => ContainerVerb::Unpause,
+        Action::Kill => ContainerVerb::Kill,
+        Action::Remove => ContainerVerb::Remove,
+        _ => return,
+    };
+    let request = Request::containers(verb, subjects, origin);
+    let id = app.next_plan_id();
+    if app.options.read_only {
+        // Refused here, and recorded by the gate like a refusal there.
+        let plan = request.plan(id);
+        toast(
+            app,
+            ToastLevel::Error,
+            format!("read-only mode: {} refused", plan.title),
+        );
+        fx.push(Effect::Refuse {
+            plan,
+            reason: "refused: wheelhouse is in read-only mode".into(),
+        });
+        return;
+    }
+    app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::new(request, id)));
+}
+
+/// The containers on screen now: the table's visible window, and the detail pane's.
+pub(super) fn visible_keys(app: &App) -> std::collections::HashSet<&ContainerKey> {
+    let t = &app.table;
+    let height = app.screen.viewport.table_rows.max(1) as usize;
+    let mut keys: std::collections::HashSet<&ContainerKey> = t
+        .rows
+        .iter()
+        .skip(t.offset)
+        .take(height)
+        .filter_map(|r| match r {
+            Row::Container { slot, .. } => app.inventory.get(*slot).map(|c| &c.key),
+            Row::Group { .. } => None,
+        })
+        .collect();
+    if app.views.show_detail {
+        keys.extend(app.selected_container().map(|c| &c.key));
+    }
+    keys
+}
