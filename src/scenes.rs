@@ -340,8 +340,8 @@ pub fn events(w: u16, h: u16) -> App {
         Msg::EngineEvent(EngineEvent {
             endpoint: "default".into(),
             time: at(secs),
-            kind: kind.into(),
-            action: action.into(),
+            kind: crate::app::events::ObjectKind::parse(kind),
+            action: crate::app::events::EventAction::parse(action),
             id: format!("{name}-id"),
             attributes: [("name", name)]
                 .iter()

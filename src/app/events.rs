@@ -5,17 +5,130 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::model::Health;
+
 /// Oldest events are dropped past this many (about a megabyte of memory).
 pub const EVENT_CAPACITY: usize = 2_000;
+
+/// What kind of object an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectKind {
+    Container,
+    Network,
+    /// Any other type the engine reports (image, volume, daemon, service, node…).
+    Other(String),
+}
+
+impl ObjectKind {
+    pub fn parse(s: &str) -> ObjectKind {
+        match s {
+            "container" => ObjectKind::Container,
+            "network" => ObjectKind::Network,
+            other => ObjectKind::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ObjectKind::Container => "container",
+            ObjectKind::Network => "network",
+            ObjectKind::Other(s) => s,
+        }
+    }
+}
+
+/// What happened, as the engine's `Action` says it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventAction {
+    Create,
+    Start,
+    Restart,
+    Die,
+    Stop,
+    Kill,
+    Pause,
+    Unpause,
+    Destroy,
+    Rename,
+    Update,
+    Oom,
+    /// `health_status: healthy` and the like.
+    Health(Health),
+    Connect,
+    Disconnect,
+    /// `exec_create: …`, `exec_start: …`, `exec_die`: health probes run as execs.
+    Exec(String),
+    Other(String),
+}
+
+impl EventAction {
+    pub fn parse(s: &str) -> EventAction {
+        use EventAction as A;
+        match s {
+            "create" => A::Create,
+            "start" => A::Start,
+            "restart" => A::Restart,
+            "die" => A::Die,
+            "stop" => A::Stop,
+            "kill" => A::Kill,
+            "pause" => A::Pause,
+            "unpause" => A::Unpause,
+            "destroy" => A::Destroy,
+            "rename" => A::Rename,
+            "update" => A::Update,
+            "oom" => A::Oom,
+            "connect" => A::Connect,
+            "disconnect" => A::Disconnect,
+            s if s.starts_with("exec_") => A::Exec(s.to_owned()),
+            s => match s.strip_prefix("health_status: ") {
+                Some(h) => A::Health(Health::parse(h)),
+                None => A::Other(s.to_owned()),
+            },
+        }
+    }
+
+    /// The engine's own words for it.
+    pub fn as_text(&self) -> std::borrow::Cow<'_, str> {
+        use EventAction as A;
+        std::borrow::Cow::Borrowed(match self {
+            A::Create => "create",
+            A::Start => "start",
+            A::Restart => "restart",
+            A::Die => "die",
+            A::Stop => "stop",
+            A::Kill => "kill",
+            A::Pause => "pause",
+            A::Unpause => "unpause",
+            A::Destroy => "destroy",
+            A::Rename => "rename",
+            A::Update => "update",
+            A::Oom => "oom",
+            A::Connect => "connect",
+            A::Disconnect => "disconnect",
+            A::Exec(s) | A::Other(s) => s,
+            A::Health(h) => return format!("health_status: {}", h.as_str()).into(),
+        })
+    }
+}
+
+impl std::fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for EventAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_text())
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineEvent {
     pub endpoint: String,
     pub time: DateTime<Utc>,
-    /// `container`, `network`, …
-    pub kind: String,
-    /// `start`, `die`, `health_status: unhealthy`, `exec_start: …`, `connect` …
-    pub action: String,
+    pub kind: ObjectKind,
+    pub action: EventAction,
     /// The object the event is about (a container id, or a network id).
     pub id: String,
     /// The few attributes the pane uses: `name`, `image`, `exitCode`, `signal`, `container`,
@@ -62,15 +175,15 @@ impl EngineEvent {
     /// The container concerned: the object itself for container events, the attached container
     /// for network connect/disconnect.
     pub fn container_id(&self) -> Option<&str> {
-        match self.kind.as_str() {
-            "container" => Some(&self.id),
+        match self.kind {
+            ObjectKind::Container => Some(&self.id),
             _ => self.attributes.get("container"),
         }
     }
 
     /// Health probes run as execs: three events per probe that say nothing new.
     pub fn is_probe_noise(&self) -> bool {
-        self.action.starts_with("exec_")
+        matches!(self.action, EventAction::Exec(_))
     }
 
     /// The most telling attribute, for the pane's DETAIL column.
@@ -83,7 +196,7 @@ impl EngineEvent {
         if let Some(sig) = a.get("signal") {
             parts.push(format!("signal {sig}"));
         }
-        if self.kind == "network" {
+        if self.kind == ObjectKind::Network {
             if let Some(c) = self.container_id() {
                 parts.push(format!("container {}", crate::text::short_id(c)));
             }
@@ -153,11 +266,16 @@ impl EventFilter {
         self.terms.iter().all(|(key, needle)| {
             let has = |s: &str| s.to_lowercase().contains(needle.as_str());
             match key.as_deref() {
-                Some("type") => has(&e.kind),
-                Some("action") => has(&e.action),
+                Some("type") => has(e.kind.as_str()),
+                Some("action") => has(&e.action.as_text()),
                 Some("endpoint") => has(&e.endpoint),
                 Some("container") | Some("name") => has(e.name()) || has(&e.id),
-                _ => has(e.name()) || has(&e.action) || has(&e.kind) || has(&e.detail()),
+                _ => {
+                    has(e.name())
+                        || has(&e.action.as_text())
+                        || has(e.kind.as_str())
+                        || has(&e.detail())
+                }
             }
         })
     }
@@ -171,8 +289,8 @@ mod tests {
         EngineEvent {
             endpoint: "default".into(),
             time: crate::app::testing::epoch(),
-            kind: kind.into(),
-            action: action.into(),
+            kind: ObjectKind::parse(kind),
+            action: EventAction::parse(action),
             id: format!("{name}-id"),
             attributes: [("name", name), ("exitCode", "137")]
                 .into_iter()

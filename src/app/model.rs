@@ -115,6 +115,57 @@ impl PortMapping {
     }
 }
 
+/// A compose service on one engine: what service operations act on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ServiceKey {
+    pub endpoint: String,
+    pub project: String,
+    pub service: String,
+}
+
+impl ServiceKey {
+    /// `project/service`, as headless commands take it.
+    pub fn label(&self) -> String {
+        format!("{}/{}", self.project, self.service)
+    }
+}
+
+/// A group of the table's tree. Groups live on one engine: the same project name on two
+/// engines is two projects.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GroupId {
+    Project {
+        endpoint: String,
+        project: String,
+    },
+    Service(ServiceKey),
+    /// Containers of no compose project.
+    Standalone {
+        endpoint: String,
+    },
+}
+
+impl GroupId {
+    pub fn endpoint(&self) -> &str {
+        match self {
+            GroupId::Project { endpoint, .. } | GroupId::Standalone { endpoint } => endpoint,
+            GroupId::Service(s) => &s.endpoint,
+        }
+    }
+
+    /// Whether `c` belongs to the group.
+    pub fn contains(&self, c: &Container) -> bool {
+        c.key.endpoint == self.endpoint()
+            && match self {
+                GroupId::Project { project, .. } => c.project() == Some(project),
+                GroupId::Service(s) => {
+                    c.project() == Some(&s.project) && c.service() == Some(&s.service)
+                }
+                GroupId::Standalone { .. } => c.project().is_none(),
+            }
+    }
+}
+
 pub const LABEL_PROJECT: &str = "com.docker.compose.project";
 pub const LABEL_SERVICE: &str = "com.docker.compose.service";
 pub const LABEL_NUMBER: &str = "com.docker.compose.container-number";
@@ -175,6 +226,15 @@ impl Container {
 
     pub fn service(&self) -> Option<&str> {
         self.labels.get(LABEL_SERVICE).map(String::as_str)
+    }
+
+    /// The compose service the container is a replica of.
+    pub fn service_key(&self) -> Option<ServiceKey> {
+        Some(ServiceKey {
+            endpoint: self.key.endpoint.clone(),
+            project: self.project()?.to_owned(),
+            service: self.service()?.to_owned(),
+        })
     }
 
     pub fn replica_number(&self) -> Option<u32> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::filter::Filter;
 use super::inventory::Inventory;
-use super::model::{Container, ContainerKey, Health, RunState};
+use super::model::{Container, ContainerKey, GroupId, Health, RunState, ServiceKey};
 use super::usage::{Usage, UsageEntry};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -138,8 +138,8 @@ pub enum Row {
         depth: u8,
     },
     Group {
-        /// Stable id used for collapse state: `p:<project>` or `s:<project>/<service>`.
-        id: String,
+        /// Stable id, for the selection and what is folded.
+        id: GroupId,
         label: String,
         depth: u8,
         aggregate: Aggregate,
@@ -152,7 +152,9 @@ pub struct RowInputs<'a> {
     pub filter: &'a Filter,
     pub sort: Sort,
     pub tree: bool,
-    pub collapsed: &'a HashSet<String>,
+    pub collapsed: &'a HashSet<GroupId>,
+    /// Several endpoints attached: group labels say which one.
+    pub multi_endpoint: bool,
     pub now: DateTime<Utc>,
     /// Latest resource use, for sorting by CPU or memory.
     pub usage: &'a HashMap<ContainerKey, UsageEntry>,
@@ -186,29 +188,46 @@ pub fn build_rows(inp: &RowInputs) -> Vec<Row> {
 }
 
 fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
-    // project → service → slots, keeping the sorted order inside each service.
-    let mut projects: BTreeMap<&str, BTreeMap<&str, Vec<usize>>> = BTreeMap::new();
-    let mut standalone = Vec::new();
+    // (endpoint, project) → service → slots, keeping the sorted order inside each service.
+    type Services<'a> = BTreeMap<&'a str, Vec<usize>>;
+    let mut projects: BTreeMap<(&str, &str), Services> = BTreeMap::new();
+    let mut standalone: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for slot in sorted {
         let c = inp.inventory.get(slot).expect("slot from this inventory");
+        let endpoint = c.key.endpoint.as_str();
         match c.project() {
             Some(p) => projects
-                .entry(p)
+                .entry((endpoint, p))
                 .or_default()
                 .entry(c.service().unwrap_or("-"))
                 .or_default()
                 .push(slot),
-            None => standalone.push(slot),
+            None => standalone.entry(endpoint).or_default().push(slot),
         }
     }
+    let on = |label: &str, endpoint: &str| {
+        if inp.multi_endpoint {
+            format!("{label} on {endpoint}")
+        } else {
+            label.to_owned()
+        }
+    };
     let mut rows = Vec::new();
-    for (project, services) in projects {
+    for ((endpoint, project), services) in projects {
         let all = services.values().flatten().copied();
-        if !push_group(&mut rows, inp, format!("p:{project}"), project, 0, all) {
+        let id = GroupId::Project {
+            endpoint: endpoint.to_owned(),
+            project: project.to_owned(),
+        };
+        if !push_group(&mut rows, inp, id, &on(project, endpoint), 0, all) {
             continue;
         }
         for (service, slots) in services {
-            let id = format!("s:{project}/{service}");
+            let id = GroupId::Service(ServiceKey {
+                endpoint: endpoint.to_owned(),
+                project: project.to_owned(),
+                service: service.to_owned(),
+            });
             if push_group(&mut rows, inp, id, service, 1, slots.iter().copied()) {
                 rows.extend(
                     slots
@@ -220,18 +239,21 @@ fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
     }
     // Containers outside any compose project get a heading of their own, so the tree reads the
     // same all the way down and they can be folded or acted on together.
-    if !standalone.is_empty() {
-        let members = standalone.iter().copied();
+    for (endpoint, slots) in standalone {
+        let id = GroupId::Standalone {
+            endpoint: endpoint.to_owned(),
+        };
+        let members = slots.iter().copied();
         if push_group(
             &mut rows,
             inp,
-            STANDALONE_GROUP.into(),
-            "(no project)",
+            id,
+            &on("(no project)", endpoint),
             0,
             members,
         ) {
             rows.extend(
-                standalone
+                slots
                     .into_iter()
                     .map(|slot| Row::Container { slot, depth: 1 }),
             );
@@ -240,14 +262,11 @@ fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
     rows
 }
 
-/// The tree's group id for containers that belong to no compose project.
-pub const STANDALONE_GROUP: &str = "standalone";
-
 /// Adds a project or service line with its members' aggregate; true when it is expanded.
 fn push_group(
     rows: &mut Vec<Row>,
     inp: &RowInputs,
-    id: String,
+    id: GroupId,
     label: &str,
     depth: u8,
     members: impl Iterator<Item = usize>,
@@ -342,7 +361,7 @@ fn first_port(c: &Container) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::testing::{container, epoch};
+    use crate::app::testing::{container, epoch, group};
 
     fn inv(cs: Vec<Container>) -> Inventory {
         let mut inv = Inventory::default();
@@ -393,6 +412,7 @@ mod tests {
             collapsed: &collapsed,
             now: epoch(),
             usage: &HashMap::new(),
+            multi_endpoint: false,
         };
         assert_eq!(names(&inv, &build_rows(&inp)), ["a", "b", "c"]);
         inp.sort = Sort {
@@ -430,6 +450,7 @@ mod tests {
             collapsed: &collapsed,
             now: epoch(),
             usage: &HashMap::new(),
+            multi_endpoint: false,
         };
         let rows = build_rows(&inp);
         assert_eq!(
@@ -453,7 +474,7 @@ mod tests {
             _ => panic!("first row is the project"),
         }
         let folded = |ids: &[&str]| {
-            let collapsed: HashSet<String> = ids.iter().map(|s| s.to_string()).collect();
+            let collapsed: HashSet<GroupId> = ids.iter().map(|s| group(s)).collect();
             names(
                 &inv,
                 &build_rows(&RowInputs {
@@ -474,7 +495,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            folded(&["s:shop/api", STANDALONE_GROUP]),
+            folded(&["s:shop/api", "standalone"]),
             [
                 "[shop]",
                 "  [api]",

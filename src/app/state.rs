@@ -9,7 +9,7 @@ use super::events::{EngineEvent, EventFilter, EventLog};
 use super::filter::Filter;
 use super::inventory::Inventory;
 use super::logbuf::LogBuffer;
-use super::model::{AvailableContext, ContainerKey, EndpointStatus};
+use super::model::{AvailableContext, ContainerKey, EndpointStatus, GroupId};
 use super::rows::{Row, Sort};
 use super::usage::UsageEntry;
 use crate::app::action::{Action, KeyContext};
@@ -58,14 +58,14 @@ pub use super::view::View;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selected {
     Container(ContainerKey),
-    Group(String),
+    Group(GroupId),
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct TableState {
     pub sort: Sort,
     pub tree: bool,
-    pub collapsed: HashSet<String>,
+    pub collapsed: HashSet<GroupId>,
     pub filter_text: String,
     pub filter: Filter,
     pub marked: HashSet<ContainerKey>,

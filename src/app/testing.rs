@@ -5,9 +5,39 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::model::{
-    Container, ContainerKey, Health, PortMapping, RunState, LABEL_NUMBER, LABEL_PROJECT,
-    LABEL_SERVICE,
+    Container, ContainerKey, GroupId, Health, PortMapping, RunState, ServiceKey, LABEL_NUMBER,
+    LABEL_PROJECT, LABEL_SERVICE,
 };
+
+/// A tree group on the `default` endpoint, written short: `p:shop`, `s:shop/api`, `standalone`.
+pub fn group(short: &str) -> GroupId {
+    let endpoint = "default".to_owned();
+    match short.split_once(':') {
+        Some(("p", project)) => GroupId::Project {
+            endpoint,
+            project: project.into(),
+        },
+        Some(("s", ps)) => {
+            let (project, service) = ps.split_once('/').expect("s:<project>/<service>");
+            GroupId::Service(ServiceKey {
+                endpoint,
+                project: project.into(),
+                service: service.into(),
+            })
+        }
+        _ if short == "standalone" => GroupId::Standalone { endpoint },
+        _ => panic!("group {short:?}: write p:<project>, s:<project>/<service> or standalone"),
+    }
+}
+
+/// The short form [`group`] reads, for assertions.
+pub fn group_short(id: &GroupId) -> String {
+    match id {
+        GroupId::Project { project, .. } => format!("p:{project}"),
+        GroupId::Service(s) => format!("s:{}/{}", s.project, s.service),
+        GroupId::Standalone { .. } => "standalone".into(),
+    }
+}
 
 /// A fixed instant so that ages in snapshots never change (the scenes' clock).
 pub fn epoch() -> DateTime<Utc> {

@@ -9,7 +9,7 @@ use super::logbuf::Stream;
 use super::model::{Container, ContainerKey, Health};
 use super::rows::{Row, SortColumn};
 use super::state::*;
-use super::testing::container;
+use super::testing::{container, group, group_short};
 use super::{update, Action, Msg};
 use crate::ops::request::KILL_SIGNALS;
 use crate::ops::{Approval, Operation, Origin, Plan};
@@ -106,18 +106,19 @@ fn select(app: &mut App, name: &str) {
     panic!("{name} not in the table");
 }
 
-fn select_group(app: &mut App, id: &str) {
+fn select_group(app: &mut App, short: &str) {
+    let id = group(short);
     let i = app
         .table
         .rows
         .iter()
-        .position(|r| matches!(r, Row::Group { id: g, .. } if g == id))
-        .unwrap_or_else(|| panic!("no group {id}"));
+        .position(|r| matches!(r, Row::Group { id: g, .. } if *g == id))
+        .unwrap_or_else(|| panic!("no group {short}"));
     act(app, Action::Top);
     for _ in 0..i {
         act(app, Action::Down);
     }
-    assert_eq!(app.table.selected, Some(Selected::Group(id.into())));
+    assert_eq!(app.table.selected, Some(Selected::Group(id)));
 }
 
 fn row_names(app: &App) -> Vec<String> {
@@ -126,7 +127,7 @@ fn row_names(app: &App) -> Vec<String> {
         .iter()
         .map(|r| match r {
             Row::Container { slot, .. } => app.inventory.get(*slot).unwrap().name.clone(),
-            Row::Group { id, .. } => id.clone(),
+            Row::Group { id, .. } => group_short(id),
         })
         .collect()
 }
@@ -302,7 +303,7 @@ fn dialog_on_a_tree_group_names_its_members() {
     ch(&mut app, 's');
     assert_eq!(target_names(dialog(&app)), ["demo-web-1", "demo-web-2"]);
     press(&mut app, KeyCode::Esc);
-    select_group(&mut app, crate::app::rows::STANDALONE_GROUP);
+    select_group(&mut app, "standalone");
     ch(&mut app, 's');
     assert_eq!(target_names(dialog(&app)), ["lonely"]);
 }
@@ -586,7 +587,7 @@ fn collapsing_a_group_hides_its_rows() {
         assert!(!folded.contains(&hidden.to_string()), "{hidden} shown");
     }
     assert!(folded.contains(&"shop-api-1".to_string()));
-    assert_eq!(app.table.selected, Some(Selected::Group("p:demo".into())));
+    assert_eq!(app.table.selected, Some(Selected::Group(group("p:demo"))));
     ch(&mut app, 'z');
     assert_eq!(row_names(&app), all);
 }
@@ -1049,8 +1050,8 @@ fn lifecycle_events_change_the_state_before_the_inspect_arrives() {
         Msg::EngineEvent(super::events::EngineEvent {
             endpoint: key.endpoint.clone(),
             time: app_time(),
-            kind: "container".into(),
-            action: action.into(),
+            kind: super::events::ObjectKind::Container,
+            action: super::events::EventAction::parse(action),
             id: key.id.clone(),
             attributes: [("name", "bravo")]
                 .iter()
@@ -1134,4 +1135,59 @@ fn only_messages_that_change_the_screen_ask_for_a_frame() {
         bytes: b"x\n".to_vec(),
     };
     assert!(!visible(&mut app, chunk), "no logs view open");
+}
+
+#[test]
+fn a_project_of_the_same_name_on_two_engines_is_two_groups_each_acting_on_its_own() {
+    let mut app = app_with(vec![container("shop-web-1", "running")
+        .project("shop", "web")
+        .into()]);
+    update(
+        &mut app,
+        Msg::EndpointAttached(super::model::EndpointStatus::new("prod", "tcp://prod:2376")),
+    );
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "prod".into(),
+            containers: vec![container("shop-web-1", "running")
+                .project("shop", "web")
+                .endpoint("prod")
+                .into()],
+        },
+    );
+    ch(&mut app, 't');
+    let labels: Vec<String> = app
+        .table
+        .rows
+        .iter()
+        .filter_map(|r| match r {
+            Row::Group {
+                label, depth: 0, ..
+            } => Some(label.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(labels, ["shop on default", "shop on prod"]);
+    let prod = super::model::GroupId::Project {
+        endpoint: "prod".into(),
+        project: "shop".into(),
+    };
+    let at = app
+        .table
+        .rows
+        .iter()
+        .position(|r| matches!(r, Row::Group { id, .. } if *id == prod))
+        .unwrap();
+    act(&mut app, Action::Top);
+    for _ in 0..at {
+        act(&mut app, Action::Down);
+    }
+    ch(&mut app, 's');
+    let d = dialog(&app);
+    assert_eq!(
+        d.plan.endpoints(),
+        ["prod"],
+        "only the prod project's container"
+    );
 }

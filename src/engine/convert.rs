@@ -9,7 +9,7 @@ use bollard::models::{
 };
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::app::events::{Attributes, EngineEvent};
+use crate::app::events::{Attributes, EngineEvent, EventAction, ObjectKind};
 use crate::app::model::{
     Container, ContainerKey, Health, HealthCheck, PortMapping, Probe, RunState,
 };
@@ -162,7 +162,7 @@ pub fn event(endpoint: &str, ev: &bollard::models::EventMessage) -> Option<Engin
                 .collect()
         })
         .unwrap_or_default();
-    let kind = ev.typ.map(|t| t.to_string()).unwrap_or_default();
+    let kind = ObjectKind::parse(&ev.typ.map(|t| t.to_string()).unwrap_or_default());
     let time = match (ev.time_nano, ev.time) {
         (Some(n), _) if n > 0 => Utc.timestamp_nanos(n),
         (_, Some(s)) => Utc.timestamp_opt(s, 0).single().unwrap_or_default(),
@@ -172,7 +172,7 @@ pub fn event(endpoint: &str, ev: &bollard::models::EventMessage) -> Option<Engin
         endpoint: endpoint.to_owned(),
         time,
         kind,
-        action: ev.action.clone().unwrap_or_default(),
+        action: EventAction::parse(ev.action.as_deref().unwrap_or_default()),
         id,
         attributes,
     })

@@ -229,15 +229,16 @@ async fn run_session(
                 let Some(event) = convert::event(&endpoint.name, &ev) else { continue };
                 log::debug!("{}: {} {} {}", endpoint.name, event.kind, event.action, event.name());
                 let (kind, action, id) = (event.kind.clone(), event.action.clone(), event.id.clone());
+                use crate::app::events::{EventAction, ObjectKind};
                 // The event first: it already says the new state, so the screen changes without
                 // waiting for the inspect that follows and fills in the rest.
                 send(tx, Msg::EngineEvent(event)).await?;
-                match (kind.as_str(), action.as_str()) {
-                    ("container", "destroy") => {
+                match (kind, action) {
+                    (ObjectKind::Container, EventAction::Destroy) => {
                         let key = ContainerKey { endpoint: endpoint.name.clone(), id };
                         send(tx, Msg::ContainerRemoved(key)).await?;
                     }
-                    ("container", a) if !a.starts_with("exec_") => {
+                    (ObjectKind::Container, a) if !matches!(a, EventAction::Exec(_)) => {
                         let msg = inventory::refresh(&docker, &endpoint.name, id).await?;
                         send(tx, msg).await?;
                     }

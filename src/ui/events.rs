@@ -90,10 +90,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 
 fn event_row<'a>(app: &App, e: &'a EngineEvent, multi: bool) -> Row<'a> {
     let t = &app.theme;
-    let slot = match e.action.as_str() {
-        "die" | "kill" | "oom" | "destroy" | "health_status: unhealthy" => Slot::Error,
-        "start" | "restart" | "unpause" | "health_status: healthy" => Slot::StateRunning,
-        a if a.starts_with("exec_") => Slot::TextDim,
+    use crate::app::events::EventAction as A;
+    use crate::app::model::Health;
+    let slot = match e.action {
+        A::Die | A::Kill | A::Oom | A::Destroy | A::Health(Health::Unhealthy) => Slot::Error,
+        A::Start | A::Restart | A::Unpause | A::Health(Health::Healthy) => Slot::StateRunning,
+        A::Exec(_) => Slot::TextDim,
         _ => Slot::Text,
     };
     let name = e.label();
@@ -102,8 +104,8 @@ fn event_row<'a>(app: &App, e: &'a EngineEvent, multi: bool) -> Row<'a> {
             e.time.format("%H:%M:%S%.3f").to_string(),
             t.style(Slot::LogsTimestamp),
         )),
-        Cell::from(e.kind.clone()),
-        Cell::from(Span::styled(fit(&e.action, 26), t.style(slot))),
+        Cell::from(e.kind.as_str().to_owned()),
+        Cell::from(Span::styled(fit(&e.action.as_text(), 26), t.style(slot))),
         Cell::from(name),
         Cell::from(Span::styled(detail(app, e), t.style(Slot::TextDim))),
     ];
@@ -117,7 +119,7 @@ fn event_row<'a>(app: &App, e: &'a EngineEvent, multi: bool) -> Row<'a> {
 fn detail(app: &App, e: &EngineEvent) -> String {
     let known = e
         .container_id()
-        .filter(|_| e.kind == "network")
+        .filter(|_| e.kind == crate::app::events::ObjectKind::Network)
         .and_then(|id| {
             app.inventory.by_key(&crate::app::model::ContainerKey {
                 endpoint: e.endpoint.clone(),

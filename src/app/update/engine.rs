@@ -1,22 +1,24 @@
 //! What engines report: endpoint states, listings, container changes, events, usage samples.
 
 use super::*;
+use crate::app::events::{EventAction, ObjectKind};
+use crate::app::model::Health;
 
 /// Records an event; the ones an operator must not miss also raise a toast.
 pub(super) fn on_engine_event(app: &mut App, e: EngineEvent) {
     let name = e.label();
-    match e.action.as_str() {
-        "health_status: unhealthy" => toast(
+    match e.action {
+        EventAction::Health(Health::Unhealthy) => toast(
             app,
             ToastLevel::Error,
             format!("{name} on {} is unhealthy", e.endpoint),
         ),
-        "health_status: healthy" => toast(
+        EventAction::Health(Health::Healthy) => toast(
             app,
             ToastLevel::Info,
             format!("{name} on {} is healthy", e.endpoint),
         ),
-        "oom" => toast(
+        EventAction::Oom => toast(
             app,
             ToastLevel::Error,
             format!("{name} on {} ran out of memory (OOM kill)", e.endpoint),
@@ -38,7 +40,7 @@ pub(super) fn on_engine_event(app: &mut App, e: EngineEvent) {
 /// Lifecycle events say the new state themselves: show it now, before the inspect that
 /// follows them arrives with the rest (start time, restart count, health).
 pub(super) fn apply_state_hint(app: &mut App, e: &EngineEvent) {
-    if e.kind != "container" {
+    if e.kind != ObjectKind::Container {
         return;
     }
     let key = ContainerKey {
@@ -48,18 +50,18 @@ pub(super) fn apply_state_hint(app: &mut App, e: &EngineEvent) {
     let Some(mut c) = app.inventory.by_key(&key).cloned() else {
         return;
     };
-    match e.action.as_str() {
-        "die" => {
+    match e.action {
+        EventAction::Die => {
             c.state = RunState::Exited;
             c.exit_code = e.attributes.get("exitCode").and_then(|x| x.parse().ok());
             c.finished_at = Some(e.time);
         }
-        "start" => {
+        EventAction::Start => {
             c.state = RunState::Running;
             c.started_at = Some(e.time);
         }
-        "pause" => c.state = RunState::Paused,
-        "unpause" => c.state = RunState::Running,
+        EventAction::Pause => c.state = RunState::Paused,
+        EventAction::Unpause => c.state = RunState::Running,
         _ => return,
     }
     if app.inventory.upsert(c) {

@@ -13,7 +13,7 @@ use super::logbuf::LogBuffer;
 use super::model::{ContainerKey, EndpointState, RunState};
 use super::msg::Msg;
 use super::palette;
-use super::rows::{build_rows, Row, RowInputs, SortColumn, STANDALONE_GROUP};
+use super::rows::{build_rows, Row, RowInputs, SortColumn};
 use super::state::*;
 use super::usage::stopped_history_kept;
 use crate::config::keymap::{KeyPress, Lookup};

@@ -10,6 +10,7 @@ pub fn rebuild_rows(app: &mut App) {
         sort: app.table.sort,
         tree: app.table.tree,
         collapsed: &app.table.collapsed,
+        multi_endpoint: app.multi_endpoint(),
         now: app.now,
         usage: &app.usage,
     });
@@ -97,22 +98,10 @@ pub(super) fn group_members(app: &App) -> Vec<ContainerKey> {
     let Some(Selected::Group(id)) = &app.table.selected else {
         return Vec::new();
     };
-    // Group ids come from `rows::tree_rows`: `p:<project>`, `s:<project>/<service>`, or the
-    // standalone heading.
-    let (project, service) = match id.split_once(':') {
-        _ if id == STANDALONE_GROUP => (None, None),
-        Some(("p", p)) => (Some(p.to_owned()), None),
-        Some(("s", ps)) => match ps.split_once('/') {
-            Some((p, s)) => (Some(p.to_owned()), Some(s.to_owned())),
-            None => return Vec::new(),
-        },
-        _ => return Vec::new(),
-    };
     let mut keys: Vec<(String, ContainerKey)> = app
         .inventory
         .iter()
-        .filter(|(_, c)| c.project() == project.as_deref())
-        .filter(|(_, c)| service.as_deref().is_none_or(|s| c.service() == Some(s)))
+        .filter(|(_, c)| id.contains(c))
         .filter(|(_, c)| app.table.filter.matches(c))
         .map(|(_, c)| (c.name.clone(), c.key.clone()))
         .collect();
