@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::app::model::{Container, HealthCheck, PortMapping, Probe};
+use crate::app::model::{Container, HealthCheck, NetworkAttachment, PortMapping, Probe};
 use crate::app::usage::{Limits, Usage};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -38,6 +38,8 @@ pub struct ContainerReport {
     pub state: &'static str,
     pub health: &'static str,
     pub exit_code: Option<i64>,
+    /// The last run was ended by the kernel's OOM killer.
+    pub oom_killed: bool,
     pub created: Option<String>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
@@ -48,6 +50,9 @@ pub struct ContainerReport {
     pub replica: Option<u32>,
     pub ports: Vec<PortReport>,
     pub labels: BTreeMap<String, String>,
+    /// `bridge`, `host`, `none`, `container:<id>`, or the primary network's name.
+    pub network_mode: String,
+    pub networks: Vec<NetworkAttachment>,
     /// What the container was given (HostConfig); absent fields are not set.
     pub limits: Limits,
     /// One measurement over about a second, for running containers whose counters could be read.
@@ -111,6 +116,7 @@ impl ContainerReport {
             state: c.state.as_str(),
             health: c.health.as_str(),
             exit_code: c.exit_code,
+            oom_killed: c.oom_killed,
             created: time(c.created),
             started_at: time(c.started_at),
             finished_at: time(c.finished_at),
@@ -121,6 +127,8 @@ impl ContainerReport {
             replica: c.replica_number(),
             ports: c.ports.iter().map(PortReport::new).collect(),
             labels: c.labels.clone(),
+            network_mode: c.network_mode.clone(),
+            networks: c.networks.clone(),
             limits: c.limits.clone(),
             usage: None,
             health_detail: (c.health_check.is_some() || !c.health_log.is_empty()).then(|| {

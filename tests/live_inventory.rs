@@ -180,3 +180,72 @@ fn health_turning_unhealthy_reaches_the_app() {
         l.get(&id).is_some_and(|c| c.health == Health::Unhealthy)
     });
 }
+
+/// Removes a network when dropped (also when the test panics).
+struct NetworkGuard(String);
+
+impl Drop for NetworkGuard {
+    fn drop(&mut self) {
+        let _ = try_docker(&["network", "rm", &self.0]);
+    }
+}
+
+#[test]
+fn networks_and_memberships_follow_the_engine() {
+    let tc = TestContainers::new();
+    let mut live = Live::start(tc.run_id());
+    let name = tc.name("net");
+    let _guard = NetworkGuard(name.clone());
+    let net_id = docker(&[
+        "network",
+        "create",
+        "--internal",
+        "--subnet",
+        "10.231.7.0/24",
+        "-o",
+        "com.docker.network.bridge.enable_icc=false",
+        &name,
+    ]);
+    live.wait("docker network create", LIVE, |l| {
+        l.app.inventory.network_named("default", &name).is_some()
+    });
+    let n = live.app.inventory.network_named("default", &name).unwrap();
+    assert_eq!(n.id, net_id);
+    assert_eq!(n.driver, "bridge");
+    assert!(n.internal, "--internal");
+    assert!(!n.icc, "inter-container communication off");
+    assert_eq!(n.subnets[0].subnet, "10.231.7.0/24");
+
+    let id = tc.run("member", &[], &[]);
+    docker(&["network", "connect", "--alias", "web-alias", &name, &id]);
+    live.wait("docker network connect", LIVE, |l| {
+        l.get(&id)
+            .is_some_and(|c| c.networks.iter().any(|a| a.network == name))
+    });
+    let c = live.get(&id).unwrap();
+    let a = c.networks.iter().find(|a| a.network == name).unwrap();
+    assert_eq!(a.network_id, net_id);
+    assert!(
+        a.ipv4
+            .as_deref()
+            .is_some_and(|ip| ip.starts_with("10.231.7.")),
+        "{a:?}"
+    );
+    assert!(a.aliases.contains(&"web-alias".to_string()), "{a:?}");
+    assert!(
+        !a.aliases.iter().any(|al| id.starts_with(al.as_str())),
+        "the engine's own short-id alias is left out: {a:?}"
+    );
+    assert!(c.networks.iter().any(|a| a.network == "bridge"));
+    assert_eq!(c.network_mode, "default");
+
+    docker(&["network", "disconnect", &name, &id]);
+    live.wait("docker network disconnect", LIVE, |l| {
+        l.get(&id)
+            .is_some_and(|c| !c.networks.iter().any(|a| a.network == name))
+    });
+    docker(&["network", "rm", &name]);
+    live.wait("docker network rm", LIVE, |l| {
+        l.app.inventory.network_named("default", &name).is_none()
+    });
+}

@@ -119,7 +119,18 @@ fn ps_json_describes_every_container() {
     assert_eq!(s["exit_code"], 3);
     assert!(s["uptime_seconds"].is_null(), "{s}");
     assert!(s["finished_at"].as_str().is_some(), "{s}");
+    assert_eq!(s["oom_killed"], false, "{s}");
     assert_eq!(s["name"], tc.name("stopped"));
+    // Every fact the detail pane shows, networks included.
+    let r = mine[&ported];
+    assert_eq!(r["network_mode"], "default", "{r}");
+    let nets = r["networks"].as_array().expect("networks");
+    assert!(
+        nets.iter().any(|n| n["network"] == "bridge"
+            && n["network_id"].as_str().is_some_and(|id| id.len() == 64)
+            && n["ipv4"].as_str().is_some_and(|ip| ip.contains('/'))),
+        "{nets:?}"
+    );
 
     // The text table names them too.
     let out = output_with_timeout(&mut dirs.command(&["ps"]), Duration::from_secs(40)).unwrap();

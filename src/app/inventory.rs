@@ -1,14 +1,15 @@
-//! The containers known on every endpoint, stored once and addressed by a stable slot index
-//! so that derived row lists can refer to them cheaply.
+//! The containers and networks known on every endpoint. Containers are stored once and
+//! addressed by a stable slot index so that derived row lists can refer to them cheaply.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::model::{Container, ContainerKey};
+use super::model::{Container, ContainerKey, Network, NetworkKey};
 
 #[derive(Debug, Default, Clone)]
 pub struct Inventory {
     containers: Vec<Container>,
     index: HashMap<ContainerKey, usize>,
+    networks: BTreeMap<NetworkKey, Network>,
 }
 
 impl Inventory {
@@ -86,6 +87,68 @@ impl Inventory {
     }
 }
 
+impl Inventory {
+    pub fn networks(&self) -> impl Iterator<Item = &Network> {
+        self.networks.values()
+    }
+
+    pub fn network(&self, key: &NetworkKey) -> Option<&Network> {
+        self.networks.get(key)
+    }
+
+    /// A network of `endpoint` by name (names are unique on one engine).
+    pub fn network_named(&self, endpoint: &str, name: &str) -> Option<&Network> {
+        self.networks
+            .values()
+            .find(|n| n.endpoint == endpoint && n.name == name)
+    }
+
+    /// Inserts or replaces; true when anything changed.
+    pub fn upsert_network(&mut self, n: Network) -> bool {
+        let key = n.key();
+        if self.networks.get(&key) == Some(&n) {
+            return false;
+        }
+        self.networks.insert(key, n);
+        true
+    }
+
+    pub fn remove_network(&mut self, key: &NetworkKey) -> bool {
+        self.networks.remove(key).is_some()
+    }
+
+    /// Replaces an endpoint's networks with a fresh listing; true when anything changed.
+    pub fn replace_endpoint_networks(&mut self, endpoint: &str, fresh: Vec<Network>) -> bool {
+        let before = self.networks.len();
+        let mut changed = false;
+        self.networks.retain(|k, n| {
+            let keep = k.endpoint != endpoint || fresh.iter().any(|f| f.id == n.id);
+            changed |= !keep;
+            keep
+        });
+        changed |= self.networks.len() != before;
+        for n in fresh {
+            changed |= self.upsert_network(n);
+        }
+        changed
+    }
+
+    /// Forgets everything of an endpoint (detached).
+    pub fn drop_endpoint(&mut self, endpoint: &str) -> Vec<ContainerKey> {
+        self.networks.retain(|k, _| k.endpoint != endpoint);
+        let gone: Vec<ContainerKey> = self
+            .containers
+            .iter()
+            .filter(|c| c.key.endpoint == endpoint)
+            .map(|c| c.key.clone())
+            .collect();
+        for key in &gone {
+            self.remove(key);
+        }
+        gone
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +174,43 @@ mod tests {
         assert!(inv.upsert(container("a", "running").into()));
         assert!(!inv.upsert(container("a", "running").into()));
         assert!(inv.upsert(container("a", "exited").into()));
+    }
+
+    fn net(endpoint: &str, id: &str, name: &str) -> Network {
+        Network {
+            endpoint: endpoint.into(),
+            id: id.into(),
+            name: name.into(),
+            driver: "bridge".into(),
+            scope: "local".into(),
+            internal: false,
+            attachable: false,
+            icc: true,
+            ipv6: false,
+            subnets: Vec::new(),
+            labels: Default::default(),
+        }
+    }
+
+    #[test]
+    fn networks_are_kept_per_endpoint_and_replaced_by_a_listing() {
+        let mut inv = Inventory::default();
+        assert!(inv.upsert_network(net("a", "1", "front")));
+        assert!(!inv.upsert_network(net("a", "1", "front")));
+        inv.upsert_network(net("a", "2", "back"));
+        inv.upsert_network(net("b", "1", "front"));
+        assert!(inv.replace_endpoint_networks("a", vec![net("a", "2", "back")]));
+        let names: Vec<(&str, &str)> = inv
+            .networks()
+            .map(|n| (n.endpoint.as_str(), n.name.as_str()))
+            .collect();
+        assert_eq!(names, [("a", "back"), ("b", "front")]);
+        assert_eq!(
+            inv.network_named("b", "front").map(|n| n.id.as_str()),
+            Some("1")
+        );
+        inv.drop_endpoint("b");
+        assert!(inv.network_named("b", "front").is_none());
     }
 
     #[test]

@@ -166,6 +166,64 @@ impl GroupId {
     }
 }
 
+/// A container's place on one network, from inspect (the listing lacks the aliases).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkAttachment {
+    /// The network's name, as the container's settings key it.
+    pub network: String,
+    pub network_id: String,
+    /// `172.18.0.3/16`, when it has one.
+    pub ipv4: Option<String>,
+    pub ipv6: Option<String>,
+    /// Names other containers on the network resolve to this one (the service name for a
+    /// compose replica), without the short id the engine adds by itself.
+    pub aliases: Vec<String>,
+}
+
+/// A network an engine has, listed on connect and kept up to date from network events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    pub endpoint: String,
+    pub id: String,
+    pub name: String,
+    /// `bridge`, `host`, `null`, `overlay`, `macvlan`, …
+    pub driver: String,
+    /// `local` or `swarm`.
+    pub scope: String,
+    /// No route out of it.
+    pub internal: bool,
+    /// Standalone containers may join (overlay networks).
+    pub attachable: bool,
+    /// Containers on it may talk to each other (a bridge's `enable_icc`, on unless turned off).
+    pub icc: bool,
+    pub ipv6: bool,
+    pub subnets: Vec<Subnet>,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subnet {
+    pub subnet: String,
+    pub gateway: Option<String>,
+}
+
+/// Identifies a network: the same id can exist on two engines only by accident, names clash
+/// readily, so both the endpoint and the engine's id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct NetworkKey {
+    pub endpoint: String,
+    pub id: String,
+}
+
+impl Network {
+    pub fn key(&self) -> NetworkKey {
+        NetworkKey {
+            endpoint: self.endpoint.clone(),
+            id: self.id.clone(),
+        }
+    }
+}
+
 pub const LABEL_PROJECT: &str = "com.docker.compose.project";
 pub const LABEL_SERVICE: &str = "com.docker.compose.service";
 pub const LABEL_NUMBER: &str = "com.docker.compose.container-number";
@@ -198,6 +256,13 @@ pub struct Container {
     pub failing_streak: Option<i64>,
     /// The engine's last probes (it keeps five), oldest first.
     pub health_log: Vec<Probe>,
+    /// `HostConfig.NetworkMode`: `bridge`, `host`, `none`, `container:<id>`, or the name of
+    /// the primary network.
+    #[serde(default)]
+    pub network_mode: String,
+    /// The networks it is attached to, by name.
+    #[serde(default)]
+    pub networks: Vec<NetworkAttachment>,
 }
 
 /// `Config.Healthcheck`; durations in nanoseconds, None where the engine default applies.
@@ -268,6 +333,16 @@ impl Container {
             self.health_check = inspected.health_check.clone();
             self.failing_streak = inspected.failing_streak;
             self.health_log = inspected.health_log.clone();
+        }
+        // The listing's networks lack the aliases.
+        for n in &mut self.networks {
+            if let Some(i) = inspected
+                .networks
+                .iter()
+                .find(|i| i.network_id == n.network_id)
+            {
+                n.aliases.clone_from(&i.aliases);
+            }
         }
     }
 

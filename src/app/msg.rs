@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use super::events::EngineEvent;
 use super::logbuf::Stream;
-use super::model::{AvailableContext, Container, ContainerKey, EndpointState, EndpointStatus};
+use super::model::{
+    AvailableContext, Container, ContainerKey, EndpointState, EndpointStatus, Network, NetworkKey,
+};
 use super::usage::Sample;
 
 #[derive(Debug, Clone)]
@@ -42,6 +44,13 @@ pub enum Msg {
     /// Boxed: a container is large and most messages are small.
     ContainerChanged(Box<Container>),
     ContainerRemoved(ContainerKey),
+    /// Every network of one endpoint, after (re)connecting.
+    NetworksListed {
+        endpoint: String,
+        networks: Vec<Network>,
+    },
+    NetworkChanged(Network),
+    NetworkRemoved(NetworkKey),
     LogChunk {
         session: u64,
         stream: Stream,

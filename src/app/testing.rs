@@ -75,6 +75,8 @@ pub fn container(name: &str, state: &str) -> ContainerBuilder {
         health_check: None,
         failing_streak: None,
         health_log: Vec::new(),
+        network_mode: "bridge".into(),
+        networks: Vec::new(),
     })
 }
 

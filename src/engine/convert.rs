@@ -4,14 +4,15 @@
 use std::collections::BTreeMap;
 
 use bollard::models::{
-    ContainerInspectResponse, ContainerSummary, HealthConfig, HealthcheckResult, HostConfig,
-    PortMap,
+    ContainerInspectResponse, ContainerSummary, EndpointSettings, HealthConfig, HealthcheckResult,
+    HostConfig, PortMap,
 };
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::app::events::{Attributes, EngineEvent, EventAction, ObjectKind};
 use crate::app::model::{
-    Container, ContainerKey, Health, HealthCheck, PortMapping, Probe, RunState,
+    Container, ContainerKey, Health, HealthCheck, Network, NetworkAttachment, PortMapping, Probe,
+    RunState, Subnet,
 };
 use crate::app::usage::Limits;
 
@@ -67,6 +68,17 @@ pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
         health_check: None,
         failing_streak: None,
         health_log: Vec::new(),
+        network_mode: s
+            .host_config
+            .as_ref()
+            .and_then(|h| h.network_mode.clone())
+            .unwrap_or_default(),
+        networks: s
+            .network_settings
+            .as_ref()
+            .and_then(|n| n.networks.as_ref())
+            .map(|n| attachments(n, s.id.as_deref().unwrap_or_default()))
+            .unwrap_or_default(),
     })
 }
 
@@ -142,6 +154,85 @@ pub fn from_inspect(endpoint: &str, i: &ContainerInspectResponse) -> Option<Cont
             .and_then(|h| h.log.as_ref())
             .map(|log| log.iter().map(probe_from).collect())
             .unwrap_or_default(),
+        network_mode: i
+            .host_config
+            .as_ref()
+            .and_then(|h| h.network_mode.clone())
+            .unwrap_or_default(),
+        networks: i
+            .network_settings
+            .as_ref()
+            .and_then(|n| n.networks.as_ref())
+            .map(|n| attachments(n, i.id.as_deref().unwrap_or_default()))
+            .unwrap_or_default(),
+    })
+}
+
+/// A container's networks, sorted by name. The engine adds the container's short id to its
+/// aliases by itself (before API 1.45); that one is left out: it is not the operator's.
+fn attachments(
+    networks: &std::collections::HashMap<String, EndpointSettings>,
+    container_id: &str,
+) -> Vec<NetworkAttachment> {
+    let short = crate::text::short_id(container_id);
+    let with_prefix = |ip: Option<&String>, len: Option<i64>| {
+        ip.filter(|a| !a.is_empty()).map(|a| match len {
+            Some(l) if l > 0 => format!("{a}/{l}"),
+            _ => a.clone(),
+        })
+    };
+    let mut out: Vec<NetworkAttachment> = networks
+        .iter()
+        .map(|(name, e)| NetworkAttachment {
+            network: name.clone(),
+            network_id: e.network_id.clone().unwrap_or_default(),
+            ipv4: with_prefix(e.ip_address.as_ref(), e.ip_prefix_len),
+            ipv6: with_prefix(e.global_ipv6_address.as_ref(), e.global_ipv6_prefix_len),
+            aliases: e
+                .aliases
+                .iter()
+                .flatten()
+                .filter(|a| a.as_str() != short)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    out.sort_by(|a, b| a.network.cmp(&b.network));
+    out
+}
+
+/// A network as the engine lists or inspects it (both answer the same shape here).
+pub fn network(endpoint: &str, n: &bollard::models::Network) -> Option<Network> {
+    let options = n.options.as_ref();
+    Some(Network {
+        endpoint: endpoint.to_owned(),
+        id: n.id.clone()?,
+        name: n.name.clone().unwrap_or_default(),
+        driver: n.driver.clone().unwrap_or_default(),
+        scope: n.scope.clone().unwrap_or_default(),
+        internal: n.internal.unwrap_or(false),
+        attachable: n.attachable.unwrap_or(false),
+        icc: options
+            .and_then(|o| o.get("com.docker.network.bridge.enable_icc"))
+            .is_none_or(|v| v != "false"),
+        ipv6: n.enable_ipv6.unwrap_or(false),
+        subnets: n
+            .ipam
+            .as_ref()
+            .and_then(|i| i.config.as_ref())
+            .map(|configs| {
+                configs
+                    .iter()
+                    .filter_map(|c| {
+                        Some(Subnet {
+                            subnet: c.subnet.clone()?,
+                            gateway: c.gateway.clone(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        labels: to_btree(n.labels.as_ref()),
     })
 }
 

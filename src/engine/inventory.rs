@@ -1,13 +1,16 @@
 //! Listing and inspecting containers: shared by the live supervisor and the headless `ps`.
 
-use bollard::query_parameters::{InspectContainerOptions, ListContainersOptionsBuilder};
+use bollard::query_parameters::{
+    InspectContainerOptions, InspectNetworkOptions, ListContainersOptionsBuilder,
+    ListNetworksOptions,
+};
 use bollard::Docker;
 use futures_util::{stream, Stream, StreamExt};
 use tokio::time::timeout;
 
 use super::convert;
 use super::endpoint::{describe_error, Endpoint, REQUEST_TIMEOUT};
-use crate::app::model::{Container, ContainerKey};
+use crate::app::model::{Container, ContainerKey, Network, NetworkKey};
 use crate::app::Msg;
 
 const INSPECT_CONCURRENCY: usize = 8;
@@ -23,6 +26,54 @@ pub async fn list(docker: &Docker, endpoint: &Endpoint) -> Result<Vec<Container>
         .iter()
         .filter_map(|s| convert::from_summary(&endpoint.name, s))
         .collect())
+}
+
+/// Every network of the endpoint, from one listing call.
+pub async fn list_networks(docker: &Docker, endpoint: &Endpoint) -> Result<Vec<Network>, String> {
+    let answer = timeout(
+        REQUEST_TIMEOUT,
+        docker.list_networks(None::<ListNetworksOptions>),
+    )
+    .await
+    .map_err(|_| format!("{}: listing networks timed out", endpoint.host))?
+    .map_err(|e| describe_error(&endpoint.host, &e))?;
+    Ok(answer
+        .iter()
+        .filter_map(|n| convert::network(&endpoint.name, n))
+        .collect())
+}
+
+/// Inspects one network: its current settings, or its removal if it is gone.
+pub async fn refresh_network(docker: &Docker, endpoint: &str, id: String) -> Result<Msg, String> {
+    let key = NetworkKey {
+        endpoint: endpoint.to_owned(),
+        id,
+    };
+    let answer = timeout(
+        REQUEST_TIMEOUT,
+        docker.inspect_network(&key.id, None::<InspectNetworkOptions>),
+    )
+    .await;
+    match answer {
+        Err(_) => Err(format!(
+            "{endpoint}: inspect of network {} timed out",
+            key.id
+        )),
+        Ok(Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        })) => Ok(Msg::NetworkRemoved(key)),
+        Ok(Err(e)) => Err(describe_error(endpoint, &e)),
+        Ok(Ok(doc)) => {
+            // The inspect answer has the listing's fields and more: read it as a listing.
+            let as_listed: Option<bollard::models::Network> = serde_json::to_value(&doc)
+                .ok()
+                .and_then(|v| serde_json::from_value(v).ok());
+            Ok(as_listed
+                .and_then(|n| convert::network(endpoint, &n))
+                .map(Msg::NetworkChanged)
+                .unwrap_or(Msg::NetworkRemoved(key)))
+        }
+    }
 }
 
 /// Inspects one container: its current state, or its removal if it is already gone.

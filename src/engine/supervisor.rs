@@ -181,6 +181,15 @@ async fn run_session(
         },
     )
     .await?;
+    let networks = inventory::list_networks(&docker, endpoint).await?;
+    send(
+        tx,
+        Msg::NetworksListed {
+            endpoint: endpoint.name.clone(),
+            networks,
+        },
+    )
+    .await?;
 
     // Events from just before the listing, so that changes made while we listed are replayed.
     // Health probes' exec events are left to the engine to filter unless the operator asks.
@@ -229,6 +238,7 @@ async fn run_session(
                 let Some(event) = convert::event(&endpoint.name, &ev) else { continue };
                 log::debug!("{}: {} {} {}", endpoint.name, event.kind, event.action, event.name());
                 let (kind, action, id) = (event.kind.clone(), event.action.clone(), event.id.clone());
+                let container = event.attributes.get("container").map(str::to_owned);
                 use crate::app::events::{EventAction, ObjectKind};
                 // The event first: it already says the new state, so the screen changes without
                 // waiting for the inspect that follows and fills in the rest.
@@ -240,6 +250,21 @@ async fn run_session(
                     }
                     (ObjectKind::Container, a) if !matches!(a, EventAction::Exec(_)) => {
                         let msg = inventory::refresh(&docker, &endpoint.name, id).await?;
+                        send(tx, msg).await?;
+                    }
+                    (ObjectKind::Network, EventAction::Destroy) => {
+                        let key = crate::app::model::NetworkKey { endpoint: endpoint.name.clone(), id };
+                        send(tx, Msg::NetworkRemoved(key)).await?;
+                    }
+                    (ObjectKind::Network, action) => {
+                        // A container joined or left: its own networks changed too.
+                        if matches!(action, EventAction::Connect | EventAction::Disconnect) {
+                            if let Some(container) = container {
+                                let msg = inventory::refresh(&docker, &endpoint.name, container).await?;
+                                send(tx, msg).await?;
+                            }
+                        }
+                        let msg = inventory::refresh_network(&docker, &endpoint.name, id).await?;
                         send(tx, msg).await?;
                     }
                     _ => {}

@@ -83,6 +83,77 @@ fn network_name(c: &FakeContainer) -> String {
     format!("{}_default", c.project)
 }
 
+/// A network id derived from its name: stable across runs, distinct across projects.
+fn network_id(name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn network_doc(name: &str, driver: &str, subnet: Option<&str>, project: Option<&str>) -> Value {
+    let mut labels = Map::new();
+    if let Some(p) = project {
+        labels.insert("com.docker.compose.network".into(), json!("default"));
+        labels.insert("com.docker.compose.project".into(), json!(p));
+    }
+    json!({
+        "Name": name,
+        "Id": network_id(name),
+        "Created": "2026-11-22T18:00:00.000000000Z",
+        "Scope": "local",
+        "Driver": driver,
+        "EnableIPv6": false,
+        "IPAM": {
+            "Driver": "default",
+            "Options": null,
+            "Config": subnet.map(|s| json!([{ "Subnet": s, "Gateway": s.replace(".0/16", ".1") }])).unwrap_or(json!([]))
+        },
+        "Internal": false,
+        "Attachable": false,
+        "Ingress": false,
+        "ConfigFrom": { "Network": "" },
+        "ConfigOnly": false,
+        "Containers": {},
+        "Options": {},
+        "Labels": labels
+    })
+}
+
+/// `GET /networks`: the engine's own three, and each project's default network.
+pub fn networks(world: &World) -> Value {
+    let mut out = vec![
+        network_doc("bridge", "bridge", Some("172.17.0.0/16"), None),
+        network_doc("host", "host", None, None),
+        network_doc("none", "null", None, None),
+    ];
+    let mut projects: Vec<&str> = world
+        .containers()
+        .iter()
+        .map(|c| c.project.as_str())
+        .collect();
+    projects.sort_unstable();
+    projects.dedup();
+    for (i, p) in projects.iter().enumerate() {
+        let subnet = format!("172.{}.0.0/16", 18 + (i % 200));
+        out.push(network_doc(
+            &format!("{p}_default"),
+            "bridge",
+            Some(&subnet),
+            Some(p),
+        ));
+    }
+    Value::Array(out)
+}
+
+/// `GET /networks/{id}`: one of [`networks`], by name or id.
+pub fn network_inspect(world: &World, id: &str) -> Option<Value> {
+    let all = networks(world);
+    all.as_array()?
+        .iter()
+        .find(|n| n["Id"] == id || n["Name"] == id)
+        .cloned()
+}
+
 fn network(c: &FakeContainer, with_aliases: bool) -> Value {
     let running = c.is_running();
     let ip = if running { c.ip.as_str() } else { "" };
@@ -90,7 +161,7 @@ fn network(c: &FakeContainer, with_aliases: bool) -> Value {
         "IPAMConfig": null,
         "Links": null,
         "Aliases": if with_aliases { json!([c.service, &c.id[..12]]) } else { Value::Null },
-        "NetworkID": format!("{:0>64}", c.project.len()),
+        "NetworkID": network_id(&network_name(c)),
         "EndpointID": if running { c.id.chars().rev().collect::<String>() } else { String::new() },
         "Gateway": if running { "172.18.0.1" } else { "" },
         "IPAddress": ip,
@@ -232,7 +303,7 @@ impl<'a> Summary<'a> {
             ipam_config: None,
             links: None,
             aliases: None,
-            network_id: format!("{:0>64}", c.project.len()),
+            network_id: network_id(&network_name(c)),
             endpoint_id: if running {
                 c.id.chars().rev().collect()
             } else {

@@ -182,6 +182,11 @@ pub async fn handle(shared: Shared, req: Request<Incoming>) -> Response<Body> {
         ["version"] if get => json_ok(&json::version()),
         ["info"] if get => json_ok(&json::info(&shared.lock(), Utc::now())),
         ["events"] if get => events(shared, &q),
+        ["networks"] if get => json_ok(&json::networks(&shared.lock())),
+        ["networks", id] if get => match json::network_inspect(&shared.lock(), id) {
+            Some(n) => json_ok(&n),
+            None => error(StatusCode::NOT_FOUND, &format!("network {id} not found")),
+        },
         ["containers", "json"] if get => list(&shared, &q),
         ["containers", id, "json"] if get => {
             let w = shared.lock();

@@ -38,15 +38,8 @@ pub(super) fn on_endpoints_action(app: &mut App, action: Action, fx: &mut Vec<Ef
 pub(super) fn detach(app: &mut App, name: &str, fx: &mut Vec<Effect>) {
     app.endpoints.attached.retain(|e| e.name != name);
     app.views.events.log.drop_endpoint(name);
-    let gone: Vec<ContainerKey> = app
-        .inventory
-        .iter()
-        .filter(|(_, c)| c.key.endpoint == name)
-        .map(|(_, c)| c.key.clone())
-        .collect();
-    for key in &gone {
-        app.inventory.remove(key);
-        app.table.marked.remove(key);
+    for key in app.inventory.drop_endpoint(name) {
+        app.table.marked.remove(&key);
     }
     if app
         .views

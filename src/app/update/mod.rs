@@ -190,6 +190,15 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
                 inventory_changed(app);
             }
         }
+        Msg::NetworksListed { endpoint, networks } => {
+            app.inventory.replace_endpoint_networks(&endpoint, networks);
+        }
+        Msg::NetworkChanged(network) => {
+            app.inventory.upsert_network(network);
+        }
+        Msg::NetworkRemoved(key) => {
+            app.inventory.remove_network(&key);
+        }
         Msg::LogChunk {
             session,
             stream,
