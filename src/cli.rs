@@ -47,7 +47,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-fn load(common: &Common) -> anyhow::Result<Loaded> {
+pub fn load(common: &Common) -> anyhow::Result<Loaded> {
     let opts = LoadOptions {
         config_path: common.config.clone(),
         keymap: common.keymap.clone(),
@@ -92,7 +92,7 @@ pub fn endpoints(common: &Common) -> anyhow::Result<Attached> {
 }
 
 /// Writes a command's output; a reader that went away (`| head`) is not an error.
-fn emit(text: &str) -> anyhow::Result<()> {
+pub fn emit(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -101,7 +101,7 @@ fn emit(text: &str) -> anyhow::Result<()> {
 }
 
 /// Headless commands print warnings to stderr.
-fn print_warnings(warnings: &[String]) {
+pub fn print_warnings(warnings: &[String]) {
     for w in warnings {
         say(&format!("warning: {w}"));
     }
@@ -113,7 +113,7 @@ pub fn say(message: &str) {
     let _ = writeln!(std::io::stderr(), "{}", text::for_terminal(message));
 }
 
-fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub fn tokio_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     // One thread: engine I/O is light, and it keeps the console's own footprint small.
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

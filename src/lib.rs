@@ -5,6 +5,7 @@
 //! event loop, `term` owns the terminal, `text` keeps engine text safe.
 
 pub mod app;
+pub mod change;
 pub mod cli;
 pub mod config;
 pub mod engine;

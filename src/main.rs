@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use wheelhouse::change::{self, Change};
 use wheelhouse::cli;
+use wheelhouse::ops::service::{LimitChange, RolloutSpec};
 
 #[global_allocator]
 static ALLOCATOR: wheelhouse::term::RestoringAllocator = wheelhouse::term::RestoringAllocator;
@@ -70,6 +72,63 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Scale a compose service (project/service) to N replicas, as Compose would.
+    Scale {
+        service: String,
+        replicas: u32,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// Change the CPU, memory and pids limits of a container or of a service's replicas, live.
+    Limits {
+        /// A container name, or a compose service (project/service).
+        target: String,
+        /// CPUs it may use (0.5 = half a core).
+        #[arg(long)]
+        cpus: Option<f64>,
+        /// Memory limit: 256m, 1g, …
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        memory: Option<u64>,
+        /// Memory plus swap (SIZE, or -1 for unlimited); by default kept in step with memory.
+        #[arg(long, value_name = "SIZE", value_parser = parse_swap, allow_hyphen_values = true)]
+        memory_swap: Option<i64>,
+        /// The soft limit the kernel reclaims towards under pressure.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        memory_reservation: Option<u64>,
+        /// Most processes it may run (-1 for no limit).
+        #[arg(long, allow_hyphen_values = true)]
+        pids: Option<i64>,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// Replace a compose service's replicas with a new image (or afresh) in batches, each new
+    /// replica gated on health; a failure puts every replica back on the old image.
+    Rollout {
+        service: String,
+        /// The new image (it must be on the endpoint already); default: the image each runs.
+        #[arg(long)]
+        image: Option<String>,
+        /// New replicas started ahead of the old ones going.
+        #[arg(long, default_value_t = 1)]
+        max_surge: u32,
+        /// Replicas that may be down at once when there is no surge.
+        #[arg(long, default_value_t = 0)]
+        max_unavailable: u32,
+        /// Seconds a new replica may take to become healthy.
+        #[arg(long, value_name = "SECS", default_value_t = wheelhouse::ops::service::DEFAULT_HEALTH_TIMEOUT_SECS)]
+        health_timeout: u64,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// Restart a compose service's unhealthy replicas one at a time, each healthy again before
+    /// the next.
+    RestartUnhealthy {
+        service: String,
+        #[arg(long, value_name = "SECS", default_value_t = wheelhouse::ops::service::DEFAULT_HEALTH_TIMEOUT_SECS)]
+        health_timeout: u64,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
     /// Print where configuration, data and the audit log live.
     Paths,
     /// Render the views from built-in fixtures to SVG images (README screenshots).
@@ -97,6 +156,41 @@ enum Command {
     },
 }
 
+/// How a change command runs.
+#[derive(clap::Args, Debug)]
+struct ChangeFlags {
+    /// Apply without asking.
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The plan and its outcome as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl ChangeFlags {
+    fn flags(&self) -> wheelhouse::change::Flags {
+        wheelhouse::change::Flags {
+            yes: self.yes,
+            dry_run: self.dry_run,
+            json: self.json,
+        }
+    }
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    wheelhouse::app::usage::parse_size(text)
+}
+
+fn parse_swap(text: &str) -> Result<i64, String> {
+    if text.trim() == "-1" {
+        return Ok(-1);
+    }
+    parse_size(text).map(|n| n as i64)
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let common = cli::Common {
@@ -120,6 +214,66 @@ fn main() -> ExitCode {
         None => cli::console(common),
         Some(Command::Ps { json }) => cli::ps(common, json),
         Some(Command::Contexts { json }) => cli::contexts(json),
+        Some(Command::Scale {
+            service,
+            replicas,
+            how,
+        }) => change::run(common, Change::Scale { service, replicas }, how.flags()),
+        Some(Command::Limits {
+            target,
+            cpus,
+            memory,
+            memory_swap,
+            memory_reservation,
+            pids,
+            how,
+        }) => change::run(
+            common,
+            Change::Limits {
+                target,
+                change: LimitChange {
+                    cpus,
+                    memory,
+                    memory_swap,
+                    memory_reservation,
+                    pids,
+                },
+            },
+            how.flags(),
+        ),
+        Some(Command::Rollout {
+            service,
+            image,
+            max_surge,
+            max_unavailable,
+            health_timeout,
+            how,
+        }) => change::run(
+            common,
+            Change::Rollout {
+                service,
+                spec: RolloutSpec {
+                    image,
+                    max_surge,
+                    max_unavailable,
+                    health_timeout_secs: health_timeout,
+                    ..RolloutSpec::default()
+                },
+            },
+            how.flags(),
+        ),
+        Some(Command::RestartUnhealthy {
+            service,
+            health_timeout,
+            how,
+        }) => change::run(
+            common,
+            Change::RestartUnhealthy {
+                service,
+                timeout_secs: health_timeout,
+            },
+            how.flags(),
+        ),
         Some(Command::Paths) => cli::paths(common),
         Some(Command::Screenshots { dir }) => cli::screenshots(&dir),
         Some(Command::FakeEngine {

@@ -68,6 +68,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         samplers: HashMap::new(),
         log_tasks: HashMap::new(),
         plans: tokio::task::JoinSet::new(),
+        cancels: HashMap::new(),
     };
     for ep in &rt.endpoints {
         effects.attach(ep.clone());
@@ -223,8 +224,9 @@ struct Effects<'a> {
     /// Per endpoint: the sampler and the sender of what it should watch.
     samplers: HashMap<String, (JoinHandle<()>, watch::Sender<Vec<Watch>>)>,
     log_tasks: HashMap<u64, JoinHandle<()>>,
-    /// Plans with the gate.
+    /// Plans with the gate, and how to cancel each.
     plans: tokio::task::JoinSet<()>,
+    cancels: HashMap<crate::ops::PlanId, watch::Sender<bool>>,
 }
 
 impl Effects<'_> {
@@ -325,6 +327,9 @@ impl Effects<'_> {
             },
             Effect::Submit { plan, approval } => {
                 let (gate, engines) = (self.rt.gate.clone(), self.engines.clone());
+                let (cancel_tx, cancel) = watch::channel(false);
+                self.cancels.retain(|_, c| !c.is_closed());
+                self.cancels.insert(plan.id.clone(), cancel_tx);
                 self.plans.spawn(async move {
                     let progress = |p| {
                         let tx = tx.clone();
@@ -332,7 +337,7 @@ impl Effects<'_> {
                             let _ = tx.send(Msg::Progress(p)).await;
                         }
                     };
-                    let report = gate.run(plan, approval, &engines, progress).await;
+                    let report = gate.run(plan, approval, &engines, cancel, progress).await;
                     if report.refused() {
                         // Perhaps the audit log: say so on screen, where it stays.
                         let problem = gate.audit().check_writable().err();
@@ -342,6 +347,11 @@ impl Effects<'_> {
                 });
                 // Finished plans are reaped here, as new ones come.
                 while self.plans.try_join_next().is_some() {}
+            }
+            Effect::Cancel { plan } => {
+                if let Some(cancel) = self.cancels.get(&plan) {
+                    cancel.send_replace(true);
+                }
             }
             Effect::Refuse { plan, reason } => {
                 self.rt.gate.refuse(&plan, &self.engines, &reason);

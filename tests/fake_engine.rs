@@ -19,7 +19,9 @@ use wheelhouse::engine::handle::EngineHandle;
 use wheelhouse::fake::world::RunState;
 use wheelhouse::fake::{FakeEngine, FakeOptions, FakeWorld};
 use wheelhouse::ops::audit::{AuditLog, Operator};
-use wheelhouse::ops::{Approval, Engines, Gate, Operation, Origin, Plan, PlanId, Step, Target};
+use wheelhouse::ops::{
+    no_cancel, Approval, Engines, Gate, OnFailure, Operation, Origin, Plan, PlanId, Step, Target,
+};
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -353,16 +355,18 @@ async fn every_action_changes_state_and_emits_events() {
             id: PlanId::next(0),
             title: op.verb().into(),
             origin: Origin::Keystroke,
-            steps: vec![Step {
-                target: Target::Container {
+            steps: vec![Step::new(
+                Target::Container {
                     endpoint: "fake".into(),
                     id: id.clone(),
                     name: "x".into(),
                 },
                 op,
-            }],
+            )],
+            on_failure: OnFailure::Stop,
         };
-        gate.run(plan, Approval::Operator, &engines, |_| async {})
+        gate.run(plan, Approval::Operator, &engines, no_cancel(), |_| async {
+        })
     };
     // bollard sends the request on first poll: `since` replays what happened before that.
     let since = (chrono::Utc::now().timestamp() - 1).to_string();

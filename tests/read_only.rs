@@ -11,7 +11,9 @@ use support::*;
 use wheelhouse::engine::endpoint::Endpoint;
 use wheelhouse::engine::handle::EngineHandle;
 use wheelhouse::ops::audit::{AuditLog, Operator};
-use wheelhouse::ops::{Approval, Engines, Gate, Operation, Origin, Plan, PlanId, Step, Target};
+use wheelhouse::ops::{
+    no_cancel, Approval, Engines, Gate, Operation, Origin, Plan, PlanId, Step, Target,
+};
 
 fn every_mutation() -> Vec<Operation> {
     vec![
@@ -79,11 +81,9 @@ fn plan(targets: &[Target], op: Operation, origin: Origin) -> Plan {
         origin,
         steps: targets
             .iter()
-            .map(|t| Step {
-                target: t.clone(),
-                op: op.clone(),
-            })
+            .map(|t| Step::new(t.clone(), op.clone()))
             .collect(),
+        on_failure: Default::default(),
     }
 }
 
@@ -109,6 +109,7 @@ fn read_only_gate_sends_no_mutation_and_audits_every_refusal() {
             plan(&s.targets, op.clone(), Origin::Keystroke),
             Approval::Operator,
             &s.engines,
+            no_cancel(),
             |_| async {},
         ));
         assert_eq!(report.results.len(), s.targets.len());
@@ -157,6 +158,7 @@ fn the_proxy_sees_mutations_when_not_read_only_each_between_its_intent_and_outco
             plan(std::slice::from_ref(&target), op, Origin::Palette),
             Approval::Operator,
             &s.engines,
+            no_cancel(),
             |_| async {},
         ));
         assert!(report.succeeded(), "{report:?}");
@@ -224,6 +226,7 @@ fn no_change_reaches_the_engine_when_its_intent_cannot_be_recorded() {
         plan(&s.targets, Operation::Stop, Origin::Keystroke),
         Approval::Operator,
         &s.engines,
+        no_cancel(),
         |_| async {},
     ));
     assert!(report.refused(), "{report:?}");
@@ -261,8 +264,9 @@ fn the_intent_is_on_disk_while_the_engine_works_and_abandoning_records_the_endin
         let (gate, engines) = (gate.clone(), s.engines.clone());
         let plan = plan(&[target], Operation::Stop, Origin::Keystroke);
         rt.spawn(async move {
-            gate.run(plan, Approval::Operator, &engines, |_| async {})
-                .await
+            gate.run(plan, Approval::Operator, &engines, no_cancel(), |_| async {
+            })
+            .await
         })
     };
     poll(Duration::from_secs(5), || {

@@ -16,7 +16,9 @@ use wheelhouse::engine::endpoint::{Endpoint, TlsMaterial};
 use wheelhouse::engine::handle::EngineHandle;
 use wheelhouse::engine::transport::ssh;
 use wheelhouse::ops::audit::{AuditLog, Operator};
-use wheelhouse::ops::{Approval, Engines, Gate, Operation, Origin, Plan, PlanId, Step, Target};
+use wheelhouse::ops::{
+    no_cancel, Approval, Engines, Gate, Operation, Origin, Plan, PlanId, Step, Target,
+};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -265,13 +267,12 @@ async fn ssh_executor_pauses_and_unpauses() {
             id: PlanId::next(0),
             title: op.verb().into(),
             origin: Origin::Keystroke,
-            steps: vec![Step {
-                target: target.clone(),
-                op: op.clone(),
-            }],
+            steps: vec![Step::new(target.clone(), op.clone())],
+            on_failure: Default::default(),
         };
         let report = gate
-            .run(plan, Approval::Operator, &engines, |_| async {})
+            .run(plan, Approval::Operator, &engines, no_cancel(), |_| async {
+            })
             .await;
         assert_eq!(report.results, [Some(Ok(()))], "{op:?}");
         assert_eq!(docker(&["inspect", "-f", "{{.State.Paused}}", &id]), paused);

@@ -11,6 +11,10 @@ pub enum Effect {
         plan: Plan,
         approval: Approval,
     },
+    /// Stop a running plan before its next step (it rolls back if it is that kind of plan).
+    Cancel {
+        plan: crate::ops::PlanId,
+    },
     /// A plan refused before it reached the gate (read-only in the console): the gate records
     /// the refusal in the audit log.
     Refuse {

@@ -263,6 +263,10 @@ pub struct Container {
     /// The networks it is attached to, by name.
     #[serde(default)]
     pub networks: Vec<NetworkAttachment>,
+    /// Host ports its configuration binds by number (not left to the engine): a second copy
+    /// of it could not bind them.
+    #[serde(default)]
+    pub fixed_host_ports: Vec<u16>,
 }
 
 /// `Config.Healthcheck`; durations in nanoseconds, None where the engine default applies.
@@ -333,6 +337,10 @@ impl Container {
             self.health_check = inspected.health_check.clone();
             self.failing_streak = inspected.failing_streak;
             self.health_log = inspected.health_log.clone();
+        }
+        if self.fixed_host_ports.is_empty() {
+            self.fixed_host_ports
+                .clone_from(&inspected.fixed_host_ports);
         }
         // The listing's networks lack the aliases.
         for n in &mut self.networks {

@@ -193,6 +193,10 @@ pub enum StepState {
     Running,
     Done,
     Failed(String),
+    /// Being undone: a later step failed or the plan was cancelled.
+    Undoing,
+    Undone,
+    UndoFailed(String),
 }
 
 /// Changes this console made or is making.

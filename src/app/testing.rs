@@ -77,6 +77,7 @@ pub fn container(name: &str, state: &str) -> ContainerBuilder {
         health_log: Vec::new(),
         network_mode: "bridge".into(),
         networks: Vec::new(),
+        fixed_host_ports: Vec::new(),
     })
 }
 

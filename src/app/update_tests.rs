@@ -476,6 +476,7 @@ fn progress_marks_steps_and_a_failure_is_reported_with_the_engines_whole_reason(
         Msg::PlanDone(crate::ops::PlanReport {
             plan: plan.id.clone(),
             results: vec![Some(Err(error))],
+            ..Default::default()
         }),
     );
     assert!(app.ops.running.is_empty());
@@ -507,6 +508,7 @@ fn quitting_waits_for_changes_in_flight_and_a_second_quit_leaves_at_once() {
         Msg::PlanDone(crate::ops::PlanReport {
             plan: plan.id.clone(),
             results: vec![Some(Ok(()))],
+            ..Default::default()
         }),
     );
     assert!(app.quit);

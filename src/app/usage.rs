@@ -72,6 +72,51 @@ impl Limits {
     }
 }
 
+/// `512B`, `12K`, `3.4M`, `1.2G`: short enough for a table cell.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 || v >= 10.0 {
+        format!("{v:.0}{}", UNITS[unit])
+    } else {
+        format!("{v:.1}{}", UNITS[unit])
+    }
+}
+
+/// A size as the docker CLI takes it: `256m`, `1g`, `512k`, `1.5g`, `100b` or bytes (`4096`);
+/// binary units, case-insensitive, an optional trailing `b` (`256mb`).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim().to_ascii_lowercase();
+    let t = t
+        .strip_suffix('b')
+        .filter(|r| !r.is_empty() && r.ends_with(|c: char| c.is_ascii_alphabetic()))
+        .unwrap_or(&t);
+    let (number, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => t.split_at(at),
+        None => (t, ""),
+    };
+    let factor: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use b, k, m, g)")),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 256m, 1g)"))?;
+    if !(value.is_finite() && value > 0.0) {
+        return Err(format!("{text:?}: a size must be above zero"));
+    }
+    Ok((value * factor as f64).round() as u64)
+}
+
 /// Number of CPUs in a cpuset list like `0-2,4`; None when empty or malformed.
 pub fn cpuset_size(spec: &str) -> Option<u32> {
     let mut n = 0u32;
@@ -435,6 +480,24 @@ impl UsageEntry {
         kept: chrono::TimeDelta,
     ) -> bool {
         self.stopped_at.is_none_or(|at| now - at < kept)
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_the_docker_cli() {
+        assert_eq!(parse_size("256m"), Ok(256 << 20));
+        assert_eq!(parse_size("256MB"), Ok(256 << 20));
+        assert_eq!(parse_size("1.5g"), Ok(3 << 29));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("100b"), Ok(100));
+        assert!(parse_size("12q").unwrap_err().contains("unknown unit"));
+        assert!(parse_size("-5m").is_err());
+        assert!(parse_size("lots").is_err());
+        assert_eq!(human_bytes(3 << 29), "1.5G");
     }
 }
 

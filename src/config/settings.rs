@@ -33,6 +33,8 @@ pub struct Settings {
     pub near_limit_percent: u64,
     /// …and at or above this one as over it.
     pub over_limit_percent: u64,
+    /// The most replicas a scale may ask for (a typo of 500 for 50 is not a plan).
+    pub max_replicas: u64,
 }
 
 impl Default for Settings {
@@ -46,6 +48,7 @@ impl Default for Settings {
             sample_ms: 1000,
             near_limit_percent: 80,
             over_limit_percent: 95,
+            max_replicas: crate::ops::service::DEFAULT_MAX_REPLICAS as u64,
         }
     }
 }
@@ -60,6 +63,7 @@ pub const KEYS: &[&str] = &[
     "sample_ms",
     "near_limit_percent",
     "over_limit_percent",
+    "max_replicas",
 ];
 
 /// A settings file read leniently: what could be used, and what was wrong with the rest.
@@ -169,6 +173,12 @@ impl Settings {
             near_limit_percent = defaults.near_limit_percent;
             over_limit_percent = defaults.over_limit_percent;
         }
+        let max_replicas = take(
+            &mut problems,
+            field.integer("max_replicas", raw.remove("max_replicas"), 1),
+            defaults.max_replicas,
+        )
+        .min(u32::MAX as u64);
         let theme = take(
             &mut problems,
             field.string("theme", raw.remove("theme")),
@@ -193,6 +203,7 @@ impl Settings {
                 sample_ms,
                 near_limit_percent,
                 over_limit_percent,
+                max_replicas,
             },
             problems,
         })
@@ -283,7 +294,7 @@ mod tests {
     #[test]
     fn every_field_can_be_set() {
         let settings = Settings::parse(
-            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\n",
+            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\nmax_replicas = 20\n",
             "config.toml",
         )
         .unwrap();
@@ -298,6 +309,7 @@ mod tests {
                 sample_ms: 2000,
                 near_limit_percent: 70,
                 over_limit_percent: 90,
+                max_replicas: 20,
             }
         );
     }

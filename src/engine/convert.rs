@@ -79,6 +79,7 @@ pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
             .and_then(|n| n.networks.as_ref())
             .map(|n| attachments(n, s.id.as_deref().unwrap_or_default()))
             .unwrap_or_default(),
+        fixed_host_ports: Vec::new(),
     })
 }
 
@@ -165,7 +166,27 @@ pub fn from_inspect(endpoint: &str, i: &ContainerInspectResponse) -> Option<Cont
             .and_then(|n| n.networks.as_ref())
             .map(|n| attachments(n, i.id.as_deref().unwrap_or_default()))
             .unwrap_or_default(),
+        fixed_host_ports: i
+            .host_config
+            .as_ref()
+            .and_then(|h| h.port_bindings.as_ref())
+            .map(fixed_host_ports)
+            .unwrap_or_default(),
     })
+}
+
+/// Host ports bound by number (`-p 8080:80`), not left to the engine (`-p 80`, `-p ::80`).
+fn fixed_host_ports(bindings: &PortMap) -> Vec<u16> {
+    let mut ports: Vec<u16> = bindings
+        .values()
+        .flatten()
+        .flatten()
+        .filter_map(|b| b.host_port.as_deref()?.parse().ok())
+        .filter(|p| *p != 0)
+        .collect();
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 /// A container's networks, sorted by name. The engine adds the container's short id to its

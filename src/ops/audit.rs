@@ -20,7 +20,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::OpError;
-use super::plan::{Approval, Operation, Origin, Plan, PlanId, Target};
+use super::plan::{Approval, Operation, Origin, Plan, PlanId, Step, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,6 +50,12 @@ pub struct AuditRecord {
     pub op: Operation,
     #[serde(flatten)]
     pub origin: Origin,
+    /// On a rollback: the number of the step this one undoes (`step` is that number too).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub undoes: Option<usize>,
+    /// The plan's title, so one line says what it was part of: `scale shop/web to 4`.
+    #[serde(default)]
+    pub plan_title: String,
     /// How the plan was approved; absent on refusals of unapproved plans.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub approved: Option<Approval>,
@@ -63,12 +69,16 @@ pub struct AuditRecord {
     pub error_kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+    /// The id of a container the step created.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub created_id: Option<String>,
 }
 
 /// How one step ended, for its outcome line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending<'a> {
-    Ok,
+    /// Done; with the id of the container it created, if it made one.
+    Ok(Option<&'a str>),
     Failed(&'a OpError),
     Refused(&'a str),
     /// The console quit before the engine answered.
@@ -109,8 +119,11 @@ fn hostname() -> String {
 /// The fields every line of one step shares.
 pub struct StepContext<'a> {
     pub plan: &'a Plan,
-    /// 0-based.
+    /// 0-based position of the step in the plan.
     pub index: usize,
+    /// The step itself: the plan's, or on a rollback the one that undoes it.
+    pub step: &'a Step,
+    pub undoing: bool,
     pub host: &'a str,
     pub approved: Option<&'a Approval>,
     pub operator: &'a Operator,
@@ -118,7 +131,6 @@ pub struct StepContext<'a> {
 
 impl AuditRecord {
     fn base(ctx: &StepContext, phase: Phase, time: DateTime<Utc>) -> AuditRecord {
-        let step = &ctx.plan.steps[ctx.index];
         AuditRecord {
             time: time.to_rfc3339_opts(SecondsFormat::Millis, true),
             plan: ctx.plan.id.clone(),
@@ -126,15 +138,18 @@ impl AuditRecord {
             steps: ctx.plan.steps.len(),
             phase,
             host: ctx.host.to_owned(),
-            target: step.target.clone(),
-            op: step.op.clone(),
+            target: ctx.step.target.clone(),
+            op: ctx.step.op.clone(),
             origin: ctx.plan.origin.clone(),
+            undoes: ctx.undoing.then_some(ctx.index + 1),
+            plan_title: ctx.plan.title.clone(),
             approved: ctx.approved.cloned(),
             operator: ctx.operator.name.clone(),
             pid: ctx.operator.pid,
             result: None,
             error_kind: None,
             error: None,
+            created_id: None,
         }
     }
 
@@ -145,7 +160,10 @@ impl AuditRecord {
     pub fn outcome(ctx: &StepContext, ending: Ending, time: DateTime<Utc>) -> AuditRecord {
         let mut r = AuditRecord::base(ctx, Phase::Outcome, time);
         let (result, kind, error) = match ending {
-            Ending::Ok => ("ok", None, None),
+            Ending::Ok(created) => {
+                r.created_id = created.map(str::to_owned);
+                ("ok", None, None)
+            }
             Ending::Failed(e) => ("error", Some(e.kind.as_str()), Some(e.message.clone())),
             Ending::Refused(why) => ("refused", Some("refused"), Some(why.to_owned())),
             Ending::Abandoned => (
@@ -239,7 +257,6 @@ pub fn tighten(file: &std::fs::File, mode: u32) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::ops::error::ErrorKind;
-    use crate::ops::plan::Step;
 
     fn plan() -> Plan {
         let target = Target::Container {
@@ -252,17 +269,15 @@ mod tests {
             title: "kill web".into(),
             origin: Origin::Keystroke,
             steps: vec![
-                Step {
-                    target: target.clone(),
-                    op: Operation::Kill {
+                Step::new(
+                    target.clone(),
+                    Operation::Kill {
                         signal: "SIGTERM".into(),
                     },
-                },
-                Step {
-                    target,
-                    op: Operation::Stop,
-                },
+                ),
+                Step::new(target, Operation::Stop),
             ],
+            on_failure: Default::default(),
         }
     }
 
@@ -281,12 +296,14 @@ mod tests {
         let ctx = |index| StepContext {
             plan: &plan,
             index,
+            step: &plan.steps[index],
+            undoing: false,
             host: "unix:///var/run/docker.sock",
             approved: Some(&Approval::Operator),
             operator: &operator,
         };
         log.append(&AuditRecord::intent(&ctx(0), t)).unwrap();
-        log.append(&AuditRecord::outcome(&ctx(0), Ending::Ok, t))
+        log.append(&AuditRecord::outcome(&ctx(0), Ending::Ok(None), t))
             .unwrap();
         let boom = OpError::new(ErrorKind::Conflict, "boom");
         log.append(&AuditRecord::outcome(&ctx(1), Ending::Failed(&boom), t))

@@ -8,7 +8,10 @@
 //!    asked; if it cannot be written the step is refused with the reason, and the plan stops.
 //! 3. **Steps run one at a time**, in order; the first that fails stops the plan, and the steps
 //!    after it do not run. Each step's outcome is written when the engine answers.
-//! 4. **Quitting never loses a change.** Steps the engine has not answered yet are known; when the
+//! 4. **Nothing half-done.** A plan that rolls back on failure (scale, limits, rollout) then
+//!    undoes what ran, newest first, each undo audited as such (`undoes`). Cancelling between
+//!    steps (or during a wait) is a failure like any other.
+//! 5. **Quitting never loses a change.** Steps the engine has not answered yet are known; when the
 //!    console must go before they finish, [`Gate::abandon_in_flight`] writes their outcome as
 //!    `abandoned`, so no intent is left without an ending.
 //!
@@ -20,12 +23,18 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
+use tokio::sync::watch;
 
 use super::audit::{AuditLog, AuditRecord, Ending, Operator, StepContext};
-use super::container;
+use super::container::{self, Done};
 use super::error::{ErrorKind, OpError};
-use super::plan::{Approval, Plan, PlanId, Target};
+use super::plan::{Approval, OnFailure, Plan, PlanId, Step};
 use crate::engine::handle::EngineHandle;
+
+/// For a plan nobody will cancel (tests, a headless command without a terminal).
+pub fn no_cancel() -> watch::Receiver<bool> {
+    watch::channel(false).1
+}
 
 /// The engines a plan may reach, by endpoint name.
 pub type Engines = HashMap<String, EngineHandle>;
@@ -41,13 +50,24 @@ pub enum Progress {
         index: usize,
         result: Result<(), OpError>,
     },
+    /// Step `index` is being undone (the plan rolls back).
+    Undoing { plan: PlanId, index: usize },
+    Undone {
+        plan: PlanId,
+        index: usize,
+        result: Result<(), OpError>,
+    },
 }
 
 /// How each step of a plan ended; `None` for steps that did not run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PlanReport {
     pub plan: PlanId,
     pub results: Vec<Option<Result<(), OpError>>>,
+    /// Steps undone after the failure, newest first, and how each undo went.
+    pub rolled_back: Vec<(usize, Result<(), OpError>)>,
+    /// The operator cancelled it.
+    pub cancelled: bool,
 }
 
 impl PlanReport {
@@ -64,8 +84,20 @@ impl PlanReport {
     }
 
     pub fn refused(&self) -> bool {
-        self.failure()
-            .is_some_and(|(_, e)| e.kind == ErrorKind::Refused)
+        !self.cancelled
+            && self
+                .failure()
+                .is_some_and(|(_, e)| e.kind == ErrorKind::Refused)
+    }
+
+    /// Every step that ran was undone: nothing the plan did is left.
+    pub fn fully_rolled_back(&self) -> bool {
+        let ran = self
+            .results
+            .iter()
+            .filter(|r| matches!(r, Some(Ok(()))))
+            .count();
+        self.rolled_back.iter().filter(|(_, r)| r.is_ok()).count() >= ran
     }
 }
 
@@ -73,6 +105,8 @@ impl PlanReport {
 struct InFlight {
     plan: Arc<Plan>,
     index: usize,
+    step: Step,
+    undoing: bool,
     host: String,
     approval: Approval,
 }
@@ -105,12 +139,13 @@ impl Gate {
     }
 
     /// Runs an approved plan step by step (see the module's rules), telling `on_progress` as
-    /// each step starts and ends.
+    /// each step starts and ends. `cancel` turning true stops it before its next step.
     pub async fn run<F, Fut>(
         &self,
         plan: Plan,
         approval: Approval,
         engines: &Engines,
+        mut cancel: watch::Receiver<bool>,
         on_progress: F,
     ) -> PlanReport
     where
@@ -121,6 +156,7 @@ impl Gate {
         let mut report = PlanReport {
             plan: plan.id.clone(),
             results: vec![None; plan.steps.len()],
+            ..PlanReport::default()
         };
         if self.read_only {
             let reason = "refused: wheelhouse is in read-only mode";
@@ -144,10 +180,17 @@ impl Gate {
             return report;
         }
         for index in 0..plan.steps.len() {
+            if *cancel.borrow() {
+                report.cancelled = true;
+                break;
+            }
             let host = host_of(engines, &plan, index).to_owned();
+            let step = &plan.steps[index];
             let ctx = StepContext {
                 plan: &plan,
                 index,
+                step,
+                undoing: false,
                 host: &host,
                 approved: Some(&approval),
                 operator: &self.operator,
@@ -172,27 +215,15 @@ impl Gate {
                 index,
             })
             .await;
-            let result = self.execute(&plan, index, engines).await;
+            let result = self.execute(step, engines, &mut cancel).await;
             self.untrack(token);
-            let ending = match &result {
-                Ok(()) => Ending::Ok,
-                Err(e) => Ending::Failed(e),
-            };
-            let recorded = self
-                .audit
-                .append(&AuditRecord::outcome(&ctx, ending, Utc::now()));
-            let result = match (result, recorded) {
-                (Ok(()), Err(e)) => {
-                    // The change happened; its outcome line is missing. Stop here: what follows
-                    // could not be recorded either.
-                    log::error!("{e}");
-                    Err(OpError::new(
-                        ErrorKind::Other,
-                        format!("done, but its outcome could not be audited: {e}"),
-                    ))
-                }
-                (result, _) => result,
-            };
+            let result = self.record_outcome(&ctx, result);
+            if result
+                .as_ref()
+                .is_err_and(|e| e.message == "cancelled by the operator")
+            {
+                report.cancelled = true;
+            }
             let failed = result.is_err();
             report.results[index] = Some(result.clone());
             on_progress(Progress::Ended {
@@ -205,11 +236,104 @@ impl Gate {
                 break;
             }
         }
+        let stopped_early = report.cancelled || report.failure().is_some();
+        if stopped_early && plan.on_failure == OnFailure::RollBack {
+            self.roll_back(&plan, &approval, engines, &mut report, &on_progress)
+                .await;
+        }
         report
     }
 
-    async fn execute(&self, plan: &Plan, index: usize, engines: &Engines) -> Result<(), OpError> {
-        let step = &plan.steps[index];
+    /// Undoes what ran, newest first. An undo that fails is reported and the others still run:
+    /// each gives back what it can.
+    async fn roll_back<F, Fut>(
+        &self,
+        plan: &Arc<Plan>,
+        approval: &Approval,
+        engines: &Engines,
+        report: &mut PlanReport,
+        on_progress: &F,
+    ) where
+        F: Fn(Progress) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        // A rollback is not cancelled: it is what cancelling asked for.
+        let (_keep, mut never) = watch::channel(false);
+        let ran: Vec<usize> = (0..plan.steps.len())
+            .filter(|i| matches!(report.results[*i], Some(Ok(()))))
+            .collect();
+        for index in ran.into_iter().rev() {
+            let Some(undo) = plan.steps[index].undo.as_deref() else {
+                continue;
+            };
+            let host = host_of(engines, plan, index).to_owned();
+            let ctx = StepContext {
+                plan,
+                index,
+                step: undo,
+                undoing: true,
+                host: &host,
+                approved: Some(approval),
+                operator: &self.operator,
+            };
+            on_progress(Progress::Undoing {
+                plan: plan.id.clone(),
+                index,
+            })
+            .await;
+            let result = match self.audit.append(&AuditRecord::intent(&ctx, Utc::now())) {
+                Err(e) => Err(OpError::refused(format!(
+                    "{e}; refused: no change is made without its audit record"
+                ))),
+                Ok(()) => {
+                    let token = self.track_step(plan, index, undo, &host, approval);
+                    let result = self.execute(undo, engines, &mut never).await;
+                    self.untrack(token);
+                    self.record_outcome(&ctx, result)
+                }
+            };
+            report.rolled_back.push((index, result.clone()));
+            on_progress(Progress::Undone {
+                plan: plan.id.clone(),
+                index,
+                result,
+            })
+            .await;
+        }
+    }
+
+    /// Writes a step's outcome line. A change that happened but whose line cannot be written
+    /// is reported as a failure: what follows could not be recorded either.
+    fn record_outcome(
+        &self,
+        ctx: &StepContext,
+        result: Result<Done, OpError>,
+    ) -> Result<(), OpError> {
+        let ending = match &result {
+            Ok(done) => Ending::Ok(done.created.as_deref()),
+            Err(e) => Ending::Failed(e),
+        };
+        let recorded = self
+            .audit
+            .append(&AuditRecord::outcome(ctx, ending, Utc::now()));
+        match (result, recorded) {
+            (Ok(_), Err(e)) => {
+                log::error!("{e}");
+                Err(OpError::new(
+                    ErrorKind::Other,
+                    format!("done, but its outcome could not be audited: {e}"),
+                ))
+            }
+            (result, _) => result.map(drop),
+        }
+    }
+
+    async fn execute(
+        &self,
+        step: &Step,
+        engines: &Engines,
+        cancel: &mut watch::Receiver<bool>,
+    ) -> Result<Done, OpError> {
         let endpoint = step.target.endpoint();
         let engine = engines.get(endpoint).ok_or_else(|| {
             OpError::new(ErrorKind::Unreachable, format!("{endpoint}: not attached"))
@@ -218,11 +342,7 @@ impl Gate {
             .docker()
             .await
             .map_err(|e| OpError::new(ErrorKind::Unreachable, e))?;
-        match &step.target {
-            Target::Container { id, .. } => {
-                container::apply(&docker, engine.host(), id, &step.op).await
-            }
-        }
+        container::apply(&docker, engine.host(), &step.target, &step.op, cancel).await
     }
 
     /// Records that a plan was refused before it reached an engine (read-only in the console,
@@ -244,6 +364,8 @@ impl Gate {
         let ctx = StepContext {
             plan,
             index,
+            step: &plan.steps[index],
+            undoing: false,
             host,
             approved: approval,
             operator: &self.operator,
@@ -270,6 +392,8 @@ impl Gate {
             let ctx = StepContext {
                 plan: &f.plan,
                 index: f.index,
+                step: &f.step,
+                undoing: f.undoing,
                 host: &f.host,
                 approved: Some(&f.approval),
                 operator: &self.operator,
@@ -291,10 +415,35 @@ impl Gate {
         host: &str,
         approval: &Approval,
     ) -> (PlanId, usize) {
+        self.push_in_flight(plan, index, &plan.steps[index], false, host, approval)
+    }
+
+    fn track_step(
+        &self,
+        plan: &Arc<Plan>,
+        index: usize,
+        undo: &Step,
+        host: &str,
+        approval: &Approval,
+    ) -> (PlanId, usize) {
+        self.push_in_flight(plan, index, undo, true, host, approval)
+    }
+
+    fn push_in_flight(
+        &self,
+        plan: &Arc<Plan>,
+        index: usize,
+        step: &Step,
+        undoing: bool,
+        host: &str,
+        approval: &Approval,
+    ) -> (PlanId, usize) {
         if let Ok(mut v) = self.in_flight.lock() {
             v.push(InFlight {
                 plan: Arc::clone(plan),
                 index,
+                step: step.clone(),
+                undoing,
                 host: host.to_owned(),
                 approval: approval.clone(),
             });

@@ -22,8 +22,9 @@ pub mod error;
 pub mod gate;
 pub mod plan;
 pub mod request;
+pub mod service;
 
 pub use error::{ErrorKind, OpError};
-pub use gate::{Engines, Gate, PlanReport, Progress};
-pub use plan::{Approval, Operation, Origin, Plan, PlanId, Step, Target};
+pub use gate::{no_cancel, Engines, Gate, PlanReport, Progress};
+pub use plan::{Approval, LimitUpdate, OnFailure, Operation, Origin, Plan, PlanId, Step, Target};
 pub use request::{Choice, ContainerVerb, Request, Subject};

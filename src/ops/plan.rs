@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::model::ContainerKey;
 
 /// A plan's id: unique within this machine's audit log (process id, start time, counter).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PlanId(pub String);
 
@@ -37,6 +37,8 @@ impl fmt::Display for PlanId {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "target", rename_all = "snake_case")]
 pub enum Target {
+    /// A container by id, or by name alone while it does not exist yet (a replica a step
+    /// creates) or has just been renamed.
     Container {
         endpoint: String,
         #[serde(rename = "container_id")]
@@ -44,6 +46,8 @@ pub enum Target {
         #[serde(rename = "container_name")]
         name: String,
     },
+    /// An image on an engine (checked before a rollout touches any container).
+    Image { endpoint: String, image: String },
 }
 
 impl Target {
@@ -55,9 +59,18 @@ impl Target {
         }
     }
 
+    /// A container that a step creates or knows only by name.
+    pub fn named(endpoint: &str, name: &str) -> Target {
+        Target::Container {
+            endpoint: endpoint.to_owned(),
+            id: String::new(),
+            name: name.to_owned(),
+        }
+    }
+
     pub fn endpoint(&self) -> &str {
         match self {
-            Target::Container { endpoint, .. } => endpoint,
+            Target::Container { endpoint, .. } | Target::Image { endpoint, .. } => endpoint,
         }
     }
 
@@ -65,16 +78,82 @@ impl Target {
     pub fn label(&self) -> &str {
         match self {
             Target::Container { name, .. } => name,
+            Target::Image { image, .. } => image,
         }
     }
 
+    /// The container, when it is one known by id.
     pub fn container_key(&self) -> Option<ContainerKey> {
         match self {
-            Target::Container { endpoint, id, .. } => Some(ContainerKey {
+            Target::Container { endpoint, id, .. } if !id.is_empty() => Some(ContainerKey {
                 endpoint: endpoint.clone(),
                 id: id.clone(),
             }),
+            _ => None,
         }
+    }
+
+    /// What to name the container to the engine: its id when known, else its name.
+    pub fn container_ref(&self) -> Option<&str> {
+        match self {
+            Target::Container { id, .. } if !id.is_empty() => Some(id),
+            Target::Container { name, .. } => Some(name),
+            Target::Image { .. } => None,
+        }
+    }
+}
+
+/// New limits for `docker update`, as the engine takes them; `None` leaves a setting alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitUpdate {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub nano_cpus: Option<i64>,
+    /// For containers limited by quota and period (the engine refuses mixing the two styles).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cpu_quota: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cpu_period: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub memory: Option<i64>,
+    /// Memory plus swap; sent with `memory`, or the engine may refuse a lower memory.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub memory_swap: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub memory_reservation: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pids: Option<i64>,
+}
+
+impl LimitUpdate {
+    /// `cpus 0.5, memory 256M (swap 512M), pids 100`.
+    pub fn describe(&self) -> String {
+        use crate::app::usage::human_bytes;
+        let mut parts = Vec::new();
+        if let Some(n) = self.nano_cpus {
+            parts.push(format!("cpus {}", n as f64 / 1e9));
+        }
+        if let (Some(q), Some(p)) = (self.cpu_quota, self.cpu_period) {
+            parts.push(format!("cpus {} (quota {q}/{p})", q as f64 / p as f64));
+        }
+        match (self.memory, self.memory_swap) {
+            (Some(m), Some(-1)) => {
+                parts.push(format!("memory {} (swap unlimited)", human_bytes(m as u64)))
+            }
+            (Some(m), Some(s)) if s > 0 => parts.push(format!(
+                "memory {} (with swap {})",
+                human_bytes(m as u64),
+                human_bytes(s as u64)
+            )),
+            (Some(m), _) => parts.push(format!("memory {}", human_bytes(m as u64))),
+            (None, _) => {}
+        }
+        if let Some(r) = self.memory_reservation {
+            parts.push(format!("reservation {}", human_bytes(r as u64)));
+        }
+        if let Some(p) = self.pids {
+            parts.push(format!("pids {p}"));
+        }
+        parts.join(", ")
     }
 }
 
@@ -88,8 +167,40 @@ pub enum Operation {
     Restart,
     Pause,
     Unpause,
-    Kill { signal: String },
-    Remove { volumes: bool, force: bool },
+    Kill {
+        signal: String,
+    },
+    Remove {
+        volumes: bool,
+        force: bool,
+    },
+    /// Creates the target as a copy of replica `from` (id) as Compose would: its configuration,
+    /// labels with `number`, its networks and aliases; on `image` if given.
+    CreateReplica {
+        from: String,
+        /// The name of `from`, to say what is copied.
+        copy_of: String,
+        number: u32,
+        /// Its name in the service, for its aliases (a replica made ahead of the one it
+        /// replaces is created under a staging name and renamed later).
+        replica_name: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        image: Option<String>,
+    },
+    Rename {
+        to: String,
+    },
+    UpdateLimits {
+        limits: LimitUpdate,
+    },
+    /// Waits until the target is healthy (or, without a health check, has run `settle_secs`),
+    /// failing if it dies or `timeout_secs` pass.
+    WaitHealthy {
+        timeout_secs: u64,
+        settle_secs: u64,
+    },
+    /// Checks that the target image is on the engine (there may be no registry to pull from).
+    CheckImage,
 }
 
 impl Operation {
@@ -102,7 +213,17 @@ impl Operation {
             Operation::Unpause => "unpause",
             Operation::Kill { .. } => "kill",
             Operation::Remove { .. } => "remove",
+            Operation::CreateReplica { .. } => "create",
+            Operation::Rename { .. } => "rename",
+            Operation::UpdateLimits { .. } => "update",
+            Operation::WaitHealthy { .. } => "wait for",
+            Operation::CheckImage => "check",
         }
+    }
+
+    /// Whether the step changes anything (a wait or a check does not, though it is audited).
+    pub fn changes(&self) -> bool {
+        !matches!(self, Operation::WaitHealthy { .. } | Operation::CheckImage)
     }
 
     /// The parameters in words, to follow the target: ` with SIGTERM`, or nothing.
@@ -115,6 +236,19 @@ impl Operation {
                 (false, true) => " with its anonymous volumes".into(),
                 (false, false) => String::new(),
             },
+            Operation::CreateReplica { copy_of, image, .. } => match image {
+                Some(image) => format!(" (a copy of {copy_of} on {image})"),
+                None => format!(" (a copy of {copy_of})"),
+            },
+            Operation::Rename { to } => format!(" to {to}"),
+            Operation::UpdateLimits { limits } => format!(": {}", limits.describe()),
+            Operation::WaitHealthy {
+                timeout_secs,
+                settle_secs,
+            } => format!(
+                " to be healthy (or up {settle_secs} s without a check; at most {timeout_secs} s)"
+            ),
+            Operation::CheckImage => " is on the engine".into(),
             _ => String::new(),
         }
     }
@@ -147,6 +281,36 @@ pub enum Approval {
 pub struct Step {
     pub target: Target,
     pub op: Operation,
+    /// What puts this step back when a later one fails and the plan rolls back; `None` when
+    /// nothing needs undoing (a wait, a check) or nothing can (a removal: plans put those last).
+    #[serde(skip)]
+    pub undo: Option<Box<Step>>,
+}
+
+impl Step {
+    pub fn new(target: Target, op: Operation) -> Step {
+        Step {
+            target,
+            op,
+            undo: None,
+        }
+    }
+
+    pub fn undone_by(mut self, undo: Step) -> Step {
+        self.undo = Some(Box::new(undo));
+        self
+    }
+}
+
+/// What the gate does when a step fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Stop; what ran stays done (independent steps: a bulk stop).
+    #[default]
+    Stop,
+    /// Undo what ran, newest first, so that nothing is left half-done.
+    RollBack,
 }
 
 impl Step {
@@ -168,6 +332,8 @@ pub struct Plan {
     pub title: String,
     pub origin: Origin,
     pub steps: Vec<Step>,
+    #[serde(default)]
+    pub on_failure: OnFailure,
 }
 
 impl Plan {
@@ -195,12 +361,12 @@ mod tests {
             endpoint: "prod".into(),
             id: "abc".into(),
         };
-        let step = Step {
-            target: Target::container(&key, "web-1"),
-            op: Operation::Kill {
+        let step = Step::new(
+            Target::container(&key, "web-1"),
+            Operation::Kill {
                 signal: "SIGTERM".into(),
             },
-        };
+        );
         assert_eq!(step.describe(), "kill web-1 with SIGTERM");
         let remove = Step {
             op: Operation::Remove {

@@ -2,7 +2,7 @@
 //! A request has options the dialog may change (a kill's signal, whether a removal takes the
 //! volumes); confirming turns it into a [`Plan`] for the gate.
 
-use super::plan::{Operation, Origin, Plan, PlanId, Step, Target};
+use super::plan::{OnFailure, Operation, Origin, Plan, PlanId, Step, Target};
 use crate::app::model::ContainerKey;
 
 /// Signals offered for a kill, most used first.
@@ -154,22 +154,24 @@ impl Request {
             } => {
                 let steps: Vec<Step> = subjects
                     .iter()
-                    .map(|s| Step {
-                        target: Target::container(&s.key, &s.name),
-                        op: match verb {
-                            ContainerVerb::Start => Operation::Start,
-                            ContainerVerb::Stop => Operation::Stop,
-                            ContainerVerb::Restart => Operation::Restart,
-                            ContainerVerb::Pause => Operation::Pause,
-                            ContainerVerb::Unpause => Operation::Unpause,
-                            ContainerVerb::Kill => Operation::Kill {
-                                signal: KILL_SIGNALS[*signal].into(),
+                    .map(|s| {
+                        Step::new(
+                            Target::container(&s.key, &s.name),
+                            match verb {
+                                ContainerVerb::Start => Operation::Start,
+                                ContainerVerb::Stop => Operation::Stop,
+                                ContainerVerb::Restart => Operation::Restart,
+                                ContainerVerb::Pause => Operation::Pause,
+                                ContainerVerb::Unpause => Operation::Unpause,
+                                ContainerVerb::Kill => Operation::Kill {
+                                    signal: KILL_SIGNALS[*signal].into(),
+                                },
+                                ContainerVerb::Remove => Operation::Remove {
+                                    volumes: *volumes,
+                                    force: s.running,
+                                },
                             },
-                            ContainerVerb::Remove => Operation::Remove {
-                                volumes: *volumes,
-                                force: s.running,
-                            },
-                        },
+                        )
                     })
                     .collect();
                 let verb = steps.first().map_or("change", |s| s.op.verb());
@@ -177,11 +179,13 @@ impl Request {
                     [one] => format!("{verb} {}", one.name),
                     many => format!("{verb} {} containers", many.len()),
                 };
+                // Each container on its own: what ran stays done when one fails.
                 Plan {
                     id,
                     title,
                     origin: origin.clone(),
                     steps,
+                    on_failure: OnFailure::Stop,
                 }
             }
         }

@@ -541,21 +541,7 @@ fn throttle_slot(percent: f64) -> Slot {
     }
 }
 
-/// `512B`, `12K`, `3.4M`, `1.2G`: short enough for a table cell.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "K", "M", "G", "T"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 || v >= 10.0 {
-        format!("{v:.0}{}", UNITS[unit])
-    } else {
-        format!("{v:.1}{}", UNITS[unit])
-    }
-}
+pub use crate::app::usage::human_bytes;
 
 /// `8080→80` for the table; the bind address is in inspect.
 fn port_short(p: &crate::app::model::PortMapping) -> String {

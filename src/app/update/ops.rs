@@ -17,6 +17,19 @@ pub(super) fn on_progress(app: &mut App, p: Progress) {
                 Err(e) => StepState::Failed(e.message),
             },
         ),
+        Progress::Undoing { plan, index } => (plan, index, StepState::Undoing),
+        Progress::Undone {
+            plan,
+            index,
+            result,
+        } => (
+            plan,
+            index,
+            match result {
+                Ok(()) => StepState::Undone,
+                Err(e) => StepState::UndoFailed(e.message),
+            },
+        ),
     };
     if let Some(step) = app
         .ops
