@@ -411,7 +411,9 @@ async fn apply(
         Some((i, e)) => format!("step {} ({}) failed: {}", i + 1, lines[i], e.message),
         None => "cancelled".into(),
     };
-    let undone = if report.rolled_back.is_empty() {
+    let undone = if report.past_point_of_no_return {
+        "; it had passed its point of no return, so what ran stays done (see the audit log)".into()
+    } else if report.rolled_back.is_empty() {
         String::new()
     } else if report.fully_rolled_back() {
         "; everything it did was undone".into()

@@ -227,6 +227,7 @@ fn run_console(
         sample_ms: loaded.settings.sample_ms,
         read_only_reason: loaded.read_only_reason.clone(),
         plan_prefix: plan_prefix(),
+        max_replicas: loaded.settings.max_replicas as u32,
     };
     let mut statuses: Vec<EndpointStatus> = endpoints.iter().map(Endpoint::status).collect();
     // A broken context has no supervisor: it stays down with the reason in its body.

@@ -74,6 +74,11 @@ actions! {
     Remove => "remove";
     Logs => "logs";
     Inspect => "inspect";
+    // Compose services (from a service row, or a replica's row)
+    Scale => "scale", Count;
+    Limits => "limits";
+    Rollout => "rollout";
+    RestartUnhealthy => "restart_unhealthy";
     // Logs and inspect
     Search => "search";
     NextMatch => "next_match";
@@ -124,6 +129,18 @@ pub enum Arg {
 pub struct Invocation {
     pub action: Action,
     pub arg: Option<Arg>,
+}
+
+impl std::fmt::Display for Invocation {
+    /// As a keymap's `run` says it: `scale +1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.action.name())?;
+        match self.arg {
+            None => Ok(()),
+            Some(Arg::By(n)) if n >= 0 => write!(f, " +{n}"),
+            Some(Arg::By(n)) | Some(Arg::To(n)) => write!(f, " {n}"),
+        }
+    }
 }
 
 impl From<Action> for Invocation {

@@ -5,6 +5,7 @@ pub mod action;
 pub mod effect;
 pub mod events;
 pub mod filter;
+pub mod form;
 pub mod inspect;
 pub mod inventory;
 pub mod logbuf;

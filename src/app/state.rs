@@ -35,6 +35,8 @@ pub struct AppOptions {
     /// Starts every plan id of this console (process and start time), so that ids are unique
     /// in an audit log shared by several consoles.
     pub plan_prefix: String,
+    /// The most replicas a scale may ask for.
+    pub max_replicas: u32,
 }
 
 impl Default for AppOptions {
@@ -49,6 +51,7 @@ impl Default for AppOptions {
             sample_ms: 1_000,
             read_only_reason: None,
             plan_prefix: "plan".into(),
+            max_replicas: crate::ops::service::DEFAULT_MAX_REPLICAS,
         }
     }
 }
@@ -157,10 +160,13 @@ pub enum Button {
 
 #[derive(Debug, Clone)]
 pub struct ConfirmDialog {
-    /// What was asked; its options change as the operator adjusts them.
-    pub request: Request,
-    /// The plan the request makes now, shown whole: every step, target and endpoint.
+    /// What was asked, when its options can still change (a kill's signal); `None` for a plan
+    /// made from a form or a key (a scale, a rollout).
+    pub request: Option<Request>,
+    /// The plan as it stands, shown whole: every step, target and endpoint.
     pub plan: Plan,
+    /// What the operator should know before confirming.
+    pub notes: Vec<String>,
     pub focus: Button,
 }
 
@@ -168,16 +174,64 @@ impl ConfirmDialog {
     pub fn new(request: Request, id: PlanId) -> ConfirmDialog {
         let plan = request.plan(id);
         ConfirmDialog {
-            request,
+            notes: request.warnings(),
+            request: Some(request),
             plan,
+            focus: Button::Cancel,
+        }
+    }
+
+    /// A plan made elsewhere, to confirm as it is.
+    pub fn prepared(plan: Plan, notes: Vec<String>) -> ConfirmDialog {
+        ConfirmDialog {
+            request: None,
+            plan,
+            notes,
             focus: Button::Cancel,
         }
     }
 
     /// Rebuilds the plan after an option changed (same id: it is the same plan to confirm).
     pub fn refresh(&mut self) {
-        self.plan = self.request.plan(self.plan.id.clone());
+        if let Some(request) = &self.request {
+            self.plan = request.plan(self.plan.id.clone());
+            self.notes = request.warnings();
+        }
     }
+}
+
+impl OpsState {
+    /// How long an ended plan stays in the progress pane.
+    pub const SHOWN_AFTER_END_SECS: i64 = 20;
+
+    /// The plans the progress pane shows, oldest first: those of more than one step under way,
+    /// and those that ended a moment ago.
+    pub fn on_screen(&self, now: DateTime<Utc>) -> Vec<&RunningPlan> {
+        let recent = self
+            .finished
+            .iter()
+            .filter(|f| (now - f.at).num_seconds() < Self::SHOWN_AFTER_END_SECS)
+            .map(|f| &f.run);
+        recent
+            .chain(self.running.iter())
+            .filter(|r| r.plan.steps.len() > 1)
+            .collect()
+    }
+
+    /// How an ended plan on screen ended, if it has.
+    pub fn ending(&self, plan: &PlanId) -> Option<&FinishedPlan> {
+        self.finished.iter().find(|f| &f.run.plan.id == plan)
+    }
+}
+
+/// A plan that ended, kept on screen a little while with how it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedPlan {
+    pub run: RunningPlan,
+    /// `done`, or what failed and what was undone.
+    pub summary: String,
+    pub ok: bool,
+    pub at: DateTime<Utc>,
 }
 
 /// A plan handed to the gate and not yet finished, with each step's state for the screen.
@@ -203,6 +257,9 @@ pub enum StepState {
 #[derive(Debug, Clone, Default)]
 pub struct OpsState {
     pub running: Vec<RunningPlan>,
+    /// Plans of several steps that ended lately, newest last (the progress pane shows them a
+    /// while).
+    pub finished: VecDeque<FinishedPlan>,
     /// The operator asked to quit while changes were in flight: the console leaves when they
     /// end, or at once on a second quit.
     pub quitting: bool,
@@ -222,6 +279,15 @@ pub enum Overlay {
         cursor: usize,
     },
     Confirm(ConfirmDialog),
+    /// Fields to fill in before a plan is made.
+    Form(crate::app::form::Form),
+    /// Whether to stop a running plan (and roll back what it did); `stop` has the focus when
+    /// true, and it is false at first.
+    StopPlan {
+        plan: PlanId,
+        title: String,
+        stop: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -376,10 +376,7 @@ fn remove_toggles_volumes_and_forces_running_targets() {
     let mut app = abc();
     select(&mut app, "alpha"); // running
     ch(&mut app, 'D');
-    assert_eq!(
-        dialog(&app).request.warnings(),
-        ["1 running: they will be killed first"]
-    );
+    assert_eq!(dialog(&app).notes, ["1 running: they will be killed first"]);
     ch(&mut app, 'v');
     assert_eq!(
         dialog_op(&app),
@@ -403,7 +400,7 @@ fn remove_toggles_volumes_and_forces_running_targets() {
     // A stopped target is not forced.
     select(&mut app, "charlie");
     ch(&mut app, 'D');
-    assert!(dialog(&app).request.warnings().is_empty());
+    assert!(dialog(&app).notes.is_empty());
     press(&mut app, KeyCode::Tab);
     let fx = press(&mut app, KeyCode::Enter);
     assert_eq!(
@@ -1192,4 +1189,199 @@ fn a_project_of_the_same_name_on_two_engines_is_two_groups_each_acting_on_its_ow
         ["prod"],
         "only the prod project's container"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compose services
+
+fn plan_lines(app: &App) -> Vec<String> {
+    dialog(app)
+        .plan
+        .steps
+        .iter()
+        .map(|s| s.describe())
+        .collect()
+}
+
+#[test]
+fn plus_on_a_service_row_asks_to_scale_up_by_one_and_confirming_submits_the_plan() {
+    let mut app = projects();
+    ch(&mut app, 't');
+    select_group(&mut app, "s:demo/web");
+    ch(&mut app, '+');
+    let d = dialog(&app);
+    assert_eq!(d.plan.title, "scale demo/web on default from 2 to 3");
+    assert_eq!(d.focus, Button::Cancel);
+    assert_eq!(
+        plan_lines(&app),
+        [
+            "create demo-web-3 (a copy of demo-web-1)",
+            "start demo-web-3"
+        ]
+    );
+    assert!(d.notes[0].contains("what ran is undone"), "{:?}", d.notes);
+    press(&mut app, KeyCode::Tab);
+    let fx = press(&mut app, KeyCode::Enter);
+    let plans = mutations(&fx);
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].on_failure, crate::ops::OnFailure::RollBack);
+
+    // `-` from a replica's own row works on its service too.
+    let mut app = projects();
+    select(&mut app, "demo-web-1");
+    ch(&mut app, '-');
+    assert_eq!(
+        dialog(&app).plan.title,
+        "scale demo/web on default from 2 to 1"
+    );
+    // A container of no service says what to select.
+    press(&mut app, KeyCode::Esc);
+    select(&mut app, "lonely");
+    ch(&mut app, '+');
+    assert!(app.screen.overlay.is_none());
+    assert!(errors(&app)
+        .iter()
+        .any(|e| e.contains("select a compose service")));
+}
+
+#[test]
+fn equals_opens_a_form_whose_wrong_field_is_named_before_any_plan() {
+    let mut app = projects();
+    ch(&mut app, 't');
+    select_group(&mut app, "s:demo/web");
+    ch(&mut app, '=');
+    assert!(matches!(app.screen.overlay, Some(Overlay::Form(_))));
+    // The field holds the current count; typing goes into it.
+    press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    typed(&mut app, "lots");
+    press(&mut app, KeyCode::Enter);
+    match &app.screen.overlay {
+        Some(Overlay::Form(f)) => assert_eq!(
+            f.error.as_deref(),
+            Some("replicas: \"lots\" is not a whole number of replicas (0 or more)")
+        ),
+        other => panic!("{other:?}"),
+    }
+    press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    typed(&mut app, "60");
+    press(&mut app, KeyCode::Enter);
+    match &app.screen.overlay {
+        Some(Overlay::Form(f)) => assert!(
+            f.error
+                .as_deref()
+                .is_some_and(|e| e.contains("above max_replicas (50)")),
+            "{f:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    typed(&mut app, "4");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        dialog(&app).plan.title,
+        "scale demo/web on default from 2 to 4"
+    );
+}
+
+#[test]
+fn limits_of_a_container_change_only_the_edited_field() {
+    let mut app = app_with(vec![container("web-1", "running")
+        .limits(super::usage::Limits {
+            memory: Some(64 << 20),
+            memory_swap: Some(128 << 20),
+            ..Default::default()
+        })
+        .into()]);
+    select(&mut app, "web-1");
+    ch(&mut app, 'C');
+    // cpus, then memory.
+    press(&mut app, KeyCode::Tab);
+    press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    typed(&mut app, "256m");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        plan_lines(&app),
+        ["update web-1: memory 256M (with swap 512M)"]
+    );
+}
+
+#[test]
+fn a_rollout_form_makes_a_health_gated_plan_and_esc_offers_to_stop_it() {
+    let mut app = projects();
+    ch(&mut app, 't');
+    select_group(&mut app, "s:demo/web");
+    ch(&mut app, 'R');
+    press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    typed(&mut app, "busybox:v2");
+    press(&mut app, KeyCode::Enter);
+    let lines = plan_lines(&app);
+    assert_eq!(lines[0], "check busybox:v2 is on the engine");
+    assert!(
+        lines.iter().any(|l| l.starts_with("wait for ")),
+        "{lines:#?}"
+    );
+    press(&mut app, KeyCode::Tab);
+    let fx = press(&mut app, KeyCode::Enter);
+    let plan = mutations(&fx)[0].clone();
+    // While it runs, Esc asks first; "Keep going" has the focus.
+    press(&mut app, KeyCode::Esc);
+    match &app.screen.overlay {
+        Some(Overlay::StopPlan { stop, .. }) => assert!(!stop),
+        other => panic!("{other:?}"),
+    }
+    let fx = press(&mut app, KeyCode::Enter);
+    assert!(
+        fx.is_empty() && app.screen.overlay.is_none(),
+        "Enter keeps it going"
+    );
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Tab);
+    let fx = press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        fx,
+        [Effect::Cancel {
+            plan: plan.id.clone()
+        }]
+    );
+}
+
+#[test]
+fn read_only_refuses_service_changes_without_a_dialog_and_audits_them() {
+    let mut app = projects();
+    app.options.read_only = true;
+    ch(&mut app, 't');
+    select_group(&mut app, "s:demo/web");
+    let fx = ch(&mut app, '+');
+    assert!(app.screen.overlay.is_none());
+    assert!(
+        matches!(fx.as_slice(), [Effect::Refuse { plan, .. }] if plan.title.starts_with("scale demo/web"))
+    );
+}
+
+#[test]
+fn the_progress_pane_shows_a_plan_of_several_steps_until_a_while_after_it_ends() {
+    let mut app = projects();
+    ch(&mut app, 't');
+    select_group(&mut app, "s:demo/web");
+    ch(&mut app, '+');
+    press(&mut app, KeyCode::Tab);
+    let fx = press(&mut app, KeyCode::Enter);
+    let plan = mutations(&fx)[0].clone();
+    assert_eq!(app.ops.on_screen(app.now).len(), 1);
+    update(
+        &mut app,
+        Msg::PlanDone(crate::ops::PlanReport {
+            plan: plan.id.clone(),
+            results: vec![Some(Ok(())), Some(Ok(()))],
+            ..Default::default()
+        }),
+    );
+    assert!(app.ops.ending(&plan.id).is_some_and(|f| f.ok));
+    assert_eq!(
+        app.ops.on_screen(app.now).len(),
+        1,
+        "still shown just after"
+    );
+    app.now += Duration::seconds(30);
+    assert!(app.ops.on_screen(app.now).is_empty());
 }

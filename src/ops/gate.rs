@@ -68,6 +68,8 @@ pub struct PlanReport {
     pub rolled_back: Vec<(usize, Result<(), OpError>)>,
     /// The operator cancelled it.
     pub cancelled: bool,
+    /// It failed after a step it cannot take back (a removal): it stopped there, not rolled back.
+    pub past_point_of_no_return: bool,
 }
 
 impl PlanReport {
@@ -90,14 +92,9 @@ impl PlanReport {
                 .is_some_and(|(_, e)| e.kind == ErrorKind::Refused)
     }
 
-    /// Every step that ran was undone: nothing the plan did is left.
+    /// Every undo worked: nothing the plan did is left.
     pub fn fully_rolled_back(&self) -> bool {
-        let ran = self
-            .results
-            .iter()
-            .filter(|r| matches!(r, Some(Ok(()))))
-            .count();
-        self.rolled_back.iter().filter(|(_, r)| r.is_ok()).count() >= ran
+        !self.past_point_of_no_return && self.rolled_back.iter().all(|(_, r)| r.is_ok())
     }
 }
 
@@ -237,7 +234,15 @@ impl Gate {
             }
         }
         let stopped_early = report.cancelled || report.failure().is_some();
-        if stopped_early && plan.on_failure == OnFailure::RollBack {
+        report.past_point_of_no_return = plan
+            .steps
+            .iter()
+            .zip(&report.results)
+            .any(|(step, r)| step.commits && matches!(r, Some(Ok(()))));
+        if stopped_early
+            && plan.on_failure == OnFailure::RollBack
+            && !report.past_point_of_no_return
+        {
             self.roll_back(&plan, &approval, engines, &mut report, &on_progress)
                 .await;
         }

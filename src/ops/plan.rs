@@ -242,12 +242,9 @@ impl Operation {
             },
             Operation::Rename { to } => format!(" to {to}"),
             Operation::UpdateLimits { limits } => format!(": {}", limits.describe()),
-            Operation::WaitHealthy {
-                timeout_secs,
-                settle_secs,
-            } => format!(
-                " to be healthy (or up {settle_secs} s without a check; at most {timeout_secs} s)"
-            ),
+            Operation::WaitHealthy { timeout_secs, .. } => {
+                format!(" to be healthy (at most {timeout_secs} s)")
+            }
             Operation::CheckImage => " is on the engine".into(),
             _ => String::new(),
         }
@@ -285,6 +282,10 @@ pub struct Step {
     /// nothing needs undoing (a wait, a check) or nothing can (a removal: plans put those last).
     #[serde(skip)]
     pub undo: Option<Box<Step>>,
+    /// Once this step has run the plan is past its point of no return (a removal): a later
+    /// failure stops it there instead of rolling back.
+    #[serde(skip)]
+    pub commits: bool,
 }
 
 impl Step {
@@ -293,11 +294,17 @@ impl Step {
             target,
             op,
             undo: None,
+            commits: false,
         }
     }
 
     pub fn undone_by(mut self, undo: Step) -> Step {
         self.undo = Some(Box::new(undo));
+        self
+    }
+
+    pub fn committing(mut self) -> Step {
+        self.commits = true;
         self
     }
 }

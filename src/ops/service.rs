@@ -211,17 +211,27 @@ pub fn scale(
                 template.name
             ));
         }
+        // After the highest number in use, by label or by name (a replica whose labels lack
+        // the number still holds its name), and never a name another container has.
+        let trailing = |c: &&Container| c.name.rsplit(['-', '_']).next()?.parse::<u32>().ok();
         let highest = current
             .iter()
-            .filter_map(|c| c.replica_number())
+            .filter_map(|c| c.replica_number().max(trailing(c)))
             .max()
             .unwrap_or(0);
-        let new: Vec<(u32, String)> = (1..=to - from)
-            .map(|i| {
-                let n = highest + i;
-                (n, replica_name(service, &current, n))
-            })
-            .collect();
+        let taken = |name: &str| {
+            inv.iter()
+                .any(|(_, c)| c.key.endpoint == service.endpoint && c.name == name)
+        };
+        let mut new: Vec<(u32, String)> = Vec::new();
+        let mut n = highest;
+        while new.len() < (to - from) as usize {
+            n += 1;
+            let name = replica_name(service, &current, n);
+            if !taken(&name) {
+                new.push((n, name));
+            }
+        }
         for (number, name) in &new {
             let made = Target::named(&service.endpoint, name);
             steps.push(
@@ -265,13 +275,16 @@ pub fn scale(
             }
         }
         for c in &victims {
-            steps.push(Step::new(
-                target(c),
-                Operation::Remove {
-                    volumes: false,
-                    force: false,
-                },
-            ));
+            steps.push(
+                Step::new(
+                    target(c),
+                    Operation::Remove {
+                        volumes: false,
+                        force: false,
+                    },
+                )
+                .committing(),
+            );
         }
     }
     Ok(Plan {
@@ -408,11 +421,13 @@ fn limit_update(
             // Twice the memory is what the engine gives a container made with -m alone.
             (None, Some(s), Some(old)) if s == 2 * old as i64 => 2 * m as i64,
             (None, Some(s), _) if s >= m as i64 => s,
-            (None, Some(s), _) => return err(format!(
+            (None, Some(s), _) => {
+                return err(format!(
                 "{name}: memory {} is above its swap limit {}; give the swap too (--memory-swap)",
                 human_bytes(m),
                 human_bytes(s as u64)
-            )),
+            ))
+            }
             (None, None, _) => 2 * m as i64,
         };
         if swap != -1 && swap < m as i64 {
@@ -607,13 +622,16 @@ pub fn rollout(
     }
     // Every batch passed: the old containers go, and only now (nothing to put back after this).
     for p in &retired {
-        steps.push(Step::new(
-            p.retired_target(),
-            Operation::Remove {
-                volumes: false,
-                force: true,
-            },
-        ));
+        steps.push(
+            Step::new(
+                p.retired_target(),
+                Operation::Remove {
+                    volumes: false,
+                    force: true,
+                },
+            )
+            .committing(),
+        );
     }
     let what = match &image {
         Some(i) => format!("to {i}"),

@@ -58,7 +58,7 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
     }
     lines.push(Line::from(""));
     let key = |a: Action| app.keymap.hint(KeyContext::Confirm, a).unwrap_or_default();
-    for choice in d.request.choices() {
+    for choice in d.request.iter().flat_map(|r| r.choices()) {
         lines.push(match choice {
             Choice::OneOf { label, value } => Line::from(vec![
                 Span::styled(format!("{label}: "), t.style(Slot::Text)),
@@ -84,9 +84,9 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
             ]),
         });
     }
-    for warning in d.request.warnings() {
+    for warning in &d.notes {
         lines.push(Line::from(Span::styled(
-            fit(&warning, inner_w),
+            fit(warning, inner_w),
             t.style(Slot::Warning),
         )));
     }
@@ -124,6 +124,62 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
                 .border_style(t.style(Slot::DialogBorder))
                 .title(Span::styled(
                     format!(" Confirm {verb} "),
+                    t.style(Slot::DialogTitle),
+                )),
+        ),
+        area,
+    );
+}
+
+/// Whether to stop a running plan: "Keep going" has the focus.
+pub fn render_stop(frame: &mut Frame, app: &App, screen: Rect, title: &str, stop: bool) {
+    let t = &app.theme;
+    let width = 64.min(screen.width.saturating_sub(2));
+    let inner = width.saturating_sub(4) as usize;
+    let key = |a: Action| app.keymap.hint(KeyContext::Confirm, a).unwrap_or_default();
+    let button = |label: &str, focused: bool| {
+        let slot = if focused {
+            Slot::DialogButtonFocused
+        } else {
+            Slot::DialogButton
+        };
+        Span::styled(format!("  {label}  "), t.style(slot))
+    };
+    let lines = vec![
+        Line::from(Span::styled(fit(title, inner), t.style(Slot::Text))),
+        Line::from(Span::styled(
+            fit(
+                "Stopping waits for the step under way, then undoes what ran.",
+                inner,
+            ),
+            t.style(Slot::TextDim),
+        )),
+        Line::from(""),
+        Line::from(vec![
+            Span::raw("   "),
+            button("Keep going", !stop),
+            Span::raw("   "),
+            button("Stop and roll back", stop),
+        ]),
+        Line::from(Span::styled(
+            format!(
+                "{} switch  {} choose  {} close",
+                key(Action::FocusNext),
+                key(Action::Confirm),
+                key(Action::Cancel)
+            ),
+            t.style(Slot::TextDim),
+        )),
+    ];
+    let area = centered(screen, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.style(Slot::DialogBorder))
+                .title(Span::styled(
+                    " Stop this plan? ",
                     t.style(Slot::DialogTitle),
                 )),
         ),

@@ -32,7 +32,7 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
                     t.style(Slot::FooterKey),
                 ),
                 Span::styled(b.desc.clone(), t.style(Slot::Text)),
-                Span::styled(format!("  ({})", b.action.name()), t.style(Slot::TextDim)),
+                Span::styled(format!("  ({})", b.invocation()), t.style(Slot::TextDim)),
             ]));
         }
         lines.push(Line::from(""));

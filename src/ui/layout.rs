@@ -53,20 +53,44 @@ fn body_of(app: &App) -> Rect {
     areas(Rect::new(0, 0, w, h), app).body
 }
 
-/// Splits the table view's body into the table and, when shown, the detail pane below it.
-pub fn table_and_detail(body: Rect, show_detail: bool) -> (Rect, Option<Rect>) {
-    if !show_detail {
-        return (body, None);
+/// The table view's body: the table, the progress of plans under way (or just ended) below
+/// it, then the detail pane when shown.
+pub struct TablePanes {
+    pub table: Rect,
+    pub plans: Option<Rect>,
+    pub detail: Option<Rect>,
+}
+
+/// Most step lines the progress pane shows at once.
+pub const PLAN_PANE_STEPS: u16 = 6;
+
+pub fn table_panes(body: Rect, app: &App) -> TablePanes {
+    let plans = app
+        .ops
+        .on_screen(app.now)
+        .last()
+        .map_or(0, |p| (p.plan.steps.len() as u16).min(PLAN_PANE_STEPS) + 2);
+    let detail = if app.views.show_detail {
+        (body.height / 2).clamp(6, 16)
+    } else {
+        0
+    };
+    let [table, plans_area, detail_area] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(plans),
+        Constraint::Length(detail),
+    ])
+    .areas(body);
+    TablePanes {
+        table,
+        plans: (plans > 0).then_some(plans_area),
+        detail: (detail > 0).then_some(detail_area),
     }
-    let detail = (body.height / 2).clamp(6, 16);
-    let [table, pane] =
-        Layout::vertical([Constraint::Min(3), Constraint::Length(detail)]).areas(body);
-    (table, Some(pane))
 }
 
 /// Rows of containers visible in the table (inside the border, below the column titles).
 pub fn table_body_height(app: &App) -> u16 {
-    let (table, _) = table_and_detail(body_of(app), app.views.show_detail);
+    let table = table_panes(body_of(app), app).table;
     table.height.saturating_sub(3)
 }
 

@@ -5,11 +5,13 @@ pub mod dialog;
 pub mod endpoints;
 pub mod events;
 pub mod footer;
+pub mod form;
 pub mod header;
 pub mod help;
 pub mod inspect;
 pub mod layout;
 pub mod logs;
+pub mod plans;
 pub mod svg;
 pub mod table;
 pub mod text;
@@ -42,9 +44,12 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
     }
     match app.views.current {
         View::Table => {
-            let (table_area, detail_area) = layout::table_and_detail(a.body, app.views.show_detail);
-            table::render(frame, app, table_area);
-            if let Some(area) = detail_area {
+            let panes = layout::table_panes(a.body, app);
+            table::render(frame, app, panes.table);
+            if let Some(area) = panes.plans {
+                plans::render(frame, app, area);
+            }
+            if let Some(area) = panes.detail {
                 detail::render(frame, app, area);
             }
         }
@@ -60,6 +65,10 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
         Some(Overlay::Help { scroll }) => help::render(frame, app, a.body, *scroll),
         Some(Overlay::Endpoints { cursor }) => endpoints::render(frame, app, a.body, *cursor),
         Some(Overlay::Confirm(d)) => dialog::render(frame, app, area, d),
+        Some(Overlay::Form(f)) => form::render(frame, app, area, f),
+        Some(Overlay::StopPlan { title, stop, .. }) => {
+            dialog::render_stop(frame, app, area, title, *stop)
+        }
         None => {}
     }
     footer::render_suggestions(frame, app, a.footer);

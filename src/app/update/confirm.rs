@@ -15,11 +15,15 @@ pub(super) fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effec
             }
         }
         Action::OptionNext | Action::OptionPrev => {
-            d.request.cycle(action == Action::OptionNext);
+            if let Some(r) = d.request.as_mut() {
+                r.cycle(action == Action::OptionNext);
+            }
             d.refresh();
         }
         Action::ToggleOption => {
-            d.request.toggle();
+            if let Some(r) = d.request.as_mut() {
+                r.toggle();
+            }
             d.refresh();
         }
         Action::Confirm => {

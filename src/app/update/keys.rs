@@ -4,14 +4,14 @@ use super::*;
 
 /// Which keymap section is active, from the innermost thing on screen outwards.
 pub fn key_context(app: &App) -> KeyContext {
-    if app.screen.input.is_some() {
+    if app.screen.input.is_some() || matches!(app.screen.overlay, Some(Overlay::Form(_))) {
         return KeyContext::Input;
     }
     match &app.screen.overlay {
-        Some(Overlay::Confirm(_)) => return KeyContext::Confirm,
+        Some(Overlay::Confirm(_) | Overlay::StopPlan { .. }) => return KeyContext::Confirm,
         Some(Overlay::Help { .. }) => return KeyContext::Help,
         Some(Overlay::Endpoints { .. }) => return KeyContext::Endpoints,
-        None => {}
+        Some(Overlay::Form(_)) | None => {}
     }
     app.views.current.key_context()
 }
@@ -57,52 +57,64 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
 }
 
 pub(super) fn edit_input(app: &mut App, key: KeyEvent) {
+    if let Some(Overlay::Form(form)) = app.screen.overlay.as_mut() {
+        let field = &mut form.fields[form.focus];
+        if edit_text(&mut field.text, &mut field.cursor, key) {
+            form.error = None;
+        }
+        return;
+    }
     let Some(input) = app.screen.input.as_mut() else {
         return;
     };
-    let chars: Vec<char> = input.text.chars().collect();
+    if edit_text(&mut input.text, &mut input.cursor, key) {
+        input_changed(app);
+    }
+}
+
+/// Edits a line of text at `cursor` (in chars) as a key asks; false when the key is not an
+/// edit.
+pub(super) fn edit_text(text: &mut String, cursor: &mut usize, key: KeyEvent) -> bool {
+    let chars: Vec<char> = text.chars().collect();
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
         KeyCode::Char('u') if ctrl => {
-            input.text.clear();
-            input.cursor = 0;
+            text.clear();
+            *cursor = 0;
         }
         KeyCode::Char('w') if ctrl => {
-            let mut start = input.cursor;
+            let mut start = *cursor;
             while start > 0 && chars[start - 1] == ' ' {
                 start -= 1;
             }
             while start > 0 && chars[start - 1] != ' ' {
                 start -= 1;
             }
-            input.text = chars[..start]
-                .iter()
-                .chain(&chars[input.cursor..])
-                .collect();
-            input.cursor = start;
+            *text = chars[..start].iter().chain(&chars[*cursor..]).collect();
+            *cursor = start;
         }
         KeyCode::Char(c) if !ctrl => {
             let mut v = chars;
-            v.insert(input.cursor, c);
-            input.text = v.into_iter().collect();
-            input.cursor += 1;
+            v.insert(*cursor, c);
+            *text = v.into_iter().collect();
+            *cursor += 1;
         }
-        KeyCode::Backspace if input.cursor > 0 => {
+        KeyCode::Backspace if *cursor > 0 => {
             let mut v = chars;
-            v.remove(input.cursor - 1);
-            input.text = v.into_iter().collect();
-            input.cursor -= 1;
+            v.remove(*cursor - 1);
+            *text = v.into_iter().collect();
+            *cursor -= 1;
         }
-        KeyCode::Delete if input.cursor < chars.len() => {
+        KeyCode::Delete if *cursor < chars.len() => {
             let mut v = chars;
-            v.remove(input.cursor);
-            input.text = v.into_iter().collect();
+            v.remove(*cursor);
+            *text = v.into_iter().collect();
         }
-        KeyCode::Left => input.cursor = input.cursor.saturating_sub(1),
-        KeyCode::Right => input.cursor = (input.cursor + 1).min(chars.len()),
-        KeyCode::Home => input.cursor = 0,
-        KeyCode::End => input.cursor = chars.len(),
-        _ => return,
+        KeyCode::Left => *cursor = cursor.saturating_sub(1),
+        KeyCode::Right => *cursor = (*cursor + 1).min(chars.len()),
+        KeyCode::Home => *cursor = 0,
+        KeyCode::End => *cursor = chars.len(),
+        _ => return false,
     }
-    input_changed(app);
+    true
 }

@@ -34,6 +34,7 @@ pub(crate) mod inspect;
 mod keys;
 pub(crate) mod logs;
 mod ops;
+mod service;
 pub(crate) mod table;
 
 use confirm::*;
@@ -48,6 +49,7 @@ use inspect::*;
 use keys::*;
 use logs::*;
 use ops::*;
+use service::*;
 use table::*;
 
 /// Keeps the table's cursor inside the viewport after the viewport changed.
@@ -306,6 +308,15 @@ pub fn on_action(app: &mut App, run: impl Into<Invocation>, origin: Origin, fx: 
                 }
             }
         }
+        Action::InputAccept if matches!(app.screen.overlay, Some(Overlay::Form(_))) => {
+            submit_form(app, fx)
+        }
+        Action::InputCancel if matches!(app.screen.overlay, Some(Overlay::Form(_))) => {
+            app.screen.overlay = None
+        }
+        Action::InputComplete if matches!(app.screen.overlay, Some(Overlay::Form(_))) => {
+            on_form_action(app, Action::Down)
+        }
         Action::InputAccept => accept_input(app, fx),
         Action::InputCancel => cancel_input(app),
         Action::InputComplete => {
@@ -326,11 +337,15 @@ pub fn on_action(app: &mut App, run: impl Into<Invocation>, origin: Origin, fx: 
         | Action::FocusNext
         | Action::OptionNext
         | Action::OptionPrev
-        | Action::ToggleOption => on_dialog_action(app, action, fx),
+        | Action::ToggleOption => match app.screen.overlay {
+            Some(Overlay::StopPlan { .. }) => on_stop_plan_action(app, action, fx),
+            _ => on_dialog_action(app, action, fx),
+        },
         _ => match &app.screen.overlay {
             Some(Overlay::Help { .. }) => on_help_action(app, action),
             Some(Overlay::Endpoints { .. }) => on_endpoints_action(app, action, fx),
-            Some(Overlay::Confirm(_)) => {}
+            Some(Overlay::Form(_)) => on_form_action(app, action),
+            Some(Overlay::Confirm(_) | Overlay::StopPlan { .. }) => {}
             None => super::view::on_view_action(app, action, arg, origin, fx),
         },
     }
@@ -357,6 +372,9 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
     match app.views.current {
         View::Logs | View::Inspect | View::Events => back_to_table(app, fx),
         View::Table => {
+            if ask_to_stop(app) {
+                return;
+            }
             if !app.table.marked.is_empty() {
                 app.table.marked.clear();
             } else if !app.table.filter_text.is_empty() {

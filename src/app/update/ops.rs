@@ -55,8 +55,18 @@ pub(super) fn on_plan_done(app: &mut App, report: PlanReport) {
     };
     let running = app.ops.running.remove(at);
     let plan = &running.plan;
-    match report.failure() {
-        None => toast(app, ToastLevel::Info, format!("{}: done", plan.title)),
+    let undone = if report.past_point_of_no_return {
+        "; past its point of no return, what ran stays done".to_owned()
+    } else if report.rolled_back.is_empty() {
+        String::new()
+    } else if report.fully_rolled_back() {
+        "; what ran was undone".to_owned()
+    } else {
+        "; some of what ran could not be undone (see the audit log)".to_owned()
+    };
+    let (summary, ok) = match report.failure() {
+        None if report.cancelled => (format!("{}: stopped{undone}", plan.title), false),
+        None => (format!("{}: done", plan.title), true),
         Some((index, e)) => {
             let step = &plan.steps[index];
             let ran = report
@@ -66,22 +76,43 @@ pub(super) fn on_plan_done(app: &mut App, report: PlanReport) {
                 .count();
             let context = if plan.steps.len() > 1 {
                 format!(
-                    " (step {} of {}; {ran} done before it)",
+                    " (step {} of {}; {ran} done before it{undone})",
                     index + 1,
                     plan.steps.len()
                 )
             } else {
                 String::new()
             };
-            toast(
-                app,
-                ToastLevel::Error,
+            let why = if report.cancelled {
+                "stopped by the operator".to_owned()
+            } else {
+                e.to_string()
+            };
+            (
                 format!(
-                    "{} on {} failed{context}: {e}",
+                    "{} on {} failed{context}: {why}",
                     step.describe(),
                     step.target.endpoint()
                 ),
-            );
+                false,
+            )
+        }
+    };
+    let level = if ok {
+        ToastLevel::Info
+    } else {
+        ToastLevel::Error
+    };
+    toast(app, level, summary.clone());
+    if plan.steps.len() > 1 {
+        app.ops.finished.push_back(FinishedPlan {
+            run: running.clone(),
+            summary,
+            ok,
+            at: app.now,
+        });
+        while app.ops.finished.len() > 4 {
+            app.ops.finished.pop_front();
         }
     }
     if app.ops.quitting && app.ops.running.is_empty() {

@@ -129,7 +129,7 @@ pub(super) fn move_cursor(app: &mut App, action: Action) -> bool {
 pub(crate) fn on_action(
     app: &mut App,
     action: Action,
-    _arg: Option<Arg>,
+    arg: Option<Arg>,
     origin: Origin,
     fx: &mut Vec<Effect>,
 ) {
@@ -204,6 +204,9 @@ pub(crate) fn on_action(
         Action::Logs => open_logs(app, fx),
         Action::Inspect => open_inspect(app, fx),
         a if a.is_mutation() => ask_to_mutate(app, a, origin, fx),
+        Action::Scale | Action::Limits | Action::Rollout | Action::RestartUnhealthy => {
+            on_service_action(app, action, arg, origin, fx)
+        }
         _ => {}
     }
 }
