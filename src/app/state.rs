@@ -168,6 +168,8 @@ pub struct ConfirmDialog {
     /// What the operator should know before confirming.
     pub notes: Vec<String>,
     pub focus: Button,
+    /// First step listed, for plans longer than the dialog.
+    pub scroll: usize,
 }
 
 impl ConfirmDialog {
@@ -178,6 +180,7 @@ impl ConfirmDialog {
             request: Some(request),
             plan,
             focus: Button::Cancel,
+            scroll: 0,
         }
     }
 
@@ -188,6 +191,7 @@ impl ConfirmDialog {
             plan,
             notes,
             focus: Button::Cancel,
+            scroll: 0,
         }
     }
 

@@ -13,31 +13,57 @@ use crate::app::state::{App, Button, ConfirmDialog};
 use crate::config::theme::Slot;
 use crate::ops::Choice;
 
-const MAX_LISTED: usize = 8;
+/// Steps listed even on a small screen.
+const MIN_LISTED: usize = 5;
 
 /// One dialog for every plan: what will happen, step by step, with each target and its
 /// endpoint; the request's options; then Cancel (focused) and the verb.
 pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
     let t = &app.theme;
     let plan = &d.plan;
-    let verb = plan.steps.first().map_or("confirm", |s| s.op.verb());
+    // The plan's own verb (scale, replace, stop…): its title starts with it.
+    let verb = plan.title.split_whitespace().next().unwrap_or("confirm");
     let endpoints = plan.endpoints();
     let several_endpoints = endpoints.len() > 1;
     let width = 64.min(screen.width.saturating_sub(2));
     let inner_w = width.saturating_sub(4) as usize;
-    let mut lines = vec![Line::from(vec![
-        Span::styled(capitalize(&plan.title), t.style(Slot::DialogDanger)),
-        Span::styled(format!(" on {}", endpoints.join(", ")), t.style(Slot::Text)),
-    ])];
+    let on = if endpoints
+        .iter()
+        .all(|e| plan.title.contains(&format!(" on {e}")))
+    {
+        String::new()
+    } else {
+        format!(" on {}", endpoints.join(", "))
+    };
+    let mut lines: Vec<Line> =
+        super::text::wrap_words(&format!("{}{on}", capitalize(&plan.title)), inner_w)
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, t.style(Slot::DialogDanger))))
+            .collect();
     let n = plan.steps.len();
-    for step in plan.steps.iter().take(MAX_LISTED) {
+    // As many steps as the screen allows; the rest by scrolling (every step can be read
+    // before confirming).
+    let room = (screen.height as usize).saturating_sub(14).max(MIN_LISTED);
+    let first = d.scroll.min(n.saturating_sub(room));
+    if first > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("  … {first} steps before"),
+            t.style(Slot::TextDim),
+        )));
+    }
+    for (i, step) in plan.steps.iter().enumerate().skip(first).take(room) {
         let id = step
             .target
             .container_key()
             .map(|k| format!(" ({})", crate::text::short_id(&k.id)))
             .unwrap_or_default();
+        let number = if n > 1 {
+            format!("{:>2}. ", i + 1)
+        } else {
+            String::new()
+        };
         let mut line = format!(
-            "  {} {}{id}{}",
+            "  {number}{} {}{id}{}",
             step.op.verb(),
             step.target.label(),
             step.op.details()
@@ -50,14 +76,19 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
             t.style(Slot::Text),
         )));
     }
-    if n > MAX_LISTED {
+    let key = |a: Action| app.keymap.hint(KeyContext::Confirm, a).unwrap_or_default();
+    if first + room < n {
         lines.push(Line::from(Span::styled(
-            format!("  … and {} more", n - MAX_LISTED),
+            format!(
+                "  … and {} more ({}/{} to scroll)",
+                n - first - room,
+                key(Action::OptionPrev),
+                key(Action::OptionNext)
+            ),
             t.style(Slot::TextDim),
         )));
     }
     lines.push(Line::from(""));
-    let key = |a: Action| app.keymap.hint(KeyContext::Confirm, a).unwrap_or_default();
     for choice in d.request.iter().flat_map(|r| r.choices()) {
         lines.push(match choice {
             Choice::OneOf { label, value } => Line::from(vec![
@@ -84,11 +115,10 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
             ]),
         });
     }
-    for warning in &d.notes {
-        lines.push(Line::from(Span::styled(
-            fit(warning, inner_w),
-            t.style(Slot::Warning),
-        )));
+    for note in &d.notes {
+        for piece in super::text::wrap_words(note, inner_w) {
+            lines.push(Line::from(Span::styled(piece, t.style(Slot::Warning))));
+        }
     }
     lines.push(Line::from(""));
     let button = |label: &str, b: Button| {

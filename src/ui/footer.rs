@@ -108,6 +108,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         return;
     }
+    if super::toast::render_line(frame, app, area) {
+        return;
+    }
     let ctx = key_context(app);
     let mut spans = Vec::new();
     let mut used = 0usize;

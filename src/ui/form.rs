@@ -25,7 +25,14 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, form: &Form) {
         .max()
         .unwrap_or(0)
         + 2;
-    let value_w = 18usize;
+    // Room for the longest value and some typing, leaving the hints a little.
+    let longest = form
+        .fields
+        .iter()
+        .map(|f| f.text.width())
+        .max()
+        .unwrap_or(0);
+    let value_w = (longest + 4).clamp(12, inner.saturating_sub(label_w + 14).max(12));
     let mut lines = Vec::new();
     let mut cursor = None;
     for (i, f) in form.fields.iter().enumerate() {

@@ -72,7 +72,6 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
         None => {}
     }
     footer::render_suggestions(frame, app, a.footer);
-    toast::render(frame, app, a.body);
 }
 
 /// What keeps the console from changing anything, in words, one line each, for as long as it

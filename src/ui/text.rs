@@ -66,6 +66,37 @@ pub fn wrap(s: &str, width: usize) -> Vec<&str> {
     rows
 }
 
+/// Splits text into lines of at most `width` columns at spaces (a word longer than the width
+/// is cut by [`wrap`]).
+pub fn wrap_words(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in s.split_whitespace() {
+        let needed = if line.is_empty() { 0 } else { 1 } + word.width();
+        if line.width() + needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if word.width() > width {
+            for piece in wrap(word, width) {
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                }
+                line.push_str(piece);
+            }
+            continue;
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Spans of `text` with every case-insensitive occurrence of `needle` in `hit`.
 pub fn highlight<'a>(text: &'a str, needle: &str, base: Style, hit: Style) -> Vec<Span<'a>> {
     let mut spans = Vec::new();
@@ -100,6 +131,16 @@ mod tests {
         assert_eq!(wrap("", 3), vec![""]);
         assert_eq!(skip_columns("abcdef", 2), "cdef");
         assert_eq!(skip_columns("ab", 5), "");
+    }
+
+    #[test]
+    fn words_wrap_at_spaces() {
+        assert_eq!(
+            wrap_words("if a step fails what ran is undone", 12),
+            ["if a step", "fails what", "ran is", "undone"]
+        );
+        assert_eq!(wrap_words("", 5), [""]);
+        assert_eq!(wrap_words("abcdefghij", 4), ["abcd", "efgh", "ij"]);
     }
 
     #[test]

@@ -15,10 +15,17 @@ pub(super) fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effec
             }
         }
         Action::OptionNext | Action::OptionPrev => {
-            if let Some(r) = d.request.as_mut() {
-                r.cycle(action == Action::OptionNext);
+            let forward = action == Action::OptionNext;
+            match d.request.as_mut() {
+                // A request with a choice (a kill's signal) cycles it…
+                Some(r) if !r.choices().is_empty() => {
+                    r.cycle(forward);
+                    d.refresh();
+                }
+                // …any other dialog scrolls its list of steps.
+                _ if forward => d.scroll = (d.scroll + 1).min(d.plan.steps.len().saturating_sub(1)),
+                _ => d.scroll = d.scroll.saturating_sub(1),
             }
-            d.refresh();
         }
         Action::ToggleOption => {
             if let Some(r) = d.request.as_mut() {
