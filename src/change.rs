@@ -24,7 +24,7 @@ use crate::engine::handle::EngineHandle;
 use crate::engine::{inventory, metrics};
 use crate::ops::audit::{AuditLog, Operator};
 use crate::ops::service::{self, LimitChange, RolloutSpec};
-use crate::ops::{Approval, Engines, Gate, Origin, Plan, PlanId, PlanReport, Progress};
+use crate::ops::{Approval, Engines, Gate, Origin, Plan, PlanId, PlanReport, Progress, Scope};
 
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -148,10 +148,13 @@ async fn plan_for(
             .collect();
         Exit(EXIT_UNREACHABLE, format!("{what}; {}", down.join("; ")))
     };
+    let mut looked: Vec<&str> = engines.keys().map(String::as_str).collect();
+    looked.sort_unstable();
+    let looked = looked.join(", ");
     let find = |name: &str| {
         service::find_service(inv, name, None).map_err(|e| {
             if seen.down.is_empty() {
-                Exit(EXIT_BAD_INPUT, e.0)
+                Exit(EXIT_BAD_INPUT, format!("{} (looked on {looked})", e.0))
             } else {
                 unreachable(&e.0)
             }
@@ -182,8 +185,14 @@ async fn plan_for(
                 .map(|(_, c)| c)
                 .filter(|c| c.name == *target)
                 .collect();
-            let (targets, subject): (Vec<&Container>, String) = match by_name.as_slice() {
-                [one] => (vec![*one], format!("{} on {}", one.name, one.key.endpoint)),
+            let (targets, subject, scope): (Vec<&Container>, String, Scope) = match by_name
+                .as_slice()
+            {
+                [one] => (
+                    vec![*one],
+                    format!("{} on {}", one.name, one.key.endpoint),
+                    Scope::Containers,
+                ),
                 [] => {
                     let key = service::find_service(inv, target, None).map_err(|e| {
                         let names: Vec<String> = inv.iter().map(|(_, c)| c.name.clone()).collect();
@@ -200,7 +209,7 @@ async fn plan_for(
                         }
                     })?;
                     let subject = format!("{} on {}", key.label(), key.endpoint);
-                    (service::replicas(inv, &key), subject)
+                    (service::replicas(inv, &key), subject, Scope::service(&key))
                 }
                 many => {
                     let places: Vec<&str> = many.iter().map(|c| c.key.endpoint.as_str()).collect();
@@ -219,7 +228,8 @@ async fn plan_for(
             } else {
                 HashMap::new()
             };
-            service::limits(&targets, &usage, change, &subject, plan_id(), origin).map_err(bad)
+            service::limits(&targets, &usage, change, &subject, scope, plan_id(), origin)
+                .map_err(bad)
         }
     }
 }

@@ -364,6 +364,7 @@ async fn every_action_changes_state_and_emits_events() {
                 op,
             )],
             on_failure: OnFailure::Stop,
+            scope: Default::default(),
         };
         gate.run(plan, Approval::Operator, &engines, no_cancel(), |_| async {
         })

@@ -84,6 +84,7 @@ fn plan(targets: &[Target], op: Operation, origin: Origin) -> Plan {
             .map(|t| Step::new(t.clone(), op.clone()))
             .collect(),
         on_failure: Default::default(),
+        scope: Default::default(),
     }
 }
 

@@ -269,6 +269,7 @@ async fn ssh_executor_pauses_and_unpauses() {
             origin: Origin::Keystroke,
             steps: vec![Step::new(target.clone(), op.clone())],
             on_failure: Default::default(),
+            scope: Default::default(),
         };
         let report = gate
             .run(plan, Approval::Operator, &engines, no_cancel(), |_| async {

@@ -20,7 +20,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::OpError;
-use super::plan::{Approval, Operation, Origin, Plan, PlanId, Step, Target};
+use super::plan::{Approval, Operation, Origin, Plan, PlanId, Scope, Step, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,6 +50,9 @@ pub struct AuditRecord {
     pub op: Operation,
     #[serde(flatten)]
     pub origin: Origin,
+    /// What the plan is about when it is more than its containers (a compose service).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scope: Option<Scope>,
     /// On a rollback: the number of the step this one undoes (`step` is that number too).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub undoes: Option<usize>,
@@ -141,6 +144,10 @@ impl AuditRecord {
             target: ctx.step.target.clone(),
             op: ctx.step.op.clone(),
             origin: ctx.plan.origin.clone(),
+            scope: match &ctx.plan.scope {
+                Scope::Containers => None,
+                other => Some(other.clone()),
+            },
             undoes: ctx.undoing.then_some(ctx.index + 1),
             plan_title: ctx.plan.title.clone(),
             approved: ctx.approved.cloned(),
@@ -278,7 +285,54 @@ mod tests {
                 Step::new(target, Operation::Stop),
             ],
             on_failure: Default::default(),
+            scope: Scope::ComposeService {
+                endpoint: "default".into(),
+                project: "shop".into(),
+                service: "web".into(),
+            },
         }
+    }
+
+    #[test]
+    fn agent_and_canary_origins_say_which_proposal_and_step() {
+        let record = |origin: Origin| {
+            let mut plan = plan();
+            plan.origin = origin;
+            let operator = Operator {
+                name: "op@box".into(),
+                pid: 1,
+            };
+            let ctx = StepContext {
+                plan: &plan,
+                index: 0,
+                step: &plan.steps[0],
+                undoing: false,
+                host: "h",
+                approved: None,
+                operator: &operator,
+            };
+            let r = AuditRecord::intent(&ctx, Utc::now());
+            let line = serde_json::to_value(&r).unwrap();
+            let back: AuditRecord = serde_json::from_value(line.clone()).unwrap();
+            assert_eq!(back, r, "reads back");
+            line
+        };
+        let agent = record(Origin::Agent {
+            policy: "scale-on-cpu".into(),
+            proposal: "p-7".into(),
+        });
+        assert_eq!(
+            (&agent["origin"], &agent["policy"], &agent["proposal"]),
+            (&"agent".into(), &"scale-on-cpu".into(), &"p-7".into())
+        );
+        let canary = record(Origin::Canary {
+            canary_rollout: "r-2".into(),
+            canary_step: 3,
+        });
+        assert_eq!(canary["origin"], "canary");
+        assert_eq!(canary["canary_step"], 3);
+        // The plan's own step number is not overwritten by the canary's.
+        assert_eq!(canary["step"], 1);
     }
 
     #[test]
@@ -333,6 +387,11 @@ mod tests {
         assert_eq!(l["operator"], "op@box");
         assert_eq!(l["pid"], 42);
         assert_eq!(l["host"], "unix:///var/run/docker.sock");
+        assert_eq!(
+            l["scope"],
+            serde_json::json!({"kind": "compose_service", "endpoint": "default",
+                               "project": "shop", "service": "web"})
+        );
         assert_eq!(
             (lines[1]["phase"].as_str(), lines[1]["result"].as_str()),
             (Some("outcome"), Some("ok"))

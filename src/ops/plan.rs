@@ -27,6 +27,16 @@ impl PlanId {
     }
 }
 
+impl Scope {
+    pub fn service(key: &crate::app::model::ServiceKey) -> Scope {
+        Scope::ComposeService {
+            endpoint: key.endpoint.clone(),
+            project: key.project.clone(),
+            service: key.service.clone(),
+        }
+    }
+}
+
 impl fmt::Display for PlanId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -261,6 +271,29 @@ pub enum Origin {
     Palette,
     /// A headless command (`wheelhouse scale …`).
     CommandLine,
+    /// The embedded agent, acting on one of its proposals under a policy the user enabled (or
+    /// confirmed by the operator).
+    Agent { policy: String, proposal: String },
+    /// A step of a canary rollout (moving router weights, promoting, aborting).
+    Canary {
+        canary_rollout: String,
+        canary_step: usize,
+    },
+}
+
+/// What a plan as a whole is about, beyond the containers its steps touch: a compose service
+/// for scale, limits and rollouts. Recorded as `scope` on every audit line of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scope {
+    /// Containers picked one by one (the table's actions).
+    #[default]
+    Containers,
+    ComposeService {
+        endpoint: String,
+        project: String,
+        service: String,
+    },
 }
 
 /// How a plan was approved; only approved plans run. Recorded as `approved`.
@@ -341,6 +374,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     #[serde(default)]
     pub on_failure: OnFailure,
+    #[serde(default)]
+    pub scope: Scope,
 }
 
 impl Plan {

@@ -2,7 +2,7 @@
 //! A request has options the dialog may change (a kill's signal, whether a removal takes the
 //! volumes); confirming turns it into a [`Plan`] for the gate.
 
-use super::plan::{OnFailure, Operation, Origin, Plan, PlanId, Step, Target};
+use super::plan::{OnFailure, Operation, Origin, Plan, PlanId, Scope, Step, Target};
 use crate::app::model::ContainerKey;
 
 /// Signals offered for a kill, most used first.
@@ -186,6 +186,7 @@ impl Request {
                     origin: origin.clone(),
                     steps,
                     on_failure: OnFailure::Stop,
+                    scope: Scope::Containers,
                 }
             }
         }

@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 
-use super::plan::{LimitUpdate, OnFailure, Operation, Origin, Plan, PlanId, Step, Target};
+use super::plan::{LimitUpdate, OnFailure, Operation, Origin, Plan, PlanId, Scope, Step, Target};
 use crate::app::inventory::Inventory;
 use crate::app::model::{Container, ContainerKey, Health, RunState, ServiceKey};
 use crate::app::usage::{human_bytes, UsageEntry};
@@ -293,6 +293,7 @@ pub fn scale(
         origin,
         steps,
         on_failure: OnFailure::RollBack,
+        scope: Scope::service(service),
     })
 }
 
@@ -319,6 +320,7 @@ pub fn limits(
     usage: &HashMap<ContainerKey, UsageEntry>,
     change: &LimitChange,
     subject: &str,
+    scope: Scope,
     id: PlanId,
     origin: Origin,
 ) -> Result<Plan, PlanError> {
@@ -368,6 +370,7 @@ pub fn limits(
         origin,
         steps,
         on_failure: OnFailure::RollBack,
+        scope,
     })
 }
 
@@ -649,6 +652,7 @@ pub fn rollout(
         origin,
         steps,
         on_failure: OnFailure::RollBack,
+        scope: Scope::service(service),
     })
 }
 
@@ -762,6 +766,7 @@ pub fn restart_unhealthy(
         origin,
         steps,
         on_failure: OnFailure::Stop,
+        scope: Scope::service(service),
     })
 }
 

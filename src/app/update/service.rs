@@ -6,7 +6,7 @@
 use super::*;
 use crate::app::form::{Form, FormPurpose, LimitsSubject};
 use crate::app::model::{GroupId, ServiceKey};
-use crate::ops::service;
+use crate::ops::{service, Scope};
 
 pub(super) fn on_service_action(
     app: &mut App,
@@ -189,17 +189,22 @@ pub(super) fn submit_form(app: &mut App, fx: &mut Vec<Effect>) {
             .rollout_spec()
             .map(|spec| service::rollout(&app.inventory, svc, &spec, id, origin)),
         FormPurpose::Limits(subject) => form.limit_change().map(|change| {
-            let (targets, label) = match subject {
+            let (targets, label, scope) = match subject {
                 LimitsSubject::Container(key) => match app.inventory.by_key(key) {
-                    Some(c) => (vec![c], format!("{} on {}", c.name, key.endpoint)),
-                    None => (Vec::new(), key.id.clone()),
+                    Some(c) => (
+                        vec![c],
+                        format!("{} on {}", c.name, key.endpoint),
+                        Scope::Containers,
+                    ),
+                    None => (Vec::new(), key.id.clone(), Scope::Containers),
                 },
                 LimitsSubject::Service(svc) => (
                     service::replicas(&app.inventory, svc),
                     format!("{} on {}", svc.label(), svc.endpoint),
+                    Scope::service(svc),
                 ),
             };
-            service::limits(&targets, &app.usage, &change, &label, id, origin)
+            service::limits(&targets, &app.usage, &change, &label, scope, id, origin)
         }),
     };
     match made {

@@ -295,7 +295,16 @@ fn limits_keep_swap_in_step_with_memory_and_refuse_less_than_in_use() {
         memory: Some(256 * M),
         ..LimitChange::default()
     };
-    let plan = limits(&[&c], &usage, &change, "shop/web", id(), Origin::Palette).unwrap();
+    let plan = limits(
+        &[&c],
+        &usage,
+        &change,
+        "shop/web",
+        Scope::Containers,
+        id(),
+        Origin::Palette,
+    )
+    .unwrap();
     assert_eq!(
         picture(&plan),
         ["update shop-web-1: cpus 1.5, memory 256M (with swap 512M)  ⟲ update shop-web-1: cpus 0.5, memory 64M (with swap 128M)"]
@@ -304,7 +313,16 @@ fn limits_keep_swap_in_step_with_memory_and_refuse_less_than_in_use() {
         memory: Some(16 * M),
         ..LimitChange::default()
     };
-    let e = limits(&[&c], &usage, &low, "shop/web", id(), Origin::Palette).unwrap_err();
+    let e = limits(
+        &[&c],
+        &usage,
+        &low,
+        "shop/web",
+        Scope::Containers,
+        id(),
+        Origin::Palette,
+    )
+    .unwrap_err();
     assert_eq!(
         e.0,
         "shop-web-1 on default: memory 16M is below what it uses now (40M)"
@@ -316,7 +334,16 @@ fn limits_keep_swap_in_step_with_memory_and_refuse_less_than_in_use() {
         cpu_period_us: Some(100_000),
         ..Limits::default()
     };
-    let plan = limits(&[&q], &HashMap::new(), &change, "x", id(), Origin::Palette).unwrap();
+    let plan = limits(
+        &[&q],
+        &HashMap::new(),
+        &change,
+        "x",
+        Scope::Containers,
+        id(),
+        Origin::Palette,
+    )
+    .unwrap();
     match &plan.steps[0].op {
         Operation::UpdateLimits { limits } => {
             assert_eq!(
@@ -333,6 +360,7 @@ fn limits_keep_swap_in_step_with_memory_and_refuse_less_than_in_use() {
         &usage,
         &LimitChange::default(),
         "shop/web",
+        Scope::Containers,
         id(),
         Origin::Palette,
     )
