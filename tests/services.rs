@@ -1,0 +1,834 @@
+//! Service operations against projects the real Compose brought up (v1 and v2): scale in the
+//! console and headless, after which Compose lists what wheelhouse made, a later `up -d` keeps
+//! it and the service's name resolves to every replica; limits changed live; rollouts between
+//! two tags of the test image, one of which fails its health check and is rolled back; restart
+//! of the unhealthy replica; read-only proven at the wire; the same scale over ssh:// with one
+//! ssh master.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use support::bin::{Tui, WhDirs};
+use support::compose::{Compose, ComposeProject};
+use support::proxy::RecordingProxy;
+use support::*;
+use wheelhouse::engine::transport::ssh;
+
+const START: Duration = Duration::from_secs(20);
+const CHANGE: Duration = Duration::from_secs(90);
+
+/// `web` serves the test image's page and is healthy while `/tmp/ok` exists (its command makes
+/// it on every start, so a restart heals a replica whose file a test removed); `client` is a
+/// container on the default network to resolve names from.
+const PROJECT: &str = r#"
+version: "3.7"
+services:
+  web:
+    image: __IMAGE__
+    command: ["sh", "-c", "touch /tmp/ok; exec httpd -f -p 8080 -h /www"]
+    labels: __LABELS__
+    stop_grace_period: 1s
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ok && wget -q -O /dev/null http://127.0.0.1:8080/"]
+      interval: 1s
+      timeout: 2s
+      retries: 2
+    deploy:
+      replicas: 2
+    networks: [default, back]
+  client:
+    image: __IMAGE__
+    command: ["sleep", "3600"]
+    labels: __LABELS__
+    stop_grace_period: 1s
+networks:
+  default:
+    labels: __LABELS__
+  back:
+    labels: __LABELS__
+"#;
+
+fn up(compose: Compose) -> ComposeProject {
+    let p = ComposeProject::up(compose, PROJECT);
+    wait_healthy(&p, 2);
+    p
+}
+
+/// Waits until `n` replicas of web run and all are healthy.
+fn wait_healthy(p: &ComposeProject, n: usize) {
+    poll(CHANGE, || {
+        let running = p.running("web");
+        let health: Vec<String> = running
+            .iter()
+            .map(|c| docker(&["inspect", "-f", "{{.State.Health.Status}}", c]))
+            .collect();
+        if running.len() == n && health.iter().all(|h| h == "healthy") {
+            Ok(())
+        } else {
+            Err(format!("{running:?} {health:?}"))
+        }
+    })
+    .unwrap_or_else(|e| panic!("{}: web never had {n} healthy replicas: {e}", p.name));
+}
+
+/// `wheelhouse <args>` with `dirs`; its output.
+fn wheelhouse(dirs: &WhDirs, args: &[&str]) -> Output {
+    output_with_timeout(&mut dirs.command(args), Duration::from_secs(240))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs a headless change and expects `code`; returns its output as text.
+fn expect_exit(dirs: &WhDirs, args: &[&str], code: i32) -> String {
+    let out = wheelhouse(dirs, args);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(code), "wheelhouse {args:?}:\n{t}");
+    t
+}
+
+fn ids(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|n| docker(&["inspect", "-f", "{{.Id}}", n]))
+        .collect()
+}
+
+/// What Compose does with the project's `web` at `n` replicas: it must neither create nor
+/// recreate anything wheelhouse made (Compose 1 without `--scale` would go back to the file's
+/// count, as it does for replicas it made itself).
+fn compose_keeps(p: &ComposeProject, n: usize) {
+    let before = ids(&p.running("web"));
+    let scale = format!("web={n}");
+    let out = p
+        .run(&["up", "-d", "--scale", &scale])
+        .unwrap_or_else(|e| panic!("{e}"));
+    for word in ["Recreat", "Creating", "Created", "Starting"] {
+        assert!(
+            !out.contains(word),
+            "Compose changed the service ({word}):\n{out}"
+        );
+    }
+    assert_eq!(
+        ids(&p.running("web")),
+        before,
+        "up -d replaced replicas:\n{out}"
+    );
+}
+
+/// The client resolves `web` to exactly the replicas' addresses on the default network, and
+/// every replica is on `back` under the alias `web` as well.
+fn resolves_to_every_replica(p: &ComposeProject) {
+    let client = p.running("client");
+    let client = client.first().expect("the client runs");
+    let replicas = p.running("web");
+    let mut want: Vec<String> = replicas.iter().map(|r| p.address(r, "default")).collect();
+    want.sort();
+    // The embedded DNS learns a new container at once; allow it a moment all the same.
+    let got = poll(Duration::from_secs(10), || {
+        let got = p.resolve(client, "web");
+        if got == want {
+            Ok(got)
+        } else {
+            Err(format!("{got:?} (want {want:?})"))
+        }
+    });
+    assert!(got.is_ok(), "web resolves to every replica: {got:?}");
+    for r in &replicas {
+        let back = format!("{}_back", p.name);
+        let aliases = docker(&[
+            "inspect",
+            "-f",
+            &format!("{{{{json (index .NetworkSettings.Networks \"{back}\").Aliases}}}}"),
+            r,
+        ]);
+        assert!(aliases.contains("\"web\""), "{r} on back: {aliases}");
+    }
+}
+
+/// The table row for `name` (names may be cut short: match the start).
+fn row_with<'a>(screen: &'a str, needle: &str) -> Vec<&'a str> {
+    screen.lines().filter(|l| l.contains(needle)).collect()
+}
+
+/// Opens the console filtered to `p`'s web service in tree mode, with the service row selected.
+fn console_on_web(dirs: &WhDirs, args: &[&str], p: &ComposeProject) -> Tui {
+    let t = dirs.tmux(args, 140, 40);
+    t.expect_text(" wheelhouse ", START);
+    t.send_keys(&["/"]);
+    t.send_literal(&format!("project:{} service:web", p.name));
+    t.send_keys(&["Enter"]);
+    t.expect_text("2 shown", START);
+    t.send_keys(&["t"]);
+    t.expect_text("▾ web", Duration::from_secs(5));
+    // The project's row first, its service second.
+    t.send_keys(&["Home", "Down"]);
+    std::thread::sleep(Duration::from_millis(200));
+    t
+}
+
+/// Audit outcome lines of the plan with `title` words, as (action, container, result).
+fn outcomes(dirs: &WhDirs) -> Vec<(String, String, String)> {
+    dirs.audit_records()
+        .iter()
+        .filter(|r| r["phase"] == "outcome")
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap_or("").to_string(),
+                r["container_name"].as_str().unwrap_or("").to_string(),
+                r["result"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+// ---- scale -----------------------------------------------------------------------------
+
+#[test]
+fn compose_v1_web_scaled_from_2_to_4_in_the_console_and_to_1_headless() {
+    let p = up(Compose::V1);
+    let dirs = WhDirs::new();
+    let t = console_on_web(&dirs, &[], &p);
+    t.send_keys(&["="]);
+    t.expect_text(&format!("Scale {} on default", p.service("web")), START);
+    t.send_keys(&["C-u", "4", "Enter"]);
+    let dialog = t.expect_text("Confirm scale", Duration::from_secs(5));
+    for n in [3, 4] {
+        assert!(
+            dialog.contains(&p.replica_name("web", n)),
+            "the plan names replica {n}:\n{dialog}"
+        );
+    }
+    // Cancel has the focus: Tab to the plan's own verb.
+    assert!(
+        dialog.contains("Cancel") && dialog.contains("Scale"),
+        "{dialog}"
+    );
+    t.send_keys(&["Tab", "Enter"]);
+    wait_healthy(&p, 4);
+    t.wait_for(|s| s.contains("4/4"), START)
+        .unwrap_or_else(|s| panic!("the tree never counted 4 of 4:\n{s}"));
+    t.quit_cleanly();
+
+    let want: Vec<String> = (1..=4).map(|n| p.replica_name("web", n)).collect();
+    assert_eq!(
+        p.compose_ps("web"),
+        want,
+        "docker-compose ps lists what wheelhouse made"
+    );
+    for n in [3, 4] {
+        let labels = docker(&[
+            "inspect",
+            "-f",
+            "{{json .Config.Labels}}",
+            &p.replica_name("web", n),
+        ]);
+        let labels: serde_json::Value = serde_json::from_str(&labels).unwrap();
+        assert_eq!(labels["com.docker.compose.container-number"], n.to_string());
+        assert_eq!(labels["com.docker.compose.oneoff"], "False");
+        for key in [
+            "com.docker.compose.config-hash",
+            "com.docker.compose.version",
+        ] {
+            assert!(labels[key].is_string(), "{key} copied: {labels}");
+        }
+    }
+    resolves_to_every_replica(&p);
+    compose_keeps(&p, 4);
+
+    let out = expect_exit(&dirs, &["scale", &p.service("web"), "1", "--yes"], 0);
+    assert!(out.contains("done: scale"), "{out}");
+    assert_eq!(p.compose_ps("web"), vec![p.replica_name("web", 1)], "{out}");
+    assert_eq!(p.running("web"), vec![p.replica_name("web", 1)]);
+    compose_keeps(&p, 1);
+
+    // Every step of both plans is in the audit log, the console's from a keystroke.
+    let records = dirs.audit_records();
+    let origins: BTreeSet<&str> = records
+        .iter()
+        .filter_map(|r| r["origin"].as_str())
+        .collect();
+    assert_eq!(origins, ["command_line", "keystroke"].into());
+    let scope = &records[0]["scope"];
+    assert_eq!(scope["kind"], "compose_service");
+    assert_eq!(scope["project"], p.name.as_str());
+    assert_eq!(scope["service"], "web");
+    let removed: Vec<String> = outcomes(&dirs)
+        .into_iter()
+        .filter(|(a, _, r)| a == "remove" && r == "ok")
+        .map(|(_, c, _)| c)
+        .collect();
+    // The highest numbers go first.
+    assert_eq!(
+        removed,
+        [4, 3, 2].map(|n| p.replica_name("web", n)).to_vec(),
+        "{records:#?}"
+    );
+}
+
+#[test]
+fn compose_v2_web_scaled_up_and_down_headless_as_compose_2_names_them() {
+    let p = up(Compose::V2);
+    let dirs = WhDirs::new();
+    let svc = p.service("web");
+
+    let plan = expect_exit(&dirs, &["scale", &svc, "4", "--dry-run"], 0);
+    assert!(plan.contains(&p.replica_name("web", 3)), "{plan}");
+    assert_eq!(p.running("web").len(), 2, "a dry run changes nothing");
+    assert!(dirs.audit_records().is_empty());
+
+    let out = wheelhouse(&dirs, &["scale", &svc, "4", "--yes", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(doc["result"], "done");
+    assert!(doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["result"] == "ok"));
+    wait_healthy(&p, 4);
+    let want: Vec<String> = (1..=4).map(|n| p.replica_name("web", n)).collect();
+    assert_eq!(p.compose_ps("web"), want, "docker compose ps lists them");
+    resolves_to_every_replica(&p);
+    compose_keeps(&p, 4);
+
+    expect_exit(&dirs, &["scale", &svc, "1", "-y"], 0);
+    assert_eq!(p.compose_ps("web"), vec![p.replica_name("web", 1)]);
+    compose_keeps(&p, 1);
+    // Scaling to the count it has is nothing to do.
+    let same = expect_exit(&dirs, &["scale", &svc, "1", "-y"], 0);
+    assert!(same.contains("nothing to do"), "{same}");
+}
+
+#[test]
+fn scale_bad_input_names_the_service_and_changes_nothing() {
+    let p = up(Compose::V2);
+    let dirs = WhDirs::new();
+    let before = ids(&p.running("web"));
+    let typo = format!("{}/wbe", p.name);
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec![typo.clone(), "3".into()], "web"),
+        (vec![p.service("web"), "51".into()], "max_replicas"),
+        (vec![p.service("web"), "-1".into()], "-1"),
+        (vec!["nosuch/thing".into(), "2".into()], "nosuch/thing"),
+    ];
+    for (args, needle) in &cases {
+        let mut argv = vec!["scale"];
+        argv.extend(args.iter().map(String::as_str));
+        argv.push("--yes");
+        let out = wheelhouse(&dirs, &argv);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{argv:?}:\n{t}");
+        assert!(t.contains(needle), "{argv:?} mentions {needle:?}:\n{t}");
+    }
+    assert_eq!(ids(&p.running("web")), before);
+    assert!(
+        dirs.audit_records().is_empty(),
+        "bad input never reaches the gate"
+    );
+}
+
+// ---- limits ----------------------------------------------------------------------------
+
+#[test]
+fn limits_change_live_in_the_console_and_headless_and_docker_inspect_agrees() {
+    let p = up(Compose::V2);
+    let dirs = WhDirs::new();
+    let replicas = p.running("web");
+    let before = ids(&replicas);
+
+    // The console: C on the service row, memory 64m for both replicas.
+    let t = console_on_web(&dirs, &[], &p);
+    t.send_keys(&["C"]);
+    t.expect_text("memory reservation", START);
+    t.send_keys(&["Tab", "C-u"]);
+    t.send_literal("64m");
+    t.send_keys(&["Enter"]);
+    let dialog = t.expect_text("Confirm", Duration::from_secs(5));
+    assert!(dialog.contains("64"), "{dialog}");
+    t.send_keys(&["Tab", "Enter"]);
+    // Both replica rows show the new limit without waiting for a refresh.
+    t.wait_for(|s| row_with(s, "/64M").len() == 2, Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("the table never showed the new limit:\n{s}"));
+    t.quit_cleanly();
+    for r in &replicas {
+        let got = docker(&[
+            "inspect",
+            "-f",
+            "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}",
+            r,
+        ]);
+        assert_eq!(got, "67108864 134217728", "{r}: memory and swap in step");
+    }
+
+    // Headless: cpus, reservation and pids of the service, then memory of one container.
+    expect_exit(
+        &dirs,
+        &[
+            "limits",
+            &p.service("web"),
+            "--cpus",
+            "0.5",
+            "--memory-reservation",
+            "32m",
+            "--pids",
+            "100",
+            "--yes",
+        ],
+        0,
+    );
+    for r in &replicas {
+        let got = docker(&[
+            "inspect",
+            "-f",
+            "{{.HostConfig.NanoCpus}} {{.HostConfig.MemoryReservation}} {{.HostConfig.PidsLimit}}",
+            r,
+        ]);
+        assert_eq!(got, "500000000 33554432 100", "{r}");
+    }
+    expect_exit(
+        &dirs,
+        &["limits", &replicas[0], "--memory", "128m", "--yes"],
+        0,
+    );
+    let got = docker(&["inspect", "-f", "{{.HostConfig.Memory}}", &replicas[0]]);
+    assert_eq!(got, "134217728");
+    let other = docker(&["inspect", "-f", "{{.HostConfig.Memory}}", &replicas[1]]);
+    assert_eq!(other, "67108864", "only the named container changed");
+
+    // Below what it uses, and a bad unit: refused, naming the container or the field.
+    let low = expect_exit(
+        &dirs,
+        &["limits", &replicas[0], "--memory", "8k", "--yes"],
+        2,
+    );
+    assert!(low.contains("below what it uses"), "{low}");
+    assert!(low.contains(&replicas[0]), "names the container: {low}");
+    let unit = wheelhouse(&dirs, &["limits", &replicas[0], "--memory", "12parsecs"]);
+    assert_eq!(unit.status.code(), Some(2), "{}", text(&unit));
+    assert!(text(&unit).contains("--memory"), "{}", text(&unit));
+    let got = docker(&["inspect", "-f", "{{.HostConfig.Memory}}", &replicas[0]]);
+    assert_eq!(got, "134217728", "nothing changed");
+    assert_eq!(ids(&p.running("web")), before, "limits never recreate");
+}
+
+// ---- rollouts --------------------------------------------------------------------------
+
+fn images(p: &ComposeProject) -> Vec<(String, String)> {
+    p.containers()
+        .into_iter()
+        .filter(|(n, _)| n.contains("web"))
+        .collect()
+}
+
+/// The page the service serves now, fetched by the client through the service name.
+fn page(p: &ComposeProject) -> String {
+    let client = p.running("client");
+    try_docker(&[
+        "exec",
+        &client[0],
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        "http://web:8080/",
+    ])
+    .unwrap_or_else(|e| e)
+}
+
+#[test]
+fn rollout_to_a_new_tag_then_a_failing_tag_rolls_every_replica_back() {
+    let p = up(Compose::V1);
+    let dirs = WhDirs::new();
+    let svc = p.service("web");
+    let base = test_image();
+    let repo = base.rsplit_once(':').map(|(r, _)| r).unwrap_or(&base);
+    let (v2, broken) = (format!("{repo}:v2"), format!("{repo}:broken"));
+    for tag in [&v2, &broken] {
+        try_docker(&["image", "inspect", "-f", "{{.Id}}", tag])
+            .unwrap_or_else(|e| panic!("{tag} is missing (scripts/test builds it): {e}"));
+    }
+    let names: Vec<String> = (1..=2).map(|n| p.replica_name("web", n)).collect();
+
+    // An image the engine does not have: said before any container is touched.
+    let before = ids(&names);
+    let missing = expect_exit(
+        &dirs,
+        &["rollout", &svc, "--image", "wheelhouse-test:nope", "--yes"],
+        1,
+    );
+    assert!(missing.contains("not on default"), "{missing}");
+    assert_eq!(ids(&names), before);
+
+    let out = expect_exit(
+        &dirs,
+        &[
+            "rollout",
+            &svc,
+            "--image",
+            &v2,
+            "--health-timeout",
+            "60",
+            "--yes",
+        ],
+        0,
+    );
+    assert!(out.contains("done: replace"), "{out}");
+    let want: Vec<(String, String)> = names.iter().map(|n| (n.clone(), v2.clone())).collect();
+    assert_eq!(images(&p), want, "all on {v2}, no staging or retired left");
+    assert!(
+        page(&p).contains("v2"),
+        "the service serves v2: {}",
+        page(&p)
+    );
+    assert_eq!(p.compose_ps("web"), names);
+    assert!(
+        ids(&names).iter().all(|id| !before.contains(id)),
+        "replaced"
+    );
+
+    let on_v2 = ids(&names);
+    let out = expect_exit(
+        &dirs,
+        &[
+            "rollout",
+            &svc,
+            "--image",
+            &broken,
+            "--health-timeout",
+            "8",
+            "--yes",
+        ],
+        1,
+    );
+    assert!(
+        out.contains("healthy"),
+        "says the health gate failed:\n{out}"
+    );
+    assert_eq!(
+        images(&p),
+        want,
+        "every replica back on {v2}, nothing left over"
+    );
+    assert_eq!(ids(&names), on_v2, "the very same containers are back");
+    wait_healthy(&p, 2);
+    assert!(page(&p).contains("v2"));
+    // The rollback is in the audit log, each undo naming the step it undoes.
+    let undo = dirs
+        .audit_records()
+        .into_iter()
+        .filter(|r| r["undoes"].is_u64())
+        .count();
+    assert!(undo > 0, "rollback audited");
+}
+
+#[test]
+fn restart_unhealthy_restarts_only_the_sick_replica_until_it_is_healthy() {
+    let p = up(Compose::V2);
+    let dirs = WhDirs::new();
+    let names = p.running("web");
+    let sick = &names[0];
+    docker(&["exec", sick, "rm", "/tmp/ok"]);
+    poll(START, || {
+        match docker(&["inspect", "-f", "{{.State.Health.Status}}", sick]).as_str() {
+            "unhealthy" => Ok(()),
+            s => Err(s.to_string()),
+        }
+    })
+    .unwrap();
+    let started = |n: &str| docker(&["inspect", "-f", "{{.State.StartedAt}}", n]);
+    let well_started = started(&names[1]);
+    let out = expect_exit(&dirs, &["restart-unhealthy", &p.service("web"), "--yes"], 0);
+    assert!(out.contains(sick.as_str()), "{out}");
+    assert!(
+        !out.contains(names[1].as_str()),
+        "the healthy one is left alone: {out}"
+    );
+    wait_healthy(&p, 2);
+    assert_eq!(started(&names[1]), well_started);
+    let restarted: Vec<(String, String, String)> = outcomes(&dirs)
+        .into_iter()
+        .filter(|(a, _, _)| a == "restart")
+        .collect();
+    assert_eq!(
+        restarted,
+        vec![("restart".into(), sick.clone(), "ok".into())]
+    );
+    let again = expect_exit(&dirs, &["restart-unhealthy", &p.service("web"), "-y"], 0);
+    assert!(again.contains("nothing to do"), "{again}");
+}
+
+// ---- read-only -------------------------------------------------------------------------
+
+#[test]
+fn read_only_sends_no_mutating_request_for_any_service_change_headless_or_in_the_console() {
+    let p = up(Compose::V2);
+    let names = p.running("web");
+    // One sick replica, so that restart-unhealthy has something to refuse.
+    docker(&["exec", &names[0], "rm", "/tmp/ok"]);
+    poll(START, || {
+        match docker(&["inspect", "-f", "{{.State.Health.Status}}", &names[0]]).as_str() {
+            "unhealthy" => Ok(()),
+            s => Err(s.to_string()),
+        }
+    })
+    .unwrap();
+    let dirs = WhDirs::new();
+    let sock = dirs.root().join("engine.sock");
+    let proxy = RecordingProxy::start(&sock);
+    let host = format!("unix://{}", sock.display());
+    let svc = p.service("web");
+    let base = test_image();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["scale", &svc, "3"],
+        vec!["scale", &svc, "1"],
+        vec!["limits", &svc, "--cpus", "0.5", "--memory", "64m"],
+        vec!["rollout", &svc, "--image", &base],
+        vec!["restart-unhealthy", &svc],
+    ];
+    for c in &commands {
+        let mut argv = vec!["-H", host.as_str(), "--read-only"];
+        argv.extend(c);
+        argv.push("--yes");
+        let out = expect_exit(&dirs, &argv, 4);
+        assert!(out.contains("read-only"), "{out}");
+    }
+    let refused = dirs
+        .audit_records()
+        .into_iter()
+        .filter(|r| r["result"] == "refused")
+        .count();
+    assert!(refused >= commands.len(), "each refusal audited");
+
+    // The console: + on the service row is refused without a dialog.
+    let t = console_on_web(&dirs, &["-H", &host, "--read-only"], &p);
+    t.send_keys(&["+"]);
+    t.expect_text("read-only", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!t.capture().contains("Confirm"), "{}", t.capture());
+    t.quit_cleanly();
+
+    let mutating = proxy.mutating_requests();
+    assert!(mutating.is_empty(), "reached the engine: {mutating:#?}");
+    assert!(
+        proxy.requests().len() > commands.len(),
+        "the commands did talk to the engine through the proxy"
+    );
+    assert_eq!(ids(&p.running("web")), ids(&names), "nothing changed");
+    let memory = docker(&["inspect", "-f", "{{.HostConfig.Memory}}", &names[1]]);
+    assert_eq!(memory, "0");
+}
+
+// ---- ssh -------------------------------------------------------------------------------
+
+/// Processes whose command line contains `needle`: (pid, argv joined by spaces).
+fn processes_with(needle: &str) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if args.contains(needle) {
+            found.push((pid, args.trim().to_string()));
+        }
+    }
+    found
+}
+
+/// A copy of the test ssh config in `dir`, and the start of the ControlPath wheelhouse derives
+/// from it: the path hashes the config file, so only this test's ssh master and dial-stdio
+/// children carry it in their command lines.
+fn own_ssh_config(dir: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(ssh_config()).expect("the test ssh config");
+    let path = dir.join("ssh-config");
+    std::fs::write(&path, text).unwrap();
+    let url = ssh_host();
+    let target = ssh::SshTarget::parse(&url).unwrap();
+    let options = ssh::SshOptions::with_config(Some(path.clone()));
+    let dialer = ssh::Dialer::new(&url, &target, &options).unwrap();
+    let marker = dialer
+        .control_path()
+        .display()
+        .to_string()
+        .trim_end_matches("%C")
+        .to_string();
+    (path.display().to_string(), marker)
+}
+
+/// Every distinct ssh process (master and dial-stdio clients) with `marker` in its command
+/// line, sampled every 10 ms while `run` runs.
+fn ssh_processes_during<T>(marker: &str, run: impl FnOnce() -> T) -> (T, BTreeSet<(u32, String)>) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stop2, marker2) = (stop.clone(), marker.to_string());
+    let sampler = std::thread::spawn(move || {
+        let mut seen = BTreeSet::new();
+        while !stop2.load(std::sync::atomic::Ordering::SeqCst) {
+            seen.extend(processes_with(&marker2));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        seen
+    });
+    let out = run();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    (out, sampler.join().unwrap())
+}
+
+#[test]
+fn scale_over_ssh_uses_one_master_and_no_ssh_process_per_request() {
+    let p = up(Compose::V1);
+    let dirs = WhDirs::new();
+    let (config, marker) = own_ssh_config(dirs.root());
+    let host = ssh_host();
+    let svc = p.service("web");
+
+    // Headless, 2 → 4: the survey inspects every container, a few at once, and the plan's
+    // requests (inspect, create, connect, start for each new replica) reuse those connections.
+    let mut cmd = dirs.command(&["-H", &host, "scale", &svc, "4", "--yes"]);
+    cmd.env("WHEELHOUSE_SSH_CONFIG", &config);
+    let (out, procs) = ssh_processes_during(&marker, || {
+        output_with_timeout(&mut cmd, Duration::from_secs(180)).unwrap()
+    });
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    wait_healthy(&p, 4);
+    let want: Vec<String> = (1..=4).map(|n| p.replica_name("web", n)).collect();
+    assert_eq!(p.compose_ps("web"), want);
+    let records = dirs.audit_records();
+    assert!(
+        records.iter().all(|r| r["host"] == host.as_str()),
+        "audited against the ssh endpoint: {records:#?}"
+    );
+    // The first dial-stdio child becomes the master (its title turns into `[mux]`).
+    let masters: BTreeSet<u32> = procs
+        .iter()
+        .filter(|(_, a)| a.ends_with("[mux]"))
+        .map(|(pid, _)| *pid)
+        .collect();
+    let children: BTreeSet<u32> = procs
+        .iter()
+        .map(|(pid, _)| *pid)
+        .filter(|pid| !masters.contains(pid))
+        .collect();
+    assert_eq!(masters.len(), 1, "one ssh master: {procs:#?}");
+    assert!(
+        children.len() <= wheelhouse::engine::inventory::INSPECT_CONCURRENCY + 1,
+        "no more children than concurrent requests (+ `ssh -G`): {procs:#?}"
+    );
+
+    // The console on the same master, 4 → 3 → 2 with `-`: once it has connected, its plans
+    // start no ssh process at all.
+    let t = dirs.tmux_env(
+        &["-H", &host],
+        &[("WHEELHOUSE_SSH_CONFIG", &config)],
+        140,
+        40,
+    );
+    t.expect_text(" wheelhouse ", START);
+    t.send_keys(&["/"]);
+    t.send_literal(&format!("project:{} service:web", p.name));
+    t.send_keys(&["Enter"]);
+    t.expect_text("4 shown", START);
+    t.send_keys(&["t"]);
+    t.expect_text("▾ web", Duration::from_secs(5));
+    t.send_keys(&["Home", "Down"]);
+    std::thread::sleep(Duration::from_secs(3));
+    let settled: BTreeSet<u32> = processes_with(&marker)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let ((), during) = ssh_processes_during(&marker, || {
+        for n in [3, 2] {
+            t.send_keys(&["-"]);
+            t.expect_text("Confirm scale", Duration::from_secs(10));
+            t.send_keys(&["Tab", "Enter"]);
+            poll(CHANGE, || match p.running("web").len() {
+                m if m == n => Ok(()),
+                m => Err(format!("{m} running")),
+            })
+            .unwrap();
+            t.wait_for(|s| s.contains(&format!("{n}/{n}")), START)
+                .unwrap_or_else(|s| panic!("the tree never counted {n}:\n{s}"));
+        }
+    });
+    t.quit_cleanly();
+    let new: Vec<&(u32, String)> = during
+        .iter()
+        .filter(|(pid, _)| !settled.contains(pid))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "ssh processes started by the plans: {new:#?}"
+    );
+    assert_eq!(p.compose_ps("web"), want[..2].to_vec());
+    // The master lingers for ControlPersist; stop it.
+    for (pid, _) in processes_with(&marker) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+}
+
+#[test]
+fn the_detail_pane_over_ssh_spawns_no_process_while_it_stays_open() {
+    let p = up(Compose::V1);
+    let dirs = WhDirs::new();
+    let (config, marker) = own_ssh_config(dirs.root());
+    let host = ssh_host();
+    let t = dirs.tmux_env(
+        &["-H", &host],
+        &[("WHEELHOUSE_SSH_CONFIG", &config)],
+        140,
+        40,
+    );
+    t.expect_text(" wheelhouse ", START);
+    t.send_keys(&["/"]);
+    t.send_literal(&p.replica_name("web", 1));
+    t.send_keys(&["Enter"]);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["d"]);
+    t.expect_text("HEALTH", Duration::from_secs(10));
+    // Let the first connections settle, then watch for 12 s (the pane refreshes every 2 s).
+    std::thread::sleep(Duration::from_secs(3));
+    let at_start: BTreeSet<u32> = processes_with(&marker)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let ((), during) =
+        ssh_processes_during(&marker, || std::thread::sleep(Duration::from_secs(12)));
+    let new: Vec<&(u32, String)> = during
+        .iter()
+        .filter(|(pid, _)| !at_start.contains(pid))
+        .collect();
+    assert!(
+        new.is_empty(),
+        "new ssh processes while the pane was open: {new:#?}"
+    );
+    assert!(
+        !at_start.is_empty(),
+        "the console does reach the engine over ssh"
+    );
+    let still = t.capture();
+    assert!(still.contains("HEALTH"), "{still}");
+    let begun = Instant::now();
+    t.quit_cleanly();
+    assert!(begun.elapsed() < Duration::from_secs(10));
+    for (pid, _) in processes_with(&marker) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+}
