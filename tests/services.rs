@@ -3,7 +3,7 @@
 //! it and the service's name resolves to every replica; limits changed live; rollouts between
 //! two tags of the test image, one of which fails its health check and is rolled back; restart
 //! of the unhealthy replica; read-only proven at the wire; the same scale over ssh:// with one
-//! ssh master.
+//! ssh master, and through a tcp+TLS context on the second engine.
 
 mod support;
 
@@ -64,7 +64,7 @@ fn wait_healthy(p: &ComposeProject, n: usize) {
         let running = p.running("web");
         let health: Vec<String> = running
             .iter()
-            .map(|c| docker(&["inspect", "-f", "{{.State.Health.Status}}", c]))
+            .map(|c| docker_on(p.host(), &["inspect", "-f", "{{.State.Health.Status}}", c]))
             .collect();
         if running.len() == n && health.iter().all(|h| h == "healthy") {
             Ok(())
@@ -98,10 +98,10 @@ fn expect_exit(dirs: &WhDirs, args: &[&str], code: i32) -> String {
     t
 }
 
-fn ids(names: &[String]) -> Vec<String> {
+fn ids(p: &ComposeProject, names: &[String]) -> Vec<String> {
     names
         .iter()
-        .map(|n| docker(&["inspect", "-f", "{{.Id}}", n]))
+        .map(|n| docker_on(p.host(), &["inspect", "-f", "{{.Id}}", n]))
         .collect()
 }
 
@@ -109,7 +109,7 @@ fn ids(names: &[String]) -> Vec<String> {
 /// recreate anything wheelhouse made (Compose 1 without `--scale` would go back to the file's
 /// count, as it does for replicas it made itself).
 fn compose_keeps(p: &ComposeProject, n: usize) {
-    let before = ids(&p.running("web"));
+    let before = ids(&p, &p.running("web"));
     let scale = format!("web={n}");
     let out = p
         .run(&["up", "-d", "--scale", &scale])
@@ -121,7 +121,7 @@ fn compose_keeps(p: &ComposeProject, n: usize) {
         );
     }
     assert_eq!(
-        ids(&p.running("web")),
+        ids(&p, &p.running("web")),
         before,
         "up -d replaced replicas:\n{out}"
     );
@@ -315,7 +315,7 @@ fn compose_v2_web_scaled_up_and_down_headless_as_compose_2_names_them() {
 fn scale_bad_input_names_the_service_and_changes_nothing() {
     let p = up(Compose::V2);
     let dirs = WhDirs::new();
-    let before = ids(&p.running("web"));
+    let before = ids(&p, &p.running("web"));
     let typo = format!("{}/wbe", p.name);
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec![typo.clone(), "3".into()], "web"),
@@ -332,7 +332,7 @@ fn scale_bad_input_names_the_service_and_changes_nothing() {
         assert_eq!(out.status.code(), Some(2), "{argv:?}:\n{t}");
         assert!(t.contains(needle), "{argv:?} mentions {needle:?}:\n{t}");
     }
-    assert_eq!(ids(&p.running("web")), before);
+    assert_eq!(ids(&p, &p.running("web")), before);
     assert!(
         dirs.audit_records().is_empty(),
         "bad input never reaches the gate"
@@ -346,7 +346,7 @@ fn limits_change_live_in_the_console_and_headless_and_docker_inspect_agrees() {
     let p = up(Compose::V2);
     let dirs = WhDirs::new();
     let replicas = p.running("web");
-    let before = ids(&replicas);
+    let before = ids(&p, &replicas);
 
     // The console: C on the service row, memory 64m for both replicas.
     let t = console_on_web(&dirs, &[], &p);
@@ -420,7 +420,7 @@ fn limits_change_live_in_the_console_and_headless_and_docker_inspect_agrees() {
     assert!(text(&unit).contains("--memory"), "{}", text(&unit));
     let got = docker(&["inspect", "-f", "{{.HostConfig.Memory}}", &replicas[0]]);
     assert_eq!(got, "134217728", "nothing changed");
-    assert_eq!(ids(&p.running("web")), before, "limits never recreate");
+    assert_eq!(ids(&p, &p.running("web")), before, "limits never recreate");
 }
 
 // ---- rollouts --------------------------------------------------------------------------
@@ -462,14 +462,14 @@ fn rollout_to_a_new_tag_then_a_failing_tag_rolls_every_replica_back() {
     let names: Vec<String> = (1..=2).map(|n| p.replica_name("web", n)).collect();
 
     // An image the engine does not have: said before any container is touched.
-    let before = ids(&names);
+    let before = ids(&p, &names);
     let missing = expect_exit(
         &dirs,
         &["rollout", &svc, "--image", "wheelhouse-test:nope", "--yes"],
         1,
     );
     assert!(missing.contains("not on default"), "{missing}");
-    assert_eq!(ids(&names), before);
+    assert_eq!(ids(&p, &names), before);
 
     let out = expect_exit(
         &dirs,
@@ -494,11 +494,11 @@ fn rollout_to_a_new_tag_then_a_failing_tag_rolls_every_replica_back() {
     );
     assert_eq!(p.compose_ps("web"), names);
     assert!(
-        ids(&names).iter().all(|id| !before.contains(id)),
+        ids(&p, &names).iter().all(|id| !before.contains(id)),
         "replaced"
     );
 
-    let on_v2 = ids(&names);
+    let on_v2 = ids(&p, &names);
     let out = expect_exit(
         &dirs,
         &[
@@ -521,7 +521,7 @@ fn rollout_to_a_new_tag_then_a_failing_tag_rolls_every_replica_back() {
         want,
         "every replica back on {v2}, nothing left over"
     );
-    assert_eq!(ids(&names), on_v2, "the very same containers are back");
+    assert_eq!(ids(&p, &names), on_v2, "the very same containers are back");
     wait_healthy(&p, 2);
     assert!(page(&p).contains("v2"));
     // The rollback is in the audit log, each undo naming the step it undoes.
@@ -625,7 +625,11 @@ fn read_only_sends_no_mutating_request_for_any_service_change_headless_or_in_the
         proxy.requests().len() > commands.len(),
         "the commands did talk to the engine through the proxy"
     );
-    assert_eq!(ids(&p.running("web")), ids(&names), "nothing changed");
+    assert_eq!(
+        ids(&p, &p.running("web")),
+        ids(&p, &names),
+        "nothing changed"
+    );
     let memory = docker(&["inspect", "-f", "{{.HostConfig.Memory}}", &names[1]]);
     assert_eq!(memory, "0");
 }
@@ -831,4 +835,59 @@ fn the_detail_pane_over_ssh_spawns_no_process_while_it_stays_open() {
             .arg(pid.to_string())
             .status();
     }
+}
+
+// ---- tcp + TLS -------------------------------------------------------------------------
+
+#[test]
+fn scale_and_limits_through_a_verified_tls_context_on_the_second_engine() {
+    let p = ComposeProject::up_on(Compose::V2, Some(&engine2_sock()), PROJECT);
+    wait_healthy(&p, 2);
+    let dirs = WhDirs::new();
+    // A context with the test CA, as `docker context create` writes it.
+    let config = dirs.root().join("docker-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let tls = tls_dir();
+    let spec = format!(
+        "host={},ca={},cert={},key={}",
+        tls_addr(),
+        tls.join("ca.pem").display(),
+        tls.join("cert.pem").display(),
+        tls.join("key.pem").display()
+    );
+    let made = output_with_timeout(
+        std::process::Command::new("docker")
+            .env("DOCKER_CONFIG", &config)
+            .args(["context", "create", "tls2", "--docker", &spec]),
+        Duration::from_secs(30),
+    )
+    .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    let run = |args: &[&str], code: i32| {
+        let mut argv = vec!["-c", "tls2"];
+        argv.extend_from_slice(args);
+        let out = output_with_timeout(
+            dirs.command(&argv).env("DOCKER_CONFIG", &config),
+            Duration::from_secs(180),
+        )
+        .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{argv:?}:\n{}", text(&out));
+    };
+    let svc = p.service("web");
+    run(&["scale", &svc, "3", "--yes"], 0);
+    wait_healthy(&p, 3);
+    let want: Vec<String> = (1..=3).map(|n| p.replica_name("web", n)).collect();
+    assert_eq!(p.compose_ps("web"), want);
+    run(&["limits", &svc, "--cpus", "0.25", "--yes"], 0);
+    for r in &want {
+        let cpus = docker_on(p.host(), &["inspect", "-f", "{{.HostConfig.NanoCpus}}", r]);
+        assert_eq!(cpus, "250000000", "{r}");
+    }
+    let records = dirs.audit_records();
+    assert!(
+        records
+            .iter()
+            .all(|r| r["host"] == tls_addr().as_str() && r["endpoint"] == "tls2"),
+        "{records:#?}"
+    );
 }

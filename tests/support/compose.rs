@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::{docker, output_with_timeout, try_docker, unique_id, PID_LABEL, RUN_LABEL};
+use super::{docker_on, output_with_timeout, try_docker_on, unique_id, PID_LABEL, RUN_LABEL};
 
 /// Which Compose drives the project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub const LABELS: &str = "__LABELS__";
 pub struct ComposeProject {
     pub compose: Compose,
     pub name: String,
+    /// `DOCKER_HOST` of the engine it runs on; `None`: the environment's.
+    host: Option<String>,
     dir: tempfile::TempDir,
 }
 
@@ -55,6 +57,12 @@ impl ComposeProject {
     /// Writes `yaml` (with [`LABELS`] replaced by the harness labels and `__IMAGE__` by the
     /// test image) and runs `up -d`; panics with Compose's output when that fails.
     pub fn up(compose: Compose, yaml: &str) -> ComposeProject {
+        ComposeProject::up_on(compose, None, yaml)
+    }
+
+    /// [`up`](Self::up) on the engine at `host` (a `unix://` socket), which must have the test
+    /// image.
+    pub fn up_on(compose: Compose, host: Option<&str>, yaml: &str) -> ComposeProject {
         super::engine_required();
         let image = super::test_image();
         let run = unique_id();
@@ -71,6 +79,7 @@ impl ComposeProject {
         let project = ComposeProject {
             compose,
             name: format!("wht{run}"),
+            host: host.map(str::to_owned),
             dir,
         };
         let version = project.run(&["version"]);
@@ -99,6 +108,9 @@ impl ComposeProject {
             .arg(self.dir.path().join("docker-compose.yml"))
             .args(args)
             .env("COMPOSE_INTERACTIVE_NO_CLI", "1");
+        if let Some(host) = &self.host {
+            cmd.env("DOCKER_HOST", host).env_remove("DOCKER_CONTEXT");
+        }
         let out = output_with_timeout(&mut cmd, Duration::from_secs(180))?;
         let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -113,6 +125,11 @@ impl ComposeProject {
                 args.join(" ")
             ))
         }
+    }
+
+    /// The engine it runs on (`None`: the environment's), for [`docker_on`].
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
     }
 
     /// `project/service`, as wheelhouse's commands take it.
@@ -134,7 +151,7 @@ impl ComposeProject {
         let mut names: Vec<String> = ids
             .split_whitespace()
             .map(|id| {
-                docker(&["inspect", "-f", "{{.Name}}", id])
+                docker_on(self.host(), &["inspect", "-f", "{{.Name}}", id])
                     .trim_start_matches('/')
                     .to_string()
             })
@@ -147,11 +164,14 @@ impl ComposeProject {
     /// `(name, image as configured)`, sorted by name.
     pub fn containers(&self) -> Vec<(String, String)> {
         let filter = format!("label=com.docker.compose.project={}", self.name);
-        let out = docker(&["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"]);
+        let out = docker_on(
+            self.host(),
+            &["ps", "-a", "--filter", &filter, "--format", "{{.Names}}"],
+        );
         let mut all: Vec<(String, String)> = out
             .lines()
             .map(|name| {
-                let image = docker(&["inspect", "-f", "{{.Config.Image}}", name]);
+                let image = docker_on(self.host(), &["inspect", "-f", "{{.Config.Image}}", name]);
                 (name.to_string(), image)
             })
             .collect();
@@ -163,15 +183,18 @@ impl ComposeProject {
     pub fn running(&self, service: &str) -> Vec<String> {
         let p = format!("label=com.docker.compose.project={}", self.name);
         let s = format!("label=com.docker.compose.service={service}");
-        let out = docker(&[
-            "ps",
-            "--filter",
-            &p,
-            "--filter",
-            &s,
-            "--format",
-            "{{.Names}}",
-        ]);
+        let out = docker_on(
+            self.host(),
+            &[
+                "ps",
+                "--filter",
+                &p,
+                "--filter",
+                &s,
+                "--format",
+                "{{.Names}}",
+            ],
+        );
         let mut names: Vec<String> = out.lines().map(str::to_string).collect();
         names.sort();
         names
@@ -179,7 +202,8 @@ impl ComposeProject {
 
     /// Addresses `name` resolves to from inside container `from` (busybox `nslookup`), sorted.
     pub fn resolve(&self, from: &str, name: &str) -> Vec<String> {
-        let out = try_docker(&["exec", from, "nslookup", name]).unwrap_or_else(|e| e);
+        let out =
+            try_docker_on(self.host(), &["exec", from, "nslookup", name]).unwrap_or_else(|e| e);
         // The resolver's own address comes first, under "Server:"; answers follow "Name:".
         let mut addrs: Vec<String> = out
             .split("Name:")
@@ -201,12 +225,15 @@ impl ComposeProject {
     /// The IPv4 address of container `name` on the project network `network`.
     pub fn address(&self, name: &str, network: &str) -> String {
         let net = format!("{}_{network}", self.name);
-        docker(&[
-            "inspect",
-            "-f",
-            &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}"),
-            name,
-        ])
+        docker_on(
+            self.host(),
+            &[
+                "inspect",
+                "-f",
+                &format!("{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}"),
+                name,
+            ],
+        )
     }
 }
 
@@ -218,9 +245,9 @@ impl Drop for ComposeProject {
         }
         // Containers Compose does not count as its own (a rollout's staging or retired ones).
         let filter = format!("label=com.docker.compose.project={}", self.name);
-        if let Ok(ids) = try_docker(&["ps", "-aq", "--filter", &filter]) {
+        if let Ok(ids) = try_docker_on(self.host(), &["ps", "-aq", "--filter", &filter]) {
             for id in ids.lines() {
-                let _ = try_docker(&["rm", "-f", "-v", id]);
+                let _ = try_docker_on(self.host(), &["rm", "-f", "-v", id]);
             }
         }
         let _ = self.run(&["down", "-v", "--remove-orphans", "-t", "1"]);
