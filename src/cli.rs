@@ -305,10 +305,11 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
     print_warnings(&warnings);
     let tokio = tokio_runtime()?;
     let now = Utc::now();
-    let (reports, containers, usage) = tokio.block_on(async {
+    let (reports, containers, usage, drivers) = tokio.block_on(async {
         let mut reports = Vec::new();
         let mut containers = Vec::new();
         let mut usage = HashMap::new();
+        let mut drivers: HashMap<String, crate::report::Drivers> = HashMap::new();
         // All endpoints at once, each bounded, so a stalled engine neither hangs `ps` nor
         // adds its wait to the others'.
         let budget = REQUEST_TIMEOUT * 3;
@@ -322,8 +323,9 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
         .await;
         for (ep, result) in endpoints.iter().zip(answers) {
             match result {
-                Ok((version, api, mut cs, mut us)) => {
+                Ok((version, api, mut cs, mut us, ds)) => {
                     usage.extend(us.drain());
+                    drivers.insert(ep.name.clone(), ds);
                     reports.push(EndpointReport {
                         name: ep.name.clone(),
                         host: ep.host.clone(),
@@ -344,7 +346,7 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
                 }),
             }
         }
-        (reports, containers, usage)
+        (reports, containers, usage, drivers)
     });
     let mut reports = reports;
     reports.extend(broken.iter().map(|e| EndpointReport {
@@ -376,7 +378,13 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
             endpoints: reports,
             containers: containers
                 .iter()
-                .map(|c| ContainerReport::new(c, now).with_usage(usage.get(&c.key).cloned()))
+                .map(|c| {
+                    let none = crate::report::Drivers::new();
+                    let drivers = drivers.get(&c.key.endpoint).unwrap_or(&none);
+                    ContainerReport::new(c, now)
+                        .with_drivers(drivers)
+                        .with_usage(usage.get(&c.key).cloned())
+                })
                 .collect(),
         };
         emit(&(text::json_for_terminal(serde_json::to_string_pretty(&doc)?) + "\n"))?;
@@ -396,6 +404,7 @@ type Snapshot = (
     String,
     Vec<crate::app::model::Container>,
     HashMap<ContainerKey, Usage>,
+    crate::report::Drivers,
 );
 
 /// Version, containers and one usage measurement of the running ones.
@@ -406,12 +415,22 @@ async fn snapshot(ep: &Endpoint) -> Result<Snapshot, String> {
         .await
         .map_err(|e| crate::engine::endpoint::describe_error(&ep.host, &e))?;
     let containers = inventory::snapshot(&docker, ep).await?;
+    // Drivers are a detail of the networks, not of the containers: without them the report
+    // is still whole, so a failed listing only leaves them null.
+    let drivers = match inventory::list_networks(&docker, ep).await {
+        Ok(networks) => networks.into_iter().map(|n| (n.id, n.driver)).collect(),
+        Err(e) => {
+            say(&format!("wheelhouse: {e} (network drivers left out)"));
+            Default::default()
+        }
+    };
     let usage = measure_usage(ep, &docker, &containers).await;
     Ok((
         version.version.unwrap_or_default(),
         docker.client_version().to_string(),
         containers,
         usage,
+        drivers,
     ))
 }
 

@@ -6,6 +6,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::app::model::{Container, HealthCheck, NetworkAttachment, PortMapping, Probe};
+
+/// Network drivers by network id, from the endpoint's network listing.
+pub type Drivers = std::collections::HashMap<String, String>;
 use crate::app::usage::{Limits, Usage};
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -52,13 +55,22 @@ pub struct ContainerReport {
     pub labels: BTreeMap<String, String>,
     /// `bridge`, `host`, `none`, `container:<id>`, or the primary network's name.
     pub network_mode: String,
-    pub networks: Vec<NetworkAttachment>,
+    pub networks: Vec<NetworkReport>,
     /// What the container was given (HostConfig); absent fields are not set.
     pub limits: Limits,
     /// One measurement over about a second, for running containers whose counters could be read.
     pub usage: Option<Usage>,
     /// The health check and its recent probes, when the container has one.
     pub health_detail: Option<HealthReport>,
+}
+
+/// One network a container is attached to.
+#[derive(Debug, Serialize)]
+pub struct NetworkReport {
+    #[serde(flatten)]
+    pub attachment: NetworkAttachment,
+    /// The network's driver (`bridge`, `overlay`, …); null when the listing of networks failed.
+    pub driver: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -128,7 +140,14 @@ impl ContainerReport {
             ports: c.ports.iter().map(PortReport::new).collect(),
             labels: c.labels.clone(),
             network_mode: c.network_mode.clone(),
-            networks: c.networks.clone(),
+            networks: c
+                .networks
+                .iter()
+                .map(|a| NetworkReport {
+                    attachment: a.clone(),
+                    driver: None,
+                })
+                .collect(),
             limits: c.limits.clone(),
             usage: None,
             health_detail: (c.health_check.is_some() || !c.health_log.is_empty()).then(|| {
@@ -139,6 +158,14 @@ impl ContainerReport {
                 }
             }),
         }
+    }
+
+    /// Fills in each network's driver.
+    pub fn with_drivers(mut self, drivers: &Drivers) -> Self {
+        for n in &mut self.networks {
+            n.driver = drivers.get(&n.attachment.network_id).cloned();
+        }
+        self
     }
 
     pub fn with_usage(mut self, usage: Option<Usage>) -> Self {

@@ -127,6 +127,7 @@ fn ps_json_describes_every_container() {
     let nets = r["networks"].as_array().expect("networks");
     assert!(
         nets.iter().any(|n| n["network"] == "bridge"
+            && n["driver"] == "bridge"
             && n["network_id"].as_str().is_some_and(|id| id.len() == 64)
             && n["ipv4"].as_str().is_some_and(|ip| ip.contains('/'))),
         "{nets:?}"

@@ -109,7 +109,7 @@ fn ids(p: &ComposeProject, names: &[String]) -> Vec<String> {
 /// recreate anything wheelhouse made (Compose 1 without `--scale` would go back to the file's
 /// count, as it does for replicas it made itself).
 fn compose_keeps(p: &ComposeProject, n: usize) {
-    let before = ids(&p, &p.running("web"));
+    let before = ids(p, &p.running("web"));
     let scale = format!("web={n}");
     let out = p
         .run(&["up", "-d", "--scale", &scale])
@@ -121,7 +121,7 @@ fn compose_keeps(p: &ComposeProject, n: usize) {
         );
     }
     assert_eq!(
-        ids(&p, &p.running("web")),
+        ids(p, &p.running("web")),
         before,
         "up -d replaced replicas:\n{out}"
     );

@@ -181,15 +181,21 @@ async fn run_session(
         },
     )
     .await?;
-    let networks = inventory::list_networks(&docker, endpoint).await?;
-    send(
-        tx,
-        Msg::NetworksListed {
-            endpoint: endpoint.name.clone(),
-            networks,
-        },
-    )
-    .await?;
+    // Networks add to the picture; an engine that will not list them (an old or restricted
+    // API) still shows its containers, and their network events fill the list in as they come.
+    match inventory::list_networks(&docker, endpoint).await {
+        Ok(networks) => {
+            send(
+                tx,
+                Msg::NetworksListed {
+                    endpoint: endpoint.name.clone(),
+                    networks,
+                },
+            )
+            .await?
+        }
+        Err(e) => log::warn!("{e}: its networks are not shown"),
+    }
 
     // Events from just before the listing, so that changes made while we listed are replayed.
     // Health probes' exec events are left to the engine to filter unless the operator asks.
