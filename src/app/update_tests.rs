@@ -1306,6 +1306,53 @@ fn limits_of_a_container_change_only_the_edited_field() {
 }
 
 #[test]
+fn the_footer_on_a_service_row_offers_what_can_be_done_to_the_service() {
+    let mut app = projects();
+    ch(&mut app, 't');
+    select_group(&mut app, "s:demo/web");
+    let hints = crate::ui::footer::hints(&app, crate::app::update::key_context(&app));
+    let shown: Vec<(&str, &str)> = hints
+        .iter()
+        .take(4)
+        .map(|(_, k, d)| (k.as_str(), d.as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("+/-/=", "Scale"),
+            ("C", "Limits (cpus, memory, pids)"),
+            ("R", "Replace replicas (rollout)"),
+            ("H", "Restart unhealthy replicas"),
+        ]
+    );
+    // On a replica's row the container's own actions come first.
+    select(&mut app, "demo-web-1");
+    let hints = crate::ui::footer::hints(&app, crate::app::update::key_context(&app));
+    assert_eq!(hints[0].2, "Filter");
+}
+
+#[test]
+fn a_forms_fields_are_walked_with_tab_the_arrows_and_shift_tab_and_k_is_typed() {
+    let mut app = app_with(vec![container("web-1", "running").into()]);
+    select(&mut app, "web-1");
+    ch(&mut app, 'C');
+    let focus = |app: &App| match &app.screen.overlay {
+        Some(Overlay::Form(f)) => (f.fields[f.focus].label, f.fields[f.focus].text.clone()),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(focus(&app).0, "cpus");
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(focus(&app).0, "memory + swap");
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(focus(&app).0, "cpus");
+    // Letters bound elsewhere (k is up in the table) are text here.
+    typed(&mut app, "k");
+    assert_eq!(focus(&app), ("cpus", "k".to_owned()));
+}
+
+#[test]
 fn a_rollout_form_makes_a_health_gated_plan_and_esc_offers_to_stop_it() {
     let mut app = projects();
     ch(&mut app, 't');

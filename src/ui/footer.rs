@@ -7,12 +7,37 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use crate::app::action::{Action, KeyContext};
+use crate::app::model::GroupId;
 use crate::app::palette;
-use crate::app::state::{App, InputPurpose};
+use crate::app::state::{App, InputPurpose, Overlay, Selected};
 use crate::app::update::key_context;
 use crate::config::theme::Slot;
 
+/// On a compose service's row in tree mode: what can be done to the service.
+const SERVICE_ROW: &[Action] = &[
+    Action::Scale,
+    Action::Limits,
+    Action::Rollout,
+    Action::RestartUnhealthy,
+    Action::Filter,
+    Action::ToggleCollapse,
+    Action::ToggleTree,
+    Action::Stop,
+    Action::Restart,
+];
+
 /// The actions worth a hint in each context, most useful first; what does not fit is dropped.
+fn hinted_here(app: &App, ctx: KeyContext) -> &'static [Action] {
+    let on_service = matches!(
+        app.table.selected,
+        Some(Selected::Group(GroupId::Service(_)))
+    );
+    if ctx == KeyContext::Table && on_service {
+        return SERVICE_ROW;
+    }
+    hinted(ctx)
+}
+
 fn hinted(ctx: KeyContext) -> &'static [Action] {
     match ctx {
         KeyContext::Table => &[
@@ -68,11 +93,22 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
     }
 }
 
-/// `(keys, description)` pairs for the footer of a context, from the keymap.
-pub fn hints(app: &App, ctx: KeyContext) -> Vec<(String, String)> {
-    hinted(ctx)
+/// `(action, keys, description)` for the footer of a context, from the keymap.
+pub fn hints(app: &App, ctx: KeyContext) -> Vec<(Action, String, String)> {
+    hinted_here(app, ctx)
         .iter()
         .filter_map(|&a| {
+            // Scale has a key per argument (+1, -1, ask): one hint for all of them.
+            if a == Action::Scale {
+                let keys: Vec<String> = app
+                    .keymap
+                    .bindings(ctx)
+                    .iter()
+                    .filter(|b| b.action == a)
+                    .map(|b| b.keys_display())
+                    .collect();
+                return (!keys.is_empty()).then(|| (a, keys.join("/"), "Scale".to_owned()));
+            }
             let keys = app
                 .keymap
                 .hint(ctx, a)
@@ -85,7 +121,7 @@ pub fn hints(app: &App, ctx: KeyContext) -> Vec<(String, String)> {
                 .find(|b| b.action == a)
                 .map(|b| b.desc.clone())
                 .unwrap_or_else(|| a.name().to_owned());
-            Some((keys, desc))
+            Some((a, keys, desc))
         })
         .collect()
 }
@@ -120,7 +156,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .map(|k| format!("{k} help "))
         .unwrap_or_default();
     let budget = (area.width as usize).saturating_sub(help.chars().count() + 1);
-    for (keys, desc) in hints(app, ctx) {
+    let in_form = matches!(app.screen.overlay, Some(Overlay::Form(_)));
+    for (action, keys, desc) in hints(app, ctx) {
+        // A form reuses the input keys; say what they do there.
+        let desc = match action {
+            Action::InputAccept if in_form => "Make the plan".into(),
+            Action::InputComplete if in_form => "Next field".into(),
+            _ => desc,
+        };
         let w = keys.chars().count() + desc.chars().count() + 3;
         if used + w > budget {
             break;

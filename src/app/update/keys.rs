@@ -25,13 +25,27 @@ pub(super) fn on_key(app: &mut App, key: KeyEvent, fx: &mut Vec<Effect>) {
     if ctx == KeyContext::Input {
         // While typing, only the input's own actions (and quit) are keys; everything else,
         // Ctrl-U and Ctrl-W included, edits the text.
+        let in_form = matches!(app.screen.overlay, Some(Overlay::Form(_)));
         if let Lookup::Action(a) = app.keymap.lookup(ctx, &[press]) {
-            if matches!(
-                a.action,
-                Action::InputAccept | Action::InputCancel | Action::InputComplete | Action::Quit
-            ) {
+            // In a form the arrows (never typed as text) also move between fields.
+            let form_move = in_form && matches!(a.action, Action::Up | Action::Down);
+            if form_move
+                || matches!(
+                    a.action,
+                    Action::InputAccept
+                        | Action::InputCancel
+                        | Action::InputComplete
+                        | Action::Quit
+                )
+            {
                 return on_action(app, a, Origin::Keystroke, fx);
             }
+        }
+        if in_form && key.code == KeyCode::BackTab {
+            if let Some(Overlay::Form(form)) = app.screen.overlay.as_mut() {
+                form.next_field(false);
+            }
+            return;
         }
         edit_input(app, key);
         return;
