@@ -424,7 +424,14 @@ async fn apply(
     let undone = if report.past_point_of_no_return {
         "; it had passed its point of no return, so what ran stays done (see the audit log)".into()
     } else if report.rolled_back.is_empty() {
-        String::new()
+        match report.failure() {
+            Some((0, _)) => "; nothing had been changed".into(),
+            Some(_) if plan.on_failure == crate::ops::OnFailure::Stop => {
+                "; the steps before it stay done".into()
+            }
+            Some(_) => "; nothing before it needed undoing".into(),
+            None => String::new(),
+        }
     } else if report.fully_rolled_back() {
         "; everything it did was undone".into()
     } else {

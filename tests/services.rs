@@ -339,6 +339,51 @@ fn scale_bad_input_names_the_service_and_changes_nothing() {
     );
 }
 
+#[test]
+fn two_scales_of_one_service_at_once_end_with_the_count_asked_and_nothing_half_made() {
+    let p = up(Compose::V2);
+    let a = WhDirs::new();
+    let b = WhDirs::new();
+    let svc = p.service("web");
+    // Started together, both plan replicas 3 and 4: the engine lets only one create each name.
+    let mut first = a.command(&["scale", &svc, "4", "--yes"]);
+    let mut second = b.command(&["scale", &svc, "4", "--yes"]);
+    let one = std::thread::spawn(move || output_with_timeout(&mut first, CHANGE).unwrap());
+    let two = output_with_timeout(&mut second, CHANGE).unwrap();
+    let one = one.join().unwrap();
+    let codes = (one.status.code(), two.status.code());
+    for out in [&one, &two] {
+        match out.status.code() {
+            Some(0) => {}
+            Some(1) => {
+                let t = text(out);
+                assert!(
+                    t.contains("meanwhile"),
+                    "a conflict says what happened:\n{t}"
+                );
+                assert!(
+                    t.contains("nothing had been changed") || t.contains("was undone"),
+                    "says what became of the rest:\n{t}"
+                );
+            }
+            other => panic!("exit {other:?}:\n{}", text(out)),
+        }
+    }
+    assert!(
+        codes.0 == Some(0) || codes.1 == Some(0),
+        "one of them scaled"
+    );
+    wait_healthy(&p, 4);
+    let want: Vec<String> = (1..=4).map(|n| p.replica_name("web", n)).collect();
+    assert_eq!(p.compose_ps("web"), want);
+    let all: Vec<String> = p.containers().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        all.len(),
+        5,
+        "web 1-4 and the client, nothing else: {all:?}"
+    );
+}
+
 // ---- limits ----------------------------------------------------------------------------
 
 #[test]
