@@ -74,7 +74,9 @@ enum Command {
     },
     /// Scale a compose service (project/service) to N replicas, as Compose would.
     Scale {
+        /// The compose service: project/service (or the service alone if one project has it).
         service: String,
+        /// How many replicas it should have in all (0 or more, at most max_replicas).
         replicas: u32,
         #[command(flatten)]
         how: ChangeFlags,
@@ -104,6 +106,7 @@ enum Command {
     /// Replace a compose service's replicas with a new image (or afresh) in batches, each new
     /// replica gated on health; a failure puts every replica back on the old image.
     Rollout {
+        /// The compose service: project/service.
         service: String,
         /// The new image (it must be on the endpoint already); default: the image each runs.
         #[arg(long)]
@@ -117,13 +120,18 @@ enum Command {
         /// Seconds a new replica may take to become healthy.
         #[arg(long, value_name = "SECS", default_value_t = wheelhouse::ops::service::DEFAULT_HEALTH_TIMEOUT_SECS)]
         health_timeout: u64,
+        /// For a service without a health check: seconds a new replica must keep running to pass.
+        #[arg(long, value_name = "SECS", default_value_t = wheelhouse::ops::service::DEFAULT_SETTLE_SECS)]
+        settle: u64,
         #[command(flatten)]
         how: ChangeFlags,
     },
     /// Restart a compose service's unhealthy replicas one at a time, each healthy again before
     /// the next.
     RestartUnhealthy {
+        /// The compose service: project/service.
         service: String,
+        /// Seconds each restarted replica may take to become healthy again.
         #[arg(long, value_name = "SECS", default_value_t = wheelhouse::ops::service::DEFAULT_HEALTH_TIMEOUT_SECS)]
         health_timeout: u64,
         #[command(flatten)]
@@ -247,6 +255,7 @@ fn main() -> ExitCode {
             max_surge,
             max_unavailable,
             health_timeout,
+            settle,
             how,
         }) => change::run(
             common,
@@ -257,7 +266,7 @@ fn main() -> ExitCode {
                     max_surge,
                     max_unavailable,
                     health_timeout_secs: health_timeout,
-                    ..RolloutSpec::default()
+                    settle_secs: settle,
                 },
             },
             how.flags(),

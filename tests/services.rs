@@ -576,6 +576,24 @@ fn rollout_to_a_new_tag_then_a_failing_tag_rolls_every_replica_back() {
         .filter(|r| r["undoes"].is_u64())
         .count();
     assert!(undo > 0, "rollback audited");
+
+    // Afresh on the same image, for a service without a health check: each new replica must
+    // keep running for the settle time.
+    let client = p.running("client");
+    let old_client = ids(&p, &client);
+    let started = Instant::now();
+    let out = expect_exit(
+        &dirs,
+        &["rollout", &p.service("client"), "--settle", "3", "--yes"],
+        0,
+    );
+    assert!(out.contains("afresh"), "{out}");
+    assert!(
+        started.elapsed() >= Duration::from_secs(3),
+        "it waited to settle"
+    );
+    assert_eq!(p.running("client"), client, "same name");
+    assert_ne!(ids(&p, &client), old_client, "a new container");
 }
 
 #[test]

@@ -4,7 +4,9 @@
 
 use crate::app::model::{Container, ContainerKey, ServiceKey};
 use crate::app::usage::parse_size;
-use crate::ops::service::{LimitChange, RolloutSpec, DEFAULT_HEALTH_TIMEOUT_SECS};
+use crate::ops::service::{
+    LimitChange, RolloutSpec, DEFAULT_HEALTH_TIMEOUT_SECS, DEFAULT_SETTLE_SECS,
+};
 
 /// What a form is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +156,14 @@ impl Form {
                         "per new replica",
                     )
                 },
+                Field {
+                    initial: String::new(),
+                    ..Field::new(
+                        "settle (s)",
+                        DEFAULT_SETTLE_SECS.to_string(),
+                        "running this long, if no health check",
+                    )
+                },
             ],
             focus: 0,
             error: None,
@@ -238,7 +248,7 @@ impl Form {
             max_surge: number("max surge")? as u32,
             max_unavailable: number("max unavailable")? as u32,
             health_timeout_secs: number("health timeout (s)")?,
-            ..RolloutSpec::default()
+            settle_secs: number("settle (s)")?,
         })
     }
 }
@@ -313,7 +323,10 @@ mod tests {
             r.rollout_spec().unwrap_err(),
             "max surge: \"x\" is not a whole number"
         );
+        r.fields[1].text = "1".into();
+        r.fields[4].text = "30".into();
+        assert_eq!(r.rollout_spec().unwrap().settle_secs, 30);
         r.next_field(false);
-        assert_eq!(r.focus, 3, "wraps around");
+        assert_eq!(r.fields[r.focus].label, "settle (s)", "wraps around");
     }
 }
