@@ -15,7 +15,7 @@ Needs the test image and its :v2 tag, docker-compose, pyte (`pip install pyte`) 
 --ssh-detail, the test sshd (all set up by scripts/test). Nothing here asserts: it records
 (see BENCHMARKS.md).
 """
-import argparse, os, pty, select, signal, subprocess, sys, tempfile, time, fcntl, termios, struct
+import argparse, os, pty, queue, select, signal, subprocess, sys, tempfile, threading, time, fcntl, termios, struct
 
 import pyte
 
@@ -58,14 +58,31 @@ class Console:
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         os.kill(pid, signal.SIGWINCH)
         self.pid, self.fd = pid, fd
+        # A thread reads and timestamps the output as it arrives, so the emulator's own time
+        # to parse it (in Python) is never counted as the console's.
+        self.chunks = queue.Queue()
+        sys.setswitchinterval(0.0005)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                data = os.read(self.fd, 1 << 16)
+            except OSError:
+                return
+            if not data:
+                return
+            self.chunks.put((time.monotonic(), data))
 
     def pump(self, timeout):
-        r, _, _ = select.select([self.fd], [], [], timeout)
-        if r:
-            try:
-                self.stream.feed(os.read(self.fd, 1 << 16))
-            except OSError:
-                pass
+        """Feeds the next chunk the console wrote (waiting up to `timeout`); returns when it
+        was read, or None."""
+        try:
+            at, data = self.chunks.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self.stream.feed(data)
+        return at
 
     def shows(self, text):
         return any(text in line for line in self.screen.display)
@@ -92,13 +109,15 @@ class Console:
 
     def key_to_screen_ms(self):
         """Presses `>` and times until the table's title (which names the sort) changes."""
+        while not self.chunks.empty():  # what was written before the key
+            self.pump(0)
         before = self.title()
         t0 = time.monotonic()
         os.write(self.fd, b">")
         while time.monotonic() - t0 < 2:
-            self.pump(0.001)
-            if self.title() != before:
-                return (time.monotonic() - t0) * 1000
+            at = self.pump(0.001)
+            if at is not None and self.title() != before:
+                return (at - t0) * 1000
         return None
 
     def stop(self):
@@ -145,7 +164,12 @@ def rollout(a, env):
         c.wait("▾ web")
         c.keys(b"\x1b[H", 0.3)  # Home: the project's row
         c.keys(b"\x1b[B", 0.3)  # Down: the service's row
-        idle = [ms for ms in (c.key_to_screen_ms() for _ in range(a.presses)) if ms is not None]
+        idle = []
+        for _ in range(a.presses):
+            ms = c.key_to_screen_ms()
+            if ms is not None:
+                idle.append(ms)
+            c.settle(0.15)
         c.keys(b"R")
         c.wait("Replace the replicas")
         c.keys(b"\x15")  # C-u: clear the image field

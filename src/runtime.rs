@@ -28,6 +28,9 @@ use crate::ops::{Engines, Gate};
 use crate::term::Tui;
 use crate::ui;
 
+/// The shortest time between frames drawn for engine messages: a burst of them costs at most
+/// ~30 frames a second. A key is answered at once instead: people type far slower than that,
+/// and a key waiting out the frame drawn for an event just before it would feel sluggish.
 const FRAME: Duration = Duration::from_millis(33);
 /// Engine messages handled before the next frame is considered, so a burst becomes one frame.
 const BATCH: usize = 512;
@@ -96,6 +99,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
     );
     ui::layout::fit(&mut app);
     let mut dirty = true;
+    let mut key_pressed = false;
     let mut last_draw = Instant::now() - FRAME;
     // Test hook: proves that a panic inside the loop still restores the terminal.
     let test_hook = |name: &str| {
@@ -120,7 +124,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         if let Some(message) = crate::term::panicked() {
             break Exit::Panicked(message);
         }
-        if dirty && last_draw.elapsed() >= FRAME {
+        if dirty && (key_pressed || last_draw.elapsed() >= FRAME) {
             if app.screen.show_log_panel {
                 crate::logging::flush_to_panel();
             }
@@ -128,6 +132,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             last_draw = Instant::now();
             dirty = false;
         }
+        key_pressed = false;
         let mut msgs = Vec::new();
         tokio::select! {
             ev = keys.next() => match ev {
@@ -161,6 +166,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             _ = sigint.recv() => break Exit::Signal("SIGINT", 2),
         }
         if !msgs.is_empty() {
+            key_pressed = msgs.iter().any(|m| matches!(m, Msg::Key(_)));
             app.now = Utc::now();
             let applied = update_batch(&mut app, msgs);
             for fx in applied.effects {

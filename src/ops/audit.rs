@@ -210,6 +210,16 @@ impl AuditLog {
             .map_err(|e| format!("audit log {}: {e}", self.path.display()))
     }
 
+    /// [`append`](Self::append) on a blocking thread: syncing to disk can take tens of
+    /// milliseconds, and the console's one async thread must keep answering keys meanwhile.
+    /// Awaited, so a step's intent is still on disk before its engine call.
+    pub async fn write(&self, record: AuditRecord) -> Result<(), String> {
+        let log = self.clone();
+        tokio::task::spawn_blocking(move || log.append(&record))
+            .await
+            .unwrap_or_else(|e| Err(format!("audit log {}: {e}", self.path.display())))
+    }
+
     /// Whether a line could be written now (the directory and file exist or can be made, and
     /// are writable): checked at start-up so that the operator hears at once, not at the first
     /// change.

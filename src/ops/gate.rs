@@ -192,7 +192,11 @@ impl Gate {
                 approved: Some(&approval),
                 operator: &self.operator,
             };
-            if let Err(e) = self.audit.append(&AuditRecord::intent(&ctx, Utc::now())) {
+            if let Err(e) = self
+                .audit
+                .write(AuditRecord::intent(&ctx, Utc::now()))
+                .await
+            {
                 let reason = format!("{e}; refused: no change is made without its audit record");
                 // Likely unwritable too; tried so that a log that recovered still says why.
                 self.record_refusal(&plan, index, &host, Some(&approval), &reason);
@@ -214,7 +218,7 @@ impl Gate {
             .await;
             let result = self.execute(step, engines, &mut cancel).await;
             self.untrack(token);
-            let result = self.record_outcome(&ctx, result);
+            let result = self.record_outcome(&ctx, result).await;
             if result
                 .as_ref()
                 .is_err_and(|e| e.message == "cancelled by the operator")
@@ -286,7 +290,11 @@ impl Gate {
                 index,
             })
             .await;
-            let result = match self.audit.append(&AuditRecord::intent(&ctx, Utc::now())) {
+            let result = match self
+                .audit
+                .write(AuditRecord::intent(&ctx, Utc::now()))
+                .await
+            {
                 Err(e) => Err(OpError::refused(format!(
                     "{e}; refused: no change is made without its audit record"
                 ))),
@@ -294,7 +302,7 @@ impl Gate {
                     let token = self.track_step(plan, index, undo, &host, approval);
                     let result = self.execute(undo, engines, &mut never).await;
                     self.untrack(token);
-                    self.record_outcome(&ctx, result)
+                    self.record_outcome(&ctx, result).await
                 }
             };
             report.rolled_back.push((index, result.clone()));
@@ -309,9 +317,9 @@ impl Gate {
 
     /// Writes a step's outcome line. A change that happened but whose line cannot be written
     /// is reported as a failure: what follows could not be recorded either.
-    fn record_outcome(
+    async fn record_outcome(
         &self,
-        ctx: &StepContext,
+        ctx: &StepContext<'_>,
         result: Result<Done, OpError>,
     ) -> Result<(), OpError> {
         let ending = match &result {
@@ -320,7 +328,8 @@ impl Gate {
         };
         let recorded = self
             .audit
-            .append(&AuditRecord::outcome(ctx, ending, Utc::now()));
+            .write(AuditRecord::outcome(ctx, ending, Utc::now()))
+            .await;
         match (result, recorded) {
             (Ok(_), Err(e)) => {
                 log::error!("{e}");
