@@ -64,7 +64,7 @@ fn wait_healthy(p: &ComposeProject, n: usize) {
         let running = p.running("web");
         let health: Vec<String> = running
             .iter()
-            .map(|c| docker_on(p.host(), &["inspect", "-f", "{{.State.Health.Status}}", c]))
+            .map(|c| inspect(p, "{{.State.Health.Status}}", c))
             .collect();
         if running.len() == n && health.iter().all(|h| h == "healthy") {
             Ok(())
@@ -98,11 +98,13 @@ fn expect_exit(dirs: &WhDirs, args: &[&str], code: i32) -> String {
     t
 }
 
+/// `docker inspect -f <format> <name>` on the project's engine.
+fn inspect(p: &ComposeProject, format: &str, name: &str) -> String {
+    docker_on(p.host(), &["inspect", "-f", format, name])
+}
+
 fn ids(p: &ComposeProject, names: &[String]) -> Vec<String> {
-    names
-        .iter()
-        .map(|n| docker_on(p.host(), &["inspect", "-f", "{{.Id}}", n]))
-        .collect()
+    names.iter().map(|n| inspect(p, "{{.Id}}", n)).collect()
 }
 
 /// What Compose does with the project's `web` at `n` replicas: it must neither create nor
@@ -147,12 +149,11 @@ fn resolves_to_every_replica(p: &ComposeProject) {
     assert!(got.is_ok(), "web resolves to every replica: {got:?}");
     for r in &replicas {
         let back = format!("{}_back", p.name);
-        let aliases = docker(&[
-            "inspect",
-            "-f",
+        let aliases = inspect(
+            p,
             &format!("{{{{json (index .NetworkSettings.Networks \"{back}\").Aliases}}}}"),
             r,
-        ]);
+        );
         assert!(aliases.contains("\"web\""), "{r} on back: {aliases}");
     }
 }
@@ -164,12 +165,23 @@ fn row_with<'a>(screen: &'a str, needle: &str) -> Vec<&'a str> {
 
 /// Opens the console filtered to `p`'s web service in tree mode, with the service row selected.
 fn console_on_web(dirs: &WhDirs, args: &[&str], p: &ComposeProject) -> Tui {
-    let t = dirs.tmux(args, 140, 40);
+    console_on_web_with(dirs, args, &[], p, 2)
+}
+
+/// [`console_on_web`] with `env` added, once the table shows `replicas` of web.
+fn console_on_web_with(
+    dirs: &WhDirs,
+    args: &[&str],
+    env: &[(&str, &str)],
+    p: &ComposeProject,
+    replicas: usize,
+) -> Tui {
+    let t = dirs.tmux_env(args, env, 140, 40);
     t.expect_text(" wheelhouse ", START);
     t.send_keys(&["/"]);
     t.send_literal(&format!("project:{} service:web", p.name));
     t.send_keys(&["Enter"]);
-    t.expect_text("2 shown", START);
+    t.expect_text(&format!("{replicas} shown"), START);
     t.send_keys(&["t"]);
     t.expect_text("▾ web", Duration::from_secs(5));
     // The project's row first, its service second.
@@ -228,12 +240,7 @@ fn compose_v1_web_scaled_from_2_to_4_in_the_console_and_to_1_headless() {
         "docker-compose ps lists what wheelhouse made"
     );
     for n in [3, 4] {
-        let labels = docker(&[
-            "inspect",
-            "-f",
-            "{{json .Config.Labels}}",
-            &p.replica_name("web", n),
-        ]);
+        let labels = inspect(&p, "{{json .Config.Labels}}", &p.replica_name("web", n));
         let labels: serde_json::Value = serde_json::from_str(&labels).unwrap();
         assert_eq!(labels["com.docker.compose.container-number"], n.to_string());
         assert_eq!(labels["com.docker.compose.oneoff"], "False");
@@ -408,12 +415,7 @@ fn limits_change_live_in_the_console_and_headless_and_docker_inspect_agrees() {
         .unwrap_or_else(|s| panic!("the table never showed the new limit:\n{s}"));
     t.quit_cleanly();
     for r in &replicas {
-        let got = docker(&[
-            "inspect",
-            "-f",
-            "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}",
-            r,
-        ]);
+        let got = inspect(&p, "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}}", r);
         assert_eq!(got, "67108864 134217728", "{r}: memory and swap in step");
     }
 
@@ -434,12 +436,11 @@ fn limits_change_live_in_the_console_and_headless_and_docker_inspect_agrees() {
         0,
     );
     for r in &replicas {
-        let got = docker(&[
-            "inspect",
-            "-f",
+        let got = inspect(
+            &p,
             "{{.HostConfig.NanoCpus}} {{.HostConfig.MemoryReservation}} {{.HostConfig.PidsLimit}}",
             r,
-        ]);
+        );
         assert_eq!(got, "500000000 33554432 100", "{r}");
     }
     expect_exit(
@@ -604,13 +605,13 @@ fn restart_unhealthy_restarts_only_the_sick_replica_until_it_is_healthy() {
     let sick = &names[0];
     docker(&["exec", sick, "rm", "/tmp/ok"]);
     poll(START, || {
-        match docker(&["inspect", "-f", "{{.State.Health.Status}}", sick]).as_str() {
+        match inspect(&p, "{{.State.Health.Status}}", sick).as_str() {
             "unhealthy" => Ok(()),
             s => Err(s.to_string()),
         }
     })
     .unwrap();
-    let started = |n: &str| docker(&["inspect", "-f", "{{.State.StartedAt}}", n]);
+    let started = |n: &str| inspect(&p, "{{.State.StartedAt}}", n);
     let well_started = started(&names[1]);
     let out = expect_exit(&dirs, &["restart-unhealthy", &p.service("web"), "--yes"], 0);
     assert!(out.contains(sick.as_str()), "{out}");
@@ -699,24 +700,6 @@ fn read_only_sends_no_mutating_request_for_any_service_change_headless_or_in_the
 
 // ---- ssh -------------------------------------------------------------------------------
 
-/// Processes whose command line contains `needle`: (pid, argv joined by spaces).
-fn processes_with(needle: &str) -> Vec<(u32, String)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args = String::from_utf8_lossy(&raw).replace('\0', " ");
-        if args.contains(needle) {
-            found.push((pid, args.trim().to_string()));
-        }
-    }
-    found
-}
-
 /// A copy of the test ssh config in `dir`, and the start of the ControlPath wheelhouse derives
 /// from it: the path hashes the config file, so only this test's ssh master and dial-stdio
 /// children carry it in their command lines.
@@ -745,7 +728,11 @@ fn ssh_processes_during<T>(marker: &str, run: impl FnOnce() -> T) -> (T, BTreeSe
     let sampler = std::thread::spawn(move || {
         let mut seen = BTreeSet::new();
         while !stop2.load(std::sync::atomic::Ordering::SeqCst) {
-            seen.extend(processes_with(&marker2));
+            seen.extend(
+                processes_with(&marker2)
+                    .into_iter()
+                    .map(|(pid, args, _)| (pid, args)),
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         seen
@@ -798,24 +785,17 @@ fn scale_over_ssh_uses_one_master_and_no_ssh_process_per_request() {
 
     // The console on the same master, 4 → 3 → 2 with `-`: once it has connected, its plans
     // start no ssh process at all.
-    let t = dirs.tmux_env(
+    let t = console_on_web_with(
+        &dirs,
         &["-H", &host],
         &[("WHEELHOUSE_SSH_CONFIG", &config)],
-        140,
-        40,
+        &p,
+        4,
     );
-    t.expect_text(" wheelhouse ", START);
-    t.send_keys(&["/"]);
-    t.send_literal(&format!("project:{} service:web", p.name));
-    t.send_keys(&["Enter"]);
-    t.expect_text("4 shown", START);
-    t.send_keys(&["t"]);
-    t.expect_text("▾ web", Duration::from_secs(5));
-    t.send_keys(&["Home", "Down"]);
     std::thread::sleep(Duration::from_secs(3));
     let settled: BTreeSet<u32> = processes_with(&marker)
         .into_iter()
-        .map(|(p, _)| p)
+        .map(|(p, _, _)| p)
         .collect();
     let ((), during) = ssh_processes_during(&marker, || {
         for n in [3, 2] {
@@ -842,7 +822,7 @@ fn scale_over_ssh_uses_one_master_and_no_ssh_process_per_request() {
     );
     assert_eq!(p.compose_ps("web"), want[..2].to_vec());
     // The master lingers for ControlPersist; stop it.
-    for (pid, _) in processes_with(&marker) {
+    for (pid, _, _) in processes_with(&marker) {
         let _ = std::process::Command::new("kill")
             .arg(pid.to_string())
             .status();
@@ -872,7 +852,7 @@ fn the_detail_pane_over_ssh_spawns_no_process_while_it_stays_open() {
     std::thread::sleep(Duration::from_secs(3));
     let at_start: BTreeSet<u32> = processes_with(&marker)
         .into_iter()
-        .map(|(p, _)| p)
+        .map(|(p, _, _)| p)
         .collect();
     let ((), during) =
         ssh_processes_during(&marker, || std::thread::sleep(Duration::from_secs(12)));
@@ -893,7 +873,7 @@ fn the_detail_pane_over_ssh_spawns_no_process_while_it_stays_open() {
     let begun = Instant::now();
     t.quit_cleanly();
     assert!(begun.elapsed() < Duration::from_secs(10));
-    for (pid, _) in processes_with(&marker) {
+    for (pid, _, _) in processes_with(&marker) {
         let _ = std::process::Command::new("kill")
             .arg(pid.to_string())
             .status();
@@ -943,7 +923,7 @@ fn scale_and_limits_through_a_verified_tls_context_on_the_second_engine() {
     assert_eq!(p.compose_ps("web"), want);
     run(&["limits", &svc, "--cpus", "0.25", "--yes"], 0);
     for r in &want {
-        let cpus = docker_on(p.host(), &["inspect", "-f", "{{.HostConfig.NanoCpus}}", r]);
+        let cpus = inspect(&p, "{{.HostConfig.NanoCpus}}", r);
         assert_eq!(cpus, "250000000", "{r}");
     }
     let records = dirs.audit_records();

@@ -280,30 +280,6 @@ async fn ssh_executor_pauses_and_unpauses() {
     }
 }
 
-/// Processes whose command line contains `needle`: (pid, argv joined by spaces, state letter).
-fn processes_with(needle: &str) -> Vec<(u32, String, char)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args = String::from_utf8_lossy(&raw).replace('\0', " ");
-        if !args.contains(needle) {
-            continue;
-        }
-        let state = std::fs::read_to_string(entry.path().join("stat"))
-            .ok()
-            .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim().chars().next()))
-            .flatten()
-            .unwrap_or('?');
-        found.push((pid, args.trim().to_string(), state));
-    }
-    found
-}
-
 /// Established TCP connections to 127.0.0.1:`port`, seen from the client side.
 fn established_to(port: u16) -> usize {
     let table = std::fs::read_to_string("/proc/net/tcp").unwrap();

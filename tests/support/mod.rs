@@ -86,6 +86,30 @@ pub fn output_with_timeout(cmd: &mut Command, timeout: Duration) -> Result<Outpu
     })
 }
 
+/// Processes whose command line contains `needle`: (pid, argv joined by spaces, state letter).
+pub fn processes_with(needle: &str) -> Vec<(u32, String, char)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(raw) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if !args.contains(needle) {
+            continue;
+        }
+        let state = std::fs::read_to_string(entry.path().join("stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(')').map(|(_, r)| r.trim().chars().next()))
+            .flatten()
+            .unwrap_or('?');
+        found.push((pid, args.trim().to_string(), state));
+    }
+    found
+}
+
 /// The engine endpoint the docker CLI will use, for messages.
 pub fn docker_endpoint() -> String {
     match std::env::var("DOCKER_HOST") {
