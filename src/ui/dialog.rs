@@ -11,6 +11,7 @@ use super::text::fit;
 use crate::app::action::{Action, KeyContext};
 use crate::app::state::{App, Button, ConfirmDialog};
 use crate::config::theme::Slot;
+use crate::config::Theme;
 use crate::ops::Choice;
 
 /// Steps listed even on a small screen.
@@ -135,17 +136,34 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
         Span::raw("   "),
         button(&capitalize(verb), Button::Confirm),
     ]));
-    lines.push(Line::from(Span::styled(
-        format!(
-            "{} switch  {} choose  {} cancel",
-            key(Action::FocusNext),
-            key(Action::Confirm),
-            key(Action::Cancel)
-        ),
-        t.style(Slot::TextDim),
-    )));
-    let height = lines.len() as u16 + 2;
-    let area = centered(screen, width, height);
+    lines.push(key_line(
+        t,
+        &[
+            (key(Action::FocusNext), "switch"),
+            (key(Action::Confirm), "choose"),
+            (key(Action::Cancel), "cancel"),
+        ],
+    ));
+    popup(frame, t, screen, width, &format!("Confirm {verb}"), lines);
+}
+
+/// A line of key hints under a popup's content: `<Tab> switch  <Enter> choose`.
+pub fn key_line(t: &Theme, keys: &[(String, &str)]) -> Line<'static> {
+    let text: Vec<String> = keys.iter().map(|(k, what)| format!("{k} {what}")).collect();
+    Line::from(Span::styled(text.join("  "), t.style(Slot::TextDim)))
+}
+
+/// Draws `lines` in a bordered popup titled `title`, `width` wide, centred on `screen`;
+/// returns its area.
+pub fn popup(
+    frame: &mut Frame,
+    t: &Theme,
+    screen: Rect,
+    width: u16,
+    title: &str,
+    lines: Vec<Line<'static>>,
+) -> Rect {
+    let area = centered(screen, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines).block(
@@ -153,12 +171,13 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
                 .borders(Borders::ALL)
                 .border_style(t.style(Slot::DialogBorder))
                 .title(Span::styled(
-                    format!(" Confirm {verb} "),
+                    format!(" {title} "),
                     t.style(Slot::DialogTitle),
                 )),
         ),
         area,
     );
+    area
 }
 
 /// Whether to stop a running plan: "Keep going" has the focus.
@@ -191,30 +210,16 @@ pub fn render_stop(frame: &mut Frame, app: &App, screen: Rect, title: &str, stop
             Span::raw("   "),
             button("Stop and roll back", stop),
         ]),
-        Line::from(Span::styled(
-            format!(
-                "{} switch  {} choose  {} close",
-                key(Action::FocusNext),
-                key(Action::Confirm),
-                key(Action::Cancel)
-            ),
-            t.style(Slot::TextDim),
-        )),
-    ];
-    let area = centered(screen, width, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.style(Slot::DialogBorder))
-                .title(Span::styled(
-                    " Stop this plan? ",
-                    t.style(Slot::DialogTitle),
-                )),
+        key_line(
+            t,
+            &[
+                (key(Action::FocusNext), "switch"),
+                (key(Action::Confirm), "choose"),
+                (key(Action::Cancel), "close"),
+            ],
         ),
-        area,
-    );
+    ];
+    popup(frame, t, screen, width, "Stop this plan?", lines);
 }
 
 fn capitalize(s: &str) -> String {

@@ -3,11 +3,9 @@
 
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
-use super::layout::centered;
 use super::text::fit;
 use crate::app::action::{Action, KeyContext};
 use crate::app::form::Form;
@@ -69,30 +67,15 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, form: &Form) {
         )));
     }
     let key = |a: Action| app.keymap.hint(KeyContext::Input, a).unwrap_or_default();
-    lines.push(Line::from(Span::styled(
-        format!(
-            "{} next field  {} make the plan  {} cancel",
-            key(Action::InputComplete),
-            key(Action::InputAccept),
-            key(Action::InputCancel)
-        ),
-        t.style(Slot::TextDim),
-    )));
-    let height = lines.len() as u16 + 2;
-    let area = centered(screen, width, height);
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.style(Slot::DialogBorder))
-                .title(Span::styled(
-                    format!(" {} ", form.title),
-                    t.style(Slot::DialogTitle),
-                )),
-        ),
-        area,
-    );
+    lines.push(super::dialog::key_line(
+        t,
+        &[
+            (key(Action::InputComplete), "next field"),
+            (key(Action::InputAccept), "make the plan"),
+            (key(Action::InputCancel), "cancel"),
+        ],
+    ));
+    let area = super::dialog::popup(frame, t, screen, width, &form.title, lines);
     if let Some((x, y)) = cursor {
         frame.set_cursor_position(Position::new(area.x + x, area.y + y));
     }

@@ -58,3 +58,17 @@ pub(super) fn submit(app: &mut App, plan: crate::ops::Plan, fx: &mut Vec<Effect>
         approval: Approval::Operator,
     });
 }
+
+/// Read-only mode refuses a plan here, without a dialog; the gate records the refusal like one
+/// of its own.
+pub(super) fn refuse_read_only(app: &mut App, plan: crate::ops::Plan, fx: &mut Vec<Effect>) {
+    toast(
+        app,
+        ToastLevel::Error,
+        format!("read-only mode: {} refused", plan.title),
+    );
+    fx.push(Effect::Refuse {
+        plan,
+        reason: "refused: wheelhouse is in read-only mode".into(),
+    });
+}

@@ -145,16 +145,7 @@ fn confirm(
         return;
     }
     if app.options.read_only {
-        toast(
-            app,
-            ToastLevel::Error,
-            format!("read-only mode: {} refused", plan.title),
-        );
-        fx.push(Effect::Refuse {
-            plan,
-            reason: "refused: wheelhouse is in read-only mode".into(),
-        });
-        return;
+        return refuse_read_only(app, plan, fx);
     }
     let mut notes = Vec::new();
     if plan.on_failure == crate::ops::OnFailure::RollBack {

@@ -229,18 +229,7 @@ pub(super) fn ask_to_mutate(app: &mut App, action: Action, origin: Origin, fx: &
     let request = Request::containers(verb, subjects, origin);
     let id = app.next_plan_id();
     if app.options.read_only {
-        // Refused here, and recorded by the gate like a refusal there.
-        let plan = request.plan(id);
-        toast(
-            app,
-            ToastLevel::Error,
-            format!("read-only mode: {} refused", plan.title),
-        );
-        fx.push(Effect::Refuse {
-            plan,
-            reason: "refused: wheelhouse is in read-only mode".into(),
-        });
-        return;
+        return refuse_read_only(app, request.plan(id), fx);
     }
     app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::new(request, id)));
 }
