@@ -2,110 +2,19 @@
 //! console and headless, after which Compose lists what wheelhouse made, a later `up -d` keeps
 //! it and the service's name resolves to every replica; limits changed live; rollouts between
 //! two tags of the test image, one of which fails its health check and is rolled back; restart
-//! of the unhealthy replica; read-only proven at the wire; the same scale over ssh:// with one
-//! ssh master, and through a tcp+TLS context on the second engine.
+//! of the unhealthy replica; read-only proven at the wire; the same through a tcp+TLS context on
+//! the second engine. (Over ssh, where processes are counted: `ssh_processes.rs`.)
 
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
-use support::bin::{Tui, WhDirs};
+use support::bin::WhDirs;
 use support::compose::{Compose, ComposeProject};
 use support::proxy::RecordingProxy;
+use support::services::*;
 use support::*;
-use wheelhouse::engine::transport::ssh;
-
-const START: Duration = Duration::from_secs(20);
-const CHANGE: Duration = Duration::from_secs(90);
-
-/// `web` serves the test image's page and is healthy while `/tmp/ok` exists (its command makes
-/// it on every start, so a restart heals a replica whose file a test removed); `client` is a
-/// container on the default network to resolve names from.
-const PROJECT: &str = r#"
-version: "3.7"
-services:
-  web:
-    image: __IMAGE__
-    command: ["sh", "-c", "touch /tmp/ok; exec httpd -f -p 8080 -h /www"]
-    labels: __LABELS__
-    stop_grace_period: 1s
-    healthcheck:
-      test: ["CMD-SHELL", "test -f /tmp/ok && wget -q -O /dev/null http://127.0.0.1:8080/"]
-      interval: 1s
-      timeout: 2s
-      retries: 2
-    deploy:
-      replicas: 2
-    networks: [default, back]
-  client:
-    image: __IMAGE__
-    command: ["sleep", "3600"]
-    labels: __LABELS__
-    stop_grace_period: 1s
-networks:
-  default:
-    labels: __LABELS__
-  back:
-    labels: __LABELS__
-"#;
-
-fn up(compose: Compose) -> ComposeProject {
-    let p = ComposeProject::up(compose, PROJECT);
-    wait_healthy(&p, 2);
-    p
-}
-
-/// Waits until `n` replicas of web run and all are healthy.
-fn wait_healthy(p: &ComposeProject, n: usize) {
-    poll(CHANGE, || {
-        let running = p.running("web");
-        let health: Vec<String> = running
-            .iter()
-            .map(|c| inspect(p, "{{.State.Health.Status}}", c))
-            .collect();
-        if running.len() == n && health.iter().all(|h| h == "healthy") {
-            Ok(())
-        } else {
-            Err(format!("{running:?} {health:?}"))
-        }
-    })
-    .unwrap_or_else(|e| panic!("{}: web never had {n} healthy replicas: {e}", p.name));
-}
-
-/// `wheelhouse <args>` with `dirs`; its output.
-fn wheelhouse(dirs: &WhDirs, args: &[&str]) -> Output {
-    output_with_timeout(&mut dirs.command(args), Duration::from_secs(240))
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// Runs a headless change and expects `code`; returns its output as text.
-fn expect_exit(dirs: &WhDirs, args: &[&str], code: i32) -> String {
-    let out = wheelhouse(dirs, args);
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(code), "wheelhouse {args:?}:\n{t}");
-    t
-}
-
-/// `docker inspect -f <format> <name>` on the project's engine.
-fn inspect(p: &ComposeProject, format: &str, name: &str) -> String {
-    docker_on(p.host(), &["inspect", "-f", format, name])
-}
-
-fn ids(p: &ComposeProject, names: &[String]) -> Vec<String> {
-    names.iter().map(|n| inspect(p, "{{.Id}}", n)).collect()
-}
 
 /// What Compose does with the project's `web` at `n` replicas: it must neither create nor
 /// recreate anything wheelhouse made (Compose 1 without `--scale` would go back to the file's
@@ -161,33 +70,6 @@ fn resolves_to_every_replica(p: &ComposeProject) {
 /// The table row for `name` (names may be cut short: match the start).
 fn row_with<'a>(screen: &'a str, needle: &str) -> Vec<&'a str> {
     screen.lines().filter(|l| l.contains(needle)).collect()
-}
-
-/// Opens the console filtered to `p`'s web service in tree mode, with the service row selected.
-fn console_on_web(dirs: &WhDirs, args: &[&str], p: &ComposeProject) -> Tui {
-    console_on_web_with(dirs, args, &[], p, 2)
-}
-
-/// [`console_on_web`] with `env` added, once the table shows `replicas` of web.
-fn console_on_web_with(
-    dirs: &WhDirs,
-    args: &[&str],
-    env: &[(&str, &str)],
-    p: &ComposeProject,
-    replicas: usize,
-) -> Tui {
-    let t = dirs.tmux_env(args, env, 140, 40);
-    t.expect_text(" wheelhouse ", START);
-    t.send_keys(&["/"]);
-    t.send_literal(&format!("project:{} service:web", p.name));
-    t.send_keys(&["Enter"]);
-    t.expect_text(&format!("{replicas} shown"), START);
-    t.send_keys(&["t"]);
-    t.expect_text("▾ web", Duration::from_secs(5));
-    // The project's row first, its service second.
-    t.send_keys(&["Home", "Down"]);
-    std::thread::sleep(Duration::from_millis(200));
-    t
 }
 
 /// Audit outcome lines of the plan with `title` words, as (action, container, result).
@@ -389,6 +271,107 @@ fn two_scales_of_one_service_at_once_end_with_the_count_asked_and_nothing_half_m
         5,
         "web 1-4 and the client, nothing else: {all:?}"
     );
+}
+
+#[test]
+fn an_engine_that_dies_mid_plan_leaves_its_progress_in_the_audit_log_and_says_which_steps_ran() {
+    let p = up(Compose::V2);
+    let dirs = WhDirs::new();
+    let sock = dirs.root().join("engine.sock");
+    // The engine goes after two changes: replica 3 is made, and the plan meets its death.
+    let proxy = RecordingProxy::dying_after(&sock, 2);
+    let host = format!("unix://{}", sock.display());
+    let out = wheelhouse(
+        &dirs,
+        &[
+            "-H",
+            &host,
+            "scale",
+            &p.service("web"),
+            "4",
+            "--yes",
+            "--json",
+        ],
+    );
+    assert!(proxy.dead(), "the plan got as far as the engine's death");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("could not be undone"),
+        "says the rollback failed too:\n{t}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let results: Vec<&str> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["result"].as_str().unwrap())
+        .collect();
+    // Where it died depends on which request the engine went with; the shape does not.
+    let failed = results
+        .iter()
+        .position(|r| *r != "ok")
+        .unwrap_or_else(|| panic!("a step failed: {doc:#}"));
+    assert!(failed >= 1, "replica 3 was made first: {doc:#}");
+    assert!(
+        results[failed].contains(&host),
+        "names the endpoint: {doc:#}"
+    );
+    assert!(
+        results[failed + 1..].iter().all(|r| *r == "not run"),
+        "{doc:#}"
+    );
+    let undone: Vec<u64> = doc["rolled_back"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["step"].as_u64().unwrap())
+        .collect();
+    assert!(
+        !undone.is_empty() && undone.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {doc:#}"
+    );
+    assert!(
+        doc["rolled_back"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["result"] != "ok"),
+        "the engine is gone: no undo can have worked: {doc:#}"
+    );
+    // The audit log reads back step by step: what ran, what failed, what could not be undone.
+    let lines: Vec<(u64, String, String, bool)> = dirs
+        .audit_records()
+        .iter()
+        .map(|r| {
+            (
+                r["step"].as_u64().unwrap(),
+                r["phase"].as_str().unwrap().to_string(),
+                r["result"].as_str().unwrap_or("-").to_string(),
+                r["undoes"].is_u64(),
+            )
+        })
+        .collect();
+    let line = |step: usize, phase: &str, result: &str, undo: bool| {
+        (step as u64, phase.to_string(), result.to_string(), undo)
+    };
+    let mut want = Vec::new();
+    for step in 1..=failed {
+        want.push(line(step, "intent", "-", false));
+        want.push(line(step, "outcome", "ok", false));
+    }
+    want.push(line(failed + 1, "intent", "-", false));
+    want.push(line(failed + 1, "outcome", "error", false));
+    for step in &undone {
+        want.push(line(*step as usize, "intent", "-", true));
+        want.push(line(*step as usize, "outcome", "error", true));
+    }
+    assert_eq!(lines, want);
+    // Replica 3 was made before the engine went: it is there for the operator to see.
+    assert!(p
+        .containers()
+        .iter()
+        .any(|(n, _)| *n == p.replica_name("web", 3)));
 }
 
 // ---- limits ----------------------------------------------------------------------------
@@ -696,188 +679,6 @@ fn read_only_sends_no_mutating_request_for_any_service_change_headless_or_in_the
     );
     let memory = docker(&["inspect", "-f", "{{.HostConfig.Memory}}", &names[1]]);
     assert_eq!(memory, "0");
-}
-
-// ---- ssh -------------------------------------------------------------------------------
-
-/// A copy of the test ssh config in `dir`, and the start of the ControlPath wheelhouse derives
-/// from it: the path hashes the config file, so only this test's ssh master and dial-stdio
-/// children carry it in their command lines.
-fn own_ssh_config(dir: &Path) -> (String, String) {
-    let text = std::fs::read_to_string(ssh_config()).expect("the test ssh config");
-    let path = dir.join("ssh-config");
-    std::fs::write(&path, text).unwrap();
-    let url = ssh_host();
-    let target = ssh::SshTarget::parse(&url).unwrap();
-    let options = ssh::SshOptions::with_config(Some(path.clone()));
-    let dialer = ssh::Dialer::new(&url, &target, &options).unwrap();
-    let marker = dialer
-        .control_path()
-        .display()
-        .to_string()
-        .trim_end_matches("%C")
-        .to_string();
-    (path.display().to_string(), marker)
-}
-
-/// Every distinct ssh process (master and dial-stdio clients) with `marker` in its command
-/// line, sampled every 10 ms while `run` runs.
-fn ssh_processes_during<T>(marker: &str, run: impl FnOnce() -> T) -> (T, BTreeSet<(u32, String)>) {
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (stop2, marker2) = (stop.clone(), marker.to_string());
-    let sampler = std::thread::spawn(move || {
-        let mut seen = BTreeSet::new();
-        while !stop2.load(std::sync::atomic::Ordering::SeqCst) {
-            seen.extend(
-                processes_with(&marker2)
-                    .into_iter()
-                    .map(|(pid, args, _)| (pid, args)),
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        seen
-    });
-    let out = run();
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    (out, sampler.join().unwrap())
-}
-
-#[test]
-fn scale_over_ssh_uses_one_master_and_no_ssh_process_per_request() {
-    let p = up(Compose::V1);
-    let dirs = WhDirs::new();
-    let (config, marker) = own_ssh_config(dirs.root());
-    let host = ssh_host();
-    let svc = p.service("web");
-
-    // Headless, 2 → 4: the survey inspects every container, a few at once, and the plan's
-    // requests (inspect, create, connect, start for each new replica) reuse those connections.
-    let mut cmd = dirs.command(&["-H", &host, "scale", &svc, "4", "--yes"]);
-    cmd.env("WHEELHOUSE_SSH_CONFIG", &config);
-    let (out, procs) = ssh_processes_during(&marker, || {
-        output_with_timeout(&mut cmd, Duration::from_secs(180)).unwrap()
-    });
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    wait_healthy(&p, 4);
-    let want: Vec<String> = (1..=4).map(|n| p.replica_name("web", n)).collect();
-    assert_eq!(p.compose_ps("web"), want);
-    let records = dirs.audit_records();
-    assert!(
-        records.iter().all(|r| r["host"] == host.as_str()),
-        "audited against the ssh endpoint: {records:#?}"
-    );
-    // The first dial-stdio child becomes the master (its title turns into `[mux]`).
-    let masters: BTreeSet<u32> = procs
-        .iter()
-        .filter(|(_, a)| a.ends_with("[mux]"))
-        .map(|(pid, _)| *pid)
-        .collect();
-    let children: BTreeSet<u32> = procs
-        .iter()
-        .map(|(pid, _)| *pid)
-        .filter(|pid| !masters.contains(pid))
-        .collect();
-    assert_eq!(masters.len(), 1, "one ssh master: {procs:#?}");
-    assert!(
-        children.len() <= wheelhouse::engine::inventory::INSPECT_CONCURRENCY + 1,
-        "no more children than concurrent requests (+ `ssh -G`): {procs:#?}"
-    );
-
-    // The console on the same master, 4 → 3 → 2 with `-`: once it has connected, its plans
-    // start no ssh process at all.
-    let t = console_on_web_with(
-        &dirs,
-        &["-H", &host],
-        &[("WHEELHOUSE_SSH_CONFIG", &config)],
-        &p,
-        4,
-    );
-    std::thread::sleep(Duration::from_secs(3));
-    let settled: BTreeSet<u32> = processes_with(&marker)
-        .into_iter()
-        .map(|(p, _, _)| p)
-        .collect();
-    let ((), during) = ssh_processes_during(&marker, || {
-        for n in [3, 2] {
-            t.send_keys(&["-"]);
-            t.expect_text("Confirm scale", Duration::from_secs(10));
-            t.send_keys(&["Tab", "Enter"]);
-            poll(CHANGE, || match p.running("web").len() {
-                m if m == n => Ok(()),
-                m => Err(format!("{m} running")),
-            })
-            .unwrap();
-            t.wait_for(|s| s.contains(&format!("{n}/{n}")), START)
-                .unwrap_or_else(|s| panic!("the tree never counted {n}:\n{s}"));
-        }
-    });
-    t.quit_cleanly();
-    let new: Vec<&(u32, String)> = during
-        .iter()
-        .filter(|(pid, _)| !settled.contains(pid))
-        .collect();
-    assert!(
-        new.is_empty(),
-        "ssh processes started by the plans: {new:#?}"
-    );
-    assert_eq!(p.compose_ps("web"), want[..2].to_vec());
-    // The master lingers for ControlPersist; stop it.
-    for (pid, _, _) in processes_with(&marker) {
-        let _ = std::process::Command::new("kill")
-            .arg(pid.to_string())
-            .status();
-    }
-}
-
-#[test]
-fn the_detail_pane_over_ssh_spawns_no_process_while_it_stays_open() {
-    let p = up(Compose::V1);
-    let dirs = WhDirs::new();
-    let (config, marker) = own_ssh_config(dirs.root());
-    let host = ssh_host();
-    let t = dirs.tmux_env(
-        &["-H", &host],
-        &[("WHEELHOUSE_SSH_CONFIG", &config)],
-        140,
-        40,
-    );
-    t.expect_text(" wheelhouse ", START);
-    t.send_keys(&["/"]);
-    t.send_literal(&p.replica_name("web", 1));
-    t.send_keys(&["Enter"]);
-    t.expect_text("1 shown", START);
-    t.send_keys(&["d"]);
-    t.expect_text("HEALTH", Duration::from_secs(10));
-    // Let the first connections settle, then watch for 12 s (the pane refreshes every 2 s).
-    std::thread::sleep(Duration::from_secs(3));
-    let at_start: BTreeSet<u32> = processes_with(&marker)
-        .into_iter()
-        .map(|(p, _, _)| p)
-        .collect();
-    let ((), during) =
-        ssh_processes_during(&marker, || std::thread::sleep(Duration::from_secs(12)));
-    let new: Vec<&(u32, String)> = during
-        .iter()
-        .filter(|(pid, _)| !at_start.contains(pid))
-        .collect();
-    assert!(
-        new.is_empty(),
-        "new ssh processes while the pane was open: {new:#?}"
-    );
-    assert!(
-        !at_start.is_empty(),
-        "the console does reach the engine over ssh"
-    );
-    let still = t.capture();
-    assert!(still.contains("HEALTH"), "{still}");
-    let begun = Instant::now();
-    t.quit_cleanly();
-    assert!(begun.elapsed() < Duration::from_secs(10));
-    for (pid, _, _) in processes_with(&marker) {
-        let _ = std::process::Command::new("kill")
-            .arg(pid.to_string())
-            .status();
-    }
 }
 
 // ---- tcp + TLS -------------------------------------------------------------------------

@@ -13,8 +13,8 @@ use super::endpoint::{describe_error, Endpoint, REQUEST_TIMEOUT};
 use crate::app::model::{Container, ContainerKey, Network, NetworkKey};
 use crate::app::Msg;
 
-/// Inspects in flight at once per endpoint (each holds a connection: over ssh, a dial-stdio child).
-pub const INSPECT_CONCURRENCY: usize = 8;
+/// Inspects in flight at once per endpoint: as many as the transport lets through.
+pub const INSPECT_CONCURRENCY: usize = super::transport::ANSWERS_IN_FLIGHT;
 
 /// Every container, running or not, from one listing call (no per-container requests).
 pub async fn list(docker: &Docker, endpoint: &Endpoint) -> Result<Vec<Container>, String> {

@@ -11,6 +11,7 @@ pub mod bin;
 pub mod compose;
 pub mod hostile;
 pub mod proxy;
+pub mod services;
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};

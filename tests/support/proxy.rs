@@ -67,16 +67,28 @@ impl Drop for Acceptor {
 pub struct RecordingProxy {
     requests: Arc<Mutex<Vec<String>>>,
     conns: Arc<Mutex<Vec<UnixStream>>>,
+    dead: Arc<AtomicBool>,
     acceptor: Option<Acceptor>,
 }
 
 impl RecordingProxy {
     /// Listens on `path` (replacing a stale socket file) and forwards to [`ENGINE_SOCKET`].
     pub fn start(path: &Path) -> RecordingProxy {
+        RecordingProxy::dying_after(path, usize::MAX)
+    }
+
+    /// Like [`start`](Self::start), but the engine "dies" when a client sends more than
+    /// `mutations` mutating requests: that request is not passed on, every connection is cut,
+    /// and later ones are closed at once, as if the daemon had gone.
+    pub fn dying_after(path: &Path, mutations: usize) -> RecordingProxy {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let conns: Arc<Mutex<Vec<UnixStream>>> = Arc::new(Mutex::new(Vec::new()));
-        let (req2, conns2) = (requests.clone(), conns.clone());
+        let dead = Arc::new(AtomicBool::new(false));
+        let (req2, conns2, dead2) = (requests.clone(), conns.clone(), dead.clone());
         let acceptor = Acceptor::start(path, move |client| {
+            if dead2.load(Ordering::SeqCst) {
+                return;
+            }
             let Ok(upstream) = UnixStream::connect(ENGINE_SOCKET) else {
                 return;
             };
@@ -87,7 +99,7 @@ impl RecordingProxy {
             }
             let (mut c_read, mut c_write) = (client.try_clone().unwrap(), client);
             let (mut u_read, mut u_write) = (upstream.try_clone().unwrap(), upstream);
-            let req = req2.clone();
+            let (req, all, dead) = (req2.clone(), conns2.clone(), dead2.clone());
             thread::spawn(move || {
                 let mut pending = Vec::new();
                 let mut buf = [0u8; 16 * 1024];
@@ -98,6 +110,19 @@ impl RecordingProxy {
                     };
                     pending.extend_from_slice(&buf[..n]);
                     record_lines(&mut pending, &req);
+                    let mutating = req
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .filter(|r| is_mutating(r))
+                        .count();
+                    if mutating > mutations {
+                        dead.store(true, Ordering::SeqCst);
+                        for c in all.lock().unwrap().iter() {
+                            let _ = c.shutdown(std::net::Shutdown::Both);
+                        }
+                        break;
+                    }
                     if u_write.write_all(&buf[..n]).is_err() {
                         break;
                     }
@@ -112,8 +137,14 @@ impl RecordingProxy {
         RecordingProxy {
             requests,
             conns,
+            dead,
             acceptor: Some(acceptor),
         }
+    }
+
+    /// Whether it has "died" (see [`dying_after`](Self::dying_after)).
+    pub fn dead(&self) -> bool {
+        self.dead.load(Ordering::SeqCst)
     }
 
     /// Request lines seen so far, `METHOD /path?query`, in order.
@@ -125,7 +156,7 @@ impl RecordingProxy {
     pub fn mutating_requests(&self) -> Vec<String> {
         self.requests()
             .into_iter()
-            .filter(|r| !r.starts_with("GET ") && !r.starts_with("HEAD "))
+            .filter(|r| is_mutating(r))
             .collect()
     }
 }
@@ -137,6 +168,10 @@ impl Drop for RecordingProxy {
             let _ = c.shutdown(std::net::Shutdown::Both);
         }
     }
+}
+
+fn is_mutating(request: &str) -> bool {
+    !request.starts_with("GET ") && !request.starts_with("HEAD ")
 }
 
 /// Takes complete lines off the front of `pending` and records those that are request lines.

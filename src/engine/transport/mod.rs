@@ -13,6 +13,9 @@
 //!   docker CLI does.
 //! - **Verified TLS** with the endpoint's own CA (`tls`) and **ssh** through the system client
 //!   with one master connection per endpoint (`ssh`).
+//! - **Answers in flight are bounded** ([`ANSWERS_IN_FLIGHT`]) per endpoint, so a burst (an event
+//!   for each of fifty containers, each asking for an inspect) reuses the pooled connections
+//!   instead of opening one more each: over ssh every connection is a `dial-stdio` child.
 
 pub mod dial;
 pub mod limit;
@@ -33,6 +36,11 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use dial::{Connector, Dial, ANSWERS_AUTHORITY, JSON_LINES_AUTHORITY, STREAM_AUTHORITY};
 use limit::Carries;
+
+/// Requests for answers (not streams) one endpoint has in flight at once; more wait for a turn.
+/// The permit is held until the answer's head arrives: its body follows on the same connection
+/// at once, so about this many connections serve answers.
+pub const ANSWERS_IN_FLIGHT: usize = 8;
 
 /// The body type of bollard's requests (bollard names it only through [`BollardRequest`]).
 pub(crate) type RequestBody = <BollardRequest as HasBody>::Body;
@@ -88,13 +96,21 @@ pub(crate) fn client(
         .build(connector);
     let client = Arc::new(client);
     let pin = ApiPin::default();
+    let answers = Arc::new(tokio::sync::Semaphore::new(ANSWERS_IN_FLIGHT));
     let transport = {
         let pin = pin.clone();
         move |mut req: BollardRequest| {
             let client = Arc::clone(&client);
             let explain = Arc::clone(&explain);
+            let answers = Arc::clone(&answers);
             *req.uri_mut() = routed(req.uri(), pin.prefix().as_deref());
+            let is_answer = req.uri().host() == Some(ANSWERS_AUTHORITY);
             async move {
+                // Never closed, so acquiring only waits.
+                let _turn = match is_answer {
+                    true => answers.acquire_owned().await.ok(),
+                    false => None,
+                };
                 client.request(req).await.map_err(|e| {
                     match TransportError::find(&e)
                         .cloned()
