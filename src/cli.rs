@@ -297,6 +297,13 @@ fn plan_prefix() -> String {
 }
 
 pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
+    // The same configuration as the console, judged the same way: a file the console refuses
+    // is refused here too, and what it would warn about is said.
+    let loaded = load(&common)?;
+    print_warnings(&loaded.warnings);
+    if let Some(reason) = &loaded.read_only_reason {
+        print_warnings(&[format!("the config file cannot be used: {reason}")]);
+    }
     let Attached {
         endpoints,
         broken,

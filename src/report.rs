@@ -209,7 +209,7 @@ pub fn text_table(containers: &[Container], now: DateTime<Utc>) -> String {
                 _ => "-".into(),
             },
             c.image.clone(),
-            c.state.as_str().into(),
+            c.state_text(),
             c.health.as_str().into(),
             c.uptime_secs(now)
                 .map(format_age)
@@ -245,4 +245,30 @@ pub fn text_table(containers: &[Container], now: DateTime<Utc>) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::testing::{container, epoch};
+
+    #[test]
+    fn the_text_table_says_how_a_container_ended_as_the_console_does() {
+        let cs: Vec<Container> = vec![
+            container("crashed", "exited").exit_code(3).into(),
+            container("done", "exited").into(),
+            container("hog", "exited")
+                .exit_code(137)
+                .oom_killed()
+                .into(),
+        ];
+        let text = text_table(&cs, epoch());
+        let state_of = |name: &str| {
+            let line = text.lines().find(|l| l.contains(name)).unwrap();
+            line.split_whitespace().nth(4).unwrap().to_owned()
+        };
+        assert_eq!(state_of("crashed"), "exited(3)");
+        assert_eq!(state_of("done"), "exited");
+        assert_eq!(state_of("hog"), "oom-killed");
+    }
 }

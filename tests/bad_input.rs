@@ -101,6 +101,10 @@ fn with_config(text: &[u8]) -> fn(&Dirs) -> Invocation {
         b"fast-sampling" => {
             |d| plain(&["--config", &d.file("c.toml", b"sample_ms = 100\n"), "paths"])
         }
+        // `ps` judges the config as the console does (it once read none and exited 0).
+        b"fast-sampling-ps" => {
+            |d| plain(&["--config", &d.file("c.toml", b"sample_ms = 100\n"), "ps"])
+        }
         b"thresholds" => |d| {
             plain(&[
                 "--config",
@@ -232,6 +236,12 @@ fn cases() -> Vec<Case> {
             with_config(b"fast-sampling"),
             2,
             &["sample_ms must be at least 250 (got 100)"],
+        ),
+        case(
+            "ps refuses the config the console refuses",
+            with_config(b"fast-sampling-ps"),
+            2,
+            &["c.toml", "sample_ms must be at least 250 (got 100)"],
         ),
         case(
             "config thresholds are crossed",

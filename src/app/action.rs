@@ -59,6 +59,7 @@ actions! {
     SortNext => "sort_next";
     SortPrev => "sort_prev";
     SortReverse => "sort_reverse";
+    SortBy => "sort_by", Column;
     ToggleTree => "toggle_tree";
     ToggleCollapse => "toggle_collapse";
     ToggleDetail => "toggle_detail";
@@ -113,6 +114,8 @@ pub enum Takes {
     /// A count: `+2` and `-1` change the current one, `4` sets it. Optional: without one the
     /// action asks.
     Count,
+    /// A table column by its sort name (`cpu`, `memory`, …). Required.
+    Column,
 }
 
 /// An action's argument.
@@ -122,6 +125,8 @@ pub enum Arg {
     By(i64),
     /// `4`: the value itself.
     To(i64),
+    /// `cpu`: a table column.
+    Column(crate::app::rows::SortColumn),
 }
 
 /// An action with its argument, as a keymap's `run` or the palette says it.
@@ -139,6 +144,7 @@ impl std::fmt::Display for Invocation {
             None => Ok(()),
             Some(Arg::By(n)) if n >= 0 => write!(f, " +{n}"),
             Some(Arg::By(n)) | Some(Arg::To(n)) => write!(f, " {n}"),
+            Some(Arg::Column(c)) => write!(f, " {}", c.name()),
         }
     }
 }
@@ -181,11 +187,16 @@ impl Invocation {
             return Err(InvocationError::Usage(usage(action)));
         }
         let arg = match (action.takes(), arg) {
+            (Takes::Column, None) => return Err(InvocationError::Usage(usage(action))),
             (_, None) => None,
             (Takes::Nothing, Some(_)) => return Err(InvocationError::Usage(usage(action))),
             (Takes::Count, Some(word)) => {
                 Some(parse_count(word).ok_or_else(|| InvocationError::Usage(usage(action)))?)
             }
+            (Takes::Column, Some(word)) => Some(Arg::Column(
+                crate::app::rows::SortColumn::from_name(word)
+                    .ok_or_else(|| InvocationError::Usage(usage(action)))?,
+            )),
         };
         Ok(Invocation { action, arg })
     }
@@ -203,6 +214,13 @@ fn usage(action: Action) -> String {
     match action.takes() {
         Takes::Nothing => format!("{} takes no argument", action.name()),
         Takes::Count => format!("usage: {} [N | +N | -N]", action.name()),
+        Takes::Column => {
+            let names: Vec<&str> = crate::app::rows::SortColumn::ALL
+                .iter()
+                .map(|c| c.name())
+                .collect();
+            format!("usage: {} <{}>", action.name(), names.join("|"))
+        }
     }
 }
 
@@ -257,6 +275,14 @@ mod tests {
         assert_eq!(parse_count("-1"), Some(Arg::By(-1)));
         assert_eq!(parse_count("4"), Some(Arg::To(4)));
         assert_eq!(parse_count("four"), None);
+        assert_eq!(
+            Invocation::parse("sort_by cpu").map(|i| i.arg),
+            Ok(Some(Arg::Column(crate::app::rows::SortColumn::Cpu)))
+        );
+        assert!(matches!(
+            Invocation::parse("sort_by"),
+            Err(InvocationError::Usage(u)) if u.starts_with("usage: sort_by <name|endpoint|")
+        ));
     }
 }
 

@@ -207,19 +207,21 @@ impl EngineEvent {
     }
 }
 
+/// The last [`EVENT_CAPACITY`] events, each with a sequence number that stays its own as the
+/// ring turns, so a cursor held by number never slides onto another event.
 #[derive(Debug, Clone, Default)]
 pub struct EventLog {
-    events: VecDeque<EngineEvent>,
-    dropped: u64,
+    events: VecDeque<(u64, EngineEvent)>,
+    next_seq: u64,
 }
 
 impl EventLog {
     pub fn push(&mut self, e: EngineEvent) {
         if self.events.len() == EVENT_CAPACITY {
             self.events.pop_front();
-            self.dropped += 1;
         }
-        self.events.push_back(e);
+        self.events.push_back((self.next_seq, e));
+        self.next_seq += 1;
     }
 
     pub fn len(&self) -> usize {
@@ -231,12 +233,17 @@ impl EventLog {
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &EngineEvent> {
-        self.events.iter()
+        self.events.iter().map(|(_, e)| e)
+    }
+
+    /// Events with their sequence numbers, oldest first.
+    pub fn numbered(&self) -> impl DoubleEndedIterator<Item = (u64, &EngineEvent)> {
+        self.events.iter().map(|(n, e)| (*n, e))
     }
 
     /// Forgets an endpoint's events when it is detached.
     pub fn drop_endpoint(&mut self, endpoint: &str) {
-        self.events.retain(|e| e.endpoint != endpoint);
+        self.events.retain(|(_, e)| e.endpoint != endpoint);
     }
 }
 

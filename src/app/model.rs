@@ -314,6 +314,16 @@ impl Container {
         crate::text::short_id(&self.key.id)
     }
 
+    /// The state as the table and `ps` print it: how a container ended when that matters
+    /// (`exited(137)`, `oom-killed`).
+    pub fn state_text(&self) -> String {
+        match (self.state, self.exit_code) {
+            (RunState::Exited, _) if self.oom_killed => "oom-killed".to_owned(),
+            (RunState::Exited, Some(code)) if code != 0 => format!("exited({code})"),
+            (s, _) => s.as_str().to_owned(),
+        }
+    }
+
     /// Seconds since the container started, while it runs.
     pub fn uptime_secs(&self, now: DateTime<Utc>) -> Option<i64> {
         if !self.state.is_alive() {

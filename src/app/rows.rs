@@ -12,50 +12,48 @@ use super::inventory::Inventory;
 use super::model::{Container, ContainerKey, GroupId, Health, RunState, ServiceKey};
 use super::usage::{Usage, UsageEntry};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SortColumn {
-    Name,
-    Project,
-    Image,
-    State,
-    Uptime,
-    Ports,
-    Restarts,
-    Endpoint,
-    Cpu,
-    Memory,
+/// Declares the sort columns once: the enum, their names for `:sort` and keymaps, and the list
+/// in the table's left-to-right order (what `>` and `<` step through), so none can be missed.
+macro_rules! sort_columns {
+    ($($variant:ident => $name:literal,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum SortColumn {
+            $($variant,)*
+        }
+
+        impl SortColumn {
+            /// In the order the table shows them, left to right.
+            pub const ALL: &'static [SortColumn] = &[$(SortColumn::$variant,)*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(SortColumn::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+sort_columns! {
+    Name => "name",
+    Endpoint => "endpoint",
+    Project => "project",
+    Image => "image",
+    State => "state",
+    Health => "health",
+    Cpu => "cpu",
+    Throttle => "throttle",
+    Memory => "memory",
+    Pids => "pids",
+    Net => "net",
+    Io => "io",
+    Uptime => "uptime",
+    Ports => "ports",
+    Restarts => "restarts",
 }
 
 impl SortColumn {
-    pub const ALL: &'static [SortColumn] = &[
-        SortColumn::Name,
-        SortColumn::Project,
-        SortColumn::Image,
-        SortColumn::State,
-        SortColumn::Uptime,
-        SortColumn::Ports,
-        SortColumn::Restarts,
-        SortColumn::Endpoint,
-        SortColumn::Cpu,
-        SortColumn::Memory,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SortColumn::Name => "name",
-            SortColumn::Project => "project",
-            SortColumn::Image => "image",
-            SortColumn::State => "state",
-            SortColumn::Uptime => "uptime",
-            SortColumn::Ports => "ports",
-            SortColumn::Restarts => "restarts",
-            SortColumn::Endpoint => "endpoint",
-            SortColumn::Cpu => "cpu",
-            SortColumn::Memory => "memory",
-        }
-    }
-
     pub fn from_name(s: &str) -> Option<SortColumn> {
         SortColumn::ALL.iter().copied().find(|c| c.name() == s)
     }
@@ -69,6 +67,19 @@ impl SortColumn {
         } else {
             (i + n - 1) % n
         }]
+    }
+
+    /// Sorted by a measurement: the order moves with every sample.
+    pub fn follows_usage(self) -> bool {
+        matches!(
+            self,
+            SortColumn::Cpu
+                | SortColumn::Throttle
+                | SortColumn::Memory
+                | SortColumn::Pids
+                | SortColumn::Net
+                | SortColumn::Io
+        )
     }
 }
 
@@ -169,14 +180,12 @@ pub fn build_rows(inp: &RowInputs) -> Vec<Row> {
         .collect();
     let get = |s: usize| inp.inventory.get(s).expect("slot from this inventory");
     slots.sort_by(|&a, &b| {
-        let ord = compare(get(a), get(b), inp.sort.column, inp);
-        let ord = if inp.sort.descending {
-            ord.reverse()
-        } else {
-            ord
-        };
-        // A total order keeps rows from jumping between equal keys.
-        ord.then_with(|| get(a).key.cmp(&get(b).key))
+        let (a, b) = (get(a), get(b));
+        compare(a, b, inp.sort, inp)
+            // Ties read by name whichever way the column sorts; the key makes the order total,
+            // so rows never jump between equal keys.
+            .then_with(|| natural_cmp(&a.name, &b.name))
+            .then_with(|| a.key.cmp(&b.key))
     });
     if !inp.tree {
         return slots
@@ -286,36 +295,89 @@ fn push_group(
     !collapsed
 }
 
-fn compare(a: &Container, b: &Container, col: SortColumn, inp: &RowInputs) -> Ordering {
+/// Orders two containers by the sort column. A container without a value there (no
+/// measurement, not running, no ports, no health check) sorts last both ways: what is missing
+/// is never the top of a list.
+fn compare(a: &Container, b: &Container, sort: Sort, inp: &RowInputs) -> Ordering {
     let now = inp.now;
-    // Containers without a measurement sort as zero.
-    let usage = |c: &Container, f: fn(&Usage) -> Option<f64>| {
+    let usage = |c: &Container| {
         inp.usage
             .get(&c.key)
             .and_then(|e| e.latest.as_ref())
-            .and_then(f)
-            .unwrap_or(0.0)
+            .filter(|_| c.state == RunState::Running)
     };
-    match col {
-        SortColumn::Cpu => {
-            usage(a, |u| u.cpu_percent_of_limit).total_cmp(&usage(b, |u| u.cpu_percent_of_limit))
+    let measured = |f: fn(&Usage) -> Option<f64>| {
+        let (x, y) = (usage(a).and_then(f), usage(b).and_then(f));
+        present_first(x, y, |x, y| x.total_cmp(y), sort.descending)
+    };
+    let d = sort.descending;
+    let name = |x: &str, y: &str| {
+        let ord = natural_cmp(x, y);
+        if sort.descending {
+            ord.reverse()
+        } else {
+            ord
         }
-        SortColumn::Memory => usage(a, |u| u.memory_working_set.map(|m| m as f64))
-            .total_cmp(&usage(b, |u| u.memory_working_set.map(|m| m as f64))),
-        SortColumn::Name => natural_cmp(&a.name, &b.name),
-        SortColumn::Project => (a.project(), a.service(), a.replica_number())
-            .cmp(&(b.project(), b.service(), b.replica_number()))
-            .then_with(|| natural_cmp(&a.name, &b.name)),
-        SortColumn::Image => natural_cmp(&a.image, &b.image),
-        SortColumn::State => (a.state, a.health).cmp(&(b.state, b.health)),
-        // Ascending puts what just (re)started on top; stopped containers sort last.
-        SortColumn::Uptime => a
-            .uptime_secs(now)
-            .unwrap_or(i64::MAX)
-            .cmp(&b.uptime_secs(now).unwrap_or(i64::MAX)),
-        SortColumn::Ports => first_port(a).cmp(&first_port(b)),
-        SortColumn::Restarts => a.restart_count.cmp(&b.restart_count),
-        SortColumn::Endpoint => a.key.endpoint.cmp(&b.key.endpoint),
+    };
+    match sort.column {
+        SortColumn::Name => name(&a.name, &b.name),
+        SortColumn::Endpoint => name(&a.key.endpoint, &b.key.endpoint),
+        SortColumn::Image => name(&a.image, &b.image),
+        SortColumn::Project => by(
+            a.project().map(|p| (p, a.service(), a.replica_number())),
+            b.project().map(|p| (p, b.service(), b.replica_number())),
+            d,
+        ),
+        SortColumn::State => by(Some((a.state, a.health)), Some((b.state, b.health)), d),
+        SortColumn::Health => by(health_rank(a.health), health_rank(b.health), d),
+        SortColumn::Cpu => measured(|u| u.cpu_percent_of_limit),
+        SortColumn::Throttle => measured(|u| u.throttled_percent),
+        SortColumn::Memory => measured(|u| u.memory_working_set.map(|m| m as f64)),
+        SortColumn::Pids => measured(|u| u.pids.map(|p| p as f64)),
+        SortColumn::Net => measured(|u| sum(u.net_rx_bytes_per_sec, u.net_tx_bytes_per_sec)),
+        SortColumn::Io => measured(|u| sum(u.blk_read_bytes_per_sec, u.blk_write_bytes_per_sec)),
+        // Ascending puts what just (re)started on top.
+        SortColumn::Uptime => by(a.uptime_secs(now), b.uptime_secs(now), d),
+        SortColumn::Ports => by(first_port(a), first_port(b), d),
+        SortColumn::Restarts => by(a.restart_count, b.restart_count, d),
+    }
+}
+
+/// Compares present values (reversed when descending); a missing value comes after any present
+/// one, in both directions.
+fn present_first<T>(
+    x: Option<T>,
+    y: Option<T>,
+    cmp: impl Fn(&T, &T) -> Ordering,
+    descending: bool,
+) -> Ordering {
+    match (x, y) {
+        (Some(x), Some(y)) if descending => cmp(&y, &x),
+        (Some(x), Some(y)) => cmp(&x, &y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+fn by<T: Ord>(x: Option<T>, y: Option<T>, descending: bool) -> Ordering {
+    present_first(x, y, Ord::cmp, descending)
+}
+
+/// Worst first when ascending: what needs looking at; no health check has no value.
+fn health_rank(h: Health) -> Option<u8> {
+    match h {
+        Health::Unhealthy => Some(0),
+        Health::Starting => Some(1),
+        Health::Healthy => Some(2),
+        Health::None => None,
+    }
+}
+
+fn sum(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
     }
 }
 

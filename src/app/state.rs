@@ -120,18 +120,44 @@ pub struct EventsState {
     pub log: EventLog,
     pub filter_text: String,
     pub filter: EventFilter,
-    /// Index into the filtered list; None follows the newest.
-    pub cursor: Option<usize>,
+    /// The chosen event's sequence number ([`EventLog`]); None follows the newest, which is
+    /// then the chosen one.
+    pub cursor: Option<u64>,
     pub show_probes: bool,
 }
 
 impl EventsState {
     /// The events the pane shows, oldest first.
     pub fn visible(&self) -> impl DoubleEndedIterator<Item = &EngineEvent> {
+        self.visible_numbered().map(|(_, e)| e)
+    }
+
+    /// The events the pane shows with their sequence numbers, oldest first.
+    pub fn visible_numbered(&self) -> impl DoubleEndedIterator<Item = (u64, &EngineEvent)> {
         self.log
-            .iter()
-            .filter(|e| self.show_probes || !e.is_probe_noise())
-            .filter(|e| self.filter.matches(e))
+            .numbered()
+            .filter(|(_, e)| self.show_probes || !e.is_probe_noise())
+            .filter(|(_, e)| self.filter.matches(e))
+    }
+
+    /// Where the chosen event is in the visible list: the newest while following, and the next
+    /// one shown when the chosen event has gone (dropped from the ring, filtered out).
+    pub fn position(&self) -> Option<usize> {
+        let seqs: Vec<u64> = self.visible_numbered().map(|(n, _)| n).collect();
+        let last = seqs.len().checked_sub(1)?;
+        Some(match self.cursor {
+            None => last,
+            Some(chosen) => seqs.iter().position(|&n| n >= chosen).unwrap_or(last),
+        })
+    }
+
+    /// Chooses the event at `index` of the visible list; the last one means following again.
+    pub fn choose(&mut self, index: usize) {
+        let seqs: Vec<u64> = self.visible_numbered().map(|(n, _)| n).collect();
+        self.cursor = match seqs.len().checked_sub(1) {
+            Some(last) if index < last => Some(seqs[index]),
+            _ => None,
+        };
     }
 }
 

@@ -119,6 +119,14 @@ impl ContainerBuilder {
         self.0.key.endpoint = e.into();
         self
     }
+    pub fn exit_code(mut self, code: i64) -> Self {
+        self.0.exit_code = Some(code);
+        self
+    }
+    pub fn oom_killed(mut self) -> Self {
+        self.0.oom_killed = true;
+        self
+    }
     pub fn restarts(mut self, n: u64) -> Self {
         self.0.restart_count = Some(n);
         self

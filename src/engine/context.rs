@@ -16,6 +16,9 @@
 //! - `docker context ls` fails as a whole when one meta.json is malformed; `list_contexts` shows the
 //!   error on that row and lists the rest. The CLI sorts `default` among the others by name;
 //!   `list_contexts` puts it first.
+//! - The CLI calls a `-H` host the `default` context; here each `-H` endpoint is named by its
+//!   address (`docker.sock`, `10.0.0.5:2376`), so the real `default` context can be attached
+//!   beside it from the endpoints panel.
 //! - `DOCKER_HOST` overriding `DOCKER_CONTEXT` is silent for most CLI commands (only
 //!   `docker context ls/use` print "DOCKER_HOST environment variable overrides the active
 //!   context"); here it is always a warning, since the console shows one screen for both.
@@ -364,11 +367,8 @@ pub fn resolve(
         }
         return Ok(res);
     }
-    if sel.hosts.len() == 1 {
-        res.endpoints
-            .push(default_context(&env, Some(&sel.hosts[0]), DEFAULT_CONTEXT));
-        return Ok(res);
-    }
+    // Named by their address, one or several: called `default`, a `-H` endpoint would hide
+    // the real default context from the endpoints panel.
     if !sel.hosts.is_empty() {
         let names = unique_names(sel.hosts.iter().map(|h| host_label(h)).collect());
         for (host, name) in sel.hosts.iter().zip(names) {

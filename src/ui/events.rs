@@ -51,7 +51,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let height = inner.height.saturating_sub(1) as usize;
-    let cursor = ev.cursor.unwrap_or(visible.len() - 1);
+    // The chosen event is always drawn as chosen (the newest while following): it is the one
+    // Enter jumps to.
+    let cursor = ev.position().unwrap_or(0);
     // Keep the cursor in view, bottom-anchored like a log.
     let start = (cursor + 1).saturating_sub(height);
     let multi = app.multi_endpoint();
@@ -60,7 +62,7 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         .enumerate()
         .map(|(i, e)| {
             let row = event_row(app, e, multi);
-            if start + i == cursor && ev.cursor.is_some() {
+            if start + i == cursor {
                 row.style(t.style(Slot::TableSelected))
             } else {
                 row

@@ -98,7 +98,13 @@ fn column(col: Col, app: &App) -> Column {
             11,
             4,
         ),
-        Col::Health => ("HEALTH", None, Constraint::Length(9), 9, 5),
+        Col::Health => (
+            "HEALTH",
+            Some(SortColumn::Health),
+            Constraint::Length(9),
+            9,
+            5,
+        ),
         Col::Project => (
             "PROJECT/SERVICE",
             Some(SortColumn::Project),
@@ -107,7 +113,13 @@ fn column(col: Col, app: &App) -> Column {
             6,
         ),
         Col::Up => ("UP", Some(SortColumn::Uptime), Constraint::Length(4), 4, 7),
-        Col::Throttle => ("THR", None, Constraint::Length(4), 4, 8),
+        Col::Throttle => (
+            "THR",
+            Some(SortColumn::Throttle),
+            Constraint::Length(4),
+            4,
+            8,
+        ),
         Col::Ports => ("PORTS", Some(SortColumn::Ports), Constraint::Fill(2), 9, 9),
         Col::Image => ("IMAGE", Some(SortColumn::Image), Constraint::Fill(2), 9, 10),
         Col::Restarts => (
@@ -117,9 +129,21 @@ fn column(col: Col, app: &App) -> Column {
             3,
             11,
         ),
-        Col::Pids => ("PIDS", None, Constraint::Length(8), 8, 12),
-        Col::Net => ("NET ↓/↑", None, Constraint::Length(11), 11, 13),
-        Col::Io => ("IO r/w", None, Constraint::Length(11), 11, 14),
+        Col::Pids => ("PIDS", Some(SortColumn::Pids), Constraint::Length(8), 8, 12),
+        Col::Net => (
+            "NET ↓/↑",
+            Some(SortColumn::Net),
+            Constraint::Length(11),
+            11,
+            13,
+        ),
+        Col::Io => (
+            "IO r/w",
+            Some(SortColumn::Io),
+            Constraint::Length(11),
+            11,
+            14,
+        ),
     };
     Column {
         col,
@@ -411,14 +435,7 @@ fn container_cell(
             _ => none(),
         },
         Col::Image => (short_image(&c.image), None),
-        Col::State => {
-            let text = match (c.state, c.exit_code) {
-                (RunState::Exited, _) if c.oom_killed => "oom-killed".to_owned(),
-                (RunState::Exited, Some(code)) if code != 0 => format!("exited({code})"),
-                (s, _) => s.as_str().to_owned(),
-            };
-            (text, Some(state_slot(c.state)))
-        }
+        Col::State => (c.state_text(), Some(state_slot(c.state))),
         Col::Health => match c.health {
             Health::None => none(),
             h => (h.as_str().to_owned(), Some(health_slot(h))),

@@ -26,15 +26,8 @@ pub(super) fn on_engine_event(app: &mut App, e: EngineEvent) {
         _ => {}
     }
     apply_state_hint(app, &e);
-    let following = app.views.events.cursor.is_none();
+    // The cursor holds an event's number, so it stays on that event as new ones arrive.
     app.views.events.log.push(e);
-    if !following {
-        // Keep the cursor on the same event as the ring turns and new ones arrive below.
-        let len = app.views.events.visible().count();
-        if let Some(c) = app.views.events.cursor.as_mut() {
-            *c = (*c).min(len.saturating_sub(1));
-        }
-    }
 }
 
 /// Lifecycle events say the new state themselves: show it now, before the inspect that
@@ -85,7 +78,7 @@ pub(super) fn on_sampled(app: &mut App, samples: Vec<(ContainerKey, crate::app::
         }
         app.usage.entry(key).or_default().record(sample, &c.limits);
     }
-    if matches!(app.table.sort.column, SortColumn::Cpu | SortColumn::Memory) {
+    if app.table.sort.column.follows_usage() {
         app.table.rows_stale = true;
     }
 }

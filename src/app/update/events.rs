@@ -9,18 +9,16 @@ pub(crate) fn on_action(
     _origin: Origin,
     fx: &mut Vec<Effect>,
 ) {
-    let len = app.views.events.visible().count();
     let page = app.screen.viewport.body_rows.saturating_sub(1).max(1) as usize;
-    let last = len.saturating_sub(1);
-    let at = app.views.events.cursor.unwrap_or(last);
-    let to = |i: usize| if i >= last { None } else { Some(i) };
+    let ev = &mut app.views.events;
+    let at = ev.position().unwrap_or(0);
     match action {
-        Action::Up => app.views.events.cursor = Some(at.saturating_sub(1)),
-        Action::Down => app.views.events.cursor = to(at + 1),
-        Action::PageUp => app.views.events.cursor = Some(at.saturating_sub(page)),
-        Action::PageDown => app.views.events.cursor = to(at + page),
-        Action::Top => app.views.events.cursor = Some(0),
-        Action::Bottom => app.views.events.cursor = None,
+        Action::Up => ev.choose(at.saturating_sub(1)),
+        Action::Down => ev.choose(at + 1),
+        Action::PageUp => ev.choose(at.saturating_sub(page)),
+        Action::PageDown => ev.choose(at + page),
+        Action::Top => ev.choose(0),
+        Action::Bottom => ev.cursor = None,
         Action::Filter => open_input(app, InputPurpose::Filter),
         Action::ToggleProbeEvents => {
             app.views.events.show_probes = !app.views.events.show_probes;

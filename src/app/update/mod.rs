@@ -13,7 +13,7 @@ use super::logbuf::LogBuffer;
 use super::model::{ContainerKey, EndpointState, RunState};
 use super::msg::Msg;
 use super::palette;
-use super::rows::{build_rows, Row, RowInputs, SortColumn};
+use super::rows::{build_rows, Row, RowInputs, Sort, SortColumn};
 use super::state::*;
 use super::usage::stopped_history_kept;
 use crate::config::keymap::{KeyPress, Lookup};
@@ -101,7 +101,7 @@ fn shows(app: &App, msg: &Msg) -> bool {
             if app.views.current != View::Table {
                 return false;
             }
-            if matches!(app.table.sort.column, SortColumn::Cpu | SortColumn::Memory) {
+            if app.table.sort.column.follows_usage() {
                 return true;
             }
             let shown = table::visible_keys(app);

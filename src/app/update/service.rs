@@ -22,7 +22,8 @@ pub(super) fn on_service_action(
             };
             let current = service::replicas(&app.inventory, &svc).len();
             match arg {
-                None => open_form(app, Form::scale(svc, current)),
+                // Parsing gives a scale a count or nothing.
+                None | Some(Arg::Column(_)) => open_form(app, Form::scale(svc, current)),
                 Some(Arg::To(n)) => scale_to(app, svc, n, origin, fx),
                 Some(Arg::By(d)) => scale_to(app, svc, current as i64 + d, origin, fx),
             }

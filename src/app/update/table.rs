@@ -150,6 +150,23 @@ pub(crate) fn on_action(
             app.table.sort.descending = !app.table.sort.descending;
             rebuild_rows(app);
         }
+        // A direct key: the column, biggest first for measurements; again, the other way.
+        Action::SortBy => {
+            if let Some(Arg::Column(column)) = arg {
+                app.table.sort = if app.table.sort.column == column {
+                    Sort {
+                        column,
+                        descending: !app.table.sort.descending,
+                    }
+                } else {
+                    Sort {
+                        column,
+                        descending: column.follows_usage() || column == SortColumn::Restarts,
+                    }
+                };
+                rebuild_rows(app);
+            }
+        }
         Action::ToggleDetail => {
             app.views.show_detail = !app.views.show_detail;
             keep_cursor_visible(app);

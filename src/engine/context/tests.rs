@@ -174,7 +174,7 @@ fn host_flag_beats_docker_host_and_docker_context() {
     let e = r.endpoints[0].clone().unwrap();
     assert_eq!(
         (e.name.as_str(), e.host.as_str()),
-        ("default", "unix:///run/x.sock")
+        ("x.sock", "unix:///run/x.sock")
     );
 }
 
