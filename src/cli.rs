@@ -296,7 +296,8 @@ fn plan_prefix() -> String {
     crate::ops::PlanId::next(started).0
 }
 
-pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
+/// `wheelhouse ps`: `show_secrets` leaves values that look secret in clear (`--show-secrets`).
+pub fn ps(common: Common, json: bool, show_secrets: bool) -> anyhow::Result<ExitCode> {
     // The same configuration as the console, judged the same way: a file the console refuses
     // is refused here too, and what it would warn about is said.
     let loaded = load(&common)?;
@@ -388,9 +389,14 @@ pub fn ps(common: Common, json: bool) -> anyhow::Result<ExitCode> {
                 .map(|c| {
                     let none = crate::report::Drivers::new();
                     let drivers = drivers.get(&c.key.endpoint).unwrap_or(&none);
-                    ContainerReport::new(c, now)
+                    let report = ContainerReport::new(c, now)
                         .with_drivers(drivers)
-                        .with_usage(usage.get(&c.key).cloned())
+                        .with_usage(usage.get(&c.key).cloned());
+                    if show_secrets {
+                        report
+                    } else {
+                        report.masked()
+                    }
                 })
                 .collect(),
         };

@@ -15,6 +15,7 @@ pub mod ops;
 pub mod report;
 pub mod runtime;
 pub mod scenes;
+pub mod secrets;
 pub mod term;
 pub mod text;
 pub mod ui;

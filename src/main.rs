@@ -65,6 +65,9 @@ enum Command {
         /// JSON output with a stable schema (see README).
         #[arg(long)]
         json: bool,
+        /// Leave labels that look secret (and passwords in URLs) in clear; masked by default.
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// List docker contexts like `docker context ls` (`*` marks the current one).
     Contexts {
@@ -220,7 +223,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         None if args.demo => cli::demo(common, args.demo_containers),
         None => cli::console(common),
-        Some(Command::Ps { json }) => cli::ps(common, json),
+        Some(Command::Ps { json, show_secrets }) => cli::ps(common, json, show_secrets),
         Some(Command::Contexts { json }) => cli::contexts(json),
         Some(Command::Scale {
             service,

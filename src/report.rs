@@ -168,6 +168,15 @@ impl ContainerReport {
         self
     }
 
+    /// Masks what looks secret (`crate::secrets`): labels, and URL passwords in the command.
+    pub fn masked(mut self) -> Self {
+        crate::secrets::mask_labels(&mut self.labels);
+        if let Some(m) = crate::secrets::mask_url_passwords(&self.command) {
+            self.command = m;
+        }
+        self
+    }
+
     pub fn with_usage(mut self, usage: Option<Usage>) -> Self {
         self.usage = usage;
         self

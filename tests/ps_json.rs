@@ -149,12 +149,43 @@ fn ps_json_describes_every_container() {
             .find(|l| l.contains(&name))
             .unwrap_or_else(|| panic!("{name} missing from:\n{text}"));
         if name.ends_with("stopped") {
-            assert!(row.contains("exited"), "{row}");
+            assert!(row.contains("exited(3)"), "the code, as the console shows: {row}");
         }
         if name.ends_with("bad") {
             assert!(row.contains("unhealthy"), "{row}");
         }
     }
+}
+
+#[test]
+fn ps_json_masks_labels_and_url_passwords_unless_asked_to_show_them() {
+    let tc = TestContainers::new();
+    let id = tc.run(
+        "secretive",
+        &["--label", "db.password=hunter2", "--label", "tier=web"],
+        &["sh", "-c", "sleep 3600 # postgres://app:hunter2@db/app"],
+    );
+    let dirs = WhDirs::new();
+    let mine = |extra: &[&str]| {
+        let (code, doc, stderr, _) = ps_json(&dirs, extra, Duration::from_secs(40));
+        assert_eq!(code, 0, "stderr: {stderr}");
+        doc["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id.as_str())
+            .cloned()
+            .expect("the container is listed")
+    };
+    let c = mine(&[]);
+    assert_eq!(c["labels"]["db.password"], "••••••••", "{c}");
+    assert_eq!(c["labels"]["tier"], "web");
+    let command = c["command"].as_str().unwrap();
+    assert!(command.contains("postgres://app:••••••••@db/app"), "{command}");
+    assert!(!c.to_string().contains("hunter2"), "{c}");
+    let c = mine(&["--show-secrets"]);
+    assert_eq!(c["labels"]["db.password"], "hunter2");
+    assert!(c["command"].as_str().unwrap().contains("app:hunter2@db"));
 }
 
 fn assert_unreachable(host: &str, needle: &str, within: Duration) {
