@@ -306,9 +306,17 @@ pub fn detail(w: u16, h: u16) -> App {
     detail_of(w, h, "demo-db-1")
 }
 
-/// The detail pane on a container whose health check fails.
+/// The detail pane on a container whose health check fails, its newest probe saying why on
+/// its second line (the pane once showed only the first).
 pub fn health(w: u16, h: u16) -> App {
-    detail_of(w, h, "fx-unhealthy")
+    let mut app = detail_of(w, h, "fx-unhealthy");
+    let mut c = app.selected_container().expect("selected").clone();
+    if let Some(newest) = c.health_log.last_mut() {
+        newest.output =
+            "probe says no\ncat: can't open '/nonexistent': No such file or directory".into();
+    }
+    crate::app::update(&mut app, Msg::ContainerChanged(Box::new(c)));
+    app
 }
 
 /// The detail pane on the named fixture container.

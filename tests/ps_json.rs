@@ -149,7 +149,10 @@ fn ps_json_describes_every_container() {
             .find(|l| l.contains(&name))
             .unwrap_or_else(|| panic!("{name} missing from:\n{text}"));
         if name.ends_with("stopped") {
-            assert!(row.contains("exited(3)"), "the code, as the console shows: {row}");
+            assert!(
+                row.contains("exited(3)"),
+                "the code, as the console shows: {row}"
+            );
         }
         if name.ends_with("bad") {
             assert!(row.contains("unhealthy"), "{row}");
@@ -181,7 +184,10 @@ fn ps_json_masks_labels_and_url_passwords_unless_asked_to_show_them() {
     assert_eq!(c["labels"]["db.password"], "••••••••", "{c}");
     assert_eq!(c["labels"]["tier"], "web");
     let command = c["command"].as_str().unwrap();
-    assert!(command.contains("postgres://app:••••••••@db/app"), "{command}");
+    assert!(
+        command.contains("postgres://app:••••••••@db/app"),
+        "{command}"
+    );
     assert!(!c.to_string().contains("hunter2"), "{c}");
     let c = mine(&["--show-secrets"]);
     assert_eq!(c["labels"]["db.password"], "hunter2");

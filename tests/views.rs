@@ -405,3 +405,51 @@ fn detail_measures_memory_against_a_reservation_when_there_is_no_limit() {
         "{text}"
     );
 }
+
+#[test]
+fn a_probes_whole_output_is_in_the_detail_pane_and_it_scrolls_to_the_rest() {
+    // The scene's newest probe says why on its second line; the pane once showed only the first.
+    let mut app = scenes::health(80, 24);
+    let text = buffer_text(&render_to_buffer(&app, 80, 24));
+    find(&render_to_buffer(&app, 80, 24), "probe says no");
+    assert!(
+        text.contains("cat: can't open '/nonexistent'"),
+        "both lines of the newest probe:\n{text}"
+    );
+    // Failing, so the probes come before the usage figures; those are a scroll away.
+    assert!(text.contains("↓ more"), "{text}");
+    assert!(!text.contains("LIMITS"), "{text}");
+    for _ in 0..8 {
+        action(&mut app, Action::DetailScroll);
+    }
+    let scrolled = render_to_buffer(&app, 80, 24);
+    let text = buffer_text(&scrolled);
+    assert!(text.contains("LIMITS none"), "{text}");
+    assert!(find_all(&scrolled, "probe says no").is_empty(), "{text}");
+    assert!(
+        text.contains("↑ ( [ )"),
+        "at the end, it says the way back: {text}"
+    );
+}
+
+#[test]
+fn detail_text_and_charts_keep_apart_at_every_width() {
+    for (w, h) in [(80, 24), (120, 40), (200, 50)] {
+        let app = scenes::detail(w, h);
+        let text = buffer_text(&render_to_buffer(&app, w, h));
+        for line in text.lines() {
+            // A text line ran into the chart titles and bars beside it.
+            assert!(
+                !line.contains("w 4.0K/smemory") && !line.contains("throttled CPU %"),
+                "{w}x{h}: {line}"
+            );
+            if let Some(at) = line.find("memory (top") {
+                let before = &line[..at];
+                assert!(
+                    before.ends_with("  "),
+                    "{w}x{h}: no gap before a chart: {line}"
+                );
+            }
+        }
+    }
+}

@@ -63,6 +63,7 @@ actions! {
     ToggleTree => "toggle_tree";
     ToggleCollapse => "toggle_collapse";
     ToggleDetail => "toggle_detail";
+    DetailScroll => "detail_scroll", Count;
     Mark => "mark";
     MarkAll => "mark_all";
     ClearMarks => "clear_marks";

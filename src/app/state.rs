@@ -371,6 +371,9 @@ pub struct Views {
     pub show_detail: bool,
     /// When the detail pane last asked for a fresh inspect of its container.
     pub detail_refreshed_at: Option<DateTime<Utc>>,
+    /// How far the detail pane's text is scrolled, for the container it was scrolled on
+    /// (another container's pane starts at the top).
+    pub detail_scroll: Option<(ContainerKey, u16)>,
     pub next_log_session: u64,
 }
 
@@ -383,7 +386,18 @@ impl Default for Views {
             events: EventsState::default(),
             show_detail: false,
             detail_refreshed_at: None,
+            detail_scroll: None,
             next_log_session: 1,
+        }
+    }
+}
+
+impl Views {
+    /// Lines the detail pane of `key` is scrolled by.
+    pub fn detail_scroll_of(&self, key: &ContainerKey) -> u16 {
+        match &self.detail_scroll {
+            Some((k, n)) if k == key => *n,
+            _ => 0,
         }
     }
 }

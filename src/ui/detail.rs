@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Wrap};
 use ratatui::Frame;
 
 use super::table::{gauge_slot, human_bytes};
@@ -34,13 +34,63 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let block = pane_block(t, format!(" {} ─ {} ", c.name, c.key.endpoint));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [text_area, charts_area] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(inner);
-    let lines = text_lines(app, c, usage, text_area.width as usize);
-    frame.render_widget(Paragraph::new(lines), text_area);
-    if let Some(entry) = entry {
+    // Text and charts each keep to their own side, two columns apart; on a narrow pane the
+    // charts go, since the text is what answers "why".
+    let [text_area, charts_area] = if inner.width >= MIN_WIDTH_WITH_CHARTS {
+        Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+            .spacing(2)
+            .areas(inner)
+    } else {
+        [inner, Rect::default()]
+    };
+    let lines = text_lines(app, c, usage);
+    // Wrapped, so nothing is cut; scrolled with `[` and `]` when it is longer than the pane.
+    let total = wrapped_height(&lines, text_area.width);
+    let max_scroll = total.saturating_sub(text_area.height);
+    let scroll = app.views.detail_scroll_of(&c.key).min(max_scroll);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        text_area,
+    );
+    if scroll < max_scroll {
+        more_marker(frame, app, text_area, "↓ more ( ] )");
+    } else if scroll > 0 {
+        more_marker(frame, app, text_area, "↑ ( [ )");
+    }
+    if let Some(entry) = entry.filter(|_| charts_area.width > 0) {
         render_charts(frame, app, c, entry, charts_area);
     }
+}
+
+/// Below this inner width the pane shows text only.
+const MIN_WIDTH_WITH_CHARTS: u16 = 100;
+
+/// Lines the paragraph takes once wrapped to `width` (each line at least one).
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let width = width.max(1) as usize;
+    lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(width))
+        .sum::<usize>()
+        .min(u16::MAX as usize) as u16
+}
+
+/// Says on the pane's last line, at the right, that there is more to scroll to.
+fn more_marker(frame: &mut Frame, app: &App, area: Rect, text: &str) {
+    let w = (text.chars().count() as u16).min(area.width);
+    if area.height == 0 || w == 0 {
+        return;
+    }
+    let at = Rect::new(area.right() - w, area.bottom() - 1, w, 1);
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            text.to_owned(),
+            app.theme.style(Slot::TextDim),
+        )),
+        at,
+    );
 }
 
 /// Why a container that is not running has no usage: how and when it ended.
@@ -68,7 +118,7 @@ fn pane_block(t: &Theme, title: String) -> Block<'static> {
         .title(Span::styled(title, t.style(Slot::Title)))
 }
 
-fn text_lines(app: &App, c: &Container, u: Option<&Usage>, width: usize) -> Vec<Line<'static>> {
+fn text_lines(app: &App, c: &Container, u: Option<&Usage>) -> Vec<Line<'static>> {
     let t = &app.theme;
     let label = |s: &str| Span::styled(format!("{s:<7}"), t.style(Slot::TextDim));
     let mut lines = Vec::new();
@@ -156,8 +206,16 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>, width: usize) -> Vec<
         label("LIMITS"),
         Span::styled(limits_text(c), t.style(Slot::Text)),
     ]));
-    lines.extend(health_lines(app, c, width));
-    lines
+    // A failing check is why the operator is looking: its probes come first, not below
+    // the fold of a small pane.
+    if c.health == Health::Unhealthy {
+        let mut first = health_lines(app, c);
+        first.append(&mut lines);
+        first
+    } else {
+        lines.extend(health_lines(app, c));
+        lines
+    }
 }
 
 fn limits_text(c: &Container) -> String {
@@ -196,7 +254,7 @@ fn limits_text(c: &Container) -> String {
     }
 }
 
-fn health_lines(app: &App, c: &Container, width: usize) -> Vec<Line<'static>> {
+fn health_lines(app: &App, c: &Container) -> Vec<Line<'static>> {
     let t = &app.theme;
     let Some(check) = &c.health_check else {
         return vec![Line::from(vec![
@@ -219,23 +277,27 @@ fn health_lines(app: &App, c: &Container, width: usize) -> Vec<Line<'static>> {
         .filter(|n| *n > 0)
         .map(|n| format!(" · failing {n} in a row"))
         .unwrap_or_default();
+    let retries = match check.retries.unwrap_or(3) {
+        1 => "1 retry".to_owned(),
+        n => format!("{n} retries"),
+    };
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("{:<7}", "HEALTH"), t.style(Slot::TextDim)),
             Span::styled(c.health.as_str().to_owned(), t.style(slot)),
-            Span::styled(
-                format!(
-                    "{streak} · every {} · timeout {} · {} retries · start {}",
-                    secs(check.interval_ns, "30s"),
-                    secs(check.timeout_ns, "30s"),
-                    check.retries.unwrap_or(3),
-                    secs(check.start_period_ns, "0s"),
-                ),
-                t.style(Slot::Text),
-            ),
+            Span::styled(streak, t.style(Slot::Text)),
         ]),
         Line::from(Span::styled(
-            fit(&format!("  {}", command_text(&check.test)), width),
+            format!(
+                "       every {}, timeout {}, {retries}, start period {}",
+                secs(check.interval_ns, "30s"),
+                secs(check.timeout_ns, "30s"),
+                secs(check.start_period_ns, "0s"),
+            ),
+            t.style(Slot::TextDim),
+        )),
+        Line::from(Span::styled(
+            format!("       $ {}", command_text(&check.test)),
             t.style(Slot::TextDim),
         )),
     ];
@@ -255,14 +317,20 @@ fn health_lines(app: &App, c: &Container, width: usize) -> Vec<Line<'static>> {
         } else {
             Slot::HealthUnhealthy
         };
-        let output = p.output.lines().next().unwrap_or("").trim().to_owned();
-        let head = format!("  {when:>8} {took:>6} ");
-        let rest = width.saturating_sub(head.chars().count() + 8);
+        // The whole output, every line of it (the reason is often on the last): the first
+        // beside the exit code, the rest under it.
+        let mut output = p.output.trim_end().lines().map(|l| l.replace('\t', "    "));
         lines.push(Line::from(vec![
-            Span::styled(head, t.style(Slot::TextDim)),
-            Span::styled(format!("exit {code:<2} "), t.style(code_slot)),
-            Span::styled(fit(&output, rest), t.style(Slot::Text)),
+            Span::styled(format!("  {when:>8} {took:>6} "), t.style(Slot::TextDim)),
+            Span::styled(format!("exit {code:<3} "), t.style(code_slot)),
+            Span::styled(output.next().unwrap_or_default(), t.style(Slot::Text)),
         ]));
+        for line in output {
+            lines.push(Line::from(Span::styled(
+                format!("{:26}{line}", ""),
+                t.style(Slot::Text),
+            )));
+        }
     }
     lines
 }

@@ -167,6 +167,25 @@ pub(crate) fn on_action(
                 rebuild_rows(app);
             }
         }
+        // `detail_scroll +3`: the detail pane's text, opened if it was not; the pane keeps
+        // the offset within what it has to show.
+        Action::DetailScroll => {
+            let Some(key) = app.selected_container().map(|c| c.key.clone()) else {
+                return;
+            };
+            if !app.views.show_detail {
+                app.views.show_detail = true;
+                keep_cursor_visible(app);
+                refresh_detail(app, fx);
+            }
+            let now = app.views.detail_scroll_of(&key) as i64;
+            let to = match arg {
+                Some(Arg::By(d)) => now + d,
+                Some(Arg::To(n)) => n,
+                _ => now + 1,
+            };
+            app.views.detail_scroll = Some((key, to.clamp(0, u16::MAX as i64) as u16));
+        }
         Action::ToggleDetail => {
             app.views.show_detail = !app.views.show_detail;
             keep_cursor_visible(app);
