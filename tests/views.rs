@@ -453,3 +453,97 @@ fn detail_text_and_charts_keep_apart_at_every_width() {
         }
     }
 }
+
+#[test]
+fn rows_of_a_down_endpoint_are_dimmed_and_their_figures_marked_not_live() {
+    let mut app = scenes::detail(120, 40);
+    let live = render_to_buffer(&app, 120, 40);
+    let (x, y) = find(&live, "96%█");
+    assert!(!has_style(&live[(x, y)], app.theme.style(Slot::TextDim)));
+    update(
+        &mut app,
+        Msg::EndpointState {
+            endpoint: "default".into(),
+            state: wheelhouse::app::model::EndpointState::Down {
+                reason: "connection refused".into(),
+                retry_in_secs: Some(4),
+            },
+        },
+    );
+    let down = render_to_buffer(&app, 120, 40);
+    let text = buffer_text(&down);
+    assert!(find_all(&down, "96%█").is_empty(), "{text}");
+    let row = text.lines().find(|l| l.contains("demo-db-1 ")).unwrap();
+    assert!(row.contains("running?") && row.contains("96%?"), "{row}");
+    assert_styled(
+        &down,
+        "96%?",
+        app.theme.style(Slot::TextDim),
+        "a stale figure",
+    );
+    assert_styled(
+        &down,
+        "running?",
+        app.theme.style(Slot::TextDim),
+        "a stale state",
+    );
+    assert!(text.contains("default is down: last known"), "{text}");
+}
+
+#[test]
+fn a_down_endpoint_stays_in_the_header_at_80_columns_with_four_endpoints() {
+    use wheelhouse::app::model::{EndpointState, EndpointStatus};
+    let mut app = scenes::base_app(80, 24);
+    let up = |version: &str| EndpointState::Up {
+        version: version.into(),
+        api_version: "1.47".into(),
+    };
+    for (name, host) in [
+        ("prod-eu-west-1", "ssh://ops@10.0.0.5"),
+        ("staging-engine", "tcp://10.0.0.6:2376"),
+        ("db-primary", "tcp://10.0.0.7:2376"),
+    ] {
+        update(
+            &mut app,
+            Msg::EndpointAttached(EndpointStatus::new(name, host)),
+        );
+    }
+    for (name, state) in [
+        ("default", up("27.5.1")),
+        ("prod-eu-west-1", up("27.5.1")),
+        ("staging-engine", up("24.0.7")),
+        (
+            "db-primary",
+            EndpointState::Down {
+                reason: "connection refused".into(),
+                retry_in_secs: Some(8),
+            },
+        ),
+    ] {
+        update(
+            &mut app,
+            Msg::EndpointState {
+                endpoint: name.into(),
+                state,
+            },
+        );
+    }
+    let header = buffer_text(&render_to_buffer(&app, 80, 24))
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(header.contains("db-primary ✖ down"), "{header}");
+    assert!(
+        header.contains("3 up ●"),
+        "the healthy ones made room: {header}"
+    );
+    // With room, each is named with its version.
+    let wide = buffer_text(&render_to_buffer(&app, 200, 50));
+    let header = wide.lines().next().unwrap();
+    assert!(
+        header.contains("prod-eu-west-1 ● 27.5.1")
+            && header.contains("db-primary ✖ down, retry in"),
+        "{header}"
+    );
+}

@@ -31,7 +31,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let usage = entry
         .and_then(|e| e.latest.as_ref())
         .filter(|_| c.state == RunState::Running);
-    let block = pane_block(t, format!(" {} ─ {} ", c.name, c.key.endpoint));
+    let title = if app.endpoints.is_down(&c.key.endpoint) {
+        format!(" {} ─ {} is down: last known ", c.name, c.key.endpoint)
+    } else {
+        format!(" {} ─ {} ", c.name, c.key.endpoint)
+    };
+    let block = pane_block(t, title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     // Text and charts each keep to their own side, two columns apart; on a narrow pane the

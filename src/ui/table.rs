@@ -346,8 +346,18 @@ fn build_row(
                 .get(&c.key)
                 .and_then(|e| e.latest.as_ref())
                 .filter(|_| c.state == RunState::Running);
+            // An endpoint that is down sends nothing: its rows are what was last known, dimmed,
+            // and their figures say they are not live.
+            let stale = app.endpoints.is_down(&c.key.endpoint);
             cols.iter()
-                .map(|col| container_cell(app, c, usage, *depth, col.col))
+                .map(|col| {
+                    let cell = container_cell(app, c, usage, *depth, col.col);
+                    if stale {
+                        (stale_text(col.col, cell.0), Some(Slot::TextDim))
+                    } else {
+                        cell
+                    }
+                })
                 .collect()
         }
         Row::Group {
@@ -518,6 +528,20 @@ fn container_cell(
                 .unwrap_or_else(|| "·".into()),
             None,
         ),
+    }
+}
+
+/// A cell's text on a row of a down endpoint: the state and each figure marked `?` (for a
+/// figure, in place of its gauge) so the last reading is not taken for a live one.
+fn stale_text(col: Col, text: String) -> String {
+    const BARS: &str = "▁▂▃▄▅▆▇█∞";
+    match col {
+        Col::State => format!("{text}?"),
+        Col::Cpu | Col::Mem | Col::Pids | Col::Net | Col::Io | Col::Throttle if text != "-" => {
+            let bare = text.trim_end_matches(|c| BARS.contains(c));
+            format!("{bare}?")
+        }
+        _ => text,
     }
 }
 

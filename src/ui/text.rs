@@ -35,6 +35,42 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// Cuts a string to a display width in its middle (`billing…worker-3`), keeping both ends:
+/// names of replicas, endpoints and hosts differ at the end as often as at the start.
+pub fn fit_middle(s: &str, width: usize) -> String {
+    if s.width() <= width {
+        return s.to_owned();
+    }
+    if width < 5 {
+        return fit(s, width);
+    }
+    // The end gets the larger share: the replica number, the port, the socket's name.
+    let tail_room = width / 2;
+    let head_room = width - 1 - tail_room;
+    let mut head = String::new();
+    let mut used = 0;
+    for ch in s.chars() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > head_room {
+            break;
+        }
+        head.push(ch);
+        used += w;
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 0;
+    for ch in s.chars().rev() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > tail_room {
+            break;
+        }
+        tail.push(ch);
+        used += w;
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.into_iter().collect::<String>())
+}
+
 /// Drops the first `cols` display columns (horizontal scrolling).
 pub fn skip_columns(s: &str, cols: usize) -> &str {
     let mut used = 0;
@@ -117,6 +153,21 @@ pub fn highlight<'a>(text: &'a str, needle: &str, base: Style, hit: Style) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fit_middle_keeps_both_ends() {
+        assert_eq!(
+            fit_middle("billing-invoice-worker-3", 16),
+            "billing…worker-3"
+        );
+        assert_eq!(
+            fit_middle("billing-invoice-worker-3", 30),
+            "billing-invoice-worker-3"
+        );
+        assert_eq!(fit_middle("whux_web_1", 8), "whu…eb_1");
+        assert_eq!(fit_middle("一二三四五六七八", 9).width(), 9);
+        assert_eq!(fit_middle("abcdef", 4), "abc…");
+    }
 
     #[test]
     fn fit_cuts_with_ellipsis_by_width() {
