@@ -666,3 +666,64 @@ fn broken_keymap_in_the_config_dir_warns_and_starts() {
     assert!(t.running());
     t.quit_cleanly();
 }
+
+#[test]
+fn actions_that_change_nothing_say_so_and_a_failed_kill_shows_the_engines_whole_reason() {
+    let tc = TestContainers::new();
+    let name = format!("{}-noop", short(&tc));
+    let id = tc.run_named(&name, &["--stop-timeout", "1"], &[]);
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 80, 24);
+    t.expect_text("default ●", START);
+    filter(&t, &name);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home"]);
+
+    // Start on a running container: the dialog says so, `y` confirms, the engine's 304 is
+    // reported as "already running", and the audit log says unchanged.
+    t.send_keys(&["u"]);
+    t.expect_text(
+        "is already running: the engine will change",
+        Duration::from_secs(5),
+    );
+    t.send_keys(&["y"]);
+    t.expect_text("already running, nothing to do", Duration::from_secs(10));
+    let outcome = poll(Duration::from_secs(5), || {
+        dirs.audit_records()
+            .into_iter()
+            .find(|r| r["phase"] == "outcome")
+            .ok_or_else(|| "no outcome yet".to_string())
+    })
+    .unwrap();
+    assert_eq!(outcome["result"], "unchanged", "{outcome}");
+    assert_eq!(outcome["note"], "already running", "{outcome}");
+
+    // A kill of a stopped container: warned, and the engine's reason shown whole.
+    docker(&["stop", &id]);
+    t.wait_for(
+        |s| row_of(s, &name).is_some_and(|r| r.contains("exited")),
+        Duration::from_secs(15),
+    )
+    .unwrap_or_else(|s| panic!("never shown exited:\n{s}"));
+    t.send_keys(&["K"]);
+    t.expect_text("is not running: the engine will", Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    let screen = t.expect_text("is not running", Duration::from_secs(10));
+    // Ids are shown short, as `docker ps` shows them; the log panel has the message as sent.
+    let reason = format!("Container {} is not running", &id[..12]);
+    let joined: String = screen
+        .lines()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        joined.replace(' ', "").contains(&reason.replace(' ', "")),
+        "the whole reason at the bottom:\n{screen}"
+    );
+    t.quit_cleanly();
+}

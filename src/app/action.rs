@@ -97,6 +97,7 @@ actions! {
     ToggleProbeEvents => "toggle_probe_events";
     // Confirmation dialog
     Confirm => "confirm";
+    Yes => "yes";
     Cancel => "cancel";
     FocusNext => "focus_next";
     OptionNext => "option_next";

@@ -65,7 +65,7 @@ pub struct AuditRecord {
     /// `user@host` running the console, and its process id.
     pub operator: String,
     pub pid: u32,
-    /// Outcome lines: `ok`, `error`, `refused` or `abandoned`.
+    /// Outcome lines: `ok`, `unchanged`, `error`, `refused` or `abandoned`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub result: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -75,6 +75,9 @@ pub struct AuditRecord {
     /// The id of a container the step created.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub created_id: Option<String>,
+    /// On `unchanged`: why the engine had nothing to do (`already running`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub note: Option<String>,
 }
 
 /// How one step ended, for its outcome line.
@@ -82,6 +85,8 @@ pub struct AuditRecord {
 pub enum Ending<'a> {
     /// Done; with the id of the container it created, if it made one.
     Ok(Option<&'a str>),
+    /// The engine had nothing to change, and said why (`already running`).
+    Unchanged(&'a str),
     Failed(&'a OpError),
     Refused(&'a str),
     /// The console quit before the engine answered.
@@ -157,6 +162,7 @@ impl AuditRecord {
             error_kind: None,
             error: None,
             created_id: None,
+            note: None,
         }
     }
 
@@ -170,6 +176,10 @@ impl AuditRecord {
             Ending::Ok(created) => {
                 r.created_id = created.map(str::to_owned);
                 ("ok", None, None)
+            }
+            Ending::Unchanged(why) => {
+                r.note = Some(why.to_owned());
+                ("unchanged", None, None)
             }
             Ending::Failed(e) => ("error", Some(e.kind.as_str()), Some(e.message.clone())),
             Ending::Refused(why) => ("refused", Some("refused"), Some(why.to_owned())),

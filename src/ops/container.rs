@@ -27,6 +27,7 @@ use tokio::sync::watch;
 use super::error::{ErrorKind, OpError};
 use super::plan::{LimitUpdate, Operation, Target};
 use crate::app::model::LABEL_NUMBER;
+use crate::engine::transport::noting_not_modified;
 
 /// Time allowed for one container step: stop and restart answer only after the container's
 /// grace period (10 s by default, longer when the container asks for it).
@@ -42,6 +43,8 @@ const LABEL_IMAGE: &str = "com.docker.compose.image";
 pub struct Done {
     /// The id of a container the step created.
     pub created: Option<String>,
+    /// The engine changed nothing, and why: `already running` (its 304).
+    pub unchanged: Option<&'static str>,
 }
 
 /// Carries out one step. `cancel` turning true ends a wait early (nothing else is interrupted:
@@ -65,16 +68,21 @@ pub async fn apply(
         };
     }
     let id = target.container_ref().unwrap_or_default();
-    let done = Done::default();
+    let mut done = Done::default();
     match op {
-        Operation::Start => docker
-            .start_container(id, None::<StartContainerOptions>)
-            .await
-            .map_err(engine)?,
-        Operation::Stop => docker
-            .stop_container(id, None::<StopContainerOptions>)
-            .await
-            .map_err(engine)?,
+        Operation::Start => {
+            let (answer, not_modified) =
+                noting_not_modified(docker.start_container(id, None::<StartContainerOptions>))
+                    .await;
+            answer.map_err(engine)?;
+            done.unchanged = not_modified.then_some("already running");
+        }
+        Operation::Stop => {
+            let (answer, not_modified) =
+                noting_not_modified(docker.stop_container(id, None::<StopContainerOptions>)).await;
+            answer.map_err(engine)?;
+            done.unchanged = not_modified.then_some("already stopped");
+        }
         Operation::Restart => docker
             .restart_container(id, None::<RestartContainerOptions>)
             .await
@@ -124,6 +132,7 @@ pub async fn apply(
             let created = create_replica(&docker, host, from, &made).await?;
             return Ok(Done {
                 created: Some(created),
+                ..Done::default()
             });
         }
         Operation::WaitHealthy {

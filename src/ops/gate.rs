@@ -70,6 +70,8 @@ pub struct PlanReport {
     pub cancelled: bool,
     /// It failed after a step it cannot take back (a removal): it stopped there, not rolled back.
     pub past_point_of_no_return: bool,
+    /// Steps that succeeded with nothing to change, and why (`already running`).
+    pub unchanged: Vec<(usize, String)>,
 }
 
 impl PlanReport {
@@ -218,7 +220,11 @@ impl Gate {
             .await;
             let result = self.execute(step, engines, &mut cancel).await;
             self.untrack(token);
-            let result = self.record_outcome(&ctx, result).await;
+            let result = self.record_outcome(&ctx, result).await.map(|done| {
+                if let Some(why) = done.unchanged {
+                    report.unchanged.push((index, why.to_owned()));
+                }
+            });
             if result
                 .as_ref()
                 .is_err_and(|e| e.message == "cancelled by the operator")
@@ -302,7 +308,7 @@ impl Gate {
                     let token = self.track_step(plan, index, undo, &host, approval);
                     let result = self.execute(undo, engines, &mut never).await;
                     self.untrack(token);
-                    self.record_outcome(&ctx, result).await
+                    self.record_outcome(&ctx, result).await.map(drop)
                 }
             };
             report.rolled_back.push((index, result.clone()));
@@ -321,8 +327,12 @@ impl Gate {
         &self,
         ctx: &StepContext<'_>,
         result: Result<Done, OpError>,
-    ) -> Result<(), OpError> {
+    ) -> Result<Done, OpError> {
         let ending = match &result {
+            Ok(Done {
+                unchanged: Some(why),
+                ..
+            }) => Ending::Unchanged(why),
             Ok(done) => Ending::Ok(done.created.as_deref()),
             Err(e) => Ending::Failed(e),
         };
@@ -338,7 +348,7 @@ impl Gate {
                     format!("done, but its outcome could not be audited: {e}"),
                 ))
             }
-            (result, _) => result.map(drop),
+            (result, _) => result,
         }
     }
 

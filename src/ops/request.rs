@@ -3,7 +3,7 @@
 //! volumes); confirming turns it into a [`Plan`] for the gate.
 
 use super::plan::{OnFailure, Operation, Origin, Plan, PlanId, Scope, Step, Target};
-use crate::app::model::ContainerKey;
+use crate::app::model::{ContainerKey, RunState};
 
 /// Signals offered for a kill, most used first.
 pub const KILL_SIGNALS: &[&str] = &[
@@ -17,6 +17,8 @@ pub struct Subject {
     pub name: String,
     /// Running (or restarting): a removal must force it.
     pub running: bool,
+    /// Its state as last seen, so the dialog can say what will change nothing.
+    pub state: RunState,
 }
 
 /// The verbs that apply to containers one by one.
@@ -138,7 +140,50 @@ impl Request {
                     Vec::new()
                 }
             }
-            Request::Containers { .. } => Vec::new(),
+            Request::Containers { verb, subjects, .. } => {
+                // Which targets are already where the verb would take them, and what the
+                // engine will make of it.
+                let (already, state, outcome): (fn(RunState) -> bool, &str, &str) = match verb {
+                    ContainerVerb::Start => (
+                        |s| matches!(s, RunState::Running | RunState::Restarting),
+                        "already running",
+                        "the engine will change nothing",
+                    ),
+                    ContainerVerb::Stop => (
+                        |s| !s.is_alive(),
+                        "already stopped",
+                        "the engine will change nothing",
+                    ),
+                    ContainerVerb::Pause => (
+                        |s| s == RunState::Paused,
+                        "already paused",
+                        "the engine will refuse",
+                    ),
+                    ContainerVerb::Unpause => (
+                        |s| s != RunState::Paused,
+                        "not paused",
+                        "the engine will refuse",
+                    ),
+                    ContainerVerb::Kill => {
+                        (|s| !s.is_alive(), "not running", "the engine will refuse")
+                    }
+                    ContainerVerb::Restart | ContainerVerb::Remove => return Vec::new(),
+                };
+                let names: Vec<&str> = subjects
+                    .iter()
+                    .filter(|s| already(s.state))
+                    .map(|s| s.name.as_str())
+                    .collect();
+                match names.as_slice() {
+                    [] => Vec::new(),
+                    [one] => vec![format!("{one} is {state}: {outcome}")],
+                    many => vec![format!(
+                        "{} are {state}: {outcome} for them ({})",
+                        many.len(),
+                        many.join(", ")
+                    )],
+                }
+            }
         }
     }
 
@@ -205,6 +250,11 @@ mod tests {
             },
             name: name.into(),
             running,
+            state: if running {
+                RunState::Running
+            } else {
+                RunState::Exited
+            },
         }
     }
 
@@ -233,6 +283,35 @@ mod tests {
             ]
         );
         assert_eq!(r.warnings(), ["1 running: they will be killed first"]);
+    }
+
+    #[test]
+    fn the_dialog_says_which_targets_are_already_there() {
+        let start =
+            |subjects| Request::containers(ContainerVerb::Start, subjects, Origin::Keystroke);
+        assert_eq!(
+            start(vec![subject("web", true)]).warnings(),
+            ["web is already running: the engine will change nothing"]
+        );
+        assert_eq!(
+            start(vec![
+                subject("a", true),
+                subject("b", false),
+                subject("c", true)
+            ])
+            .warnings(),
+            ["2 are already running: the engine will change nothing for them (a, c)"]
+        );
+        assert!(start(vec![subject("b", false)]).warnings().is_empty());
+        let kill = Request::containers(
+            ContainerVerb::Kill,
+            vec![subject("b", false)],
+            Origin::Keystroke,
+        );
+        assert_eq!(
+            kill.warnings(),
+            ["b is not running: the engine will refuse"]
+        );
     }
 
     #[test]

@@ -139,6 +139,7 @@ pub fn render(frame: &mut Frame, app: &App, screen: Rect, d: &ConfirmDialog) {
     lines.push(key_line(
         t,
         &[
+            (key(Action::Yes), "yes"),
             (key(Action::FocusNext), "switch"),
             (key(Action::Confirm), "choose"),
             (key(Action::Cancel), "cancel"),
@@ -213,6 +214,7 @@ pub fn render_stop(frame: &mut Frame, app: &App, screen: Rect, title: &str, stop
         key_line(
             t,
             &[
+                (key(Action::Yes), "stop it"),
                 (key(Action::FocusNext), "switch"),
                 (key(Action::Confirm), "choose"),
                 (key(Action::Cancel), "close"),

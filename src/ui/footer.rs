@@ -70,6 +70,7 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
             Action::RevealSecrets,
         ],
         KeyContext::Confirm => &[
+            Action::Yes,
             Action::FocusNext,
             Action::Confirm,
             Action::Cancel,

@@ -31,12 +31,13 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     };
     // At most two lines of notices: the body keeps its room on small screens.
     let notices = app.safety_notices().len().min(2) as u16;
+    let footer = super::toast::footer_height(app, area.width);
     let [header, notice, body, log_panel, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(notices),
         Constraint::Min(3),
         Constraint::Length(panel),
-        Constraint::Length(1),
+        Constraint::Length(footer),
     ])
     .areas(area);
     Areas {

@@ -33,8 +33,10 @@ pub(super) fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effec
             }
             d.refresh();
         }
-        Action::Confirm => {
-            let confirmed = d.focus == Button::Confirm;
+        // `y`: yes, whichever button has the focus (Cancel still has it at first, so Enter
+        // alone never confirms).
+        Action::Confirm | Action::Yes => {
+            let confirmed = action == Action::Yes || d.focus == Button::Confirm;
             let plan = d.plan.clone();
             app.screen.overlay = None;
             if confirmed {

@@ -333,6 +333,7 @@ pub fn on_action(app: &mut App, run: impl Into<Invocation>, origin: Origin, fx: 
             }
         }
         Action::Confirm
+        | Action::Yes
         | Action::Cancel
         | Action::FocusNext
         | Action::OptionNext

@@ -44,6 +44,27 @@ pub(super) fn on_progress(app: &mut App, p: Progress) {
 
 /// A plan ended: say how, in full (the engine's reason whole), and leave if the operator was
 /// waiting for it to quit.
+/// `done`, or what the engine said needed no change: `already running`, or `done; 1 of 3
+/// was already running`.
+fn done_text(report: &PlanReport) -> String {
+    let steps = report.results.len();
+    match report.unchanged.as_slice() {
+        [] => "done".into(),
+        [(_, why), ..] if report.unchanged.len() == steps => {
+            format!("{why}, nothing to do")
+        }
+        [(_, why), ..] => format!(
+            "done; {} of {steps} {} {why}",
+            report.unchanged.len(),
+            if report.unchanged.len() == 1 {
+                "was"
+            } else {
+                "were"
+            }
+        ),
+    }
+}
+
 pub(super) fn on_plan_done(app: &mut App, report: PlanReport) {
     let Some(at) = app
         .ops
@@ -66,7 +87,7 @@ pub(super) fn on_plan_done(app: &mut App, report: PlanReport) {
     };
     let (summary, ok) = match report.failure() {
         None if report.cancelled => (format!("{}: stopped{undone}", plan.title), false),
-        None => (format!("{}: done", plan.title), true),
+        None => (format!("{}: {}", plan.title, done_text(&report)), true),
         Some((index, e)) => {
             let step = &plan.steps[index];
             let ran = report

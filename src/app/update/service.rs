@@ -242,8 +242,8 @@ pub(super) fn on_stop_plan_action(app: &mut App, action: Action, fx: &mut Vec<Ef
     match action {
         Action::FocusNext => *stop = !*stop,
         Action::Cancel => app.screen.overlay = None,
-        Action::Confirm => {
-            if *stop {
+        Action::Confirm | Action::Yes => {
+            if *stop || action == Action::Yes {
                 fx.push(Effect::Cancel { plan: plan.clone() });
                 let text = "stopping: what ran is being undone…".to_owned();
                 app.screen.overlay = None;

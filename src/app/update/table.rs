@@ -80,6 +80,7 @@ pub fn action_targets(app: &App) -> Vec<Subject> {
             key: c.key.clone(),
             name: c.name.clone(),
             running: matches!(c.state, RunState::Running | RunState::Restarting),
+            state: c.state,
         })
     };
     if !app.table.marked.is_empty() {

@@ -42,6 +42,21 @@ use limit::Carries;
 /// at once, so about this many connections serve answers.
 pub const ANSWERS_IN_FLIGHT: usize = 8;
 
+tokio::task_local! {
+    static NOT_MODIFIED: std::cell::Cell<bool>;
+}
+
+/// Runs an engine call and says whether the engine answered `304 Not Modified` (a start of a
+/// running container, a stop of a stopped one): bollard reports that as plain success.
+pub async fn noting_not_modified<F: std::future::Future>(call: F) -> (F::Output, bool) {
+    NOT_MODIFIED
+        .scope(std::cell::Cell::new(false), async {
+            let out = call.await;
+            (out, NOT_MODIFIED.with(|seen| seen.get()))
+        })
+        .await
+}
+
 /// The body type of bollard's requests (bollard names it only through [`BollardRequest`]).
 pub(crate) type RequestBody = <BollardRequest as HasBody>::Body;
 
@@ -111,7 +126,15 @@ pub(crate) fn client(
                     true => answers.acquire_owned().await.ok(),
                     false => None,
                 };
-                client.request(req).await.map_err(|e| {
+                let answer = client.request(req).await;
+                if answer
+                    .as_ref()
+                    .is_ok_and(|r| r.status() == hyper::StatusCode::NOT_MODIFIED)
+                {
+                    // bollard answers 304 as a success; whoever asked may want to know.
+                    let _ = NOT_MODIFIED.try_with(|seen| seen.set(true));
+                }
+                answer.map_err(|e| {
                     match TransportError::find(&e)
                         .cloned()
                         .or_else(|| explain(&e).map(TransportError))
