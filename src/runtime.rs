@@ -362,11 +362,17 @@ impl Effects<'_> {
             Effect::Refuse { plan, reason } => {
                 self.rt.gate.refuse(&plan, &self.engines, &reason);
             }
-            Effect::FollowLogs { key, session, tail } => {
+            Effect::FollowLogs {
+                key,
+                session,
+                tail,
+                since,
+            } => {
                 let Some(engine) = self.engine(&key.endpoint) else {
                     return;
                 };
-                let task = tokio::spawn(logs::follow(engine, key.id, session, tail, tx));
+                let from = logs::FollowFrom { tail, since };
+                let task = tokio::spawn(logs::follow(engine, key.id, session, from, tx));
                 self.log_tasks.insert(session, task);
             }
             Effect::StopLogs { session } => {

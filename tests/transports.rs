@@ -216,7 +216,10 @@ async fn ssh_follows_logs() {
         wheelhouse::engine::handle::EngineHandle::new(ssh_endpoint("remote")),
         id,
         7,
-        5,
+        wheelhouse::engine::logs::FollowFrom {
+            tail: 5,
+            since: None,
+        },
         tx,
     ));
     let mut seen = String::new();

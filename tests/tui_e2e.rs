@@ -727,3 +727,61 @@ fn actions_that_change_nothing_say_so_and_a_failed_kill_shows_the_engines_whole_
     );
     t.quit_cleanly();
 }
+
+#[test]
+fn logs_follow_a_container_across_a_restart_without_repeating_lines() {
+    let tc = TestContainers::new();
+    let name = format!("{}-rst", short(&tc));
+    let id = tc.run_named(
+        &name,
+        &["--stop-timeout", "1"],
+        &[
+            "sh",
+            "-c",
+            "echo run-begins; i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.2; done",
+        ],
+    );
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 100, 30);
+    t.expect_text("default ●", START);
+    filter(&t, &name);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home", "Enter"]);
+    t.expect_text("tick-3", Duration::from_secs(10));
+    docker(&["restart", "-t", "1", &id]);
+    // The stream said it restarted, and the new run's lines arrive under it.
+    let screen = t
+        .wait_for(
+            |s| {
+                s.lines()
+                    .skip_while(|l| !l.contains("restarted at"))
+                    .any(|l| l.contains("tick-2"))
+            },
+            Duration::from_secs(20),
+        )
+        .unwrap_or_else(|s| panic!("no new lines after the restart:\n{s}"));
+    assert!(!screen.contains("log stream ended"), "{screen}");
+    // Saved, the whole stream holds both runs once each: the first run's lines are not
+    // repeated by the resumed stream.
+    t.send_keys(&["S"]);
+    t.expect_text("saved", Duration::from_secs(5));
+    let saved = std::fs::read_dir(dirs.data_dir().join("logs"))
+        .unwrap()
+        .next()
+        .expect("a saved file")
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(saved).unwrap();
+    assert_eq!(
+        text.lines().filter(|l| l.ends_with(" run-begins")).count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.ends_with(" tick-0")).count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains(" console ── restarted at"), "{text}");
+    t.quit_cleanly();
+}

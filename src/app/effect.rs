@@ -21,11 +21,13 @@ pub enum Effect {
         plan: Plan,
         reason: String,
     },
-    /// Follow a container's logs; chunks come back tagged with `session`.
+    /// Follow a container's logs; chunks come back tagged with `session`. With `since` (unix
+    /// seconds), everything from then on instead of the last `tail` lines.
     FollowLogs {
         key: ContainerKey,
         session: u64,
         tail: usize,
+        since: Option<i64>,
     },
     StopLogs {
         session: u64,

@@ -15,6 +15,8 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024;
 pub enum Stream {
     Stdout,
     Stderr,
+    /// Said by the console itself, not the container (`restarted`): drawn apart, saved as such.
+    Note,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +41,8 @@ pub struct LogBuffer {
     partial_dropped: [u64; 2],
     /// Lines that were cut, for the saved file's header.
     cut_lines: u64,
+    /// After reattaching from a whole second, lines up to this timestamp are already here.
+    seen_through: Option<String>,
 }
 
 impl LogBuffer {
@@ -50,7 +54,36 @@ impl LogBuffer {
             partial: [Vec::new(), Vec::new()],
             partial_dropped: [0, 0],
             cut_lines: 0,
+            seen_through: None,
         }
+    }
+
+    /// The engine's timestamp of the newest line, to resume from after a restart.
+    pub fn last_timestamp(&self) -> Option<&str> {
+        self.lines
+            .iter()
+            .rev()
+            .find(|l| l.stream != Stream::Note)
+            .and_then(|l| l.timestamp.as_deref())
+    }
+
+    /// Drops lines stamped up to `timestamp` when they come again: a stream resumed from
+    /// the start of that second repeats them. RFC 3339 with fixed nanoseconds, as the engine
+    /// writes it, orders as text.
+    pub fn skip_through(&mut self, timestamp: Option<String>) {
+        self.seen_through = timestamp;
+        // A line cut off by the end of the old stream does not continue in the new one.
+        self.partial = [Vec::new(), Vec::new()];
+        self.partial_dropped = [0, 0];
+    }
+
+    /// A line from the console itself (`restarted`).
+    pub fn note(&mut self, text: String) {
+        self.push(LogLine {
+            stream: Stream::Note,
+            timestamp: None,
+            text,
+        });
     }
 
     pub fn len(&self) -> usize {
@@ -80,7 +113,12 @@ impl LogBuffer {
     /// Feeds one chunk from the engine. With timestamps on, the engine prefixes each line with
     /// its time and a space. Returns the number of complete lines added.
     pub fn push_chunk(&mut self, stream: Stream, bytes: &[u8], has_timestamps: bool) -> usize {
-        let idx = stream as usize;
+        let idx = match stream {
+            Stream::Stdout => 0,
+            Stream::Stderr => 1,
+            // Notes are whole lines from the console, never chunks of a stream.
+            Stream::Note => return 0,
+        };
         let mut added = 0;
         let mut rest = bytes;
         while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
@@ -117,6 +155,12 @@ impl LogBuffer {
         } else {
             (None, raw)
         };
+        if let Some(seen) = &self.seen_through {
+            match &timestamp {
+                Some(ts) if ts.as_str() <= seen.as_str() => return,
+                _ => self.seen_through = None,
+            }
+        }
         let not_kept = body.len().saturating_sub(MAX_LINE_BYTES) as u64 + dropped;
         if not_kept > 0 {
             self.cut_lines += 1;
@@ -179,6 +223,7 @@ impl LogBuffer {
             out.push_str(match l.stream {
                 Stream::Stdout => " stdout ",
                 Stream::Stderr => " stderr ",
+                Stream::Note => " console ",
             });
             out.push_str(&l.text);
             out.push('\n');

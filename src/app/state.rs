@@ -99,6 +99,11 @@ pub struct LogsState {
     /// Absolute index of the line holding the current match.
     pub current_match: Option<u64>,
     pub ended: Option<String>,
+    /// When the run being followed started: a container whose start time moves on has been
+    /// restarted, and its logs are followed again from where they stopped.
+    pub run_started: Option<DateTime<Utc>>,
+    /// The stream ended with the container: waiting for it to start again.
+    pub awaiting_start: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -10,16 +10,24 @@ use super::handle::EngineHandle;
 use crate::app::logbuf::Stream;
 use crate::app::Msg;
 
+/// Where a stream starts: the last `tail` lines, or (`since`, unix seconds) everything from
+/// then on, as when a restarted container is followed again.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowFrom {
+    pub tail: usize,
+    pub since: Option<i64>,
+}
+
 /// Streams until the container's log ends, the engine fails, or the console drops the channel.
 /// The task is aborted when the operator leaves the logs view.
 pub async fn follow(
     engine: EngineHandle,
     id: String,
     session: u64,
-    tail: usize,
+    from: FollowFrom,
     tx: mpsc::Sender<Msg>,
 ) {
-    let error = run(&engine, &id, session, tail, &tx).await.err();
+    let error = run(&engine, &id, session, from, &tx).await.err();
     let _ = tx.send(Msg::LogEnded { session, error }).await;
 }
 
@@ -27,17 +35,22 @@ async fn run(
     engine: &EngineHandle,
     id: &str,
     session: u64,
-    tail: usize,
+    from: FollowFrom,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<(), String> {
     let docker = engine.docker().await?;
-    let options = LogsOptionsBuilder::default()
+    let mut options = LogsOptionsBuilder::default()
         .follow(true)
         .stdout(true)
         .stderr(true)
-        .timestamps(true)
-        .tail(&tail.to_string())
-        .build();
+        .timestamps(true);
+    options = match from.since {
+        Some(since) => options
+            .since(since.clamp(0, i32::MAX as i64) as i32)
+            .tail("all"),
+        None => options.tail(&from.tail.to_string()),
+    };
+    let options = options.build();
     let mut stream = docker.logs(id, Some(options));
     while let Some(item) = stream.next().await {
         let (stream_kind, bytes) = match item.map_err(|e| describe_error(engine.host(), &e))? {

@@ -110,6 +110,7 @@ fn line_rows<'a>(
     let base = match line.stream {
         Stream::Stdout => t.style(Slot::LogsStdout),
         Stream::Stderr => t.style(Slot::LogsStderr),
+        Stream::Note => t.style(Slot::TextDim),
     };
     let hit = if l.current_match == Some(abs) {
         t.style(Slot::LogsMatchCurrent)

@@ -6,7 +6,7 @@ pub(super) fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
     let Some(c) = app.selected_container() else {
         return;
     };
-    let (key, name) = (c.key.clone(), c.name.clone());
+    let (key, name, run_started) = (c.key.clone(), c.name.clone(), c.started_at);
     let session = app.views.next_log_session;
     app.views.next_log_session += 1;
     app.views.logs = Some(LogsState {
@@ -22,12 +22,82 @@ pub(super) fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
         query: String::new(),
         current_match: None,
         ended: None,
+        run_started,
+        awaiting_start: false,
     });
     app.views.current = View::Logs;
     fx.push(Effect::FollowLogs {
         key,
         session,
         tail: LOG_TAIL.min(app.options.log_buffer_lines),
+        since: None,
+    });
+}
+
+/// The followed stream ended. An error ends the view's following; a container that stopped
+/// is followed again when it starts (at once if it already has: a restart's stop and start
+/// may both arrive before the stream's end).
+pub(super) fn on_log_ended(
+    app: &mut App,
+    session: u64,
+    error: Option<String>,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(logs) = app.views.logs.as_mut().filter(|l| l.session == session) else {
+        return;
+    };
+    if let Some(e) = error {
+        logs.ended = Some(e);
+        return;
+    }
+    if app.inventory.by_key(&logs.key).is_none() {
+        logs.ended = Some("log stream ended: the container is gone".into());
+        return;
+    }
+    logs.awaiting_start = true;
+    logs.buffer.note("── stopped ──".into());
+    logs.ended = Some("stopped: following again when it starts".into());
+    follow_restart(app, fx);
+}
+
+/// Reattaches the logs view to its container once it runs again (a new start time), resuming
+/// after the last line seen, with a line saying it restarted.
+pub(super) fn follow_restart(app: &mut App, fx: &mut Vec<Effect>) {
+    let Some(logs) = app.views.logs.as_ref().filter(|l| l.awaiting_start) else {
+        return;
+    };
+    let Some(c) = app.inventory.by_key(&logs.key) else {
+        return;
+    };
+    let restarted = c.state == RunState::Running && c.started_at != logs.run_started;
+    if !restarted {
+        return;
+    }
+    let started = c.started_at;
+    let session = app.views.next_log_session;
+    app.views.next_log_session += 1;
+    let now = app.now;
+    let Some(logs) = app.views.logs.as_mut() else {
+        return;
+    };
+    let last = logs.buffer.last_timestamp().map(str::to_owned);
+    // The engine takes whole seconds; the lines of that second already here are skipped.
+    let since = last
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.timestamp());
+    let at = started.unwrap_or(now).format("%H:%M:%S");
+    logs.buffer.note(format!("── restarted at {at} UTC ──"));
+    logs.buffer.skip_through(last);
+    logs.session = session;
+    logs.run_started = started;
+    logs.awaiting_start = false;
+    logs.ended = None;
+    fx.push(Effect::FollowLogs {
+        key: logs.key.clone(),
+        session,
+        tail: LOG_TAIL,
+        since,
     });
 }
 

@@ -78,6 +78,8 @@ pub fn update_batch(app: &mut App, msgs: impl IntoIterator<Item = Msg>) -> Appli
         apply(app, msg, &mut applied.effects);
     }
     settle(app);
+    // A followed container that started again: its logs go on.
+    follow_restart(app, &mut applied.effects);
     applied
 }
 
@@ -210,11 +212,7 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
                 logs.buffer.push_chunk(stream, &bytes, true);
             }
         }
-        Msg::LogEnded { session, error } => {
-            if let Some(logs) = app.views.logs.as_mut().filter(|l| l.session == session) {
-                logs.ended = Some(error.unwrap_or_else(|| "log stream ended".into()));
-            }
-        }
+        Msg::LogEnded { session, error } => on_log_ended(app, session, error, fx),
         Msg::Inspected { key, result } => {
             if let Some(ins) = app.views.inspect.as_mut().filter(|i| i.key == key) {
                 match result {

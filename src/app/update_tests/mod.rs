@@ -646,6 +646,7 @@ fn logs_sessions_start_stop_and_ignore_stale_chunks() {
             key: key_of(&app, "alpha"),
             session: first,
             tail: 1000,
+            since: None,
         }]
     );
     let fx = press(&mut app, KeyCode::Esc);
@@ -1434,4 +1435,5 @@ fn the_progress_pane_shows_a_plan_of_several_steps_until_a_while_after_it_ends()
 }
 
 mod events_pane;
+mod logs_restart;
 mod sorting;
