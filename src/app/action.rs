@@ -162,6 +162,16 @@ impl Action {
         Action::ALL.iter().copied().find(|a| a.name() == name)
     }
 
+    /// Whether this action changes something on an engine (a container or a service): what
+    /// read-only refuses, and so what its key hints leave out.
+    pub fn changes_engine(self) -> bool {
+        self.is_mutation()
+            || matches!(
+                self,
+                Action::Scale | Action::Limits | Action::Rollout | Action::RestartUnhealthy
+            )
+    }
+
     /// Whether this action changes a container on the engine.
     pub fn is_mutation(self) -> bool {
         matches!(

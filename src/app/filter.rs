@@ -50,6 +50,37 @@ impl Filter {
         self.terms.is_empty()
     }
 
+    /// What in a filter line was not understood, each naming the term and what would be:
+    /// a state or health no container can have, a `word:` prefix that is no filter key.
+    pub fn problems(input: &str) -> Vec<String> {
+        const STATES: &str = "running, exited, paused, restarting, created, removing, dead";
+        const KEYS: &str = "state, health, label, name, image, project, service, endpoint";
+        let mut out = Vec::new();
+        for raw in input.split_whitespace() {
+            let body = raw.strip_prefix('!').unwrap_or(raw);
+            let Some((prefix, rest)) = body.split_once(':') else {
+                continue;
+            };
+            match prefix.to_ascii_lowercase().as_str() {
+                "state" | "status" if RunState::parse(rest) == RunState::Unknown => {
+                    out.push(format!("{raw}: no state \"{rest}\" (one of {STATES})"))
+                }
+                "health" if Health::parse(rest) == Health::None && rest != "none" => {
+                    out.push(format!(
+                        "{raw}: no health \"{rest}\" (one of healthy, unhealthy, starting, none)"
+                    ))
+                }
+                "state" | "status" | "health" | "label" | "name" | "image" | "project"
+                | "service" | "endpoint" => {}
+                // Names may hold a colon: still matched as text, but likely a typo.
+                _ => out.push(format!(
+                    "{raw}: \"{prefix}:\" is no filter key ({KEYS}), so it is matched as text"
+                )),
+            }
+        }
+        out
+    }
+
     pub fn matches(&self, c: &Container) -> bool {
         self.terms.iter().all(|t| t.kind.matches(c) != t.negated)
     }
@@ -179,5 +210,19 @@ mod tests {
         // An unknown prefix is text, so names with colons still match.
         let odd = container("weird:name", "running");
         assert!(Filter::parse("weird:na").matches(&odd));
+    }
+
+    #[test]
+    fn what_is_not_understood_is_named() {
+        assert_eq!(
+            Filter::problems("state:runing web"),
+            ["state:runing: no state \"runing\" (one of running, exited, paused, restarting, created, removing, dead)"]
+        );
+        assert_eq!(
+            Filter::problems("foo:bar"),
+            ["foo:bar: \"foo:\" is no filter key (state, health, label, name, image, project, service, endpoint), so it is matched as text"]
+        );
+        assert!(Filter::problems("state:running !health:unhealthy tier=web project:x").is_empty());
+        assert_eq!(Filter::problems("health:sick").len(), 1);
     }
 }

@@ -17,6 +17,28 @@ pub enum Command {
 const EXTRA: &[&str] = &["theme", "sort", "filter", "ctx", "q", "quit!"];
 pub const THEMES: &[&str] = &["dark", "light", "mono"];
 
+/// What a palette command does, for its suggestion line: an action's description from the
+/// keymap, or the palette's own words for its commands.
+pub fn describe(name: &str, keymap: &crate::config::keymap::Keymap) -> String {
+    let own = match name {
+        "theme" => Some("Switch theme: theme dark|light|mono"),
+        "sort" => Some("Sort by a column: sort <column> [asc|desc]"),
+        "filter" => Some("Filter the table: filter state:running web"),
+        "ctx" => Some("Endpoints and contexts"),
+        "q" | "quit!" => Some("Quit"),
+        _ => None,
+    };
+    if let Some(own) = own {
+        return own.to_owned();
+    }
+    super::action::KeyContext::ALL
+        .iter()
+        .flat_map(|c| keymap.bindings(*c))
+        .find(|b| b.action.name() == name)
+        .map(|b| b.desc.clone())
+        .unwrap_or_default()
+}
+
 /// Every first word the palette understands, for completion and the help text.
 pub fn command_names() -> Vec<String> {
     let mut names: Vec<String> = Action::ALL.iter().map(|a| a.name().to_owned()).collect();

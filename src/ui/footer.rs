@@ -98,6 +98,8 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
 pub fn hints(app: &App, ctx: KeyContext) -> Vec<(Action, String, String)> {
     hinted_here(app, ctx)
         .iter()
+        // Read-only refuses them: hints for what works instead.
+        .filter(|a| !(app.options.read_only && a.changes_engine()))
         .filter_map(|&a| {
             // Scale has a key per argument (+1, -1, ask): one hint for all of them.
             if a == Action::Scale {
@@ -199,8 +201,17 @@ pub fn render_suggestions(frame: &mut Frame, app: &App, footer: Rect) {
     if list.is_empty() {
         return;
     }
+    // Each name with what it does, aligned.
+    let name_width = list.iter().map(|s| s.len()).max().unwrap_or(0);
+    let list: Vec<String> = list
+        .iter()
+        .map(|name| {
+            let desc = palette::describe(name, &app.keymap);
+            format!("{name:name_width$}  {desc}").trim_end().to_owned()
+        })
+        .collect();
     let shown = list.len().min(8);
-    let width = list.iter().map(|s| s.len()).max().unwrap_or(0) as u16 + 4;
+    let width = list.iter().map(|s| s.chars().count()).max().unwrap_or(0) as u16 + 4;
     let height = shown as u16 + 2;
     // Inside the pane above, one cell in from its left and bottom borders, so the pane's
     // frame stays whole around the popup.

@@ -10,6 +10,19 @@ use crate::app::action::KeyContext;
 use crate::app::state::{App, View};
 use crate::config::theme::Slot;
 
+/// How to write a filter and a palette line, under the keys.
+const FILTER_AND_PALETTE: &[&str] = &[
+    "Filter (/): terms separated by spaces, all must match",
+    "  web               name, image or project contains \"web\" (any case)",
+    "  state:running     also exited, paused, restarting, created, dead",
+    "  health:unhealthy  also healthy, starting, none",
+    "  name:api  image:nginx  project:shop  service:web  endpoint:prod",
+    "  tier=web          label with that value; label:tier has the label at all",
+    "  !state:running    a leading ! negates any term",
+    "Palette (:): any action name above (Tab completes), and",
+    "  sort <column> [asc|desc] · theme dark|light|mono · filter <terms> · ctx · q",
+];
+
 pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
     let t = &app.theme;
     let ctx = match app.views.current {
@@ -37,14 +50,14 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
         }
         lines.push(Line::from(""));
     }
-    lines.push(Line::from(Span::styled(
-        "Filter terms: text, key=value (label), state:running, health:unhealthy, project:x, !negate",
-        t.style(Slot::TextDim),
-    )));
-    lines.push(Line::from(Span::styled(
-        "Palette: any action name, theme <name>, sort <column> [asc|desc], filter <terms>",
-        t.style(Slot::TextDim),
-    )));
+    for (i, text) in FILTER_AND_PALETTE.iter().enumerate() {
+        let slot = if i == 0 || text.starts_with("Palette") {
+            Slot::Title
+        } else {
+            Slot::Text
+        };
+        lines.push(Line::from(Span::styled(*text, t.style(slot))));
+    }
     // On a narrow screen a box inside the body would only add a second frame: take it all.
     let area = if body.width < 90 {
         body

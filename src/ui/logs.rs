@@ -52,8 +52,21 @@ fn title(app: &App, l: &LogsState) -> Vec<Span<'static>> {
         ),
     ];
     if !l.query.is_empty() {
+        // How many lines match, and which one the view is on: a search that finds nothing
+        // says so.
+        let hits = l.buffer.find_all(&l.query);
+        let at = l.current_match.and_then(|m| {
+            let index = m.checked_sub(l.buffer.dropped())? as usize;
+            hits.iter().position(|&h| h == index)
+        });
+        let count = match (hits.len(), at) {
+            (0, _) => "no match".to_owned(),
+            (n, Some(i)) => format!("{} of {n}", i + 1),
+            (1, None) => "1 match".to_owned(),
+            (n, None) => format!("{n} matches"),
+        };
         spans.push(Span::styled(
-            format!("─ /{} ", l.query),
+            format!("─ /{} ({count}) ", l.query),
             t.style(Slot::InputText),
         ));
     }

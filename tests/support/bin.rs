@@ -164,9 +164,19 @@ impl Tui {
             })
     }
 
-    /// `q`, then expects exit status 0 and a restored terminal.
+    /// `q` (again from a sub-view, where `q` goes back to the table), then expects exit
+    /// status 0 and a restored terminal.
     pub fn quit_cleanly(&self) {
-        self.send_keys(&["q"]);
+        for _ in 0..2 {
+            if self.exit_status().is_some() {
+                break;
+            }
+            self.send_keys(&["q"]);
+            let _ = self.wait_exit(Duration::from_millis(700));
+        }
+        if self.exit_status().is_none() {
+            self.send_keys(&["q"]);
+        }
         let code = self
             .wait_exit(Duration::from_secs(10))
             .unwrap_or_else(|s| panic!("did not exit after q; screen:\n{s}"));

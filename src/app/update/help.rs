@@ -10,6 +10,8 @@ pub(super) fn on_help_action(app: &mut App, action: Action) {
             Action::PageUp => *scroll = scroll.saturating_sub(10),
             Action::PageDown => *scroll += 10,
             Action::Top => *scroll = 0,
+            // The view keeps it within the text.
+            Action::Bottom => *scroll = usize::MAX / 2,
             _ => {}
         }
     }

@@ -64,9 +64,67 @@ pub(super) fn accept_input(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     };
     match input.purpose {
-        InputPurpose::Filter => set_filter(app, &input.text),
-        InputPurpose::Search => set_search(app, &input.text, true),
+        InputPurpose::Filter => {
+            set_filter(app, &input.text);
+            say_what_matched(app, &input.text);
+        }
+        InputPurpose::Search => {
+            set_search(app, &input.text, true);
+            say_search_misses(app, &input.text);
+        }
         InputPurpose::Palette => run_palette(app, &input.text, fx),
+    }
+}
+
+/// A filter that was not understood, or matches nothing, says so: a typo must not read as
+/// "no such containers".
+fn say_what_matched(app: &mut App, text: &str) {
+    if app.views.current != View::Table || text.trim().is_empty() {
+        return;
+    }
+    let problems = Filter::problems(text);
+    let shown = app
+        .table
+        .rows
+        .iter()
+        .filter(|r| matches!(r, Row::Container { .. }))
+        .count();
+    if !problems.is_empty() {
+        toast(app, ToastLevel::Error, problems.join("; "));
+    } else if shown == 0 {
+        let total = app.inventory.len();
+        toast(
+            app,
+            ToastLevel::Info,
+            format!("no container of {total} matches \"{text}\""),
+        );
+    }
+}
+
+/// A search that finds nothing says so.
+fn say_search_misses(app: &mut App, query: &str) {
+    if query.is_empty() {
+        return;
+    }
+    let misses = match app.views.current {
+        View::Logs => app
+            .views
+            .logs
+            .as_ref()
+            .is_some_and(|l| l.buffer.find_all(query).is_empty()),
+        View::Inspect => app.views.inspect.as_ref().is_some_and(|i| {
+            !i.lines
+                .iter()
+                .any(|l| crate::text::contains_ignore_case(l, query))
+        }),
+        View::Table | View::Events => false,
+    };
+    if misses {
+        toast(
+            app,
+            ToastLevel::Info,
+            format!("no line matches \"{query}\""),
+        );
     }
 }
 

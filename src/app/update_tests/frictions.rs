@@ -1,0 +1,93 @@
+//! The small things that got in an operator's way: q in sub-views, filters and searches that
+//! say what they did not understand or find, hints that only offer what works.
+
+use super::*;
+
+fn toasts(app: &App) -> Vec<String> {
+    app.screen.toasts.iter().map(|t| t.text.clone()).collect()
+}
+
+#[test]
+fn q_goes_back_from_logs_inspect_and_events_and_quits_from_the_table() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    for open in [KeyCode::Enter, KeyCode::Char('i'), KeyCode::Char('e')] {
+        press(&mut app, open);
+        assert_ne!(app.views.current, View::Table, "{open:?} opened a view");
+        ch(&mut app, 'q');
+        assert_eq!(app.views.current, View::Table, "q after {open:?}");
+        assert!(!app.quit);
+    }
+    let fx = ch(&mut app, 'q');
+    assert!(app.quit || fx.contains(&Effect::Quit), "{fx:?}");
+}
+
+#[test]
+fn a_filter_typo_is_named_and_a_filter_matching_nothing_says_so() {
+    let mut app = abc();
+    ch(&mut app, '/');
+    typed(&mut app, "state:runing");
+    press(&mut app, KeyCode::Enter);
+    let said = toasts(&app).join("\n");
+    assert!(said.contains("no state \"runing\""), "{said}");
+    ch(&mut app, '/');
+    press_mod(&mut app, KeyCode::Char('u'), KeyModifiers::CONTROL);
+    typed(&mut app, "zebra");
+    press(&mut app, KeyCode::Enter);
+    let said = toasts(&app).join("\n");
+    assert!(
+        said.contains("no container of 3 matches \"zebra\""),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_log_search_without_a_match_says_so() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    press(&mut app, KeyCode::Enter);
+    let session = app.views.logs.as_ref().unwrap().session;
+    chunk(&mut app, session, Stream::Stdout, &numbered(5));
+    ch(&mut app, '/');
+    typed(&mut app, "absent");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        toasts(&app)
+            .iter()
+            .any(|t| t == "no line matches \"absent\""),
+        "{:?}",
+        toasts(&app)
+    );
+}
+
+#[test]
+fn read_only_hints_leave_out_what_it_refuses() {
+    let mut app = abc();
+    let keys = |app: &App| -> Vec<Action> {
+        crate::ui::footer::hints(app, crate::app::action::KeyContext::Table)
+            .into_iter()
+            .map(|(a, _, _)| a)
+            .collect()
+    };
+    assert!(keys(&app).contains(&Action::Stop));
+    app.options.read_only = true;
+    let hinted = keys(&app);
+    assert!(
+        hinted.iter().all(|a| !a.changes_engine()),
+        "read-only hints offer {hinted:?}"
+    );
+    assert!(hinted.contains(&Action::Logs));
+}
+
+#[test]
+fn the_palette_says_what_each_command_does() {
+    let keymap = crate::config::keymap::Keymap::preset("default").unwrap();
+    assert_eq!(crate::app::palette::describe("restart", &keymap), "Restart");
+    assert!(crate::app::palette::describe("sort", &keymap).starts_with("Sort by a column"));
+    for name in crate::app::palette::command_names() {
+        assert!(
+            !crate::app::palette::describe(&name, &keymap).is_empty(),
+            "{name} has no description"
+        );
+    }
+}
