@@ -331,7 +331,11 @@ fn sort_arrow_survives_a_narrow_column() {
         )),
     );
     let text = buffer_text(&render_to_buffer(&app, 80, 24));
-    assert!(text.contains("PROJECT…▲"), "{text}");
+    let header = text.lines().nth(2).unwrap();
+    assert!(
+        header.contains("PROJECT") && header.contains("…▲"),
+        "{text}"
+    );
 }
 
 /// The README shows these files; a change to a view must regenerate them
@@ -546,4 +550,41 @@ fn a_down_endpoint_stays_in_the_header_at_80_columns_with_four_endpoints() {
             && header.contains("db-primary ✖ down, retry in"),
         "{header}"
     );
+}
+
+#[test]
+fn replica_names_get_their_room_and_are_cut_in_the_middle_when_they_must() {
+    let mut app = scenes::base_app(120, 24);
+    let names = [
+        "billing-invoice-reconciliation-worker-1",
+        "billing-invoice-reconciliation-worker-2",
+        "billing-invoice-reconciliation-worker-3",
+    ];
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers: names
+                .iter()
+                .map(|n| {
+                    container(n, "running")
+                        .project("billing", "invoice-reconciliation-worker")
+                        .into()
+                })
+                .collect(),
+        },
+    );
+    let wide = buffer_text(&render_to_buffer(&app, 120, 24));
+    for n in names {
+        assert!(wide.contains(n), "whole at 120 columns:\n{wide}");
+    }
+    // At 60 columns the names are cut, but each keeps its end: the replicas stay apart.
+    let narrow = buffer_text(&render_to_buffer(&app, 60, 24));
+    for n in ["worker-1 ", "worker-2 ", "worker-3 "] {
+        let row = narrow
+            .lines()
+            .find(|l| l.contains(n))
+            .unwrap_or_else(|| panic!("{narrow}"));
+        assert!(row.contains("billing-") && row.contains('…'), "{row}");
+    }
 }

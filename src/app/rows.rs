@@ -158,6 +158,35 @@ pub enum Row {
     },
 }
 
+/// The widest name and state among the rows, in display columns: the table gives names the
+/// room they need before anything else, and STATE no more than its longest text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Widest {
+    /// With the tree's indentation and room for the mark.
+    pub name: usize,
+    pub state: usize,
+}
+
+impl Widest {
+    pub fn of(rows: &[Row], inventory: &Inventory) -> Widest {
+        use unicode_width::UnicodeWidthStr;
+        let mut w = Widest::default();
+        for row in rows {
+            let (indent, name) = match row {
+                Row::Container { slot, depth } => {
+                    let c = inventory.get(*slot).expect("rows refer to live slots");
+                    w.state = w.state.max(c.state_text().width());
+                    (*depth as usize * 2, c.name.width())
+                }
+                Row::Group { depth, label, .. } => (*depth as usize * 2, label.width()),
+            };
+            // The mark (`● `) or the fold arrow (`▾ `) before the name.
+            w.name = w.name.max(indent + 2 + name);
+        }
+        w
+    }
+}
+
 pub struct RowInputs<'a> {
     pub inventory: &'a Inventory,
     pub filter: &'a Filter,

@@ -81,6 +81,8 @@ pub struct TableState {
     pub rows: Vec<Row>,
     /// The inventory changed since `rows` was built (rebuilt once per batch of messages).
     pub rows_stale: bool,
+    /// How wide names and states are in `rows`, for the column widths.
+    pub widest: super::rows::Widest,
 }
 
 #[derive(Debug, Clone)]

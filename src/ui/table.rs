@@ -10,7 +10,7 @@ use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
 use super::layout;
-use super::text::fit;
+use super::text::{fit, fit_middle};
 use crate::app::model::{format_age, Container, Health, RunState};
 use crate::app::rows::{Aggregate, Row, SortColumn};
 use crate::app::state::App;
@@ -162,6 +162,14 @@ fn columns(app: &App, width: u16) -> Vec<Column> {
         .filter(|&&c| c != Col::Endpoint || app.multi_endpoint())
         .map(|&c| column(c, app))
         .collect();
+    // The name's need counts first when choosing what else fits: a cut name is worse than a
+    // column of pids dropped.
+    let cap = (width as u32 * 3 / 5) as u16;
+    for c in &mut candidates {
+        if c.col == Col::Name {
+            c.min = (app.table.widest.name as u16).min(cap).max(12);
+        }
+    }
     candidates.sort_by_key(|c| c.priority);
     let mut used = 0u16;
     let mut chosen = Vec::new();
@@ -173,6 +181,27 @@ fn columns(app: &App, width: u16) -> Vec<Column> {
         }
     }
     chosen.sort_by_key(|c| ORDER.iter().position(|&o| o == c.col));
+    // Names get the room they need first (up to most of the width), STATE only what its
+    // longest text needs; the other columns share what is left.
+    let spacing = chosen.len().saturating_sub(1) as u16;
+    let others: u16 = chosen
+        .iter()
+        .filter(|c| c.col != Col::Name && c.col != Col::State)
+        .map(|c| c.min)
+        .sum();
+    let state = (app.table.widest.state as u16).clamp(5, 11);
+    for c in &mut chosen {
+        if c.col == Col::State {
+            c.width = Constraint::Length(state);
+        }
+    }
+    let room = width.saturating_sub(others + spacing + state);
+    let name = (app.table.widest.name as u16).min(cap).min(room).max(12);
+    for c in &mut chosen {
+        if c.col == Col::Name {
+            c.width = Constraint::Length(name);
+        }
+    }
     chosen
 }
 
@@ -372,13 +401,22 @@ fn build_row(
             .map(|(col, &w)| group_cell(label, *depth, aggregate, *collapsed, col.col, w))
             .collect(),
     };
-    let cells = texts.into_iter().zip(widths).map(|((text, slot), &w)| {
-        let text = fit(&text, w);
-        match slot {
-            Some(s) => Cell::from(Span::styled(text, t.style(s))),
-            None => Cell::from(text),
-        }
-    });
+    let cells = texts
+        .into_iter()
+        .zip(cols)
+        .zip(widths)
+        .map(|(((text, slot), col), &w)| {
+            // Names, ports and endpoints differ at the end as often as at the start.
+            let text = match col.col {
+                Col::Name => fit_name(&text, w),
+                Col::Ports | Col::Endpoint => fit_middle(&text, w),
+                _ => fit(&text, w),
+            };
+            match slot {
+                Some(s) => Cell::from(Span::styled(text, t.style(s))),
+                None => Cell::from(text),
+            }
+        });
     let r = TableRow::new(cells.collect::<Vec<_>>());
     let marked = match row {
         Row::Container { slot, .. } => app
@@ -395,6 +433,17 @@ fn build_row(
         style = style.patch(t.style(Slot::TableSelected));
     }
     r.style(style)
+}
+
+/// A name cell cut in the middle of the name, keeping the tree's indentation and the mark.
+fn fit_name(text: &str, width: usize) -> String {
+    let name_starts = text
+        .char_indices()
+        .find(|(_, c)| !matches!(c, ' ' | '●' | '▸' | '▾'))
+        .map_or(text.len(), |(i, _)| i);
+    let (prefix, name) = text.split_at(name_starts);
+    let room = width.saturating_sub(prefix.width());
+    format!("{prefix}{}", fit_middle(name, room))
 }
 
 pub fn state_slot(state: RunState) -> Slot {

@@ -14,6 +14,7 @@ pub fn rebuild_rows(app: &mut App) {
         now: app.now,
         usage: &app.usage,
     });
+    app.table.widest = crate::app::rows::Widest::of(&rows, &app.inventory);
     app.table.rows = rows;
     let found = app
         .table
