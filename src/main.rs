@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use wheelhouse::change::{self, Change};
 use wheelhouse::cli;
@@ -142,6 +142,13 @@ enum Command {
     },
     /// Print where configuration, data and the audit log live.
     Paths,
+    /// Print a shell completion script: `wheelhouse completions bash > /etc/bash_completion.d/wheelhouse`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `wheelhouse man | man -l -`.
+    Man,
     /// Render the views from built-in fixtures to SVG images (README screenshots).
     Screenshots {
         #[arg(long, default_value = "screenshots")]
@@ -287,6 +294,18 @@ fn main() -> ExitCode {
             how.flags(),
         ),
         Some(Command::Paths) => cli::paths(common),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = Args::command();
+            clap_complete::generate(shell, &mut cmd, "wheelhouse", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man) => {
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Args::command()).render(&mut out) {
+                Ok(()) => cli::emit(&String::from_utf8_lossy(&out)).map(|()| ExitCode::SUCCESS),
+                Err(e) => Err(e.into()),
+            }
+        }
         Some(Command::Screenshots { dir }) => cli::screenshots(&dir),
         Some(Command::FakeEngine {
             socket,

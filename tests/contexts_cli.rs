@@ -184,3 +184,41 @@ fn context_with_host_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--context"));
 }
+
+#[test]
+fn completions_and_the_man_page_come_from_the_cli_definition() {
+    let bin = env!("CARGO_BIN_EXE_wheelhouse");
+    let run = |args: &[&str]| {
+        let out = Command::new(bin).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let bash = run(&["completions", "bash"]);
+    for word in [
+        "scale",
+        "rollout",
+        "restart-unhealthy",
+        "--read-only",
+        "--context",
+    ] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    // The script is valid bash.
+    let check = Command::new("bash")
+        .args(["-n", "-c", &bash])
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+    for shell in ["zsh", "fish"] {
+        assert!(run(&["completions", shell]).contains("scale"), "{shell}");
+    }
+    let man = run(&["man"]);
+    assert!(man.contains(".TH wheelhouse 1"), "{man}");
+    assert!(man.contains("operations console"), "{man}");
+    let bad = Command::new(bin)
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("tcsh"));
+}
