@@ -16,6 +16,7 @@ pub mod report;
 pub mod runtime;
 pub mod scenes;
 pub mod secrets;
+pub mod shell;
 pub mod term;
 pub mod text;
 pub mod ui;

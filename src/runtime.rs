@@ -2,6 +2,7 @@
 //! effects out to tasks; a redraw when something changed, at most ~30 per second.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -70,6 +71,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         supervisors: HashMap::new(),
         samplers: HashMap::new(),
         log_tasks: HashMap::new(),
+        session: None,
         plans: tokio::task::JoinSet::new(),
         cancels: HashMap::new(),
     };
@@ -172,6 +174,14 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             for fx in applied.effects {
                 effects.run(fx);
             }
+            if let Some((plan, approval)) = effects.session.take() {
+                let report =
+                    shell_session(&rt, &effects.engines, terminal, &mut keys, plan, approval)
+                        .await?;
+                app.now = Utc::now();
+                update(&mut app, Msg::PlanDone(report));
+                dirty = true;
+            }
             // The change may have moved the layout (detail pane, log panel, notices, size).
             ui::layout::fit(&mut app);
             dirty |= applied.visible;
@@ -218,6 +228,43 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
     Ok(exit)
 }
 
+/// Hands the terminal to a shell in a container through the gate, and takes it back.
+async fn shell_session(
+    rt: &Runtime,
+    engines: &Engines,
+    terminal: &mut Tui,
+    keys: &mut EventStream,
+    plan: crate::ops::Plan,
+    approval: crate::ops::Approval,
+) -> anyhow::Result<crate::ops::PlanReport> {
+    let step = plan.steps[0].clone();
+    let (Some(id), crate::ops::Operation::Exec { command }) =
+        (step.target.container_ref().map(str::to_owned), &step.op)
+    else {
+        anyhow::bail!("not a shell session: {}", plan.title);
+    };
+    let size = terminal.size()?;
+    crate::term::step_aside()?;
+    {
+        let mut out = std::io::stdout();
+        let _ = write!(
+            out,
+            "\r\n── {} on {} (exit or Ctrl-D returns to wheelhouse) ──\r\n",
+            plan.title,
+            step.target.endpoint()
+        );
+        let _ = out.flush();
+    }
+    let report = rt
+        .gate
+        .run_session(plan, approval, engines, |docker| async move {
+            crate::shell::session(&docker, &id, command, (size.width, size.height), keys).await
+        })
+        .await;
+    crate::term::come_back(terminal)?;
+    Ok(report)
+}
+
 struct Effects<'a> {
     rt: &'a Runtime,
     tx: mpsc::Sender<Msg>,
@@ -230,6 +277,8 @@ struct Effects<'a> {
     /// Per endpoint: the sampler and the sender of what it should watch.
     samplers: HashMap<String, (JoinHandle<()>, watch::Sender<Vec<Watch>>)>,
     log_tasks: HashMap<u64, JoinHandle<()>>,
+    /// A confirmed shell session, run by the loop (it needs the terminal and the keys).
+    session: Option<(crate::ops::Plan, crate::ops::Approval)>,
     /// Plans with the gate, and how to cancel each.
     plans: tokio::task::JoinSet<()>,
     cancels: HashMap<crate::ops::PlanId, watch::Sender<bool>>,
@@ -331,6 +380,9 @@ impl Effects<'_> {
                 }
                 Err(e) => self.send_later(Msg::Warning(format!("context {context}: {e}"))),
             },
+            Effect::Submit { plan, approval } if plan.is_session() => {
+                self.session = Some((plan, approval));
+            }
             Effect::Submit { plan, approval } => {
                 let (gate, engines) = (self.rt.gate.clone(), self.engines.clone());
                 let (cancel_tx, cancel) = watch::channel(false);

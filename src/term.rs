@@ -46,6 +46,20 @@ pub fn enter() -> io::Result<(TerminalGuard, Tui)> {
     Ok((guard, terminal))
 }
 
+/// Gives the screen to another program (a shell in a container): the main screen, the cursor
+/// shown, raw mode kept (the session's TTY wants every key as typed).
+pub fn step_aside() -> io::Result<()> {
+    let mut out = io::stdout();
+    execute!(out, LeaveAlternateScreen, Show)?;
+    out.flush()
+}
+
+/// Takes the screen back after [`step_aside`]; the caller redraws everything.
+pub fn come_back(terminal: &mut Tui) -> io::Result<()> {
+    execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+    terminal.clear()
+}
+
 pub struct TerminalGuard;
 
 impl Drop for TerminalGuard {
@@ -243,8 +257,12 @@ impl<B: Backend> Backend for QuietBackend<B> {
         self.inner.show_cursor()
     }
 
+    /// Not asked of the terminal: asking writes a query and reads the reply from the input the
+    /// key reader owns, which can time out (and then a clear fails, as after a shell session).
+    /// A full-screen console only needs the position to put the cursor back after a clear, and
+    /// the next frame places it anyway.
     fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
-        self.inner.get_cursor_position()
+        Ok(self.cursor_at.unwrap_or(Position::ORIGIN))
     }
 
     fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {

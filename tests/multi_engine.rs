@@ -408,6 +408,32 @@ fn tui_follows_two_engines_through_freeze_death_and_return() {
 // ---- 3. an ssh:// endpoint in the console ----------------------------------------------
 
 #[test]
+fn a_shell_over_ssh_gets_a_real_tty_and_the_console_comes_back() {
+    let main = TestContainers::new();
+    let name = format!("{}-sshsh", short(&main));
+    let id = main.run_named(&name, &[], &[]);
+    let host = ssh_host();
+    let config = ssh_config().display().to_string();
+    let dirs = WhDirs::new();
+    let t = dirs.tmux_env(
+        &["-H", &host],
+        &[("WHEELHOUSE_SSH_CONFIG", &config)],
+        100,
+        30,
+    );
+    t.expect_text(" wheelhouse ", START);
+    filter(&t, &name);
+    t.wait_for(
+        |s| row_of(s, &name).is_some() && s.contains("1 shown"),
+        START,
+    )
+    .unwrap_or_else(|s| panic!("{name} never listed over ssh:\n{s}"));
+    t.send_keys(&["Home"]);
+    support::shell::shell_round_trip(&t, &dirs, &name, &id);
+    t.quit_cleanly();
+}
+
+#[test]
 fn tui_over_ssh_lists_logs_and_stops_with_an_audit_naming_the_endpoint() {
     let main = TestContainers::new();
     let name = format!("{}-ssh", short(&main));
@@ -434,7 +460,8 @@ fn tui_over_ssh_lists_logs_and_stops_with_an_audit_naming_the_endpoint() {
             START,
         )
         .unwrap_or_else(|s| panic!("{name} never listed over ssh:\n{s}"));
-    assert!(header(&screen).contains("default ●"), "{screen}");
+    // A -H endpoint is named by its address, so the default context can be attached beside it.
+    assert!(header(&screen).contains("root@127.0.0.1:"), "{screen}");
     assert!(
         row_of(&screen, &name).unwrap().contains("running"),
         "{screen}"

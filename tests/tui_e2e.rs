@@ -785,3 +785,41 @@ fn logs_follow_a_container_across_a_restart_without_repeating_lines() {
     assert!(text.contains(" console ── restarted at"), "{text}");
     t.quit_cleanly();
 }
+
+#[test]
+fn a_shell_in_a_container_gets_a_real_tty_and_the_console_comes_back() {
+    let tc = TestContainers::new();
+    let name = format!("{}-sh", short(&tc));
+    let id = tc.run_named(&name, &[], &[]);
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 100, 30);
+    t.expect_text("default ●", START);
+    filter(&t, &name);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home"]);
+    support::shell::shell_round_trip(&t, &dirs, &name, &id);
+    t.quit_cleanly();
+}
+
+#[test]
+fn read_only_refuses_a_shell_and_audits_the_refusal() {
+    let tc = TestContainers::new();
+    let name = format!("{}-rosh", short(&tc));
+    tc.run_named(&name, &[], &[]);
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&["--read-only"], 100, 30);
+    t.expect_text("default ●", START);
+    filter(&t, &name);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home", "x"]);
+    t.expect_text("read-only mode: open a shell", Duration::from_secs(5));
+    let refused = poll(Duration::from_secs(5), || {
+        dirs.audit_records()
+            .into_iter()
+            .find(|r| r["result"] == "refused")
+            .ok_or_else(|| "no refusal yet".to_string())
+    })
+    .unwrap();
+    assert_eq!(refused["action"], "exec", "{refused}");
+    t.quit_cleanly();
+}

@@ -76,6 +76,7 @@ actions! {
     Remove => "remove";
     Logs => "logs";
     Inspect => "inspect";
+    Shell => "shell";
     // Compose services (from a service row, or a replica's row)
     Scale => "scale", Count;
     Limits => "limits";
@@ -168,7 +169,11 @@ impl Action {
         self.is_mutation()
             || matches!(
                 self,
-                Action::Scale | Action::Limits | Action::Rollout | Action::RestartUnhealthy
+                Action::Scale
+                    | Action::Limits
+                    | Action::Rollout
+                    | Action::RestartUnhealthy
+                    | Action::Shell
             )
     }
 

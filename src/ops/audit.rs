@@ -78,6 +78,9 @@ pub struct AuditRecord {
     /// On `unchanged`: why the engine had nothing to do (`already running`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
+    /// How an exec session's command ended.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub exit_code: Option<i64>,
 }
 
 /// How one step ended, for its outcome line.
@@ -85,6 +88,8 @@ pub struct AuditRecord {
 pub enum Ending<'a> {
     /// Done; with the id of the container it created, if it made one.
     Ok(Option<&'a str>),
+    /// An exec session that ended with this exit code.
+    Exited(i64),
     /// The engine had nothing to change, and said why (`already running`).
     Unchanged(&'a str),
     Failed(&'a OpError),
@@ -163,6 +168,7 @@ impl AuditRecord {
             error: None,
             created_id: None,
             note: None,
+            exit_code: None,
         }
     }
 
@@ -175,6 +181,10 @@ impl AuditRecord {
         let (result, kind, error) = match ending {
             Ending::Ok(created) => {
                 r.created_id = created.map(str::to_owned);
+                ("ok", None, None)
+            }
+            Ending::Exited(code) => {
+                r.exit_code = Some(code);
                 ("ok", None, None)
             }
             Ending::Unchanged(why) => {

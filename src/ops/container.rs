@@ -45,6 +45,8 @@ pub struct Done {
     pub created: Option<String>,
     /// The engine changed nothing, and why: `already running` (its 304).
     pub unchanged: Option<&'static str>,
+    /// How an exec session ended.
+    pub exit_code: Option<i64>,
 }
 
 /// Carries out one step. `cancel` turning true ends a wait early (nothing else is interrupted:
@@ -134,6 +136,14 @@ pub async fn apply(
                 created: Some(created),
                 ..Done::default()
             });
+        }
+        // The session needs the operator's terminal: the console runs it through
+        // `Gate::run_session`, never as a step of a plan.
+        Operation::Exec { .. } => {
+            return Err(OpError::new(
+                ErrorKind::Other,
+                "an exec session runs only in the console's terminal",
+            ))
         }
         Operation::WaitHealthy {
             timeout_secs,

@@ -333,6 +333,10 @@ impl Gate {
                 unchanged: Some(why),
                 ..
             }) => Ending::Unchanged(why),
+            Ok(Done {
+                exit_code: Some(code),
+                ..
+            }) => Ending::Exited(*code),
             Ok(done) => Ending::Ok(done.created.as_deref()),
             Err(e) => Ending::Failed(e),
         };
@@ -367,6 +371,79 @@ impl Gate {
             .await
             .map_err(|e| OpError::new(ErrorKind::Unreachable, e))?;
         container::apply(&docker, engine.host(), &step.target, &step.op, cancel).await
+    }
+
+    /// Runs a plan of one interactive step (an exec session) whose engine side is `session`,
+    /// under the same rules as [`Gate::run`]: read-only refuses it (audited), its intent is on
+    /// disk before the session starts, and its end (or failure) is recorded.
+    pub async fn run_session<F, Fut>(
+        &self,
+        plan: Plan,
+        approval: Approval,
+        engines: &Engines,
+        session: F,
+    ) -> PlanReport
+    where
+        F: FnOnce(bollard::Docker) -> Fut,
+        Fut: Future<Output = Result<Done, OpError>>,
+    {
+        let plan = Arc::new(plan);
+        let mut report = PlanReport {
+            plan: plan.id.clone(),
+            results: vec![None; plan.steps.len()],
+            ..PlanReport::default()
+        };
+        let index = 0;
+        let Some(step) = plan.steps.first().filter(|_| plan.steps.len() == 1) else {
+            report.results.iter_mut().for_each(|r| {
+                *r = Some(Err(OpError::new(
+                    ErrorKind::Other,
+                    "a session is a plan of one step",
+                )))
+            });
+            return report;
+        };
+        let host = host_of(engines, &plan, index).to_owned();
+        if self.read_only {
+            let reason = "refused: wheelhouse is in read-only mode";
+            self.record_refusal(&plan, index, &host, Some(&approval), reason);
+            report.results[index] = Some(Err(OpError::refused(reason)));
+            return report;
+        }
+        let ctx = StepContext {
+            plan: &plan,
+            index,
+            step,
+            undoing: false,
+            host: &host,
+            approved: Some(&approval),
+            operator: &self.operator,
+        };
+        if let Err(e) = self
+            .audit
+            .write(AuditRecord::intent(&ctx, Utc::now()))
+            .await
+        {
+            let reason = format!("{e}; refused: no change is made without its audit record");
+            self.record_refusal(&plan, index, &host, Some(&approval), &reason);
+            report.results[index] = Some(Err(OpError::refused(reason)));
+            return report;
+        }
+        let token = self.track(&plan, index, &host, &approval);
+        let endpoint = step.target.endpoint();
+        let result = match engines.get(endpoint) {
+            None => Err(OpError::new(
+                ErrorKind::Unreachable,
+                format!("{endpoint}: not attached"),
+            )),
+            Some(engine) => match engine.docker().await {
+                Err(e) => Err(OpError::new(ErrorKind::Unreachable, e)),
+                Ok(docker) => session(docker).await,
+            },
+        };
+        self.untrack(token);
+        report.results[index] = Some(self.record_outcome(&ctx, result).await.map(drop));
+        report
     }
 
     /// Records that a plan was refused before it reached an engine (read-only in the console,

@@ -211,6 +211,18 @@ pub enum Operation {
     },
     /// Checks that the target image is on the engine (there may be no registry to pull from).
     CheckImage,
+    /// An interactive session in the target (a shell), the operator's terminal handed to it;
+    /// its outcome is the session's end.
+    Exec {
+        command: Vec<String>,
+    },
+}
+
+impl Plan {
+    /// A plan of one interactive session (a shell): the console runs it in its terminal.
+    pub fn is_session(&self) -> bool {
+        matches!(self.steps.as_slice(), [s] if matches!(s.op, Operation::Exec { .. }))
+    }
 }
 
 impl Operation {
@@ -228,6 +240,7 @@ impl Operation {
             Operation::UpdateLimits { .. } => "update",
             Operation::WaitHealthy { .. } => "wait for",
             Operation::CheckImage => "check",
+            Operation::Exec { .. } => "exec",
         }
     }
 
@@ -256,6 +269,7 @@ impl Operation {
                 format!(" to be healthy (at most {timeout_secs} s)")
             }
             Operation::CheckImage => " is on the engine".into(),
+            Operation::Exec { command } => format!(": {}", crate::shell::command_text(command)),
             _ => String::new(),
         }
     }

@@ -59,7 +59,7 @@ enum Detail {
     All,
     /// Up endpoints without their version.
     NoVersions,
-    /// Up endpoints' names cut in the middle.
+    /// Every name cut in the middle (a down one too: both ends still tell it apart).
     ShortNames,
     /// Up endpoints as one `3 up ●`; down ones each by name, without the retry.
     UpCounted,
@@ -103,9 +103,9 @@ fn endpoint_spans(app: &App, detail: Detail, counts: &str) -> Vec<Span<'static>>
         if is_up && detail >= Detail::UpCounted {
             continue;
         }
-        let name = match (is_up, detail) {
-            (true, Detail::ShortNames) | (false, Detail::Least) => short(&ep.name),
-            _ => ep.name.clone(),
+        let name = match detail {
+            Detail::All | Detail::NoVersions => ep.name.clone(),
+            _ => short(&ep.name),
         };
         spans.push(Span::styled("│ ", t.style(Slot::TextDim)));
         let (text, slot) = match &ep.state {

@@ -12,6 +12,7 @@ pub mod compose;
 pub mod hostile;
 pub mod proxy;
 pub mod services;
+pub mod shell;
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
@@ -609,6 +610,24 @@ impl Tmux {
     }
 
     /// Types `text` literally (`send-keys -l`), even if it looks like a key name.
+    /// The window's (columns, rows).
+    pub fn size(&self) -> (u16, u16) {
+        let n = |f: &str| self.display(f).parse().expect("a number from tmux");
+        (n("#{window_width}"), n("#{window_height}"))
+    }
+
+    /// Resizes the window, as a person resizing their terminal.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        self.tmux(&[
+            "resize-window",
+            "-x",
+            &cols.to_string(),
+            "-y",
+            &rows.to_string(),
+        ])
+        .expect("tmux resize-window");
+    }
+
     pub fn send_literal(&self, text: &str) {
         self.tmux(&["send-keys", "-t", &self.session, "-l", text])
             .unwrap_or_else(|e| panic!("{e}"));

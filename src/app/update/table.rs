@@ -242,11 +242,50 @@ pub(crate) fn on_action(
         Action::Logs => open_logs(app, fx),
         Action::Inspect => open_inspect(app, fx),
         a if a.is_mutation() => ask_to_mutate(app, a, origin, fx),
+        Action::Shell => ask_for_shell(app, origin, fx),
         Action::Scale | Action::Limits | Action::Rollout | Action::RestartUnhealthy => {
             on_service_action(app, action, arg, origin, fx)
         }
         _ => {}
     }
+}
+
+/// `x`: a shell in the selected container, confirmed like any change (read-only refuses it).
+pub(super) fn ask_for_shell(app: &mut App, origin: Origin, fx: &mut Vec<Effect>) {
+    let Some(c) = app.selected_container() else {
+        return;
+    };
+    if c.state != RunState::Running {
+        let text = format!(
+            "{} is {}: a shell needs it running",
+            c.name,
+            c.state.as_str()
+        );
+        return toast(app, ToastLevel::Error, text);
+    }
+    let step = crate::ops::Step::new(
+        crate::ops::Target::container(&c.key, &c.name),
+        crate::ops::Operation::Exec {
+            command: crate::shell::default_command(),
+        },
+    );
+    let title = format!("open a shell in {}", c.name);
+    let plan = crate::ops::Plan {
+        id: app.next_plan_id(),
+        title,
+        origin,
+        steps: vec![step],
+        on_failure: crate::ops::OnFailure::Stop,
+        scope: crate::ops::Scope::Containers,
+    };
+    if app.options.read_only {
+        return refuse_read_only(app, plan, fx);
+    }
+    let notes = vec![
+        "The console steps aside until the shell ends (exit or Ctrl-D); the session is audited."
+            .to_owned(),
+    ];
+    app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::prepared(plan, notes)));
 }
 
 pub(super) fn ask_to_mutate(app: &mut App, action: Action, origin: Origin, fx: &mut Vec<Effect>) {
