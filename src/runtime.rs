@@ -356,6 +356,11 @@ impl Effects<'_> {
         let tx = self.tx.clone();
         match fx {
             Effect::Quit => {}
+            Effect::Copy { text } => {
+                if let Err(e) = crate::term::copy_to_clipboard(&text) {
+                    log::warn!("copying to the clipboard: {e}");
+                }
+            }
             Effect::Detach { endpoint } => self.detach(&endpoint),
             Effect::ShowProbeEvents(on) => {
                 self.show_probes.send_replace(on);

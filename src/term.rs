@@ -60,6 +60,40 @@ pub fn come_back(terminal: &mut Tui) -> io::Result<()> {
     terminal.clear()
 }
 
+/// Puts `text` on the clipboard of the terminal the operator sits at (OSC 52): it travels
+/// with the output, so it works over ssh; a terminal that does not allow it ignores it.
+pub fn copy_to_clipboard(text: &str) -> io::Result<()> {
+    let mut out = io::stdout();
+    write!(out, "{}", osc52(text))?;
+    out.flush()
+}
+
+/// The OSC 52 sequence that sets the clipboard to `text`.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 pub struct TerminalGuard;
 
 impl Drop for TerminalGuard {
@@ -305,6 +339,16 @@ impl<B: Backend> Backend for QuietBackend<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn osc52_carries_the_text_in_base64() {
+        assert_eq!(osc52("web-1"), "\x1b]52;c;d2ViLTE=\x07");
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64("é".as_bytes()), "w6k=");
+    }
     use ratatui::widgets::Paragraph;
 
     /// Counts bytes that reach the "terminal".

@@ -823,3 +823,94 @@ fn read_only_refuses_a_shell_and_audits_the_refusal() {
     assert_eq!(refused["action"], "exec", "{refused}");
     t.quit_cleanly();
 }
+
+#[test]
+fn a_bulk_restart_runs_side_by_side_shows_rows_pending_and_reports_the_whole_set() {
+    let tc = TestContainers::new();
+    let prefix = format!("{}-bulk", short(&tc));
+    // Each ignores SIGTERM, so each restart takes its 2 s grace period.
+    let ids: Vec<String> = (1..=6)
+        .map(|n| {
+            tc.run_named(
+                &format!("{prefix}{n}"),
+                &["--stop-timeout", "2"],
+                &["sh", "-c", "trap '' TERM; while true; do sleep 1; done"],
+            )
+        })
+        .collect();
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 100, 30);
+    t.expect_text("default ●", START);
+    filter(&t, &prefix);
+    t.expect_text("6 shown", START);
+    t.send_keys(&["C-a", "r"]);
+    t.expect_text("Restart 6 containers", Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    // While it runs, the rows say so.
+    t.wait_for(|s| s.contains("restarting…"), Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("no row shown restarting:\n{s}"));
+    t.expect_text("restart 6 containers: done", Duration::from_secs(30));
+    // Side by side: several intents were on disk before the first outcome, and no more than
+    // one engine takes at once.
+    let records = dirs.audit_records();
+    let before_first_outcome = records
+        .iter()
+        .take_while(|r| r["phase"] == "intent")
+        .count();
+    assert!(
+        (2..=4).contains(&before_first_outcome),
+        "{before_first_outcome} steps started before the first ended: {records:#?}"
+    );
+    let outcomes: Vec<&serde_json::Value> =
+        records.iter().filter(|r| r["phase"] == "outcome").collect();
+    assert_eq!(outcomes.len(), 6, "{records:#?}");
+    assert!(
+        outcomes.iter().all(|r| r["result"] == "ok"),
+        "{outcomes:#?}"
+    );
+    for id in &ids {
+        assert!(
+            outcomes.iter().any(|r| r["container_id"] == id.as_str()),
+            "{id}"
+        );
+    }
+    t.quit_cleanly();
+}
+
+#[test]
+fn y_copies_the_name_and_inspect_copies_a_value_through_the_terminal() {
+    let tc = TestContainers::new();
+    let name = format!("{}-copy", short(&tc));
+    let id = tc.run_named(&name, &[], &[]);
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 100, 30);
+    // tmux keeps what an application sets with OSC 52 as a paste buffer.
+    t.tmux(&["set-option", "-s", "set-clipboard", "on"])
+        .unwrap();
+    t.expect_text("default ●", START);
+    filter(&t, &name);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home", "y"]);
+    t.expect_text("copied the name", Duration::from_secs(5));
+    let buffer = || t.tmux(&["show-buffer"]).unwrap_or_default();
+    poll(Duration::from_secs(5), || {
+        (buffer() == name).then_some(()).ok_or_else(buffer)
+    })
+    .unwrap();
+    t.send_keys(&["Y"]);
+    poll(Duration::from_secs(5), || {
+        (buffer() == id).then_some(()).ok_or_else(buffer)
+    })
+    .unwrap();
+    // In inspect: search a key, copy its value.
+    t.send_keys(&["i"]);
+    t.expect_text("Inspect:", Duration::from_secs(10));
+    t.send_keys(&["/"]);
+    t.send_literal("\"Hostname\"");
+    t.send_keys(&["Enter", "y"]);
+    poll(Duration::from_secs(5), || {
+        (buffer() == id[..12]).then_some(()).ok_or_else(buffer)
+    })
+    .unwrap();
+    t.quit_cleanly();
+}

@@ -77,6 +77,8 @@ actions! {
     Logs => "logs";
     Inspect => "inspect";
     Shell => "shell";
+    CopyId => "copy_id";
+    CopyName => "copy_name";
     // Compose services (from a service row, or a replica's row)
     Scale => "scale", Count;
     Limits => "limits";
@@ -91,6 +93,7 @@ actions! {
     ToggleFollow => "toggle_follow";
     SaveLogs => "save_logs";
     RevealSecrets => "reveal_secrets";
+    CopyValue => "copy_value";
     // Endpoints panel
     ToggleAttach => "toggle_attach";
     // Events pane

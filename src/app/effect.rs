@@ -55,5 +55,9 @@ pub enum Effect {
     Detach {
         endpoint: String,
     },
+    /// Put text on the operator's clipboard through the terminal (OSC 52, which works over ssh).
+    Copy {
+        text: String,
+    },
     Quit,
 }

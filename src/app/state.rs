@@ -255,6 +255,23 @@ impl OpsState {
             .collect()
     }
 
+    /// What is being done to a container right now, if anything: the operation of a step
+    /// under way on it, so its row can say `stopping…`.
+    pub fn under_way(&self, key: &ContainerKey) -> Option<&crate::ops::Operation> {
+        self.running.iter().find_map(|r| {
+            r.plan
+                .steps
+                .iter()
+                .zip(&r.steps)
+                .find(|(step, state)| {
+                    **state == StepState::Running
+                        && step.target.endpoint() == key.endpoint
+                        && step.target.container_ref() == Some(key.id.as_str())
+                })
+                .map(|(step, _)| &step.op)
+        })
+    }
+
     /// How an ended plan on screen ended, if it has.
     pub fn ending(&self, plan: &PlanId) -> Option<&FinishedPlan> {
         self.finished.iter().find(|f| &f.run.plan.id == plan)

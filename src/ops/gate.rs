@@ -7,7 +7,10 @@
 //! 2. **No change without its record.** The intent is written (and synced) before the engine is
 //!    asked; if it cannot be written the step is refused with the reason, and the plan stops.
 //! 3. **Steps run one at a time**, in order; the first that fails stops the plan, and the steps
-//!    after it do not run. Each step's outcome is written when the engine answers.
+//!    after it do not run. Each step's outcome is written when the engine answers. The one
+//!    exception is a plan of independent steps ([`OnFailure::EachAlone`], a bulk stop): its
+//!    steps run side by side, at most [`STEPS_AT_ONCE_PER_ENDPOINT`] on each engine, each with
+//!    its own intent and outcome, and a failure stops none of the others.
 //! 4. **Nothing half-done.** A plan that rolls back on failure (scale, limits, rollout) then
 //!    undoes what ran, newest first, each undo audited as such (`undoes`). Cancelling between
 //!    steps (or during a wait) is a failure like any other.
@@ -30,6 +33,10 @@ use super::container::{self, Done};
 use super::error::{ErrorKind, OpError};
 use super::plan::{Approval, OnFailure, Plan, PlanId, Step};
 use crate::engine::handle::EngineHandle;
+
+/// Independent steps one engine is asked to do at once: a restart of twenty marked containers
+/// takes about one grace period per four, not twenty, without crowding the engine.
+pub const STEPS_AT_ONCE_PER_ENDPOINT: usize = 4;
 
 /// For a plan nobody will cancel (tests, a headless command without a terminal).
 pub fn no_cancel() -> watch::Receiver<bool> {
@@ -178,68 +185,38 @@ impl Gate {
             }
             return report;
         }
+        if plan.on_failure == OnFailure::EachAlone {
+            self.run_side_by_side(
+                &plan,
+                &approval,
+                engines,
+                &cancel,
+                &mut report,
+                &on_progress,
+            )
+            .await;
+            return report;
+        }
         for index in 0..plan.steps.len() {
             if *cancel.borrow() {
                 report.cancelled = true;
                 break;
             }
-            let host = host_of(engines, &plan, index).to_owned();
-            let step = &plan.steps[index];
-            let ctx = StepContext {
-                plan: &plan,
-                index,
-                step,
-                undoing: false,
-                host: &host,
-                approved: Some(&approval),
-                operator: &self.operator,
-            };
-            if let Err(e) = self
-                .audit
-                .write(AuditRecord::intent(&ctx, Utc::now()))
-                .await
-            {
-                let reason = format!("{e}; refused: no change is made without its audit record");
-                // Likely unwritable too; tried so that a log that recovered still says why.
-                self.record_refusal(&plan, index, &host, Some(&approval), &reason);
-                let error = OpError::refused(reason);
-                report.results[index] = Some(Err(error.clone()));
-                on_progress(Progress::Ended {
-                    plan: plan.id.clone(),
+            let Some(result) = self
+                .run_step(
+                    &plan,
                     index,
-                    result: Err(error),
-                })
-                .await;
+                    &approval,
+                    engines,
+                    &mut cancel,
+                    &mut report,
+                    &on_progress,
+                )
+                .await
+            else {
                 return report;
-            }
-            let token = self.track(&plan, index, &host, &approval);
-            on_progress(Progress::Running {
-                plan: plan.id.clone(),
-                index,
-            })
-            .await;
-            let result = self.execute(step, engines, &mut cancel).await;
-            self.untrack(token);
-            let result = self.record_outcome(&ctx, result).await.map(|done| {
-                if let Some(why) = done.unchanged {
-                    report.unchanged.push((index, why.to_owned()));
-                }
-            });
-            if result
-                .as_ref()
-                .is_err_and(|e| e.message == "cancelled by the operator")
-            {
-                report.cancelled = true;
-            }
-            let failed = result.is_err();
-            report.results[index] = Some(result.clone());
-            on_progress(Progress::Ended {
-                plan: plan.id.clone(),
-                index,
-                result,
-            })
-            .await;
-            if failed {
+            };
+            if result.is_err() {
                 break;
             }
         }
@@ -257,6 +234,140 @@ impl Gate {
                 .await;
         }
         report
+    }
+
+    /// One step: its intent on disk, the engine call, its outcome on disk, progress told on
+    /// the way. None when the intent could not be written (the step is refused, and nothing
+    /// after it may run either).
+    #[allow(clippy::too_many_arguments)]
+    async fn run_step<F, Fut>(
+        &self,
+        plan: &Arc<Plan>,
+        index: usize,
+        approval: &Approval,
+        engines: &Engines,
+        cancel: &mut watch::Receiver<bool>,
+        report: &mut PlanReport,
+        on_progress: &F,
+    ) -> Option<Result<(), OpError>>
+    where
+        F: Fn(Progress) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let host = host_of(engines, plan, index).to_owned();
+        let step = &plan.steps[index];
+        let ctx = StepContext {
+            plan,
+            index,
+            step,
+            undoing: false,
+            host: &host,
+            approved: Some(approval),
+            operator: &self.operator,
+        };
+        if let Err(e) = self
+            .audit
+            .write(AuditRecord::intent(&ctx, Utc::now()))
+            .await
+        {
+            let reason = format!("{e}; refused: no change is made without its audit record");
+            // Likely unwritable too; tried so that a log that recovered still says why.
+            self.record_refusal(plan, index, &host, Some(approval), &reason);
+            let error = OpError::refused(reason);
+            report.results[index] = Some(Err(error.clone()));
+            on_progress(Progress::Ended {
+                plan: plan.id.clone(),
+                index,
+                result: Err(error),
+            })
+            .await;
+            return None;
+        }
+        let token = self.track(plan, index, &host, approval);
+        on_progress(Progress::Running {
+            plan: plan.id.clone(),
+            index,
+        })
+        .await;
+        let result = self.execute(step, engines, cancel).await;
+        self.untrack(token);
+        let result = self.record_outcome(&ctx, result).await.map(|done| {
+            if let Some(why) = done.unchanged {
+                report.unchanged.push((index, why.to_owned()));
+            }
+        });
+        if result
+            .as_ref()
+            .is_err_and(|e| e.message == "cancelled by the operator")
+        {
+            report.cancelled = true;
+        }
+        report.results[index] = Some(result.clone());
+        on_progress(Progress::Ended {
+            plan: plan.id.clone(),
+            index,
+            result: result.clone(),
+        })
+        .await;
+        Some(result)
+    }
+
+    /// Runs independent steps side by side, at most [`STEPS_AT_ONCE_PER_ENDPOINT`] per engine;
+    /// a cancel stops the ones not started yet.
+    async fn run_side_by_side<F, Fut>(
+        &self,
+        plan: &Arc<Plan>,
+        approval: &Approval,
+        engines: &Engines,
+        cancel: &watch::Receiver<bool>,
+        report: &mut PlanReport,
+        on_progress: &F,
+    ) where
+        F: Fn(Progress) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let mut turns: HashMap<&str, Arc<tokio::sync::Semaphore>> = HashMap::new();
+        for step in &plan.steps {
+            turns.entry(step.target.endpoint()).or_insert_with(|| {
+                Arc::new(tokio::sync::Semaphore::new(STEPS_AT_ONCE_PER_ENDPOINT))
+            });
+        }
+        let runs = (0..plan.steps.len()).map(|index| {
+            let turn = Arc::clone(&turns[plan.steps[index].target.endpoint()]);
+            let mut cancel = cancel.clone();
+            async move {
+                let _turn = turn.acquire_owned().await.ok();
+                let mut mine = PlanReport {
+                    results: vec![None; plan.steps.len()],
+                    ..PlanReport::default()
+                };
+                if *cancel.borrow() {
+                    mine.cancelled = true;
+                    return mine;
+                }
+                self.run_step(
+                    plan,
+                    index,
+                    approval,
+                    engines,
+                    &mut cancel,
+                    &mut mine,
+                    on_progress,
+                )
+                .await;
+                mine
+            }
+        });
+        for mine in futures_util::future::join_all(runs).await {
+            report.cancelled |= mine.cancelled;
+            report.unchanged.extend(mine.unchanged);
+            for (all, one) in report.results.iter_mut().zip(mine.results) {
+                if one.is_some() {
+                    *all = one;
+                }
+            }
+        }
+        report.unchanged.sort_by_key(|(i, _)| *i);
     }
 
     /// Undoes what ran, newest first. An undo that fails is reported and the others still run:

@@ -244,6 +244,25 @@ impl Operation {
         }
     }
 
+    /// The verb while it happens, for a row that is being changed: `stopping…`.
+    pub fn under_way(&self) -> &'static str {
+        match self {
+            Operation::Start => "starting…",
+            Operation::Stop => "stopping…",
+            Operation::Restart => "restarting…",
+            Operation::Pause => "pausing…",
+            Operation::Unpause => "resuming…",
+            Operation::Kill { .. } => "killing…",
+            Operation::Remove { .. } => "removing…",
+            Operation::CreateReplica { .. } => "creating…",
+            Operation::Rename { .. } => "renaming…",
+            Operation::UpdateLimits { .. } => "updating…",
+            Operation::WaitHealthy { .. } => "waiting…",
+            Operation::CheckImage => "checking…",
+            Operation::Exec { .. } => "in a shell",
+        }
+    }
+
     /// Whether the step changes anything (a wait or a check does not, though it is audited).
     pub fn changes(&self) -> bool {
         !matches!(self, Operation::WaitHealthy { .. } | Operation::CheckImage)
@@ -360,9 +379,12 @@ impl Step {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnFailure {
-    /// Stop; what ran stays done (independent steps: a bulk stop).
+    /// Stop; what ran stays done.
     #[default]
     Stop,
+    /// Independent steps (a bulk stop of marked containers): each runs on its own, several at
+    /// once, and one that fails stops none of the others.
+    EachAlone,
     /// Undo what ran, newest first, so that nothing is left half-done.
     RollBack,
 }

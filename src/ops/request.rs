@@ -224,13 +224,14 @@ impl Request {
                     [one] => format!("{verb} {}", one.name),
                     many => format!("{verb} {} containers", many.len()),
                 };
-                // Each container on its own: what ran stays done when one fails.
+                // Each container on its own, several at once: one that fails does not hold
+                // up or undo the others.
                 Plan {
                     id,
                     title,
                     origin: origin.clone(),
                     steps,
-                    on_failure: OnFailure::Stop,
+                    on_failure: OnFailure::EachAlone,
                     scope: Scope::Containers,
                 }
             }

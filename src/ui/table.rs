@@ -189,7 +189,9 @@ fn columns(app: &App, width: u16) -> Vec<Column> {
         .filter(|c| c.col != Col::Name && c.col != Col::State)
         .map(|c| c.min)
         .sum();
-    let state = (app.table.widest.state as u16).clamp(5, 11);
+    // Room for `restarting…` while a change is under way.
+    let busy = if app.ops.running.is_empty() { 0 } else { 11 };
+    let state = (app.table.widest.state.max(busy) as u16).clamp(5, 11);
     for c in &mut chosen {
         if c.col == Col::State {
             c.width = Constraint::Length(state);
@@ -494,7 +496,11 @@ fn container_cell(
             _ => none(),
         },
         Col::Image => (short_image(&c.image), None),
-        Col::State => (c.state_text(), Some(state_slot(c.state))),
+        // A change under way shows as it happens, until the engine says how it went.
+        Col::State => match app.ops.under_way(&c.key) {
+            Some(op) => (op.under_way().to_owned(), Some(Slot::StateRestarting)),
+            None => (c.state_text(), Some(state_slot(c.state))),
+        },
         Col::Health => match c.health {
             Health::None => none(),
             h => (h.as_str().to_owned(), Some(health_slot(h))),

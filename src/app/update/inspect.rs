@@ -58,7 +58,29 @@ pub(crate) fn on_action(
         Action::NextMatch | Action::PrevMatch => {
             jump_to_match(app, action == Action::NextMatch, false)
         }
+        // The value on the current match's line, or on the top line.
+        Action::CopyValue => {
+            let at = i.current_match.unwrap_or(i.scroll);
+            if let Some(line) = i.lines.get(at) {
+                let value = line_value(line);
+                copy(app, "value", value, _fx);
+            }
+        }
         _ => {}
+    }
+}
+
+/// The value a line of pretty JSON holds: `"IPAddress": "172.17.0.2",` → `172.17.0.2`.
+pub(crate) fn line_value(line: &str) -> String {
+    let line = line.trim().trim_end_matches(',');
+    let value = match line.split_once("\": ") {
+        Some((key, value)) if key.starts_with('"') => value,
+        _ => line,
+    };
+    let value = value.trim();
+    match value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(inner) => inner.replace("\\\"", "\"").replace("\\\\", "\\"),
+        None => value.to_owned(),
     }
 }
 

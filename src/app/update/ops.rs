@@ -85,7 +85,34 @@ pub(super) fn on_plan_done(app: &mut App, report: PlanReport) {
     } else {
         "; some of what ran could not be undone (see the audit log)".to_owned()
     };
+    // Independent steps: how many went which way, and each failure by name.
+    let each_alone = plan.on_failure == crate::ops::OnFailure::EachAlone && plan.steps.len() > 1;
+    let failures: Vec<String> = report
+        .results
+        .iter()
+        .zip(&plan.steps)
+        .filter_map(|(r, step)| match r {
+            Some(Err(e)) => Some(format!("{}: {e}", step.target.label())),
+            _ => None,
+        })
+        .collect();
     let (summary, ok) = match report.failure() {
+        Some(_) if each_alone && !report.cancelled => {
+            let done = report
+                .results
+                .iter()
+                .filter(|r| matches!(r, Some(Ok(()))))
+                .count();
+            (
+                format!(
+                    "{}: {done} done, {} failed ({})",
+                    plan.title,
+                    failures.len(),
+                    failures.join("; ")
+                ),
+                false,
+            )
+        }
         None if report.cancelled => (format!("{}: stopped{undone}", plan.title), false),
         None => (format!("{}: {}", plan.title, done_text(&report)), true),
         Some((index, e)) => {

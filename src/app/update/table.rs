@@ -243,6 +243,16 @@ pub(crate) fn on_action(
         Action::Inspect => open_inspect(app, fx),
         a if a.is_mutation() => ask_to_mutate(app, a, origin, fx),
         Action::Shell => ask_for_shell(app, origin, fx),
+        Action::CopyId | Action::CopyName => {
+            let Some(c) = app.selected_container() else {
+                return;
+            };
+            let (what, text) = match action {
+                Action::CopyId => ("id", c.key.id.clone()),
+                _ => ("name", c.name.clone()),
+            };
+            copy(app, what, text, fx);
+        }
         Action::Scale | Action::Limits | Action::Rollout | Action::RestartUnhealthy => {
             on_service_action(app, action, arg, origin, fx)
         }
@@ -329,4 +339,16 @@ pub(super) fn visible_keys(app: &App) -> std::collections::HashSet<&ContainerKey
         keys.extend(app.selected_container().map(|c| &c.key));
     }
     keys
+}
+
+/// Copies through the terminal, and says what was copied (the terminal may not allow it:
+/// tmux needs `set-clipboard on`).
+pub(super) fn copy(app: &mut App, what: &str, text: String, fx: &mut Vec<Effect>) {
+    let shown = crate::ui::text::fit_middle(&text, 40);
+    toast(
+        app,
+        ToastLevel::Info,
+        format!("copied the {what}: {shown} (through the terminal, OSC 52)"),
+    );
+    fx.push(Effect::Copy { text });
 }

@@ -91,3 +91,15 @@ fn the_palette_says_what_each_command_does() {
         );
     }
 }
+
+#[test]
+fn a_copied_inspect_line_is_its_value() {
+    use crate::app::update::inspect::line_value;
+    assert_eq!(
+        line_value(r#"    "IPAddress": "172.17.0.2","#),
+        "172.17.0.2"
+    );
+    assert_eq!(line_value(r#"    "RestartCount": 0,"#), "0");
+    assert_eq!(line_value(r#"      "say \"hi\"","#), r#"say "hi""#);
+    assert_eq!(line_value(r#"  "Config": {"#), "{");
+}
