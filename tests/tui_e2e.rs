@@ -914,3 +914,40 @@ fn y_copies_the_name_and_inspect_copies_a_value_through_the_terminal() {
     .unwrap();
     t.quit_cleanly();
 }
+
+#[test]
+fn log_colours_are_drawn_and_other_escapes_never_reach_the_terminal() {
+    let tc = TestContainers::new();
+    let name = format!("{}-ansi", short(&tc));
+    tc.run_named(
+        &name,
+        &[],
+        &[
+            "sh",
+            "-c",
+            "printf '\\033[31mred-word\\033[0m plain \\033]0;pwned\\007\\033[2Jend\\n'; exec sleep 3600",
+        ],
+    );
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 100, 30);
+    t.expect_text("default ●", START);
+    filter(&t, &name);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home", "Enter"]);
+    let screen = t.expect_text("red-word plain end", Duration::from_secs(10));
+    assert!(
+        !screen.contains("^["),
+        "escapes are not shown raw: {screen}"
+    );
+    // Red, as the program asked: tmux reports the cell's colour as SGR 31 (or 38;5;1).
+    let styled = t.capture_styled();
+    let before = styled.split("red-word").next().unwrap();
+    let last_sgr = before.rsplit("\x1b[").next().unwrap();
+    assert!(
+        last_sgr.starts_with("31") || last_sgr.contains("38;5;1m"),
+        "red-word is not red: {last_sgr:?} in {styled:?}"
+    );
+    // The title sequence never reached the terminal.
+    assert_ne!(t.display("#{pane_title}"), "pwned");
+    t.quit_cleanly();
+}

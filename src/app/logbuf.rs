@@ -24,7 +24,11 @@ pub struct LogLine {
     pub stream: Stream,
     /// The engine's RFC 3339 timestamp, as sent.
     pub timestamp: Option<String>,
+    /// Without escape sequences: what search, saving and copying see.
     pub text: String,
+    /// The colours the program asked for, each from a byte offset of `text` on (empty for
+    /// most lines, which costs nothing).
+    pub styles: Vec<(u32, crate::app::sgr::Sgr)>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +87,7 @@ impl LogBuffer {
             stream: Stream::Note,
             timestamp: None,
             text,
+            styles: Vec::new(),
         });
     }
 
@@ -165,10 +170,12 @@ impl LogBuffer {
         if not_kept > 0 {
             self.cut_lines += 1;
         }
+        let (text, styles) = sanitize_styled(body, not_kept);
         self.push(LogLine {
             stream,
             timestamp,
-            text: sanitize_cut(body, not_kept),
+            text,
+            styles,
         });
     }
 
@@ -246,14 +253,39 @@ fn split_timestamp(raw: &[u8]) -> (Option<String>, &[u8]) {
 /// Makes a line safe to draw: invalid UTF-8 becomes U+FFFD, tabs become spaces, other control
 /// characters (escape sequences included) become visible `^X` forms, and the length is capped.
 pub fn sanitize(raw: &[u8]) -> String {
-    sanitize_cut(raw, raw.len().saturating_sub(MAX_LINE_BYTES) as u64)
+    sanitize_styled(raw, raw.len().saturating_sub(MAX_LINE_BYTES) as u64).0
 }
 
-/// [`sanitize`] for a line of which `not_kept` bytes (past the cap) never reached `raw` whole.
-fn sanitize_cut(raw: &[u8], not_kept: u64) -> String {
+/// [`sanitize`] for a line of which `not_kept` bytes (past the cap) never reached `raw` whole,
+/// keeping the colours of its SGR sequences beside the text (`crate::app::sgr`) and dropping
+/// every other escape sequence.
+fn sanitize_styled(raw: &[u8], not_kept: u64) -> (String, Vec<(u32, crate::app::sgr::Sgr)>) {
     let text = String::from_utf8_lossy(&raw[..raw.len().min(MAX_LINE_BYTES)]);
     let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
+    let mut styles: Vec<(u32, crate::app::sgr::Sgr)> = Vec::new();
+    let mut style = crate::app::sgr::Sgr::default();
+    let mut chars = text.char_indices();
+    while let Some((i, ch)) = chars.next() {
+        if ch == '\x1b' {
+            let (len, sgr) = crate::app::sgr::sequence(&text, i + 1);
+            if len > 0 {
+                if let Some(params) = sgr {
+                    style.apply(params);
+                    let at = out.len() as u32;
+                    match styles.last_mut() {
+                        // Several sequences in a row: the last one counts.
+                        Some((last, s)) if *last == at => *s = style,
+                        _ => styles.push((at, style)),
+                    }
+                }
+                // Skip to the byte after the sequence (an OSC may hold multi-byte text).
+                let end = i + 1 + len;
+                while chars.clone().next().is_some_and(|(j, _)| j < end) {
+                    chars.next();
+                }
+                continue;
+            }
+        }
         match ch {
             '\t' => out.push_str("    "),
             c if (c as u32) < 0x20 => {
@@ -268,12 +300,46 @@ fn sanitize_cut(raw: &[u8], not_kept: u64) -> String {
     if not_kept > 0 {
         out.push_str(&format!(" … [{not_kept} bytes not kept]"));
     }
-    out
+    // A line in plain colours to the end needs no styles at all.
+    if styles
+        .iter()
+        .all(|(_, s)| *s == crate::app::sgr::Sgr::default())
+    {
+        styles.clear();
+    }
+    (out, styles)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colours_are_kept_beside_the_text_and_other_escapes_dropped() {
+        use crate::app::sgr::{Colour, Sgr};
+        let mut b = LogBuffer::new(10);
+        b.push_chunk(
+            Stream::Stdout,
+            b"\x1b[1;31mERROR\x1b[0m disk \x1b]0;evil title\x07full\x1b[2J\x1b[H!\n",
+            false,
+        );
+        let line = b.get(0).unwrap();
+        assert_eq!(line.text, "ERROR disk full!");
+        let red = Sgr {
+            fg: Some(Colour::Indexed(1)),
+            bold: true,
+            ..Sgr::default()
+        };
+        assert_eq!(line.styles, [(0, red), (5, Sgr::default())]);
+        // A plain line, and one that only resets, carry no styles.
+        b.push_chunk(Stream::Stdout, b"plain\n\x1b[0mreset only\n", false);
+        assert!(b.get(1).unwrap().styles.is_empty());
+        assert!(b.get(2).unwrap().styles.is_empty());
+        assert_eq!(b.get(2).unwrap().text, "reset only");
+        // A bare control character is still shown, not acted on.
+        b.push_chunk(Stream::Stdout, b"bell\x07\n", false);
+        assert_eq!(b.get(3).unwrap().text, "bell^G");
+    }
 
     #[test]
     fn ring_is_bounded_and_counts_drops() {
@@ -319,7 +385,8 @@ mod tests {
     #[test]
     fn hostile_bytes_are_made_safe() {
         let s = sanitize(b"a\x1b[2Jb\tc\xff\xfed\x07");
-        assert_eq!(s, "a^[[2Jb    c\u{fffd}\u{fffd}d^G");
+        // The escape sequence is dropped (it is not a colour), a bare control is shown.
+        assert_eq!(s, "ab    c\u{fffd}\u{fffd}d^G");
         assert!(!s.chars().any(|c| c.is_control()));
     }
 

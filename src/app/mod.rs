@@ -13,6 +13,7 @@ pub mod model;
 pub mod msg;
 pub mod palette;
 pub mod rows;
+pub mod sgr;
 pub mod state;
 #[doc(hidden)]
 pub mod testing;

@@ -6,7 +6,10 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::text::{highlight, message, skip_columns, wrap};
+use ratatui::style::{Color, Modifier, Style};
+
 use crate::app::logbuf::{LogLine, Stream};
+use crate::app::sgr::{Colour, Sgr};
 use crate::app::state::{App, LogsState};
 use crate::config::theme::{Slot, Theme};
 
@@ -26,7 +29,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         message(frame, inner, msg, t.style(Slot::TextDim));
         return;
     }
-    let rows = visible_rows(l, t, width, height);
+    let colour = app.options.color_depth != crate::config::theme::ColorDepth::Mono;
+    let rows = visible_rows(l, t, colour, width, height);
     frame.render_widget(Paragraph::new(rows), inner);
 }
 
@@ -77,7 +81,13 @@ fn title(app: &App, l: &LogsState) -> Vec<Span<'static>> {
 }
 
 /// The rows on screen: from `top` down, or, when following, the tail of the buffer.
-fn visible_rows<'a>(l: &'a LogsState, t: &Theme, width: usize, height: usize) -> Vec<Line<'a>> {
+fn visible_rows<'a>(
+    l: &'a LogsState,
+    t: &Theme,
+    colour: bool,
+    width: usize,
+    height: usize,
+) -> Vec<Line<'a>> {
     let first = l.buffer.dropped();
     let len = l.buffer.len();
     let mut out: Vec<Line> = Vec::with_capacity(height);
@@ -86,7 +96,14 @@ fn visible_rows<'a>(l: &'a LogsState, t: &Theme, width: usize, height: usize) ->
         let mut rows_rev: Vec<Line> = Vec::new();
         for i in (0..len).rev() {
             let abs = first + i as u64;
-            let mut lines = line_rows(l, t, l.buffer.get(i).expect("index in range"), abs, width);
+            let mut lines = line_rows(
+                l,
+                t,
+                colour,
+                l.buffer.get(i).expect("index in range"),
+                abs,
+                width,
+            );
             while let Some(r) = lines.pop() {
                 rows_rev.push(r);
                 if rows_rev.len() == height {
@@ -103,7 +120,14 @@ fn visible_rows<'a>(l: &'a LogsState, t: &Theme, width: usize, height: usize) ->
     let start = l.top.saturating_sub(first) as usize;
     for i in start..len {
         let abs = first + i as u64;
-        for r in line_rows(l, t, l.buffer.get(i).expect("index in range"), abs, width) {
+        for r in line_rows(
+            l,
+            t,
+            colour,
+            l.buffer.get(i).expect("index in range"),
+            abs,
+            width,
+        ) {
             if out.len() == height {
                 return out;
             }
@@ -116,6 +140,7 @@ fn visible_rows<'a>(l: &'a LogsState, t: &Theme, width: usize, height: usize) ->
 fn line_rows<'a>(
     l: &'a LogsState,
     t: &Theme,
+    colour: bool,
     line: &'a LogLine,
     abs: u64,
     width: usize,
@@ -157,10 +182,82 @@ fn line_rows<'a>(
                     t.style(Slot::LogsTimestamp),
                 ));
             }
-            spans.extend(highlight(piece, &l.query, base, hit));
+            // The program's colours over the stream's, then the search's over both.
+            let offset = piece.as_ptr() as usize - line.text.as_ptr() as usize;
+            for (segment, style) in styled_segments(piece, offset, &line.styles, base, colour) {
+                spans.extend(highlight(segment, &l.query, style, hit));
+            }
             Line::from(spans)
         })
         .collect()
+}
+
+/// Cuts `piece` (at byte `offset` of its line) where the line's colours change, each part with
+/// its style laid over `base`. Without colour (mono), only bold, underline and the like stay.
+fn styled_segments<'a>(
+    piece: &'a str,
+    offset: usize,
+    styles: &[(u32, Sgr)],
+    base: Style,
+    colour: bool,
+) -> Vec<(&'a str, Style)> {
+    if styles.is_empty() {
+        return vec![(piece, base)];
+    }
+    let style_at = |pos: usize| {
+        styles
+            .iter()
+            .rev()
+            .find(|(at, _)| *at as usize <= pos)
+            .map_or(base, |(_, sgr)| base.patch(sgr_style(sgr, colour)))
+    };
+    let end = offset + piece.len();
+    let mut cuts: Vec<usize> = styles
+        .iter()
+        .map(|(at, _)| *at as usize)
+        .filter(|&at| at > offset && at < end && piece.is_char_boundary(at - offset))
+        .collect();
+    cuts.dedup();
+    let mut out = Vec::new();
+    let mut from = offset;
+    for cut in cuts.into_iter().chain(std::iter::once(end)) {
+        if cut > from {
+            out.push((&piece[from - offset..cut - offset], style_at(from)));
+        }
+        from = cut;
+    }
+    if out.is_empty() {
+        out.push((piece, style_at(offset)));
+    }
+    out
+}
+
+fn sgr_style(s: &Sgr, colour: bool) -> Style {
+    let to = |c: Colour| match c {
+        Colour::Indexed(n) => Color::Indexed(n),
+        Colour::Rgb(r, g, b) => Color::Rgb(r, g, b),
+    };
+    let mut style = Style::default();
+    if colour {
+        if let Some(fg) = s.fg {
+            style = style.fg(to(fg));
+        }
+        if let Some(bg) = s.bg {
+            style = style.bg(to(bg));
+        }
+    }
+    for (on, m) in [
+        (s.bold, Modifier::BOLD),
+        (s.dim, Modifier::DIM),
+        (s.italic, Modifier::ITALIC),
+        (s.underline, Modifier::UNDERLINED),
+        (s.reverse, Modifier::REVERSED),
+    ] {
+        if on {
+            style = style.add_modifier(m);
+        }
+    }
+    style
 }
 
 /// `2026-11-22T18:00:00.123456789Z` → `18:00:00.123`: the date rarely matters while following.

@@ -1,0 +1,162 @@
+//! Colours in container output: the SGR escape sequences programs write (`\x1b[31m` red,
+//! `\x1b[1m` bold, `\x1b[0m` reset) are read into styles kept beside the text, so logs show in
+//! colour; every other escape sequence (cursor moves, titles, clears) is dropped. Nothing a
+//! container writes ever reaches the terminal as a sequence: the text kept has no escapes, and
+//! the view draws the styles itself.
+
+/// A colour as a program asked for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    /// 0–15 the basic and bright colours, 16–255 the 256-colour palette.
+    Indexed(u8),
+    Rgb(u8, u8, u8),
+}
+
+/// The text style in force from some point of a line on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sgr {
+    pub fg: Option<Colour>,
+    pub bg: Option<Colour>,
+    pub bold: bool,
+    pub dim: bool,
+    pub italic: bool,
+    pub underline: bool,
+    pub reverse: bool,
+}
+
+impl Sgr {
+    /// Applies the parameters of one `CSI … m`.
+    pub fn apply(&mut self, params: &str) {
+        let codes: Vec<u16> = if params.is_empty() {
+            vec![0]
+        } else {
+            params
+                .split([';', ':'])
+                .map(|p| p.parse().unwrap_or(0))
+                .collect()
+        };
+        let mut i = 0;
+        while i < codes.len() {
+            match codes[i] {
+                0 => *self = Sgr::default(),
+                1 => self.bold = true,
+                2 => self.dim = true,
+                3 => self.italic = true,
+                4 => self.underline = true,
+                7 => self.reverse = true,
+                22 => (self.bold, self.dim) = (false, false),
+                23 => self.italic = false,
+                24 => self.underline = false,
+                27 => self.reverse = false,
+                c @ 30..=37 => self.fg = Some(Colour::Indexed((c - 30) as u8)),
+                c @ 90..=97 => self.fg = Some(Colour::Indexed((c - 90 + 8) as u8)),
+                39 => self.fg = None,
+                c @ 40..=47 => self.bg = Some(Colour::Indexed((c - 40) as u8)),
+                c @ 100..=107 => self.bg = Some(Colour::Indexed((c - 100 + 8) as u8)),
+                49 => self.bg = None,
+                c @ (38 | 48) => {
+                    let (colour, used) = extended(&codes[i + 1..]);
+                    if c == 38 {
+                        self.fg = colour;
+                    } else {
+                        self.bg = colour;
+                    }
+                    i += used;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+}
+
+/// `5;n` (palette) or `2;r;g;b` after a 38 or 48: the colour and how many codes it took.
+fn extended(rest: &[u16]) -> (Option<Colour>, usize) {
+    match rest {
+        [5, n, ..] => (Some(Colour::Indexed((*n).min(255) as u8)), 2),
+        [2, r, g, b, ..] => (
+            Some(Colour::Rgb(
+                (*r).min(255) as u8,
+                (*g).min(255) as u8,
+                (*b).min(255) as u8,
+            )),
+            4,
+        ),
+        _ => (None, rest.len()),
+    }
+}
+
+/// What follows an ESC in `text` from `at` (the byte after the ESC): the length of the
+/// sequence, and the SGR parameters when it is one.
+pub fn sequence(text: &str, at: usize) -> (usize, Option<&str>) {
+    let bytes = text.as_bytes();
+    match bytes.get(at) {
+        // CSI: parameters and intermediates, then one final byte in @..~.
+        Some(b'[') => {
+            let start = at + 1;
+            let mut end = start;
+            while end < bytes.len() && !(0x40..=0x7e).contains(&bytes[end]) {
+                end += 1;
+            }
+            if end >= bytes.len() {
+                return (bytes.len() - at, None);
+            }
+            let params = &text[start..end];
+            let sgr = (bytes[end] == b'm').then_some(params);
+            (end + 1 - at, sgr)
+        }
+        // OSC (a title, a hyperlink): up to BEL or ESC \.
+        Some(b']') => {
+            let mut end = at + 1;
+            while end < bytes.len() {
+                if bytes[end] == 0x07 {
+                    return (end + 1 - at, None);
+                }
+                if bytes[end] == 0x1b && bytes.get(end + 1) == Some(&b'\\') {
+                    return (end + 2 - at, None);
+                }
+                end += 1;
+            }
+            (bytes.len() - at, None)
+        }
+        // Any other two-byte escape (`ESC c`, `ESC 7`).
+        Some(b) if b.is_ascii() => (1, None),
+        _ => (0, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sgr_codes_change_the_style() {
+        let mut s = Sgr::default();
+        s.apply("1;31");
+        assert_eq!((s.bold, s.fg), (true, Some(Colour::Indexed(1))));
+        s.apply("38;5;208");
+        assert_eq!(s.fg, Some(Colour::Indexed(208)));
+        s.apply("48;2;10;20;30");
+        assert_eq!(s.bg, Some(Colour::Rgb(10, 20, 30)));
+        s.apply("92");
+        assert_eq!(s.fg, Some(Colour::Indexed(10)));
+        s.apply("");
+        assert_eq!(s, Sgr::default());
+        s.apply("38;5");
+        assert_eq!(s.fg, None, "a cut extended colour is no colour");
+    }
+
+    #[test]
+    fn sequences_are_measured_whole() {
+        assert_eq!(sequence("\x1b[31mred", 1), (4, Some("31")));
+        assert_eq!(sequence("\x1b[2Jx", 1), (3, None));
+        assert_eq!(sequence("\x1b]0;title\x07x", 1), (9, None));
+        assert_eq!(sequence("\x1b]8;;http://x\x1b\\link", 1), (14, None));
+        assert_eq!(
+            sequence("\x1b[31", 1),
+            (3, None),
+            "cut at the end of the line"
+        );
+        assert_eq!(sequence("\x1bc", 1), (1, None));
+    }
+}
