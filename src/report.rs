@@ -48,6 +48,8 @@ pub struct ContainerReport {
     pub finished_at: Option<String>,
     pub uptime_seconds: Option<i64>,
     pub restart_count: Option<u64>,
+    /// `no`, `always`, `unless-stopped`, `on-failure:N`.
+    pub restart_policy: Option<String>,
     pub project: Option<String>,
     pub service: Option<String>,
     pub replica: Option<u32>,
@@ -134,6 +136,7 @@ impl ContainerReport {
             finished_at: time(c.finished_at),
             uptime_seconds: c.uptime_secs(now),
             restart_count: c.restart_count,
+            restart_policy: c.restart_policy.clone(),
             project: c.project().map(str::to_owned),
             service: c.service().map(str::to_owned),
             replica: c.replica_number(),

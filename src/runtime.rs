@@ -450,6 +450,18 @@ impl Effects<'_> {
                     }
                 });
             }
+            Effect::Processes { key } => {
+                let Some(engine) = self.engine(&key.endpoint) else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let result = match engine.docker().await {
+                        Ok(docker) => inventory::processes(&docker, &key.endpoint, &key.id).await,
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(Msg::Processes { key, result }).await;
+                });
+            }
             Effect::Inspect { key } => {
                 let Some(engine) = self.engine(&key.endpoint) else {
                     return;

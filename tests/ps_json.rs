@@ -165,7 +165,14 @@ fn ps_json_masks_labels_and_url_passwords_unless_asked_to_show_them() {
     let tc = TestContainers::new();
     let id = tc.run(
         "secretive",
-        &["--label", "db.password=hunter2", "--label", "tier=web"],
+        &[
+            "--label",
+            "db.password=hunter2",
+            "--label",
+            "tier=web",
+            "--restart",
+            "on-failure:3",
+        ],
         &["sh", "-c", "sleep 3600 # postgres://app:hunter2@db/app"],
     );
     let dirs = WhDirs::new();
@@ -181,6 +188,7 @@ fn ps_json_masks_labels_and_url_passwords_unless_asked_to_show_them() {
             .expect("the container is listed")
     };
     let c = mine(&[]);
+    assert_eq!(c["restart_policy"], "on-failure:3", "{c}");
     assert_eq!(c["labels"]["db.password"], "••••••••", "{c}");
     assert_eq!(c["labels"]["tier"], "web");
     let command = c["command"].as_str().unwrap();

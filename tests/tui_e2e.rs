@@ -951,3 +951,29 @@ fn log_colours_are_drawn_and_other_escapes_never_reach_the_terminal() {
     assert_ne!(t.display("#{pane_title}"), "pwned");
     t.quit_cleanly();
 }
+
+#[test]
+fn the_detail_pane_lists_the_processes_and_the_restart_policy() {
+    let tc = TestContainers::new();
+    let name = format!("{}-top", short(&tc));
+    tc.run_named(
+        &name,
+        &["--restart", "on-failure:3"],
+        &["sh", "-c", "sleep 3601 & exec sleep 3602"],
+    );
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 120, 40);
+    t.expect_text("default ●", START);
+    filter(&t, &name);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home", "d"]);
+    let screen = t
+        .wait_for(
+            |s| s.contains("sleep 3601") && s.contains("sleep 3602"),
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|s| panic!("no processes in the detail pane:\n{s}"));
+    assert!(screen.contains("2 processes"), "{screen}");
+    assert!(screen.contains("restart on-failure:3"), "{screen}");
+    t.quit_cleanly();
+}

@@ -39,6 +39,10 @@ pub enum Effect {
     Refresh {
         key: ContainerKey,
     },
+    /// List a container's processes (the engine's `top`) for the detail pane.
+    Processes {
+        key: ContainerKey,
+    },
     SaveLogs {
         container_name: String,
         text: String,

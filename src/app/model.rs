@@ -267,6 +267,9 @@ pub struct Container {
     /// of it could not bind them.
     #[serde(default)]
     pub fixed_host_ports: Vec<u16>,
+    /// What the engine does when it stops: `no`, `always`, `unless-stopped`, `on-failure:3`.
+    #[serde(default)]
+    pub restart_policy: Option<String>,
 }
 
 /// `Config.Healthcheck`; durations in nanoseconds, None where the engine default applies.
@@ -277,6 +280,23 @@ pub struct HealthCheck {
     pub timeout_ns: Option<i64>,
     pub retries: Option<i64>,
     pub start_period_ns: Option<i64>,
+}
+
+/// The processes of a container, as the engine's `top` lists them (titles such as UID, PID,
+/// TIME, CMD, and one row of values per process), made safe to draw.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcessTable {
+    pub titles: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl ProcessTable {
+    /// The value of column `title` (the first of `titles` the engine used) in each row.
+    pub fn column(&self, titles: &[&str]) -> Option<usize> {
+        titles
+            .iter()
+            .find_map(|want| self.titles.iter().position(|t| t == want))
+    }
 }
 
 /// One health probe run. `output` is sanitized (no control sequences) and capped.

@@ -64,6 +64,11 @@ pub enum Msg {
         key: ContainerKey,
         result: Result<Value, String>,
     },
+    /// The processes of the detail pane's container.
+    Processes {
+        key: ContainerKey,
+        result: Result<super::model::ProcessTable, String>,
+    },
     /// One sampler tick of an endpoint: raw counters of the containers it could read.
     Sampled {
         endpoint: String,

@@ -398,6 +398,9 @@ pub struct Views {
     /// How far the detail pane's text is scrolled, for the container it was scrolled on
     /// (another container's pane starts at the top).
     pub detail_scroll: Option<(ContainerKey, u16)>,
+    /// The processes of the detail pane's container, and when they were last asked for.
+    pub detail_processes: Option<(ContainerKey, Result<super::model::ProcessTable, String>)>,
+    pub detail_processes_at: Option<DateTime<Utc>>,
     pub next_log_session: u64,
 }
 
@@ -411,6 +414,8 @@ impl Default for Views {
             show_detail: false,
             detail_refreshed_at: None,
             detail_scroll: None,
+            detail_processes: None,
+            detail_processes_at: None,
             next_log_session: 1,
         }
     }

@@ -78,6 +78,7 @@ pub fn container(name: &str, state: &str) -> ContainerBuilder {
         network_mode: "bridge".into(),
         networks: Vec::new(),
         fixed_host_ports: Vec::new(),
+        restart_policy: None,
     })
 }
 

@@ -80,6 +80,7 @@ pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
             .map(|n| attachments(n, s.id.as_deref().unwrap_or_default()))
             .unwrap_or_default(),
         fixed_host_ports: Vec::new(),
+        restart_policy: None,
     })
 }
 
@@ -172,6 +173,26 @@ pub fn from_inspect(endpoint: &str, i: &ContainerInspectResponse) -> Option<Cont
             .and_then(|h| h.port_bindings.as_ref())
             .map(fixed_host_ports)
             .unwrap_or_default(),
+        restart_policy: i
+            .host_config
+            .as_ref()
+            .and_then(|h| h.restart_policy.as_ref())
+            .and_then(restart_policy_text),
+    })
+}
+
+/// `on-failure:3`, `unless-stopped`, `no` (the engine's empty name is `no`, as docker says).
+fn restart_policy_text(p: &bollard::models::RestartPolicy) -> Option<String> {
+    use bollard::models::RestartPolicyNameEnum as Name;
+    let name = match p.name? {
+        Name::EMPTY | Name::NO => "no",
+        Name::ALWAYS => "always",
+        Name::UNLESS_STOPPED => "unless-stopped",
+        Name::ON_FAILURE => "on-failure",
+    };
+    Some(match p.maximum_retry_count {
+        Some(n) if n > 0 && name == "on-failure" => format!("{name}:{n}"),
+        _ => name.to_owned(),
     })
 }
 

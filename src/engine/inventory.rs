@@ -77,6 +77,37 @@ pub async fn refresh_network(docker: &Docker, endpoint: &str, id: String) -> Res
     }
 }
 
+/// A container's processes as the engine's `top` lists them, every value made safe to draw
+/// (a process may be named anything).
+pub async fn processes(
+    docker: &Docker,
+    endpoint: &str,
+    id: &str,
+) -> Result<crate::app::model::ProcessTable, String> {
+    let answer = timeout(
+        REQUEST_TIMEOUT,
+        docker.top_processes(id, None::<bollard::query_parameters::TopOptions>),
+    )
+    .await
+    .map_err(|_| format!("{endpoint}: listing the processes timed out"))?
+    .map_err(|e| describe_error(endpoint, &e))?;
+    let safe = |v: String| crate::app::logbuf::sanitize(v.as_bytes());
+    Ok(crate::app::model::ProcessTable {
+        titles: answer
+            .titles
+            .unwrap_or_default()
+            .into_iter()
+            .map(safe)
+            .collect(),
+        rows: answer
+            .processes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|row| row.into_iter().map(safe).collect())
+            .collect(),
+    })
+}
+
 /// Inspects one container: its current state, or its removal if it is already gone.
 pub async fn refresh(docker: &Docker, endpoint: &str, id: String) -> Result<Msg, String> {
     let key = ContainerKey {

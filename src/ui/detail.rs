@@ -211,6 +211,17 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>) -> Vec<Line<'static>>
         label("LIMITS"),
         Span::styled(limits_text(c), t.style(Slot::Text)),
     ]));
+    if let Some(policy) = &c.restart_policy {
+        let restarts = match c.restart_count {
+            Some(n) if n > 0 => format!(" · restarted {n} times"),
+            _ => String::new(),
+        };
+        lines.push(Line::from(vec![
+            label("POLICY"),
+            Span::styled(format!("restart {policy}{restarts}"), t.style(Slot::Text)),
+        ]));
+    }
+    lines.extend(process_lines(app, c));
     // A failing check is why the operator is looking: its probes come first, not below
     // the fold of a small pane.
     if c.health == Health::Unhealthy {
@@ -221,6 +232,63 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>) -> Vec<Line<'static>>
         lines.extend(health_lines(app, c));
         lines
     }
+}
+
+/// The container's processes (the engine's `top`): PID, user, CPU time and command of each.
+fn process_lines(app: &App, c: &Container) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let label = Span::styled(format!("{:<7}", "PROCS"), t.style(Slot::TextDim));
+    if c.state != RunState::Running {
+        return Vec::new();
+    }
+    let table = match &app.views.detail_processes {
+        Some((k, Ok(table))) if *k == c.key => table,
+        Some((k, Err(e))) if *k == c.key => {
+            return vec![Line::from(vec![
+                label,
+                Span::styled(e.clone(), t.style(Slot::TextDim)),
+            ])]
+        }
+        _ => {
+            return vec![Line::from(vec![
+                label,
+                Span::styled("listing…", t.style(Slot::TextDim)),
+            ])]
+        }
+    };
+    let pid = table.column(&["PID"]);
+    let user = table.column(&["UID", "USER"]);
+    let time = table.column(&["TIME"]);
+    let cmd = table.column(&["CMD", "COMMAND", "ARGS"]);
+    let cell = |row: &Vec<String>, i: Option<usize>| {
+        i.and_then(|i| row.get(i)).cloned().unwrap_or_default()
+    };
+    let noun = if table.rows.len() == 1 {
+        "process"
+    } else {
+        "processes"
+    };
+    let mut lines = vec![Line::from(vec![
+        label,
+        Span::styled(format!("{} {noun}", table.rows.len()), t.style(Slot::Text)),
+        Span::styled(
+            format!("  {:>7} {:<8} {:>8}  COMMAND", "PID", "USER", "TIME"),
+            t.style(Slot::TextDim),
+        ),
+    ])];
+    for row in &table.rows {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "       {:>7} {:<8} {:>8}  {}",
+                cell(row, pid),
+                fit(&cell(row, user), 8),
+                cell(row, time),
+                cell(row, cmd)
+            ),
+            t.style(Slot::Text),
+        )));
+    }
+    lines
 }
 
 fn limits_text(c: &Container) -> String {

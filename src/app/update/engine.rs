@@ -113,8 +113,30 @@ pub(super) fn expire_stopped_histories(app: &mut App) {
 /// health-checked container, it is re-read every couple of seconds (one inspect, one container).
 pub(super) fn refresh_detail(app: &mut App, fx: &mut Vec<Effect>) {
     const EVERY: i64 = 2;
+    // Processes have no events: asked for while the pane shows them, for its one container.
+    const PROCESSES_EVERY: i64 = 3;
     if !app.views.show_detail || app.views.current != View::Table {
         return;
+    }
+    let Some(c) = app.selected_container() else {
+        return;
+    };
+    if c.state == RunState::Running {
+        let shown = app
+            .views
+            .detail_processes
+            .as_ref()
+            .is_some_and(|(k, _)| *k == c.key);
+        let due = !shown
+            || app
+                .views
+                .detail_processes_at
+                .is_none_or(|t| (app.now - t).num_seconds() >= PROCESSES_EVERY);
+        if due {
+            let key = c.key.clone();
+            app.views.detail_processes_at = Some(app.now);
+            fx.push(Effect::Processes { key });
+        }
     }
     let Some(c) = app.selected_container() else {
         return;

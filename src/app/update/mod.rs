@@ -213,6 +213,11 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             }
         }
         Msg::LogEnded { session, error } => on_log_ended(app, session, error, fx),
+        Msg::Processes { key, result } => {
+            if app.selected_container().is_some_and(|c| c.key == key) {
+                app.views.detail_processes = Some((key, result));
+            }
+        }
         Msg::Inspected { key, result } => {
             if let Some(ins) = app.views.inspect.as_mut().filter(|i| i.key == key) {
                 match result {
