@@ -237,7 +237,13 @@ pub fn filter(w: u16, h: u16) -> App {
 pub fn logs(w: u16, h: u16) -> App {
     let mut app = with_fixtures(w, h);
     update_action(&mut app, crate::app::Action::Logs);
-    let session = app.views.logs.as_ref().map(|l| l.session).unwrap_or(0);
+    let session = app
+        .views
+        .logs
+        .as_ref()
+        .and_then(|l| l.sources.first())
+        .map(|s| s.session)
+        .unwrap_or(0);
     let lines: &[(&str, bool)] = &[
         ("starting httpd on :8080", false),
         ("GET / 200 12ms", false),

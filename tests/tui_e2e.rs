@@ -977,3 +977,49 @@ fn the_detail_pane_lists_the_processes_and_the_restart_policy() {
     assert!(screen.contains("restart on-failure:3"), "{screen}");
     t.quit_cleanly();
 }
+
+#[test]
+fn merged_logs_of_a_service_tag_each_replica_and_follow_restarts_and_new_replicas() {
+    let tc = TestContainers::new();
+    let project = short(&tc);
+    let talk = |n: usize| {
+        vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            format!("i=0; while true; do echo r{n}-line-$i; i=$((i+1)); sleep 0.3; done"),
+        ]
+    };
+    let start = |n: usize| {
+        let cmd = talk(n);
+        let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
+        tc.compose_replica(&project, "w", n, &["--stop-timeout", "1"], &cmd)
+    };
+    let first = start(1);
+    start(2);
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 120, 36);
+    t.expect_text("default ●", START);
+    filter(&t, &project);
+    t.expect_text("2 shown", START);
+    // Tree mode, the service's row, Enter: both replicas in one stream, each line tagged.
+    t.send_keys(&["t", "Home", "Down", "Enter"]);
+    t.expect_text(&format!("Logs: {project}/w"), Duration::from_secs(5));
+    let tagged = |s: &str, n: usize| {
+        s.lines()
+            .any(|l| l.contains(&format!("{project}-w-{n} ")) && l.contains(&format!("r{n}-line-")))
+    };
+    t.wait_for(|s| tagged(s, 1) && tagged(s, 2), Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("both replicas, tagged:\n{s}"));
+    docker(&["restart", "-t", "1", &first]);
+    t.wait_for(|s| s.contains("restarted at"), Duration::from_secs(20))
+        .unwrap_or_else(|s| panic!("the restart is said:\n{s}"));
+    start(3);
+    t.wait_for(
+        |s| s.contains(&format!("{project}-w-3 joined")) || tagged(s, 3),
+        Duration::from_secs(20),
+    )
+    .unwrap_or_else(|s| panic!("the new replica is followed:\n{s}"));
+    t.wait_for(|s| tagged(s, 3), Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("the new replica's lines:\n{s}"));
+    t.quit_cleanly();
+}

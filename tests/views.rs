@@ -284,7 +284,7 @@ fn stderr_log_lines_use_logs_stderr() {
         },
     );
     action(&mut app, Action::Logs);
-    let session = app.views.logs.as_ref().expect("logs open").session;
+    let session = app.views.logs.as_ref().expect("logs open").sources[0].session;
     for (stream, text) in [
         (Stream::Stdout, "all is well"),
         (Stream::Stderr, "something broke"),

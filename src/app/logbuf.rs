@@ -22,6 +22,9 @@ pub enum Stream {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
     pub stream: Stream,
+    /// Which container it came from, in merged logs (an index into the view's sources; 0 for
+    /// a single container's logs).
+    pub source: u16,
     /// The engine's RFC 3339 timestamp, as sent.
     pub timestamp: Option<String>,
     /// Without escape sequences: what search, saving and copying see.
@@ -38,13 +41,23 @@ pub struct LogBuffer {
     /// Lines dropped from the front since the buffer was created, so that positions held by
     /// the view (scroll, current match) can be kept stable as the ring turns.
     dropped: u64,
+    /// What is being received from each source (a container; several in merged logs).
+    incoming: Vec<Incoming>,
+    /// Merged logs: lines are put in timestamp order, not arrival order (each container's
+    /// backlog arrives whole, one after the other).
+    ordered: bool,
+    /// Lines that were cut, for the saved file's header.
+    cut_lines: u64,
+}
+
+/// One source's lines in the making.
+#[derive(Debug, Clone, Default)]
+struct Incoming {
     /// A line still being received, per stream (the engine frames by write, not by line).
     partial: [Vec<u8>; 2],
     /// Bytes of the line being received that are not kept (past [`MAX_LINE_BYTES`]), per
     /// stream: the marker says the real count.
     partial_dropped: [u64; 2],
-    /// Lines that were cut, for the saved file's header.
-    cut_lines: u64,
     /// After reattaching from a whole second, lines up to this timestamp are already here.
     seen_through: Option<String>,
 }
@@ -55,36 +68,53 @@ impl LogBuffer {
             lines: VecDeque::with_capacity(capacity.min(1024)),
             capacity: capacity.max(1),
             dropped: 0,
-            partial: [Vec::new(), Vec::new()],
-            partial_dropped: [0, 0],
+            incoming: Vec::new(),
+            ordered: false,
             cut_lines: 0,
-            seen_through: None,
         }
     }
 
-    /// The engine's timestamp of the newest line, to resume from after a restart.
-    pub fn last_timestamp(&self) -> Option<&str> {
+    /// A buffer for the merged logs of several containers: lines in timestamp order.
+    pub fn merged(capacity: usize) -> Self {
+        LogBuffer {
+            ordered: true,
+            ..LogBuffer::new(capacity)
+        }
+    }
+
+    fn incoming(&mut self, source: u16) -> &mut Incoming {
+        let i = source as usize;
+        if self.incoming.len() <= i {
+            self.incoming.resize_with(i + 1, Incoming::default);
+        }
+        &mut self.incoming[i]
+    }
+
+    /// The engine's timestamp of the newest line of `source`, to resume from after a restart.
+    pub fn last_timestamp(&self, source: u16) -> Option<&str> {
         self.lines
             .iter()
             .rev()
-            .find(|l| l.stream != Stream::Note)
+            .find(|l| l.stream != Stream::Note && l.source == source)
             .and_then(|l| l.timestamp.as_deref())
     }
 
-    /// Drops lines stamped up to `timestamp` when they come again: a stream resumed from
-    /// the start of that second repeats them. RFC 3339 with fixed nanoseconds, as the engine
-    /// writes it, orders as text.
-    pub fn skip_through(&mut self, timestamp: Option<String>) {
-        self.seen_through = timestamp;
+    /// Drops lines of `source` stamped up to `timestamp` when they come again: a stream
+    /// resumed from the start of that second repeats them. RFC 3339 with fixed nanoseconds,
+    /// as the engine writes it, orders as text.
+    pub fn skip_through(&mut self, source: u16, timestamp: Option<String>) {
         // A line cut off by the end of the old stream does not continue in the new one.
-        self.partial = [Vec::new(), Vec::new()];
-        self.partial_dropped = [0, 0];
+        *self.incoming(source) = Incoming {
+            seen_through: timestamp,
+            ..Incoming::default()
+        };
     }
 
     /// A line from the console itself (`restarted`).
-    pub fn note(&mut self, text: String) {
+    pub fn note(&mut self, source: u16, text: String) {
         self.push(LogLine {
             stream: Stream::Note,
+            source,
             timestamp: None,
             text,
             styles: Vec::new(),
@@ -115,9 +145,20 @@ impl LogBuffer {
         self.lines.iter()
     }
 
-    /// Feeds one chunk from the engine. With timestamps on, the engine prefixes each line with
-    /// its time and a space. Returns the number of complete lines added.
+    /// Feeds one chunk from the engine of the only source. With timestamps on, the engine
+    /// prefixes each line with its time and a space. Returns the number of complete lines.
     pub fn push_chunk(&mut self, stream: Stream, bytes: &[u8], has_timestamps: bool) -> usize {
+        self.push_chunk_from(0, stream, bytes, has_timestamps)
+    }
+
+    /// [`push_chunk`](Self::push_chunk) for one of several sources.
+    pub fn push_chunk_from(
+        &mut self,
+        source: u16,
+        stream: Stream,
+        bytes: &[u8],
+        has_timestamps: bool,
+    ) -> usize {
         let idx = match stream {
             Stream::Stdout => 0,
             Stream::Stderr => 1,
@@ -127,29 +168,38 @@ impl LogBuffer {
         let mut added = 0;
         let mut rest = bytes;
         while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
-            self.keep_partial(idx, &rest[..pos]);
+            self.keep_partial(source, idx, &rest[..pos]);
             rest = &rest[pos + 1..];
-            let raw = std::mem::take(&mut self.partial[idx]);
-            let dropped = std::mem::take(&mut self.partial_dropped[idx]);
-            self.push_raw(stream, &raw, dropped, has_timestamps);
+            let inc = self.incoming(source);
+            let raw = std::mem::take(&mut inc.partial[idx]);
+            let dropped = std::mem::take(&mut inc.partial_dropped[idx]);
+            self.push_raw(source, stream, &raw, dropped, has_timestamps);
             added += 1;
         }
-        self.keep_partial(idx, rest);
+        self.keep_partial(source, idx, rest);
         added
     }
 
     /// Keeps what of a line can be shown (its timestamp, then up to [`MAX_LINE_BYTES`] of
     /// text) and counts the rest: a stream that never sends a newline costs no more memory.
-    fn keep_partial(&mut self, idx: usize, bytes: &[u8]) {
+    fn keep_partial(&mut self, source: u16, idx: usize, bytes: &[u8]) {
         const TIMESTAMP_ROOM: usize = 40;
-        let partial = &mut self.partial[idx];
+        let inc = self.incoming(source);
+        let partial = &mut inc.partial[idx];
         let room = (MAX_LINE_BYTES + TIMESTAMP_ROOM + 1).saturating_sub(partial.len());
         let kept = bytes.len().min(room);
         partial.extend_from_slice(&bytes[..kept]);
-        self.partial_dropped[idx] += (bytes.len() - kept) as u64;
+        inc.partial_dropped[idx] += (bytes.len() - kept) as u64;
     }
 
-    fn push_raw(&mut self, stream: Stream, raw: &[u8], dropped: u64, has_timestamps: bool) {
+    fn push_raw(
+        &mut self,
+        source: u16,
+        stream: Stream,
+        raw: &[u8],
+        dropped: u64,
+        has_timestamps: bool,
+    ) {
         let raw = if dropped == 0 {
             raw.strip_suffix(b"\r").unwrap_or(raw)
         } else {
@@ -160,10 +210,11 @@ impl LogBuffer {
         } else {
             (None, raw)
         };
-        if let Some(seen) = &self.seen_through {
+        let inc = self.incoming(source);
+        if let Some(seen) = &inc.seen_through {
             match &timestamp {
                 Some(ts) if ts.as_str() <= seen.as_str() => return,
-                _ => self.seen_through = None,
+                _ => inc.seen_through = None,
             }
         }
         let not_kept = body.len().saturating_sub(MAX_LINE_BYTES) as u64 + dropped;
@@ -173,6 +224,7 @@ impl LogBuffer {
         let (text, styles) = sanitize_styled(body, not_kept);
         self.push(LogLine {
             stream,
+            source,
             timestamp,
             text,
             styles,
@@ -184,14 +236,27 @@ impl LogBuffer {
             self.lines.pop_front();
             self.dropped += 1;
         }
-        self.lines.push_back(line);
+        // In merged logs a line older than the newest goes where its time puts it; lines
+        // without a time (the console's notes) go at the end.
+        let at = match (&line.timestamp, self.ordered) {
+            (Some(ts), true) => {
+                let later = self
+                    .lines
+                    .iter()
+                    .rev()
+                    .take_while(|l| l.timestamp.as_deref().is_some_and(|t| t > ts.as_str()))
+                    .count();
+                self.lines.len() - later
+            }
+            _ => self.lines.len(),
+        };
+        self.lines.insert(at, line);
     }
 
     pub fn clear(&mut self) {
         self.dropped += self.lines.len() as u64;
         self.lines.clear();
-        self.partial = [Vec::new(), Vec::new()];
-        self.partial_dropped = [0, 0];
+        self.incoming.clear();
     }
 
     /// Indices of lines containing `needle` (case-insensitive).
@@ -209,7 +274,9 @@ impl LogBuffer {
 
     /// The buffer as a file: a header saying what is not in it (lines the ring dropped, lines
     /// cut), then each line with its time and the stream it came from.
-    pub fn to_file_text(&self, title: &str) -> String {
+    /// The saved file: a header, then a line each (time, stream, and in merged logs the
+    /// container, by `names`, then the text).
+    pub fn to_file_text(&self, title: &str, names: Option<&[&str]>) -> String {
         let mut out = format!("# {title}\n");
         if self.dropped > 0 {
             out.push_str(&format!(
@@ -224,7 +291,10 @@ impl LogBuffer {
                 MAX_LINE_BYTES / 1024
             ));
         }
-        out.push_str("# time stream text\n");
+        out.push_str(match names {
+            Some(_) => "# time stream container text\n",
+            None => "# time stream text\n",
+        });
         for l in &self.lines {
             out.push_str(l.timestamp.as_deref().unwrap_or("-"));
             out.push_str(match l.stream {
@@ -232,6 +302,10 @@ impl LogBuffer {
                 Stream::Stderr => " stderr ",
                 Stream::Note => " console ",
             });
+            if let Some(names) = names {
+                out.push_str(names.get(l.source as usize).copied().unwrap_or("?"));
+                out.push(' ');
+            }
             out.push_str(&l.text);
             out.push('\n');
         }
@@ -436,7 +510,7 @@ mod tests {
         long.extend(vec![b'z'; MAX_LINE_BYTES + 10]);
         long.push(b'\n');
         b.push_chunk(Stream::Stdout, &long, true);
-        let text = b.to_file_text("logs of web-1");
+        let text = b.to_file_text("logs of web-1", None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "# logs of web-1");
         assert_eq!(

@@ -85,11 +85,29 @@ pub struct TableState {
     pub widest: super::rows::Widest,
 }
 
+/// One container whose logs the view follows.
 #[derive(Debug, Clone)]
-pub struct LogsState {
+pub struct LogSource {
     pub key: ContainerKey,
     pub name: String,
+    /// Chunks of this source's stream come tagged with it.
     pub session: u64,
+    /// When the run being followed started: a container whose start time moves on has been
+    /// restarted, and its logs are followed again from where they stopped.
+    pub run_started: Option<DateTime<Utc>>,
+    /// The stream ended with the container: waiting for it to start again.
+    pub awaiting_start: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogsState {
+    /// The container's name, or the group's (`shop/web`).
+    pub title: String,
+    pub endpoint: String,
+    /// Merged logs of a project or service: members that appear are followed too, and each
+    /// line says which replica wrote it.
+    pub group: Option<GroupId>,
+    pub sources: Vec<LogSource>,
     pub buffer: LogBuffer,
     pub follow: bool,
     pub timestamps: bool,
@@ -101,11 +119,22 @@ pub struct LogsState {
     /// Absolute index of the line holding the current match.
     pub current_match: Option<u64>,
     pub ended: Option<String>,
-    /// When the run being followed started: a container whose start time moves on has been
-    /// restarted, and its logs are followed again from where they stopped.
-    pub run_started: Option<DateTime<Utc>>,
-    /// The stream ended with the container: waiting for it to start again.
-    pub awaiting_start: bool,
+}
+
+impl LogsState {
+    /// The source whose stream is tagged `session`.
+    pub fn source_of(&self, session: u64) -> Option<usize> {
+        self.sources.iter().position(|s| s.session == session)
+    }
+
+    pub fn is_merged(&self) -> bool {
+        self.group.is_some()
+    }
+
+    /// The containers followed (for the sampler's watch list).
+    pub fn keys(&self) -> impl Iterator<Item = &ContainerKey> {
+        self.sources.iter().map(|s| &s.key)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -49,7 +49,7 @@ fn visible_keys(app: &App) -> HashSet<ContainerKey> {
                 }
             }
         }
-        View::Logs => keys.extend(app.views.logs.as_ref().map(|l| l.key.clone())),
+        View::Logs => keys.extend(app.views.logs.iter().flat_map(|l| l.keys().cloned())),
         View::Inspect => keys.extend(app.views.inspect.as_ref().map(|i| i.key.clone())),
         View::Events => {}
     }

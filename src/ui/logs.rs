@@ -44,11 +44,11 @@ fn title(app: &App, l: &LogsState) -> Vec<Span<'static>> {
         flags.push("timestamps");
     }
     let mut spans = vec![
-        Span::styled(format!(" Logs: {} ", l.name), t.style(Slot::Title)),
+        Span::styled(format!(" Logs: {} ", l.title), t.style(Slot::Title)),
         Span::styled(
             format!(
                 "({}) ─ {} ─ {} lines ",
-                l.key.endpoint,
+                l.endpoint,
                 flags.join(", "),
                 l.buffer.len()
             ),
@@ -159,7 +159,23 @@ fn line_rows<'a>(
         (Some(ts), true) => Some(short_time(ts)),
         _ => None,
     };
-    let stamp_width = stamp.as_ref().map_or(0, |s| s.len() + 1);
+    // Merged logs: which replica wrote the line, in a column of its own.
+    let tag = l.is_merged().then(|| {
+        let width = l
+            .sources
+            .iter()
+            .map(|s| s.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(MAX_TAG);
+        let name = l
+            .sources
+            .get(line.source as usize)
+            .map_or("?", |s| s.name.as_str());
+        format!("{:<width$} ", super::text::fit_middle(name, width))
+    });
+    let stamp_width =
+        stamp.as_ref().map_or(0, |s| s.len() + 1) + tag.as_ref().map_or(0, |t| t.chars().count());
     let text_width = width.saturating_sub(stamp_width).max(1);
     let pieces: Vec<&str> = if l.wrap {
         wrap(&line.text, text_width)
@@ -182,6 +198,14 @@ fn line_rows<'a>(
                     t.style(Slot::LogsTimestamp),
                 ));
             }
+            if let Some(tag) = &tag {
+                let shown = if n == 0 {
+                    tag.clone()
+                } else {
+                    " ".repeat(tag.chars().count())
+                };
+                spans.push(Span::styled(shown, t.style(Slot::TableGroup)));
+            }
             // The program's colours over the stream's, then the search's over both.
             let offset = piece.as_ptr() as usize - line.text.as_ptr() as usize;
             for (segment, style) in styled_segments(piece, offset, &line.styles, base, colour) {
@@ -191,6 +215,9 @@ fn line_rows<'a>(
         })
         .collect()
 }
+
+/// Widest replica name merged logs give a column to.
+const MAX_TAG: usize = 24;
 
 /// Cuts `piece` (at byte `offset` of its line) where the line's colours change, each part with
 /// its style laid over `base`. Without colour (mono), only bold, underline and the like stay.

@@ -41,12 +41,7 @@ pub(super) fn detach(app: &mut App, name: &str, fx: &mut Vec<Effect>) {
     for key in app.inventory.drop_endpoint(name) {
         app.table.marked.remove(&key);
     }
-    if app
-        .views
-        .logs
-        .as_ref()
-        .is_some_and(|l| l.key.endpoint == name)
-    {
+    if app.views.logs.as_ref().is_some_and(|l| l.endpoint == name) {
         back_to_table(app, fx);
     }
     if app

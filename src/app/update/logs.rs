@@ -1,19 +1,56 @@
 //! The logs view: following, scrolling, searching, saving.
 
 use super::*;
+use crate::app::logbuf::Stream;
+use crate::app::model::GroupId;
+use chrono::{DateTime, Utc};
 
+/// Enter: the selected container's logs, or on a project or service row the merged logs of
+/// its containers.
 pub(super) fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
-    let Some(c) = app.selected_container() else {
+    let (title, endpoint, group, members): (String, String, Option<GroupId>, Vec<ContainerKey>) =
+        match &app.table.selected {
+            Some(Selected::Container(_)) => {
+                let Some(c) = app.selected_container() else {
+                    return;
+                };
+                (
+                    c.name.clone(),
+                    c.key.endpoint.clone(),
+                    None,
+                    vec![c.key.clone()],
+                )
+            }
+            Some(Selected::Group(id)) => {
+                let title = match id {
+                    GroupId::Service(s) => s.label(),
+                    GroupId::Project { project, .. } => project.clone(),
+                    GroupId::Standalone { .. } => "(no project)".to_owned(),
+                };
+                let (id, members) = (id.clone(), group_members(app));
+                (title, id.endpoint().to_owned(), Some(id), members)
+            }
+            None => return,
+        };
+    if members.is_empty() {
         return;
+    }
+    let capacity = app.options.log_buffer_lines;
+    // Each member's backlog shares the buffer: the last lines of each, merged by time.
+    let tail = (LOG_TAIL / members.len())
+        .max(MERGED_TAIL_MIN)
+        .min(capacity);
+    let buffer = if group.is_some() {
+        LogBuffer::merged(capacity)
+    } else {
+        LogBuffer::new(capacity)
     };
-    let (key, name, run_started) = (c.key.clone(), c.name.clone(), c.started_at);
-    let session = app.views.next_log_session;
-    app.views.next_log_session += 1;
     app.views.logs = Some(LogsState {
-        key: key.clone(),
-        name,
-        session,
-        buffer: LogBuffer::new(app.options.log_buffer_lines),
+        title,
+        endpoint,
+        group,
+        sources: Vec::new(),
+        buffer,
         follow: true,
         timestamps: false,
         wrap: false,
@@ -22,19 +59,59 @@ pub(super) fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
         query: String::new(),
         current_match: None,
         ended: None,
+    });
+    for key in members {
+        add_source(app, key, tail, None, fx);
+    }
+    app.views.current = View::Logs;
+}
+
+/// Fewest lines of backlog each member of merged logs gets.
+const MERGED_TAIL_MIN: usize = 100;
+
+/// Follows one more container in the logs view, from `since` or its last `tail` lines.
+fn add_source(
+    app: &mut App,
+    key: ContainerKey,
+    tail: usize,
+    since: Option<i64>,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(c) = app.inventory.by_key(&key) else {
+        return;
+    };
+    let (name, run_started) = (c.name.clone(), c.started_at);
+    let session = app.views.next_log_session;
+    app.views.next_log_session += 1;
+    let Some(logs) = app.views.logs.as_mut() else {
+        return;
+    };
+    logs.sources.push(LogSource {
+        key: key.clone(),
+        name,
+        session,
         run_started,
         awaiting_start: false,
     });
-    app.views.current = View::Logs;
     fx.push(Effect::FollowLogs {
         key,
         session,
-        tail: LOG_TAIL.min(app.options.log_buffer_lines),
-        since: None,
+        tail,
+        since,
     });
 }
 
-/// The followed stream ended. An error ends the view's following; a container that stopped
+/// A chunk of one source's stream.
+pub(super) fn on_log_chunk(app: &mut App, session: u64, stream: Stream, bytes: &[u8]) {
+    if let Some(logs) = app.views.logs.as_mut() {
+        if let Some(source) = logs.source_of(session) {
+            logs.buffer
+                .push_chunk_from(source as u16, stream, bytes, true);
+        }
+    }
+}
+
+/// A followed stream ended. An error ends that source's following; a container that stopped
 /// is followed again when it starts (at once if it already has: a restart's stop and start
 /// may both arrive before the stream's end).
 pub(super) fn on_log_ended(
@@ -43,62 +120,105 @@ pub(super) fn on_log_ended(
     error: Option<String>,
     fx: &mut Vec<Effect>,
 ) {
-    let Some(logs) = app.views.logs.as_mut().filter(|l| l.session == session) else {
-        return;
-    };
-    if let Some(e) = error {
-        logs.ended = Some(e);
-        return;
-    }
-    if app.inventory.by_key(&logs.key).is_none() {
-        logs.ended = Some("log stream ended: the container is gone".into());
-        return;
-    }
-    logs.awaiting_start = true;
-    logs.buffer.note("── stopped ──".into());
-    logs.ended = Some("stopped: following again when it starts".into());
-    follow_restart(app, fx);
-}
-
-/// Reattaches the logs view to its container once it runs again (a new start time), resuming
-/// after the last line seen, with a line saying it restarted.
-pub(super) fn follow_restart(app: &mut App, fx: &mut Vec<Effect>) {
-    let Some(logs) = app.views.logs.as_ref().filter(|l| l.awaiting_start) else {
-        return;
-    };
-    let Some(c) = app.inventory.by_key(&logs.key) else {
-        return;
-    };
-    let restarted = c.state == RunState::Running && c.started_at != logs.run_started;
-    if !restarted {
-        return;
-    }
-    let started = c.started_at;
-    let session = app.views.next_log_session;
-    app.views.next_log_session += 1;
-    let now = app.now;
     let Some(logs) = app.views.logs.as_mut() else {
         return;
     };
-    let last = logs.buffer.last_timestamp().map(str::to_owned);
-    // The engine takes whole seconds; the lines of that second already here are skipped.
-    let since = last
-        .as_deref()
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.timestamp());
-    let at = started.unwrap_or(now).format("%H:%M:%S");
-    logs.buffer.note(format!("── restarted at {at} UTC ──"));
-    logs.buffer.skip_through(last);
-    logs.session = session;
-    logs.run_started = started;
-    logs.awaiting_start = false;
-    logs.ended = None;
-    fx.push(Effect::FollowLogs {
-        key: logs.key.clone(),
-        session,
-        tail: LOG_TAIL,
-        since,
-    });
+    let Some(at) = logs.source_of(session) else {
+        return;
+    };
+    let merged = logs.is_merged();
+    let name = logs.sources[at].name.clone();
+    let gone = app.inventory.by_key(&logs.sources[at].key).is_none();
+    match (error, gone) {
+        (Some(e), _) => {
+            logs.ended = Some(if merged { format!("{name}: {e}") } else { e });
+        }
+        (None, true) => {
+            if merged {
+                logs.buffer.note(at as u16, format!("── {name} is gone ──"));
+            } else {
+                logs.ended = Some("log stream ended: the container is gone".into());
+            }
+        }
+        (None, false) => {
+            logs.sources[at].awaiting_start = true;
+            logs.buffer.note(at as u16, "── stopped ──".into());
+            if !merged {
+                logs.ended = Some("stopped: following again when it starts".into());
+            }
+        }
+    }
+    follow_restart(app, fx);
+}
+
+/// Keeps the logs view on its containers: one that runs again (a new start time) is
+/// reattached after the last line seen, with a line saying it restarted; in merged logs, a
+/// member that appears (a new replica) is followed too.
+pub(super) fn follow_restart(app: &mut App, fx: &mut Vec<Effect>) {
+    let Some(logs) = app.views.logs.as_ref() else {
+        return;
+    };
+    let restarted: Vec<(usize, Option<DateTime<Utc>>)> = logs
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.awaiting_start)
+        .filter_map(|(i, s)| {
+            let c = app.inventory.by_key(&s.key)?;
+            (c.state == RunState::Running && c.started_at != s.run_started)
+                .then_some((i, c.started_at))
+        })
+        .collect();
+    let joined: Vec<ContainerKey> = match &logs.group {
+        Some(group) => app
+            .inventory
+            .iter()
+            .filter(|(_, c)| group.contains(c) && c.state == RunState::Running)
+            .filter(|(_, c)| !logs.sources.iter().any(|s| s.key == c.key))
+            .map(|(_, c)| c.key.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    for (at, started) in restarted {
+        let session = app.views.next_log_session;
+        app.views.next_log_session += 1;
+        let now = app.now;
+        let Some(logs) = app.views.logs.as_mut() else {
+            return;
+        };
+        let source = at as u16;
+        let last = logs.buffer.last_timestamp(source).map(str::to_owned);
+        // The engine takes whole seconds; the lines of that second already here are skipped.
+        let since = last
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp());
+        let when = started.unwrap_or(now).format("%H:%M:%S");
+        logs.buffer
+            .note(source, format!("── restarted at {when} UTC ──"));
+        logs.buffer.skip_through(source, last);
+        let s = &mut logs.sources[at];
+        s.session = session;
+        s.run_started = started;
+        s.awaiting_start = false;
+        if !logs.is_merged() {
+            logs.ended = None;
+        }
+        fx.push(Effect::FollowLogs {
+            key: logs.sources[at].key.clone(),
+            session,
+            tail: LOG_TAIL,
+            since,
+        });
+    }
+    for key in joined {
+        add_source(app, key, MERGED_TAIL_MIN, None, fx);
+        if let Some(logs) = app.views.logs.as_mut() {
+            let at = logs.sources.len() - 1;
+            let name = logs.sources[at].name.clone();
+            logs.buffer.note(at as u16, format!("── {name} joined ──"));
+        }
+    }
 }
 
 pub(crate) fn on_action(
@@ -145,16 +265,24 @@ pub(crate) fn on_action(
             jump_to_match(app, forward, false);
         }
         Action::SaveLogs => {
+            let ids: Vec<String> = l
+                .sources
+                .iter()
+                .map(|s| crate::text::short_id(&s.key.id).to_owned())
+                .collect();
             let title = format!(
                 "logs of {} ({} on {}), saved {}",
-                l.name,
-                crate::text::short_id(&l.key.id),
-                l.key.endpoint,
+                l.title,
+                ids.join(", "),
+                l.endpoint,
                 app.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             );
-            let text = l.buffer.to_file_text(&title);
+            let names: Vec<&str> = l.sources.iter().map(|s| s.name.as_str()).collect();
+            let text = l
+                .buffer
+                .to_file_text(&title, l.is_merged().then_some(&names[..]));
             fx.push(Effect::SaveLogs {
-                container_name: l.name.clone(),
+                container_name: l.title.replace('/', "-"),
                 text,
             });
         }

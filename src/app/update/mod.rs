@@ -96,7 +96,7 @@ fn shows(app: &App, msg: &Msg) -> bool {
                     .views
                     .logs
                     .as_ref()
-                    .is_some_and(|l| l.session == *session)
+                    .is_some_and(|l| l.source_of(*session).is_some())
         }
         Msg::Inspected { key, .. } => app.views.inspect.as_ref().is_some_and(|i| &i.key == key),
         Msg::Sampled { samples, .. } => {
@@ -208,9 +208,7 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             stream,
             bytes,
         } => {
-            if let Some(logs) = app.views.logs.as_mut().filter(|l| l.session == session) {
-                logs.buffer.push_chunk(stream, &bytes, true);
-            }
+            on_log_chunk(app, session, stream, &bytes);
         }
         Msg::LogEnded { session, error } => on_log_ended(app, session, error, fx),
         Msg::Processes { key, result } => {
@@ -390,7 +388,9 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
 
 fn back_to_table(app: &mut App, fx: &mut Vec<Effect>) {
     if let Some(l) = app.views.logs.take() {
-        fx.push(Effect::StopLogs { session: l.session });
+        for s in l.sources {
+            fx.push(Effect::StopLogs { session: s.session });
+        }
     }
     app.views.inspect = None;
     app.views.current = View::Table;

@@ -46,7 +46,7 @@ fn a_log_search_without_a_match_says_so() {
     let mut app = abc();
     select(&mut app, "alpha");
     press(&mut app, KeyCode::Enter);
-    let session = app.views.logs.as_ref().unwrap().session;
+    let session = app.views.logs.as_ref().unwrap().sources[0].session;
     chunk(&mut app, session, Stream::Stdout, &numbered(5));
     ch(&mut app, '/');
     typed(&mut app, "absent");

@@ -39,7 +39,7 @@ fn a_stream_that_ends_with_its_container_resumes_when_it_starts_again() {
     let mut app = abc();
     select(&mut app, "bravo");
     press(&mut app, KeyCode::Enter);
-    let first = app.views.logs.as_ref().unwrap().session;
+    let first = app.views.logs.as_ref().unwrap().sources[0].session;
     stamped(
         &mut app,
         first,
@@ -57,12 +57,12 @@ fn a_stream_that_ends_with_its_container_resumes_when_it_starts_again() {
     );
     assert!(fx.is_empty(), "still the same run: wait for it to start");
     let logs = app.views.logs.as_ref().unwrap();
-    assert!(logs.awaiting_start);
+    assert!(logs.sources[0].awaiting_start);
     assert!(logs.ended.as_deref().unwrap().contains("following again"));
 
     let fx = restarted(&mut app, "bravo", app_time());
     let logs = app.views.logs.as_ref().unwrap();
-    let second = logs.session;
+    let second = logs.sources[0].session;
     assert_ne!(second, first);
     assert_eq!(
         fx,
@@ -78,7 +78,7 @@ fn a_stream_that_ends_with_its_container_resumes_when_it_starts_again() {
             ),
         }]
     );
-    assert!(logs.ended.is_none() && !logs.awaiting_start);
+    assert!(logs.ended.is_none() && !logs.sources[0].awaiting_start);
     // The resumed stream repeats that second's lines; they are not shown twice.
     stamped(
         &mut app,
@@ -103,7 +103,7 @@ fn a_restart_seen_before_the_stream_ends_reattaches_at_once_and_an_error_does_no
     let mut app = abc();
     select(&mut app, "bravo");
     press(&mut app, KeyCode::Enter);
-    let first = app.views.logs.as_ref().unwrap().session;
+    let first = app.views.logs.as_ref().unwrap().sources[0].session;
     // The start event came before the end of the old stream.
     restarted(&mut app, "bravo", app_time());
     let fx = update(
@@ -118,7 +118,7 @@ fn a_restart_seen_before_the_stream_ends_reattaches_at_once_and_an_error_does_no
         "{fx:?}"
     );
 
-    let now = app.views.logs.as_ref().unwrap().session;
+    let now = app.views.logs.as_ref().unwrap().sources[0].session;
     let fx = update(
         &mut app,
         Msg::LogEnded {
@@ -131,4 +131,71 @@ fn a_restart_seen_before_the_stream_ends_reattaches_at_once_and_an_error_does_no
         app.views.logs.as_ref().unwrap().ended.as_deref(),
         Some("engine went away")
     );
+}
+
+#[test]
+fn merged_logs_of_a_service_interleave_by_time_tag_replicas_and_follow_new_ones() {
+    let mut app = projects();
+    act(&mut app, Action::ToggleTree);
+    select_group(&mut app, "s:demo/web");
+    let fx = press(&mut app, KeyCode::Enter);
+    let logs = app.views.logs.as_ref().unwrap();
+    assert!(logs.is_merged());
+    assert_eq!(logs.title, "demo/web");
+    let names: Vec<&str> = logs.sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["demo-web-1", "demo-web-2"]);
+    assert_eq!(fx.len(), 2, "one stream each: {fx:?}");
+    let (one, two) = (logs.sources[0].session, logs.sources[1].session);
+    // Each backlog arrives whole, the second after the first: shown by time.
+    stamped(
+        &mut app,
+        one,
+        &[
+            ("2026-11-22T19:19:01.000000000Z", "web-1 first"),
+            ("2026-11-22T19:19:03.000000000Z", "web-1 third"),
+        ],
+    );
+    stamped(
+        &mut app,
+        two,
+        &[
+            ("2026-11-22T19:19:02.000000000Z", "web-2 second"),
+            ("2026-11-22T19:19:04.000000000Z", "web-2 fourth"),
+        ],
+    );
+    assert_eq!(
+        texts(&app),
+        ["web-1 first", "web-2 second", "web-1 third", "web-2 fourth"]
+    );
+    let sources: Vec<u16> = app
+        .views
+        .logs
+        .as_ref()
+        .unwrap()
+        .buffer
+        .iter()
+        .map(|l| l.source)
+        .collect();
+    assert_eq!(sources, [0, 1, 0, 1]);
+    // A new replica of the service is followed as it appears.
+    let mut third = app
+        .inventory
+        .by_key(&key_of(&app, "demo-web-1"))
+        .unwrap()
+        .clone();
+    third.key.id = "c0ffee".repeat(10) + "0000";
+    third.name = "demo-web-3".into();
+    let fx = update(&mut app, Msg::ContainerChanged(Box::new(third)));
+    assert!(
+        matches!(&fx[..], [Effect::FollowLogs { key, .. }] if key.id.starts_with("c0ffee")),
+        "{fx:?}"
+    );
+    assert!(texts(&app).last().unwrap().contains("demo-web-3 joined"));
+    // Leaving stops every stream.
+    let fx = press(&mut app, KeyCode::Esc);
+    let stopped = fx
+        .iter()
+        .filter(|f| matches!(f, Effect::StopLogs { .. }))
+        .count();
+    assert_eq!(stopped, 3, "{fx:?}");
 }

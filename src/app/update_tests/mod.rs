@@ -638,7 +638,7 @@ fn logs_sessions_start_stop_and_ignore_stale_chunks() {
     let mut app = abc();
     select(&mut app, "alpha");
     let fx = press(&mut app, KeyCode::Enter);
-    let first = app.views.logs.as_ref().unwrap().session;
+    let first = app.views.logs.as_ref().unwrap().sources[0].session;
     assert_eq!(app.views.current, View::Logs);
     assert_eq!(
         fx,
@@ -656,7 +656,7 @@ fn logs_sessions_start_stop_and_ignore_stale_chunks() {
 
     select(&mut app, "bravo");
     let fx = press(&mut app, KeyCode::Enter);
-    let second = app.views.logs.as_ref().unwrap().session;
+    let second = app.views.logs.as_ref().unwrap().sources[0].session;
     assert_ne!(first, second, "a new session");
     assert!(matches!(fx[..], [Effect::FollowLogs { session, .. }] if session == second));
     chunk(&mut app, first, Stream::Stdout, &["stale".into()]);
@@ -678,7 +678,7 @@ fn log_search_jumps_to_the_newest_match_and_n_moves_between_matches() {
     let mut app = abc();
     select(&mut app, "alpha");
     press(&mut app, KeyCode::Enter);
-    let s = app.views.logs.as_ref().unwrap().session;
+    let s = app.views.logs.as_ref().unwrap().sources[0].session;
     let mut lines = numbered(100);
     lines[10] = "error one".into();
     lines[50] = "ERROR two".into();
@@ -721,7 +721,7 @@ fn scrolling_up_stops_following_and_bottom_resumes() {
     let mut app = abc();
     select(&mut app, "alpha");
     press(&mut app, KeyCode::Enter);
-    let s = app.views.logs.as_ref().unwrap().session;
+    let s = app.views.logs.as_ref().unwrap().sources[0].session;
     chunk(&mut app, s, Stream::Stdout, &numbered(200));
     assert!(app.views.logs.as_ref().unwrap().follow);
     ch(&mut app, 'k');
@@ -745,7 +745,7 @@ fn save_logs_emits_the_buffer_text() {
     let mut app = abc();
     select(&mut app, "alpha");
     press(&mut app, KeyCode::Enter);
-    let s = app.views.logs.as_ref().unwrap().session;
+    let s = app.views.logs.as_ref().unwrap().sources[0].session;
     chunk(&mut app, s, Stream::Stdout, &["hello".into()]);
     chunk(&mut app, s, Stream::Stderr, &["oops".into()]);
     let fx = ch(&mut app, 'S');
