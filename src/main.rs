@@ -103,6 +103,9 @@ enum Command {
         /// Most processes it may run (-1 for no limit).
         #[arg(long, allow_hyphen_values = true)]
         pids: Option<i64>,
+        /// Restart policy: no, always, unless-stopped, on-failure[:N].
+        #[arg(long, value_name = "POLICY")]
+        restart: Option<String>,
         #[command(flatten)]
         how: ChangeFlags,
     },
@@ -244,6 +247,7 @@ fn main() -> ExitCode {
             memory_swap,
             memory_reservation,
             pids,
+            restart,
             how,
         }) => change::run(
             common,
@@ -255,6 +259,7 @@ fn main() -> ExitCode {
                     memory_swap,
                     memory_reservation,
                     pids,
+                    restart,
                 },
             },
             how.flags(),

@@ -735,3 +735,43 @@ fn scale_and_limits_through_a_verified_tls_context_on_the_second_engine() {
         "{records:#?}"
     );
 }
+
+#[test]
+fn a_restart_policy_changes_through_the_gate_headless_and_a_wrong_one_is_named() {
+    let tc = TestContainers::new();
+    let name = tc.name("policy");
+    let id = tc.run_named(&name, &[], &[]);
+    let dirs = WhDirs::new();
+    let policy = || {
+        docker(&[
+            "inspect",
+            "-f",
+            "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+            &id,
+        ])
+    };
+    assert_eq!(policy(), "no:0");
+    expect_exit(
+        &dirs,
+        &["limits", &name, "--restart", "on-failure:2", "--yes"],
+        0,
+    );
+    assert_eq!(policy(), "on-failure:2");
+    let outcome = dirs
+        .audit_records()
+        .into_iter()
+        .find(|r| r["phase"] == "outcome")
+        .expect("audited");
+    assert_eq!(outcome["action"], "update_limits", "{outcome}");
+    assert_eq!(outcome["limits"]["restart"], "on-failure:2", "{outcome}");
+    let said = expect_exit(
+        &dirs,
+        &["limits", &name, "--restart", "sometimes", "--yes"],
+        2,
+    );
+    assert!(
+        said.contains("\"sometimes\"") && said.contains("unless-stopped"),
+        "{said}"
+    );
+    assert_eq!(policy(), "on-failure:2", "nothing changed");
+}

@@ -112,6 +112,11 @@ impl Form {
                     l.pids.map(|p| p.to_string()).unwrap_or_default(),
                     "most processes; -1: no limit",
                 ),
+                Field::new(
+                    "restart policy",
+                    like.restart_policy.clone().unwrap_or_default(),
+                    "no, always, unless-stopped, on-failure[:N]",
+                ),
             ],
             focus: 0,
             error: None,
@@ -229,6 +234,11 @@ impl Form {
                     .map_err(|_| format!("pids: {t:?} is not a whole number (or -1)"))?,
             );
         }
+        if let Some(t) = self.changed("restart policy") {
+            // Its error names the field already: `restart policy "x": one of …`.
+            crate::ops::plan::RestartPolicy::parse(t)?;
+            change.restart = Some(t.to_owned());
+        }
         Ok(change)
     }
 
@@ -286,7 +296,7 @@ mod tests {
             &c,
         );
         let texts: Vec<&str> = f.fields.iter().map(|f| f.text.as_str()).collect();
-        assert_eq!(texts, ["0.5", "64m", "128m", "", ""]);
+        assert_eq!(texts, ["0.5", "64m", "128m", "", "", ""]);
         assert_eq!(f.limit_change(), Ok(LimitChange::default()));
         f.fields[1].text = "256m".into();
         assert_eq!(
@@ -301,6 +311,17 @@ mod tests {
             f.limit_change().unwrap_err(),
             "pids: \"many\" is not a whole number (or -1)"
         );
+        f.fields[4].text = String::new();
+        f.fields[5].text = "on-failure:3".into();
+        assert_eq!(
+            f.limit_change().map(|c| c.restart),
+            Ok(Some("on-failure:3".into()))
+        );
+        f.fields[5].text = "sometimes".into();
+        assert!(f
+            .limit_change()
+            .unwrap_err()
+            .starts_with("restart policy \"sometimes\": one of no, always"));
     }
 
     #[test]

@@ -171,7 +171,22 @@ pub async fn apply(
 }
 
 fn update_body(l: &LimitUpdate) -> ContainerUpdateBody {
+    use bollard::models::{RestartPolicy, RestartPolicyNameEnum as Name};
+    let restart_policy = l
+        .restart
+        .as_deref()
+        .and_then(|t| super::plan::RestartPolicy::parse(t).ok())
+        .map(|p| RestartPolicy {
+            name: Some(match p.name {
+                "always" => Name::ALWAYS,
+                "unless-stopped" => Name::UNLESS_STOPPED,
+                "on-failure" => Name::ON_FAILURE,
+                _ => Name::NO,
+            }),
+            maximum_retry_count: p.max_retries,
+        });
     ContainerUpdateBody {
+        restart_policy,
         nano_cpus: l.nano_cpus,
         cpu_quota: l.cpu_quota,
         cpu_period: l.cpu_period,

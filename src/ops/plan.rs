@@ -132,6 +132,49 @@ pub struct LimitUpdate {
     pub memory_reservation: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pids: Option<i64>,
+    /// `no`, `always`, `unless-stopped`, `on-failure` or `on-failure:N` (checked by
+    /// [`RestartPolicy::parse`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub restart: Option<String>,
+}
+
+/// A restart policy as `docker run --restart` writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestartPolicy {
+    pub name: &'static str,
+    pub max_retries: Option<i64>,
+}
+
+impl RestartPolicy {
+    pub fn parse(text: &str) -> Result<RestartPolicy, String> {
+        let (name, retries) = match text.trim().split_once(':') {
+            Some((n, r)) => (n, Some(r)),
+            None => (text.trim(), None),
+        };
+        let name = match name {
+            "no" => "no",
+            "always" => "always",
+            "unless-stopped" => "unless-stopped",
+            "on-failure" => "on-failure",
+            other => {
+                return Err(format!(
+                    "restart policy {other:?}: one of no, always, unless-stopped, on-failure[:N]"
+                ))
+            }
+        };
+        let max_retries = match retries {
+            None => None,
+            Some(_) if name != "on-failure" => {
+                return Err(format!(
+                    "restart policy {text:?}: only on-failure takes a count"
+                ))
+            }
+            Some(r) => Some(r.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                format!("restart policy {text:?}: the count must be a whole number")
+            })?),
+        };
+        Ok(RestartPolicy { name, max_retries })
+    }
 }
 
 impl LimitUpdate {
@@ -162,6 +205,9 @@ impl LimitUpdate {
         }
         if let Some(p) = self.pids {
             parts.push(format!("pids {p}"));
+        }
+        if let Some(r) = &self.restart {
+            parts.push(format!("restart {r}"));
         }
         parts.join(", ")
     }

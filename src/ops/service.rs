@@ -306,6 +306,8 @@ pub struct LimitChange {
     pub memory_swap: Option<i64>,
     pub memory_reservation: Option<u64>,
     pub pids: Option<i64>,
+    /// A restart policy (`unless-stopped`, `on-failure:3`), changed with the limits.
+    pub restart: Option<String>,
 }
 
 impl LimitChange {
@@ -326,7 +328,7 @@ pub fn limits(
 ) -> Result<Plan, PlanError> {
     if change.is_empty() {
         return err(format!(
-            "{subject}: nothing to change; give --cpus, --memory, --memory-reservation or --pids"
+            "{subject}: nothing to change; give --cpus, --memory, --memory-reservation, --pids or --restart"
         ));
     }
     if targets.is_empty() {
@@ -336,6 +338,10 @@ pub fn limits(
         if !(c.is_finite() && c > 0.0) {
             return err(format!("{subject}: cpus must be above 0 (got {c})"));
         }
+    }
+    if let Some(r) = &change.restart {
+        crate::ops::plan::RestartPolicy::parse(r)
+            .map_err(|e| PlanError(format!("{subject}: {e}")))?;
     }
     if let Some(p) = change.pids {
         if p == 0 || p < -1 {
@@ -361,6 +367,7 @@ pub fn limits(
         memory: change.memory.map(|m| m as i64),
         memory_reservation: change.memory_reservation.map(|m| m as i64),
         pids: change.pids,
+        restart: change.restart.clone(),
         ..LimitUpdate::default()
     }
     .describe();
@@ -475,6 +482,10 @@ fn limit_update(
         }
         up.pids = Some(p);
         undo.pids = Some(l.pids.unwrap_or(-1));
+    }
+    if let Some(r) = &change.restart {
+        up.restart = Some(r.trim().to_owned());
+        undo.restart = Some(c.restart_policy.clone().unwrap_or_else(|| "no".into()));
     }
     Ok((up, undoable.then_some(undo)))
 }
