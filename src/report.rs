@@ -177,6 +177,12 @@ impl ContainerReport {
         if let Some(m) = crate::secrets::mask_url_passwords(&self.command) {
             self.command = m;
         }
+        let check = self.health_detail.as_mut().and_then(|h| h.check.as_mut());
+        for word in check.into_iter().flat_map(|c| c.test.iter_mut()) {
+            if let Some(m) = crate::secrets::mask_url_passwords(word) {
+                *word = m;
+            }
+        }
         self
     }
 

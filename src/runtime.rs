@@ -175,12 +175,34 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
                 effects.run(fx);
             }
             if let Some((plan, approval)) = effects.session.take() {
-                let report =
-                    shell_session(&rt, &effects.engines, terminal, &mut keys, plan, approval)
-                        .await?;
+                let ended = shell_session(
+                    &rt,
+                    &effects.engines,
+                    terminal,
+                    &mut keys,
+                    &mut rx,
+                    plan,
+                    approval,
+                )
+                .await;
                 app.now = Utc::now();
-                update(&mut app, Msg::PlanDone(report));
+                // What arrived meanwhile, then how the session ended, then the screen as it is
+                // now (it may have been resized during the session).
+                let mut msgs = ended.meanwhile;
+                msgs.push(Msg::PlanDone(ended.report));
+                if let Ok(size) = terminal.size() {
+                    msgs.push(Msg::Resize {
+                        width: size.width,
+                        height: size.height,
+                    });
+                }
+                for fx in update_batch(&mut app, msgs).effects {
+                    effects.run(fx);
+                }
                 dirty = true;
+                if ended.terminal_gone {
+                    break Exit::TerminalGone;
+                }
             }
             // The change may have moved the layout (detail pane, log panel, notices, size).
             ui::layout::fit(&mut app);
@@ -228,41 +250,92 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
     Ok(exit)
 }
 
-/// Hands the terminal to a shell in a container through the gate, and takes it back.
+/// How a shell session ended, and what the engines said meanwhile.
+struct SessionEnd {
+    report: crate::ops::PlanReport,
+    /// Messages that arrived during the session, to apply now (usage samples are left out:
+    /// they are stale, and the next ones come within a second).
+    meanwhile: Vec<Msg>,
+    /// The operator's terminal went away during the session.
+    terminal_gone: bool,
+}
+
+/// Most messages kept while a session runs; beyond them the inventory is listed afresh when
+/// the endpoint reconnects, so nothing is lost for good.
+const KEPT_DURING_SESSION: usize = 50_000;
+
+/// Hands the terminal to a shell in a container through the gate, and takes it back. The
+/// engines' messages are kept meanwhile (so their tasks never wait on a full channel), and
+/// a terminal that cannot be set up or given back ends the console as a lost terminal, after
+/// the session's outcome is on record.
 async fn shell_session(
     rt: &Runtime,
     engines: &Engines,
     terminal: &mut Tui,
     keys: &mut EventStream,
+    rx: &mut mpsc::Receiver<Msg>,
     plan: crate::ops::Plan,
     approval: crate::ops::Approval,
-) -> anyhow::Result<crate::ops::PlanReport> {
-    let step = plan.steps[0].clone();
-    let (Some(id), crate::ops::Operation::Exec { command }) =
-        (step.target.container_ref().map(str::to_owned), &step.op)
-    else {
-        anyhow::bail!("not a shell session: {}", plan.title);
+) -> SessionEnd {
+    let mut end = SessionEnd {
+        report: crate::ops::PlanReport::default(),
+        meanwhile: Vec::new(),
+        terminal_gone: false,
     };
-    let size = terminal.size()?;
-    crate::term::step_aside()?;
+    let step = plan.steps[0].clone();
+    let (Some(id), crate::ops::Operation::Exec { command }) = (
+        step.target.container_ref().map(str::to_owned),
+        step.op.clone(),
+    ) else {
+        end.report = rt
+            .gate
+            .run_session(plan, approval, engines, |_| async {
+                Err(crate::ops::OpError::new(
+                    crate::ops::ErrorKind::Other,
+                    "not a shell session",
+                ))
+            })
+            .await;
+        return end;
+    };
+    let size = terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or((80, 24));
+    if crate::term::step_aside().is_err() {
+        end.terminal_gone = true;
+    }
     {
         let mut out = std::io::stdout();
         let _ = write!(
             out,
-            "\r\n── {} on {} (exit or Ctrl-D returns to wheelhouse) ──\r\n",
+            "\r\n── {} on {} (exit or Ctrl-D returns to wheelhouse; Ctrl-P Ctrl-Q detaches) ──\r\n",
             plan.title,
             step.target.endpoint()
         );
         let _ = out.flush();
     }
-    let report = rt
+    let session = rt
         .gate
         .run_session(plan, approval, engines, |docker| async move {
-            crate::shell::session(&docker, &id, command, (size.width, size.height), keys).await
-        })
-        .await;
-    crate::term::come_back(terminal)?;
-    Ok(report)
+            crate::shell::session(&docker, &id, &command, size, keys).await
+        });
+    tokio::pin!(session);
+    let meanwhile = &mut end.meanwhile;
+    end.report = loop {
+        tokio::select! {
+            report = &mut session => break report,
+            Some(msg) = rx.recv() => {
+                if !matches!(msg, Msg::Sampled { .. }) && meanwhile.len() < KEPT_DURING_SESSION {
+                    meanwhile.push(msg);
+                }
+            }
+        }
+    };
+    if crate::term::come_back(terminal).is_err() {
+        end.terminal_gone = true;
+    }
+    end
 }
 
 struct Effects<'a> {
@@ -430,6 +503,8 @@ impl Effects<'_> {
                 };
                 let from = logs::FollowFrom { tail, since };
                 let task = tokio::spawn(logs::follow(engine, key.id, session, from, tx));
+                // Streams that ended (a restart's old session) leave only their handle.
+                self.log_tasks.retain(|_, t| !t.is_finished());
                 self.log_tasks.insert(session, task);
             }
             Effect::StopLogs { session } => {

@@ -18,6 +18,9 @@ pub const MASK: &str = "••••••••";
 const INSIDE_A_WORD: &[&str] = &[
     "PASSWORD",
     "PASSWD",
+    "PASSPHRASE",
+    "PGPASS",
+    "AUTHORIZATION",
     "SECRET",
     "TOKEN",
     "CREDENTIAL",
@@ -55,7 +58,9 @@ pub fn mask_url_passwords(text: &str) -> Option<String> {
         out.push_str(before);
         // The authority ends at the path, query, fragment, or anything that ends a word.
         let end = after
-            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'') || c.is_whitespace())
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#' | '"' | '\'' | ';' | ',') || c.is_whitespace()
+            })
             .unwrap_or(after.len());
         let authority = &after[..end];
         match authority
@@ -129,7 +134,12 @@ pub fn mask_inspect(doc: &mut Value) -> usize {
             }
         }
     }
-    for pointer in ["/Config/Cmd", "/Config/Entrypoint", "/Args"] {
+    for pointer in [
+        "/Config/Cmd",
+        "/Config/Entrypoint",
+        "/Args",
+        "/Config/Healthcheck/Test",
+    ] {
         if let Some(words) = doc.pointer_mut(pointer).and_then(Value::as_array_mut) {
             for word in words.iter_mut() {
                 if let Some(m) = word.as_str().and_then(mask_url_passwords) {
@@ -169,6 +179,9 @@ mod tests {
             "SENTRY_DSN",
             "REDIS_PASS",
             "DB_PWD",
+            "GPG_PASSPHRASE",
+            "PGPASSFILE",
+            "HTTP_AUTHORIZATION",
         ] {
             assert!(is_secret_name(n), "{n} looks secret");
         }
@@ -195,6 +208,10 @@ mod tests {
             mask_url_passwords("--upstream=https://u:p%40ss@h:8443/x?y --then amqp://a:b@q")
                 .as_deref(),
             Some("--upstream=https://u:••••••••@h:8443/x?y --then amqp://a:••••••••@q")
+        );
+        assert_eq!(
+            mask_url_passwords("amqp://u:p@h1;amqp://u:p2@h2,redis://:p3@h3").as_deref(),
+            Some("amqp://u:••••••••@h1;amqp://u:••••••••@h2,redis://:••••••••@h3")
         );
         // A user without a password, a port, no authority at all: nothing to hide.
         assert_eq!(mask_url_passwords("ssh://git@github.com:22/x"), None);

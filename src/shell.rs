@@ -21,6 +21,7 @@ use bollard::Docker;
 use crossterm::event::{Event, EventStream, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
+use tokio::signal::unix::{signal, SignalKind};
 
 use crate::ops::container::Done;
 use crate::ops::error::{ErrorKind, OpError};
@@ -91,50 +92,69 @@ pub async fn session(
         return Err(OpError::new(ErrorKind::Other, "the engine did not attach"));
     };
     resize(docker, &exec.id, size).await;
-    let mut stdout = std::io::stdout();
-    loop {
+    // Output is copied on a task of its own, so a write to the session that waits (a big
+    // paste into a program that echoes it) never stops its output from being read.
+    let (seen_tx, mut output_done) = tokio::sync::oneshot::channel::<bool>();
+    let pump = tokio::spawn(async move {
+        let mut stdout = std::io::stdout();
+        let mut any = false;
+        while let Some(Ok(out)) = output.next().await {
+            any = true;
+            let _ = stdout.write_all(&out.into_bytes());
+            let _ = stdout.flush();
+        }
+        let _ = seen_tx.send(any);
+    });
+    let mut hangup = signal(SignalKind::hangup()).ok();
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    // Ctrl-P then Ctrl-Q leaves the session, as `docker attach` does.
+    let mut after_ctrl_p = false;
+    let output_seen = loop {
         tokio::select! {
-            chunk = output.next() => match chunk {
-                Some(Ok(out)) => {
-                    let _ = stdout.write_all(&out.into_bytes());
-                    let _ = stdout.flush();
-                }
-                // The command ended (or the engine went): the session is over.
-                Some(Err(_)) | None => break,
-            },
+            seen = &mut output_done => break seen.unwrap_or(true),
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(k))) => {
+                    let ctrl = |c| k.code == KeyCode::Char(c) && k.modifiers.contains(KeyModifiers::CONTROL);
+                    if after_ctrl_p && ctrl('q') {
+                        break true;
+                    }
+                    after_ctrl_p = ctrl('p');
                     let bytes = key_bytes(k);
                     if !bytes.is_empty() && input.write_all(&bytes).await.is_err() {
-                        break;
+                        break true;
                     }
                 }
                 Some(Ok(Event::Paste(text))) => {
                     if input.write_all(text.as_bytes()).await.is_err() {
-                        break;
+                        break true;
                     }
                 }
                 Some(Ok(Event::Resize(w, h))) => resize(docker, &exec.id, (w, h)).await,
                 Some(Ok(_)) => {}
                 // The operator's terminal is gone: end the session with it.
-                Some(Err(_)) | None => break,
+                Some(Err(_)) | None => break true,
             },
+            // The console is asked to go: the session ends first, so it is recorded.
+            _ = async { hangup.as_mut()?.recv().await }, if hangup.is_some() => break true,
+            _ = async { terminate.as_mut()?.recv().await }, if terminate.is_some() => break true,
         }
-    }
+    };
     let _ = input.shutdown().await;
+    pump.abort();
     let code = docker
         .inspect_exec(&exec.id)
         .await
         .ok()
         .and_then(|i| i.exit_code);
     match code {
-        // `sh -c` ends 127 when the image has no /bin/sh.
-        Some(127) if command == default_command().as_slice() => Err(OpError::new(
+        // `sh -c` ends 127 at once, saying nothing, when the image has no /bin/sh; a shell
+        // that ran and whose last command was not found also ends 127, but said something.
+        Some(127) if !output_seen && command == default_command().as_slice() => Err(OpError::new(
             ErrorKind::Other,
             "no shell found in the container (it has no /bin/sh)",
         )),
         code => Ok(Done {
-            exit_code: Some(code.unwrap_or(-1)),
+            exit_code: code,
             ..Done::default()
         }),
     }
@@ -160,6 +180,42 @@ pub fn key_bytes(k: KeyEvent) -> Vec<u8> {
         out.push(0x1b);
     }
     let csi = |s: &str| [b"\x1b[".as_slice(), s.as_bytes()].concat();
+    // Shift, Alt and Ctrl on a cursor or editing key are a parameter of its sequence
+    // (`\x1b[1;5D` is Ctrl-Left), as xterm sends them; Alt is then not an ESC prefix.
+    let modifier = 1
+        + u8::from(k.modifiers.contains(KeyModifiers::SHIFT))
+        + 2 * u8::from(alt)
+        + 4 * u8::from(ctrl);
+    let cursor = |final_byte: char| {
+        if modifier > 1 {
+            csi(&format!("1;{modifier}{final_byte}"))
+        } else {
+            csi(&final_byte.to_string())
+        }
+    };
+    let tilde = |n: u8| {
+        if modifier > 1 {
+            csi(&format!("{n};{modifier}~"))
+        } else {
+            csi(&format!("{n}~"))
+        }
+    };
+    let is_cursor = matches!(
+        k.code,
+        KeyCode::Up
+            | KeyCode::Down
+            | KeyCode::Left
+            | KeyCode::Right
+            | KeyCode::Home
+            | KeyCode::End
+            | KeyCode::Insert
+            | KeyCode::Delete
+            | KeyCode::PageUp
+            | KeyCode::PageDown
+    );
+    if alt && is_cursor {
+        out.clear();
+    }
     let tail: Vec<u8> = match k.code {
         KeyCode::Char(c) if ctrl => match c.to_ascii_lowercase() {
             c @ 'a'..='z' => vec![c as u8 - b'a' + 1],
@@ -177,16 +233,16 @@ pub fn key_bytes(k: KeyEvent) -> Vec<u8> {
         KeyCode::BackTab => csi("Z"),
         KeyCode::Backspace => vec![0x7f],
         KeyCode::Esc => vec![0x1b],
-        KeyCode::Up => csi("A"),
-        KeyCode::Down => csi("B"),
-        KeyCode::Right => csi("C"),
-        KeyCode::Left => csi("D"),
-        KeyCode::Home => csi("H"),
-        KeyCode::End => csi("F"),
-        KeyCode::Insert => csi("2~"),
-        KeyCode::Delete => csi("3~"),
-        KeyCode::PageUp => csi("5~"),
-        KeyCode::PageDown => csi("6~"),
+        KeyCode::Up => cursor('A'),
+        KeyCode::Down => cursor('B'),
+        KeyCode::Right => cursor('C'),
+        KeyCode::Left => cursor('D'),
+        KeyCode::Home => cursor('H'),
+        KeyCode::End => cursor('F'),
+        KeyCode::Insert => tilde(2),
+        KeyCode::Delete => tilde(3),
+        KeyCode::PageUp => tilde(5),
+        KeyCode::PageDown => tilde(6),
         KeyCode::F(n) => match n {
             1 => b"\x1bOP".to_vec(),
             2 => b"\x1bOQ".to_vec(),
@@ -232,6 +288,9 @@ mod tests {
         assert_eq!(key(KeyCode::Delete, none), b"\x1b[3~");
         assert_eq!(key(KeyCode::F(1), none), b"\x1bOP");
         assert_eq!(key(KeyCode::Char('b'), KeyModifiers::ALT), b"\x1bb");
+        assert_eq!(key(KeyCode::Left, KeyModifiers::CONTROL), b"\x1b[1;5D");
+        assert_eq!(key(KeyCode::Right, KeyModifiers::ALT), b"\x1b[1;3C");
+        assert_eq!(key(KeyCode::Delete, KeyModifiers::SHIFT), b"\x1b[3;2~");
         assert!(key(KeyCode::CapsLock, none).is_empty());
         let mut release = KeyEvent::new(KeyCode::Char('x'), none);
         release.kind = KeyEventKind::Release;

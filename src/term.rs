@@ -54,9 +54,17 @@ pub fn step_aside() -> io::Result<()> {
     out.flush()
 }
 
-/// Takes the screen back after [`step_aside`]; the caller redraws everything.
+/// Takes the screen back after [`step_aside`]; the caller redraws everything. Whatever modes
+/// the program in the container left set are put back as the console needs them: bracketed
+/// paste on (bash turns it off on exit, and a paste would then arrive as keys), application
+/// cursor and keypad off, no mouse reporting, no keyboard protocol, plain colours.
 pub fn come_back(terminal: &mut Tui) -> io::Result<()> {
-    execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+    let mut out = io::stdout();
+    write!(
+        out,
+        "\x1b[0m\x1b[?1l\x1b>\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[<u"
+    )?;
+    execute!(out, EnterAlternateScreen, EnableBracketedPaste, Hide)?;
     terminal.clear()
 }
 

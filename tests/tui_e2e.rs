@@ -798,6 +798,25 @@ fn a_shell_in_a_container_gets_a_real_tty_and_the_console_comes_back() {
     t.expect_text("1 shown", START);
     t.send_keys(&["Home"]);
     support::shell::shell_round_trip(&t, &dirs, &name, &id);
+    // Ctrl-P Ctrl-Q leaves a session as docker attach does; the console comes back.
+    t.send_keys(&["x"]);
+    t.expect_text(&format!("Open a shell in {name}"), Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    t.expect_text("/ #", Duration::from_secs(15));
+    t.send_keys(&["C-p", "C-q"]);
+    t.expect_text("Containers", Duration::from_secs(10));
+    let outcomes = poll(Duration::from_secs(5), || {
+        let n = dirs
+            .audit_records()
+            .iter()
+            .filter(|r| r["phase"] == "outcome" && r["action"] == "exec")
+            .count();
+        (n == 2).then_some(n).ok_or_else(|| format!("{n} outcomes"))
+    });
+    assert!(
+        outcomes.is_ok(),
+        "both sessions have their outcome: {outcomes:?}"
+    );
     t.quit_cleanly();
 }
 

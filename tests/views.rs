@@ -588,3 +588,14 @@ fn replica_names_get_their_room_and_are_cut_in_the_middle_when_they_must() {
         assert!(row.contains("billing-") && row.contains('…'), "{row}");
     }
 }
+
+#[test]
+fn logs_scrolled_right_past_the_end_of_their_lines_still_draw() {
+    let mut app = scenes::logs(80, 24);
+    for _ in 0..40 {
+        action(&mut app, Action::Right);
+    }
+    // Scrolled past every line's end: nothing of the lines, and no panic.
+    let text = buffer_text(&render_to_buffer(&app, 80, 24));
+    assert!(text.contains("Logs:"), "{text}");
+}

@@ -60,6 +60,9 @@ struct Incoming {
     partial_dropped: [u64; 2],
     /// After reattaching from a whole second, lines up to this timestamp are already here.
     seen_through: Option<String>,
+    /// The newest timestamp received, kept here rather than read from the lines: in busy
+    /// merged logs a quiet source's lines may all have left the ring.
+    last: Option<String>,
 }
 
 impl LogBuffer {
@@ -92,11 +95,7 @@ impl LogBuffer {
 
     /// The engine's timestamp of the newest line of `source`, to resume from after a restart.
     pub fn last_timestamp(&self, source: u16) -> Option<&str> {
-        self.lines
-            .iter()
-            .rev()
-            .find(|l| l.stream != Stream::Note && l.source == source)
-            .and_then(|l| l.timestamp.as_deref())
+        self.incoming.get(source as usize)?.last.as_deref()
     }
 
     /// Drops lines of `source` stamped up to `timestamp` when they come again: a stream
@@ -104,7 +103,9 @@ impl LogBuffer {
     /// as the engine writes it, orders as text.
     pub fn skip_through(&mut self, source: u16, timestamp: Option<String>) {
         // A line cut off by the end of the old stream does not continue in the new one.
-        *self.incoming(source) = Incoming {
+        let inc = self.incoming(source);
+        *inc = Incoming {
+            last: inc.last.take(),
             seen_through: timestamp,
             ..Incoming::default()
         };
@@ -217,6 +218,9 @@ impl LogBuffer {
                 _ => inc.seen_through = None,
             }
         }
+        if timestamp.is_some() {
+            inc.last.clone_from(&timestamp);
+        }
         let not_kept = body.len().saturating_sub(MAX_LINE_BYTES) as u64 + dropped;
         if not_kept > 0 {
             self.cut_lines += 1;
@@ -232,12 +236,22 @@ impl LogBuffer {
     }
 
     pub fn push(&mut self, line: LogLine) {
+        // In merged logs a line older than the newest goes where its time puts it; lines
+        // without a time (the console's notes) go at the end. Timestamps compare as text:
+        // the engine writes them with nine fraction digits, always.
         if self.lines.len() == self.capacity {
+            let older_than_all = self.ordered
+                && matches!(
+                    (&line.timestamp, self.lines.front().and_then(|l| l.timestamp.as_deref())),
+                    (Some(ts), Some(first)) if ts.as_str() < first
+                );
+            if older_than_all {
+                // Full, and older than everything kept: it would be the first to go.
+                return;
+            }
             self.lines.pop_front();
             self.dropped += 1;
         }
-        // In merged logs a line older than the newest goes where its time puts it; lines
-        // without a time (the console's notes) go at the end.
         let at = match (&line.timestamp, self.ordered) {
             (Some(ts), true) => {
                 let later = self

@@ -27,14 +27,23 @@ pub struct Sgr {
 impl Sgr {
     /// Applies the parameters of one `CSI … m`.
     pub fn apply(&mut self, params: &str) {
-        let codes: Vec<u16> = if params.is_empty() {
-            vec![0]
-        } else {
-            params
-                .split([';', ':'])
-                .map(|p| p.parse().unwrap_or(0))
-                .collect()
-        };
+        if params.is_empty() {
+            *self = Sgr::default();
+            return;
+        }
+        // A colon joins sub-parameters into one parameter (`38:2::r:g:b`, `4:3`): it is read
+        // as a whole, and the semicolon-separated rest as usual.
+        let mut codes: Vec<u16> = Vec::new();
+        for group in params.split(';') {
+            if group.contains(':') {
+                self.apply_colon_group(group);
+            } else {
+                codes.push(group.parse().unwrap_or(0));
+            }
+        }
+        if codes.is_empty() {
+            return;
+        }
         let mut i = 0;
         while i < codes.len() {
             match codes[i] {
@@ -66,6 +75,40 @@ impl Sgr {
                 _ => {}
             }
             i += 1;
+        }
+    }
+}
+
+impl Sgr {
+    /// One colon-joined parameter: `38:5:n`, `38:2::r:g:b` (the colour space may be empty),
+    /// `48:…`, or an underline style `4:n` (any style but 0 is underlined).
+    fn apply_colon_group(&mut self, group: &str) {
+        let parts: Vec<Option<u16>> = group.split(':').map(|p| p.parse().ok()).collect();
+        match parts.as_slice() {
+            [Some(4), style, ..] => self.underline = style.unwrap_or(1) != 0,
+            [Some(c @ (38 | 48)), Some(5), Some(n), ..] => {
+                self.set(*c, Some(Colour::Indexed((*n).min(255) as u8)))
+            }
+            [Some(c @ (38 | 48)), Some(2), rest @ ..] => {
+                // With a colour-space id first (`38:2:0:r:g:b` or `38:2::r:g:b`), or without.
+                let rgb: Vec<u16> = match rest.len() {
+                    4 => rest[1..].iter().map(|v| v.unwrap_or(0)).collect(),
+                    _ => rest.iter().take(3).map(|v| v.unwrap_or(0)).collect(),
+                };
+                if let [r, g, b] = rgb[..] {
+                    let c8 = |v: u16| v.min(255) as u8;
+                    self.set(*c, Some(Colour::Rgb(c8(r), c8(g), c8(b))));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn set(&mut self, which: u16, colour: Option<Colour>) {
+        if which == 38 {
+            self.fg = colour;
+        } else {
+            self.bg = colour;
         }
     }
 }
@@ -105,8 +148,8 @@ pub fn sequence(text: &str, at: usize) -> (usize, Option<&str>) {
             let sgr = (bytes[end] == b'm').then_some(params);
             (end + 1 - at, sgr)
         }
-        // OSC (a title, a hyperlink): up to BEL or ESC \.
-        Some(b']') => {
+        // OSC (a title, a hyperlink), and the DCS, SOS, PM and APC strings: up to BEL or ST.
+        Some(b']' | b'P' | b'X' | b'^' | b'_') => {
             let mut end = at + 1;
             while end < bytes.len() {
                 if bytes[end] == 0x07 {
@@ -119,7 +162,15 @@ pub fn sequence(text: &str, at: usize) -> (usize, Option<&str>) {
             }
             (bytes.len() - at, None)
         }
-        // Any other two-byte escape (`ESC c`, `ESC 7`).
+        // Intermediate bytes, then a final one: `ESC ( B` (what `tput sgr0` sends first),
+        // `ESC # 8`; or a two-byte escape (`ESC c`, `ESC 7`).
+        Some(b) if (0x20..=0x2f).contains(b) => {
+            let mut end = at;
+            while end < bytes.len() && (0x20..=0x2f).contains(&bytes[end]) {
+                end += 1;
+            }
+            ((end + 1).min(bytes.len()) - at, None)
+        }
         Some(b) if b.is_ascii() => (1, None),
         _ => (0, None),
     }
@@ -144,6 +195,12 @@ mod tests {
         assert_eq!(s, Sgr::default());
         s.apply("38;5");
         assert_eq!(s.fg, None, "a cut extended colour is no colour");
+        s.apply("38:2::10:20:30");
+        assert_eq!(s.fg, Some(Colour::Rgb(10, 20, 30)));
+        s.apply("4:3");
+        assert!(s.underline && !s.italic, "an underline style is not italic");
+        s.apply("48:5:17");
+        assert_eq!(s.bg, Some(Colour::Indexed(17)));
     }
 
     #[test]
@@ -158,5 +215,11 @@ mod tests {
             "cut at the end of the line"
         );
         assert_eq!(sequence("\x1bc", 1), (1, None));
+        assert_eq!(sequence("\x1b(Bx", 1), (2, None), "a charset choice, whole");
+        assert_eq!(
+            sequence("\x1bPq#0\x1b\\x", 1),
+            (6, None),
+            "a DCS string, whole"
+        );
     }
 }

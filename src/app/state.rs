@@ -429,7 +429,7 @@ pub struct Views {
     pub detail_scroll: Option<(ContainerKey, u16)>,
     /// The processes of the detail pane's container, and when they were last asked for.
     pub detail_processes: Option<(ContainerKey, Result<super::model::ProcessTable, String>)>,
-    pub detail_processes_at: Option<DateTime<Utc>>,
+    pub detail_processes_at: Option<(ContainerKey, DateTime<Utc>)>,
     pub next_log_session: u64,
 }
 

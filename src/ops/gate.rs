@@ -237,8 +237,8 @@ impl Gate {
     }
 
     /// One step: its intent on disk, the engine call, its outcome on disk, progress told on
-    /// the way. None when the intent could not be written (the step is refused, and nothing
-    /// after it may run either).
+    /// the way. None when the intent could not be written: the step is refused, and a plan of
+    /// ordered steps stops there (steps side by side each meet the same refusal on their own).
     #[allow(clippy::too_many_arguments)]
     async fn run_step<F, Fut>(
         &self,

@@ -72,12 +72,16 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 /// Below this inner width the pane shows text only.
 const MIN_WIDTH_WITH_CHARTS: u16 = 100;
 
-/// Lines the paragraph takes once wrapped to `width` (each line at least one).
+/// Lines the paragraph takes once wrapped to `width` at word boundaries, as the paragraph
+/// wraps them (each line at least one).
 fn wrapped_height(lines: &[Line], width: u16) -> u16 {
     let width = width.max(1) as usize;
     lines
         .iter()
-        .map(|l| l.width().max(1).div_ceil(width))
+        .map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            super::text::wrap_words(&text, width).len().max(1)
+        })
         .sum::<usize>()
         .min(u16::MAX as usize) as u16
 }
@@ -283,12 +287,18 @@ fn process_lines(app: &App, c: &Container) -> Vec<Line<'static>> {
                 cell(row, pid),
                 fit(&cell(row, user), 8),
                 cell(row, time),
-                cell(row, cmd)
+                // A command line may carry a URL's password.
+                mask(&cell(row, cmd))
             ),
             t.style(Slot::Text),
         )));
     }
     lines
+}
+
+/// The text with any URL's password masked (`crate::secrets`).
+fn mask(text: &str) -> String {
+    crate::secrets::mask_url_passwords(text).unwrap_or_else(|| text.to_owned())
 }
 
 fn limits_text(c: &Container) -> String {
@@ -370,7 +380,7 @@ fn health_lines(app: &App, c: &Container) -> Vec<Line<'static>> {
             t.style(Slot::TextDim),
         )),
         Line::from(Span::styled(
-            format!("       $ {}", command_text(&check.test)),
+            format!("       $ {}", mask(&command_text(&check.test))),
             t.style(Slot::TextDim),
         )),
     ];

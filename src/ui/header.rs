@@ -61,7 +61,8 @@ enum Detail {
     NoVersions,
     /// Every name cut in the middle (a down one too: both ends still tell it apart).
     ShortNames,
-    /// Up endpoints as one `3 up ●`; down ones each by name, without the retry.
+    /// Up endpoints as one `3 up ●`; down ones each by name (cut in the middle), without the
+    /// retry.
     UpCounted,
     /// As above, without the container counts, down names cut too.
     Least,

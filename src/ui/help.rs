@@ -23,7 +23,55 @@ const FILTER_AND_PALETTE: &[&str] = &[
     "  sort <column> [asc|desc] · theme dark|light|mono · filter <terms> · ctx · q",
 ];
 
+/// The box the help takes in `body`: the whole body on a narrow screen (a box inside it would
+/// only add a second frame).
+fn area_in(body: Rect) -> Rect {
+    if body.width < 90 {
+        body
+    } else {
+        centered(body, 84, body.height.saturating_sub(2))
+    }
+}
+
+/// How far the help can scroll in `body`: the layout keeps the offset within it, so `G` then
+/// `k` moves at once.
+pub fn max_scroll(app: &App, body: Rect) -> usize {
+    let inner_height = area_in(body).height.saturating_sub(2) as usize;
+    lines(app).len().saturating_sub(inner_height)
+}
+
 pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
+    let t = &app.theme;
+    let lines = lines(app);
+    let area = area_in(body);
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(inner_height));
+    // Say when the list goes on below the box; otherwise nothing hints that it scrolls.
+    let title = if lines.len() > inner_height {
+        format!(
+            " Keys {}–{} of {} ",
+            scroll + 1,
+            (scroll + inner_height).min(lines.len()),
+            lines.len()
+        )
+    } else {
+        " Keys ".to_string()
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll as u16, 0)).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(t.style(Slot::BorderFocused))
+                .title(Span::styled(title, t.style(Slot::Title))),
+        ),
+        area,
+    );
+}
+
+/// Every line of the help: the bindings of the view, the global ones and the dialog's, then
+/// the filter and palette syntax.
+fn lines(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
     let ctx = match app.views.current {
         View::Table => KeyContext::Table,
@@ -58,33 +106,5 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
         };
         lines.push(Line::from(Span::styled(*text, t.style(slot))));
     }
-    // On a narrow screen a box inside the body would only add a second frame: take it all.
-    let area = if body.width < 90 {
-        body
-    } else {
-        centered(body, 84, body.height.saturating_sub(2))
-    };
-    let inner_height = area.height.saturating_sub(2) as usize;
-    let scroll = scroll.min(lines.len().saturating_sub(inner_height));
-    // Say when the list goes on below the box; otherwise nothing hints that it scrolls.
-    let title = if lines.len() > inner_height {
-        format!(
-            " Keys {}–{} of {} ",
-            scroll + 1,
-            (scroll + inner_height).min(lines.len()),
-            lines.len()
-        )
-    } else {
-        " Keys ".to_string()
-    };
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).scroll((scroll as u16, 0)).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(t.style(Slot::BorderFocused))
-                .title(Span::styled(title, t.style(Slot::Title))),
-        ),
-        area,
-    );
+    lines
 }

@@ -3,7 +3,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::app::state::{App, Viewport};
+use crate::app::state::{App, Overlay, Viewport};
 
 /// Below this the console shows a message instead of a squeezed layout.
 pub const MIN_WIDTH: u16 = 60;
@@ -115,6 +115,13 @@ pub fn fit(app: &mut App) {
     if app.screen.viewport != viewport {
         app.screen.viewport = viewport;
         crate::app::update::keep_in_view(app);
+    }
+    // Scroll offsets within what there is to scroll, so a key back moves at once.
+    if let Some(Overlay::Help { scroll }) = &app.screen.overlay {
+        let max = super::help::max_scroll(app, body_of(app));
+        if *scroll > max {
+            app.screen.overlay = Some(Overlay::Help { scroll: max });
+        }
     }
 }
 

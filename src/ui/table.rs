@@ -189,9 +189,15 @@ fn columns(app: &App, width: u16) -> Vec<Column> {
         .filter(|c| c.col != Col::Name && c.col != Col::State)
         .map(|c| c.min)
         .sum();
-    // Room for `restarting…` while a change is under way.
+    // Room for `restarting…` while a change is under way, and for the `?` of a down endpoint.
     let busy = if app.ops.running.is_empty() { 0 } else { 11 };
-    let state = (app.table.widest.state.max(busy) as u16).clamp(5, 11);
+    let down = usize::from(
+        app.endpoints
+            .attached
+            .iter()
+            .any(|e| app.endpoints.is_down(&e.name)),
+    );
+    let state = ((app.table.widest.state + down).max(busy) as u16).clamp(5, 12);
     for c in &mut chosen {
         if c.col == Col::State {
             c.width = Constraint::Length(state);

@@ -80,7 +80,8 @@ pub fn skip_columns(s: &str, cols: usize) -> &str {
         }
         used += ch.width().unwrap_or(0);
     }
-    ""
+    // The end of `s` itself, not a literal: callers measure where a piece sits in its line.
+    &s[s.len()..]
 }
 
 /// Splits a line into display rows of at most `width` columns.

@@ -49,7 +49,10 @@ pub(super) fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effec
 
 /// Hands a confirmed plan to the gate and shows it as running.
 pub(super) fn submit(app: &mut App, plan: crate::ops::Plan, fx: &mut Vec<Effect>) {
-    app.table.marked.clear();
+    // The marks were for this change; a shell in one container leaves them be.
+    if !plan.is_session() {
+        app.table.marked.clear();
+    }
     toast(app, ToastLevel::Info, format!("{}…", plan.title));
     app.ops.running.push(RunningPlan {
         steps: vec![StepState::Waiting; plan.steps.len()],

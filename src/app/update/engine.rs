@@ -122,19 +122,15 @@ pub(super) fn refresh_detail(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     };
     if c.state == RunState::Running {
-        let shown = app
-            .views
-            .detail_processes
-            .as_ref()
-            .is_some_and(|(k, _)| *k == c.key);
-        let due = !shown
-            || app
-                .views
-                .detail_processes_at
-                .is_none_or(|t| (app.now - t).num_seconds() >= PROCESSES_EVERY);
+        // Asked once per interval for this container, answered or not: a slow `top` is not
+        // asked again on every tick.
+        let due = match &app.views.detail_processes_at {
+            Some((k, t)) if *k == c.key => (app.now - *t).num_seconds() >= PROCESSES_EVERY,
+            _ => true,
+        };
         if due {
             let key = c.key.clone();
-            app.views.detail_processes_at = Some(app.now);
+            app.views.detail_processes_at = Some((key.clone(), app.now));
             fx.push(Effect::Processes { key });
         }
     }

@@ -83,11 +83,11 @@ fn say_what_matched(app: &mut App, text: &str) {
         return;
     }
     let problems = Filter::problems(text);
+    // Counted over the inventory: in tree mode a folded group shows no container rows.
     let shown = app
-        .table
-        .rows
+        .inventory
         .iter()
-        .filter(|r| matches!(r, Row::Container { .. }))
+        .filter(|(_, c)| app.table.filter.matches(c))
         .count();
     if !problems.is_empty() {
         toast(app, ToastLevel::Error, problems.join("; "));
