@@ -429,6 +429,17 @@ impl Effects<'_> {
         let tx = self.tx.clone();
         match fx {
             Effect::Quit => {}
+            Effect::ReadActivity => {
+                /// Enough of the log for a long session's changes.
+                const TAIL: u64 = 4 << 20;
+                let audit = self.rt.gate.audit().clone();
+                tokio::spawn(async move {
+                    let pid = std::process::id();
+                    let read = tokio::task::spawn_blocking(move || audit.read_own(pid, TAIL)).await;
+                    let result = read.unwrap_or_else(|e| Err(e.to_string()));
+                    let _ = tx.send(Msg::Activity(result)).await;
+                });
+            }
             Effect::Copy { text } => {
                 if let Err(e) = crate::term::copy_to_clipboard(&text) {
                     log::warn!("copying to the clipboard: {e}");

@@ -407,27 +407,30 @@ fn tui_follows_two_engines_through_freeze_death_and_return() {
 
 // ---- 3. an ssh:// endpoint in the console ----------------------------------------------
 
+/// The console on the test sshd's engine (`-H ssh://…`), filtered to the one container `name`;
+/// the screen once it is listed.
+fn console_over_ssh(dirs: &WhDirs, name: &str, w: u16, h: u16) -> (Tui, String) {
+    let host = ssh_host();
+    let config = ssh_config().display().to_string();
+    let t = dirs.tmux_env(&["-H", &host], &[("WHEELHOUSE_SSH_CONFIG", &config)], w, h);
+    t.expect_text(" wheelhouse ", START);
+    filter(&t, name);
+    let screen = t
+        .wait_for(
+            |s| row_of(s, name).is_some() && s.contains("1 shown"),
+            START,
+        )
+        .unwrap_or_else(|s| panic!("{name} never listed over ssh:\n{s}"));
+    (t, screen)
+}
+
 #[test]
 fn a_shell_over_ssh_gets_a_real_tty_and_the_console_comes_back() {
     let main = TestContainers::new();
     let name = format!("{}-sshsh", short(&main));
     let id = main.run_named(&name, &[], &[]);
-    let host = ssh_host();
-    let config = ssh_config().display().to_string();
     let dirs = WhDirs::new();
-    let t = dirs.tmux_env(
-        &["-H", &host],
-        &[("WHEELHOUSE_SSH_CONFIG", &config)],
-        100,
-        30,
-    );
-    t.expect_text(" wheelhouse ", START);
-    filter(&t, &name);
-    t.wait_for(
-        |s| row_of(s, &name).is_some() && s.contains("1 shown"),
-        START,
-    )
-    .unwrap_or_else(|s| panic!("{name} never listed over ssh:\n{s}"));
+    let (t, _) = console_over_ssh(&dirs, &name, 100, 30);
     t.send_keys(&["Home"]);
     support::shell::shell_round_trip(&t, &dirs, &name, &id);
     t.quit_cleanly();
@@ -444,22 +447,8 @@ fn tui_over_ssh_lists_logs_and_stops_with_an_audit_naming_the_endpoint() {
         &["sh", "-c", &format!("echo {marker}; exec sleep 3600")],
     );
     let host = ssh_host();
-    let config = ssh_config().display().to_string();
     let dirs = WhDirs::new();
-    let t = dirs.tmux_env(
-        &["-H", &host],
-        &[("WHEELHOUSE_SSH_CONFIG", &config)],
-        120,
-        40,
-    );
-    t.expect_text(" wheelhouse ", START);
-    filter(&t, &name);
-    let screen = t
-        .wait_for(
-            |s| row_of(s, &name).is_some() && s.contains("1 shown"),
-            START,
-        )
-        .unwrap_or_else(|s| panic!("{name} never listed over ssh:\n{s}"));
+    let (t, screen) = console_over_ssh(&dirs, &name, 120, 40);
     // A -H endpoint is named by its address, so the default context can be attached beside it.
     assert!(header(&screen).contains("root@127.0.0.1:"), "{screen}");
     assert!(

@@ -36,6 +36,17 @@ fn filter(t: &Tui, text: &str) {
     t.send_keys(&["Enter"]);
 }
 
+/// The console at `w`×`h` on the local engine, filtered to the one container `name`, its row
+/// selected.
+fn console_on_one(dirs: &WhDirs, args: &[&str], name: &str, w: u16, h: u16) -> Tui {
+    let t = dirs.tmux(args, w, h);
+    t.expect_text("default ●", START);
+    filter(&t, name);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["Home"]);
+    t
+}
+
 #[test]
 fn filter_stop_dialog_and_audit_at_80x24() {
     let tc = TestContainers::new();
@@ -566,11 +577,7 @@ fn logs_show_both_streams_search_highlights_and_esc_returns() {
         ],
     );
     let dirs = WhDirs::new();
-    let t = dirs.tmux(&[], 80, 24);
-    t.expect_text("default ●", START);
-    filter(&t, &name);
-    t.expect_text("1 shown", START);
-    t.send_keys(&["Home"]);
+    let t = console_on_one(&dirs, &[], &name, 80, 24);
     t.send_keys(&["Enter"]);
     let screen = t
         .wait_for(
@@ -673,11 +680,7 @@ fn actions_that_change_nothing_say_so_and_a_failed_kill_shows_the_engines_whole_
     let name = format!("{}-noop", short(&tc));
     let id = tc.run_named(&name, &["--stop-timeout", "1"], &[]);
     let dirs = WhDirs::new();
-    let t = dirs.tmux(&[], 80, 24);
-    t.expect_text("default ●", START);
-    filter(&t, &name);
-    t.expect_text("1 shown", START);
-    t.send_keys(&["Home"]);
+    let t = console_on_one(&dirs, &[], &name, 80, 24);
 
     // Start on a running container: the dialog says so, `y` confirms, the engine's 304 is
     // reported as "already running", and the audit log says unchanged.
@@ -742,11 +745,8 @@ fn logs_follow_a_container_across_a_restart_without_repeating_lines() {
         ],
     );
     let dirs = WhDirs::new();
-    let t = dirs.tmux(&[], 100, 30);
-    t.expect_text("default ●", START);
-    filter(&t, &name);
-    t.expect_text("1 shown", START);
-    t.send_keys(&["Home", "Enter"]);
+    let t = console_on_one(&dirs, &[], &name, 100, 30);
+    t.send_keys(&["Enter"]);
     t.expect_text("tick-3", Duration::from_secs(10));
     docker(&["restart", "-t", "1", &id]);
     // The stream said it restarted, and the new run's lines arrive under it.
@@ -792,11 +792,7 @@ fn a_shell_in_a_container_gets_a_real_tty_and_the_console_comes_back() {
     let name = format!("{}-sh", short(&tc));
     let id = tc.run_named(&name, &[], &[]);
     let dirs = WhDirs::new();
-    let t = dirs.tmux(&[], 100, 30);
-    t.expect_text("default ●", START);
-    filter(&t, &name);
-    t.expect_text("1 shown", START);
-    t.send_keys(&["Home"]);
+    let t = console_on_one(&dirs, &[], &name, 100, 30);
     support::shell::shell_round_trip(&t, &dirs, &name, &id);
     // Ctrl-P Ctrl-Q leaves a session as docker attach does; the console comes back.
     t.send_keys(&["x"]);
@@ -826,11 +822,8 @@ fn read_only_refuses_a_shell_and_audits_the_refusal() {
     let name = format!("{}-rosh", short(&tc));
     tc.run_named(&name, &[], &[]);
     let dirs = WhDirs::new();
-    let t = dirs.tmux(&["--read-only"], 100, 30);
-    t.expect_text("default ●", START);
-    filter(&t, &name);
-    t.expect_text("1 shown", START);
-    t.send_keys(&["Home", "x"]);
+    let t = console_on_one(&dirs, &["--read-only"], &name, 100, 30);
+    t.send_keys(&["x"]);
     t.expect_text("read-only mode: open a shell", Duration::from_secs(5));
     let refused = poll(Duration::from_secs(5), || {
         dirs.audit_records()
@@ -902,14 +895,11 @@ fn y_copies_the_name_and_inspect_copies_a_value_through_the_terminal() {
     let name = format!("{}-copy", short(&tc));
     let id = tc.run_named(&name, &[], &[]);
     let dirs = WhDirs::new();
-    let t = dirs.tmux(&[], 100, 30);
+    let t = console_on_one(&dirs, &[], &name, 100, 30);
     // tmux keeps what an application sets with OSC 52 as a paste buffer.
     t.tmux(&["set-option", "-s", "set-clipboard", "on"])
         .unwrap();
-    t.expect_text("default ●", START);
-    filter(&t, &name);
-    t.expect_text("1 shown", START);
-    t.send_keys(&["Home", "y"]);
+    t.send_keys(&["y"]);
     t.expect_text("copied the name", Duration::from_secs(5));
     let buffer = || t.tmux(&["show-buffer"]).unwrap_or_default();
     poll(Duration::from_secs(5), || {
@@ -948,11 +938,8 @@ fn log_colours_are_drawn_and_other_escapes_never_reach_the_terminal() {
         ],
     );
     let dirs = WhDirs::new();
-    let t = dirs.tmux(&[], 100, 30);
-    t.expect_text("default ●", START);
-    filter(&t, &name);
-    t.expect_text("1 shown", START);
-    t.send_keys(&["Home", "Enter"]);
+    let t = console_on_one(&dirs, &[], &name, 100, 30);
+    t.send_keys(&["Enter"]);
     let screen = t.expect_text("red-word plain end", Duration::from_secs(10));
     assert!(
         !screen.contains("^["),
@@ -981,11 +968,8 @@ fn the_detail_pane_lists_the_processes_and_the_restart_policy() {
         &["sh", "-c", "sleep 3601 & exec sleep 3602"],
     );
     let dirs = WhDirs::new();
-    let t = dirs.tmux(&[], 120, 40);
-    t.expect_text("default ●", START);
-    filter(&t, &name);
-    t.expect_text("1 shown", START);
-    t.send_keys(&["Home", "d"]);
+    let t = console_on_one(&dirs, &[], &name, 120, 40);
+    t.send_keys(&["d"]);
     let screen = t
         .wait_for(
             |s| s.contains("sleep 3601") && s.contains("sleep 3602"),
@@ -1040,5 +1024,30 @@ fn merged_logs_of_a_service_tag_each_replica_and_follow_restarts_and_new_replica
     .unwrap_or_else(|s| panic!("the new replica is followed:\n{s}"));
     t.wait_for(|s| tagged(s, 3), Duration::from_secs(10))
         .unwrap_or_else(|s| panic!("the new replica's lines:\n{s}"));
+    t.quit_cleanly();
+}
+
+#[test]
+fn the_activity_view_lists_what_this_console_did_from_the_audit_log() {
+    let tc = TestContainers::new();
+    let name = format!("{}-act", short(&tc));
+    tc.run_named(&name, &["--stop-timeout", "1"], &[]);
+    let dirs = WhDirs::new();
+    let t = console_on_one(&dirs, &[], &name, 100, 30);
+    t.send_keys(&["s"]);
+    t.expect_text(&format!("Stop {name}"), Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    t.send_keys(&["A"]);
+    t.expect_text("Activity", Duration::from_secs(5));
+    t.wait_for(
+        |s| {
+            s.lines()
+                .any(|l| l.contains(" ok ") && l.contains(&format!("stop {name} on default")))
+        },
+        Duration::from_secs(20),
+    )
+    .unwrap_or_else(|s| panic!("the stop, done, in the activity view:\n{s}"));
+    t.send_keys(&["q"]);
+    t.expect_text("Containers", Duration::from_secs(5));
     t.quit_cleanly();
 }

@@ -43,6 +43,7 @@ actions! {
     ToggleLogPanel => "toggle_log_panel";
     Endpoints => "endpoints";
     Events => "events";
+    Activity => "activity";
     Back => "back";
     // Movement, in whichever view has focus
     Up => "up";
@@ -316,6 +317,7 @@ pub enum KeyContext {
     Logs,
     Inspect,
     Events,
+    Activity,
     Confirm,
     Help,
     Endpoints,
@@ -329,6 +331,7 @@ impl KeyContext {
         KeyContext::Logs,
         KeyContext::Inspect,
         KeyContext::Events,
+        KeyContext::Activity,
         KeyContext::Confirm,
         KeyContext::Help,
         KeyContext::Endpoints,

@@ -82,6 +82,8 @@ pub enum Msg {
     /// While it cannot, every change is refused.
     AuditProblem(Option<String>),
     LogsSaved(Result<PathBuf, String>),
+    /// This console's lines of the audit log, for the activity view.
+    Activity(Result<Vec<crate::ops::audit::AuditRecord>, String>),
     /// Something the operator should see that is not tied to an action (config fallbacks).
     Warning(String),
 }

@@ -413,6 +413,17 @@ impl Endpoints {
     }
 }
 
+/// What this console did, as its audit records say (its own process's lines of the log).
+#[derive(Debug, Clone, Default)]
+pub struct ActivityState {
+    pub records: Vec<crate::ops::audit::AuditRecord>,
+    /// Why the audit log could not be read.
+    pub error: Option<String>,
+    /// Lines scrolled up from the newest (0: the newest at the bottom).
+    pub scroll: usize,
+    pub loaded: bool,
+}
+
 /// Which view is shown, and the state of each view that keeps some.
 #[derive(Debug, Clone)]
 pub struct Views {
@@ -420,6 +431,7 @@ pub struct Views {
     pub logs: Option<LogsState>,
     pub inspect: Option<InspectState>,
     pub events: EventsState,
+    pub activity: ActivityState,
     /// The usage and health pane under the table.
     pub show_detail: bool,
     /// When the detail pane last asked for a fresh inspect of its container.
@@ -440,6 +452,7 @@ impl Default for Views {
             logs: None,
             inspect: None,
             events: EventsState::default(),
+            activity: ActivityState::default(),
             show_detail: false,
             detail_refreshed_at: None,
             detail_scroll: None,

@@ -46,6 +46,7 @@ views! {
     Logs => Logs, logs;
     Inspect => Inspect, inspect;
     Events => Events, events;
+    Activity => Activity, activity;
 }
 
 #[cfg(test)]

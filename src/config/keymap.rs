@@ -274,6 +274,7 @@ pub(crate) fn context_name(context: KeyContext) -> &'static str {
         KeyContext::Logs => "logs",
         KeyContext::Inspect => "inspect",
         KeyContext::Events => "events",
+        KeyContext::Activity => "activity",
         KeyContext::Confirm => "confirm",
         KeyContext::Help => "help",
         KeyContext::Endpoints => "endpoints",

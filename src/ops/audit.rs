@@ -216,6 +216,33 @@ impl AuditLog {
         AuditLog { path }
     }
 
+    /// The lines of the log's last `tail` bytes written by the process `pid`: what one console
+    /// did, for its activity view. Lines that do not parse (another version's, a torn first
+    /// line of the tail) are skipped.
+    pub fn read_own(&self, pid: u32, tail: u64) -> Result<Vec<AuditRecord>, String> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(format!("{}: {e}", self.path.display())),
+        };
+        let len = file
+            .metadata()
+            .map_err(|e| format!("{}: {e}", self.path.display()))?
+            .len();
+        file.seek(SeekFrom::Start(len.saturating_sub(tail)))
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        let mut bytes = Vec::new();
+        file.take(tail)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("{}: {e}", self.path.display()))?;
+        Ok(String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok())
+            .filter(|r| r.pid == pid)
+            .collect())
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -78,6 +78,7 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
             Action::ToggleOption,
         ],
         KeyContext::Help => &[Action::Back, Action::Down, Action::Up],
+        KeyContext::Activity => &[Action::Back, Action::Up, Action::Down, Action::Bottom],
         KeyContext::Endpoints => &[Action::ToggleAttach, Action::Back],
         KeyContext::Events => &[
             Action::Back,

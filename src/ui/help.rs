@@ -78,6 +78,7 @@ fn lines(app: &App) -> Vec<Line<'static>> {
         View::Logs => KeyContext::Logs,
         View::Inspect => KeyContext::Inspect,
         View::Events => KeyContext::Events,
+        View::Activity => KeyContext::Activity,
     };
     let mut lines = Vec::new();
     for (title, ctx) in [

@@ -1,5 +1,6 @@
 //! Views: pure functions of `App` drawing into a ratatui frame. One file per view.
 
+pub mod activity;
 pub mod detail;
 pub mod dialog;
 pub mod endpoints;
@@ -56,6 +57,7 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
         View::Logs => logs::render(frame, app, a.body),
         View::Inspect => inspect::render(frame, app, a.body),
         View::Events => events::render(frame, app, a.body),
+        View::Activity => activity::render(frame, app, a.body),
     }
     if let Some(panel) = a.log_panel {
         render_log_panel(frame, app, panel, with_log_panel);

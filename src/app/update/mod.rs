@@ -24,6 +24,7 @@ const ERROR_TOAST_SECS: i64 = 8;
 const MAX_TOASTS: usize = 4;
 const LOG_TAIL: usize = 1000;
 
+pub(crate) mod activity;
 mod confirm;
 mod endpoints;
 mod engine;
@@ -211,6 +212,17 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             on_log_chunk(app, session, stream, &bytes);
         }
         Msg::LogEnded { session, error } => on_log_ended(app, session, error, fx),
+        Msg::Activity(result) => {
+            let a = &mut app.views.activity;
+            a.loaded = true;
+            match result {
+                Ok(records) => {
+                    a.records = records;
+                    a.error = None;
+                }
+                Err(e) => a.error = Some(e),
+            }
+        }
         Msg::Processes { key, result } => {
             if app.selected_container().is_some_and(|c| c.key == key) {
                 app.views.detail_processes = Some((key, result));
@@ -231,8 +243,14 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             endpoint: _,
             samples,
         } => on_sampled(app, samples),
-        Msg::Progress(p) => on_progress(app, p),
-        Msg::PlanDone(report) => on_plan_done(app, report),
+        Msg::Progress(p) => {
+            on_progress(app, p);
+            activity::reread(app, fx);
+        }
+        Msg::PlanDone(report) => {
+            on_plan_done(app, report);
+            activity::reread(app, fx);
+        }
         Msg::AuditProblem(problem) => {
             if let Some(p) = &problem {
                 if app.ops.audit_problem.as_ref() != Some(p) {
@@ -292,6 +310,15 @@ pub fn on_action(app: &mut App, run: impl Into<Invocation>, origin: Origin, fx: 
             keep_cursor_visible(app);
         }
         Action::Back => back(app, fx),
+        Action::Activity => {
+            if app.views.current == View::Activity {
+                app.views.current = View::Table;
+            } else {
+                back_to_table(app, fx);
+                app.views.current = View::Activity;
+                fx.push(Effect::ReadActivity);
+            }
+        }
         Action::Events => {
             if app.views.current == View::Events {
                 app.views.current = View::Table;
@@ -372,7 +399,7 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     }
     match app.views.current {
-        View::Logs | View::Inspect | View::Events => back_to_table(app, fx),
+        View::Logs | View::Inspect | View::Events | View::Activity => back_to_table(app, fx),
         View::Table => {
             if ask_to_stop(app) {
                 return;
