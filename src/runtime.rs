@@ -429,6 +429,18 @@ impl Effects<'_> {
         let tx = self.tx.clone();
         match fx {
             Effect::Quit => {}
+            Effect::ListStorage => {
+                for (name, engine) in &self.engines {
+                    let (endpoint, engine, tx) = (name.clone(), engine.clone(), tx.clone());
+                    tokio::spawn(async move {
+                        let result = match engine.docker().await {
+                            Ok(docker) => inventory::list_storage(&docker, &endpoint).await,
+                            Err(e) => Err(e),
+                        };
+                        let _ = tx.send(Msg::StorageListed { endpoint, result }).await;
+                    });
+                }
+            }
             Effect::ReadActivity => {
                 /// Enough of the log for a long session's changes.
                 const TAIL: u64 = 4 << 20;

@@ -1051,3 +1051,115 @@ fn the_activity_view_lists_what_this_console_did_from_the_audit_log() {
     t.expect_text("Containers", Duration::from_secs(5));
     t.quit_cleanly();
 }
+
+#[test]
+fn images_volumes_and_networks_are_listed_with_their_users_and_removed_or_pruned_through_the_gate()
+{
+    let tc = TestContainers::new();
+    let tag = format!("wh-dangle-{}", short(&tc));
+    let volume = format!("{}-vol", short(&tc));
+    let network = format!("{}-net", short(&tc));
+    // A dangling image: the first of two commits under one tag loses the tag to the second.
+    let source = tc.run_named(&format!("{tag}-src"), &[], &[]);
+    let first = docker(&["commit", &source, &format!("{tag}:x")]);
+    docker(&[
+        "commit",
+        "--change",
+        "LABEL again=1",
+        &source,
+        &format!("{tag}:x"),
+    ]);
+    docker(&["volume", "create", &volume]);
+    docker(&["network", "create", &network]);
+    let tagged = format!("{tag}:x");
+    let cleanup = [
+        vec!["rmi", "-f", &first],
+        vec!["rmi", "-f", &tagged],
+        vec!["volume", "rm", "-f", &volume],
+        vec!["network", "rm", &network],
+    ];
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 140, 40);
+    t.expect_text("default ●", START);
+    t.send_keys(&["I"]);
+    let short_first = &first.trim_start_matches("sha256:")[..12];
+    t.wait_for(
+        |s| {
+            s.lines()
+                .any(|l| l.contains(short_first) && l.contains("dangling, unused"))
+        },
+        Duration::from_secs(10),
+    )
+    .unwrap_or_else(|s| panic!("the dangling image:\n{s}"));
+    // Prune dangling images: confirmed, done, gone.
+    t.send_keys(&["X"]);
+    t.expect_text("Prune dangling images", Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    t.expect_text("prune dangling images: done", Duration::from_secs(30));
+    assert!(
+        try_docker(&["image", "inspect", &first]).is_err(),
+        "the dangling image is gone"
+    );
+    // Volumes: ours is unused; remove it.
+    t.send_keys(&["Tab"]);
+    t.wait_for(
+        |s| {
+            s.lines()
+                .any(|l| l.contains(&volume) && l.contains("unused"))
+        },
+        Duration::from_secs(10),
+    )
+    .unwrap_or_else(|s| panic!("the volume:\n{s}"));
+    let row = |s: &str, name: &str| s.lines().position(|l| l.contains(name));
+    let screen = t.capture();
+    let at = row(&screen, &volume).unwrap() - row(&screen, "NAME").unwrap() - 1;
+    t.send_keys(&["g", "g"]);
+    for _ in 0..at {
+        t.send_keys(&["j"]);
+    }
+    t.send_keys(&["D"]);
+    t.expect_text(&format!("Remove volume {volume}"), Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    t.expect_text(
+        &format!("remove volume {volume}: done"),
+        Duration::from_secs(15),
+    );
+    assert!(try_docker(&["volume", "inspect", &volume]).is_err());
+    // Networks: the engine's own cannot be removed; ours can.
+    t.send_keys(&["Tab"]);
+    t.wait_for(
+        |s| s.contains(&network) && s.contains("engine's own"),
+        Duration::from_secs(10),
+    )
+    .unwrap_or_else(|s| panic!("the networks:\n{s}"));
+    let screen = t.capture();
+    let at = row(&screen, &network).unwrap() - row(&screen, "NAME").unwrap() - 1;
+    t.send_keys(&["g", "g"]);
+    for _ in 0..at {
+        t.send_keys(&["j"]);
+    }
+    t.send_keys(&["D", "y"]);
+    t.expect_text(
+        &format!("remove network {network}: done"),
+        Duration::from_secs(15),
+    );
+    assert!(try_docker(&["network", "inspect", &network]).is_err());
+    let records = dirs.audit_records();
+    for (target, action) in [
+        ("engine", "prune"),
+        ("volume", "remove_volume"),
+        ("network", "remove_network"),
+    ] {
+        assert!(
+            records.iter().any(|r| r["phase"] == "outcome"
+                && r["target"] == target
+                && r["action"] == action
+                && r["result"] == "ok"),
+            "{target} {action} audited: {records:#?}"
+        );
+    }
+    t.quit_cleanly();
+    for c in cleanup {
+        let _ = try_docker(&c);
+    }
+}

@@ -44,6 +44,7 @@ actions! {
     Endpoints => "endpoints";
     Events => "events";
     Activity => "activity";
+    Resources => "resources";
     Back => "back";
     // Movement, in whichever view has focus
     Up => "up";
@@ -97,6 +98,8 @@ actions! {
     CopyValue => "copy_value";
     // Endpoints panel
     ToggleAttach => "toggle_attach";
+    // Images, volumes and networks
+    Prune => "prune";
     // Events pane
     JumpToContainer => "jump_to_container";
     ToggleProbeEvents => "toggle_probe_events";
@@ -178,6 +181,7 @@ impl Action {
                     | Action::Rollout
                     | Action::RestartUnhealthy
                     | Action::Shell
+                    | Action::Prune
             )
     }
 
@@ -318,6 +322,7 @@ pub enum KeyContext {
     Inspect,
     Events,
     Activity,
+    Resources,
     Confirm,
     Help,
     Endpoints,
@@ -332,6 +337,7 @@ impl KeyContext {
         KeyContext::Inspect,
         KeyContext::Events,
         KeyContext::Activity,
+        KeyContext::Resources,
         KeyContext::Confirm,
         KeyContext::Help,
         KeyContext::Endpoints,

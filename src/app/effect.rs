@@ -59,6 +59,8 @@ pub enum Effect {
     Detach {
         endpoint: String,
     },
+    /// List every endpoint's images and volumes (networks are in the inventory already).
+    ListStorage,
     /// Read this console's records from the audit log, for the activity view.
     ReadActivity,
     /// Put text on the operator's clipboard through the terminal (OSC 52, which works over ssh).

@@ -12,6 +12,7 @@ pub mod logbuf;
 pub mod model;
 pub mod msg;
 pub mod palette;
+pub mod resources;
 pub mod rows;
 pub mod sgr;
 pub mod state;

@@ -270,6 +270,9 @@ pub struct Container {
     /// What the engine does when it stops: `no`, `always`, `unless-stopped`, `on-failure:3`.
     #[serde(default)]
     pub restart_policy: Option<String>,
+    /// The named volumes it mounts.
+    #[serde(default)]
+    pub volumes: Vec<String>,
 }
 
 /// `Config.Healthcheck`; durations in nanoseconds, None where the engine default applies.
@@ -297,6 +300,33 @@ impl ProcessTable {
             .iter()
             .find_map(|want| self.titles.iter().position(|t| t == want))
     }
+}
+
+/// An image on an engine, as its listing has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub endpoint: String,
+    pub id: String,
+    /// `repo:tag` names; none for a dangling image.
+    pub tags: Vec<String>,
+    pub size: u64,
+    pub created: Option<DateTime<Utc>>,
+}
+
+impl ImageInfo {
+    /// No name points at it: left behind by a rebuild or a pull of a newer image.
+    pub fn dangling(&self) -> bool {
+        self.tags.iter().all(|t| t == "<none>:<none>")
+    }
+}
+
+/// A volume on an engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeInfo {
+    pub endpoint: String,
+    pub name: String,
+    pub driver: String,
+    pub created: Option<DateTime<Utc>>,
 }
 
 /// One health probe run. `output` is sanitized (no control sequences) and capped.

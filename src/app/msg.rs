@@ -82,6 +82,11 @@ pub enum Msg {
     /// While it cannot, every change is refused.
     AuditProblem(Option<String>),
     LogsSaved(Result<PathBuf, String>),
+    /// One endpoint's images and volumes, for their view.
+    StorageListed {
+        endpoint: String,
+        result: Result<(Vec<super::model::ImageInfo>, Vec<super::model::VolumeInfo>), String>,
+    },
     /// This console's lines of the audit log, for the activity view.
     Activity(Result<Vec<crate::ops::audit::AuditRecord>, String>),
     /// Something the operator should see that is not tied to an action (config fallbacks).

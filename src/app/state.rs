@@ -432,6 +432,7 @@ pub struct Views {
     pub inspect: Option<InspectState>,
     pub events: EventsState,
     pub activity: ActivityState,
+    pub resources: super::resources::ResourcesState,
     /// The usage and health pane under the table.
     pub show_detail: bool,
     /// When the detail pane last asked for a fresh inspect of its container.
@@ -453,6 +454,7 @@ impl Default for Views {
             inspect: None,
             events: EventsState::default(),
             activity: ActivityState::default(),
+            resources: Default::default(),
             show_detail: false,
             detail_refreshed_at: None,
             detail_scroll: None,

@@ -79,6 +79,7 @@ pub fn container(name: &str, state: &str) -> ContainerBuilder {
         networks: Vec::new(),
         fixed_host_ports: Vec::new(),
         restart_policy: None,
+        volumes: Vec::new(),
     })
 }
 

@@ -47,6 +47,7 @@ views! {
     Inspect => Inspect, inspect;
     Events => Events, events;
     Activity => Activity, activity;
+    Resources => Resources, resources;
 }
 
 #[cfg(test)]

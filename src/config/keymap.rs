@@ -275,6 +275,7 @@ pub(crate) fn context_name(context: KeyContext) -> &'static str {
         KeyContext::Inspect => "inspect",
         KeyContext::Events => "events",
         KeyContext::Activity => "activity",
+        KeyContext::Resources => "resources",
         KeyContext::Confirm => "confirm",
         KeyContext::Help => "help",
         KeyContext::Endpoints => "endpoints",

@@ -11,8 +11,8 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use crate::app::events::{Attributes, EngineEvent, EventAction, ObjectKind};
 use crate::app::model::{
-    Container, ContainerKey, Health, HealthCheck, Network, NetworkAttachment, PortMapping, Probe,
-    RunState, Subnet,
+    Container, ContainerKey, Health, HealthCheck, ImageInfo, Network, NetworkAttachment,
+    PortMapping, Probe, RunState, Subnet, VolumeInfo,
 };
 use crate::app::usage::Limits;
 
@@ -81,6 +81,7 @@ pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
             .unwrap_or_default(),
         fixed_host_ports: Vec::new(),
         restart_policy: None,
+        volumes: Vec::new(),
     })
 }
 
@@ -178,7 +179,35 @@ pub fn from_inspect(endpoint: &str, i: &ContainerInspectResponse) -> Option<Cont
             .as_ref()
             .and_then(|h| h.restart_policy.as_ref())
             .and_then(restart_policy_text),
+        volumes: i
+            .mounts
+            .iter()
+            .flatten()
+            .filter(|m| m.typ.as_deref() == Some("volume"))
+            .filter_map(|m| m.name.clone())
+            .collect(),
     })
+}
+
+/// An image of an engine's listing.
+pub fn image(endpoint: &str, i: &bollard::models::ImageSummary) -> ImageInfo {
+    ImageInfo {
+        endpoint: endpoint.to_owned(),
+        id: i.id.clone(),
+        tags: i.repo_tags.clone(),
+        size: i.size.max(0) as u64,
+        created: chrono::DateTime::from_timestamp(i.created, 0),
+    }
+}
+
+/// A volume of an engine's listing.
+pub fn volume(endpoint: &str, v: &bollard::models::Volume) -> VolumeInfo {
+    VolumeInfo {
+        endpoint: endpoint.to_owned(),
+        name: v.name.clone(),
+        driver: v.driver.clone(),
+        created: parse_time(v.created_at.as_ref().map(|d| d.to_string()).as_deref()),
+    }
 }
 
 /// `on-failure:3`, `unless-stopped`, `no` (the engine's empty name is `no`, as docker says).

@@ -44,6 +44,42 @@ pub async fn list_networks(docker: &Docker, endpoint: &Endpoint) -> Result<Vec<N
         .collect())
 }
 
+/// Every image and volume of one endpoint, for the images, volumes and networks view.
+pub async fn list_storage(
+    docker: &Docker,
+    endpoint: &str,
+) -> Result<
+    (
+        Vec<crate::app::model::ImageInfo>,
+        Vec<crate::app::model::VolumeInfo>,
+    ),
+    String,
+> {
+    let images = timeout(
+        REQUEST_TIMEOUT,
+        docker.list_images(None::<bollard::query_parameters::ListImagesOptions>),
+    )
+    .await
+    .map_err(|_| format!("{endpoint}: listing images timed out"))?
+    .map_err(|e| describe_error(endpoint, &e))?;
+    let volumes = timeout(
+        REQUEST_TIMEOUT,
+        docker.list_volumes(None::<bollard::query_parameters::ListVolumesOptions>),
+    )
+    .await
+    .map_err(|_| format!("{endpoint}: listing volumes timed out"))?
+    .map_err(|e| describe_error(endpoint, &e))?;
+    Ok((
+        images.iter().map(|i| convert::image(endpoint, i)).collect(),
+        volumes
+            .volumes
+            .iter()
+            .flatten()
+            .map(|v| convert::volume(endpoint, v))
+            .collect(),
+    ))
+}
+
 /// Inspects one network: its current settings, or its removal if it is gone.
 pub async fn refresh_network(docker: &Docker, endpoint: &str, id: String) -> Result<Msg, String> {
     let key = NetworkKey {

@@ -86,8 +86,9 @@ pub struct AuditRecord {
 /// How one step ended, for its outcome line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending<'a> {
-    /// Done; with the id of the container it created, if it made one.
-    Ok(Option<&'a str>),
+    /// Done; with the id of the container it created, if it made one, and what the engine
+    /// said it did (a prune's count).
+    Ok(Option<&'a str>, Option<&'a str>),
     /// An exec session that ended with this exit code.
     Exited(i64),
     /// The engine had nothing to change, and said why (`already running`).
@@ -179,8 +180,9 @@ impl AuditRecord {
     pub fn outcome(ctx: &StepContext, ending: Ending, time: DateTime<Utc>) -> AuditRecord {
         let mut r = AuditRecord::base(ctx, Phase::Outcome, time);
         let (result, kind, error) = match ending {
-            Ending::Ok(created) => {
+            Ending::Ok(created, said) => {
                 r.created_id = created.map(str::to_owned);
+                r.note = said.map(str::to_owned);
                 ("ok", None, None)
             }
             Ending::Exited(code) => {
@@ -414,7 +416,7 @@ mod tests {
             operator: &operator,
         };
         log.append(&AuditRecord::intent(&ctx(0), t)).unwrap();
-        log.append(&AuditRecord::outcome(&ctx(0), Ending::Ok(None), t))
+        log.append(&AuditRecord::outcome(&ctx(0), Ending::Ok(None, None), t))
             .unwrap();
         let boom = OpError::new(ErrorKind::Conflict, "boom");
         log.append(&AuditRecord::outcome(&ctx(1), Ending::Failed(&boom), t))

@@ -17,15 +17,17 @@ use bollard::models::{
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, EventsOptionsBuilder, InspectContainerOptions,
-    KillContainerOptionsBuilder, RemoveContainerOptionsBuilder, RenameContainerOptionsBuilder,
-    RestartContainerOptions, StartContainerOptions, StopContainerOptions,
+    KillContainerOptionsBuilder, PruneImagesOptionsBuilder, PruneNetworksOptions,
+    PruneVolumesOptions, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+    RemoveVolumeOptions, RenameContainerOptionsBuilder, RestartContainerOptions,
+    StartContainerOptions, StopContainerOptions,
 };
 use bollard::Docker;
 use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use super::error::{ErrorKind, OpError};
-use super::plan::{LimitUpdate, Operation, Target};
+use super::plan::{LimitUpdate, Operation, PruneWhat, Target};
 use crate::app::model::LABEL_NUMBER;
 use crate::engine::transport::noting_not_modified;
 
@@ -47,6 +49,8 @@ pub struct Done {
     pub unchanged: Option<&'static str>,
     /// How an exec session ended.
     pub exit_code: Option<i64>,
+    /// What the engine said it did, for the audit log (`3 removed, 12.0M reclaimed`).
+    pub said: Option<String>,
 }
 
 /// Carries out one step. `cancel` turning true ends a wait early (nothing else is interrupted:
@@ -60,14 +64,55 @@ pub async fn apply(
 ) -> Result<Done, OpError> {
     let docker = docker.clone().with_timeout(STEP_TIMEOUT);
     let engine = |e: bollard::errors::Error| OpError::from_engine(host, &e);
-    if let Target::Image { image, endpoint } = target {
-        return match op {
-            Operation::CheckImage => check_image(&docker, host, endpoint, image).await,
-            other => Err(OpError::new(
-                ErrorKind::Other,
-                format!("{} does not apply to an image", other.verb()),
-            )),
-        };
+    let not_for = |what: &str| {
+        Err(OpError::new(
+            ErrorKind::Other,
+            format!("{} does not apply to {what}", op.verb()),
+        ))
+    };
+    match target {
+        Target::Container { .. } => {}
+        Target::Image { image, endpoint } => {
+            return match op {
+                Operation::CheckImage => check_image(&docker, host, endpoint, image).await,
+                Operation::RemoveImage { force } => {
+                    let opts = RemoveImageOptionsBuilder::default().force(*force).build();
+                    docker
+                        .remove_image(image, Some(opts), None)
+                        .await
+                        .map_err(engine)?;
+                    Ok(Done::default())
+                }
+                _ => not_for("an image"),
+            };
+        }
+        Target::Volume { volume, .. } => {
+            return match op {
+                Operation::RemoveVolume => {
+                    docker
+                        .remove_volume(volume, None::<RemoveVolumeOptions>)
+                        .await
+                        .map_err(engine)?;
+                    Ok(Done::default())
+                }
+                _ => not_for("a volume"),
+            };
+        }
+        Target::Network { id, .. } => {
+            return match op {
+                Operation::RemoveNetwork => {
+                    docker.remove_network(id).await.map_err(engine)?;
+                    Ok(Done::default())
+                }
+                _ => not_for("a network"),
+            };
+        }
+        Target::Engine { .. } => {
+            return match op {
+                Operation::Prune { what } => prune(&docker, *what).await.map_err(engine),
+                _ => not_for("an engine"),
+            };
+        }
     }
     let id = target.container_ref().unwrap_or_default();
     let mut done = Done::default();
@@ -137,6 +182,11 @@ pub async fn apply(
                 ..Done::default()
             });
         }
+        // Images, volumes, networks and engines are not containers (handled above).
+        Operation::RemoveImage { .. }
+        | Operation::RemoveVolume
+        | Operation::RemoveNetwork
+        | Operation::Prune { .. } => return not_for("a container"),
         // The session needs the operator's terminal: the console runs it through
         // `Gate::run_session`, never as a step of a plan.
         Operation::Exec { .. } => {
@@ -196,6 +246,44 @@ fn update_body(l: &LimitUpdate) -> ContainerUpdateBody {
         pids_limit: l.pids,
         ..Default::default()
     }
+}
+
+/// Prunes one kind, and says what went.
+async fn prune(docker: &Docker, what: PruneWhat) -> Result<Done, bollard::errors::Error> {
+    use crate::app::usage::human_bytes;
+    let (removed, reclaimed) = match what {
+        PruneWhat::DanglingImages => {
+            let mut filters = HashMap::new();
+            filters.insert("dangling".to_owned(), vec!["true".to_owned()]);
+            let opts = PruneImagesOptionsBuilder::default()
+                .filters(&filters)
+                .build();
+            let r = docker.prune_images(Some(opts)).await?;
+            (
+                r.images_deleted.map_or(0, |d| d.len()),
+                r.space_reclaimed.map(|b| b.max(0) as u64),
+            )
+        }
+        PruneWhat::Volumes => {
+            let r = docker.prune_volumes(None::<PruneVolumesOptions>).await?;
+            (
+                r.volumes_deleted.map_or(0, |d| d.len()),
+                r.space_reclaimed.map(|b| b.max(0) as u64),
+            )
+        }
+        PruneWhat::Networks => {
+            let r = docker.prune_networks(None::<PruneNetworksOptions>).await?;
+            (r.networks_deleted.map_or(0, |d| d.len()), None)
+        }
+    };
+    let said = match reclaimed {
+        Some(b) => format!("{removed} removed, {} reclaimed", human_bytes(b)),
+        None => format!("{removed} removed"),
+    };
+    Ok(Done {
+        said: Some(said),
+        ..Done::default()
+    })
 }
 
 async fn check_image(

@@ -448,7 +448,7 @@ impl Gate {
                 exit_code: Some(code),
                 ..
             }) => Ending::Exited(*code),
-            Ok(done) => Ending::Ok(done.created.as_deref()),
+            Ok(done) => Ending::Ok(done.created.as_deref(), done.said.as_deref()),
             Err(e) => Ending::Failed(e),
         };
         let recorded = self

@@ -27,6 +27,7 @@ pub mod service;
 pub use error::{ErrorKind, OpError};
 pub use gate::{no_cancel, Engines, Gate, PlanReport, Progress};
 pub use plan::{
-    Approval, LimitUpdate, OnFailure, Operation, Origin, Plan, PlanId, Scope, Step, Target,
+    Approval, LimitUpdate, OnFailure, Operation, Origin, Plan, PlanId, PruneWhat, Scope, Step,
+    Target,
 };
 pub use request::{Choice, ContainerVerb, Request, Subject};

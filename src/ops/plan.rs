@@ -56,8 +56,20 @@ pub enum Target {
         #[serde(rename = "container_name")]
         name: String,
     },
-    /// An image on an engine (checked before a rollout touches any container).
+    /// An image on an engine (checked before a rollout touches any container, or removed).
     Image { endpoint: String, image: String },
+    /// A volume by name.
+    Volume { endpoint: String, volume: String },
+    /// A network by id.
+    Network {
+        endpoint: String,
+        #[serde(rename = "network_id")]
+        id: String,
+        #[serde(rename = "network_name")]
+        name: String,
+    },
+    /// The engine itself, for what applies to all of one kind (a prune).
+    Engine { endpoint: String },
 }
 
 impl Target {
@@ -80,15 +92,21 @@ impl Target {
 
     pub fn endpoint(&self) -> &str {
         match self {
-            Target::Container { endpoint, .. } | Target::Image { endpoint, .. } => endpoint,
+            Target::Container { endpoint, .. }
+            | Target::Image { endpoint, .. }
+            | Target::Volume { endpoint, .. }
+            | Target::Network { endpoint, .. }
+            | Target::Engine { endpoint } => endpoint,
         }
     }
 
     /// How the target is named to the operator.
     pub fn label(&self) -> &str {
         match self {
-            Target::Container { name, .. } => name,
+            Target::Container { name, .. } | Target::Network { name, .. } => name,
             Target::Image { image, .. } => image,
+            Target::Volume { volume, .. } => volume,
+            Target::Engine { endpoint } => endpoint,
         }
     }
 
@@ -108,7 +126,7 @@ impl Target {
         match self {
             Target::Container { id, .. } if !id.is_empty() => Some(id),
             Target::Container { name, .. } => Some(name),
-            Target::Image { .. } => None,
+            _ => None,
         }
     }
 }
@@ -262,6 +280,38 @@ pub enum Operation {
     Exec {
         command: Vec<String>,
     },
+    /// Removes an image (by id or tag); `force` also untags it from stopped containers' use.
+    RemoveImage {
+        force: bool,
+    },
+    RemoveVolume,
+    RemoveNetwork,
+    /// Removes everything of a kind nothing uses: dangling images, unused volumes or networks.
+    Prune {
+        what: PruneWhat,
+    },
+}
+
+/// What a prune removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PruneWhat {
+    /// Images without a tag that no container uses.
+    DanglingImages,
+    /// Volumes no container uses.
+    Volumes,
+    /// Networks no container is attached to (the engine's own are kept).
+    Networks,
+}
+
+impl PruneWhat {
+    pub fn text(self) -> &'static str {
+        match self {
+            PruneWhat::DanglingImages => "dangling images",
+            PruneWhat::Volumes => "unused volumes",
+            PruneWhat::Networks => "unused networks",
+        }
+    }
 }
 
 impl Plan {
@@ -287,6 +337,10 @@ impl Operation {
             Operation::WaitHealthy { .. } => "wait for",
             Operation::CheckImage => "check",
             Operation::Exec { .. } => "exec",
+            Operation::RemoveImage { .. } | Operation::RemoveVolume | Operation::RemoveNetwork => {
+                "remove"
+            }
+            Operation::Prune { .. } => "prune",
         }
     }
 
@@ -306,6 +360,10 @@ impl Operation {
             Operation::WaitHealthy { .. } => "waiting…",
             Operation::CheckImage => "checking…",
             Operation::Exec { .. } => "in a shell",
+            Operation::RemoveImage { .. } | Operation::RemoveVolume | Operation::RemoveNetwork => {
+                "removing…"
+            }
+            Operation::Prune { .. } => "pruning…",
         }
     }
 
@@ -335,6 +393,8 @@ impl Operation {
             }
             Operation::CheckImage => " is on the engine".into(),
             Operation::Exec { command } => format!(": {}", crate::shell::command_text(command)),
+            Operation::RemoveImage { force: true } => " (forced)".into(),
+            Operation::Prune { what } => format!(": {}", what.text()),
             _ => String::new(),
         }
     }

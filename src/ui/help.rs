@@ -79,6 +79,7 @@ fn lines(app: &App) -> Vec<Line<'static>> {
         View::Inspect => KeyContext::Inspect,
         View::Events => KeyContext::Events,
         View::Activity => KeyContext::Activity,
+        View::Resources => KeyContext::Resources,
     };
     let mut lines = Vec::new();
     for (title, ctx) in [

@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod layout;
 pub mod logs;
 pub mod plans;
+pub mod resources;
 pub mod svg;
 pub mod table;
 pub mod text;
@@ -58,6 +59,7 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
         View::Inspect => inspect::render(frame, app, a.body),
         View::Events => events::render(frame, app, a.body),
         View::Activity => activity::render(frame, app, a.body),
+        View::Resources => resources::render(frame, app, a.body),
     }
     if let Some(panel) = a.log_panel {
         render_log_panel(frame, app, panel, with_log_panel);

@@ -35,6 +35,7 @@ pub(crate) mod inspect;
 mod keys;
 pub(crate) mod logs;
 mod ops;
+pub(crate) mod resources;
 mod service;
 pub(crate) mod table;
 
@@ -212,6 +213,9 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             on_log_chunk(app, session, stream, &bytes);
         }
         Msg::LogEnded { session, error } => on_log_ended(app, session, error, fx),
+        Msg::StorageListed { endpoint, result } => {
+            resources::on_listed(app, endpoint, result);
+        }
         Msg::Activity(result) => {
             let a = &mut app.views.activity;
             a.loaded = true;
@@ -250,6 +254,7 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::PlanDone(report) => {
             on_plan_done(app, report);
             activity::reread(app, fx);
+            resources::relist(app, fx);
         }
         Msg::AuditProblem(problem) => {
             if let Some(p) = &problem {
@@ -310,6 +315,15 @@ pub fn on_action(app: &mut App, run: impl Into<Invocation>, origin: Origin, fx: 
             keep_cursor_visible(app);
         }
         Action::Back => back(app, fx),
+        Action::Resources => {
+            if app.views.current == View::Resources {
+                app.views.current = View::Table;
+            } else {
+                back_to_table(app, fx);
+                app.views.current = View::Resources;
+                fx.push(Effect::ListStorage);
+            }
+        }
         Action::Activity => {
             if app.views.current == View::Activity {
                 app.views.current = View::Table;
@@ -399,7 +413,9 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     }
     match app.views.current {
-        View::Logs | View::Inspect | View::Events | View::Activity => back_to_table(app, fx),
+        View::Logs | View::Inspect | View::Events | View::Activity | View::Resources => {
+            back_to_table(app, fx)
+        }
         View::Table => {
             if ask_to_stop(app) {
                 return;

@@ -1437,4 +1437,5 @@ fn the_progress_pane_shows_a_plan_of_several_steps_until_a_while_after_it_ends()
 mod events_pane;
 mod frictions;
 mod logs_restart;
+mod resources;
 mod sorting;
