@@ -599,3 +599,28 @@ fn logs_scrolled_right_past_the_end_of_their_lines_still_draw() {
     let text = buffer_text(&render_to_buffer(&app, 80, 24));
     assert!(text.contains("Logs:"), "{text}");
 }
+
+#[test]
+fn only_matching_lines_show_when_the_filter_is_on() {
+    let mut app = scenes::logs(100, 30);
+    let all = buffer_text(&render_to_buffer(&app, 100, 30));
+    assert!(all.contains("GET /health"), "{all}");
+    if app.views.logs.as_ref().unwrap().query.is_empty() {
+        app.views.logs.as_mut().unwrap().query = "error".into();
+    }
+    action(&mut app, Action::ToggleOnlyMatching);
+    let text = buffer_text(&render_to_buffer(&app, 100, 30));
+    assert!(text.contains("only matching"), "{text}");
+    let body: Vec<&str> = text
+        .lines()
+        .skip(2)
+        .filter(|l| l.starts_with('│') && l.trim_matches(['│', ' ']).len() > 1)
+        .collect();
+    assert!(!body.is_empty(), "{text}");
+    assert!(
+        body.iter().all(|l| l.to_lowercase().contains("error")),
+        "only lines with the query: {text}"
+    );
+    action(&mut app, Action::ToggleOnlyMatching);
+    assert!(buffer_text(&render_to_buffer(&app, 100, 30)).contains("GET /health"));
+}

@@ -93,6 +93,7 @@ actions! {
     ToggleTimestamps => "toggle_timestamps";
     ToggleWrap => "toggle_wrap";
     ToggleFollow => "toggle_follow";
+    ToggleOnlyMatching => "toggle_only_matching";
     SaveLogs => "save_logs";
     RevealSecrets => "reveal_secrets";
     CopyValue => "copy_value";

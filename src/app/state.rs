@@ -118,10 +118,17 @@ pub struct LogsState {
     pub query: String,
     /// Absolute index of the line holding the current match.
     pub current_match: Option<u64>,
+    /// Only the lines matching the query are shown (`&`, as in less).
+    pub only_matching: bool,
     pub ended: Option<String>,
 }
 
 impl LogsState {
+    /// Lines are hidden unless they match: the filter is on and there is a query.
+    pub fn filtering(&self) -> bool {
+        self.only_matching && !self.query.is_empty()
+    }
+
     /// The source whose stream is tagged `session`.
     pub fn source_of(&self, session: u64) -> Option<usize> {
         self.sources.iter().position(|s| s.session == session)

@@ -37,6 +37,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
 fn title(app: &App, l: &LogsState) -> Vec<Span<'static>> {
     let t = &app.theme;
     let mut flags = vec![if l.follow { "following" } else { "paused" }];
+    if l.filtering() {
+        flags.push("only matching");
+    }
     if l.wrap {
         flags.push("wrap");
     }
@@ -90,11 +93,17 @@ fn visible_rows<'a>(
 ) -> Vec<Line<'a>> {
     let first = l.buffer.dropped();
     let len = l.buffer.len();
+    // Only matching lines, when that filter is on; else every line.
+    let shown: Vec<usize> = if l.filtering() {
+        l.buffer.find_all(&l.query)
+    } else {
+        (0..len).collect()
+    };
     let mut out: Vec<Line> = Vec::with_capacity(height);
     if l.follow {
         // Walk backwards from the newest line until the screen is full.
         let mut rows_rev: Vec<Line> = Vec::new();
-        for i in (0..len).rev() {
+        for &i in shown.iter().rev() {
             let abs = first + i as u64;
             let mut lines = line_rows(
                 l,
@@ -118,7 +127,7 @@ fn visible_rows<'a>(
         return rows_rev;
     }
     let start = l.top.saturating_sub(first) as usize;
-    for i in start..len {
+    for &i in shown.iter().filter(|&&i| i >= start) {
         let abs = first + i as u64;
         for r in line_rows(
             l,

@@ -58,6 +58,7 @@ pub(super) fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
         hscroll: 0,
         query: String::new(),
         current_match: None,
+        only_matching: false,
         ended: None,
     });
     for key in members {
@@ -232,6 +233,9 @@ pub(crate) fn on_action(
     let Some(l) = app.views.logs.as_mut() else {
         return;
     };
+    if l.filtering() && scroll_matching(l, action, page as usize) {
+        return;
+    }
     let first = l.buffer.dropped();
     let len = l.buffer.len() as u64;
     let last_top = first + len.saturating_sub(page);
@@ -253,6 +257,13 @@ pub(crate) fn on_action(
         Action::ToggleFollow => {
             l.follow = !l.follow;
             l.top = top;
+        }
+        Action::ToggleOnlyMatching => {
+            l.only_matching = !l.only_matching;
+            l.follow = true;
+            if l.only_matching && l.query.is_empty() {
+                open_input(app, InputPurpose::Search);
+            }
         }
         Action::ToggleTimestamps => l.timestamps = !l.timestamps,
         Action::ToggleWrap => {
@@ -288,6 +299,36 @@ pub(crate) fn on_action(
         }
         _ => {}
     }
+}
+
+/// Scrolling while only matching lines show: by matching lines, not by the lines hidden
+/// between them. False for an action that is not a scroll.
+fn scroll_matching(l: &mut LogsState, action: Action, page: usize) -> bool {
+    let first = l.buffer.dropped();
+    let hits: Vec<u64> = l
+        .buffer
+        .find_all(&l.query)
+        .into_iter()
+        .map(|i| first + i as u64)
+        .collect();
+    let last_top = hits.len().saturating_sub(page);
+    let top = match l.follow {
+        true => last_top,
+        false => hits.iter().position(|&h| h >= l.top).unwrap_or(last_top),
+    };
+    let to = match action {
+        Action::Up => top.saturating_sub(1),
+        Action::Down => top + 1,
+        Action::PageUp => top.saturating_sub(page),
+        Action::PageDown => top + page,
+        Action::Top => 0,
+        Action::Bottom => last_top,
+        _ => return false,
+    }
+    .min(last_top);
+    l.follow = to >= last_top;
+    l.top = hits.get(to).copied().unwrap_or(first);
+    true
 }
 
 /// Moves to the next (or previous) line containing the query, wrapping around.

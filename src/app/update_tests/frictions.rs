@@ -103,3 +103,32 @@ fn a_copied_inspect_line_is_its_value() {
     assert_eq!(line_value(r#"      "say \"hi\"","#), r#"say "hi""#);
     assert_eq!(line_value(r#"  "Config": {"#), "{");
 }
+
+#[test]
+fn with_only_matching_lines_shown_scrolling_moves_by_matching_lines() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    press(&mut app, KeyCode::Enter);
+    let session = app.views.logs.as_ref().unwrap().sources[0].session;
+    let lines: Vec<String> = (0..300)
+        .map(|i| format!("{} {i}", if i % 2 == 0 { "even" } else { "odd" }))
+        .collect();
+    chunk(&mut app, session, Stream::Stdout, &lines);
+    ch(&mut app, '/');
+    typed(&mut app, "even");
+    press(&mut app, KeyCode::Enter);
+    ch(&mut app, '&');
+    let l = app.views.logs.as_ref().unwrap();
+    assert!(l.filtering() && l.follow);
+    act(&mut app, Action::Up);
+    let l = app.views.logs.as_ref().unwrap();
+    assert!(!l.follow);
+    let top = l.buffer.get(l.top as usize).unwrap();
+    assert!(
+        top.text.starts_with("even"),
+        "the top is a matching line: {}",
+        top.text
+    );
+    act(&mut app, Action::Bottom);
+    assert!(app.views.logs.as_ref().unwrap().follow);
+}
