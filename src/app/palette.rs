@@ -10,11 +10,39 @@ pub enum Command {
     Theme(String),
     Sort(SortColumn, Option<bool>),
     Filter(String),
+    /// The logs again from the last N lines, or from a time ago (seconds).
+    LogsFrom(LogsFrom),
     Nothing,
 }
 
+/// Where `:tail` and `:since` start the logs view over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogsFrom {
+    Tail(usize),
+    SinceSecs(i64),
+}
+
+/// `90s`, `15m`, `2h`, `1d` (a bare number is seconds).
+fn parse_duration(text: &str) -> Option<i64> {
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: i64 = digits.parse().ok()?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+}
+
 /// Commands with arguments, and short aliases, besides the action names.
-const EXTRA: &[&str] = &["theme", "sort", "filter", "ctx", "q", "quit!"];
+const EXTRA: &[&str] = &[
+    "theme", "sort", "filter", "tail", "since", "ctx", "q", "quit!",
+];
 pub const THEMES: &[&str] = &["dark", "light", "mono"];
 
 /// What a palette command does, for its suggestion line: an action's description from the
@@ -25,6 +53,8 @@ pub fn describe(name: &str, keymap: &crate::config::keymap::Keymap) -> String {
         "sort" => Some("Sort by a column: sort <column> [asc|desc]"),
         "filter" => Some("Filter the table: filter state:running web"),
         "ctx" => Some("Endpoints and contexts"),
+        "tail" => Some("Logs again from the last N lines: tail 5000"),
+        "since" => Some("Logs again from a time ago: since 15m"),
         "q" | "quit!" => Some("Quit"),
         _ => None,
     };
@@ -78,6 +108,19 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Ok(Command::Sort(col, dir))
         }
         "filter" => Ok(Command::Filter(rest.join(" "))),
+        "tail" => match rest.as_slice() {
+            [n] => n
+                .parse()
+                .map(|n| Command::LogsFrom(LogsFrom::Tail(n)))
+                .map_err(|_| format!("tail: {n:?} is not a number of lines")),
+            _ => Err("usage: tail <lines> (in the logs view)".into()),
+        },
+        "since" => match rest.as_slice() {
+            [d] => parse_duration(d)
+                .map(|s| Command::LogsFrom(LogsFrom::SinceSecs(s)))
+                .ok_or_else(|| format!("since: {d:?} is not a duration (90s, 15m, 2h, 1d)")),
+            _ => Err("usage: since <duration> (in the logs view: 90s, 15m, 2h, 1d)".into()),
+        },
         name => match Invocation::parse(line) {
             Ok(invocation) => Ok(Command::Action(invocation)),
             Err(InvocationError::Usage(usage)) => Err(usage),

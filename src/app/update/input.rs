@@ -157,6 +157,7 @@ pub(super) fn run_palette(app: &mut App, line: &str, fx: &mut Vec<Effect>) {
             rebuild_rows(app);
         }
         Ok(palette::Command::Filter(text)) => set_filter(app, &text),
+        Ok(palette::Command::LogsFrom(from)) => logs::start_over(app, from, fx),
         Ok(palette::Command::Nothing) => {}
         Err(e) => toast(app, ToastLevel::Error, e),
     }

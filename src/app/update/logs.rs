@@ -67,6 +67,51 @@ pub(super) fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
     app.views.current = View::Logs;
 }
 
+/// `:tail N` / `:since 15m`: the logs view starts over from there, for every container it
+/// follows.
+pub(super) fn start_over(app: &mut App, from: crate::app::palette::LogsFrom, fx: &mut Vec<Effect>) {
+    use crate::app::palette::LogsFrom;
+    let now = app.now;
+    let capacity = app.options.log_buffer_lines;
+    let Some(logs) = app
+        .views
+        .logs
+        .as_mut()
+        .filter(|_| app.views.current == View::Logs)
+    else {
+        return toast(
+            app,
+            ToastLevel::Error,
+            "tail and since apply to the logs view".into(),
+        );
+    };
+    let keys: Vec<ContainerKey> = logs.sources.iter().map(|s| s.key.clone()).collect();
+    for s in logs.sources.drain(..) {
+        fx.push(Effect::StopLogs { session: s.session });
+    }
+    logs.buffer = if logs.is_merged() {
+        LogBuffer::merged(capacity)
+    } else {
+        LogBuffer::new(capacity)
+    };
+    logs.follow = true;
+    logs.current_match = None;
+    logs.ended = None;
+    let (tail, since, said) = match from {
+        LogsFrom::Tail(n) => (n.min(capacity), None, format!("the last {n} lines")),
+        LogsFrom::SinceSecs(s) => (
+            LOG_TAIL,
+            Some((now - chrono::Duration::seconds(s)).timestamp()),
+            format!("since {}", crate::app::model::format_age(s)),
+        ),
+    };
+    let per_source = (tail / keys.len().max(1)).max(1);
+    for key in keys {
+        add_source(app, key, per_source, since, fx);
+    }
+    toast(app, ToastLevel::Info, format!("logs from {said}"));
+}
+
 /// Fewest lines of backlog each member of merged logs gets.
 const MERGED_TAIL_MIN: usize = 100;
 

@@ -132,3 +132,43 @@ fn with_only_matching_lines_shown_scrolling_moves_by_matching_lines() {
     act(&mut app, Action::Bottom);
     assert!(app.views.logs.as_ref().unwrap().follow);
 }
+
+#[test]
+fn tail_and_since_start_the_logs_over_from_there() {
+    let mut app = abc();
+    select(&mut app, "alpha");
+    press(&mut app, KeyCode::Enter);
+    let first = app.views.logs.as_ref().unwrap().sources[0].session;
+    ch(&mut app, ':');
+    typed(&mut app, "tail 50");
+    let fx = press(&mut app, KeyCode::Enter);
+    assert!(fx.contains(&Effect::StopLogs { session: first }), "{fx:?}");
+    assert!(
+        fx.iter().any(|f| matches!(
+            f,
+            Effect::FollowLogs {
+                tail: 50,
+                since: None,
+                ..
+            }
+        )),
+        "{fx:?}"
+    );
+    ch(&mut app, ':');
+    typed(&mut app, "since 15m");
+    let fx = press(&mut app, KeyCode::Enter);
+    let want = (app.now - chrono::Duration::minutes(15)).timestamp();
+    assert!(
+        fx.iter()
+            .any(|f| matches!(f, Effect::FollowLogs { since: Some(s), .. } if *s == want)),
+        "{fx:?}"
+    );
+    ch(&mut app, ':');
+    typed(&mut app, "since soon");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        toasts(&app).iter().any(|t| t.contains("is not a duration")),
+        "{:?}",
+        toasts(&app)
+    );
+}
