@@ -264,6 +264,9 @@ fn run_console(
     };
     let exit = tokio.block_on(async {
         let (guard, mut terminal) = term::enter().context("setting up the terminal")?;
+        if loaded.settings.mouse {
+            term::enable_mouse().context("turning the mouse on")?;
+        }
         let exit = runtime::run(app, rt, &mut terminal).await;
         drop(guard);
         exit

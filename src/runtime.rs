@@ -139,6 +139,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         tokio::select! {
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(k))) => msgs.push(Msg::Key(k)),
+                Some(Ok(Event::Mouse(m))) => msgs.push(Msg::Mouse(m)),
                 Some(Ok(Event::Resize(width, height))) => {
                     // ratatui resizes its buffers on the next draw; force a full repaint.
                     terminal.autoresize()?;
@@ -168,7 +169,9 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             _ = sigint.recv() => break Exit::Signal("SIGINT", 2),
         }
         if !msgs.is_empty() {
-            key_pressed = msgs.iter().any(|m| matches!(m, Msg::Key(_)));
+            key_pressed = msgs
+                .iter()
+                .any(|m| matches!(m, Msg::Key(_) | Msg::Mouse(_)));
             app.now = Utc::now();
             let applied = update_batch(&mut app, msgs);
             for fx in applied.effects {

@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crossterm::cursor::{Hide, Show};
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::execute;
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
@@ -46,10 +48,21 @@ pub fn enter() -> io::Result<(TerminalGuard, Tui)> {
     Ok((guard, terminal))
 }
 
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+/// Clicks and the wheel come to the console (`mouse = true`); [`restore`] turns them off.
+pub fn enable_mouse() -> io::Result<()> {
+    MOUSE.store(true, Ordering::SeqCst);
+    execute!(io::stdout(), EnableMouseCapture)
+}
+
 /// Gives the screen to another program (a shell in a container): the main screen, the cursor
 /// shown, raw mode kept (the session's TTY wants every key as typed).
 pub fn step_aside() -> io::Result<()> {
     let mut out = io::stdout();
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(out, DisableMouseCapture)?;
+    }
     execute!(out, LeaveAlternateScreen, Show)?;
     out.flush()
 }
@@ -65,6 +78,9 @@ pub fn come_back(terminal: &mut Tui) -> io::Result<()> {
         "\x1b[0m\x1b[?1l\x1b>\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[<u"
     )?;
     execute!(out, EnterAlternateScreen, EnableBracketedPaste, Hide)?;
+    if MOUSE.load(Ordering::SeqCst) {
+        execute!(out, EnableMouseCapture)?;
+    }
     terminal.clear()
 }
 
@@ -115,7 +131,13 @@ impl Drop for TerminalGuard {
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
         let mut out = io::stdout();
-        let _ = execute!(out, DisableBracketedPaste, LeaveAlternateScreen, Show);
+        let _ = execute!(
+            out,
+            DisableMouseCapture,
+            DisableBracketedPaste,
+            LeaveAlternateScreen,
+            Show
+        );
         let _ = disable_raw_mode();
         let _ = out.flush();
     }

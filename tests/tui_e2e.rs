@@ -1163,3 +1163,28 @@ fn images_volumes_and_networks_are_listed_with_their_users_and_removed_or_pruned
         let _ = try_docker(&c);
     }
 }
+
+#[test]
+fn with_the_mouse_on_a_click_selects_a_row_and_the_terminal_is_given_back_without_it() {
+    let tc = TestContainers::new();
+    let prefix = format!("{}-mouse", short(&tc));
+    for n in 1..=3 {
+        tc.run_named(&format!("{prefix}{n}"), &[], &[]);
+    }
+    let dirs = WhDirs::new();
+    std::fs::create_dir_all(dirs.config_dir()).unwrap();
+    std::fs::write(dirs.config_dir().join("config.toml"), "mouse = true\n").unwrap();
+    let t = dirs.tmux(&[], 100, 24);
+    t.expect_text("default ●", START);
+    filter(&t, &prefix);
+    t.expect_text("3 shown", START);
+    t.send_keys(&["d"]);
+    t.expect_text(&format!("{prefix}1 ─ default"), Duration::from_secs(5));
+    // An SGR mouse press and release on the third row (screen row 6, 1-based), as a terminal
+    // sends them.
+    t.send_literal("\x1b[<0;12;6M\x1b[<0;12;6m");
+    t.expect_text(&format!("{prefix}3 ─ default"), Duration::from_secs(5));
+    t.quit_cleanly();
+    // Mouse reporting is off again for the shell.
+    assert_eq!(t.display("#{mouse_any_flag}"), "0");
+}

@@ -15,6 +15,8 @@ use super::usage::Sample;
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent),
+    /// A click or a turn of the wheel (only with `mouse = true`).
+    Mouse(crossterm::event::MouseEvent),
     Resize {
         width: u16,
         height: u16,

@@ -35,6 +35,9 @@ pub struct Settings {
     pub over_limit_percent: u64,
     /// The most replicas a scale may ask for (a typo of 500 for 50 is not a plan).
     pub max_replicas: u64,
+    /// Clicks select and the wheel scrolls. Off by default: with it on, the terminal's own
+    /// text selection needs Shift held.
+    pub mouse: bool,
 }
 
 impl Default for Settings {
@@ -49,6 +52,7 @@ impl Default for Settings {
             near_limit_percent: 80,
             over_limit_percent: 95,
             max_replicas: crate::ops::service::DEFAULT_MAX_REPLICAS as u64,
+            mouse: false,
         }
     }
 }
@@ -64,6 +68,7 @@ pub const KEYS: &[&str] = &[
     "near_limit_percent",
     "over_limit_percent",
     "max_replicas",
+    "mouse",
 ];
 
 /// A settings file read leniently: what could be used, and what was wrong with the rest.
@@ -179,6 +184,11 @@ impl Settings {
             defaults.max_replicas,
         )
         .min(u32::MAX as u64);
+        let mouse = take(
+            &mut problems,
+            field.bool("mouse", raw.remove("mouse")),
+            defaults.mouse,
+        );
         let theme = take(
             &mut problems,
             field.string("theme", raw.remove("theme")),
@@ -204,6 +214,7 @@ impl Settings {
                 near_limit_percent,
                 over_limit_percent,
                 max_replicas,
+                mouse,
             },
             problems,
         })
@@ -294,7 +305,7 @@ mod tests {
     #[test]
     fn every_field_can_be_set() {
         let settings = Settings::parse(
-            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\nmax_replicas = 20\n",
+            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\nmax_replicas = 20\nmouse = true\n",
             "config.toml",
         )
         .unwrap();
@@ -310,6 +321,7 @@ mod tests {
                 near_limit_percent: 70,
                 over_limit_percent: 90,
                 max_replicas: 20,
+                mouse: true,
             }
         );
     }

@@ -49,6 +49,11 @@ pub fn areas(area: Rect, app: &App) -> Areas {
     }
 }
 
+/// The body of the screen as it is now (below the header and notices, above the footer).
+pub fn body_area(app: &App) -> Rect {
+    body_of(app)
+}
+
 fn body_of(app: &App) -> Rect {
     let (w, h) = app.screen.size;
     areas(Rect::new(0, 0, w, h), app).body

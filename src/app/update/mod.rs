@@ -216,6 +216,7 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::StorageListed { endpoint, result } => {
             resources::on_listed(app, endpoint, result);
         }
+        Msg::Mouse(m) => on_mouse(app, m, fx),
         Msg::Activity(result) => {
             let a = &mut app.views.activity;
             a.loaded = true;
@@ -426,6 +427,41 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
                 set_filter(app, "");
             }
         }
+    }
+}
+
+/// The wheel scrolls whatever has the keyboard, three lines a notch; a click on a table row
+/// selects it. Nothing a click does changes an engine: that still takes a key and a dialog.
+fn on_mouse(app: &mut App, m: crossterm::event::MouseEvent, fx: &mut Vec<Effect>) {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let scroll = |app: &mut App, action: Action, fx: &mut Vec<Effect>| {
+        for _ in 0..3 {
+            on_action(app, action, Origin::Keystroke, fx);
+        }
+    };
+    match m.kind {
+        MouseEventKind::ScrollDown => scroll(app, Action::Down, fx),
+        MouseEventKind::ScrollUp => scroll(app, Action::Up, fx),
+        MouseEventKind::Down(MouseButton::Left)
+            if app.views.current == View::Table && app.screen.overlay.is_none() =>
+        {
+            let table =
+                crate::ui::layout::table_panes(crate::ui::layout::body_area(app), app).table;
+            // Inside the border, below the column titles.
+            let first_row = table.y + 2;
+            let inside = m.row >= first_row
+                && m.row < table.bottom().saturating_sub(1)
+                && m.column > table.x
+                && m.column < table.right().saturating_sub(1);
+            if inside {
+                let index = app.table.offset + (m.row - first_row) as usize;
+                if index < app.table.rows.len() {
+                    select_index(app, index);
+                    refresh_detail(app, fx);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -172,3 +172,27 @@ fn tail_and_since_start_the_logs_over_from_there() {
         toasts(&app)
     );
 }
+
+#[test]
+fn a_click_selects_a_table_row_and_the_wheel_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = abc();
+    let at = |kind, row| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column: 10,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Header line, table border, column titles: the first container row is screen row 3.
+    update(&mut app, at(MouseEventKind::Down(MouseButton::Left), 5));
+    assert_eq!(selected_name(&app).as_deref(), Some("charlie"));
+    update(&mut app, at(MouseEventKind::Down(MouseButton::Left), 3));
+    assert_eq!(selected_name(&app).as_deref(), Some("alpha"));
+    // Below the rows, or on the border: nothing changes.
+    update(&mut app, at(MouseEventKind::Down(MouseButton::Left), 15));
+    assert_eq!(selected_name(&app).as_deref(), Some("alpha"));
+    update(&mut app, at(MouseEventKind::ScrollDown, 10));
+    assert_eq!(selected_name(&app).as_deref(), Some("charlie"));
+}
