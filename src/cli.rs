@@ -261,6 +261,7 @@ fn run_console(
         logs_dir: loaded.paths.logs_dir.clone(),
         tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),
         sample_interval: Duration::from_millis(loaded.settings.sample_ms),
+        plan_prefix: app.options.plan_prefix.clone(),
     };
     let exit = tokio.block_on(async {
         let (guard, mut terminal) = term::enter().context("setting up the terminal")?;

@@ -47,6 +47,8 @@ pub struct Runtime {
     pub tick: Duration,
     /// How often each endpoint's sampler measures resource use.
     pub sample_interval: Duration,
+    /// What this console's plan ids start with (its own lines of a shared audit log).
+    pub plan_prefix: String,
 }
 
 /// Why the loop ended, for the exit status and message.
@@ -139,7 +141,10 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         tokio::select! {
             ev = keys.next() => match ev {
                 Some(Ok(Event::Key(k))) => msgs.push(Msg::Key(k)),
-                Some(Ok(Event::Mouse(m))) => msgs.push(Msg::Mouse(m)),
+                // Only what the console acts on: motion would cost a frame each.
+                Some(Ok(Event::Mouse(m))) if crate::app::update::mouse_matters(&m) => {
+                    msgs.push(Msg::Mouse(m))
+                }
                 Some(Ok(Event::Resize(width, height))) => {
                     // ratatui resizes its buffers on the next draw; force a full repaint.
                     terminal.autoresize()?;
@@ -448,9 +453,12 @@ impl Effects<'_> {
                 /// Enough of the log for a long session's changes.
                 const TAIL: u64 = 4 << 20;
                 let audit = self.rt.gate.audit().clone();
+                let prefix = self.rt.plan_prefix.clone();
                 tokio::spawn(async move {
                     let pid = std::process::id();
-                    let read = tokio::task::spawn_blocking(move || audit.read_own(pid, TAIL)).await;
+                    let read =
+                        tokio::task::spawn_blocking(move || audit.read_own(pid, &prefix, TAIL))
+                            .await;
                     let result = read.unwrap_or_else(|e| Err(e.to_string()));
                     let _ = tx.send(Msg::Activity(result)).await;
                 });

@@ -181,7 +181,8 @@ pub fn restore_without_allocating() {
     if !ACTIVE.swap(false, Ordering::SeqCst) {
         return;
     }
-    const SEQ: &[u8] = b"\x1b[?2004l\x1b[?1049l\x1b[?25h";
+    const SEQ: &[u8] =
+        b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1049l\x1b[?25h";
     // SAFETY: writing a static buffer to stdout and passing a saved termios back.
     unsafe {
         libc::write(libc::STDOUT_FILENO, SEQ.as_ptr().cast(), SEQ.len());

@@ -36,7 +36,9 @@ fn parse_duration(text: &str) -> Option<i64> {
         "d" => 86_400,
         _ => return None,
     };
-    n.checked_mul(scale)
+    // Ten years is further back than any engine keeps logs; more is a typo.
+    const MOST: i64 = 10 * 365 * 86_400;
+    n.checked_mul(scale).filter(|s| *s <= MOST)
 }
 
 /// Commands with arguments, and short aliases, besides the action names.

@@ -67,6 +67,8 @@ pub struct ResourceRow {
     pub dangling: bool,
     /// A network the engine made itself (`bridge`, `host`, `none`): it cannot be removed.
     pub builtin: bool,
+    /// An image's names (`repo:tag`).
+    pub tags: Vec<String>,
 }
 
 /// The rows of `kind`, by endpoint then name; what is unused and dangling says so.
@@ -104,14 +106,21 @@ pub fn rows(state: &ResourcesState, inventory: &Inventory, kind: ResourceKind) -
                     driver: String::new(),
                     size: Some(i.size),
                     created: i.created,
-                    // A container names its image by a tag, or by id when it has none.
+                    // A container names its image by a tag (`nginx` is `nginx:latest`), or
+                    // by id when it has none.
                     used_by: users(&i.endpoint, &|c| {
-                        tags.contains(&c.image.as_str())
-                            || c.image == i.id
-                            || i.id.trim_start_matches("sha256:").starts_with(&c.image)
+                        let image = c.image.as_str();
+                        let latest = format!("{image}:latest");
+                        !image.is_empty()
+                            && (tags.contains(&image)
+                                || (!image.contains(':') && tags.contains(&latest.as_str()))
+                                || image == i.id
+                                || (image.len() >= 12
+                                    && i.id.trim_start_matches("sha256:").starts_with(image)))
                     }),
                     dangling: i.dangling(),
                     builtin: false,
+                    tags: tags.iter().map(|t| t.to_string()).collect(),
                 }
             })
             .collect(),
@@ -128,6 +137,7 @@ pub fn rows(state: &ResourcesState, inventory: &Inventory, kind: ResourceKind) -
                 used_by: users(&v.endpoint, &|c| c.volumes.contains(&v.name)),
                 dangling: false,
                 builtin: false,
+                tags: Vec::new(),
             })
             .collect(),
         ResourceKind::Networks => inventory
@@ -144,6 +154,7 @@ pub fn rows(state: &ResourcesState, inventory: &Inventory, kind: ResourceKind) -
                 }),
                 dangling: false,
                 builtin: matches!(n.name.as_str(), "bridge" | "host" | "none"),
+                tags: Vec::new(),
             })
             .collect(),
     };
@@ -163,8 +174,17 @@ mod tests {
             container("web", "running").image("shop:2").into();
         web.volumes = vec!["data".into()];
         inventory.upsert(web);
+        // Created as `shop`: that is `shop:latest`.
+        inventory.upsert(container("cron", "exited").image("shop").into());
         let state = ResourcesState {
             images: vec![
+                ImageInfo {
+                    endpoint: "default".into(),
+                    id: "sha256:cccc".into(),
+                    tags: vec!["shop:latest".into()],
+                    size: 10,
+                    created: None,
+                },
                 ImageInfo {
                     endpoint: "default".into(),
                     id: "sha256:aaaa".into(),
@@ -200,6 +220,7 @@ mod tests {
         assert_eq!(images[0].name, "<none> bbbbbbbbbbbb");
         assert!(images[0].dangling && images[0].used_by.is_empty());
         assert_eq!(images[1].used_by, ["web"]);
+        assert_eq!(images[2].used_by, ["cron"]);
         let volumes = rows(&state, &inventory, ResourceKind::Volumes);
         assert_eq!(volumes[0].used_by, ["web"]);
         assert!(volumes[1].used_by.is_empty());

@@ -75,7 +75,8 @@ pub struct AuditRecord {
     /// The id of a container the step created.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub created_id: Option<String>,
-    /// On `unchanged`: why the engine had nothing to do (`already running`).
+    /// What the engine said: why it had nothing to do on `unchanged` (`already running`), or
+    /// what a prune removed on `ok`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
     /// How an exec session's command ended.
@@ -218,10 +219,15 @@ impl AuditLog {
         AuditLog { path }
     }
 
-    /// The lines of the log's last `tail` bytes written by the process `pid`: what one console
-    /// did, for its activity view. Lines that do not parse (another version's, a torn first
+    /// The lines of the log's last `tail` bytes written by the process `pid` under plan ids
+    /// starting `plan_prefix`: what one console did, for its activity view. Lines that do not parse (another version's, a torn first
     /// line of the tail) are skipped.
-    pub fn read_own(&self, pid: u32, tail: u64) -> Result<Vec<AuditRecord>, String> {
+    pub fn read_own(
+        &self,
+        pid: u32,
+        plan_prefix: &str,
+        tail: u64,
+    ) -> Result<Vec<AuditRecord>, String> {
         use std::io::{Read, Seek, SeekFrom};
         let mut file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
@@ -241,7 +247,8 @@ impl AuditLog {
         Ok(String::from_utf8_lossy(&bytes)
             .lines()
             .filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok())
-            .filter(|r| r.pid == pid)
+            // The pid alone could be an earlier run's; plan ids carry this run's start too.
+            .filter(|r| r.pid == pid && r.plan.0.starts_with(plan_prefix))
             .collect())
     }
 

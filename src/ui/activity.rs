@@ -110,9 +110,10 @@ pub fn rows(records: &[AuditRecord]) -> Vec<ActivityRow> {
                 time: r.time.get(11..19).unwrap_or(&r.time).to_owned(),
                 result,
                 text: format!(
-                    "{undo}{} {} on {}{step}{why}",
+                    "{undo}{} {}{} on {}{step}{why}",
                     r.op.verb(),
                     r.target.label(),
+                    r.op.details(),
                     r.target.endpoint(),
                 ),
             }

@@ -12,7 +12,10 @@ pub(crate) fn on_action(
     let page = app.screen.viewport.body_rows.max(1) as usize;
     // `scroll` counts lines up from the newest, which is at the bottom when it is 0.
     let a = &mut app.views.activity;
-    let most = a.records.len().saturating_sub(1);
+    // As far as the view can go: its lines (an intent and its outcome are one), less a page.
+    let most = crate::ui::activity::rows(&a.records)
+        .len()
+        .saturating_sub(page);
     a.scroll = match action {
         Action::Up => (a.scroll + 1).min(most),
         Action::Down => a.scroll.saturating_sub(1),

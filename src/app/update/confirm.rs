@@ -49,8 +49,13 @@ pub(super) fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effec
 
 /// Hands a confirmed plan to the gate and shows it as running.
 pub(super) fn submit(app: &mut App, plan: crate::ops::Plan, fx: &mut Vec<Effect>) {
-    // The marks were for this change; a shell in one container leaves them be.
-    if !plan.is_session() {
+    // The marks were for this change; a shell, or a change to images, volumes or networks,
+    // leaves them be.
+    let on_marked = plan
+        .steps
+        .iter()
+        .all(|s| s.target.container_key().is_some());
+    if on_marked && !plan.is_session() {
         app.table.marked.clear();
     }
     toast(app, ToastLevel::Info, format!("{}…", plan.title));

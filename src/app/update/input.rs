@@ -134,7 +134,13 @@ pub(super) fn cancel_input(app: &mut App) {
     };
     match input.purpose {
         InputPurpose::Filter => set_filter(app, &input.previous),
-        InputPurpose::Search => set_search(app, &input.previous, false),
+        InputPurpose::Search => {
+            set_search(app, &input.previous, false);
+            // `&` asked for a search that never came: nothing to show only matches of.
+            if let Some(l) = app.views.logs.as_mut().filter(|l| l.query.is_empty()) {
+                l.only_matching = false;
+            }
+        }
         InputPurpose::Palette => {}
     }
 }

@@ -430,6 +430,17 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
     }
 }
 
+/// A mouse event the console acts on (a wheel notch, a left click): the runtime drops the rest.
+pub fn mouse_matters(m: &crossterm::event::MouseEvent) -> bool {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    matches!(
+        m.kind,
+        MouseEventKind::ScrollUp
+            | MouseEventKind::ScrollDown
+            | MouseEventKind::Down(MouseButton::Left)
+    )
+}
+
 /// The wheel scrolls whatever has the keyboard, three lines a notch; a click on a table row
 /// selects it. Nothing a click does changes an engine: that still takes a key and a dialog.
 fn on_mouse(app: &mut App, m: crossterm::event::MouseEvent, fx: &mut Vec<Effect>) {

@@ -60,6 +60,32 @@ fn ask_to_remove(app: &mut App, origin: Origin, fx: &mut Vec<Effect>) {
         return toast(app, ToastLevel::Error, text);
     }
     let kind = app.views.resources.kind;
+    // An image of several names goes name by name (the engine refuses an id that more than
+    // one repository names); the last name's removal removes the image.
+    if kind == ResourceKind::Images && row.tags.len() > 1 {
+        let steps = row
+            .tags
+            .iter()
+            .map(|tag| {
+                Step::new(
+                    Target::Image {
+                        endpoint: row.endpoint.clone(),
+                        image: tag.clone(),
+                    },
+                    Operation::RemoveImage { force: false },
+                )
+            })
+            .collect();
+        let plan = Plan {
+            id: app.next_plan_id(),
+            title: format!("remove image {}", row.name),
+            origin,
+            steps,
+            on_failure: crate::ops::OnFailure::Stop,
+            scope: Scope::Containers,
+        };
+        return confirm_or_refuse(app, plan, used_notes(&row), fx);
+    }
     let (target, op, what) = match kind {
         ResourceKind::Images => (
             Target::Image {
@@ -87,13 +113,7 @@ fn ask_to_remove(app: &mut App, origin: Origin, fx: &mut Vec<Effect>) {
             "network",
         ),
     };
-    let mut notes = Vec::new();
-    if !row.used_by.is_empty() {
-        notes.push(format!(
-            "in use by {}: the engine refuses while they use it",
-            row.used_by.join(", ")
-        ));
-    }
+    let notes = used_notes(&row);
     let plan = Plan {
         id: app.next_plan_id(),
         title: format!("remove {what} {}", row.name),
@@ -103,6 +123,16 @@ fn ask_to_remove(app: &mut App, origin: Origin, fx: &mut Vec<Effect>) {
         scope: Scope::Containers,
     };
     confirm_or_refuse(app, plan, notes, fx);
+}
+
+fn used_notes(row: &ResourceRow) -> Vec<String> {
+    if row.used_by.is_empty() {
+        return Vec::new();
+    }
+    vec![format!(
+        "in use by {}: the engine refuses while they use it",
+        row.used_by.join(", ")
+    )]
 }
 
 fn ask_to_prune(app: &mut App, origin: Origin, fx: &mut Vec<Effect>) {
@@ -137,9 +167,12 @@ fn ask_to_prune(app: &mut App, origin: Origin, fx: &mut Vec<Effect>) {
             _ => r.used_by.is_empty() && !r.builtin,
         })
         .count();
-    let notes = vec![format!(
-        "{unused} listed here would go; what the engine removes cannot be brought back"
+    let mut notes = vec![format!(
+        "{unused} listed here may go; what the engine removes cannot be brought back"
     )];
+    if what == PruneWhat::Volumes {
+        notes.push("Engines from 23 on prune only anonymous volumes this way.".into());
+    }
     let plan = Plan {
         id: app.next_plan_id(),
         title: format!("prune {}", what.text()),
@@ -182,6 +215,15 @@ pub(super) fn on_listed(
         }
         Err(e) => r.errors.push((endpoint, e)),
     }
+    // After a removal the list is shorter: the cursor stays on a row.
+    let len = rows(
+        &app.views.resources,
+        &app.inventory,
+        app.views.resources.kind,
+    )
+    .len();
+    let r = &mut app.views.resources;
+    r.cursor = r.cursor.min(len.saturating_sub(1));
 }
 
 /// A change ended while the view is shown: list again, to show what it did.

@@ -164,6 +164,14 @@ fn tail_and_since_start_the_logs_over_from_there() {
         "{fx:?}"
     );
     ch(&mut app, ':');
+    typed(&mut app, "since 100000000d");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        toasts(&app).iter().any(|t| t.contains("is not a duration")),
+        "a duration past any date is refused, not a panic: {:?}",
+        toasts(&app)
+    );
+    ch(&mut app, ':');
     typed(&mut app, "since soon");
     press(&mut app, KeyCode::Enter);
     assert!(
