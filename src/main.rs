@@ -58,6 +58,36 @@ struct Args {
     command: Option<Command>,
 }
 
+/// The global options a command has no use for, declared again on it hidden: `--help` of the
+/// command then lists only what it uses (given after the command name they are accepted and
+/// ignored; before it, they work as everywhere).
+#[derive(clap::Args, Debug, Default)]
+struct NoEngines {
+    #[arg(id = "context", short = 'c', long = "context", hide = true)]
+    _context: Vec<String>,
+    #[arg(id = "host", short = 'H', long = "host", hide = true)]
+    _host: Vec<String>,
+    #[arg(id = "all_contexts", long = "all-contexts", hide = true)]
+    _all_contexts: bool,
+}
+
+/// [`NoEngines`], and no configuration either.
+#[derive(clap::Args, Debug, Default)]
+struct NoConfig {
+    #[command(flatten)]
+    _engines: NoEngines,
+    #[arg(id = "read_only", long = "read-only", hide = true)]
+    _read_only: bool,
+    #[arg(id = "read_write", long = "read-write", hide = true)]
+    _read_write: bool,
+    #[arg(id = "keymap", long = "keymap", hide = true)]
+    _keymap: Option<String>,
+    #[arg(id = "theme", long = "theme", hide = true)]
+    _theme: Option<String>,
+    #[arg(id = "config", long = "config", hide = true)]
+    _config: Option<PathBuf>,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Print every container of the endpoint and exit.
@@ -74,6 +104,8 @@ enum Command {
         /// JSON: an array of {name, description, host, tls, skip_tls_verify, current, error}.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        _unused: NoConfig,
     },
     /// Scale a compose service (project/service) to N replicas, as Compose would.
     Scale {
@@ -144,18 +176,28 @@ enum Command {
         how: ChangeFlags,
     },
     /// Print where configuration, data and the audit log live.
-    Paths,
+    Paths {
+        #[command(flatten)]
+        _unused: NoEngines,
+    },
     /// Print a shell completion script: `wheelhouse completions bash > /etc/bash_completion.d/wheelhouse`.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+        #[command(flatten)]
+        _unused: NoConfig,
     },
     /// Print the manual page (roff): `wheelhouse man | man -l -`.
-    Man,
+    Man {
+        #[command(flatten)]
+        _unused: NoConfig,
+    },
     /// Render the views from built-in fixtures to SVG images (README screenshots).
     Screenshots {
         #[arg(long, default_value = "screenshots")]
         dir: PathBuf,
+        #[command(flatten)]
+        _unused: NoEngines,
     },
     /// Run the fake Docker engine alone (benchmarks, scripts): serves a synthetic world on a
     /// unix socket until interrupted.
@@ -234,7 +276,7 @@ fn main() -> ExitCode {
         None if args.demo => cli::demo(common, args.demo_containers),
         None => cli::console(common),
         Some(Command::Ps { json, show_secrets }) => cli::ps(common, json, show_secrets),
-        Some(Command::Contexts { json }) => cli::contexts(json),
+        Some(Command::Contexts { json, .. }) => cli::contexts(json),
         Some(Command::Scale {
             service,
             replicas,
@@ -298,20 +340,20 @@ fn main() -> ExitCode {
             },
             how.flags(),
         ),
-        Some(Command::Paths) => cli::paths(common),
-        Some(Command::Completions { shell }) => {
+        Some(Command::Paths { .. }) => cli::paths(common),
+        Some(Command::Completions { shell, .. }) => {
             let mut cmd = Args::command();
             clap_complete::generate(shell, &mut cmd, "wheelhouse", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Man) => {
+        Some(Command::Man { .. }) => {
             let mut out = Vec::new();
             match clap_mangen::Man::new(Args::command()).render(&mut out) {
                 Ok(()) => cli::emit(&String::from_utf8_lossy(&out)).map(|()| ExitCode::SUCCESS),
                 Err(e) => Err(e.into()),
             }
         }
-        Some(Command::Screenshots { dir }) => cli::screenshots(&dir),
+        Some(Command::Screenshots { dir, .. }) => cli::screenshots(&dir),
         Some(Command::FakeEngine {
             socket,
             containers,

@@ -222,3 +222,36 @@ fn completions_and_the_man_page_come_from_the_cli_definition() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("tcsh"));
 }
+
+#[test]
+fn a_commands_help_lists_only_the_options_it_uses() {
+    let bin = env!("CARGO_BIN_EXE_wheelhouse");
+    let help = |args: &[&str]| {
+        let out = Command::new(bin).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let contexts = help(&["contexts", "--help"]);
+    for unused in ["--host", "--context", "--read-only", "--keymap", "--config"] {
+        assert!(
+            !contexts.contains(unused),
+            "contexts --help lists {unused}:\n{contexts}"
+        );
+    }
+    let paths = help(&["paths", "--help"]);
+    assert!(
+        !paths.contains("--host") && paths.contains("--config"),
+        "{paths}"
+    );
+    // The console's own help still lists them all, and they still work before a command.
+    let top = help(&["--help"]);
+    assert!(
+        top.contains("--host") && top.contains("--read-only"),
+        "{top}"
+    );
+    let out = Command::new(bin)
+        .args(["-H", "unix:///nowhere.sock", "paths"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
