@@ -7,6 +7,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Row, Table};
 use ratatui::Frame;
 
 use super::layout::centered;
+use super::text::fit_middle;
 use crate::app::model::EndpointState;
 use crate::app::state::App;
 use crate::config::theme::Slot;
@@ -14,6 +15,10 @@ use crate::config::theme::Slot;
 pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
     let t = &app.theme;
     let mut rows = Vec::new();
+    // Each row's name and address (with its style), cut to their columns below.
+    let mut names: Vec<String> = Vec::new();
+    let narrow = body.width.saturating_sub(4).max(60) < 100;
+    let mut hosts: Vec<(String, Slot)> = Vec::new();
     for ep in &app.endpoints.attached {
         let count = app
             .inventory
@@ -32,6 +37,7 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
             }
         };
         let version = match &ep.state {
+            EndpointState::Up { version, .. } if narrow => version.clone(),
             EndpointState::Up {
                 version,
                 api_version,
@@ -42,6 +48,15 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
         if ep.insecure {
             host.push_str(" ⚠ TLS unverified");
         }
+        names.push(ep.name.clone());
+        hosts.push((
+            host.clone(),
+            if ep.insecure {
+                Slot::Warning
+            } else {
+                Slot::Text
+            },
+        ));
         rows.push(vec![
             Cell::from("● attached"),
             Cell::from(ep.name.clone()),
@@ -73,6 +88,8 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
         } else {
             ctx.name.clone()
         };
+        names.push(name.clone());
+        hosts.push((ctx.host.clone(), Slot::Text));
         rows.push(vec![
             Cell::from(Span::styled("○ context", t.style(Slot::TextDim))),
             Cell::from(name),
@@ -85,12 +102,29 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
     }
     let height = (rows.len() as u16 + 4).min(body.height);
     let area = centered(body, body.width.saturating_sub(4).max(60), height.max(6));
+    // Names as wide as the longest (within reason); names and addresses cut in the middle when
+    // they must, since they differ at the end (`docker.sock`, `…:2376`).
+    let longest = |f: &dyn Fn(usize) -> usize| (0..rows.len()).map(f).max().unwrap_or(0);
+    let name_w = longest(&|i| names[i].chars().count()).clamp(4, 24) as u16;
+    // On a narrow screen the version gives way first (`20.10.24+dfsg1` without the API).
+    let version_w: u16 = if narrow { 15 } else { 26 };
+    let fixed = 10 + name_w + version_w + 7 + 5 + 6 + 2;
+    // The address gets what it needs, leaving the state at least a short word.
+    let host_need = longest(&|i| hosts[i].0.chars().count()) as u16;
+    let host_w = host_need.min(area.width.saturating_sub(fixed + 9)).max(8);
+    for (row, (name, host)) in rows.iter_mut().zip(names.iter().zip(&hosts)) {
+        row[1] = Cell::from(fit_middle(name, name_w as usize));
+        row[2] = Cell::from(Span::styled(
+            fit_middle(&host.0, host_w as usize),
+            t.style(host.1),
+        ));
+    }
     let widths = [
         Constraint::Length(10),
+        Constraint::Length(name_w),
+        Constraint::Length(host_w),
         Constraint::Fill(1),
-        Constraint::Fill(3),
-        Constraint::Fill(3),
-        Constraint::Length(26),
+        Constraint::Length(version_w),
         Constraint::Length(7),
         Constraint::Length(5),
     ];
