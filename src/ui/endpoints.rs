@@ -109,9 +109,10 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
     // On a narrow screen the version gives way first (`20.10.24+dfsg1` without the API).
     let version_w: u16 = if narrow { 15 } else { 26 };
     let fixed = 10 + name_w + version_w + 7 + 5 + 6 + 2;
-    // The address gets what it needs, leaving the state at least a short word.
+    // The address gets what it needs up to half the room left: the other half is the
+    // state's, which holds a down engine's reason.
     let host_need = longest(&|i| hosts[i].0.chars().count()) as u16;
-    let host_w = host_need.min(area.width.saturating_sub(fixed + 9)).max(8);
+    let host_w = host_need.min(area.width.saturating_sub(fixed) / 2).max(8);
     for (row, (name, host)) in rows.iter_mut().zip(names.iter().zip(&hosts)) {
         row[1] = Cell::from(fit_middle(name, name_w as usize));
         row[2] = Cell::from(Span::styled(
