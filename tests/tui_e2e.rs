@@ -216,7 +216,8 @@ fn a_broken_config_file_keeps_the_console_read_only_and_says_why() {
 fn signal_restores_the_terminal(signal: &str) {
     let dirs = WhDirs::new();
     let t = dirs.tmux(&[], 80, 24);
-    t.expect_text("containers", START);
+    // "1 container" or "N containers": the header once the engine is listed.
+    t.expect_text(" container", START);
     assert!(t.alternate_on());
     let pid = t.pid().to_string();
     let out = std::process::Command::new("kill")
@@ -250,7 +251,8 @@ fn a_panic_restores_the_terminal() {
         80,
         24,
     );
-    t.expect_text("containers", START);
+    // "1 container" or "N containers": the header once the engine is listed.
+    t.expect_text(" container", START);
     assert!(t.alternate_on());
     let code = t
         .wait_exit(Duration::from_secs(10))
@@ -275,7 +277,8 @@ fn a_panic_in_a_background_task_ends_the_console_instead_of_leaving_it_half_aliv
         80,
         24,
     );
-    t.expect_text("containers", START);
+    // "1 container" or "N containers": the header once the engine is listed.
+    t.expect_text(" container", START);
     let code = t
         .wait_exit(Duration::from_secs(10))
         .unwrap_or_else(|s| panic!("still running after a task panicked:\n{s}"));
@@ -307,7 +310,8 @@ fn an_allocation_failure_restores_the_terminal_before_the_abort() {
         80,
         24,
     );
-    t.expect_text("containers", START);
+    // "1 container" or "N containers": the header once the engine is listed.
+    t.expect_text(" container", START);
     assert!(t.alternate_on());
     let code = t
         .wait_exit(Duration::from_secs(10))
@@ -475,7 +479,8 @@ fn outside_run_and_rm_show_up_live() {
     let prefix = short(&tc);
     let dirs = WhDirs::new();
     let t = dirs.tmux(&[], 80, 24);
-    t.expect_text("containers", START);
+    // "1 container" or "N containers": the header once the engine is listed.
+    t.expect_text(" container", START);
     filter(&t, &prefix);
     t.expect_text("0 shown", Duration::from_secs(5));
 
@@ -622,7 +627,8 @@ fn logs_show_both_streams_search_highlights_and_esc_returns() {
 fn vim_keymap_starts() {
     let dirs = WhDirs::new();
     let t = dirs.tmux(&["--keymap", "vim"], 80, 24);
-    t.expect_text("containers", START);
+    // "1 container" or "N containers": the header once the engine is listed.
+    t.expect_text(" container", START);
     t.quit_cleanly();
 }
 
