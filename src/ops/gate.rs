@@ -265,15 +265,7 @@ impl Gate {
             approved: Some(approval),
             operator: &self.operator,
         };
-        if let Err(e) = self
-            .audit
-            .write(AuditRecord::intent(&ctx, Utc::now()))
-            .await
-        {
-            let reason = format!("{e}; refused: no change is made without its audit record");
-            // Likely unwritable too; tried so that a log that recovered still says why.
-            self.record_refusal(plan, index, &host, Some(approval), &reason);
-            let error = OpError::refused(reason);
+        if let Err(error) = self.write_intent(&ctx).await {
             report.results[index] = Some(Err(error.clone()));
             on_progress(Progress::Ended {
                 plan: plan.id.clone(),
@@ -310,6 +302,18 @@ impl Gate {
         })
         .await;
         Some(result)
+    }
+
+    /// Writes a step's intent. When it cannot be written the step is refused: the refusal is
+    /// recorded too (likely unwritable as well; tried so that a log that recovered still says
+    /// why) and returned as the step's error.
+    async fn write_intent(&self, ctx: &StepContext<'_>) -> Result<(), OpError> {
+        let Err(e) = self.audit.write(AuditRecord::intent(ctx, Utc::now())).await else {
+            return Ok(());
+        };
+        let reason = format!("{e}; refused: no change is made without its audit record");
+        self.record_refusal(ctx.plan, ctx.index, ctx.host, ctx.approved, &reason);
+        Err(OpError::refused(reason))
     }
 
     /// Runs independent steps side by side, at most [`STEPS_AT_ONCE_PER_ENDPOINT`] per engine;
@@ -530,14 +534,8 @@ impl Gate {
             approved: Some(&approval),
             operator: &self.operator,
         };
-        if let Err(e) = self
-            .audit
-            .write(AuditRecord::intent(&ctx, Utc::now()))
-            .await
-        {
-            let reason = format!("{e}; refused: no change is made without its audit record");
-            self.record_refusal(&plan, index, &host, Some(&approval), &reason);
-            report.results[index] = Some(Err(OpError::refused(reason)));
+        if let Err(error) = self.write_intent(&ctx).await {
+            report.results[index] = Some(Err(error));
             return report;
         }
         let token = self.track(&plan, index, &host, &approval);

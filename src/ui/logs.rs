@@ -16,10 +16,12 @@ use crate::config::theme::{Slot, Theme};
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let Some(l) = &app.views.logs else { return };
     let t = &app.theme;
+    // The lines matching the search, found once a frame for the title's count and the filter.
+    let hits = l.buffer.find_all(&l.query);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.style(Slot::BorderFocused))
-        .title(Line::from(title(app, l)));
+        .title(Line::from(title(app, l, &hits)));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height as usize;
@@ -30,11 +32,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         return;
     }
     let colour = app.options.color_depth != crate::config::theme::ColorDepth::Mono;
-    let rows = visible_rows(l, t, colour, width, height);
+    let rows = visible_rows(l, t, colour, &hits, width, height);
     frame.render_widget(Paragraph::new(rows), inner);
 }
 
-fn title(app: &App, l: &LogsState) -> Vec<Span<'static>> {
+fn title(app: &App, l: &LogsState, hits: &[usize]) -> Vec<Span<'static>> {
     let t = &app.theme;
     let mut flags = vec![if l.follow { "following" } else { "paused" }];
     if l.filtering() {
@@ -61,7 +63,6 @@ fn title(app: &App, l: &LogsState) -> Vec<Span<'static>> {
     if !l.query.is_empty() {
         // How many lines match, and which one the view is on: a search that finds nothing
         // says so.
-        let hits = l.buffer.find_all(&l.query);
         let at = l.current_match.and_then(|m| {
             let index = m.checked_sub(l.buffer.dropped())? as usize;
             hits.iter().position(|&h| h == index)
@@ -88,6 +89,7 @@ fn visible_rows<'a>(
     l: &'a LogsState,
     t: &Theme,
     colour: bool,
+    hits: &[usize],
     width: usize,
     height: usize,
 ) -> Vec<Line<'a>> {
@@ -95,7 +97,7 @@ fn visible_rows<'a>(
     let len = l.buffer.len();
     // Only matching lines, when that filter is on; else every line.
     let shown: Vec<usize> = if l.filtering() {
-        l.buffer.find_all(&l.query)
+        hits.to_vec()
     } else {
         (0..len).collect()
     };

@@ -13,14 +13,8 @@ pub(crate) fn on_action(
     fx: &mut Vec<Effect>,
 ) {
     let page = app.screen.viewport.body_rows.max(1) as usize;
-    let len = rows(
-        &app.views.resources,
-        &app.inventory,
-        app.views.resources.kind,
-    )
-    .len();
+    let last = row_count(app).saturating_sub(1);
     let r = &mut app.views.resources;
-    let last = len.saturating_sub(1);
     match action {
         Action::Right => {
             r.kind = r.kind.next(true);
@@ -216,14 +210,15 @@ pub(super) fn on_listed(
         Err(e) => r.errors.push((endpoint, e)),
     }
     // After a removal the list is shorter: the cursor stays on a row.
-    let len = rows(
-        &app.views.resources,
-        &app.inventory,
-        app.views.resources.kind,
-    )
-    .len();
+    let last = row_count(app).saturating_sub(1);
     let r = &mut app.views.resources;
-    r.cursor = r.cursor.min(len.saturating_sub(1));
+    r.cursor = r.cursor.min(last);
+}
+
+/// Lines the view shows now.
+fn row_count(app: &App) -> usize {
+    let r = &app.views.resources;
+    rows(r, &app.inventory, r.kind).len()
 }
 
 /// A change ended while the view is shown: list again, to show what it did.
