@@ -86,6 +86,11 @@ actions! {
     Limits => "limits";
     Rollout => "rollout";
     RestartUnhealthy => "restart_unhealthy";
+    // Swarm services (a service row, or a task's row) and nodes (the endpoints panel)
+    Rollback => "rollback";
+    NodeDrain => "node_drain";
+    NodePause => "node_pause";
+    NodeActivate => "node_activate";
     // Logs and inspect
     Search => "search";
     NextMatch => "next_match";
@@ -181,6 +186,10 @@ impl Action {
                     | Action::Limits
                     | Action::Rollout
                     | Action::RestartUnhealthy
+                    | Action::Rollback
+                    | Action::NodeDrain
+                    | Action::NodePause
+                    | Action::NodeActivate
                     | Action::Shell
                     | Action::Prune
             )

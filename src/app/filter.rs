@@ -4,10 +4,12 @@
 //! - `key=value`     a label with that value (`key=` matches the label with an empty value)
 //! - `key=`*none*    see above; `label:key` matches any container carrying the label
 //! - `state:running` run state; `health:unhealthy` health; `project:web`, `service:api`,
-//!   `endpoint:prod`, `name:api`, `image:nginx` restrict the substring to one field
+//!   `endpoint:prod`, `name:api`, `image:nginx` restrict the substring to one field;
+//!   `stack:shop` a Swarm stack, `node:worker-1` a Swarm task's node (hostname or id)
 //! - a leading `!` negates any term
 
 use super::model::{Container, Health, RunState};
+use super::swarm::{SwarmService, LABEL_NODE_ID};
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Filter {
@@ -36,6 +38,8 @@ enum Field {
     Project,
     Service,
     Endpoint,
+    Stack,
+    Node,
 }
 
 impl Filter {
@@ -54,7 +58,8 @@ impl Filter {
     /// a state or health no container can have, a `word:` prefix that is no filter key.
     pub fn problems(input: &str) -> Vec<String> {
         const STATES: &str = "running, exited, paused, restarting, created, removing, dead";
-        const KEYS: &str = "state, health, label, name, image, project, service, endpoint";
+        const KEYS: &str =
+            "state, health, label, name, image, project, service, endpoint, stack, node";
         let mut out = Vec::new();
         for raw in input.split_whitespace() {
             let body = raw.strip_prefix('!').unwrap_or(raw);
@@ -71,7 +76,7 @@ impl Filter {
                     ))
                 }
                 "state" | "status" | "health" | "label" | "name" | "image" | "project"
-                | "service" | "endpoint" => {}
+                | "service" | "endpoint" | "stack" | "node" => {}
                 // Names may hold a colon: still matched as text, but likely a typo.
                 _ => out.push(format!(
                     "{raw}: \"{prefix}:\" is no filter key ({KEYS}), so it is matched as text"
@@ -82,7 +87,45 @@ impl Filter {
     }
 
     pub fn matches(&self, c: &Container) -> bool {
-        self.terms.iter().all(|t| t.kind.matches(c) != t.negated)
+        self.matches_in(c, &|_| None)
+    }
+
+    /// As [`Filter::matches`], with the hostname of a Swarm node by id (for `node:`).
+    pub fn matches_in(&self, c: &Container, node: &dyn Fn(&str) -> Option<String>) -> bool {
+        self.terms
+            .iter()
+            .all(|t| t.kind.matches(c, node) != t.negated)
+    }
+
+    /// Whether a Swarm service's line (and the tasks it wants that have no container) passes:
+    /// terms about containers' own state and health do not apply to it and let it through.
+    pub fn matches_swarm_service(&self, s: &SwarmService) -> bool {
+        self.terms.iter().all(|t| {
+            let stack = s.stack.as_deref().unwrap_or("");
+            let hit = match &t.kind {
+                TermKind::Text(n) => {
+                    contains_ci(&s.key.name, n) || contains_ci(&s.image, n) || contains_ci(stack, n)
+                }
+                TermKind::Label { key, value } => match (s.labels.get(key), value) {
+                    (Some(v), Some(want)) => v == want,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                },
+                TermKind::State(_) | TermKind::Health(_) => return true,
+                TermKind::Field { field, needle } => {
+                    let value = match field {
+                        Field::Name => s.key.name.as_str(),
+                        Field::Image => s.image.as_str(),
+                        Field::Stack | Field::Project => stack,
+                        Field::Service => s.short_name(),
+                        Field::Endpoint => s.key.endpoint.as_str(),
+                        Field::Node => return true,
+                    };
+                    contains_ci(value, needle)
+                }
+            };
+            hit != t.negated
+        })
     }
 }
 
@@ -120,6 +163,8 @@ fn parse_kind(body: &str) -> TermKind {
             "project" => Some(Field::Project),
             "service" => Some(Field::Service),
             "endpoint" => Some(Field::Endpoint),
+            "stack" => Some(Field::Stack),
+            "node" => Some(Field::Node),
             _ => None,
         };
         if let Some(field) = field {
@@ -142,12 +187,13 @@ fn contains_ci(haystack: &str, lowercase_needle: &str) -> bool {
 }
 
 impl TermKind {
-    fn matches(&self, c: &Container) -> bool {
+    fn matches(&self, c: &Container, node: &dyn Fn(&str) -> Option<String>) -> bool {
         match self {
             TermKind::Text(n) => {
                 contains_ci(&c.name, n)
                     || contains_ci(&c.image, n)
                     || c.project().is_some_and(|p| contains_ci(p, n))
+                    || c.stack().is_some_and(|p| contains_ci(p, n))
             }
             TermKind::Label { key, value } => match (c.labels.get(key), value) {
                 (Some(v), Some(want)) => v == want,
@@ -163,6 +209,14 @@ impl TermKind {
                     Field::Project => c.project(),
                     Field::Service => c.service(),
                     Field::Endpoint => Some(c.key.endpoint.as_str()),
+                    Field::Stack => c.stack(),
+                    Field::Node => {
+                        let Some(id) = c.labels.get(LABEL_NODE_ID) else {
+                            return false;
+                        };
+                        return id.to_lowercase().starts_with(needle.as_str())
+                            || node(id).is_some_and(|h| contains_ci(&h, needle));
+                    }
                 };
                 value.is_some_and(|v| contains_ci(v, needle))
             }
@@ -220,9 +274,21 @@ mod tests {
         );
         assert_eq!(
             Filter::problems("foo:bar"),
-            ["foo:bar: \"foo:\" is no filter key (state, health, label, name, image, project, service, endpoint), so it is matched as text"]
+            ["foo:bar: \"foo:\" is no filter key (state, health, label, name, image, project, service, endpoint, stack, node), so it is matched as text"]
         );
         assert!(Filter::problems("state:running !health:unhealthy tier=web project:x").is_empty());
         assert_eq!(Filter::problems("health:sick").len(), 1);
+    }
+
+    #[test]
+    fn stack_and_node_match_swarm_tasks() {
+        let task = container("shop_web.1.abc", "running")
+            .label(crate::app::swarm::LABEL_STACK, "shop")
+            .label(crate::app::swarm::LABEL_NODE_ID, "n1xyz");
+        let nodes = |id: &str| (id == "n1xyz").then(|| "worker-1".to_owned());
+        let pass = |f: &str| Filter::parse(f).matches_in(&task.clone().into(), &nodes);
+        assert!(pass("stack:shop") && pass("shop") && pass("node:worker") && pass("node:n1x"));
+        assert!(!pass("stack:other") && !pass("node:worker-2") && pass("!node:worker-2"));
+        assert!(!Filter::parse("node:worker").matches(&container("plain", "running").into()));
     }
 }

@@ -3,6 +3,7 @@
 //! text; confirming it makes the plan, which is then shown whole in the confirmation dialog.
 
 use crate::app::model::{Container, ContainerKey, ServiceKey};
+use crate::app::swarm::{SwarmService, SwarmServiceKey};
 use crate::app::usage::parse_size;
 use crate::ops::service::{
     LimitChange, RolloutSpec, DEFAULT_HEALTH_TIMEOUT_SECS, DEFAULT_SETTLE_SECS,
@@ -14,6 +15,10 @@ pub enum FormPurpose {
     Scale(ServiceKey),
     Limits(LimitsSubject),
     Rollout(ServiceKey),
+    /// A Swarm service's replica count.
+    SwarmScale(SwarmServiceKey),
+    /// A Swarm service's image (the manager rolls it out with the service's update settings).
+    SwarmUpdate(SwarmServiceKey),
 }
 
 /// Whose limits change: one container, or every replica of a service.
@@ -123,6 +128,61 @@ impl Form {
         }
     }
 
+    pub fn swarm_scale(service: &SwarmService) -> Form {
+        Form {
+            title: format!(
+                "Scale Swarm service {} on {}",
+                service.label(),
+                service.key.endpoint
+            ),
+            purpose: FormPurpose::SwarmScale(service.key.clone()),
+            fields: vec![Field {
+                initial: String::new(),
+                ..Field::new(
+                    "replicas",
+                    service.replicas.unwrap_or(0).to_string(),
+                    "how many tasks in all",
+                )
+            }],
+            focus: 0,
+            error: None,
+        }
+    }
+
+    /// The image only: how the update rolls out is the service's own update config.
+    pub fn swarm_update(service: &SwarmService) -> Form {
+        let how = service
+            .update_config
+            .as_ref()
+            .map(|u| {
+                format!(
+                    "{} at a time, {}, on failure {}",
+                    u.parallelism.max(1),
+                    u.order,
+                    u.failure_action
+                )
+            })
+            .unwrap_or_else(|| "the manager's default update settings".into());
+        Form {
+            title: format!(
+                "Update Swarm service {} on {} ({how})",
+                service.label(),
+                service.key.endpoint
+            ),
+            purpose: FormPurpose::SwarmUpdate(service.key.clone()),
+            fields: vec![Field {
+                initial: String::new(),
+                ..Field::new(
+                    "image",
+                    service.image.clone(),
+                    "every node must have it or pull it",
+                )
+            }],
+            focus: 0,
+            error: None,
+        }
+    }
+
     pub fn rollout(service: ServiceKey, image: &str) -> Form {
         let d = RolloutSpec::default();
         Form {
@@ -184,7 +244,7 @@ impl Form {
         };
     }
 
-    fn text(&self, label: &str) -> &str {
+    pub fn text(&self, label: &str) -> &str {
         self.fields
             .iter()
             .find(|f| f.label == label)

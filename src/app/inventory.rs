@@ -10,6 +10,8 @@ pub struct Inventory {
     containers: Vec<Container>,
     index: HashMap<ContainerKey, usize>,
     networks: BTreeMap<NetworkKey, Network>,
+    /// What each endpoint says about its Swarm (managers: nodes, services and tasks).
+    pub swarms: super::swarm::Swarms,
 }
 
 impl Inventory {
@@ -136,6 +138,7 @@ impl Inventory {
     /// Forgets everything of an endpoint (detached).
     pub fn drop_endpoint(&mut self, endpoint: &str) -> Vec<ContainerKey> {
         self.networks.retain(|k, _| k.endpoint != endpoint);
+        self.swarms.remove(endpoint);
         let gone: Vec<ContainerKey> = self
             .containers
             .iter()

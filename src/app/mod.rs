@@ -16,6 +16,7 @@ pub mod resources;
 pub mod rows;
 pub mod sgr;
 pub mod state;
+pub mod swarm;
 #[doc(hidden)]
 pub mod testing;
 pub mod update;

@@ -139,30 +139,61 @@ pub enum GroupId {
         project: String,
     },
     Service(ServiceKey),
-    /// Containers of no compose project.
+    /// Containers of no compose project (and no Swarm service).
     Standalone {
         endpoint: String,
     },
+    /// A Swarm stack as the manager on `endpoint` knows it; `""` for services of no stack.
+    Stack {
+        endpoint: String,
+        stack: String,
+    },
+    /// A Swarm service: its tasks' containers may be on any attached endpoint.
+    SwarmService(super::swarm::SwarmServiceKey),
 }
 
 impl GroupId {
     pub fn endpoint(&self) -> &str {
         match self {
-            GroupId::Project { endpoint, .. } | GroupId::Standalone { endpoint } => endpoint,
+            GroupId::Project { endpoint, .. }
+            | GroupId::Standalone { endpoint }
+            | GroupId::Stack { endpoint, .. } => endpoint,
             GroupId::Service(s) => &s.endpoint,
+            GroupId::SwarmService(s) => &s.endpoint,
         }
     }
 
-    /// Whether `c` belongs to the group.
+    /// How the group is named to the operator (a merged log's title).
+    pub fn title(&self) -> String {
+        match self {
+            GroupId::Service(s) => s.label(),
+            GroupId::Project { project, .. } => project.clone(),
+            GroupId::Standalone { .. } => "(no project)".to_owned(),
+            GroupId::Stack { stack, .. } if stack.is_empty() => "(no stack)".to_owned(),
+            GroupId::Stack { stack, .. } => stack.clone(),
+            GroupId::SwarmService(s) => s.name.clone(),
+        }
+    }
+
+    /// Whether `c` belongs to the group. A Swarm group's containers run on the nodes, which
+    /// may be other endpoints than the manager's.
     pub fn contains(&self, c: &Container) -> bool {
-        c.key.endpoint == self.endpoint()
-            && match self {
-                GroupId::Project { project, .. } => c.project() == Some(project),
-                GroupId::Service(s) => {
-                    c.project() == Some(&s.project) && c.service() == Some(&s.service)
-                }
-                GroupId::Standalone { .. } => c.project().is_none(),
+        match self {
+            GroupId::SwarmService(s) => c.swarm_service_id() == Some(&s.id),
+            GroupId::Stack { stack, .. } => {
+                c.swarm_service_id().is_some() && c.stack().unwrap_or("") == stack
             }
+            _ => {
+                c.key.endpoint == self.endpoint()
+                    && match self {
+                        GroupId::Project { project, .. } => c.project() == Some(project),
+                        GroupId::Service(s) => {
+                            c.project() == Some(&s.project) && c.service() == Some(&s.service)
+                        }
+                        _ => c.project().is_none() && c.swarm_service_id().is_none(),
+                    }
+            }
+        }
     }
 }
 
@@ -345,6 +376,20 @@ impl Container {
 
     pub fn service(&self) -> Option<&str> {
         self.labels.get(LABEL_SERVICE).map(String::as_str)
+    }
+
+    /// The Swarm service it is a task of.
+    pub fn swarm_service_id(&self) -> Option<&str> {
+        self.labels
+            .get(super::swarm::LABEL_SERVICE_ID)
+            .map(String::as_str)
+    }
+
+    /// The Swarm stack it was deployed with.
+    pub fn stack(&self) -> Option<&str> {
+        self.labels
+            .get(super::swarm::LABEL_STACK)
+            .map(String::as_str)
     }
 
     /// The compose service the container is a replica of.

@@ -52,6 +52,29 @@ pub enum Msg {
         networks: Vec<Network>,
     },
     NetworkChanged(Network),
+    /// What an endpoint is in a Swarm and, for a manager, all it knows, after (re)connecting.
+    SwarmListed {
+        endpoint: String,
+        state: Box<crate::app::swarm::SwarmState>,
+    },
+    /// One service read again after an event named it (None: it is gone), with its tasks.
+    SwarmServiceChanged {
+        endpoint: String,
+        id: String,
+        service: Option<Box<crate::app::swarm::SwarmService>>,
+        tasks: Vec<crate::app::swarm::SwarmTask>,
+    },
+    /// The nodes read again after a node event, with every task (a node's change moves them).
+    SwarmNodesChanged {
+        endpoint: String,
+        nodes: Vec<crate::app::swarm::SwarmNode>,
+        tasks: Vec<crate::app::swarm::SwarmTask>,
+    },
+    /// The endpoint stopped answering as a manager (Some, in its words) or answers again (None).
+    SwarmLost {
+        endpoint: String,
+        reason: Option<String>,
+    },
     NetworkRemoved(NetworkKey),
     LogChunk {
         session: u64,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::filter::Filter;
 use super::inventory::Inventory;
 use super::model::{Container, ContainerKey, GroupId, Health, RunState, ServiceKey};
+use super::swarm::{SwarmService, SwarmServiceKey, SwarmTask};
 use super::usage::{Usage, UsageEntry};
 
 /// Declares the sort columns once: the enum, their names for `:sort` and keymaps, and the list
@@ -111,6 +112,17 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
+    /// A Swarm task the service wants that has no container yet (pending, or on a node not
+    /// attached): it counts as not running.
+    fn add_task(&mut self, task: &SwarmTask) {
+        self.total += 1;
+        if task.state == "running" {
+            self.running += 1;
+        } else if matches!(task.state.as_str(), "failed" | "rejected") {
+            self.failed += 1;
+        }
+    }
+
     fn add(&mut self, c: &Container) {
         self.total += 1;
         match c.state {
@@ -155,7 +167,25 @@ pub enum Row {
         depth: u8,
         aggregate: Aggregate,
         collapsed: bool,
+        /// A Swarm service's own counts and state, as its manager says them.
+        swarm: Option<SwarmSummary>,
     },
+    /// A Swarm task the service wants whose container is on no attached endpoint (pending, or
+    /// on a node the console does not reach).
+    Task {
+        endpoint: String,
+        id: String,
+        depth: u8,
+    },
+}
+
+/// What a Swarm service's line shows beside its members' aggregate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwarmSummary {
+    /// `2/4`: running and desired tasks.
+    pub replicas: String,
+    /// `up`, `updating`, `rolling back`, `partial` …
+    pub verdict: &'static str,
 }
 
 /// The widest name and state among the rows, in display columns: the table gives names the
@@ -179,6 +209,17 @@ impl Widest {
                     (*depth as usize * 2, c.name.width())
                 }
                 Row::Group { depth, label, .. } => (*depth as usize * 2, label.width()),
+                Row::Task {
+                    endpoint,
+                    id,
+                    depth,
+                } => {
+                    let Some((svc, task)) = inventory.swarms.task(endpoint, id) else {
+                        continue;
+                    };
+                    w.state = w.state.max(task.state.width());
+                    (*depth as usize * 2, task_name(svc, task).width())
+                }
             };
             // The mark (`● `) or the fold arrow (`▾ `) before the name.
             w.name = w.name.max(indent + 2 + name);
@@ -200,11 +241,26 @@ pub struct RowInputs<'a> {
     pub usage: &'a HashMap<ContainerKey, UsageEntry>,
 }
 
+/// How a task without a container is named in the table: `web.2` by its slot, or by its node
+/// for a global service.
+pub fn task_name(svc: &SwarmService, task: &SwarmTask) -> String {
+    match task.slot {
+        Some(slot) => format!("{}.{slot}", svc.short_name()),
+        None => format!(
+            "{}.{}",
+            svc.short_name(),
+            task.node_id.as_deref().map_or("?", crate::text::short_id)
+        ),
+    }
+}
+
 pub fn build_rows(inp: &RowInputs) -> Vec<Row> {
+    let swarms = &inp.inventory.swarms;
+    let node_of = |id: &str| swarms.node_hostname(id).map(str::to_owned);
     let mut slots: Vec<usize> = inp
         .inventory
         .iter()
-        .filter(|(_, c)| inp.filter.matches(c))
+        .filter(|(_, c)| inp.filter.matches_in(c, &node_of))
         .map(|(slot, _)| slot)
         .collect();
     let get = |s: usize| inp.inventory.get(s).expect("slot from this inventory");
@@ -230,9 +286,16 @@ fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
     type Services<'a> = BTreeMap<&'a str, Vec<usize>>;
     let mut projects: BTreeMap<(&str, &str), Services> = BTreeMap::new();
     let mut standalone: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut stacks = swarm_buckets(inp);
     for slot in sorted {
         let c = inp.inventory.get(slot).expect("slot from this inventory");
         let endpoint = c.key.endpoint.as_str();
+        if let Some(service_id) = c.swarm_service_id() {
+            swarm_bucket_of(inp, &mut stacks, c, service_id)
+                .slots
+                .push(slot);
+            continue;
+        }
         match c.project() {
             Some(p) => projects
                 .entry((endpoint, p))
@@ -275,6 +338,7 @@ fn tree_rows(inp: &RowInputs, sorted: Vec<usize>) -> Vec<Row> {
             }
         }
     }
+    push_stacks(&mut rows, inp, stacks);
     // Containers outside any compose project get a heading of their own, so the tree reads the
     // same all the way down and they can be folded or acted on together.
     for (endpoint, slots) in standalone {
@@ -313,6 +377,18 @@ fn push_group(
     for slot in members {
         aggregate.add(inp.inventory.get(slot).expect("slot from this inventory"));
     }
+    push_line(rows, inp, id, label, depth, aggregate, None)
+}
+
+fn push_line(
+    rows: &mut Vec<Row>,
+    inp: &RowInputs,
+    id: GroupId,
+    label: &str,
+    depth: u8,
+    aggregate: Aggregate,
+    swarm: Option<SwarmSummary>,
+) -> bool {
     let collapsed = inp.collapsed.contains(&id);
     rows.push(Row::Group {
         id,
@@ -320,8 +396,194 @@ fn push_group(
         depth,
         aggregate,
         collapsed,
+        swarm,
     });
     !collapsed
+}
+
+/// One Swarm service's place in the tree: its containers (in the table's order) and the tasks
+/// it wants that have none on an attached endpoint.
+struct SwarmBucket<'a> {
+    key: SwarmServiceKey,
+    service: Option<&'a SwarmService>,
+    slots: Vec<usize>,
+    tasks: Vec<&'a SwarmTask>,
+}
+
+/// (endpoint of the manager, stack or "") → service name → its bucket.
+type Stacks<'a> = BTreeMap<(String, String), BTreeMap<String, SwarmBucket<'a>>>;
+
+/// Every service the managers know (those the filter lets through), with the current tasks
+/// that have no container in the inventory.
+fn swarm_buckets<'a>(inp: &RowInputs<'a>) -> Stacks<'a> {
+    let mut stacks: Stacks = BTreeMap::new();
+    let swarms = &inp.inventory.swarms;
+    if swarms.managers().next().is_none() {
+        return stacks;
+    }
+    let known: HashSet<&str> = inp
+        .inventory
+        .iter()
+        .map(|(_, c)| c.key.id.as_str())
+        .collect();
+    for (state, svc) in swarms.services() {
+        if !inp.filter.is_empty() && !inp.filter.matches_swarm_service(svc) {
+            continue;
+        }
+        let tasks = state
+            .tasks_of(&svc.key.id)
+            .filter(|t| t.is_current())
+            .filter(|t| {
+                t.container_id
+                    .as_deref()
+                    .is_none_or(|id| !known.contains(id))
+            })
+            .collect();
+        let stack = svc.stack.clone().unwrap_or_default();
+        stacks
+            .entry((svc.key.endpoint.clone(), stack))
+            .or_default()
+            .insert(
+                svc.key.name.clone(),
+                SwarmBucket {
+                    key: svc.key.clone(),
+                    service: Some(svc),
+                    slots: Vec::new(),
+                    tasks,
+                },
+            );
+    }
+    stacks
+}
+
+/// The bucket of a task's container: its service on a manager, else (no manager attached, or
+/// one that does not list it) a bucket named from the container's own labels.
+fn swarm_bucket_of<'s, 'a>(
+    inp: &RowInputs<'a>,
+    stacks: &'s mut Stacks<'a>,
+    c: &Container,
+    service_id: &str,
+) -> &'s mut SwarmBucket<'a> {
+    let known = inp
+        .inventory
+        .swarms
+        .services()
+        .map(|(_, s)| s)
+        .find(|s| s.key.id == service_id);
+    let (key, stack, service) = match known {
+        Some(s) => (s.key.clone(), s.stack.clone().unwrap_or_default(), Some(s)),
+        None => (
+            SwarmServiceKey {
+                endpoint: c.key.endpoint.clone(),
+                id: service_id.to_owned(),
+                name: c
+                    .labels
+                    .get(super::swarm::LABEL_SERVICE_NAME)
+                    .cloned()
+                    .unwrap_or_else(|| service_id.to_owned()),
+            },
+            c.stack().unwrap_or("").to_owned(),
+            None,
+        ),
+    };
+    stacks
+        .entry((key.endpoint.clone(), stack))
+        .or_default()
+        .entry(key.name.clone())
+        .or_insert_with(|| SwarmBucket {
+            key,
+            service,
+            slots: Vec::new(),
+            tasks: Vec::new(),
+        })
+}
+
+/// Whether a container's task is one its service still wants. Swarm keeps the containers of
+/// replaced tasks as history: they are listed (after the current ones) but do not count.
+fn is_current(inp: &RowInputs, c: &Container) -> bool {
+    inp.inventory
+        .swarms
+        .task_of_container(&c.key.id)
+        .is_none_or(|(_, t)| t.is_current())
+}
+
+fn push_stacks(rows: &mut Vec<Row>, inp: &RowInputs, mut stacks: Stacks) {
+    for services in stacks.values_mut() {
+        for b in services.values_mut() {
+            // Stable: the table's order within current and within history.
+            b.slots.sort_by_key(|&slot| {
+                !is_current(
+                    inp,
+                    inp.inventory.get(slot).expect("slot from this inventory"),
+                )
+            });
+        }
+    }
+    let aggregate_of = |b: &SwarmBucket| {
+        let mut a = Aggregate::default();
+        for &slot in &b.slots {
+            let c = inp.inventory.get(slot).expect("slot from this inventory");
+            if is_current(inp, c) {
+                a.add(c);
+            }
+        }
+        b.tasks.iter().for_each(|t| a.add_task(t));
+        a
+    };
+    for ((endpoint, stack), services) in stacks {
+        let mut all = Aggregate::default();
+        for b in services.values() {
+            let a = aggregate_of(b);
+            all.total += a.total;
+            all.running += a.running;
+            all.paused += a.paused;
+            all.unhealthy += a.unhealthy;
+            all.starting += a.starting;
+            all.failed += a.failed;
+        }
+        let label = if stack.is_empty() {
+            "(no stack)".to_owned()
+        } else {
+            stack.clone()
+        };
+        let label = if inp.multi_endpoint {
+            format!("{label} on {endpoint}")
+        } else {
+            label
+        };
+        let id = GroupId::Stack {
+            endpoint: endpoint.clone(),
+            stack,
+        };
+        if !push_line(rows, inp, id, &label, 0, all, None) {
+            continue;
+        }
+        for bucket in services.into_values() {
+            let aggregate = aggregate_of(&bucket);
+            let summary = bucket.service.map(|s| SwarmSummary {
+                replicas: s.replica_text(),
+                verdict: s.verdict(),
+            });
+            let label = bucket
+                .service
+                .map(|s| s.short_name().to_owned())
+                .unwrap_or_else(|| bucket.key.name.clone());
+            let id = GroupId::SwarmService(bucket.key.clone());
+            if push_line(rows, inp, id, &label, 1, aggregate, summary) {
+                rows.extend(
+                    bucket
+                        .slots
+                        .into_iter()
+                        .map(|slot| Row::Container { slot, depth: 2 }),
+                );
+                rows.extend(bucket.tasks.into_iter().map(|t| Row::Task {
+                    endpoint: bucket.key.endpoint.clone(),
+                    id: t.id.clone(),
+                    depth: 2,
+                }));
+            }
+        }
+    }
 }
 
 /// Orders two containers by the sort column. A container without a value there (no
@@ -474,6 +736,9 @@ mod tests {
                 }
                 Row::Group { label, depth, .. } => {
                     format!("{}[{label}]", "  ".repeat(*depth as usize))
+                }
+                Row::Task { id, depth, .. } => {
+                    format!("{}<task {id}>", "  ".repeat(*depth as usize))
                 }
             })
             .collect()

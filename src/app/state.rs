@@ -62,6 +62,11 @@ pub use super::view::View;
 pub enum Selected {
     Container(ContainerKey),
     Group(GroupId),
+    /// A Swarm task with no container on an attached endpoint, by its manager's endpoint.
+    Task {
+        endpoint: String,
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -418,6 +423,35 @@ impl Endpoints {
             .iter()
             .filter(|c| !self.attached.iter().any(|e| e.name == c.name))
     }
+
+    /// The endpoints panel's lines: each attached endpoint followed by its Swarm's nodes when
+    /// it is a manager, then the contexts that can be attached.
+    pub fn rows<'a>(&'a self, swarms: &'a super::swarm::Swarms) -> Vec<EndpointRow<'a>> {
+        let mut rows = Vec::new();
+        for ep in &self.attached {
+            rows.push(EndpointRow::Attached(ep));
+            if let Some(state) = swarms.get(&ep.name) {
+                rows.extend(state.nodes.iter().map(|node| EndpointRow::Node {
+                    endpoint: &ep.name,
+                    node,
+                }));
+            }
+        }
+        rows.extend(self.attachable().map(EndpointRow::Context));
+        rows
+    }
+}
+
+/// One line of the endpoints panel.
+#[derive(Debug, Clone, Copy)]
+pub enum EndpointRow<'a> {
+    Attached(&'a EndpointStatus),
+    /// A node of the Swarm the endpoint above manages.
+    Node {
+        endpoint: &'a str,
+        node: &'a super::swarm::SwarmNode,
+    },
+    Context(&'a AvailableContext),
 }
 
 /// What this console did, as its audit records say (its own process's lines of the log).

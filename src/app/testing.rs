@@ -25,6 +25,15 @@ pub fn group(short: &str) -> GroupId {
                 service: service.into(),
             })
         }
+        Some(("stack", stack)) => GroupId::Stack {
+            endpoint,
+            stack: stack.into(),
+        },
+        Some(("swarm", name)) => GroupId::SwarmService(crate::app::swarm::SwarmServiceKey {
+            endpoint,
+            id: format!("{name}-id"),
+            name: name.into(),
+        }),
         _ if short == "standalone" => GroupId::Standalone { endpoint },
         _ => panic!("group {short:?}: write p:<project>, s:<project>/<service> or standalone"),
     }
@@ -36,6 +45,8 @@ pub fn group_short(id: &GroupId) -> String {
         GroupId::Project { project, .. } => format!("p:{project}"),
         GroupId::Service(s) => format!("s:{}/{}", s.project, s.service),
         GroupId::Standalone { .. } => "standalone".into(),
+        GroupId::Stack { stack, .. } => format!("stack:{stack}"),
+        GroupId::SwarmService(s) => format!("swarm:{}", s.name),
     }
 }
 

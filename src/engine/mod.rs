@@ -9,4 +9,5 @@ pub mod inventory;
 pub mod logs;
 pub mod metrics;
 pub mod supervisor;
+pub mod swarm;
 pub mod transport;

@@ -12,7 +12,7 @@ use tokio::time::{sleep, timeout, Instant};
 
 use super::endpoint::{describe_error, REQUEST_TIMEOUT};
 use super::handle::EngineHandle;
-use super::{convert, inventory};
+use super::{convert, inventory, swarm};
 use crate::app::model::{ContainerKey, EndpointState};
 use crate::app::Msg;
 
@@ -36,6 +36,8 @@ pub const WATCHED_EVENTS: &[&str] = &[
     "connect",
     "disconnect",
 ];
+/// A manager's service and node events (create and update are in the list above).
+const SWARM_EVENTS: [&str; 1] = ["remove"];
 const PROBE_EVENTS: [&str; 3] = ["exec_create", "exec_start", "exec_die"];
 /// A stalled engine is marked down within PING_EVERY + PING_TIMEOUT.
 const PING_EVERY: Duration = Duration::from_secs(2);
@@ -143,11 +145,13 @@ async fn run_session(
         .map_err(|_| format!("{host}: no answer to /version"))?
         .map_err(|e| describe_error(host, &e))?;
     // Engine clock, so that `since` means the same thing on a remote engine.
-    let engine_now = timeout(REQUEST_TIMEOUT, docker.info())
+    let info = timeout(REQUEST_TIMEOUT, docker.info())
         .await
         .ok()
-        .and_then(|r| r.ok())
-        .and_then(|i| i.system_time)
+        .and_then(|r| r.ok());
+    let engine_now = info
+        .as_ref()
+        .and_then(|i| i.system_time.clone())
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
         .map(|t| t.timestamp())
         .unwrap_or_else(|| chrono::Utc::now().timestamp());
@@ -196,16 +200,25 @@ async fn run_session(
         }
         Err(e) => log::warn!("{e}: its networks are not shown"),
     }
+    let mut swarm = follow_swarm(&docker, &endpoint.name, info.as_ref(), tx).await?;
 
     // Events from just before the listing, so that changes made while we listed are replayed.
     // Health probes' exec events are left to the engine to filter unless the operator asks.
+    let manager = swarm.is_manager();
     let subscribe = |since: i64, probes: bool| {
         let mut actions = WATCHED_EVENTS.to_vec();
+        if manager {
+            actions.extend(SWARM_EVENTS);
+        }
         if probes {
             actions.extend(PROBE_EVENTS);
         }
         let mut filters = HashMap::new();
-        filters.insert("type", vec!["container", "network"]);
+        let mut types = vec!["container", "network"];
+        if manager {
+            types.extend(["service", "node"]);
+        }
+        filters.insert("type", types);
         filters.insert("event", actions);
         let options = EventsOptionsBuilder::default()
             .since(&since.to_string())
@@ -249,6 +262,7 @@ async fn run_session(
                 // The event first: it already says the new state, so the screen changes without
                 // waiting for the inspect that follows and fills in the rest.
                 send(tx, Msg::EngineEvent(event)).await?;
+                swarm.note(&ev);
                 match (kind, action) {
                     (ObjectKind::Container, EventAction::Destroy) => {
                         let key = ContainerKey { endpoint: endpoint.name.clone(), id };
@@ -296,8 +310,58 @@ async fn run_session(
                     Err(_) => return Err(format!("{host}: the engine stopped answering")),
                 }
             }
+            _ = until(swarm.due()), if swarm.due().is_some() => swarm.flush(&docker, tx).await?,
             _ = tx.closed() => return Ok(()),
         }
+    }
+}
+
+/// Says what the endpoint is in a Swarm and, for a manager, everything it knows; the watch it
+/// returns follows the manager's events from here on.
+async fn follow_swarm(
+    docker: &bollard::Docker,
+    endpoint: &str,
+    info: Option<&bollard::models::SystemInfo>,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<swarm::Watch, String> {
+    use crate::app::swarm::{SwarmRole, SwarmState};
+    let (role, node_id) = info.map(swarm::role_from_info).unwrap_or_default();
+    let mut lost = false;
+    let state = match role {
+        SwarmRole::Manager => match swarm::snapshot(docker, endpoint, node_id.clone()).await {
+            Ok(state) => state,
+            Err(reason) => {
+                lost = true;
+                SwarmState {
+                    role: SwarmRole::Manager,
+                    node_id,
+                    lost: Some(reason),
+                    ..SwarmState::default()
+                }
+            }
+        },
+        role => SwarmState {
+            role,
+            node_id,
+            ..SwarmState::default()
+        },
+    };
+    let watch = swarm::Watch::new(endpoint, &state.role, lost);
+    send(
+        tx,
+        Msg::SwarmListed {
+            endpoint: endpoint.to_owned(),
+            state: Box::new(state),
+        },
+    )
+    .await?;
+    Ok(watch)
+}
+
+async fn until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

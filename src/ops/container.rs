@@ -113,6 +113,7 @@ pub async fn apply(
                 _ => not_for("an engine"),
             };
         }
+        Target::Swarm { .. } => return not_for("a Swarm object here (the gate sends it on)"),
     }
     let id = target.container_ref().unwrap_or_default();
     let mut done = Done::default();
@@ -186,7 +187,12 @@ pub async fn apply(
         Operation::RemoveImage { .. }
         | Operation::RemoveVolume
         | Operation::RemoveNetwork
-        | Operation::Prune { .. } => return not_for("a container"),
+        | Operation::Prune { .. }
+        | Operation::ScaleService { .. }
+        | Operation::UpdateService { .. }
+        | Operation::WaitServiceUpdate { .. }
+        | Operation::RollbackService
+        | Operation::SetNodeAvailability { .. } => return not_for("a container"),
         // The session needs the operator's terminal: the console runs it through
         // `Gate::run_session`, never as a step of a plan.
         Operation::Exec { .. } => {

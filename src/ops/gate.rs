@@ -485,7 +485,12 @@ impl Gate {
             .docker()
             .await
             .map_err(|e| OpError::new(ErrorKind::Unreachable, e))?;
-        container::apply(&docker, engine.host(), &step.target, &step.op, cancel).await
+        match step.target {
+            super::plan::Target::Swarm { .. } => {
+                super::swarm::apply(&docker, engine.host(), &step.target, &step.op, cancel).await
+            }
+            _ => container::apply(&docker, engine.host(), &step.target, &step.op, cancel).await,
+        }
     }
 
     /// Runs a plan of one interactive step (an exec session) whose engine side is `session`,

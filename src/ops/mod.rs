@@ -14,7 +14,7 @@
 //! - [`gate`] is the only code that sends a mutating request to an engine;
 //! - [`audit`] writes the JSON-lines audit log (only the gate calls it);
 //! - [`error`] types failures so callers can act on them;
-//! - [`container`] carries out container steps.
+//! - [`container`] carries out container steps, [`swarm`] makes and carries out Swarm ones.
 
 pub mod audit;
 pub mod container;
@@ -23,11 +23,12 @@ pub mod gate;
 pub mod plan;
 pub mod request;
 pub mod service;
+pub mod swarm;
 
 pub use error::{ErrorKind, OpError};
 pub use gate::{no_cancel, Engines, Gate, PlanReport, Progress};
 pub use plan::{
     Approval, LimitUpdate, OnFailure, Operation, Origin, Plan, PlanId, PruneWhat, Scope, Step,
-    Target,
+    SwarmObject, Target,
 };
 pub use request::{Choice, ContainerVerb, Request, Subject};

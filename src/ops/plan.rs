@@ -70,6 +70,24 @@ pub enum Target {
     },
     /// The engine itself, for what applies to all of one kind (a prune).
     Engine { endpoint: String },
+    /// A Swarm service or node, changed through the manager on `endpoint`.
+    Swarm {
+        endpoint: String,
+        #[serde(rename = "swarm_kind")]
+        kind: SwarmObject,
+        #[serde(rename = "swarm_id")]
+        id: String,
+        #[serde(rename = "swarm_name")]
+        name: String,
+    },
+}
+
+/// What a Swarm step changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SwarmObject {
+    Service,
+    Node,
 }
 
 impl Target {
@@ -96,6 +114,7 @@ impl Target {
             | Target::Image { endpoint, .. }
             | Target::Volume { endpoint, .. }
             | Target::Network { endpoint, .. }
+            | Target::Swarm { endpoint, .. }
             | Target::Engine { endpoint } => endpoint,
         }
     }
@@ -103,7 +122,9 @@ impl Target {
     /// How the target is named to the operator.
     pub fn label(&self) -> &str {
         match self {
-            Target::Container { name, .. } | Target::Network { name, .. } => name,
+            Target::Container { name, .. }
+            | Target::Network { name, .. }
+            | Target::Swarm { name, .. } => name,
             Target::Image { image, .. } => image,
             Target::Volume { volume, .. } => volume,
             Target::Engine { endpoint } => endpoint,
@@ -290,6 +311,28 @@ pub enum Operation {
     Prune {
         what: PruneWhat,
     },
+    /// A Swarm service's replica count, set through the manager (which places the tasks).
+    ScaleService {
+        replicas: u64,
+    },
+    /// A Swarm service moved to a new image; the manager rolls it out with the service's own
+    /// update settings.
+    UpdateService {
+        image: String,
+    },
+    /// Waits for the manager to report the service's update done, failing when it paused or
+    /// rolled back (its message says why) or `timeout_secs` pass.
+    WaitServiceUpdate {
+        timeout_secs: u64,
+        /// A rollback is what was asked: its completion is the success.
+        rollback: bool,
+    },
+    /// Back to the service's previous settings, as the manager keeps them.
+    RollbackService,
+    /// A node's availability: `active`, `pause` (no new tasks) or `drain` (its tasks move).
+    SetNodeAvailability {
+        availability: String,
+    },
 }
 
 /// What a prune removes.
@@ -341,6 +384,15 @@ impl Operation {
                 "remove"
             }
             Operation::Prune { .. } => "prune",
+            Operation::ScaleService { .. } => "scale",
+            Operation::UpdateService { .. } => "update",
+            Operation::WaitServiceUpdate { .. } => "wait for",
+            Operation::RollbackService => "roll back",
+            Operation::SetNodeAvailability { availability } => match availability.as_str() {
+                "drain" => "drain",
+                "pause" => "pause",
+                _ => "activate",
+            },
         }
     }
 
@@ -364,12 +416,21 @@ impl Operation {
                 "removing…"
             }
             Operation::Prune { .. } => "pruning…",
+            Operation::ScaleService { .. } => "scaling…",
+            Operation::UpdateService { .. } | Operation::WaitServiceUpdate { .. } => "updating…",
+            Operation::RollbackService => "rolling back…",
+            Operation::SetNodeAvailability { .. } => "changing…",
         }
     }
 
     /// Whether the step changes anything (a wait or a check does not, though it is audited).
     pub fn changes(&self) -> bool {
-        !matches!(self, Operation::WaitHealthy { .. } | Operation::CheckImage)
+        !matches!(
+            self,
+            Operation::WaitHealthy { .. }
+                | Operation::CheckImage
+                | Operation::WaitServiceUpdate { .. }
+        )
     }
 
     /// The parameters in words, to follow the target: ` with SIGTERM`, or nothing.
@@ -395,6 +456,11 @@ impl Operation {
             Operation::Exec { command } => format!(": {}", crate::shell::command_text(command)),
             Operation::RemoveImage { force: true } => " (forced)".into(),
             Operation::Prune { what } => format!(": {}", what.text()),
+            Operation::ScaleService { replicas } => format!(" to {replicas} replicas"),
+            Operation::UpdateService { image } => format!(" to {image}"),
+            Operation::WaitServiceUpdate { timeout_secs, .. } => {
+                format!("'s update to finish (at most {timeout_secs} s)")
+            }
             _ => String::new(),
         }
     }
@@ -433,6 +499,8 @@ pub enum Scope {
         project: String,
         service: String,
     },
+    /// A Swarm service, by its manager's endpoint and the service's full name.
+    SwarmService { endpoint: String, service: String },
 }
 
 /// How a plan was approved; only approved plans run. Recorded as `approved`.

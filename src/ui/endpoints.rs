@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::layout::centered;
 use super::text::fit_middle;
 use crate::app::model::EndpointState;
-use crate::app::state::App;
+use crate::app::state::{App, EndpointRow};
 use crate::config::theme::Slot;
 
 pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
@@ -19,7 +19,43 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
     let mut names: Vec<String> = Vec::new();
     let narrow = body.width.saturating_sub(4).max(60) < 100;
     let mut hosts: Vec<(String, Slot)> = Vec::new();
-    for ep in &app.endpoints.attached {
+    for row in app.endpoints.rows(&app.inventory.swarms) {
+        let ep = match row {
+            EndpointRow::Attached(ep) => ep,
+            EndpointRow::Node { node, .. } => {
+                let leader = if node.leader { " ★" } else { "" };
+                names.push(format!("  {}{leader}", node.hostname));
+                hosts.push((node.addr.clone(), Slot::TextDim));
+                let down = node.status != "ready";
+                let mut state = format!("{} · {} · {}", node.status, node.availability, node.role);
+                if let Some(m) = node.message.as_ref().filter(|_| down) {
+                    state.push_str(&format!(": {m}"));
+                }
+                let slot = if down {
+                    Slot::HeaderEndpointDown
+                } else if node.availability != "active" {
+                    Slot::Warning
+                } else {
+                    Slot::Text
+                };
+                rows.push(vec![
+                    Cell::from(Span::styled("  node", t.style(Slot::TextDim))),
+                    Cell::from(""),
+                    Cell::from(""),
+                    Cell::from(Span::styled(state, t.style(slot))),
+                    Cell::from(format!(
+                        "{} · {} CPU {}",
+                        node.engine_version,
+                        node.nano_cpus as f64 / 1e9,
+                        crate::app::usage::human_bytes(node.memory_bytes.max(0) as u64)
+                    )),
+                    Cell::from(""),
+                    Cell::from(""),
+                ]);
+                continue;
+            }
+            EndpointRow::Context(_) => continue,
+        };
         let count = app
             .inventory
             .iter()
@@ -27,7 +63,31 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
             .count();
         let (state, slot) = match &ep.state {
             EndpointState::Connecting => ("connecting".to_string(), Slot::TextDim),
-            EndpointState::Up { .. } => ("up".to_string(), Slot::HeaderEndpointUp),
+            EndpointState::Up { .. } => {
+                use crate::app::swarm::SwarmRole;
+                match app.inventory.swarms.get(&ep.name) {
+                    Some(s) if s.lost.is_some() => (
+                        format!(
+                            "up · Swarm manager not answering: {}",
+                            s.lost.as_deref().unwrap_or_default()
+                        ),
+                        Slot::Warning,
+                    ),
+                    Some(s) if s.role == SwarmRole::Manager => (
+                        format!(
+                            "up · Swarm manager, {} nodes, {} services",
+                            s.nodes.len(),
+                            s.services.len()
+                        ),
+                        Slot::HeaderEndpointUp,
+                    ),
+                    Some(s) if s.role == SwarmRole::Worker => (
+                        "up · Swarm worker (attach a manager to see services)".to_string(),
+                        Slot::HeaderEndpointUp,
+                    ),
+                    _ => ("up".to_string(), Slot::HeaderEndpointUp),
+                }
+            }
             EndpointState::Down { reason, .. } => {
                 let retry = ep
                     .retry_in(app.now)

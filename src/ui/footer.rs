@@ -26,14 +26,25 @@ const SERVICE_ROW: &[Action] = &[
     Action::Restart,
 ];
 
+/// On a Swarm service's row: what the manager can be asked to do.
+const SWARM_SERVICE_ROW: &[Action] = &[
+    Action::Scale,
+    Action::Rollout,
+    Action::Rollback,
+    Action::Logs,
+    Action::Filter,
+    Action::ToggleCollapse,
+    Action::ToggleTree,
+];
+
 /// The actions worth a hint in each context, most useful first; what does not fit is dropped.
 fn hinted_here(app: &App, ctx: KeyContext) -> &'static [Action] {
-    let on_service = matches!(
-        app.table.selected,
-        Some(Selected::Group(GroupId::Service(_)))
-    );
-    if ctx == KeyContext::Table && on_service {
-        return SERVICE_ROW;
+    if ctx == KeyContext::Table {
+        match app.table.selected {
+            Some(Selected::Group(GroupId::Service(_))) => return SERVICE_ROW,
+            Some(Selected::Group(GroupId::SwarmService(_))) => return SWARM_SERVICE_ROW,
+            _ => {}
+        }
     }
     hinted(ctx)
 }
@@ -80,7 +91,13 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
         KeyContext::Help => &[Action::Back, Action::Down, Action::Up],
         KeyContext::Activity => &[Action::Back, Action::Up, Action::Down, Action::Bottom],
         KeyContext::Resources => &[Action::Right, Action::Remove, Action::Prune, Action::Back],
-        KeyContext::Endpoints => &[Action::ToggleAttach, Action::Back],
+        KeyContext::Endpoints => &[
+            Action::ToggleAttach,
+            Action::NodeDrain,
+            Action::NodePause,
+            Action::NodeActivate,
+            Action::Back,
+        ],
         KeyContext::Events => &[
             Action::Back,
             Action::Filter,

@@ -15,6 +15,7 @@ pub mod logs;
 pub mod plans;
 pub mod resources;
 pub mod svg;
+pub mod swarm_detail;
 pub mod table;
 pub mod text;
 pub mod toast;
@@ -52,7 +53,9 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
                 plans::render(frame, app, area);
             }
             if let Some(area) = panes.detail {
-                detail::render(frame, app, area);
+                if !swarm_detail::render(frame, app, area) {
+                    detail::render(frame, app, area);
+                }
             }
         }
         View::Logs => logs::render(frame, app, a.body),

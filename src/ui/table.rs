@@ -402,12 +402,27 @@ fn build_row(
             depth,
             aggregate,
             collapsed,
+            swarm,
             ..
         } => cols
             .iter()
             .zip(widths)
-            .map(|(col, &w)| group_cell(label, *depth, aggregate, *collapsed, col.col, w))
+            .map(|(col, &w)| match (swarm, col.col) {
+                (Some(s), Col::Project | Col::State) => swarm_cell(s, col.col, w),
+                _ => group_cell(label, *depth, aggregate, *collapsed, col.col, w),
+            })
             .collect(),
+        Row::Task {
+            endpoint,
+            id,
+            depth,
+        } => match app.inventory.swarms.task(endpoint, id) {
+            Some((svc, task)) => cols
+                .iter()
+                .map(|col| task_cell(svc, task, *depth, col.col))
+                .collect(),
+            None => cols.iter().map(|_| (String::new(), None)).collect(),
+        },
     };
     let cells = texts
         .into_iter()
@@ -499,7 +514,20 @@ fn container_cell(
         Col::Project => match (c.project(), c.service()) {
             (Some(p), Some(s)) => (format!("{p}/{s}"), None),
             (Some(p), None) => (p.to_owned(), None),
-            _ => none(),
+            _ => match c.labels.get(crate::app::swarm::LABEL_SERVICE_NAME) {
+                // A Swarm task: its service, as `stack/service` reads.
+                Some(name) => match c.stack() {
+                    Some(stack) => (
+                        format!(
+                            "{stack}/{}",
+                            name.strip_prefix(&format!("{stack}_")).unwrap_or(name)
+                        ),
+                        None,
+                    ),
+                    None => (name.clone(), None),
+                },
+                None => none(),
+            },
         },
         Col::Image => (short_image(&c.image), None),
         // A change under way shows as it happens, until the engine says how it went.
@@ -669,6 +697,65 @@ fn short_image(image: &str) -> String {
 }
 
 /// One cell of a project or service line: counts and the aggregate verdict.
+/// A task the service wants with no container here: its state, and why in the manager's words
+/// where the service's name would be.
+fn task_cell(
+    svc: &crate::app::swarm::SwarmService,
+    task: &crate::app::swarm::SwarmTask,
+    depth: u8,
+    col: Col,
+) -> (String, Option<Slot>) {
+    match col {
+        Col::Name => (
+            format!(
+                "{}  {}",
+                "  ".repeat(depth as usize),
+                crate::app::rows::task_name(svc, task)
+            ),
+            Some(Slot::TextDim),
+        ),
+        Col::Project => match task.why() {
+            Some(why) => (why.to_owned(), Some(Slot::Warning)),
+            None => ("-".into(), Some(Slot::TextDim)),
+        },
+        Col::Image => (short_image(&task.image), Some(Slot::TextDim)),
+        Col::State => {
+            let slot = match task.state.as_str() {
+                "running" => Slot::StateRunning,
+                "failed" | "rejected" | "orphaned" => Slot::StateExited,
+                _ => Slot::StateRestarting,
+            };
+            (task.state.clone(), Some(slot))
+        }
+        _ => (String::new(), None),
+    }
+}
+
+/// A Swarm service's line: the manager's own count of running and wanted tasks, and its state
+/// (an update under way or gone wrong before the counts).
+fn swarm_cell(
+    s: &crate::app::rows::SwarmSummary,
+    col: Col,
+    width: usize,
+) -> (String, Option<Slot>) {
+    if col == Col::Project {
+        let long = format!("{} tasks", s.replicas);
+        let text = if long.width() <= width {
+            long
+        } else {
+            s.replicas.clone()
+        };
+        return (text, Some(Slot::TextDim));
+    }
+    let slot = match s.verdict {
+        "up" | "scaled to 0" => Slot::StateRunning,
+        "down" => Slot::StateExited,
+        "update paused" => Slot::HealthUnhealthy,
+        _ => Slot::StateRestarting,
+    };
+    (s.verdict.to_owned(), Some(slot))
+}
+
 fn group_cell(
     label: &str,
     depth: u8,

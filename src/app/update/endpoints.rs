@@ -3,21 +3,64 @@
 use super::*;
 
 pub(super) fn on_endpoints_action(app: &mut App, action: Action, fx: &mut Vec<Effect>) {
-    let rows = app.endpoints.attached.len() + app.endpoints.attachable().count();
-    let Some(Overlay::Endpoints { cursor }) = app.screen.overlay.as_mut() else {
+    use crate::app::state::EndpointRow;
+    let Some(Overlay::Endpoints { cursor }) = app.screen.overlay else {
         return;
     };
+    let (attached, node, context) = {
+        let rows = app.endpoints.rows(&app.inventory.swarms);
+        let count = rows.len();
+        let moved = match action {
+            Action::Up => Some(cursor.saturating_sub(1)),
+            Action::Down => Some((cursor + 1).min(count.saturating_sub(1))),
+            Action::Top => Some(0),
+            Action::Bottom => Some(count.saturating_sub(1)),
+            _ => None,
+        };
+        if let Some(to) = moved {
+            app.screen.overlay = Some(Overlay::Endpoints { cursor: to });
+            return;
+        }
+        match rows.get(cursor) {
+            Some(EndpointRow::Attached(e)) => (Some(e.name.clone()), None, None),
+            Some(EndpointRow::Node { endpoint, node }) => {
+                (None, Some((endpoint.to_string(), (*node).clone())), None)
+            }
+            Some(EndpointRow::Context(c)) => (None, None, Some((*c).clone())),
+            None => (None, None, None),
+        }
+    };
     match action {
-        Action::Up => *cursor = cursor.saturating_sub(1),
-        Action::Down => *cursor = (*cursor + 1).min(rows.saturating_sub(1)),
-        Action::Top => *cursor = 0,
-        Action::Bottom => *cursor = rows.saturating_sub(1),
+        Action::NodeDrain | Action::NodePause | Action::NodeActivate => {
+            let Some((endpoint, node)) = node else {
+                toast(
+                    app,
+                    ToastLevel::Error,
+                    "select a Swarm node: the lines under a manager endpoint".into(),
+                );
+                return;
+            };
+            let availability = match action {
+                Action::NodeDrain => "drain",
+                Action::NodePause => "pause",
+                _ => "active",
+            };
+            let id = app.next_plan_id();
+            let made = crate::ops::swarm::node_availability(
+                &endpoint,
+                &node,
+                availability,
+                id,
+                Origin::Keystroke,
+            );
+            confirm(app, made, fx);
+        }
+        Action::ToggleAttach if node.is_some() => toast(
+            app,
+            ToastLevel::Info,
+            "a Swarm node: d drains it, p pauses it, a makes it active again".into(),
+        ),
         Action::ToggleAttach => {
-            let at = *cursor;
-            let attached = app.endpoints.attached.get(at).map(|e| e.name.clone());
-            let context = at
-                .checked_sub(app.endpoints.attached.len())
-                .and_then(|i| app.endpoints.attachable().nth(i).cloned());
             if let Some(name) = attached {
                 detach(app, &name, fx);
             } else if let Some(ctx) = context {

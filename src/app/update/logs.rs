@@ -22,15 +22,12 @@ pub(super) fn open_logs(app: &mut App, fx: &mut Vec<Effect>) {
                 )
             }
             Some(Selected::Group(id)) => {
-                let title = match id {
-                    GroupId::Service(s) => s.label(),
-                    GroupId::Project { project, .. } => project.clone(),
-                    GroupId::Standalone { .. } => "(no project)".to_owned(),
-                };
+                let title = id.title();
                 let (id, members) = (id.clone(), group_members(app));
                 (title, id.endpoint().to_owned(), Some(id), members)
             }
-            None => return,
+            // A task with no container here has no logs to show.
+            Some(Selected::Task { .. }) | None => return,
         };
     if members.is_empty() {
         return;

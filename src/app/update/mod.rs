@@ -37,6 +37,7 @@ pub(crate) mod logs;
 mod ops;
 pub(crate) mod resources;
 mod service;
+mod swarm;
 pub(crate) mod table;
 
 use confirm::*;
@@ -205,6 +206,10 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
         Msg::NetworkRemoved(key) => {
             app.inventory.remove_network(&key);
         }
+        Msg::SwarmListed { .. }
+        | Msg::SwarmServiceChanged { .. }
+        | Msg::SwarmNodesChanged { .. }
+        | Msg::SwarmLost { .. } => swarm::on_swarm(app, msg),
         Msg::LogChunk {
             session,
             stream,

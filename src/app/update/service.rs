@@ -6,7 +6,8 @@
 use super::*;
 use crate::app::form::{Form, FormPurpose, LimitsSubject};
 use crate::app::model::{GroupId, ServiceKey};
-use crate::ops::{service, Scope};
+use crate::app::swarm::SwarmServiceKey;
+use crate::ops::{service, swarm, Scope};
 
 pub(super) fn on_service_action(
     app: &mut App,
@@ -15,7 +16,17 @@ pub(super) fn on_service_action(
     origin: Origin,
     fx: &mut Vec<Effect>,
 ) {
+    if let Some(key) = selected_swarm_service(app) {
+        return on_swarm_service_action(app, key, action, arg, origin, fx);
+    }
     match action {
+        Action::Rollback => {
+            toast(
+                app,
+                ToastLevel::Error,
+                "rollback: select a Swarm service (a service row in tree mode, t) or one of its tasks; a compose rollout rolls back by itself".into(),
+            );
+        }
         Action::Scale => {
             let Some(svc) = selected_service(app, "scale") else {
                 return;
@@ -87,6 +98,80 @@ pub(super) fn on_service_action(
     }
 }
 
+/// The Swarm service the selection stands for: its row, a task's row, or a task's container.
+fn selected_swarm_service(app: &App) -> Option<SwarmServiceKey> {
+    let swarms = &app.inventory.swarms;
+    match &app.table.selected {
+        Some(Selected::Group(GroupId::SwarmService(key))) => Some(key.clone()),
+        Some(Selected::Task { endpoint, id }) => {
+            swarms.task(endpoint, id).map(|(s, _)| s.key.clone())
+        }
+        Some(Selected::Container(_)) => {
+            let c = app.selected_container()?;
+            let id = c.swarm_service_id()?;
+            swarms
+                .services()
+                .map(|(_, s)| s)
+                .find(|s| s.key.id == id)
+                .map(|s| s.key.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Scale, update and rollback of a Swarm service: plans for its manager.
+fn on_swarm_service_action(
+    app: &mut App,
+    key: SwarmServiceKey,
+    action: Action,
+    arg: Option<Arg>,
+    origin: Origin,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(svc) = app.inventory.swarms.service(&key).cloned() else {
+        return;
+    };
+    let id = app.next_plan_id();
+    let max = app.options.max_replicas as u64;
+    let swarms = &app.inventory.swarms;
+    let made = match action {
+        Action::Scale => {
+            let current = svc.replicas.unwrap_or(0) as i64;
+            let to = match arg {
+                None | Some(Arg::Column(_)) => {
+                    return open_form(app, Form::swarm_scale(&svc));
+                }
+                Some(Arg::To(n)) => n,
+                Some(Arg::By(d)) => current + d,
+            };
+            if to < 0 {
+                toast(
+                    app,
+                    ToastLevel::Error,
+                    format!("scale {}: cannot go below 0 replicas", svc.label()),
+                );
+                return;
+            }
+            swarm::scale(swarms, &key, to as u64, max, id, origin)
+        }
+        Action::Rollout => return open_form(app, Form::swarm_update(&svc)),
+        Action::Rollback => {
+            swarm::rollback(swarms, &key, swarm::DEFAULT_UPDATE_TIMEOUT_SECS, id, origin)
+        }
+        Action::Limits | Action::RestartUnhealthy => {
+            let what = if action == Action::Limits {
+                "limits of a Swarm service are part of its spec: change them with `docker service update --limit-cpu/--limit-memory` (not yet from here)"
+            } else {
+                "Swarm restarts a task that fails its health check by itself"
+            };
+            toast(app, ToastLevel::Info, format!("{}: {what}", svc.label()));
+            return;
+        }
+        _ => return,
+    };
+    confirm(app, made, fx);
+}
+
 /// The service the selection stands for: a service row, or a replica's row.
 fn selected_service(app: &mut App, doing: &str) -> Option<ServiceKey> {
     let found = match &app.table.selected {
@@ -125,7 +210,7 @@ fn scale_to(app: &mut App, svc: ServiceKey, n: i64, origin: Origin, fx: &mut Vec
 
 /// Opens the confirmation dialog over a plan just made, or says why it could not be made (or
 /// that there is nothing to do). Read-only refuses it here, audited.
-fn confirm(
+pub(super) fn confirm(
     app: &mut App,
     made: Result<crate::ops::Plan, service::PlanError>,
     fx: &mut Vec<Effect>,
@@ -152,6 +237,7 @@ fn confirm(
     if plan.on_failure == crate::ops::OnFailure::RollBack {
         notes.push("If a step fails (or you stop it with Esc), what ran is undone.".into());
     }
+    notes.extend(swarm::notes(&plan, &app.inventory.swarms));
     app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::prepared(plan, notes)));
 }
 
@@ -180,6 +266,21 @@ pub(super) fn submit_form(app: &mut App, fx: &mut Vec<Effect>) {
         FormPurpose::Rollout(svc) => form
             .rollout_spec()
             .map(|spec| service::rollout(&app.inventory, svc, &spec, id, origin)),
+        FormPurpose::SwarmScale(key) => form.replicas().map(|n| {
+            let max = app.options.max_replicas as u64;
+            swarm::scale(&app.inventory.swarms, key, n as u64, max, id, origin)
+        }),
+        FormPurpose::SwarmUpdate(key) => {
+            let image = form.text("image").to_owned();
+            Ok(swarm::update(
+                &app.inventory.swarms,
+                key,
+                &image,
+                swarm::DEFAULT_UPDATE_TIMEOUT_SECS,
+                id,
+                origin,
+            ))
+        }
         FormPurpose::Limits(subject) => form.limit_change().map(|change| {
             let (targets, label, scope) = match subject {
                 LimitsSubject::Container(key) => match app.inventory.by_key(key) {

@@ -34,6 +34,13 @@ pub(super) fn row_is(app: &App, row: &Row, sel: &Selected) -> bool {
             app.inventory.get(*slot).is_some_and(|c| &c.key == k)
         }
         (Row::Group { id, .. }, Selected::Group(g)) => id == g,
+        (
+            Row::Task { endpoint, id, .. },
+            Selected::Task {
+                endpoint: e,
+                id: want,
+            },
+        ) => endpoint == e && id == want,
         _ => false,
     }
 }
@@ -57,6 +64,10 @@ pub(super) fn select_index(app: &mut App, index: usize) {
                 .clone(),
         ),
         Row::Group { id, .. } => Selected::Group(id.clone()),
+        Row::Task { endpoint, id, .. } => Selected::Task {
+            endpoint: endpoint.clone(),
+            id: id.clone(),
+        },
     });
     keep_cursor_visible(app);
 }
@@ -92,7 +103,7 @@ pub fn action_targets(app: &App) -> Vec<Subject> {
     match &app.table.selected {
         Some(Selected::Container(k)) => target(k).into_iter().collect(),
         Some(Selected::Group(_)) => group_members(app).iter().filter_map(target).collect(),
-        None => Vec::new(),
+        Some(Selected::Task { .. }) | None => Vec::new(),
     }
 }
 
@@ -222,7 +233,7 @@ pub(crate) fn on_action(
                         }
                     }
                 }
-                None => {}
+                Some(Selected::Task { .. }) | None => {}
             }
             move_cursor(app, Action::Down);
         }
@@ -233,7 +244,7 @@ pub(crate) fn on_action(
                 .iter()
                 .filter_map(|r| match r {
                     Row::Container { slot, .. } => app.inventory.get(*slot).map(|c| c.key.clone()),
-                    Row::Group { .. } => None,
+                    Row::Group { .. } | Row::Task { .. } => None,
                 })
                 .collect();
             app.table.marked.extend(keys);
@@ -253,9 +264,11 @@ pub(crate) fn on_action(
             };
             copy(app, what, text, fx);
         }
-        Action::Scale | Action::Limits | Action::Rollout | Action::RestartUnhealthy => {
-            on_service_action(app, action, arg, origin, fx)
-        }
+        Action::Scale
+        | Action::Limits
+        | Action::Rollout
+        | Action::RestartUnhealthy
+        | Action::Rollback => on_service_action(app, action, arg, origin, fx),
         _ => {}
     }
 }
@@ -332,7 +345,7 @@ pub(super) fn visible_keys(app: &App) -> std::collections::HashSet<&ContainerKey
         .take(height)
         .filter_map(|r| match r {
             Row::Container { slot, .. } => app.inventory.get(*slot).map(|c| &c.key),
-            Row::Group { .. } => None,
+            Row::Group { .. } | Row::Task { .. } => None,
         })
         .collect();
     if app.views.show_detail {

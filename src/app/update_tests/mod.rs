@@ -128,6 +128,7 @@ fn row_names(app: &App) -> Vec<String> {
         .map(|r| match r {
             Row::Container { slot, .. } => app.inventory.get(*slot).unwrap().name.clone(),
             Row::Group { id, .. } => group_short(id),
+            Row::Task { id, .. } => format!("task:{id}"),
         })
         .collect()
 }
