@@ -8,6 +8,8 @@
 #   target/test-env/tls/     ca.pem, server-{cert,key}.pem, cert.pem, key.pem (client), other-ca.pem
 #   engine2                  second dockerd: unix://$ENGINE2_DIR/docker.sock and
 #                            tcp://127.0.0.1:23760 (--tlsverify with the files above), bridge whbr2
+#   swarm engine             third dockerd: unix://$SWARM_DIR/docker.sock, bridge whbr3, a
+#                            single-node Swarm (`swarm init` on 127.0.0.1:2377) of its own
 #   target/test-env/ssh/     id_ed25519 (authorized for root), id_unauthorized (not), host key,
 #                            known_hosts, config (ssh -F file the tests use); sshd on 127.0.0.1:2222
 
@@ -34,6 +36,8 @@ ENGINE2_DIR=${WHEELHOUSE_TEST_ENGINE2_DIR:-/var/lib/wheelhouse-test/engine2}
 ENGINE2_TLS_PORT=23760
 ENGINE2_BRIDGE=whbr2
 SSHD_PORT=2222
+SWARM_DIR=${WHEELHOUSE_TEST_SWARM_DIR:-/var/lib/wheelhouse-test/swarm}
+SWARM_BRIDGE=whbr3
 
 # ---- TLS ----------------------------------------------------------------------
 setup_tls() {
@@ -136,6 +140,71 @@ setup_engine2() {
         if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
             engine2 rm -f -v "$cid" >/dev/null 2>&1 || true
         fi
+    done
+}
+
+# ---- Swarm engine ------------------------------------------------------------------
+# Its own dockerd, so that the main engine never becomes a Swarm node. This kernel has no IPVS:
+# test services use endpoint_mode dnsrr (no virtual IP, no ingress mesh).
+swarm_engine() { DOCKER_HOST=unix://$SWARM_DIR/docker.sock docker "$@"; }
+swarm_answers() { timeout 10 docker -H unix://"$SWARM_DIR"/docker.sock version >/dev/null 2>&1; }
+
+start_swarm_engine() {
+    local driver=$1
+    say "starting the Swarm test engine ($driver; log: $LOGDIR/swarm-engine.log)"
+    as_root mkdir -p "$SWARM_DIR"
+    echo '{}' | as_root tee "$SWARM_DIR/daemon.json" >/dev/null
+    as_root setsid dockerd --config-file "$SWARM_DIR/daemon.json" \
+        --host "unix://$SWARM_DIR/docker.sock" \
+        --data-root "$SWARM_DIR/data" --exec-root "$SWARM_DIR/exec" --pidfile "$SWARM_DIR/docker.pid" \
+        --bridge "$SWARM_BRIDGE" --iptables=false --ip-masq=false --storage-driver "$driver" \
+        >"$LOGDIR/swarm-engine.log" 2>&1 </dev/null &
+    for _ in $(seq 60); do
+        swarm_answers && return 0
+        kill -0 $! 2>/dev/null || return 1
+        sleep 0.5
+    done
+    return 1
+}
+
+setup_swarm() {
+    if ! swarm_answers; then
+        if ! ip link show "$SWARM_BRIDGE" >/dev/null 2>&1; then
+            as_root ip link add "$SWARM_BRIDGE" type bridge
+            as_root ip addr add 172.30.0.1/24 dev "$SWARM_BRIDGE"
+            as_root ip link set "$SWARM_BRIDGE" up
+        fi
+        local main_driver
+        main_driver=$(docker info --format '{{.Driver}}' 2>/dev/null || true)
+        if ! { [ -n "$main_driver" ] && start_swarm_engine "$main_driver"; }; then
+            start_swarm_engine vfs || {
+                tail -n 30 "$LOGDIR/swarm-engine.log" >&2
+                die "the Swarm test engine did not answer within 30 s (log: $LOGDIR/swarm-engine.log)"
+            }
+        fi
+    fi
+    if [ "$(swarm_engine info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+        say "making the Swarm test engine a single-node Swarm"
+        swarm_engine swarm init --advertise-addr 127.0.0.1 --listen-addr 127.0.0.1:2377 \
+            >"$LOGDIR/swarm-init.log" 2>&1 || { cat "$LOGDIR/swarm-init.log" >&2; die "swarm init failed"; }
+    fi
+    # A node a test left drained takes tasks again.
+    swarm_engine node update --availability active "$(swarm_engine info --format '{{.Swarm.NodeID}}')" >/dev/null
+    local tag
+    for tag in latest v2 broken; do
+        local want="${IMAGE%:*}:$tag"
+        if [ "$(swarm_engine image inspect -f '{{.Id}}' "$want" 2>/dev/null)" != "$(docker image inspect -f '{{.Id}}' "$want")" ]; then
+            say "loading $want into the Swarm test engine"
+            docker save "$want" | swarm_engine load >"$LOGDIR/swarm-load.log" 2>&1 \
+                || { cat "$LOGDIR/swarm-load.log" >&2; die "loading $want into the Swarm test engine failed"; }
+        fi
+    done
+    # Stacks of dead test processes (named whs<pid>x…).
+    local stack pid
+    for stack in $(swarm_engine stack ls --format '{{.Name}}' 2>/dev/null | grep '^whs[0-9]*x' || true); do
+        pid=${stack#whs}
+        pid=${pid%%x*}
+        kill -0 "$pid" 2>/dev/null || swarm_engine stack rm "$stack" >/dev/null 2>&1 || true
     done
 }
 

@@ -1,5 +1,6 @@
-//! Headless changes for scripts and pipelines: `scale`, `limits`, `rollout` and
-//! `restart-unhealthy`. Each builds the same plan the console would (`ops::service`), prints
+//! Headless changes for scripts and pipelines: `scale`, `limits`, `rollout`,
+//! `restart-unhealthy`, and for Swarm `rollback` and `node`. Each builds the same plan the
+//! console would (`ops::service`, `ops::swarm`), prints
 //! it, asks on a terminal (or takes `--yes`), and runs it through the same gate: read-only,
 //! intent and outcome in the audit log, rollback on failure.
 //!
@@ -21,9 +22,10 @@ use crate::app::watch::Watch;
 use crate::cli::{self, Common};
 use crate::engine::endpoint::REQUEST_TIMEOUT;
 use crate::engine::handle::EngineHandle;
-use crate::engine::{inventory, metrics};
+use crate::engine::{inventory, metrics, swarm};
 use crate::ops::audit::{AuditLog, Operator};
 use crate::ops::service::{self, LimitChange, RolloutSpec};
+use crate::ops::swarm as ops_swarm;
 use crate::ops::{Approval, Engines, Gate, Origin, Plan, PlanId, PlanReport, Progress, Scope};
 
 pub const EXIT_FAILED: u8 = 1;
@@ -44,10 +46,31 @@ pub struct Flags {
 /// What to change.
 #[derive(Debug, Clone)]
 pub enum Change {
-    Scale { service: String, replicas: u32 },
-    Limits { target: String, change: LimitChange },
-    Rollout { service: String, spec: RolloutSpec },
-    RestartUnhealthy { service: String, timeout_secs: u64 },
+    Scale {
+        service: String,
+        replicas: u32,
+    },
+    Limits {
+        target: String,
+        change: LimitChange,
+    },
+    Rollout {
+        service: String,
+        spec: RolloutSpec,
+    },
+    RestartUnhealthy {
+        service: String,
+        timeout_secs: u64,
+    },
+    /// A Swarm service back to its previous spec.
+    Rollback {
+        service: String,
+    },
+    /// A Swarm node's availability: active, pause or drain.
+    Node {
+        node: String,
+        availability: String,
+    },
 }
 
 /// A failure with its exit status.
@@ -101,7 +124,20 @@ async fn survey(engines: &Engines) -> Seen {
     let answers = futures_util::future::join_all(engines.values().map(|engine| async move {
         let result = tokio::time::timeout(budget, async {
             let docker = engine.docker().await?;
-            inventory::snapshot(&docker, engine.endpoint()).await
+            let containers = inventory::snapshot(&docker, engine.endpoint()).await?;
+            // A Swarm manager also says what its services and nodes are.
+            let info = docker.info().await.ok();
+            let (role, node) = info.as_ref().map(swarm::role_from_info).unwrap_or_default();
+            let state = match role {
+                crate::app::swarm::SwarmRole::Manager => {
+                    swarm::snapshot(&docker, engine.name(), node).await?
+                }
+                role => crate::app::swarm::SwarmState {
+                    role,
+                    ..Default::default()
+                },
+            };
+            Ok((containers, state))
         })
         .await
         .unwrap_or_else(|_| {
@@ -119,13 +155,20 @@ async fn survey(engines: &Engines) -> Seen {
     };
     for (name, result) in answers {
         match result {
-            Ok(containers) => {
+            Ok((containers, state)) => {
                 seen.inventory.replace_endpoint(&name, containers);
+                seen.inventory.swarms.set(&name, state);
             }
             Err(e) => seen.down.push((name, e)),
         }
     }
     seen
+}
+
+/// A service by name: compose or Swarm.
+enum Either {
+    Compose(crate::app::model::ServiceKey),
+    Swarm(crate::app::swarm::SwarmServiceKey),
 }
 
 /// A plan id for this process: unique within an audit log shared with consoles.
@@ -162,14 +205,87 @@ async fn plan_for(
     };
     let bad = |e: service::PlanError| Exit(EXIT_BAD_INPUT, e.0);
     let origin = Origin::CommandLine;
-    match change {
-        Change::Scale { service, replicas } => {
-            let key = find(service)?;
-            service::scale(inv, &key, *replicas, max_replicas, plan_id(), origin).map_err(bad)
+    // A compose service or a Swarm service, whichever the name is; both is a question back.
+    let find_either = |name: &str| -> Result<Either, Exit> {
+        let compose = service::find_service(inv, name, None);
+        let swarm = inv.swarms.find(name, None);
+        match (compose, swarm) {
+            (Ok(c), Ok(s)) => Err(Exit(
+                EXIT_BAD_INPUT,
+                format!(
+                    "{name:?} names compose service {} on {} and Swarm service {} on {}; pick the endpoint with -c or -H",
+                    c.label(),
+                    c.endpoint,
+                    s.name,
+                    s.endpoint
+                ),
+            )),
+            (Ok(c), Err(_)) => Ok(Either::Compose(c)),
+            (Err(_), Ok(s)) => Ok(Either::Swarm(s)),
+            (Err(e), Err(s)) if inv.swarms.managers().next().is_some() => {
+                Err(Exit(EXIT_BAD_INPUT, format!("{}; {s} (looked on {looked})", e.0)))
+            }
+            (Err(_), Err(_)) => find(name).map(Either::Compose),
         }
-        Change::Rollout { service, spec } => {
-            let key = find(service)?;
-            service::rollout(inv, &key, spec, plan_id(), origin).map_err(bad)
+    };
+    match change {
+        Change::Scale { service, replicas } => match find_either(service)? {
+            Either::Compose(key) => {
+                service::scale(inv, &key, *replicas, max_replicas, plan_id(), origin).map_err(bad)
+            }
+            Either::Swarm(key) => ops_swarm::scale(
+                &inv.swarms,
+                &key,
+                *replicas as u64,
+                max_replicas as u64,
+                plan_id(),
+                origin,
+            )
+            .map_err(bad),
+        },
+        Change::Rollout { service, spec } => match find_either(service)? {
+            Either::Compose(key) => {
+                service::rollout(inv, &key, spec, plan_id(), origin).map_err(bad)
+            }
+            Either::Swarm(key) => {
+                let Some(image) = spec.image.as_deref() else {
+                    return Err(Exit(
+                        EXIT_BAD_INPUT,
+                        format!("rollout {service}: a Swarm service needs --image (the manager rolls it out with the service's own update settings)"),
+                    ));
+                };
+                ops_swarm::update(
+                    &inv.swarms,
+                    &key,
+                    image,
+                    ops_swarm::DEFAULT_UPDATE_TIMEOUT_SECS,
+                    plan_id(),
+                    origin,
+                )
+                .map_err(bad)
+            }
+        },
+        Change::Rollback { service } => {
+            let key = inv
+                .swarms
+                .find(service, None)
+                .map_err(|e| Exit(EXIT_BAD_INPUT, format!("{e} (looked on {looked})")))?;
+            ops_swarm::rollback(
+                &inv.swarms,
+                &key,
+                ops_swarm::DEFAULT_UPDATE_TIMEOUT_SECS,
+                plan_id(),
+                origin,
+            )
+            .map_err(bad)
+        }
+        Change::Node { node, availability } => {
+            let (endpoint, node) = inv
+                .swarms
+                .find_node(node, None)
+                .map_err(|e| Exit(EXIT_BAD_INPUT, format!("{e} (looked on {looked})")))?;
+            ops_swarm::node_availability(&endpoint, &node, availability, plan_id(), origin)
+                .map_err(bad)
         }
         Change::RestartUnhealthy {
             service,

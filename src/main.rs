@@ -107,9 +107,10 @@ enum Command {
         #[command(flatten)]
         _unused: NoConfig,
     },
-    /// Scale a compose service (project/service) to N replicas, as Compose would.
+    /// Scale a compose service (project/service) to N replicas, as Compose would, or a Swarm
+    /// service (stack/service) through its manager.
     Scale {
-        /// The compose service: project/service (or the service alone if one project has it).
+        /// The service: project/service or stack/service (or the name alone if only one has it).
         service: String,
         /// How many replicas it should have in all (0 or more, at most max_replicas).
         replicas: u32,
@@ -175,6 +176,22 @@ enum Command {
         #[command(flatten)]
         how: ChangeFlags,
     },
+    /// Roll a Swarm service (stack/service) back to its previous spec, through its manager.
+    Rollback {
+        /// The Swarm service: stack/service, or its full name.
+        service: String,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// Drain, pause or activate a Swarm node (by hostname or id), through a manager.
+    Node {
+        #[arg(value_enum)]
+        availability: NodeAvailability,
+        /// The node: its hostname, or (a prefix of) its id.
+        node: String,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
     /// Print where configuration, data and the audit log live.
     Paths {
         #[command(flatten)]
@@ -217,6 +234,16 @@ enum Command {
         #[arg(long, value_name = "MS")]
         stall_after_ms: Option<u64>,
     },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum NodeAvailability {
+    /// Its tasks move to other nodes (or wait, pending, when there are none).
+    Drain,
+    /// It keeps its tasks but takes no new ones.
+    Pause,
+    /// It takes tasks again.
+    Activate,
 }
 
 /// How a change command runs.
@@ -340,6 +367,28 @@ fn main() -> ExitCode {
             },
             how.flags(),
         ),
+        Some(Command::Rollback { service, how }) => {
+            change::run(common, Change::Rollback { service }, how.flags())
+        }
+        Some(Command::Node {
+            availability,
+            node,
+            how,
+        }) => {
+            let availability = match availability {
+                NodeAvailability::Drain => "drain",
+                NodeAvailability::Pause => "pause",
+                NodeAvailability::Activate => "active",
+            };
+            change::run(
+                common,
+                Change::Node {
+                    node,
+                    availability: availability.to_owned(),
+                },
+                how.flags(),
+            )
+        }
         Some(Command::Paths { .. }) => cli::paths(common),
         Some(Command::Completions { shell, .. }) => {
             let mut cmd = Args::command();

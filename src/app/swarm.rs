@@ -188,7 +188,7 @@ impl SwarmService {
         if let Some(u) = &self.update_status {
             match u.state.as_str() {
                 "updating" => return "updating",
-                "rollback_started" => return "rolling back",
+                "rollback_started" => return "rollback",
                 "paused" | "rollback_paused" => return "update paused",
                 _ => {}
             }
@@ -593,7 +593,7 @@ pub(crate) mod tests {
             started_at: None,
             completed_at: None,
         });
-        assert_eq!(s.verdict(), "rolling back");
+        assert_eq!(s.verdict(), "rollback");
         s.update_status = None;
         s.desired_tasks = Some(0);
         s.replicas = Some(0);

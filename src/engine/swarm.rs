@@ -513,25 +513,28 @@ impl Watch {
             }
         }
         for (id, reason) in named {
+            // A service removed meanwhile has no tasks to list (the manager says 404).
             let read = async {
-                Ok::<_, String>((
-                    service(docker, &endpoint, &id).await?,
-                    tasks(docker, &endpoint, Some(&id)).await?,
-                ))
+                match service(docker, &endpoint, &id).await? {
+                    None => Ok::<_, String>((None, Vec::new())),
+                    found => Ok((found, tasks(docker, &endpoint, Some(&id)).await?)),
+                }
             };
-            match read.await {
+            let gone = match read.await {
                 Ok((found, tasks)) => {
+                    let gone = found.is_none();
                     send(Msg::SwarmServiceChanged {
                         endpoint: endpoint.clone(),
                         id: id.clone(),
                         service: found.map(Box::new),
                         tasks,
                     })
-                    .await?
+                    .await?;
+                    gone
                 }
                 Err(reason) => return self.lose(reason, tx).await,
-            }
-            if reason == Reason::Event {
+            };
+            if reason == Reason::Event && !gone {
                 self.mark(id, Reason::FollowUp, FOLLOW_UP);
             }
         }

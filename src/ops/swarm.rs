@@ -249,7 +249,7 @@ pub fn notes(plan: &Plan, swarms: &Swarms) -> Vec<String> {
         match &step.op {
             Operation::UpdateService { .. } => out.push(match &svc.update_config {
                 Some(u) => format!(
-                    "Swarm rolls it out {} task(s) at a time ({}, {} s apart); on failure it will {}.",
+                    "Swarm rolls it out {} task(s) at a time ({}, {} s apart); on failure: {}.",
                     u.parallelism.max(1),
                     u.order,
                     u.delay_ns / 1_000_000_000,

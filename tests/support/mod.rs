@@ -480,6 +480,11 @@ pub fn engine2_sock() -> String {
     test_env("WHEELHOUSE_TEST_ENGINE2_SOCK")
 }
 
+/// `unix://…` socket of the engine that is a single-node Swarm manager.
+pub fn swarm_sock() -> String {
+    test_env("WHEELHOUSE_TEST_SWARM_SOCK")
+}
+
 /// `tcp://127.0.0.1:23760`: the second engine over verified TLS.
 pub fn tls_addr() -> String {
     test_env("WHEELHOUSE_TEST_TLS_ADDR")
