@@ -282,11 +282,12 @@ mod tests {
 
     #[test]
     fn stack_and_node_match_swarm_tasks() {
-        let task = container("shop_web.1.abc", "running")
+        let task: Container = container("shop_web.1.abc", "running")
             .label(crate::app::swarm::LABEL_STACK, "shop")
-            .label(crate::app::swarm::LABEL_NODE_ID, "n1xyz");
+            .label(crate::app::swarm::LABEL_NODE_ID, "n1xyz")
+            .into();
         let nodes = |id: &str| (id == "n1xyz").then(|| "worker-1".to_owned());
-        let pass = |f: &str| Filter::parse(f).matches_in(&task.clone().into(), &nodes);
+        let pass = |f: &str| Filter::parse(f).matches_in(&task, &nodes);
         assert!(pass("stack:shop") && pass("shop") && pass("node:worker") && pass("node:n1x"));
         assert!(!pass("stack:other") && !pass("node:worker-2") && pass("!node:worker-2"));
         assert!(!Filter::parse("node:worker").matches(&container("plain", "running").into()));
