@@ -498,32 +498,24 @@ fn swarm_bucket_of<'s, 'a>(
         })
 }
 
-/// Whether a container's task is one its service still wants. Swarm keeps the containers of
-/// replaced tasks as history: they are listed (after the current ones) but do not count.
-fn is_current(inp: &RowInputs, c: &Container) -> bool {
-    inp.inventory
+fn push_stacks(rows: &mut Vec<Row>, inp: &RowInputs, stacks: Stacks) {
+    // Whether a container's task is one its service still wants. Swarm keeps the containers of
+    // replaced tasks as history: they are listed (after the current ones) but do not count.
+    // One index per rebuild: looking each container up among every task would grow as both.
+    let history: HashSet<&str> = inp
+        .inventory
         .swarms
-        .task_of_container(&c.key.id)
-        .is_none_or(|(_, t)| t.is_current())
-}
-
-fn push_stacks(rows: &mut Vec<Row>, inp: &RowInputs, mut stacks: Stacks) {
-    for services in stacks.values_mut() {
-        for b in services.values_mut() {
-            // Stable: the table's order within current and within history.
-            b.slots.sort_by_key(|&slot| {
-                !is_current(
-                    inp,
-                    inp.inventory.get(slot).expect("slot from this inventory"),
-                )
-            });
-        }
-    }
+        .managers()
+        .flat_map(|(_, s)| s.tasks.iter())
+        .filter(|t| !t.is_current())
+        .filter_map(|t| t.container_id.as_deref())
+        .collect();
+    let is_current = |c: &Container| !history.contains(c.key.id.as_str());
     let aggregate_of = |b: &SwarmBucket| {
         let mut a = Aggregate::default();
         for &slot in &b.slots {
             let c = inp.inventory.get(slot).expect("slot from this inventory");
-            if is_current(inp, c) {
+            if is_current(c) {
                 a.add(c);
             }
         }
@@ -560,9 +552,19 @@ fn push_stacks(rows: &mut Vec<Row>, inp: &RowInputs, mut stacks: Stacks) {
         }
         for bucket in services.into_values() {
             let aggregate = aggregate_of(&bucket);
-            let summary = bucket.service.map(|s| SwarmSummary {
-                replicas: s.replica_text(),
-                verdict: s.verdict(),
+            let summary = bucket.service.map(|s| {
+                let progress = inp
+                    .inventory
+                    .swarms
+                    .get(&s.key.endpoint)
+                    .and_then(|state| state.update_progress(s));
+                SwarmSummary {
+                    replicas: match progress {
+                        Some(p) => format!("{} · {p}", s.replica_text()),
+                        None => s.replica_text(),
+                    },
+                    verdict: s.verdict(),
+                }
             });
             let label = bucket
                 .service
@@ -570,17 +572,19 @@ fn push_stacks(rows: &mut Vec<Row>, inp: &RowInputs, mut stacks: Stacks) {
                 .unwrap_or_else(|| bucket.key.name.clone());
             let id = GroupId::SwarmService(bucket.key.clone());
             if push_line(rows, inp, id, &label, 1, aggregate, summary) {
-                rows.extend(
-                    bucket
-                        .slots
-                        .into_iter()
-                        .map(|slot| Row::Container { slot, depth: 2 }),
-                );
+                // What runs, then what the service waits for, then what it replaced.
+                let (current, replaced): (Vec<usize>, Vec<usize>) =
+                    bucket.slots.into_iter().partition(|&slot| {
+                        is_current(inp.inventory.get(slot).expect("slot from this inventory"))
+                    });
+                let container = |slot| Row::Container { slot, depth: 2 };
+                rows.extend(current.into_iter().map(container));
                 rows.extend(bucket.tasks.into_iter().map(|t| Row::Task {
                     endpoint: bucket.key.endpoint.clone(),
                     id: t.id.clone(),
                     depth: 2,
                 }));
+                rows.extend(replaced.into_iter().map(container));
             }
         }
     }
@@ -742,6 +746,88 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn a_swarm_stack_lists_running_tasks_then_pending_then_replaced() {
+        use crate::app::swarm::{SwarmRole, SwarmState, SwarmTask, LABEL_SERVICE_ID};
+        let task_container = |name: &str, state: &str| -> Container {
+            container(name, state)
+                .label(LABEL_SERVICE_ID, "shop_web-id")
+                .label(crate::app::swarm::LABEL_STACK, "shop")
+                .into()
+        };
+        let (new, old) = (
+            task_container("shop_web.1.new", "running"),
+            task_container("shop_web.1.old", "exited"),
+        );
+        let (new_id, old_id) = (new.key.id.clone(), old.key.id.clone());
+        let mut inv = inv(vec![new, old, container("lonely", "running").into()]);
+        let task =
+            |id: &str, slot: u64, state: &str, desired: &str, container: Option<&str>| SwarmTask {
+                id: id.into(),
+                service_id: "shop_web-id".into(),
+                slot: Some(slot),
+                node_id: None,
+                state: state.into(),
+                desired_state: desired.into(),
+                message: String::new(),
+                error: (state == "pending").then(|| "no suitable node".into()),
+                container_id: container.map(str::to_owned),
+                exit_code: None,
+                image: "img".into(),
+                updated_at: None,
+            };
+        let mut web = crate::app::swarm::tests::service("default", Some("shop"), "shop_web");
+        web.running_tasks = Some(1);
+        inv.swarms.set(
+            "default",
+            SwarmState {
+                role: SwarmRole::Manager,
+                services: vec![web],
+                tasks: vec![
+                    task("t1", 1, "running", "running", Some(&new_id)),
+                    task("t0", 1, "shutdown", "shutdown", Some(&old_id)),
+                    task("t2", 2, "pending", "running", None),
+                ],
+                ..SwarmState::default()
+            },
+        );
+        let collapsed = HashSet::new();
+        let rows = build_rows(&RowInputs {
+            inventory: &inv,
+            filter: &Filter::default(),
+            sort: Sort::default(),
+            tree: true,
+            collapsed: &collapsed,
+            now: epoch(),
+            usage: &HashMap::new(),
+            multi_endpoint: false,
+        });
+        assert_eq!(
+            names(&inv, &rows),
+            [
+                "[shop]",
+                "  [web]",
+                "    shop_web.1.new",
+                "    <task t2>",
+                "    shop_web.1.old",
+                "[(no project)]",
+                "  lonely"
+            ]
+        );
+        // The replaced task's container does not count; the pending task does, as not running.
+        let Row::Group {
+            aggregate, swarm, ..
+        } = &rows[1]
+        else {
+            panic!("the service's line")
+        };
+        assert_eq!((aggregate.total, aggregate.running), (2, 1));
+        assert_eq!(
+            swarm.as_ref().map(|s| (s.replicas.as_str(), s.verdict)),
+            Some(("1/2", "partial"))
+        );
     }
 
     #[test]

@@ -291,6 +291,20 @@ impl SwarmState {
             .unwrap_or_else(|| crate::text::short_id(id))
     }
 
+    /// While an update (or rollback) of `svc` runs: how many of its running tasks are on the
+    /// image it is moving to, of how many it wants (`1/3 new`).
+    pub fn update_progress(&self, svc: &SwarmService) -> Option<String> {
+        svc.update_status.as_ref().filter(|u| u.in_progress())?;
+        let new = self
+            .tasks
+            .iter()
+            .filter(|t| t.service_id == svc.key.id && t.is_current() && t.state == "running")
+            .filter(|t| t.image == svc.image)
+            .count();
+        let wanted = svc.desired_tasks.or(svc.replicas).unwrap_or(0);
+        Some(format!("{new}/{wanted} new"))
+    }
+
     /// Replaces the tasks of one service with a fresh list.
     pub fn replace_tasks_of(&mut self, service_id: &str, fresh: Vec<SwarmTask>) {
         self.tasks.retain(|t| t.service_id != service_id);
@@ -409,16 +423,6 @@ impl Swarms {
     pub fn services(&self) -> impl Iterator<Item = (&SwarmState, &SwarmService)> {
         self.managers()
             .flat_map(|(_, s)| s.services.iter().map(move |svc| (s, svc)))
-    }
-
-    /// The task whose container is `container_id`, with the manager endpoint's state.
-    pub fn task_of_container(&self, container_id: &str) -> Option<(&SwarmState, &SwarmTask)> {
-        self.managers().find_map(|(_, s)| {
-            s.tasks
-                .iter()
-                .find(|t| t.container_id.as_deref() == Some(container_id))
-                .map(|t| (s, t))
-        })
     }
 
     /// A service by `stack/service`, by its full name, or by its name within a stack when only

@@ -37,8 +37,26 @@ const SWARM_SERVICE_ROW: &[Action] = &[
     Action::ToggleTree,
 ];
 
+/// On a Swarm node's line of the endpoints panel.
+const NODE_ROW: &[Action] = &[
+    Action::NodeDrain,
+    Action::NodePause,
+    Action::NodeActivate,
+    Action::Back,
+];
+
 /// The actions worth a hint in each context, most useful first; what does not fit is dropped.
 fn hinted_here(app: &App, ctx: KeyContext) -> &'static [Action] {
+    if let (KeyContext::Endpoints, Some(Overlay::Endpoints { cursor })) = (ctx, &app.screen.overlay)
+    {
+        let rows = app.endpoints.rows(&app.inventory.swarms);
+        if matches!(
+            rows.get(*cursor),
+            Some(crate::app::state::EndpointRow::Node { .. })
+        ) {
+            return NODE_ROW;
+        }
+    }
     if ctx == KeyContext::Table {
         match app.table.selected {
             Some(Selected::Group(GroupId::Service(_))) => return SERVICE_ROW,
@@ -91,13 +109,7 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
         KeyContext::Help => &[Action::Back, Action::Down, Action::Up],
         KeyContext::Activity => &[Action::Back, Action::Up, Action::Down, Action::Bottom],
         KeyContext::Resources => &[Action::Right, Action::Remove, Action::Prune, Action::Back],
-        KeyContext::Endpoints => &[
-            Action::ToggleAttach,
-            Action::NodeDrain,
-            Action::NodePause,
-            Action::NodeActivate,
-            Action::Back,
-        ],
+        KeyContext::Endpoints => &[Action::ToggleAttach, Action::Back],
         KeyContext::Events => &[
             Action::Back,
             Action::Filter,

@@ -739,11 +739,19 @@ fn swarm_cell(
     width: usize,
 ) -> (String, Option<Slot>) {
     if col == Col::Project {
-        let long = format!("{} tasks", s.replicas);
+        // `2/3 tasks`, or during an update `2/3 · 1/3 new`.
+        let long = match s.replicas.split_once(" · ") {
+            Some(_) => s.replicas.clone(),
+            None => format!("{} tasks", s.replicas),
+        };
         let text = if long.width() <= width {
             long
         } else {
-            s.replicas.clone()
+            s.replicas
+                .split(" · ")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
         };
         return (text, Some(Slot::TextDim));
     }

@@ -1440,3 +1440,4 @@ mod frictions;
 mod logs_restart;
 mod resources;
 mod sorting;
+mod swarm;
