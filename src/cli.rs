@@ -589,6 +589,8 @@ pub fn screenshot_svgs() -> Vec<(&'static str, String)> {
         "events",
         "endpoints",
         "detail",
+        "topology",
+        "topology_matrix",
     ]
     .into_iter()
     .map(|name| {
@@ -611,4 +613,103 @@ pub fn render_to_buffer(app: &App, width: u16, height: u16) -> ratatui::buffer::
         .draw(|f| ui::render_with(f, app, false))
         .expect("test backend never fails");
     terminal.backend().buffer().clone()
+}
+
+/// How `wheelhouse topology` writes the topology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TopologyFormat {
+    Json,
+    Dot,
+    Mermaid,
+}
+
+/// `wheelhouse topology`: every attached endpoint's containers and networks, inspected (the
+/// listing lacks aliases and a network listing its members), as JSON, dot or Mermaid. Exit 0
+/// when every endpoint answered, 3 when some did not (what the others have is still printed),
+/// 1 when none did, 2 when `--project` names no project.
+pub fn topology(
+    common: Common,
+    format: TopologyFormat,
+    project: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let loaded = load(&common)?;
+    print_warnings(&loaded.warnings);
+    let Attached {
+        endpoints,
+        broken,
+        warnings,
+    } = endpoints(&common)?;
+    print_warnings(&warnings);
+    for b in &broken {
+        say(&format!("wheelhouse: {b}"));
+    }
+    let tokio = tokio_runtime()?;
+    let (inventory, failed) = tokio.block_on(async {
+        let budget = REQUEST_TIMEOUT * 3;
+        let answers = futures_util::future::join_all(endpoints.iter().map(|ep| async move {
+            tokio::time::timeout(budget, async {
+                let docker = ep.connect().await?;
+                let containers = crate::engine::inventory::snapshot(&docker, ep).await?;
+                let networks = crate::engine::inventory::list_networks(&docker, ep).await?;
+                Ok::<_, String>((containers, networks))
+            })
+            .await
+            .unwrap_or_else(|_| Err(format!("{}: no complete answer within {budget:?}", ep.host)))
+        }))
+        .await;
+        let mut inventory = crate::app::inventory::Inventory::default();
+        let mut failed = 0;
+        for (ep, answer) in endpoints.iter().zip(answers) {
+            match answer {
+                Ok((containers, networks)) => {
+                    inventory.replace_endpoint(&ep.name, containers);
+                    inventory.replace_endpoint_networks(&ep.name, networks);
+                }
+                Err(e) => {
+                    failed += 1;
+                    say(&format!(
+                        "wheelhouse: endpoint {} unreachable: {e}",
+                        ep.name
+                    ));
+                }
+            }
+        }
+        (inventory, failed)
+    });
+    tokio.shutdown_background();
+    let mut topo = crate::topology::build(&inventory);
+    if let Some(p) = &project {
+        let known: Vec<String> = topo
+            .endpoints
+            .iter()
+            .flat_map(|e| e.groups.iter())
+            .filter(|g| g.kind != crate::topology::model::GroupKind::Standalone)
+            .map(|g| g.name.clone())
+            .collect();
+        if !known.contains(p) {
+            let close = crate::ops::service::close_matches(p, &known);
+            let hint = if close.is_empty() {
+                format!(" (projects: {})", known.join(", "))
+            } else {
+                format!("; did you mean {}?", close.join(", "))
+            };
+            say(&format!(
+                "wheelhouse: topology: no project or stack {p:?}{hint}"
+            ));
+            return Ok(ExitCode::from(2));
+        }
+        topo = topo.only_project(p);
+    }
+    let text = match format {
+        TopologyFormat::Json => crate::topology::export::json(&topo),
+        TopologyFormat::Dot => crate::topology::export::dot(&topo),
+        TopologyFormat::Mermaid => crate::topology::export::mermaid(&topo),
+    };
+    emit(&text)?;
+    let total = endpoints.len() + broken.len();
+    Ok(match failed + broken.len() {
+        0 => ExitCode::SUCCESS,
+        n if n == total => ExitCode::from(1),
+        _ => ExitCode::from(3),
+    })
 }

@@ -1,6 +1,7 @@
 //! wheelhouse: a terminal operations console for Docker engines.
 //!
 //! `app` is the pure core, `engine` talks to Docker, `ops` is every change and its one gate,
+//! `topology` derives who runs where and who reaches whom,
 //! `ui` draws, `config` loads settings, keymaps and themes, `runtime` ties them together in one
 //! event loop, `term` owns the terminal, `text` keeps engine text safe.
 
@@ -19,4 +20,5 @@ pub mod secrets;
 pub mod shell;
 pub mod term;
 pub mod text;
+pub mod topology;
 pub mod ui;

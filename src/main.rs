@@ -192,6 +192,15 @@ enum Command {
         #[command(flatten)]
         how: ChangeFlags,
     },
+    /// Print the topology of every attached endpoint (projects, services, containers, networks,
+    /// ports, depends_on) as JSON, Graphviz dot or Mermaid.
+    Topology {
+        #[arg(long, value_enum, default_value_t = TopologyArg::Json)]
+        format: TopologyArg,
+        /// Only this compose project or Swarm stack.
+        #[arg(long)]
+        project: Option<String>,
+    },
     /// Print where configuration, data and the audit log live.
     Paths {
         #[command(flatten)]
@@ -234,6 +243,13 @@ enum Command {
         #[arg(long, value_name = "MS")]
         stall_after_ms: Option<u64>,
     },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum TopologyArg {
+    Json,
+    Dot,
+    Mermaid,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -389,6 +405,15 @@ fn main() -> ExitCode {
                 how.flags(),
             )
         }
+        Some(Command::Topology { format, project }) => cli::topology(
+            common,
+            match format {
+                TopologyArg::Json => cli::TopologyFormat::Json,
+                TopologyArg::Dot => cli::TopologyFormat::Dot,
+                TopologyArg::Mermaid => cli::TopologyFormat::Mermaid,
+            },
+            project,
+        ),
         Some(Command::Paths { .. }) => cli::paths(common),
         Some(Command::Completions { shell, .. }) => {
             let mut cmd = Args::command();

@@ -212,7 +212,97 @@ pub fn all(width: u16, height: u16) -> Vec<(&'static str, App)> {
         ("read_only", read_only(width, height)),
         ("many", many(width, height)),
         ("long_names", long_names(width, height)),
+        ("topology", topology(width, height)),
+        ("topology_matrix", topology_matrix(width, height)),
     ]
+}
+
+/// A small shop on networks of its own: a public front, an internal back with icc on, and a
+/// metrics network with icc off; plus a host-mode agent and a sidecar in the api's stack.
+fn with_networks(w: u16, h: u16) -> App {
+    let mut app = base_app(w, h);
+    up(&mut app);
+    use crate::app::testing::network;
+    let networks = vec![
+        network("shop_front", false, true),
+        network("shop_back", true, true),
+        network("metrics", false, false),
+        crate::app::model::Network {
+            driver: "host".into(),
+            ..network("host", false, true)
+        },
+    ];
+    update(
+        &mut app,
+        Msg::NetworksListed {
+            endpoint: "default".into(),
+            networks,
+        },
+    );
+    let dep = |c: crate::app::testing::ContainerBuilder, on: &str| {
+        c.label("com.docker.compose.depends_on", on)
+    };
+    let api = container("shop-api-1", "running")
+        .project("shop", "api")
+        .network("shop_front", "172.20.0.3/16")
+        .network("shop_back", "172.21.0.3/16");
+    let api_id = api.key.id.clone();
+    let containers: Vec<Container> = vec![
+        dep(
+            container("shop-web-1", "running")
+                .project("shop", "web")
+                .network("shop_front", "172.20.0.2/16")
+                .port(8080, 80),
+            "api:service_started:false",
+        )
+        .into(),
+        dep(api, "db:service_healthy:false,cache:service_started:false").into(),
+        container("shop-db-1", "running")
+            .project("shop", "db")
+            .health(crate::app::model::Health::Healthy)
+            .network("shop_back", "172.21.0.2/16")
+            .network("metrics", "172.22.0.2/16")
+            .into(),
+        container("shop-cache-1", "running")
+            .project("shop", "cache")
+            .network("shop_back", "172.21.0.4/16")
+            .into(),
+        container("shop-api-sidecar-1", "running")
+            .project("shop", "api-sidecar")
+            .network_mode(&format!("container:{api_id}"))
+            .into(),
+        container("node-exporter", "running")
+            .network_mode("host")
+            .into(),
+        container("scraper", "exited")
+            .exit_code(1)
+            .network("metrics", "172.22.0.3/16")
+            .into(),
+    ];
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers,
+        },
+    );
+    app
+}
+
+pub fn topology(w: u16, h: u16) -> App {
+    let mut app = with_networks(w, h);
+    update_action(&mut app, crate::app::Action::Topology);
+    // The api's line: whom it reaches is marked.
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Down);
+    }
+    app
+}
+
+pub fn topology_matrix(w: u16, h: u16) -> App {
+    let mut app = topology(w, h);
+    update_action(&mut app, crate::app::Action::ToggleTopologyTab);
+    app
 }
 
 pub fn table(w: u16, h: u16) -> App {

@@ -45,6 +45,7 @@ actions! {
     Events => "events";
     Activity => "activity";
     Resources => "resources";
+    Topology => "topology";
     Back => "back";
     // Movement, in whichever view has focus
     Up => "up";
@@ -106,6 +107,9 @@ actions! {
     ToggleAttach => "toggle_attach";
     // Images, volumes and networks
     Prune => "prune";
+    // Topology view
+    ToggleTopologyTab => "toggle_topology_tab";
+    ToggleAddresses => "toggle_addresses";
     // Events pane
     JumpToContainer => "jump_to_container";
     ToggleProbeEvents => "toggle_probe_events";
@@ -333,6 +337,7 @@ pub enum KeyContext {
     Events,
     Activity,
     Resources,
+    Topology,
     Confirm,
     Help,
     Endpoints,
@@ -348,6 +353,7 @@ impl KeyContext {
         KeyContext::Events,
         KeyContext::Activity,
         KeyContext::Resources,
+        KeyContext::Topology,
         KeyContext::Confirm,
         KeyContext::Help,
         KeyContext::Endpoints,

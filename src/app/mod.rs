@@ -19,6 +19,7 @@ pub mod state;
 pub mod swarm;
 #[doc(hidden)]
 pub mod testing;
+pub mod topology;
 pub mod update;
 #[cfg(test)]
 mod update_tests;

@@ -304,6 +304,9 @@ pub struct Container {
     /// The named volumes it mounts.
     #[serde(default)]
     pub volumes: Vec<String>,
+    /// Legacy links (`--link db:database`): the names of the containers it links to.
+    #[serde(default)]
+    pub links: Vec<String>,
 }
 
 /// `Config.Healthcheck`; durations in nanoseconds, None where the engine default applies.
@@ -378,6 +381,21 @@ impl Container {
         self.labels.get(LABEL_SERVICE).map(String::as_str)
     }
 
+    /// The compose service, or the Swarm service within its stack.
+    pub fn service_name(&self) -> Option<&str> {
+        if let Some(s) = self.service() {
+            return Some(s);
+        }
+        let name = self.labels.get(super::swarm::LABEL_SERVICE_NAME)?;
+        Some(match self.stack() {
+            Some(stack) => name
+                .strip_prefix(stack)
+                .and_then(|n| n.strip_prefix('_'))
+                .unwrap_or(name),
+            None => name,
+        })
+    }
+
     /// The Swarm service it is a task of.
     pub fn swarm_service_id(&self) -> Option<&str> {
         self.labels
@@ -446,6 +464,9 @@ impl Container {
         if self.fixed_host_ports.is_empty() {
             self.fixed_host_ports
                 .clone_from(&inspected.fixed_host_ports);
+        }
+        if self.links.is_empty() {
+            self.links.clone_from(&inspected.links);
         }
         // The listing's networks lack the aliases.
         for n in &mut self.networks {

@@ -474,6 +474,7 @@ pub struct Views {
     pub events: EventsState,
     pub activity: ActivityState,
     pub resources: super::resources::ResourcesState,
+    pub topology: super::topology::TopologyState,
     /// The usage and health pane under the table.
     pub show_detail: bool,
     /// When the detail pane last asked for a fresh inspect of its container.
@@ -496,6 +497,7 @@ impl Default for Views {
             events: EventsState::default(),
             activity: ActivityState::default(),
             resources: Default::default(),
+            topology: Default::default(),
             show_detail: false,
             detail_refreshed_at: None,
             detail_scroll: None,

@@ -91,6 +91,7 @@ pub fn container(name: &str, state: &str) -> ContainerBuilder {
         fixed_host_ports: Vec::new(),
         restart_policy: None,
         volumes: Vec::new(),
+        links: Vec::new(),
     })
 }
 
@@ -156,6 +157,41 @@ impl ContainerBuilder {
             protocol: "tcp".into(),
         });
         self
+    }
+
+    /// Attached to network `name` (id `<name>-id`) at `ip`.
+    pub fn network(mut self, name: &str, ip: &str) -> Self {
+        self.0.networks.push(crate::app::model::NetworkAttachment {
+            network: name.into(),
+            network_id: format!("{name}-id"),
+            ipv4: Some(ip.into()),
+            ipv6: None,
+            aliases: Vec::new(),
+        });
+        self
+    }
+
+    /// `host`, `none` or `container:<id>`.
+    pub fn network_mode(mut self, mode: &str) -> Self {
+        self.0.network_mode = mode.into();
+        self
+    }
+}
+
+/// A network of the `default` endpoint with id `<name>-id`.
+pub fn network(name: &str, internal: bool, icc: bool) -> crate::app::model::Network {
+    crate::app::model::Network {
+        endpoint: "default".into(),
+        id: format!("{name}-id"),
+        name: name.into(),
+        driver: "bridge".into(),
+        scope: "local".into(),
+        internal,
+        attachable: false,
+        icc,
+        ipv6: false,
+        subnets: Vec::new(),
+        labels: BTreeMap::new(),
     }
 }
 

@@ -48,6 +48,7 @@ views! {
     Events => Events, events;
     Activity => Activity, activity;
     Resources => Resources, resources;
+    Topology => Topology, topology;
 }
 
 #[cfg(test)]

@@ -276,6 +276,7 @@ pub(crate) fn context_name(context: KeyContext) -> &'static str {
         KeyContext::Events => "events",
         KeyContext::Activity => "activity",
         KeyContext::Resources => "resources",
+        KeyContext::Topology => "topology",
         KeyContext::Confirm => "confirm",
         KeyContext::Help => "help",
         KeyContext::Endpoints => "endpoints",

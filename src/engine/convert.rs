@@ -82,6 +82,7 @@ pub fn from_summary(endpoint: &str, s: &ContainerSummary) -> Option<Container> {
         fixed_host_ports: Vec::new(),
         restart_policy: None,
         volumes: Vec::new(),
+        links: Vec::new(),
     })
 }
 
@@ -185,6 +186,17 @@ pub fn from_inspect(endpoint: &str, i: &ContainerInspectResponse) -> Option<Cont
             .flatten()
             .filter(|m| m.typ.as_deref() == Some("volume"))
             .filter_map(|m| m.name.clone())
+            .collect(),
+        // `/db:/web/database`: the linked container's name comes first.
+        links: i
+            .host_config
+            .as_ref()
+            .and_then(|h| h.links.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l.split(':').next())
+            .map(|n| n.trim_start_matches('/').to_owned())
+            .filter(|n| !n.is_empty())
             .collect(),
     })
 }

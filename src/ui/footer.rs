@@ -109,6 +109,13 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
         KeyContext::Help => &[Action::Back, Action::Down, Action::Up],
         KeyContext::Activity => &[Action::Back, Action::Up, Action::Down, Action::Bottom],
         KeyContext::Resources => &[Action::Right, Action::Remove, Action::Prune, Action::Back],
+        KeyContext::Topology => &[
+            Action::ToggleTopologyTab,
+            Action::JumpToContainer,
+            Action::ToggleCollapse,
+            Action::ToggleAddresses,
+            Action::Back,
+        ],
         KeyContext::Endpoints => &[Action::ToggleAttach, Action::Back],
         KeyContext::Events => &[
             Action::Back,

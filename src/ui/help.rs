@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::layout::centered;
 use crate::app::action::KeyContext;
-use crate::app::state::{App, View};
+use crate::app::state::App;
 use crate::config::theme::Slot;
 
 /// How to write a filter and a palette line, under the keys.
@@ -73,14 +73,7 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, scroll: usize) {
 /// the filter and palette syntax.
 fn lines(app: &App) -> Vec<Line<'static>> {
     let t = &app.theme;
-    let ctx = match app.views.current {
-        View::Table => KeyContext::Table,
-        View::Logs => KeyContext::Logs,
-        View::Inspect => KeyContext::Inspect,
-        View::Events => KeyContext::Events,
-        View::Activity => KeyContext::Activity,
-        View::Resources => KeyContext::Resources,
-    };
+    let ctx = app.views.current.key_context();
     let mut lines = Vec::new();
     for (title, ctx) in [
         (format!("{ctx:?}"), ctx),

@@ -19,6 +19,7 @@ pub mod swarm_detail;
 pub mod table;
 pub mod text;
 pub mod toast;
+pub mod topology;
 
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -63,6 +64,7 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
         View::Events => events::render(frame, app, a.body),
         View::Activity => activity::render(frame, app, a.body),
         View::Resources => resources::render(frame, app, a.body),
+        View::Topology => topology::render(frame, app, a.body),
     }
     if let Some(panel) = a.log_panel {
         render_log_panel(frame, app, panel, with_log_panel);

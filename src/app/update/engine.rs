@@ -64,6 +64,7 @@ pub(super) fn apply_state_hint(app: &mut App, e: &EngineEvent) {
 
 pub(super) fn inventory_changed(app: &mut App) {
     app.table.rows_stale = true;
+    app.views.topology.stale = true;
 }
 
 /// Derives usage from each new sample against the container's limits. Samples of containers

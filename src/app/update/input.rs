@@ -46,7 +46,9 @@ pub(super) fn open_input(app: &mut App, purpose: InputPurpose) {
                 .as_ref()
                 .map(|i| i.query.clone())
                 .unwrap_or_default(),
-            View::Table | View::Events | View::Activity | View::Resources => String::new(),
+            View::Table | View::Events | View::Activity | View::Resources | View::Topology => {
+                String::new()
+            }
         },
         InputPurpose::Palette => String::new(),
     };
@@ -117,7 +119,7 @@ fn say_search_misses(app: &mut App, query: &str) {
                 .iter()
                 .any(|l| crate::text::contains_ignore_case(l, query))
         }),
-        View::Table | View::Events | View::Activity | View::Resources => false,
+        View::Table | View::Events | View::Activity | View::Resources | View::Topology => false,
     };
     if misses {
         toast(
@@ -190,6 +192,6 @@ pub(super) fn set_search(app: &mut App, query: &str, jump: bool) {
                 inspect::jump_to_match(app, true, true);
             }
         }
-        View::Table | View::Events | View::Activity | View::Resources => {}
+        View::Table | View::Events | View::Activity | View::Resources | View::Topology => {}
     }
 }

@@ -39,6 +39,7 @@ pub(crate) mod resources;
 mod service;
 mod swarm;
 pub(crate) mod table;
+pub(crate) mod topology;
 
 use confirm::*;
 use endpoints::*;
@@ -122,6 +123,7 @@ pub fn settle(app: &mut App) {
         rebuild_rows(app);
         prune_usage(app);
     }
+    topology::refresh(app);
 }
 
 fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
@@ -198,13 +200,14 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             }
         }
         Msg::NetworksListed { endpoint, networks } => {
-            app.inventory.replace_endpoint_networks(&endpoint, networks);
+            app.views.topology.stale |=
+                app.inventory.replace_endpoint_networks(&endpoint, networks);
         }
         Msg::NetworkChanged(network) => {
-            app.inventory.upsert_network(network);
+            app.views.topology.stale |= app.inventory.upsert_network(network);
         }
         Msg::NetworkRemoved(key) => {
-            app.inventory.remove_network(&key);
+            app.views.topology.stale |= app.inventory.remove_network(&key);
         }
         Msg::SwarmListed { .. }
         | Msg::SwarmServiceChanged { .. }
@@ -321,6 +324,7 @@ pub fn on_action(app: &mut App, run: impl Into<Invocation>, origin: Origin, fx: 
             keep_cursor_visible(app);
         }
         Action::Back => back(app, fx),
+        Action::Topology => topology::toggle(app, fx),
         Action::Resources => {
             if app.views.current == View::Resources {
                 app.views.current = View::Table;
@@ -419,9 +423,12 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
         return;
     }
     match app.views.current {
-        View::Logs | View::Inspect | View::Events | View::Activity | View::Resources => {
-            back_to_table(app, fx)
-        }
+        View::Logs
+        | View::Inspect
+        | View::Events
+        | View::Activity
+        | View::Resources
+        | View::Topology => back_to_table(app, fx),
         View::Table => {
             if ask_to_stop(app) {
                 return;

@@ -1,0 +1,191 @@
+//! The topology view's state and its lines, derived from the topology model: a tree (engine →
+//! project → service → container, foldable) and a matrix (containers × networks). The model is
+//! rebuilt only when containers or networks change, and only while the view is open.
+
+use std::collections::HashSet;
+
+use crate::topology::model::{GroupKind, NetworkMode, Topology};
+use crate::topology::reach::{reach, Reach};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TopologyTab {
+    #[default]
+    Tree,
+    Matrix,
+}
+
+impl TopologyTab {
+    pub fn title(self) -> &'static str {
+        match self {
+            TopologyTab::Tree => "Tree",
+            TopologyTab::Matrix => "Networks",
+        }
+    }
+
+    pub fn next(self) -> TopologyTab {
+        match self {
+            TopologyTab::Tree => TopologyTab::Matrix,
+            TopologyTab::Matrix => TopologyTab::Tree,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TopologyState {
+    pub tab: TopologyTab,
+    pub model: Option<Topology>,
+    /// Containers or networks changed since the model was built.
+    pub stale: bool,
+    pub cursor: usize,
+    pub offset: usize,
+    /// First network column shown in the matrix.
+    pub column: usize,
+    /// The matrix shows addresses instead of marks.
+    pub addresses: bool,
+    /// Folded tree lines, by [`TreeLine::id`].
+    pub collapsed: HashSet<String>,
+}
+
+/// What a tree line stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineKind {
+    Endpoint,
+    Group(GroupKind),
+    Service,
+    /// Index into the model's containers.
+    Container(usize),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeLine {
+    /// Stable across rebuilds (for folding): `e/<endpoint>`, `g/<endpoint>/<group>`, ….
+    pub id: String,
+    pub depth: u8,
+    pub kind: LineKind,
+    pub label: String,
+    pub collapsed: bool,
+}
+
+/// The tree's lines, folded lines' children left out.
+pub fn tree_lines(topo: &Topology, collapsed: &HashSet<String>) -> Vec<TreeLine> {
+    let mut out = Vec::new();
+    for e in &topo.endpoints {
+        let id = format!("e/{}", e.name);
+        let folded = collapsed.contains(&id);
+        out.push(TreeLine {
+            id: id.clone(),
+            depth: 0,
+            kind: LineKind::Endpoint,
+            label: e.name.clone(),
+            collapsed: folded,
+        });
+        if folded {
+            continue;
+        }
+        for g in &e.groups {
+            let gid = format!("{id}/{}", g.name);
+            let folded = collapsed.contains(&gid);
+            let label = match g.kind {
+                GroupKind::Standalone => "(no project)".to_owned(),
+                GroupKind::Stack => format!("{} (stack)", g.name),
+                GroupKind::Compose => g.name.clone(),
+            };
+            out.push(TreeLine {
+                id: gid.clone(),
+                depth: 1,
+                kind: LineKind::Group(g.kind),
+                label,
+                collapsed: folded,
+            });
+            if folded {
+                continue;
+            }
+            for s in &g.services {
+                // Standalone containers have no service line of their own.
+                let depth = if s.name.is_empty() {
+                    2
+                } else {
+                    let sid = format!("{gid}/{}", s.name);
+                    let folded = collapsed.contains(&sid);
+                    let deps: Vec<&str> = s.depends_on.iter().map(|d| d.service.as_str()).collect();
+                    out.push(TreeLine {
+                        id: sid,
+                        depth: 2,
+                        kind: LineKind::Service,
+                        label: if deps.is_empty() {
+                            s.name.clone()
+                        } else {
+                            format!("{} → {}", s.name, deps.join(", "))
+                        },
+                        collapsed: folded,
+                    });
+                    if folded {
+                        continue;
+                    }
+                    3
+                };
+                for &i in &s.containers {
+                    let c = &topo.containers[i];
+                    out.push(TreeLine {
+                        id: format!("c/{}/{}", c.endpoint, c.id),
+                        depth,
+                        kind: LineKind::Container(i),
+                        label: c.name.clone(),
+                        collapsed: false,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A container's networks as the tree's column shows them: its networks, or its mode.
+pub fn networks_text(topo: &Topology, i: usize) -> String {
+    let c = &topo.containers[i];
+    match &c.network_mode {
+        NetworkMode::Host => "host".into(),
+        NetworkMode::None => "none".into(),
+        NetworkMode::Container {
+            target,
+            target_missing,
+        } => format!(
+            "container:{target}{}",
+            if *target_missing { " (gone)" } else { "" }
+        ),
+        NetworkMode::Networks => c
+            .networks
+            .iter()
+            .map(|m| m.network_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+impl TopologyState {
+    /// The container under the cursor (tree: its line; matrix: its row).
+    pub fn selected_container(&self) -> Option<usize> {
+        let topo = self.model.as_ref()?;
+        match self.tab {
+            TopologyTab::Tree => match tree_lines(topo, &self.collapsed).get(self.cursor)?.kind {
+                LineKind::Container(i) => Some(i),
+                _ => None,
+            },
+            TopologyTab::Matrix => (self.cursor < topo.containers.len()).then_some(self.cursor),
+        }
+    }
+
+    /// Who the selected container reaches, for the marks and the panel.
+    pub fn selected_reach(&self) -> Option<(usize, Reach)> {
+        let i = self.selected_container()?;
+        Some((i, reach(self.model.as_ref()?, i)))
+    }
+
+    pub fn line_count(&self) -> usize {
+        match (&self.model, self.tab) {
+            (None, _) => 0,
+            (Some(t), TopologyTab::Tree) => tree_lines(t, &self.collapsed).len(),
+            (Some(t), TopologyTab::Matrix) => t.containers.len(),
+        }
+    }
+}

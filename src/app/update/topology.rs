@@ -1,0 +1,109 @@
+//! The topology view (`T`): tree and network matrix, moving, folding, and `Enter` to the
+//! container in the table. The model is built when the view opens and again when containers or
+//! networks change while it is open.
+
+use super::*;
+use crate::app::topology::{tree_lines, LineKind, TopologyTab};
+
+pub(crate) fn on_action(
+    app: &mut App,
+    action: Action,
+    _arg: Option<Arg>,
+    _origin: Origin,
+    _fx: &mut Vec<Effect>,
+) {
+    let page = app.screen.viewport.body_rows.max(1) as usize;
+    let last = app.views.topology.line_count().saturating_sub(1);
+    let t = &mut app.views.topology;
+    match action {
+        Action::Right if t.tab == TopologyTab::Matrix && !t.addresses => t.column += 1,
+        Action::Left if t.tab == TopologyTab::Matrix && t.column > 0 => t.column -= 1,
+        Action::ToggleTopologyTab | Action::Right | Action::Left => {
+            // Keep the same container selected across the switch.
+            let selected = t.selected_container();
+            t.tab = t.tab.next();
+            t.cursor = 0;
+            if let (Some(i), Some(topo)) = (selected, t.model.as_ref()) {
+                t.cursor = match t.tab {
+                    TopologyTab::Matrix => i,
+                    TopologyTab::Tree => tree_lines(topo, &t.collapsed)
+                        .iter()
+                        .position(|l| l.kind == LineKind::Container(i))
+                        .unwrap_or(0),
+                };
+            }
+        }
+        Action::Up => t.cursor = t.cursor.saturating_sub(1),
+        Action::Down => t.cursor = (t.cursor + 1).min(last),
+        Action::PageUp => t.cursor = t.cursor.saturating_sub(page),
+        Action::PageDown => t.cursor = (t.cursor + page).min(last),
+        Action::Top => t.cursor = 0,
+        Action::Bottom => t.cursor = last,
+        Action::ToggleAddresses => t.addresses = !t.addresses,
+        Action::ToggleCollapse => {
+            let Some(topo) = t.model.as_ref() else { return };
+            if let Some(line) = tree_lines(topo, &t.collapsed).get(t.cursor) {
+                if !matches!(line.kind, LineKind::Container(_)) && !t.collapsed.remove(&line.id) {
+                    t.collapsed.insert(line.id.clone());
+                }
+            }
+        }
+        Action::Logs | Action::JumpToContainer => jump_to_table(app),
+        _ => {}
+    }
+    let t = &mut app.views.topology;
+    t.cursor = t.cursor.min(t.line_count().saturating_sub(1));
+    let height = page.saturating_sub(4).max(1);
+    if t.cursor < t.offset {
+        t.offset = t.cursor;
+    } else if t.cursor >= t.offset + height {
+        t.offset = t.cursor + 1 - height;
+    }
+}
+
+/// `T`: opens the view (building its model), or goes back to the table.
+pub(super) fn toggle(app: &mut App, fx: &mut Vec<Effect>) {
+    if app.views.current == View::Topology {
+        app.views.current = View::Table;
+        app.views.topology.model = None;
+        return;
+    }
+    back_to_table(app, fx);
+    app.views.current = View::Topology;
+    app.views.topology.model = Some(crate::topology::build(&app.inventory));
+    app.views.topology.stale = false;
+}
+
+/// After containers or networks changed: the open view's model is built again.
+pub(super) fn refresh(app: &mut App) {
+    let t = &mut app.views.topology;
+    if app.views.current == View::Topology && std::mem::take(&mut t.stale) {
+        t.model = Some(crate::topology::build(&app.inventory));
+        t.cursor = t.cursor.min(t.line_count().saturating_sub(1));
+    }
+}
+
+/// `Enter` on a container: the table, with the cursor on it.
+fn jump_to_table(app: &mut App) {
+    let t = &app.views.topology;
+    let Some(key) = t
+        .selected_container()
+        .and_then(|i| t.model.as_ref().map(|m| m.containers[i].key()))
+    else {
+        return;
+    };
+    if app.inventory.by_key(&key).is_none() {
+        return toast(app, ToastLevel::Error, "that container is gone".into());
+    }
+    app.views.current = View::Table;
+    app.views.topology.model = None;
+    if !app
+        .inventory
+        .by_key(&key)
+        .is_some_and(|c| app.table.filter.matches(c))
+    {
+        set_filter(app, "");
+    }
+    app.table.selected = Some(Selected::Container(key));
+    rebuild_rows(app);
+}

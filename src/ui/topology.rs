@@ -1,0 +1,382 @@
+//! The topology view (`T`): the tree (engine → project → service → container, with state,
+//! networks and ports in aligned columns) or the network matrix (containers × networks), and
+//! under either what the selected container reaches.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+use unicode_width::UnicodeWidthStr;
+
+use super::text::{fit, fit_middle, message};
+
+/// `text` cut to `width` columns and padded to it, so the columns line up.
+fn cell(text: &str, width: usize) -> String {
+    let cut = fit(text, width);
+    let pad = width.saturating_sub(cut.width());
+    format!("{cut}{}", " ".repeat(pad))
+}
+
+fn cell_middle(text: &str, width: usize) -> String {
+    cell(&fit_middle(text, width), width)
+}
+use crate::app::state::App;
+use crate::app::topology::{networks_text, tree_lines, LineKind, TopologyTab};
+use crate::config::theme::Slot;
+use crate::topology::model::{NetworkMode, Topology};
+use crate::topology::reach::Reach;
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let state = &app.views.topology;
+    let tabs: Vec<Span> = [TopologyTab::Tree, TopologyTab::Matrix]
+        .iter()
+        .flat_map(|tab| {
+            let slot = if *tab == state.tab {
+                Slot::Title
+            } else {
+                Slot::TextDim
+            };
+            [
+                Span::styled(format!(" {} ", tab.title()), t.style(slot)),
+                Span::raw("│"),
+            ]
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Slot::BorderFocused))
+        .title(Line::from(
+            [
+                vec![Span::styled(" Topology ─", t.style(Slot::Title))],
+                tabs,
+            ]
+            .concat(),
+        ));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(topo) = state.model.as_ref() else {
+        return message(
+            frame,
+            inner,
+            "Building the topology…",
+            t.style(Slot::TextDim),
+        );
+    };
+    if topo.containers.is_empty() {
+        return message(
+            frame,
+            inner,
+            "No containers on the attached endpoints.",
+            t.style(Slot::TextDim),
+        );
+    }
+    let reach = state.selected_reach();
+    let panel_height = if inner.height >= 14 { 4 } else { 2 };
+    let [main, panel] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(panel_height)]).areas(inner);
+    match state.tab {
+        TopologyTab::Tree => tree(frame, app, topo, reach.as_ref(), main),
+        TopologyTab::Matrix => matrix(frame, app, topo, reach.as_ref(), main),
+    }
+    reach_panel(frame, app, topo, reach.as_ref(), panel);
+}
+
+/// The mark before a container's name while another is selected: it reaches it, or not.
+fn peer_mark(reach: Option<&(usize, Reach)>, i: usize) -> Option<&'static str> {
+    let (me, r) = reach?;
+    if *me == i {
+        return Some(if r.isolated { "⊘ " } else { "◆ " });
+    }
+    r.peers.iter().any(|(p, _)| *p == i).then_some("↔ ")
+}
+
+fn tree(frame: &mut Frame, app: &App, topo: &Topology, reach: Option<&(usize, Reach)>, area: Rect) {
+    let t = &app.theme;
+    let state = &app.views.topology;
+    let lines = tree_lines(topo, &state.collapsed);
+    let w = area.width as usize;
+    // NAME as wide as the longest (with its indent and mark), NETWORKS what it needs, PORTS
+    // the rest; on a narrow screen PORTS goes first, then NETWORKS, and NAME is cut.
+    let state_w = 12;
+    let longest = lines
+        .iter()
+        .map(|l| l.depth as usize * 2 + 2 + l.label.width())
+        .max()
+        .unwrap_or(10);
+    let ports_w = if w >= 110 {
+        28
+    } else if w >= 90 {
+        18
+    } else {
+        0
+    };
+    let nets_need = (0..topo.containers.len())
+        .map(|i| networks_text(topo, i).width())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let nets_w = if w >= 70 { nets_need.min(w / 3) } else { 0 };
+    let room = w.saturating_sub(state_w + ports_w + nets_w + 3).max(10);
+    let name_w = longest.min(room);
+    let ports_w = if ports_w > 0 {
+        ports_w + (room - name_w)
+    } else {
+        0
+    };
+    let header = format!(
+        "{}{}{}{}",
+        cell("NAME", name_w + 1),
+        cell("STATE", state_w + 1),
+        if nets_w > 0 {
+            cell("NETWORKS", nets_w + 1)
+        } else {
+            String::new()
+        },
+        if ports_w > 0 {
+            cell("PORTS", ports_w)
+        } else {
+            String::new()
+        },
+    );
+    let mut out = vec![Line::from(Span::styled(header, t.style(Slot::TableHeader)))];
+    let height = area.height.saturating_sub(1) as usize;
+    for (n, line) in lines.iter().enumerate().skip(state.offset).take(height) {
+        let indent = "  ".repeat(line.depth as usize);
+        let selected = n == state.cursor;
+        let mut spans = Vec::new();
+        match line.kind {
+            LineKind::Container(i) => {
+                let c = &topo.containers[i];
+                let mark = peer_mark(reach, i).unwrap_or("  ");
+                let name = cell_middle(&format!("{indent}{mark}{}", c.name), name_w);
+                let slot = match c.state.as_str() {
+                    "running" => Slot::StateRunning,
+                    "paused" | "restarting" => Slot::StateRestarting,
+                    _ => Slot::StateExited,
+                };
+                spans.push(Span::raw(format!("{} ", cell(&name, name_w))));
+                spans.push(Span::styled(
+                    format!("{} ", cell(&c.state, state_w)),
+                    t.style(slot),
+                ));
+                if nets_w > 0 {
+                    let nets = networks_text(topo, i);
+                    let slot = match &c.network_mode {
+                        NetworkMode::Networks => Slot::Text,
+                        NetworkMode::Container {
+                            target_missing: true,
+                            ..
+                        } => Slot::Warning,
+                        _ => Slot::TextDim,
+                    };
+                    spans.push(Span::styled(
+                        format!("{} ", cell(&nets, nets_w)),
+                        t.style(slot),
+                    ));
+                }
+                if ports_w > 0 {
+                    let ports: Vec<String> = c
+                        .ports
+                        .iter()
+                        .filter(|p| p.host_port.is_some())
+                        .map(|p| p.display())
+                        .collect();
+                    spans.push(Span::raw(cell(&ports.join(", "), ports_w)));
+                }
+            }
+            _ => {
+                let arrow = if line.collapsed { "▸ " } else { "▾ " };
+                let text = cell(&format!("{indent}{arrow}{}", line.label), w);
+                spans.push(Span::styled(text, t.style(Slot::TableGroup)));
+            }
+        }
+        let mut l = Line::from(spans);
+        if selected {
+            l = l.style(t.style(Slot::TableSelected));
+        }
+        out.push(l);
+    }
+    frame.render_widget(Paragraph::new(out), area);
+}
+
+fn matrix(
+    frame: &mut Frame,
+    app: &App,
+    topo: &Topology,
+    reach: Option<&(usize, Reach)>,
+    area: Rect,
+) {
+    let t = &app.theme;
+    let state = &app.views.topology;
+    let w = area.width as usize;
+    let name_w = topo
+        .containers
+        .iter()
+        .map(|c| c.name.width() + 2)
+        .max()
+        .unwrap_or(10)
+        .clamp(10, (w / 3).max(10));
+    let col_w = |n: usize| -> usize {
+        if state.addresses {
+            18
+        } else {
+            topo.networks[n].name.width().clamp(5, 14)
+        }
+    };
+    // The networks that fit from the first shown one.
+    let first = state.column.min(topo.networks.len().saturating_sub(1));
+    let mut shown = Vec::new();
+    let mut used = name_w + 1;
+    for n in first..topo.networks.len() {
+        let cw = col_w(n) + 1;
+        if used + cw > w {
+            break;
+        }
+        used += cw;
+        shown.push(n);
+    }
+    let more_left = first > 0;
+    let more_right = shown.last().is_some_and(|l| l + 1 < topo.networks.len());
+    let mut names = vec![Span::styled(
+        format!(
+            "{} ",
+            cell(
+                if more_left {
+                    "◂ CONTAINER"
+                } else {
+                    "CONTAINER"
+                },
+                name_w
+            )
+        ),
+        t.style(Slot::TableHeader),
+    )];
+    let mut flags = vec![Span::raw(format!(
+        "{} ",
+        cell(if more_right { "NETWORK ▸" } else { "" }, name_w)
+    ))];
+    for &n in &shown {
+        let net = &topo.networks[n];
+        names.push(Span::styled(
+            format!("{} ", cell_middle(&net.name, col_w(n))),
+            t.style(Slot::TableHeader),
+        ));
+        // The flags first: on a narrow column they are what must not be cut.
+        let mut f = String::new();
+        if net.internal {
+            f.push_str("int ");
+        }
+        if !net.icc {
+            f.push_str("!icc ");
+        }
+        f.push_str(&net.driver);
+        let slot = if net.internal || !net.icc {
+            Slot::Warning
+        } else {
+            Slot::TextDim
+        };
+        flags.push(Span::styled(
+            format!("{} ", cell(&f, col_w(n))),
+            t.style(slot),
+        ));
+    }
+    let mut out = vec![Line::from(names), Line::from(flags)];
+    let height = area.height.saturating_sub(3) as usize;
+    for (i, c) in topo
+        .containers
+        .iter()
+        .enumerate()
+        .skip(state.offset)
+        .take(height)
+    {
+        let mark = peer_mark(reach, i).unwrap_or("  ");
+        let mut spans = vec![Span::raw(format!(
+            "{} ",
+            cell_middle(&format!("{mark}{}", c.name), name_w)
+        ))];
+        let mode = match &c.network_mode {
+            NetworkMode::Host => Some("host"),
+            NetworkMode::None => Some("none"),
+            NetworkMode::Container { .. } => Some("ctr:"),
+            NetworkMode::Networks => None,
+        };
+        for (col, &n) in shown.iter().enumerate() {
+            let m = c.networks.iter().find(|m| m.network == Some(n));
+            let (text, slot) = match (m, mode) {
+                (Some(m), _) if state.addresses => {
+                    (m.ipv4.clone().unwrap_or_else(|| "●".into()), Slot::Text)
+                }
+                (Some(_), _) => ("●".to_owned(), Slot::StateRunning),
+                // A mode is said once, in the first column; the rest stay empty.
+                (None, Some(mode)) if col == 0 => (mode.to_owned(), Slot::TextDim),
+                (None, Some(_)) => (String::new(), Slot::TextDim),
+                (None, None) => ("·".to_owned(), Slot::TextDim),
+            };
+            spans.push(Span::styled(
+                format!("{} ", cell(&text, col_w(n))),
+                t.style(slot),
+            ));
+        }
+        let mut l = Line::from(spans);
+        if i == state.cursor {
+            l = l.style(t.style(Slot::TableSelected));
+        }
+        out.push(l);
+    }
+    out.push(Line::from(Span::styled(
+        "● on it  · not  host/none/ctr: mode  int: internal  !icc: members cannot talk  a: addresses",
+        t.style(Slot::TextDim),
+    )));
+    frame.render_widget(Paragraph::new(out), area);
+}
+
+fn reach_panel(
+    frame: &mut Frame,
+    app: &App,
+    topo: &Topology,
+    reach: Option<&(usize, Reach)>,
+    area: Rect,
+) {
+    let t = &app.theme;
+    let Some((i, r)) = reach else {
+        let text = "Select a container to see whom it reaches (↔) and who reaches it.";
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, t.style(Slot::TextDim))),
+            area,
+        );
+        return;
+    };
+    let c = &topo.containers[*i];
+    let mut spans = vec![Span::styled(format!("{} ", c.name), t.style(Slot::Title))];
+    if r.isolated {
+        spans.push(Span::styled(
+            "isolated: no peer, no published port. ",
+            t.style(Slot::Warning),
+        ));
+    }
+    if r.no_route_out {
+        spans.push(Span::styled(
+            "internal networks only: no route out. ",
+            t.style(Slot::Warning),
+        ));
+    }
+    if !r.peers.is_empty() {
+        let peers: Vec<String> = r
+            .peers
+            .iter()
+            .map(|(p, via)| format!("{} ({})", topo.containers[*p].name, via.join(", ")))
+            .collect();
+        spans.push(Span::raw(format!("↔ {}. ", peers.join(", "))));
+    }
+    if !r.published.is_empty() {
+        spans.push(Span::raw(format!("host → {}. ", r.published.join(", "))));
+    }
+    for note in &r.notes {
+        spans.push(Span::styled(format!("{note}. "), t.style(Slot::TextDim)));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
+        area,
+    );
+}
