@@ -149,11 +149,13 @@ impl Topology {
 
     /// Only what one project (or stack) has, and the networks its containers are on.
     pub fn only_project(&self, project: &str) -> Topology {
-        let keep: Vec<bool> = self
-            .containers
-            .iter()
-            .map(|c| c.project.as_deref() == Some(project))
-            .collect();
+        self.only(|c| c.project.as_deref() == Some(project))
+    }
+
+    /// Only the containers `keep` keeps, their groups and services, and the networks they are
+    /// on.
+    pub fn only(&self, keep: impl Fn(&ContainerNode) -> bool) -> Topology {
+        let keep: Vec<bool> = self.containers.iter().map(keep).collect();
         let mut index = HashMap::new();
         let containers: Vec<ContainerNode> = self
             .containers
@@ -200,7 +202,6 @@ impl Topology {
                 groups: e
                     .groups
                     .iter()
-                    .filter(|g| g.kind != GroupKind::Standalone && g.name == project)
                     .map(|g| GroupNode {
                         services: g
                             .services
@@ -213,9 +214,11 @@ impl Topology {
                                     .collect(),
                                 ..s.clone()
                             })
+                            .filter(|s| !s.containers.is_empty())
                             .collect(),
                         ..g.clone()
                     })
+                    .filter(|g| !g.services.is_empty())
                     .collect(),
             })
             .filter(|e| !e.groups.is_empty())

@@ -50,6 +50,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             [
                 vec![Span::styled(" Topology ─", t.style(Slot::Title))],
                 tabs,
+                if app.table.filter_text.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Span::styled(
+                        format!(" filter: {} ", app.table.filter_text),
+                        t.style(Slot::TextDim),
+                    )]
+                },
             ]
             .concat(),
         ));

@@ -70,15 +70,30 @@ pub(super) fn toggle(app: &mut App, fx: &mut Vec<Effect>) {
     }
     back_to_table(app, fx);
     app.views.current = View::Topology;
-    app.views.topology.model = Some(crate::topology::build(&app.inventory));
+    app.views.topology.model = Some(model(app));
     app.views.topology.stale = false;
+}
+
+/// The topology of what the table's filter lets through (all of it without a filter).
+fn model(app: &App) -> crate::topology::Topology {
+    let all = crate::topology::build(&app.inventory);
+    if app.table.filter.is_empty() {
+        return all;
+    }
+    all.only(|c| {
+        app.inventory
+            .by_key(&c.key())
+            .is_some_and(|c| app.table.filter.matches(c))
+    })
 }
 
 /// After containers or networks changed: the open view's model is built again.
 pub(super) fn refresh(app: &mut App) {
     let t = &mut app.views.topology;
     if app.views.current == View::Topology && std::mem::take(&mut t.stale) {
-        t.model = Some(crate::topology::build(&app.inventory));
+        let fresh = model(app);
+        let t = &mut app.views.topology;
+        t.model = Some(fresh);
         t.cursor = t.cursor.min(t.line_count().saturating_sub(1));
     }
 }
