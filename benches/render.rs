@@ -64,5 +64,76 @@ fn event(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frame, event);
+/// 1 000 containers on 50 networks, each on one to three of them.
+fn networked(n: usize, networks: usize) -> wheelhouse::app::App {
+    let mut app = scenes::base_app(200, 50);
+    let nets: Vec<wheelhouse::app::model::Network> = (0..networks)
+        .map(|i| wheelhouse::app::testing::network(&format!("net{i}"), i % 7 == 0, i % 11 != 0))
+        .collect();
+    update(
+        &mut app,
+        Msg::NetworksListed {
+            endpoint: "default".into(),
+            networks: nets,
+        },
+    );
+    let containers = scenes::synthetic(n)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut c)| {
+            for k in 0..(1 + i % 3) {
+                let net = format!("net{}", (i * 7 + k * 13) % networks);
+                c.networks.push(wheelhouse::app::model::NetworkAttachment {
+                    network_id: format!("{net}-id"),
+                    network: net,
+                    ipv4: Some(format!("10.{}.{}.{}/16", k, i / 250, i % 250)),
+                    ipv6: None,
+                    aliases: vec![c.name.clone()],
+                });
+            }
+            c
+        })
+        .collect();
+    update(
+        &mut app,
+        Msg::Listed {
+            endpoint: "default".into(),
+            containers,
+        },
+    );
+    app
+}
+
+fn topology(c: &mut Criterion) {
+    let mut group = c.benchmark_group("topology_1000x50");
+    let app = networked(1_000, 50);
+    group.bench_function("build", |b| {
+        b.iter(|| wheelhouse::topology::build(&app.inventory))
+    });
+    for tab in ["tree", "matrix"] {
+        let mut app = networked(1_000, 50);
+        let mut fx = Vec::new();
+        let mut act = |app: &mut wheelhouse::app::App, a| {
+            wheelhouse::app::update::on_action(app, a, wheelhouse::ops::Origin::Keystroke, &mut fx)
+        };
+        act(&mut app, wheelhouse::app::Action::Topology);
+        if tab == "matrix" {
+            act(&mut app, wheelhouse::app::Action::ToggleTopologyTab);
+        }
+        // A container selected, so that its reach is worked out each frame too.
+        for _ in 0..5 {
+            act(&mut app, wheelhouse::app::Action::Down);
+        }
+        let mut term = Terminal::new(TestBackend::new(200, 50)).unwrap();
+        group.bench_function(format!("frame_{tab}"), |b| {
+            b.iter(|| {
+                term.draw(|f| wheelhouse::ui::render_with(f, &app, false))
+                    .unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frame, event, topology);
 criterion_main!(benches);

@@ -44,6 +44,14 @@ pub struct TopologyState {
     pub addresses: bool,
     /// Folded tree lines, by [`TreeLine::id`].
     pub collapsed: HashSet<String>,
+    /// Derived by [`TopologyState::derive`] after every change, so a frame only draws.
+    pub lines: Vec<TreeLine>,
+    pub reach: Option<(usize, Reach)>,
+    /// Display widths the columns need: the longest tree line (indent and mark included), the
+    /// longest networks text, the longest container name.
+    pub widest_line: usize,
+    pub widest_networks: usize,
+    pub widest_name: usize,
 }
 
 /// What a tree line stands for.
@@ -163,11 +171,43 @@ pub fn networks_text(topo: &Topology, i: usize) -> String {
 }
 
 impl TopologyState {
+    /// Works out the lines, the widths and the selected container's reach again: after the
+    /// model, the folding, the tab or the cursor changed.
+    pub fn derive(&mut self) {
+        use unicode_width::UnicodeWidthStr;
+        let Some(topo) = self.model.as_ref() else {
+            self.lines.clear();
+            self.reach = None;
+            return;
+        };
+        self.lines = tree_lines(topo, &self.collapsed);
+        self.widest_line = self
+            .lines
+            .iter()
+            .map(|l| l.depth as usize * 2 + 2 + l.label.width())
+            .max()
+            .unwrap_or(0);
+        self.widest_networks = (0..topo.containers.len())
+            .map(|i| networks_text(topo, i).width())
+            .max()
+            .unwrap_or(0);
+        self.widest_name = topo
+            .containers
+            .iter()
+            .map(|c| c.name.width())
+            .max()
+            .unwrap_or(0);
+        self.cursor = self.cursor.min(self.line_count().saturating_sub(1));
+        self.reach = self
+            .selected_container()
+            .map(|i| (i, reach(self.model.as_ref().expect("checked above"), i)));
+    }
+
     /// The container under the cursor (tree: its line; matrix: its row).
     pub fn selected_container(&self) -> Option<usize> {
         let topo = self.model.as_ref()?;
         match self.tab {
-            TopologyTab::Tree => match tree_lines(topo, &self.collapsed).get(self.cursor)?.kind {
+            TopologyTab::Tree => match self.lines.get(self.cursor)?.kind {
                 LineKind::Container(i) => Some(i),
                 _ => None,
             },
@@ -175,16 +215,10 @@ impl TopologyState {
         }
     }
 
-    /// Who the selected container reaches, for the marks and the panel.
-    pub fn selected_reach(&self) -> Option<(usize, Reach)> {
-        let i = self.selected_container()?;
-        Some((i, reach(self.model.as_ref()?, i)))
-    }
-
     pub fn line_count(&self) -> usize {
         match (&self.model, self.tab) {
             (None, _) => 0,
-            (Some(t), TopologyTab::Tree) => tree_lines(t, &self.collapsed).len(),
+            (Some(_), TopologyTab::Tree) => self.lines.len(),
             (Some(t), TopologyTab::Matrix) => t.containers.len(),
         }
     }

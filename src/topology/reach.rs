@@ -74,7 +74,14 @@ pub fn reach(topo: &Topology, i: usize) -> Reach {
     // Containers sharing my stack (those in container: mode on me, and me) reach each other
     // over loopback.
     let sharing: Vec<usize> = (0..topo.containers.len())
-        .filter(|&j| j != i && stack_of(topo, j) == me)
+        .filter(|&j| j != i)
+        .filter(|&j| {
+            j == me
+                || matches!(
+                    topo.containers[j].network_mode,
+                    NetworkMode::Container { .. }
+                ) && stack_of(topo, j) == me
+        })
         .collect();
     for j in sharing {
         out.peers.push((j, vec!["loopback".into()]));
@@ -130,15 +137,16 @@ pub fn reach(topo: &Topology, i: usize) -> Reach {
                 .collect();
         }
     }
-    // A peer's stack is shared by the containers in container: mode on it: they are reached too.
+    // A peer's stack is shared by the containers in container: mode on it: they are reached
+    // too. Found in one pass over the container-mode ones (most containers are not).
     let mut sharers = Vec::new();
-    for (p, via) in &out.peers {
-        for j in 0..topo.containers.len() {
-            if j != *p
-                && j != i
-                && stack_of(topo, j) == *p
-                && !out.peers.iter().any(|(q, _)| *q == j)
-            {
+    for (j, o) in topo.containers.iter().enumerate() {
+        if j == i || !matches!(o.network_mode, NetworkMode::Container { .. }) {
+            continue;
+        }
+        let stack = stack_of(topo, j);
+        if let Some((_, via)) = out.peers.iter().find(|(p, _)| *p == stack && *p != j) {
+            if !out.peers.iter().any(|(q, _)| *q == j) {
                 sharers.push((j, via.clone()));
             }
         }

@@ -21,7 +21,7 @@ fn cell_middle(text: &str, width: usize) -> String {
     cell(&fit_middle(text, width), width)
 }
 use crate::app::state::App;
-use crate::app::topology::{networks_text, tree_lines, LineKind, TopologyTab};
+use crate::app::topology::{networks_text, LineKind, TopologyTab};
 use crate::config::theme::Slot;
 use crate::topology::model::{NetworkMode, Topology};
 use crate::topology::reach::Reach;
@@ -79,15 +79,33 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             t.style(Slot::TextDim),
         );
     }
-    let reach = state.selected_reach();
+    let reach = state.reach.as_ref();
     let panel_height = if inner.height >= 14 { 4 } else { 2 };
     let [main, panel] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(panel_height)]).areas(inner);
     match state.tab {
-        TopologyTab::Tree => tree(frame, app, topo, reach.as_ref(), main),
-        TopologyTab::Matrix => matrix(frame, app, topo, reach.as_ref(), main),
+        TopologyTab::Tree => tree(frame, app, topo, reach, main),
+        TopologyTab::Matrix => matrix(frame, app, topo, reach, main),
     }
-    reach_panel(frame, app, topo, reach.as_ref(), panel);
+    reach_panel(frame, app, topo, reach, panel);
+}
+
+/// A container's name is coloured by what needs looking at: unhealthy first, then use near or
+/// over its CPU or memory limit (the table's thresholds); nothing when all is well.
+fn condition_slot(app: &App, c: &crate::topology::model::ContainerNode) -> Option<Slot> {
+    if c.health == "unhealthy" {
+        return Some(Slot::HealthUnhealthy);
+    }
+    let u = app.usage.get(&c.key())?.latest.as_ref()?;
+    let worst = [u.cpu_percent_of_limit, u.memory_percent_of_limit]
+        .into_iter()
+        .flatten()
+        .filter(|_| c.state == "running")
+        .fold(0.0_f64, f64::max);
+    match super::table::gauge_slot(app, worst) {
+        Slot::GaugeOk => None,
+        slot => Some(slot),
+    }
 }
 
 /// The mark before a container's name while another is selected: it reaches it, or not.
@@ -102,16 +120,12 @@ fn peer_mark(reach: Option<&(usize, Reach)>, i: usize) -> Option<&'static str> {
 fn tree(frame: &mut Frame, app: &App, topo: &Topology, reach: Option<&(usize, Reach)>, area: Rect) {
     let t = &app.theme;
     let state = &app.views.topology;
-    let lines = tree_lines(topo, &state.collapsed);
+    let lines = &state.lines;
     let w = area.width as usize;
     // NAME as wide as the longest (with its indent and mark), NETWORKS what it needs, PORTS
     // the rest; on a narrow screen PORTS goes first, then NETWORKS, and NAME is cut.
     let state_w = 12;
-    let longest = lines
-        .iter()
-        .map(|l| l.depth as usize * 2 + 2 + l.label.width())
-        .max()
-        .unwrap_or(10);
+    let longest = state.widest_line.max(10);
     let ports_w = if w >= 110 {
         28
     } else if w >= 90 {
@@ -119,11 +133,7 @@ fn tree(frame: &mut Frame, app: &App, topo: &Topology, reach: Option<&(usize, Re
     } else {
         0
     };
-    let nets_need = (0..topo.containers.len())
-        .map(|i| networks_text(topo, i).width())
-        .max()
-        .unwrap_or(8)
-        .max(8);
+    let nets_need = state.widest_networks.max(8);
     let nets_w = if w >= 70 { nets_need.min(w / 3) } else { 0 };
     let room = w.saturating_sub(state_w + ports_w + nets_w + 3).max(10);
     let name_w = longest.min(room);
@@ -163,7 +173,11 @@ fn tree(frame: &mut Frame, app: &App, topo: &Topology, reach: Option<&(usize, Re
                     "paused" | "restarting" => Slot::StateRestarting,
                     _ => Slot::StateExited,
                 };
-                spans.push(Span::raw(format!("{} ", cell(&name, name_w))));
+                let name = format!("{} ", cell(&name, name_w));
+                spans.push(match condition_slot(app, c) {
+                    Some(slot) => Span::styled(name, t.style(slot)),
+                    None => Span::raw(name),
+                });
                 spans.push(Span::styled(
                     format!("{} ", cell(&c.state, state_w)),
                     t.style(slot),
@@ -218,13 +232,7 @@ fn matrix(
     let t = &app.theme;
     let state = &app.views.topology;
     let w = area.width as usize;
-    let name_w = topo
-        .containers
-        .iter()
-        .map(|c| c.name.width() + 2)
-        .max()
-        .unwrap_or(10)
-        .clamp(10, (w / 3).max(10));
+    let name_w = (state.widest_name + 2).clamp(10, (w / 3).max(10));
     let col_w = |n: usize| -> usize {
         if state.addresses {
             18
@@ -289,54 +297,65 @@ fn matrix(
             t.style(slot),
         ));
     }
-    let mut out = vec![Line::from(names), Line::from(flags)];
+    // Rows straight into the buffer: a matrix is many small cells, and building lines of
+    // spans for each frame cost more than the rest of the frame.
+    let buf = frame.buffer_mut();
+    buf.set_line(area.x, area.y, &Line::from(names), area.width);
+    buf.set_line(area.x, area.y + 1, &Line::from(flags), area.width);
+    let mut columns = Vec::with_capacity(shown.len());
+    let mut x = area.x + name_w as u16 + 1;
+    for &n in &shown {
+        columns.push((n, x, col_w(n)));
+        x += col_w(n) as u16 + 1;
+    }
     let height = area.height.saturating_sub(3) as usize;
-    for (i, c) in topo
+    let rows = topo
         .containers
         .iter()
         .enumerate()
         .skip(state.offset)
-        .take(height)
-    {
+        .take(height);
+    for (row, (i, c)) in rows.enumerate() {
+        let y = area.y + 2 + row as u16;
         let mark = peer_mark(reach, i).unwrap_or("  ");
-        let mut spans = vec![Span::raw(format!(
-            "{} ",
-            cell_middle(&format!("{mark}{}", c.name), name_w)
-        ))];
+        let name = fit_middle(&format!("{mark}{}", c.name), name_w);
+        let style =
+            condition_slot(app, c).map_or_else(ratatui::style::Style::default, |s| t.style(s));
+        buf.set_stringn(area.x, y, &name, name_w, style);
         let mode = match &c.network_mode {
             NetworkMode::Host => Some("host"),
             NetworkMode::None => Some("none"),
             NetworkMode::Container { .. } => Some("ctr:"),
             NetworkMode::Networks => None,
         };
-        for (col, &n) in shown.iter().enumerate() {
+        for (col, &(n, x, w)) in columns.iter().enumerate() {
             let m = c.networks.iter().find(|m| m.network == Some(n));
             let (text, slot) = match (m, mode) {
-                (Some(m), _) if state.addresses => {
-                    (m.ipv4.clone().unwrap_or_else(|| "●".into()), Slot::Text)
-                }
-                (Some(_), _) => ("●".to_owned(), Slot::StateRunning),
+                (Some(m), _) if state.addresses => (m.ipv4.as_deref().unwrap_or("●"), Slot::Text),
+                (Some(_), _) => ("●", Slot::StateRunning),
                 // A mode is said once, in the first column; the rest stay empty.
-                (None, Some(mode)) if col == 0 => (mode.to_owned(), Slot::TextDim),
-                (None, Some(_)) => (String::new(), Slot::TextDim),
-                (None, None) => ("·".to_owned(), Slot::TextDim),
+                (None, Some(mode)) if col == 0 => (mode, Slot::TextDim),
+                (None, Some(_)) => ("", Slot::TextDim),
+                (None, None) => ("·", Slot::TextDim),
             };
-            spans.push(Span::styled(
-                format!("{} ", cell(&text, col_w(n))),
-                t.style(slot),
-            ));
+            buf.set_stringn(x, y, text, w, t.style(slot));
         }
-        let mut l = Line::from(spans);
         if i == state.cursor {
-            l = l.style(t.style(Slot::TableSelected));
+            buf.set_style(
+                Rect::new(area.x, y, area.width, 1),
+                t.style(Slot::TableSelected),
+            );
         }
-        out.push(l);
     }
-    out.push(Line::from(Span::styled(
-        "● on it  · not  host/none/ctr: mode  int: internal  !icc: members cannot talk  a: addresses",
-        t.style(Slot::TextDim),
-    )));
-    frame.render_widget(Paragraph::new(out), area);
+    if area.height > 2 {
+        buf.set_stringn(
+            area.x,
+            area.y + area.height - 1,
+            "● on it  · not  host/none/ctr: mode  int: internal  !icc: members cannot talk  a: addresses",
+            area.width as usize,
+            t.style(Slot::TextDim),
+        );
+    }
 }
 
 fn reach_panel(
@@ -370,11 +389,17 @@ fn reach_panel(
         ));
     }
     if !r.peers.is_empty() {
-        let peers: Vec<String> = r
+        // As many as the panel can hold; the marks in the list show every one.
+        const SHOWN: usize = 12;
+        let mut peers: Vec<String> = r
             .peers
             .iter()
+            .take(SHOWN)
             .map(|(p, via)| format!("{} ({})", topo.containers[*p].name, via.join(", ")))
             .collect();
+        if r.peers.len() > SHOWN {
+            peers.push(format!("and {} more", r.peers.len() - SHOWN));
+        }
         spans.push(Span::raw(format!("↔ {}. ", peers.join(", "))));
     }
     if !r.published.is_empty() {

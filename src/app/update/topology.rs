@@ -3,7 +3,7 @@
 //! networks change while it is open.
 
 use super::*;
-use crate::app::topology::{tree_lines, LineKind, TopologyTab};
+use crate::app::topology::{LineKind, TopologyTab};
 
 pub(crate) fn on_action(
     app: &mut App,
@@ -23,10 +23,11 @@ pub(crate) fn on_action(
             let selected = t.selected_container();
             t.tab = t.tab.next();
             t.cursor = 0;
-            if let (Some(i), Some(topo)) = (selected, t.model.as_ref()) {
+            if let Some(i) = selected {
                 t.cursor = match t.tab {
                     TopologyTab::Matrix => i,
-                    TopologyTab::Tree => tree_lines(topo, &t.collapsed)
+                    TopologyTab::Tree => t
+                        .lines
                         .iter()
                         .position(|l| l.kind == LineKind::Container(i))
                         .unwrap_or(0),
@@ -41,17 +42,19 @@ pub(crate) fn on_action(
         Action::Bottom => t.cursor = last,
         Action::ToggleAddresses => t.addresses = !t.addresses,
         Action::ToggleCollapse => {
-            let Some(topo) = t.model.as_ref() else { return };
-            if let Some(line) = tree_lines(topo, &t.collapsed).get(t.cursor) {
+            if let Some(line) = t.lines.get(t.cursor).cloned() {
                 if !matches!(line.kind, LineKind::Container(_)) && !t.collapsed.remove(&line.id) {
-                    t.collapsed.insert(line.id.clone());
+                    t.collapsed.insert(line.id);
                 }
+                // The folded lines go at once, so the cursor's bounds are the new ones.
+                t.derive();
             }
         }
-        Action::Logs | Action::JumpToContainer => jump_to_table(app),
+        Action::Logs | Action::JumpToContainer => return jump_to_table(app),
         _ => {}
     }
     let t = &mut app.views.topology;
+    t.derive();
     t.cursor = t.cursor.min(t.line_count().saturating_sub(1));
     let height = page.saturating_sub(4).max(1);
     if t.cursor < t.offset {
@@ -72,6 +75,7 @@ pub(super) fn toggle(app: &mut App, fx: &mut Vec<Effect>) {
     app.views.current = View::Topology;
     app.views.topology.model = Some(model(app));
     app.views.topology.stale = false;
+    app.views.topology.derive();
 }
 
 /// The topology of what the table's filter lets through (all of it without a filter).
@@ -94,7 +98,7 @@ pub(super) fn refresh(app: &mut App) {
         let fresh = model(app);
         let t = &mut app.views.topology;
         t.model = Some(fresh);
-        t.cursor = t.cursor.min(t.line_count().saturating_sub(1));
+        t.derive();
     }
 }
 
