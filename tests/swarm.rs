@@ -253,6 +253,28 @@ fn a_stack_is_listed_scaled_in_the_console_and_back_headless_updated_rolled_back
         "the health check is kept"
     );
 
+    // The stack's overlay network is in the model with its scope and flags.
+    let (code, out) = wheelhouse(&dirs, &stack.host, &["topology", "--project", &stack.name]);
+    assert_eq!(code, 0, "{out}");
+    let json = &out[out.find('{').unwrap()..];
+    // stdout first; whatever stderr said comes after the document.
+    let topo: serde_json::Value = serde_json::Deserializer::from_str(json)
+        .into_iter()
+        .next()
+        .and_then(Result::ok)
+        .unwrap_or_else(|| panic!("no JSON document: {out}"));
+    let overlay = topo["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == format!("{}_default", stack.name).as_str())
+        .unwrap_or_else(|| panic!("no overlay network: {topo:#}"));
+    assert_eq!(
+        (overlay["driver"].as_str(), overlay["scope"].as_str()),
+        (Some("overlay"), Some("swarm"))
+    );
+    assert_eq!(overlay["attachable"], false);
+
     // Back to 2 headless.
     let (code, out) = wheelhouse(
         &dirs,
@@ -384,4 +406,24 @@ fn bad_input_names_the_service_and_changes_nothing() {
     );
     assert!(dirs.audit_records().is_empty(), "nothing reached the gate");
     assert!(started.elapsed() < Duration::from_secs(120));
+    // An update the manager refuses: its words, with the service's name; the failure audited.
+    let bad = format!("{}@sha256:zzz", test_image());
+    let (code, out) = wheelhouse(
+        &dirs,
+        &stack.host,
+        &["rollout", &stack.label("web"), "--image", &bad, "--yes"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("{}: ", stack.service("web")))
+            && out.contains("is not a valid repository/tag"),
+        "{out}"
+    );
+    let outcomes: Vec<String> = dirs
+        .audit_records()
+        .iter()
+        .filter(|r| r["phase"] == "outcome")
+        .map(|r| r["result"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(outcomes, ["error"]);
 }

@@ -1131,13 +1131,15 @@ fn images_volumes_and_networks_are_listed_with_their_users_and_removed_or_pruned
         Duration::from_secs(15),
     );
     assert!(try_docker(&["volume", "inspect", &volume]).is_err());
-    // Networks: the engine's own cannot be removed; ours can.
+    // Networks: the engine's own cannot be removed (the bridge, the first row); ours can.
     t.send_keys(&["Tab"]);
-    t.wait_for(
-        |s| s.contains(&network) && s.contains("engine's own"),
-        Duration::from_secs(10),
-    )
-    .unwrap_or_else(|s| panic!("the networks:\n{s}"));
+    t.wait_for(|s| s.contains(&network), Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("the networks:\n{s}"));
+    t.send_keys(&["g", "g", "D"]);
+    t.expect_text(
+        "is the engine's own network: it cannot be removed",
+        Duration::from_secs(5),
+    );
     let screen = t.capture();
     let at = row(&screen, &network).unwrap() - row(&screen, "NAME").unwrap() - 1;
     t.send_keys(&["g", "g"]);

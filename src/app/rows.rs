@@ -553,17 +553,16 @@ fn push_stacks(rows: &mut Vec<Row>, inp: &RowInputs, stacks: Stacks) {
         for bucket in services.into_values() {
             let aggregate = aggregate_of(&bucket);
             let summary = bucket.service.map(|s| {
-                let progress = inp
-                    .inventory
-                    .swarms
-                    .get(&s.key.endpoint)
-                    .and_then(|state| state.update_progress(s));
+                let state = inp.inventory.swarms.get(&s.key.endpoint);
+                let progress = state.and_then(|state| state.update_progress(s));
+                // A manager that stops answering leaves its last picture: say it is that.
+                let lost = state.is_some_and(|state| state.lost.is_some());
                 SwarmSummary {
                     replicas: match progress {
                         Some(p) => format!("{} · {p}", s.replica_text()),
                         None => s.replica_text(),
                     },
-                    verdict: s.verdict(),
+                    verdict: if lost { "last known" } else { s.verdict() },
                 }
             });
             let label = bucket

@@ -199,9 +199,16 @@ fn lines(
             "  "
         };
         let history = if task.is_current() { "" } else { "(was) " };
+        // The state it is in, and where the manager wants it when that differs (`running →
+        // shutdown` while it is being replaced).
+        let state = if task.desired_state.is_empty() || task.desired_state == task.state {
+            task.state.clone()
+        } else {
+            format!("{} → {}", task.state, task.desired_state)
+        };
         let mut spans = vec![
             Span::raw(format!("{mark}{history}{name:<10} ")),
-            Span::styled(format!("{:<9}", task.state), t.style(slot)),
+            Span::styled(format!("{state:<9}"), t.style(slot)),
             Span::raw(format!(" {node:<12} {:<24} {age:>4}", task.image)),
         ];
         if let Some(why) = task.why() {

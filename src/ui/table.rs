@@ -759,6 +759,7 @@ fn swarm_cell(
         "up" | "scaled to 0" => Slot::StateRunning,
         "down" => Slot::StateExited,
         "update paused" => Slot::HealthUnhealthy,
+        "last known" => Slot::TextDim,
         _ => Slot::StateRestarting,
     };
     (s.verdict.to_owned(), Some(slot))
