@@ -129,8 +129,17 @@ async fn survey(engines: &Engines) -> Seen {
             let info = docker.info().await.ok();
             let (role, node) = info.as_ref().map(swarm::role_from_info).unwrap_or_default();
             let state = match role {
+                // A manager that cannot answer for its Swarm still has its containers: a
+                // compose change there goes on, a Swarm one finds no service and says so.
                 crate::app::swarm::SwarmRole::Manager => {
-                    swarm::snapshot(&docker, engine.name(), node).await?
+                    match swarm::snapshot(&docker, engine.name(), node).await {
+                        Ok(state) => state,
+                        Err(reason) => crate::app::swarm::SwarmState {
+                            role: crate::app::swarm::SwarmRole::Manager,
+                            lost: Some(reason),
+                            ..Default::default()
+                        },
+                    }
                 }
                 role => crate::app::swarm::SwarmState {
                     role,

@@ -346,15 +346,23 @@ pub fn service_use(
         memory_reserved: svc.reserved_memory.map(|m| m.max(0) as u64 * n as u64),
         ..ServiceUse::default()
     };
+    let endpoints: std::collections::BTreeSet<&str> =
+        usage.keys().map(|k| k.endpoint.as_str()).collect();
     for task in current {
         let Some(id) = task.container_id.as_deref() else {
             continue;
         };
-        let latest = inventory
+        // The container is on the node's engine, which may be any attached endpoint: a look-up
+        // per endpoint, not a walk through every container (this runs on every frame).
+        let latest = endpoints
             .iter()
-            .map(|(_, c)| c)
-            .find(|c| c.key.id == id)
-            .and_then(|c| usage.get(&c.key))
+            .find_map(|endpoint| {
+                let key = super::model::ContainerKey {
+                    endpoint: (*endpoint).to_owned(),
+                    id: id.to_owned(),
+                };
+                inventory.by_key(&key).and(usage.get(&key))
+            })
             .and_then(|e| e.latest.as_ref());
         if let Some(u) = latest {
             out.measured += 1;

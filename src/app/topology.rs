@@ -91,7 +91,8 @@ pub fn tree_lines(topo: &Topology, collapsed: &HashSet<String>) -> Vec<TreeLine>
             continue;
         }
         for g in &e.groups {
-            let gid = format!("{id}/{}", g.name);
+            // A compose project and a stack may share a name: the kind keeps their folds apart.
+            let gid = format!("{id}/{:?}/{}", g.kind, g.name);
             let folded = collapsed.contains(&gid);
             let label = match g.kind {
                 GroupKind::Standalone => "(no project)".to_owned(),
@@ -198,6 +199,8 @@ impl TopologyState {
             .max()
             .unwrap_or(0);
         self.cursor = self.cursor.min(self.line_count().saturating_sub(1));
+        // After lines went (a fold, containers removed) the window must still hold the cursor.
+        self.offset = self.offset.min(self.cursor);
         self.reach = self
             .selected_container()
             .map(|i| (i, reach(self.model.as_ref().expect("checked above"), i)));

@@ -421,7 +421,9 @@ impl Watch {
 
     /// Notes what an event names.
     pub fn note(&mut self, ev: &bollard::models::EventMessage) {
-        if !self.manager {
+        // While lost the next read is the full one, on its own slower clock: events must not
+        // pull it forward (a failing manager would be listed several times a second).
+        if !self.manager || self.lost {
             return;
         }
         let kind = ev.typ.map(|t| t.to_string()).unwrap_or_default();
@@ -480,7 +482,27 @@ impl Watch {
         if self.lost {
             self.services.clear();
             self.nodes = false;
-            return match snapshot(docker, &endpoint, None).await {
+            // Still a manager? One that left the Swarm or was demoted is said as such; its
+            // containers go on as any engine's, and it is asked again now and then (one `/info`
+            // every 30 s) in case it becomes a manager again.
+            let info = timeout(REQUEST_TIMEOUT, docker.info())
+                .await
+                .ok()
+                .and_then(Result::ok);
+            let (role, node_id) = info.as_ref().map(role_from_info).unwrap_or_default();
+            if info.is_some() && role != SwarmRole::Manager {
+                self.arm(std::time::Duration::from_secs(30));
+                return send(Msg::SwarmListed {
+                    endpoint,
+                    state: Box::new(SwarmState {
+                        role,
+                        node_id,
+                        ..SwarmState::default()
+                    }),
+                })
+                .await;
+            }
+            return match snapshot(docker, &endpoint, node_id).await {
                 Ok(state) => {
                     self.lost = false;
                     send(Msg::SwarmListed {

@@ -451,7 +451,17 @@ async fn wait_update(
     cancel: &mut watch::Receiver<bool>,
     said: impl Fn(bollard::errors::Error) -> OpError,
 ) -> Result<Done, OpError> {
-    let started = chrono::Utc::now() - chrono::Duration::seconds(2);
+    // On the manager's clock, which the update's StartedAt is written on (a remote engine's
+    // clock may be off from this machine's).
+    let engine_now = docker
+        .info()
+        .await
+        .ok()
+        .and_then(|i| i.system_time)
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_else(chrono::Utc::now);
+    let started = engine_now - chrono::Duration::seconds(2);
     let deadline = tokio::time::Instant::now() + timeout;
     let filters: HashMap<&str, Vec<&str>> =
         [("type", vec!["service"]), ("service", vec![id])].into();
@@ -461,6 +471,7 @@ async fn wait_update(
         .filters(&filters)
         .build();
     let mut events = docker.events(Some(options));
+    let mut events_open = true;
     let mut quiet_reads = 0;
     loop {
         let svc = crate::engine::swarm::inspect_service(docker, id)
@@ -509,7 +520,8 @@ async fn wait_update(
         }
         let backstop = tokio::time::sleep(Duration::from_secs(if fresh { 5 } else { 1 }));
         tokio::select! {
-            _ = events.next() => {}
+            // An event stream that ended is left alone: the timed re-check goes on.
+            ev = events.next(), if events_open => events_open = ev.is_some(),
             _ = backstop => {}
             _ = tokio::time::sleep_until(deadline) => {
                 return Err(OpError::new(

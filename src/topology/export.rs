@@ -153,7 +153,8 @@ pub fn dot(topo: &Topology) -> String {
     for (e, endpoint) in topo.endpoints.iter().enumerate() {
         for (g, group) in endpoint.groups.iter().enumerate() {
             for (s, svc) in group.services.iter().enumerate() {
-                for dep in &svc.depends_on {
+                // A service without a name (standalone containers) has no cluster to point at.
+                for dep in svc.depends_on.iter().filter(|_| !svc.name.is_empty()) {
                     let Some((t, target)) = group
                         .services
                         .iter()
@@ -230,7 +231,7 @@ pub fn mermaid(topo: &Topology) -> String {
     for (e, endpoint) in topo.endpoints.iter().enumerate() {
         for (g, group) in endpoint.groups.iter().enumerate() {
             for (s, svc) in group.services.iter().enumerate() {
-                for dep in &svc.depends_on {
+                for dep in svc.depends_on.iter().filter(|_| !svc.name.is_empty()) {
                     if let Some(t) = group.services.iter().position(|o| o.name == dep.service) {
                         let _ = writeln!(
                             out,

@@ -111,11 +111,22 @@ pub(super) fn group_members(app: &App) -> Vec<ContainerKey> {
     let Some(Selected::Group(id)) = &app.table.selected else {
         return Vec::new();
     };
+    let swarms = &app.inventory.swarms;
+    let node_of = |id: &str| swarms.node_hostname(id).map(str::to_owned);
+    // The containers Swarm keeps of replaced tasks are history: a verb on the service's line
+    // (or a merged log) is about the tasks it runs now.
+    let replaced: std::collections::HashSet<&str> = swarms
+        .managers()
+        .flat_map(|(_, s)| s.tasks.iter())
+        .filter(|t| !t.is_current())
+        .filter_map(|t| t.container_id.as_deref())
+        .collect();
     let mut keys: Vec<(String, ContainerKey)> = app
         .inventory
         .iter()
         .filter(|(_, c)| id.contains(c))
-        .filter(|(_, c)| app.table.filter.matches(c))
+        .filter(|(_, c)| app.table.filter.matches_in(c, &node_of))
+        .filter(|(_, c)| !replaced.contains(c.key.id.as_str()))
         .map(|(_, c)| (c.name.clone(), c.key.clone()))
         .collect();
     keys.sort();

@@ -16,7 +16,10 @@ pub(crate) fn on_action(
     let last = app.views.topology.line_count().saturating_sub(1);
     let t = &mut app.views.topology;
     match action {
-        Action::Right if t.tab == TopologyTab::Matrix && !t.addresses => t.column += 1,
+        Action::Right if t.tab == TopologyTab::Matrix => {
+            let networks = t.model.as_ref().map_or(0, |m| m.networks.len());
+            t.column = (t.column + 1).min(networks.saturating_sub(1));
+        }
         Action::Left if t.tab == TopologyTab::Matrix && t.column > 0 => t.column -= 1,
         Action::ToggleTopologyTab | Action::Right | Action::Left => {
             // Keep the same container selected across the switch.
@@ -56,7 +59,9 @@ pub(crate) fn on_action(
     let t = &mut app.views.topology;
     t.derive();
     t.cursor = t.cursor.min(t.line_count().saturating_sub(1));
-    let height = page.saturating_sub(4).max(1);
+    // The rows the view shows: the body less its border, the header lines, the legend and the
+    // reach panel (the matrix has the most of these; the tree scrolls a little early).
+    let height = page.saturating_sub(9).max(1);
     if t.cursor < t.offset {
         t.offset = t.cursor;
     } else if t.cursor >= t.offset + height {
@@ -84,10 +89,12 @@ fn model(app: &App) -> crate::topology::Topology {
     if app.table.filter.is_empty() {
         return all;
     }
+    let swarms = &app.inventory.swarms;
+    let node_of = |id: &str| swarms.node_hostname(id).map(str::to_owned);
     all.only(|c| {
         app.inventory
             .by_key(&c.key())
-            .is_some_and(|c| app.table.filter.matches(c))
+            .is_some_and(|c| app.table.filter.matches_in(c, &node_of))
     })
 }
 
