@@ -104,6 +104,10 @@ fn shows(app: &App, msg: &Msg) -> bool {
         }
         Msg::Inspected { key, .. } => app.views.inspect.as_ref().is_some_and(|i| &i.key == key),
         Msg::Sampled { samples, .. } => {
+            // The topology colours names by their use against limits.
+            if app.views.current == View::Topology {
+                return true;
+            }
             if app.views.current != View::Table {
                 return false;
             }
