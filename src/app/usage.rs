@@ -163,6 +163,10 @@ pub struct Sample {
     pub oom_kills: Option<u64>,
     pub net_rx_bytes: Option<u64>,
     pub net_tx_bytes: Option<u64>,
+    /// Packets dropped and errors, received and sent together, on every interface but
+    /// loopback (cumulative, like the byte counters).
+    pub net_drops: Option<u64>,
+    pub net_errors: Option<u64>,
     pub blk_read_bytes: Option<u64>,
     pub blk_write_bytes: Option<u64>,
 }
@@ -183,6 +187,8 @@ impl Sample {
             pids_current: None,
             oom_kills: None,
             net_rx_bytes: None,
+            net_drops: None,
+            net_errors: None,
             net_tx_bytes: None,
             blk_read_bytes: None,
             blk_write_bytes: None,
@@ -222,6 +228,16 @@ pub struct Usage {
     pub oom_kills: Option<u64>,
     pub net_rx_bytes_per_sec: Option<f64>,
     pub net_tx_bytes_per_sec: Option<f64>,
+    /// Drops and errors since the container's interfaces came up, and how many are new since
+    /// the previous sample (what the NET column warns about).
+    #[serde(default)]
+    pub net_drops: Option<u64>,
+    #[serde(default)]
+    pub net_errors: Option<u64>,
+    #[serde(default)]
+    pub net_new_drops: Option<u64>,
+    #[serde(default)]
+    pub net_new_errors: Option<u64>,
     pub blk_read_bytes_per_sec: Option<f64>,
     pub blk_write_bytes_per_sec: Option<f64>,
 }
@@ -280,6 +296,10 @@ impl Usage {
             oom_kills: cur.oom_kills,
             net_rx_bytes_per_sec: rate(|s| s.net_rx_bytes),
             net_tx_bytes_per_sec: rate(|s| s.net_tx_bytes),
+            net_drops: cur.net_drops,
+            net_errors: cur.net_errors,
+            net_new_drops: delta(|s| s.net_drops),
+            net_new_errors: delta(|s| s.net_errors),
             blk_read_bytes_per_sec: rate(|s| s.blk_read_bytes),
             blk_write_bytes_per_sec: rate(|s| s.blk_write_bytes),
         }
@@ -630,10 +650,12 @@ mod tests {
     fn rates_need_two_samples_of_one_source_and_survive_counter_resets() {
         let mut a = sample(0);
         a.net_rx_bytes = Some(1000);
+        a.net_drops = Some(4);
         a.blk_write_bytes = Some(5000);
         a.pids_current = Some(3);
         let mut b = sample(2000);
         b.net_rx_bytes = Some(3000);
+        b.net_drops = Some(6);
         b.blk_write_bytes = Some(1000);
         b.pids_current = Some(4);
         let limits = Limits {
@@ -646,6 +668,11 @@ mod tests {
         assert_eq!(first.pids, Some(3));
         let u = Usage::derive(Some(&a), &b, &limits);
         assert_eq!(u.net_rx_bytes_per_sec, Some(1000.0));
+        assert_eq!((u.net_drops, u.net_new_drops), (Some(6), Some(2)));
+        assert_eq!(
+            first.net_new_drops, None,
+            "nothing is new in a first sample"
+        );
         assert_eq!(u.blk_write_bytes_per_sec, None, "counter went backwards");
         assert_eq!(u.pids_percent_of_limit, Some(50.0));
         let mut other = b.clone();

@@ -192,6 +192,28 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>) -> Vec<Line<'static>>
                 rate(u.blk_write_bytes_per_sec).unwrap_or_else(|| "-".into()),
             );
             lines.push(Line::from(vec![label("I/O"), Span::raw(io)]));
+            // Drops and errors matter once there are any; new ones since the last sample warn.
+            let (drops, errors) = (u.net_drops.unwrap_or(0), u.net_errors.unwrap_or(0));
+            if drops + errors > 0 {
+                let new = u.net_new_drops.unwrap_or(0) + u.net_new_errors.unwrap_or(0);
+                let text = format!(
+                    "{drops} packets dropped, {errors} errors{}",
+                    if new > 0 {
+                        format!(" ({new} in the last sample)")
+                    } else {
+                        String::new()
+                    }
+                );
+                let slot = if new > 0 {
+                    Slot::Warning
+                } else {
+                    Slot::TextDim
+                };
+                lines.push(Line::from(vec![
+                    label("NET"),
+                    Span::styled(text, t.style(slot)),
+                ]));
+            }
         }
         None if c.state == RunState::Running => {
             lines.push(Line::from(vec![

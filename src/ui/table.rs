@@ -597,7 +597,14 @@ fn container_cell(
             },
             None => none(),
         },
-        Col::Net => rate_pair(usage.map(|u| (u.net_rx_bytes_per_sec, u.net_tx_bytes_per_sec))),
+        Col::Net => {
+            let (text, slot) =
+                rate_pair(usage.map(|u| (u.net_rx_bytes_per_sec, u.net_tx_bytes_per_sec)));
+            // Packets dropped or errors since the last sample: the detail pane says how many.
+            let troubled = usage
+                .is_some_and(|u| u.net_new_drops.unwrap_or(0) + u.net_new_errors.unwrap_or(0) > 0);
+            (text, if troubled { Some(Slot::Warning) } else { slot })
+        }
         Col::Io => rate_pair(usage.map(|u| (u.blk_read_bytes_per_sec, u.blk_write_bytes_per_sec))),
         Col::Up => match c.uptime_secs(app.now) {
             Some(s) => (format_age(s), None),

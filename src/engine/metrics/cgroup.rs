@@ -165,9 +165,11 @@ impl CgroupRoot {
                 self.proc.join(pid.to_string()).join("net/dev")
             })
             .map(String::from_utf8_lossy);
-        if let Some((rx, tx)) = net.as_deref().and_then(parse_net_dev) {
-            s.net_rx_bytes = Some(rx);
-            s.net_tx_bytes = Some(tx);
+        if let Some(n) = net.as_deref().map(parse_net_dev) {
+            s.net_rx_bytes = Some(n.rx_bytes);
+            s.net_tx_bytes = Some(n.tx_bytes);
+            s.net_drops = Some(n.drops);
+            s.net_errors = Some(n.errors);
         }
         if let Some((system_ns, cpus)) = host {
             s.system_cpu_ns = Some(system_ns);
@@ -393,9 +395,21 @@ fn cap(text: &str) -> Option<Cap> {
     })
 }
 
-/// Received and sent bytes over every interface but loopback, from `/proc/<pid>/net/dev`.
-pub fn parse_net_dev(text: &str) -> Option<(u64, u64)> {
-    let (mut rx, mut tx) = (0u64, 0u64);
+/// What `/proc/<pid>/net/dev` counts over every interface but loopback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NetDev {
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
+    /// Received and sent packets dropped.
+    pub drops: u64,
+    /// Receive and transmit errors.
+    pub errors: u64,
+}
+
+/// The counters of `/proc/<pid>/net/dev`: after the interface, receive bytes, packets, errs,
+/// drop, fifo, frame, compressed, multicast, then transmit bytes, packets, errs, drop, ….
+pub fn parse_net_dev(text: &str) -> NetDev {
+    let mut n = NetDev::default();
     for line in text.lines().skip(2) {
         let Some((iface, rest)) = line.split_once(':') else {
             continue;
@@ -407,12 +421,14 @@ pub fn parse_net_dev(text: &str) -> Option<(u64, u64)> {
             .split_whitespace()
             .filter_map(|v| v.parse().ok())
             .collect();
-        if f.len() >= 9 {
-            rx += f[0];
-            tx += f[8];
+        if f.len() >= 12 {
+            n.rx_bytes += f[0];
+            n.errors += f[2] + f[10];
+            n.drops += f[3] + f[11];
+            n.tx_bytes += f[8];
         }
     }
-    Some((rx, tx))
+    n
 }
 
 /// The host's total CPU time in ns and its online CPUs, as `docker stats` computes them.
@@ -431,6 +447,31 @@ pub fn proc_stat(path: &Path) -> Option<(u64, u32)> {
         .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
         .count() as u32;
     Some((ticks * (1_000_000_000 / CLOCK_TICKS), cpus.max(1)))
+}
+
+#[cfg(test)]
+mod net_dev_tests {
+    use super::*;
+
+    #[test]
+    fn drops_and_errors_count_every_interface_but_loopback() {
+        let text = "\
+Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo:  9000      90    7    7    0     0          0         0     9000      90    7    7    0     0       0          0
+  eth0:  1500      15    1    2    0     0          0         0      700       7    3    4    0     0       0          0
+  eth1:   500       5    0    1    0     0          0         0      300       3    0    0    0     0       0          0
+";
+        assert_eq!(
+            parse_net_dev(text),
+            NetDev {
+                rx_bytes: 2000,
+                tx_bytes: 1000,
+                drops: 7,
+                errors: 4
+            }
+        );
+    }
 }
 
 #[cfg(test)]

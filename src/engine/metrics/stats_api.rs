@@ -64,6 +64,11 @@ pub fn to_sample(r: &ContainerStatsResponse) -> Option<Sample> {
     if let Some(nets) = &r.networks {
         s.net_rx_bytes = Some(nets.values().filter_map(|n| n.rx_bytes).sum());
         s.net_tx_bytes = Some(nets.values().filter_map(|n| n.tx_bytes).sum());
+        let sum = |f: fn(&bollard::models::ContainerNetworkStats) -> Option<u64>| {
+            nets.values().filter_map(f).sum::<u64>()
+        };
+        s.net_drops = Some(sum(|n| n.rx_dropped) + sum(|n| n.tx_dropped));
+        s.net_errors = Some(sum(|n| n.rx_errors) + sum(|n| n.tx_errors));
     }
     if let Some(entries) = r
         .blkio_stats
@@ -98,7 +103,8 @@ mod tests {
           "memory_stats": {"usage": 10485760, "limit": 33554432,
                            "stats": {"total_inactive_file": 1048576, "inactive_file": 1048576}},
           "pids_stats": {"current": 2},
-          "networks": {"eth0": {"rx_bytes": 100, "tx_bytes": 50}, "eth1": {"rx_bytes": 1, "tx_bytes": 2}},
+          "networks": {"eth0": {"rx_bytes": 100, "tx_bytes": 50, "rx_dropped": 3, "tx_errors": 1},
+                       "eth1": {"rx_bytes": 1, "tx_bytes": 2, "tx_dropped": 2}},
           "blkio_stats": {"io_service_bytes_recursive": [
               {"major": 8, "minor": 0, "op": "Read", "value": 4096},
               {"major": 8, "minor": 0, "op": "Write", "value": 512},
@@ -114,6 +120,7 @@ mod tests {
         assert_eq!(s.working_set(), Some(9 * 1024 * 1024));
         assert_eq!(s.pids_current, Some(2));
         assert_eq!((s.net_rx_bytes, s.net_tx_bytes), (Some(101), Some(52)));
+        assert_eq!((s.net_drops, s.net_errors), (Some(5), Some(1)));
         assert_eq!(
             (s.blk_read_bytes, s.blk_write_bytes),
             (Some(4096), Some(512))
