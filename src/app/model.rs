@@ -387,13 +387,7 @@ impl Container {
             return Some(s);
         }
         let name = self.labels.get(super::swarm::LABEL_SERVICE_NAME)?;
-        Some(match self.stack() {
-            Some(stack) => name
-                .strip_prefix(stack)
-                .and_then(|n| n.strip_prefix('_'))
-                .unwrap_or(name),
-            None => name,
-        })
+        Some(super::swarm::name_in_stack(name, self.stack()))
     }
 
     /// The Swarm service it is a task of.

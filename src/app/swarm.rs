@@ -144,32 +144,27 @@ pub struct SwarmService {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// A service's name within its stack (`web` for `shop_web` of stack `shop`); the whole name
+/// when it has no stack or does not start with the stack's.
+pub fn name_in_stack<'a>(name: &'a str, stack: Option<&str>) -> &'a str {
+    stack
+        .and_then(|s| name.strip_prefix(s))
+        .and_then(|n| n.strip_prefix('_'))
+        .unwrap_or(name)
+}
+
 impl SwarmService {
     /// As operators type it: `shop/web` for a stack's service, else its name.
     pub fn label(&self) -> String {
         match &self.stack {
-            Some(stack) => format!(
-                "{stack}/{}",
-                self.key
-                    .name
-                    .strip_prefix(&format!("{stack}_"))
-                    .unwrap_or(&self.key.name)
-            ),
+            Some(stack) => format!("{stack}/{}", self.short_name()),
             None => self.key.name.clone(),
         }
     }
 
     /// The name within its stack (`web`), or the whole name.
     pub fn short_name(&self) -> &str {
-        match &self.stack {
-            Some(stack) => self
-                .key
-                .name
-                .strip_prefix(stack.as_str())
-                .and_then(|n| n.strip_prefix('_'))
-                .unwrap_or(&self.key.name),
-            None => &self.key.name,
-        }
+        name_in_stack(&self.key.name, self.stack.as_deref())
     }
 
     /// `running/desired`, counting as the manager does.
@@ -249,7 +244,6 @@ pub struct SwarmState {
     pub role: SwarmRole,
     /// The node this endpoint's engine is.
     pub node_id: Option<String>,
-    pub cluster_id: Option<String>,
     /// Set while the endpoint no longer answers as a manager (quorum lost, demoted): what is
     /// shown is what it said last.
     pub lost: Option<String>,

@@ -55,7 +55,6 @@ pub async fn snapshot(
     Ok(SwarmState {
         role: SwarmRole::Manager,
         node_id,
-        cluster_id: None,
         lost: None,
         nodes,
         services: services

@@ -32,7 +32,7 @@ use super::container::Done;
 use super::error::{ErrorKind, OpError};
 use super::plan::{OnFailure, Operation, Origin, Plan, PlanId, Scope, Step, SwarmObject, Target};
 use super::service::PlanError;
-use crate::app::swarm::{SwarmNode, SwarmServiceKey, Swarms};
+use crate::app::swarm::{SwarmNode, SwarmService, SwarmServiceKey, Swarms};
 
 /// How long an update may take before the plan gives up waiting (the update goes on).
 pub const DEFAULT_UPDATE_TIMEOUT_SECS: u64 = 600;
@@ -74,6 +74,16 @@ fn plan(
     }
 }
 
+/// The service as the console last saw it, or why there is none.
+fn known<'a>(swarms: &'a Swarms, key: &SwarmServiceKey) -> Result<&'a SwarmService, PlanError> {
+    swarms.service(key).ok_or_else(|| {
+        PlanError(format!(
+            "no Swarm service {} on {} (removed meanwhile?)",
+            key.name, key.endpoint
+        ))
+    })
+}
+
 /// Scales a replicated service to `replicas`.
 pub fn scale(
     swarms: &Swarms,
@@ -83,12 +93,7 @@ pub fn scale(
     id: PlanId,
     origin: Origin,
 ) -> Result<Plan, PlanError> {
-    let Some(svc) = swarms.service(key) else {
-        return err(format!(
-            "no Swarm service {} on {} (removed meanwhile?)",
-            key.name, key.endpoint
-        ));
-    };
+    let svc = known(swarms, key)?;
     let name = svc.label();
     if svc.global {
         return err(format!(
@@ -123,12 +128,7 @@ pub fn update(
     id: PlanId,
     origin: Origin,
 ) -> Result<Plan, PlanError> {
-    let Some(svc) = swarms.service(key) else {
-        return err(format!(
-            "no Swarm service {} on {} (removed meanwhile?)",
-            key.name, key.endpoint
-        ));
-    };
+    let svc = known(swarms, key)?;
     let name = svc.label();
     let image = image.trim();
     if image.is_empty() {
@@ -168,12 +168,7 @@ pub fn rollback(
     id: PlanId,
     origin: Origin,
 ) -> Result<Plan, PlanError> {
-    let Some(svc) = swarms.service(key) else {
-        return err(format!(
-            "no Swarm service {} on {} (removed meanwhile?)",
-            key.name, key.endpoint
-        ));
-    };
+    let svc = known(swarms, key)?;
     let title = format!("roll back {}", svc.label());
     let steps = vec![
         Step::new(service_target(key), Operation::RollbackService),

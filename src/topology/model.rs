@@ -140,13 +140,6 @@ pub struct NetworkNode {
 }
 
 impl Topology {
-    /// The container with this key.
-    pub fn index_of(&self, key: &ContainerKey) -> Option<usize> {
-        self.containers
-            .iter()
-            .position(|c| c.endpoint == key.endpoint && c.id == key.id)
-    }
-
     /// Only what one project (or stack) has, and the networks its containers are on.
     pub fn only_project(&self, project: &str) -> Topology {
         self.only(|c| c.project.as_deref() == Some(project))

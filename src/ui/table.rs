@@ -516,16 +516,13 @@ fn container_cell(
             (Some(p), None) => (p.to_owned(), None),
             _ => match c.labels.get(crate::app::swarm::LABEL_SERVICE_NAME) {
                 // A Swarm task: its service, as `stack/service` reads.
-                Some(name) => match c.stack() {
-                    Some(stack) => (
-                        format!(
-                            "{stack}/{}",
-                            name.strip_prefix(&format!("{stack}_")).unwrap_or(name)
-                        ),
-                        None,
-                    ),
-                    None => (name.clone(), None),
-                },
+                Some(name) => {
+                    let short = crate::app::swarm::name_in_stack(name, c.stack());
+                    match c.stack() {
+                        Some(stack) => (format!("{stack}/{short}"), None),
+                        None => (short.to_owned(), None),
+                    }
+                }
                 None => none(),
             },
         },

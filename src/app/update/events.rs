@@ -44,14 +44,5 @@ pub(super) fn jump_to_event_container(app: &mut App, index: usize) {
         toast(app, ToastLevel::Error, format!("{name} is no longer there"));
         return;
     }
-    app.views.current = View::Table;
-    if !app
-        .inventory
-        .by_key(&key)
-        .is_some_and(|c| app.table.filter.matches(c))
-    {
-        set_filter(app, "");
-    }
-    app.table.selected = Some(Selected::Container(key));
-    rebuild_rows(app);
+    show_in_table(app, key);
 }

@@ -45,6 +45,20 @@ pub(super) fn row_is(app: &App, row: &Row, sel: &Selected) -> bool {
     }
 }
 
+/// The table, with the cursor on `key`; the filter is cleared if it hides the container.
+pub(super) fn show_in_table(app: &mut App, key: ContainerKey) {
+    app.views.current = View::Table;
+    if !app
+        .inventory
+        .by_key(&key)
+        .is_some_and(|c| app.table.filter.matches(c))
+    {
+        set_filter(app, "");
+    }
+    app.table.selected = Some(Selected::Container(key));
+    rebuild_rows(app);
+}
+
 pub(super) fn select_index(app: &mut App, index: usize) {
     let t = &mut app.table;
     if t.rows.is_empty() {

@@ -121,15 +121,6 @@ fn jump_to_table(app: &mut App) {
     if app.inventory.by_key(&key).is_none() {
         return toast(app, ToastLevel::Error, "that container is gone".into());
     }
-    app.views.current = View::Table;
     app.views.topology.model = None;
-    if !app
-        .inventory
-        .by_key(&key)
-        .is_some_and(|c| app.table.filter.matches(c))
-    {
-        set_filter(app, "");
-    }
-    app.table.selected = Some(Selected::Container(key));
-    rebuild_rows(app);
+    show_in_table(app, key);
 }
