@@ -228,6 +228,11 @@ fn run_console(
         read_only_reason: loaded.read_only_reason.clone(),
         plan_prefix: plan_prefix(),
         max_replicas: loaded.settings.max_replicas as u32,
+        net: crate::app::nethealth::NetThresholds {
+            rtt_p95_ms: loaded.settings.net_rtt_p95_ms as f64,
+            retransmit_percent: loaded.settings.net_retransmit_percent,
+            drops: loaded.settings.net_warn_on_drops,
+        },
     };
     let mut statuses: Vec<EndpointStatus> = endpoints.iter().map(Endpoint::status).collect();
     // A broken context has no supervisor: it stays down with the reason in its body.
@@ -591,6 +596,7 @@ pub fn screenshot_svgs() -> Vec<(&'static str, String)> {
         "detail",
         "topology",
         "topology_matrix",
+        "topology_graph",
     ]
     .into_iter()
     .map(|name| {

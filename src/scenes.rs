@@ -214,6 +214,7 @@ pub fn all(width: u16, height: u16) -> Vec<(&'static str, App)> {
         ("long_names", long_names(width, height)),
         ("topology", topology(width, height)),
         ("topology_matrix", topology_matrix(width, height)),
+        ("topology_graph", topology_graph(width, height)),
     ]
 }
 
@@ -301,6 +302,13 @@ pub fn topology(w: u16, h: u16) -> App {
 
 pub fn topology_matrix(w: u16, h: u16) -> App {
     let mut app = topology(w, h);
+    update_action(&mut app, crate::app::Action::ToggleTopologyTab);
+    app
+}
+
+/// The shop's services as a graph, the api's box selected: what it depends on below it.
+pub fn topology_graph(w: u16, h: u16) -> App {
+    let mut app = topology_matrix(w, h);
     update_action(&mut app, crate::app::Action::ToggleTopologyTab);
     app
 }

@@ -56,6 +56,10 @@ pub enum EventAction {
     Health(Health),
     Connect,
     Disconnect,
+    /// Said by the console, not the engine: a container's network crossed a threshold (the
+    /// `reason` attribute says which), or came back under them all.
+    NetDegraded,
+    NetRecovered,
     /// `exec_create: …`, `exec_start: …`, `exec_die`: health probes run as execs.
     Exec(String),
     Other(String),
@@ -105,6 +109,8 @@ impl EventAction {
             A::Oom => "oom",
             A::Connect => "connect",
             A::Disconnect => "disconnect",
+            A::NetDegraded => "net_degraded",
+            A::NetRecovered => "net_recovered",
             A::Exec(s) | A::Other(s) => s,
             A::Health(h) => return format!("health_status: {}", h.as_str()).into(),
         })
@@ -195,6 +201,9 @@ impl EngineEvent {
         }
         if let Some(sig) = a.get("signal") {
             parts.push(format!("signal {sig}"));
+        }
+        if let Some(reason) = a.get("reason") {
+            parts.push(reason.to_owned());
         }
         if self.kind == ObjectKind::Network {
             if let Some(c) = self.container_id() {

@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod logbuf;
 pub mod model;
 pub mod msg;
+pub mod nethealth;
 pub mod palette;
 pub mod resources;
 pub mod rows;

@@ -37,6 +37,8 @@ pub struct AppOptions {
     pub plan_prefix: String,
     /// The most replicas a scale may ask for.
     pub max_replicas: u32,
+    /// Where a container's network needs a look.
+    pub net: crate::app::nethealth::NetThresholds,
 }
 
 impl Default for AppOptions {
@@ -52,6 +54,7 @@ impl Default for AppOptions {
             read_only_reason: None,
             plan_prefix: "plan".into(),
             max_replicas: crate::ops::service::DEFAULT_MAX_REPLICAS,
+            net: crate::app::nethealth::NetThresholds::default(),
         }
     }
 }
@@ -485,7 +488,20 @@ pub struct Views {
     /// The processes of the detail pane's container, and when they were last asked for.
     pub detail_processes: Option<(ContainerKey, Result<super::model::ProcessTable, String>)>,
     pub detail_processes_at: Option<(ContainerKey, DateTime<Utc>)>,
+    /// Whom the detail pane's container reaches (with the peers' names), worked out from the
+    /// topology when the selection or the inventory changes, not per frame.
+    pub detail_reach: Option<DetailReach>,
     pub next_log_session: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetailReach {
+    pub key: ContainerKey,
+    pub reach: crate::topology::reach::Reach,
+    /// `reach.peers`' names, in its order.
+    pub peer_names: Vec<String>,
+    /// The inventory changed since: work it out again.
+    pub stale: bool,
 }
 
 impl Default for Views {
@@ -503,6 +519,7 @@ impl Default for Views {
             detail_scroll: None,
             detail_processes: None,
             detail_processes_at: None,
+            detail_reach: None,
             next_log_session: 1,
         }
     }

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use crate::topology::graph::{self, GraphLayout};
 use crate::topology::model::{GroupKind, NetworkMode, Topology};
 use crate::topology::reach::{reach, Reach};
 
@@ -12,21 +13,27 @@ pub enum TopologyTab {
     #[default]
     Tree,
     Matrix,
+    Graph,
 }
 
 impl TopologyTab {
+    /// In the order `Tab` goes through them.
+    pub const ALL: [TopologyTab; 3] = [TopologyTab::Tree, TopologyTab::Matrix, TopologyTab::Graph];
+
     pub fn title(self) -> &'static str {
         match self {
             TopologyTab::Tree => "Tree",
             TopologyTab::Matrix => "Networks",
+            TopologyTab::Graph => "Services",
         }
     }
 
     pub fn next(self) -> TopologyTab {
-        match self {
-            TopologyTab::Tree => TopologyTab::Matrix,
-            TopologyTab::Matrix => TopologyTab::Tree,
-        }
+        let at = TopologyTab::ALL
+            .iter()
+            .position(|t| *t == self)
+            .unwrap_or(0);
+        TopologyTab::ALL[(at + 1) % TopologyTab::ALL.len()]
     }
 }
 
@@ -52,6 +59,10 @@ pub struct TopologyState {
     pub widest_line: usize,
     pub widest_networks: usize,
     pub widest_name: usize,
+    /// The project (or stack) the service graph shows, as (endpoint, name), and its layout,
+    /// made when the graph tab first needs it after the model or the project changed.
+    pub project: Option<(String, String)>,
+    pub graph: Option<GraphLayout>,
 }
 
 /// What a tree line stands for.
@@ -172,6 +183,59 @@ pub fn networks_text(topo: &Topology, i: usize) -> String {
 }
 
 impl TopologyState {
+    /// A new model (or none, when the view closes): the graph is laid out again when shown.
+    pub fn set_model(&mut self, model: Option<Topology>) {
+        self.model = model;
+        self.graph = None;
+    }
+
+    /// Shows `project`'s graph (laid out by the next [`TopologyState::derive`]).
+    pub fn show_project(&mut self, project: Option<(String, String)>) {
+        if self.project != project {
+            self.project = project;
+            self.graph = None;
+        }
+    }
+
+    /// The project before or after the shown one (`step` -1 or 1), wrapping round.
+    pub fn step_project(&mut self, step: isize) {
+        let Some(topo) = self.model.as_ref() else {
+            return;
+        };
+        let all = graph::projects(topo);
+        if all.is_empty() {
+            return;
+        }
+        let at = self
+            .project
+            .as_ref()
+            .and_then(|p| all.iter().position(|q| q == p))
+            .unwrap_or(0) as isize;
+        let next = (at + step).rem_euclid(all.len() as isize) as usize;
+        self.show_project(Some(all[next].clone()));
+        self.cursor = 0;
+    }
+
+    /// The project of container `i`, or the first one there is.
+    pub fn project_of(&self, i: Option<usize>) -> Option<(String, String)> {
+        let topo = self.model.as_ref()?;
+        let own = i.and_then(|i| {
+            let c = &topo.containers[i];
+            Some((c.endpoint.clone(), c.project.clone()?))
+        });
+        let all = graph::projects(topo);
+        own.filter(|p| all.contains(p))
+            .or_else(|| all.into_iter().next())
+    }
+
+    /// The graph's boxes (none when it is not drawn).
+    pub fn graph_boxes(&self) -> &[graph::ServiceBox] {
+        match &self.graph {
+            Some(GraphLayout::Drawn { down, .. }) => &down.boxes,
+            _ => &[],
+        }
+    }
+
     /// Works out the lines, the widths and the selected container's reach again: after the
     /// model, the folding, the tab or the cursor changed.
     pub fn derive(&mut self) {
@@ -198,6 +262,16 @@ impl TopologyState {
             .map(|c| c.name.width())
             .max()
             .unwrap_or(0);
+        if self.tab == TopologyTab::Graph {
+            if self.project.is_none() {
+                self.project = self.project_of(None);
+            }
+            let stale = self.graph.is_none();
+            if let (true, Some((endpoint, project))) = (stale, self.project.as_ref()) {
+                let topo = self.model.as_ref().expect("checked above");
+                self.graph = graph::layout(topo, endpoint, project);
+            }
+        }
         self.cursor = self.cursor.min(self.line_count().saturating_sub(1));
         // After lines went (a fold, containers removed) the window must still hold the cursor.
         self.offset = self.offset.min(self.cursor);
@@ -215,6 +289,12 @@ impl TopologyState {
                 _ => None,
             },
             TopologyTab::Matrix => (self.cursor < topo.containers.len()).then_some(self.cursor),
+            TopologyTab::Graph => self
+                .graph_boxes()
+                .get(self.cursor)?
+                .containers
+                .first()
+                .copied(),
         }
     }
 
@@ -223,6 +303,7 @@ impl TopologyState {
             (None, _) => 0,
             (Some(_), TopologyTab::Tree) => self.lines.len(),
             (Some(t), TopologyTab::Matrix) => t.containers.len(),
+            (Some(_), TopologyTab::Graph) => self.graph_boxes().len(),
         }
     }
 }

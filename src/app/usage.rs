@@ -167,6 +167,18 @@ pub struct Sample {
     /// loopback (cumulative, like the byte counters).
     pub net_drops: Option<u64>,
     pub net_errors: Option<u64>,
+    /// TCP segments the container's namespace sent, and how many of them were retransmissions
+    /// (cumulative, from `/proc/<pid>/net/snmp`; local engines only).
+    #[serde(default)]
+    pub tcp_out_segs: Option<u64>,
+    #[serde(default)]
+    pub tcp_retrans_segs: Option<u64>,
+    /// The namespace's TCP sockets, read every few samples (local engines only)…
+    #[serde(default)]
+    pub tcp_sockets: Option<TcpSockets>,
+    /// …or why they could not be (not root, the process gone, the host's own namespace).
+    #[serde(default)]
+    pub tcp_unreadable: Option<String>,
     pub blk_read_bytes: Option<u64>,
     pub blk_write_bytes: Option<u64>,
 }
@@ -190,6 +202,10 @@ impl Sample {
             net_drops: None,
             net_errors: None,
             net_tx_bytes: None,
+            tcp_out_segs: None,
+            tcp_retrans_segs: None,
+            tcp_sockets: None,
+            tcp_unreadable: None,
             blk_read_bytes: None,
             blk_write_bytes: None,
         }
@@ -203,6 +219,17 @@ impl Sample {
             _ => usage,
         })
     }
+}
+
+/// A container's TCP sockets at one reading, as sock_diag gives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpSockets {
+    pub listening: u32,
+    pub established: u32,
+    /// Median and 95th percentile of the established sockets' smoothed RTT, in microseconds
+    /// (None with no established socket).
+    pub rtt_p50_us: Option<u32>,
+    pub rtt_p95_us: Option<u32>,
 }
 
 /// What the console shows: rates from two samples, levels from the latest, against the limits.
@@ -238,6 +265,17 @@ pub struct Usage {
     pub net_new_drops: Option<u64>,
     #[serde(default)]
     pub net_new_errors: Option<u64>,
+    /// Retransmitted segments as a share of those sent, over the last window in which enough
+    /// were sent to say (see [`RetransmitWindow`]); None until then.
+    #[serde(default)]
+    pub tcp_retransmit_percent: Option<f64>,
+    /// The namespace's TCP counters were read (so a missing percentage means too few segments).
+    #[serde(default)]
+    pub tcp_counted: bool,
+    #[serde(default)]
+    pub tcp_sockets: Option<TcpSockets>,
+    #[serde(default)]
+    pub tcp_unreadable: Option<String>,
     pub blk_read_bytes_per_sec: Option<f64>,
     pub blk_write_bytes_per_sec: Option<f64>,
 }
@@ -300,6 +338,11 @@ impl Usage {
             net_errors: cur.net_errors,
             net_new_drops: delta(|s| s.net_drops),
             net_new_errors: delta(|s| s.net_errors),
+            // Filled in by `UsageEntry::record`, which keeps the window.
+            tcp_retransmit_percent: None,
+            tcp_counted: cur.tcp_out_segs.is_some(),
+            tcp_sockets: cur.tcp_sockets,
+            tcp_unreadable: cur.tcp_unreadable.clone(),
             blk_read_bytes_per_sec: rate(|s| s.blk_read_bytes),
             blk_write_bytes_per_sec: rate(|s| s.blk_write_bytes),
         }
@@ -454,6 +497,50 @@ impl History {
     }
 }
 
+/// Segments a window must hold before its retransmission rate is said: with fewer, one
+/// retransmission would read as a large share.
+pub const RETRANSMIT_MIN_SEGMENTS: u64 = 500;
+/// A window that has not gathered enough segments in this long starts again, and the old rate
+/// is dropped: a rate from minutes ago says nothing about a link that went quiet.
+pub const RETRANSMIT_MAX_WINDOW: Duration = Duration::from_secs(60);
+
+/// The retransmission rate over windows of at least [`RETRANSMIT_MIN_SEGMENTS`] sent segments:
+/// busy containers get a fresh rate every sample or so, quiet ones every few seconds, idle ones
+/// none.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct RetransmitWindow {
+    /// Counters (sent, retransmitted) and time where the current window began.
+    start: Option<(u64, u64, Duration)>,
+    pub percent: Option<f64>,
+}
+
+impl RetransmitWindow {
+    pub fn add(&mut self, s: &Sample) {
+        let (Some(out), Some(retrans)) = (s.tcp_out_segs, s.tcp_retrans_segs) else {
+            *self = RetransmitWindow::default();
+            return;
+        };
+        let Some((out0, retrans0, at0)) = self.start else {
+            self.start = Some((out, retrans, s.at));
+            return;
+        };
+        // Counters went backwards: a new namespace (the container restarted).
+        let (Some(sent), Some(again)) = (out.checked_sub(out0), retrans.checked_sub(retrans0))
+        else {
+            *self = RetransmitWindow::default();
+            self.start = Some((out, retrans, s.at));
+            return;
+        };
+        if sent >= RETRANSMIT_MIN_SEGMENTS {
+            self.percent = Some((again as f64 / sent as f64 * 100.0).min(100.0));
+            self.start = Some((out, retrans, s.at));
+        } else if s.at.saturating_sub(at0) > RETRANSMIT_MAX_WINDOW {
+            self.percent = None;
+            self.start = Some((out, retrans, s.at));
+        }
+    }
+}
+
 /// Per container in `App::usage`: the previous sample (for the next delta), the current usage
 /// (None once the container stopped) and the history (kept for a while after a stop).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -463,6 +550,8 @@ pub struct UsageEntry {
     pub history: History,
     /// When the container was first seen stopped since its last sample.
     pub stopped_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub retransmits: RetransmitWindow,
+    pub net_alarm: crate::app::nethealth::NetAlarm,
 }
 
 /// How long a stopped container's history is kept: the history window (`DEFAULT_HISTORY_POINTS`
@@ -477,7 +566,9 @@ pub fn stopped_history_kept(sample_ms: u64) -> chrono::TimeDelta {
 impl UsageEntry {
     /// Takes a new sample: derives usage against `limits` and records it.
     pub fn record(&mut self, sample: Sample, limits: &Limits) {
-        let usage = Usage::derive(self.prev.as_ref(), &sample, limits);
+        let mut usage = Usage::derive(self.prev.as_ref(), &sample, limits);
+        self.retransmits.add(&sample);
+        usage.tcp_retransmit_percent = self.retransmits.percent;
         let gap = self.prev.as_ref().and_then(|p| sample.at.checked_sub(p.at));
         self.history.push(&usage, gap);
         self.latest = Some(usage);
@@ -489,6 +580,7 @@ impl UsageEntry {
     pub fn stopped(&mut self, now: chrono::DateTime<chrono::Utc>) {
         self.latest = None;
         self.prev = None;
+        self.retransmits = RetransmitWindow::default();
         self.stopped_at.get_or_insert(now);
     }
 

@@ -15,7 +15,7 @@ pub const MIN_TICK_MS: u64 = 50;
 /// Sampling faster than this turns counter jitter into noise and costs CPU for nothing.
 pub const MIN_SAMPLE_MS: u64 = 250;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Refuse every mutation (start, stop, remove, …).
     pub read_only: bool,
@@ -38,6 +38,11 @@ pub struct Settings {
     /// Clicks select and the wheel scrolls. Off by default: with it on, the terminal's own
     /// text selection needs Shift held.
     pub mouse: bool,
+    /// A container's network needs a look from here: the 95th percentile of its TCP RTT, its
+    /// share of retransmitted segments, and whether any drop or interface error counts.
+    pub net_rtt_p95_ms: u64,
+    pub net_retransmit_percent: f64,
+    pub net_warn_on_drops: bool,
 }
 
 impl Default for Settings {
@@ -53,6 +58,9 @@ impl Default for Settings {
             over_limit_percent: 95,
             max_replicas: crate::ops::service::DEFAULT_MAX_REPLICAS as u64,
             mouse: false,
+            net_rtt_p95_ms: 200,
+            net_retransmit_percent: 0.5,
+            net_warn_on_drops: true,
         }
     }
 }
@@ -69,6 +77,9 @@ pub const KEYS: &[&str] = &[
     "over_limit_percent",
     "max_replicas",
     "mouse",
+    "net_rtt_p95_ms",
+    "net_retransmit_percent",
+    "net_warn_on_drops",
 ];
 
 /// A settings file read leniently: what could be used, and what was wrong with the rest.
@@ -189,6 +200,24 @@ impl Settings {
             field.bool("mouse", raw.remove("mouse")),
             defaults.mouse,
         );
+        let net_rtt_p95_ms = take(
+            &mut problems,
+            field.integer("net_rtt_p95_ms", raw.remove("net_rtt_p95_ms"), 1),
+            defaults.net_rtt_p95_ms,
+        );
+        let net_retransmit_percent = take(
+            &mut problems,
+            field.percent(
+                "net_retransmit_percent",
+                raw.remove("net_retransmit_percent"),
+            ),
+            defaults.net_retransmit_percent,
+        );
+        let net_warn_on_drops = take(
+            &mut problems,
+            field.bool("net_warn_on_drops", raw.remove("net_warn_on_drops")),
+            defaults.net_warn_on_drops,
+        );
         let theme = take(
             &mut problems,
             field.string("theme", raw.remove("theme")),
@@ -215,6 +244,9 @@ impl Settings {
                 over_limit_percent,
                 max_replicas,
                 mouse,
+                net_rtt_p95_ms,
+                net_retransmit_percent,
+                net_warn_on_drops,
             },
             problems,
         })
@@ -270,6 +302,28 @@ impl Field<'_> {
         }
     }
 
+    /// A share above 0 and at most 100, whole or not (`0.5`, `2`).
+    fn percent(
+        &self,
+        name: &str,
+        value: Option<Spanned<Value>>,
+    ) -> Result<Option<f64>, ConfigError> {
+        let Some(value) = value else { return Ok(None) };
+        let n = match value.as_ref() {
+            Value::Float(f) => *f,
+            Value::Integer(i) => *i as f64,
+            other => return Err(self.wrong_type(name, &value, "a percentage such as 0.5", other)),
+        };
+        if n > 0.0 && n <= 100.0 {
+            Ok(Some(n))
+        } else {
+            Err(self.source.error_at(
+                value.span(),
+                format!("{name} must be above 0 and at most 100 (got {n})"),
+            ))
+        }
+    }
+
     fn wrong_type(
         &self,
         name: &str,
@@ -305,7 +359,7 @@ mod tests {
     #[test]
     fn every_field_can_be_set() {
         let settings = Settings::parse(
-            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\nmax_replicas = 20\nmouse = true\n",
+            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\nmax_replicas = 20\nmouse = true\nnet_rtt_p95_ms = 50\nnet_retransmit_percent = 1.5\nnet_warn_on_drops = false\n",
             "config.toml",
         )
         .unwrap();
@@ -322,6 +376,9 @@ mod tests {
                 over_limit_percent: 90,
                 max_replicas: 20,
                 mouse: true,
+                net_rtt_p95_ms: 50,
+                net_retransmit_percent: 1.5,
+                net_warn_on_drops: false,
             }
         );
     }

@@ -5,9 +5,11 @@
 //! - [`model`]: endpoints → projects (compose) or stacks (Swarm) → services → containers;
 //!   networks and each container's memberships; network modes; published ports; `depends_on`.
 //! - [`reach`]: whom a container can reach and who can reach it, and why not.
+//! - [`graph`]: one project's services laid out in layers, `depends_on` as edges.
 //! - [`export`]: the model as JSON (documented in README), Graphviz dot and Mermaid.
 
 pub mod export;
+pub mod graph;
 pub mod model;
 pub mod reach;
 

@@ -192,6 +192,7 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>) -> Vec<Line<'static>>
                 rate(u.blk_write_bytes_per_sec).unwrap_or_else(|| "-".into()),
             );
             lines.push(Line::from(vec![label("I/O"), Span::raw(io)]));
+            lines.push(tcp_line(app, u));
             // Drops and errors matter once there are any; new ones since the last sample warn.
             let (drops, errors) = (u.net_drops.unwrap_or(0), u.net_errors.unwrap_or(0));
             if drops + errors > 0 {
@@ -237,6 +238,11 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>) -> Vec<Line<'static>>
         label("LIMITS"),
         Span::styled(limits_text(c), t.style(Slot::Text)),
     ]));
+    if let Some(r) = app.views.detail_reach.as_ref().filter(|r| r.key == c.key) {
+        let mut spans = vec![label("REACH")];
+        spans.extend(super::topology::reach_spans(app, &r.reach, &r.peer_names));
+        lines.push(Line::from(spans));
+    }
     if let Some(policy) = &c.restart_policy {
         let restarts = match c.restart_count {
             Some(n) if n > 0 => format!(" · restarted {n} times"),
@@ -564,4 +570,58 @@ fn rate_chart<'a>(what: &str, r: &'a Ring, running: bool) -> (String, &'a Ring, 
 
 fn ring_max(r: &Ring) -> Option<f64> {
     r.iter().flatten().map(f64::from).reduce(f64::max)
+}
+
+/// The TCP line: sockets, RTT and retransmissions where measured (local engines), or why not;
+/// a value over its threshold is drawn as a warning.
+fn tcp_line<'a>(app: &App, u: &crate::app::usage::Usage) -> Line<'a> {
+    use crate::app::nethealth::millis;
+    let t = &app.theme;
+    let th = &app.options.net;
+    let label = Span::styled(format!("{:<7}", "TCP"), t.style(Slot::TextDim));
+    let warn_if = |over: bool| t.style(if over { Slot::Warning } else { Slot::Text });
+    if !u.tcp_counted && u.tcp_sockets.is_none() {
+        let why = match &u.tcp_unreadable {
+            Some(why) => why.clone(),
+            None => "RTT and retransmits need a local engine".to_owned(),
+        };
+        return Line::from(vec![label, Span::styled(why, t.style(Slot::TextDim))]);
+    }
+    let mut spans = vec![label];
+    match (&u.tcp_sockets, &u.tcp_unreadable) {
+        (Some(s), _) => {
+            spans.push(Span::styled(
+                format!("{} established, {} listening", s.established, s.listening),
+                t.style(Slot::Text),
+            ));
+            if let (Some(p50), Some(p95)) = (s.rtt_p50_us, s.rtt_p95_us) {
+                let p95_ms = p95 as f64 / 1000.0;
+                spans.push(Span::raw(" · rtt p50 "));
+                spans.push(Span::styled(
+                    millis(p50 as f64 / 1000.0),
+                    t.style(Slot::Text),
+                ));
+                spans.push(Span::raw(" p95 "));
+                spans.push(Span::styled(
+                    millis(p95_ms),
+                    warn_if(p95_ms > th.rtt_p95_ms),
+                ));
+            }
+        }
+        (None, Some(why)) => spans.push(Span::styled(why.clone(), t.style(Slot::TextDim))),
+        (None, None) => spans.push(Span::styled("sockets: measuring…", t.style(Slot::TextDim))),
+    }
+    spans.push(Span::raw(" · "));
+    match u.tcp_retransmit_percent {
+        Some(p) => spans.push(Span::styled(
+            format!("retransmits {p:.2} %"),
+            warn_if(p > th.retransmit_percent),
+        )),
+        None if u.tcp_counted => spans.push(Span::styled(
+            "retransmits: too few segments sent yet",
+            t.style(Slot::TextDim),
+        )),
+        None => spans.push(Span::styled("retransmits: -", t.style(Slot::TextDim))),
+    }
+    Line::from(spans)
 }

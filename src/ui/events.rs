@@ -96,6 +96,7 @@ fn event_row<'a>(app: &App, e: &'a EngineEvent, multi: bool) -> Row<'a> {
     use crate::app::model::Health;
     let slot = match e.action {
         A::Die | A::Kill | A::Oom | A::Destroy | A::Health(Health::Unhealthy) => Slot::Error,
+        A::NetDegraded => Slot::Warning,
         A::Start | A::Restart | A::Unpause | A::Health(Health::Healthy) => Slot::StateRunning,
         A::Exec(_) => Slot::TextDim,
         _ => Slot::Text,

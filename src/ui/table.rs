@@ -597,9 +597,9 @@ fn container_cell(
         Col::Net => {
             let (text, slot) =
                 rate_pair(usage.map(|u| (u.net_rx_bytes_per_sec, u.net_tx_bytes_per_sec)));
-            // Packets dropped or errors since the last sample: the detail pane says how many.
+            // Over a network threshold (drops, retransmits, RTT): the detail pane says which.
             let troubled = usage
-                .is_some_and(|u| u.net_new_drops.unwrap_or(0) + u.net_new_errors.unwrap_or(0) > 0);
+                .is_some_and(|u| !crate::app::nethealth::problems(u, &app.options.net).is_empty());
             (text, if troubled { Some(Slot::Warning) } else { slot })
         }
         Col::Io => rate_pair(usage.map(|u| (u.blk_read_bytes_per_sec, u.blk_write_bytes_per_sec))),

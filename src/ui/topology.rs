@@ -29,7 +29,7 @@ use crate::topology::reach::Reach;
 pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let state = &app.views.topology;
-    let tabs: Vec<Span> = [TopologyTab::Tree, TopologyTab::Matrix]
+    let tabs: Vec<Span> = TopologyTab::ALL
         .iter()
         .flat_map(|tab| {
             let slot = if *tab == state.tab {
@@ -86,12 +86,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     match state.tab {
         TopologyTab::Tree => tree(frame, app, topo, reach, main),
         TopologyTab::Matrix => matrix(frame, app, topo, reach, main),
+        TopologyTab::Graph => graph(frame, app, topo, reach, main),
     }
     reach_panel(frame, app, topo, reach, panel);
 }
 
 /// A container's name is coloured by what needs looking at: unhealthy first, then use near or
-/// over its CPU or memory limit (the table's thresholds); nothing when all is well.
+/// over its CPU or memory limit (the table's thresholds), then a raised network alarm; nothing
+/// when all is well.
 fn condition_slot(app: &App, c: &crate::topology::model::ContainerNode) -> Option<Slot> {
     if c.health == "unhealthy" {
         return Some(Slot::HealthUnhealthy);
@@ -103,6 +105,9 @@ fn condition_slot(app: &App, c: &crate::topology::model::ContainerNode) -> Optio
         .filter(|_| c.state == "running")
         .fold(0.0_f64, f64::max);
     match super::table::gauge_slot(app, worst) {
+        Slot::GaugeOk if app.usage.get(&c.key()).is_some_and(|e| e.net_alarm.raised) => {
+            Some(Slot::Warning)
+        }
         Slot::GaugeOk => None,
         slot => Some(slot),
     }
@@ -220,6 +225,153 @@ fn tree(frame: &mut Frame, app: &App, topo: &Topology, reach: Option<&(usize, Re
         out.push(l);
     }
     frame.render_widget(Paragraph::new(out), area);
+}
+
+/// The worst condition among a service's containers, for its box's border.
+fn service_slot(app: &App, topo: &Topology, containers: &[usize]) -> Option<Slot> {
+    let rank = |s: &Slot| match s {
+        Slot::HealthUnhealthy => 4,
+        Slot::GaugeOverLimit => 3,
+        Slot::GaugeNearLimit => 2,
+        _ => 1,
+    };
+    containers
+        .iter()
+        .filter_map(|&i| condition_slot(app, &topo.containers[i]))
+        .max_by_key(rank)
+}
+
+/// The service graph of one project: ascii-dag's picture (edges), with each service's box
+/// painted over its place in the theme's colours.
+fn graph(
+    frame: &mut Frame,
+    app: &App,
+    topo: &Topology,
+    reach: Option<&(usize, Reach)>,
+    area: Rect,
+) {
+    use crate::topology::graph::GraphLayout;
+    let t = &app.theme;
+    let state = &app.views.topology;
+    let projects = crate::topology::graph::projects(topo);
+    let Some((endpoint, project)) = state.project.as_ref() else {
+        return message(
+            frame,
+            area,
+            "No compose project or stack here: the tree shows the standalone containers (Tab).",
+            t.style(Slot::TextDim),
+        );
+    };
+    let at = projects
+        .iter()
+        .position(|p| p.0 == *endpoint && p.1 == *project)
+        .map_or(0, |i| i + 1);
+    let head = format!(
+        "{project} on {endpoint} ({at} of {}) · ←/→ another project · Enter: to the table",
+        projects.len()
+    );
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(
+            fit(&head, area.width as usize),
+            t.style(Slot::TextDim),
+        ))),
+        Rect { height: 1, ..area },
+    );
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let fits = |g: &crate::topology::graph::ServiceGraph| {
+        g.width <= body.width as usize && g.height <= body.height as usize
+    };
+    let g = match &state.graph {
+        Some(GraphLayout::Drawn { down, across }) => match (fits(down), fits(across)) {
+            (false, true) => across,
+            _ => down,
+        },
+        Some(GraphLayout::TooMany { project, services }) => {
+            return message(
+                frame,
+                body,
+                &format!(
+                    "{project} has {services} services: more than a graph can show. Tab: the tree \
+                     lists them."
+                ),
+                t.style(Slot::Warning),
+            )
+        }
+        None => return message(frame, body, "Laying out…", t.style(Slot::TextDim)),
+    };
+    if !fits(g) {
+        return message(
+            frame,
+            body,
+            &format!(
+                "The graph of {project} needs {}×{} and the view has {}×{}: Tab shows the tree, \
+                 or widen the terminal.",
+                g.width, g.height, body.width, body.height
+            ),
+            t.style(Slot::Warning),
+        );
+    }
+    // Centred across, from the top.
+    let x0 = body.x + (body.width - g.width as u16) / 2;
+    let y0 = body.y;
+    let buf = frame.buffer_mut();
+    let edge_style = t.style(Slot::TextDim);
+    for (row, line) in g.canvas.iter().enumerate() {
+        buf.set_stringn(x0, y0 + row as u16, line, g.width, edge_style);
+    }
+    for (n, b) in g.boxes.iter().enumerate() {
+        let selected = n == state.cursor;
+        let peer = reach.is_some_and(|(me, r)| {
+            !b.containers.contains(me)
+                && b.containers
+                    .iter()
+                    .any(|c| r.peers.iter().any(|(p, _)| p == c))
+        });
+        let border = if selected {
+            t.style(Slot::BorderFocused)
+        } else {
+            t.style(service_slot(app, topo, &b.containers).unwrap_or(Slot::Border))
+        };
+        let rect = Rect {
+            x: x0 + b.x as u16,
+            y: y0 + b.y as u16,
+            width: b.width as u16,
+            height: b.height as u16,
+        };
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(border)
+            .padding(ratatui::widgets::Padding::horizontal(1));
+        let inner = block.inner(rect);
+        frame.render_widget(ratatui::widgets::Clear, rect);
+        frame.render_widget(block, rect);
+        let name_style = if selected {
+            t.style(Slot::TableSelected)
+        } else {
+            t.style(Slot::Title)
+        };
+        let state_slot = if b.state.starts_with("running") {
+            Slot::StateRunning
+        } else {
+            Slot::StateExited
+        };
+        let mark = if peer { "↔ " } else { "" };
+        let mut lines = vec![
+            Line::from(Span::styled(format!("{mark}{}", b.service), name_style)),
+            Line::from(Span::styled(b.state.clone(), t.style(state_slot))),
+        ];
+        if !b.ports.is_empty() {
+            lines.push(Line::from(Span::styled(
+                b.ports.clone(),
+                t.style(Slot::Text),
+            )));
+        }
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
 }
 
 fn matrix(
@@ -375,7 +527,24 @@ fn reach_panel(
         return;
     };
     let c = &topo.containers[*i];
+    let names: Vec<String> = r
+        .peers
+        .iter()
+        .map(|(p, _)| topo.containers[*p].name.clone())
+        .collect();
     let mut spans = vec![Span::styled(format!("{} ", c.name), t.style(Slot::Title))];
+    spans.extend(reach_spans(app, r, &names));
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+/// What a container reaches, in words: for the topology's panel and the detail pane.
+/// `peer_names` are `r.peers`' names, in its order.
+pub fn reach_spans(app: &App, r: &Reach, peer_names: &[String]) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let mut spans = Vec::new();
     if r.isolated {
         spans.push(Span::styled(
             "isolated: no peer, no published port. ",
@@ -394,8 +563,9 @@ fn reach_panel(
         let mut peers: Vec<String> = r
             .peers
             .iter()
+            .zip(peer_names)
             .take(SHOWN)
-            .map(|(p, via)| format!("{} ({})", topo.containers[*p].name, via.join(", ")))
+            .map(|((_, via), name)| format!("{name} ({})", via.join(", ")))
             .collect();
         if r.peers.len() > SHOWN {
             peers.push(format!("and {} more", r.peers.len() - SHOWN));
@@ -408,8 +578,8 @@ fn reach_panel(
     for note in &r.notes {
         spans.push(Span::styled(format!("{note}. "), t.style(Slot::TextDim)));
     }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
-        area,
-    );
+    if spans.is_empty() {
+        spans.push(Span::styled("no peers.", t.style(Slot::TextDim)));
+    }
+    spans
 }

@@ -3,6 +3,7 @@
 use super::*;
 use crate::app::events::{EventAction, ObjectKind};
 use crate::app::model::Health;
+use crate::app::nethealth;
 
 /// Records an event; the ones an operator must not miss also raise a toast.
 pub(super) fn on_engine_event(app: &mut App, e: EngineEvent) {
@@ -65,6 +66,48 @@ pub(super) fn apply_state_hint(app: &mut App, e: &EngineEvent) {
 pub(super) fn inventory_changed(app: &mut App) {
     app.table.rows_stale = true;
     app.views.topology.stale = true;
+    if let Some(r) = app.views.detail_reach.as_mut() {
+        r.stale = true;
+    }
+}
+
+/// The detail pane's reach: worked out again when it shows another container or the inventory
+/// changed (a topology build, a few milliseconds at a thousand containers), never per frame.
+pub(super) fn refresh_detail_reach(app: &mut App) {
+    if !app.views.show_detail || app.views.current != View::Table {
+        return;
+    }
+    let Some(key) = app.selected_container().map(|c| c.key.clone()) else {
+        app.views.detail_reach = None;
+        return;
+    };
+    if app
+        .views
+        .detail_reach
+        .as_ref()
+        .is_some_and(|r| r.key == key && !r.stale)
+    {
+        return;
+    }
+    let topo = crate::topology::build(&app.inventory);
+    app.views.detail_reach = topo
+        .containers
+        .iter()
+        .position(|c| c.endpoint == key.endpoint && c.id == key.id)
+        .map(|i| {
+            let reach = crate::topology::reach::reach(&topo, i);
+            let peer_names = reach
+                .peers
+                .iter()
+                .map(|(p, _)| topo.containers[*p].name.clone())
+                .collect();
+            crate::app::state::DetailReach {
+                key,
+                reach,
+                peer_names,
+                stale: false,
+            }
+        });
 }
 
 /// Derives usage from each new sample against the container's limits. Samples of containers
@@ -77,11 +120,55 @@ pub(super) fn on_sampled(app: &mut App, samples: Vec<(ContainerKey, crate::app::
         if c.state != RunState::Running {
             continue;
         }
-        app.usage.entry(key).or_default().record(sample, &c.limits);
+        let name = c.name.clone();
+        let entry = app.usage.entry(key.clone()).or_default();
+        entry.record(sample, &c.limits);
+        let found = entry
+            .latest
+            .as_ref()
+            .map(|u| nethealth::problems(u, &app.options.net))
+            .unwrap_or_default();
+        if let Some(change) = entry.net_alarm.observe(&found) {
+            net_alarm_changed(app, &key, name, change);
+        }
     }
     if app.table.sort.column.follows_usage() {
         app.table.rows_stale = true;
     }
+}
+
+/// A container's network crossed a threshold, or came back under them: an event in the events
+/// pane (said by the console, so filterable like the engine's), and a toast when it crossed.
+fn net_alarm_changed(
+    app: &mut App,
+    key: &ContainerKey,
+    name: String,
+    change: nethealth::AlarmChange,
+) {
+    let (action, reason) = match change {
+        nethealth::AlarmChange::Raised(why) => {
+            toast(
+                app,
+                ToastLevel::Error,
+                format!("{name} on {}: {why}", key.endpoint),
+            );
+            (EventAction::NetDegraded, why)
+        }
+        nethealth::AlarmChange::Cleared => (
+            EventAction::NetRecovered,
+            "network back under its thresholds".to_owned(),
+        ),
+    };
+    app.views.events.log.push(EngineEvent {
+        endpoint: key.endpoint.clone(),
+        time: app.now,
+        kind: ObjectKind::Container,
+        action,
+        id: key.id.clone(),
+        attributes: [("name".to_owned(), name), ("reason".to_owned(), reason)]
+            .into_iter()
+            .collect(),
+    });
 }
 
 /// Drops usage of removed containers; a stopped one loses its current usage at once and its

@@ -128,6 +128,7 @@ pub fn settle(app: &mut App) {
         prune_usage(app);
     }
     topology::refresh(app);
+    refresh_detail_reach(app);
 }
 
 fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {

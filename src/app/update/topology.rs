@@ -1,4 +1,5 @@
-//! The topology view (`T`): tree and network matrix, moving, folding, and `Enter` to the
+//! The topology view (`T`): tree, network matrix and service graph, moving, folding, choosing
+//! the graph's project (`←`/`→`), and `Enter` to the
 //! container in the table. The model is built when the view opens and again when containers or
 //! networks change while it is open.
 
@@ -21,11 +22,18 @@ pub(crate) fn on_action(
             t.column = (t.column + 1).min(networks.saturating_sub(1));
         }
         Action::Left if t.tab == TopologyTab::Matrix && t.column > 0 => t.column -= 1,
+        Action::Right if t.tab == TopologyTab::Graph => t.step_project(1),
+        Action::Left if t.tab == TopologyTab::Graph => t.step_project(-1),
         Action::ToggleTopologyTab | Action::Right | Action::Left => {
             // Keep the same container selected across the switch.
             let selected = t.selected_container();
             t.tab = t.tab.next();
             t.cursor = 0;
+            if t.tab == TopologyTab::Graph {
+                let project = t.project_of(selected);
+                t.show_project(project);
+                t.derive();
+            }
             if let Some(i) = selected {
                 t.cursor = match t.tab {
                     TopologyTab::Matrix => i,
@@ -33,6 +41,11 @@ pub(crate) fn on_action(
                         .lines
                         .iter()
                         .position(|l| l.kind == LineKind::Container(i))
+                        .unwrap_or(0),
+                    TopologyTab::Graph => t
+                        .graph_boxes()
+                        .iter()
+                        .position(|b| b.containers.contains(&i))
                         .unwrap_or(0),
                 };
             }
@@ -73,12 +86,13 @@ pub(crate) fn on_action(
 pub(super) fn toggle(app: &mut App, fx: &mut Vec<Effect>) {
     if app.views.current == View::Topology {
         app.views.current = View::Table;
-        app.views.topology.model = None;
+        app.views.topology.set_model(None);
         return;
     }
     back_to_table(app, fx);
     app.views.current = View::Topology;
-    app.views.topology.model = Some(model(app));
+    let fresh = model(app);
+    app.views.topology.set_model(Some(fresh));
     app.views.topology.stale = false;
     app.views.topology.derive();
 }
@@ -104,7 +118,7 @@ pub(super) fn refresh(app: &mut App) {
     if app.views.current == View::Topology && std::mem::take(&mut t.stale) {
         let fresh = model(app);
         let t = &mut app.views.topology;
-        t.model = Some(fresh);
+        t.set_model(Some(fresh));
         t.derive();
     }
 }
@@ -121,6 +135,6 @@ fn jump_to_table(app: &mut App) {
     if app.inventory.by_key(&key).is_none() {
         return toast(app, ToastLevel::Error, "that container is gone".into());
     }
-    app.views.topology.model = None;
+    app.views.topology.set_model(None);
     show_in_table(app, key);
 }

@@ -171,6 +171,14 @@ impl CgroupRoot {
             s.net_drops = Some(n.drops);
             s.net_errors = Some(n.errors);
         }
+        // The namespace's TCP counters, for the retransmission rate.
+        let snmp = files.read("net/snmp", || {
+            self.proc.join(pid.to_string()).join("net/snmp")
+        });
+        if let Some(tcp) = snmp.and_then(parse_tcp_snmp) {
+            s.tcp_out_segs = Some(tcp.out_segs);
+            s.tcp_retrans_segs = Some(tcp.retrans_segs);
+        }
         if let Some((system_ns, cpus)) = host {
             s.system_cpu_ns = Some(system_ns);
             s.online_cpus = Some(cpus);
@@ -431,6 +439,30 @@ pub fn parse_net_dev(text: &str) -> NetDev {
     n
 }
 
+/// A namespace's TCP segment counters since it was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpSegments {
+    pub out_segs: u64,
+    pub retrans_segs: u64,
+}
+
+/// `OutSegs` and `RetransSegs` of `/proc/<pid>/net/snmp`, whose `Tcp:` lines come in a pair: the
+/// counters' names, then their values in the same order.
+pub fn parse_tcp_snmp(text: &str) -> Option<TcpSegments> {
+    let mut tcp = text.lines().filter_map(|l| l.strip_prefix("Tcp:"));
+    let (names, values) = (tcp.next()?, tcp.next()?);
+    let pairs: Vec<(&str, &str)> = names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .collect();
+    let get =
+        |name: &str| -> Option<u64> { pairs.iter().find(|(n, _)| *n == name)?.1.parse().ok() };
+    Some(TcpSegments {
+        out_segs: get("OutSegs")?,
+        retrans_segs: get("RetransSegs")?,
+    })
+}
+
 /// The host's total CPU time in ns and its online CPUs, as `docker stats` computes them.
 pub fn proc_stat(path: &Path) -> Option<(u64, u32)> {
     let text = fs::read_to_string(path).ok()?;
@@ -480,6 +512,23 @@ mod tests {
 
     const ID: &str = "2916400af755ef00d276b0c302cf2de207e975547f0a1d7324559bbd3014ceef";
     const PID: u32 = 10442;
+
+    #[test]
+    fn tcp_segments_are_read_by_name_from_the_snmp_pair_of_lines() {
+        let text = "Ip: Forwarding DefaultTTL\nIp: 1 64\n\
+            Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors\n\
+            Tcp: 1 200 120000 -1 25 2 0 12 0 3222 2195 17 0 16 0\n\
+            Udp: InDatagrams\nUdp: 5\n";
+        assert_eq!(
+            parse_tcp_snmp(text),
+            Some(TcpSegments {
+                out_segs: 2195,
+                retrans_segs: 17
+            })
+        );
+        assert_eq!(parse_tcp_snmp("Tcp: OutSegs\n"), None, "no values line");
+        assert_eq!(parse_tcp_snmp(""), None);
+    }
 
     fn root(tree: &str) -> CgroupRoot {
         let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -3,6 +3,7 @@
 
 pub mod cgroup;
 pub mod sampler;
+pub mod sockets;
 pub mod stats_api;
 
 use std::collections::HashMap;
@@ -14,9 +15,10 @@ use futures_util::{stream, StreamExt};
 use tokio::sync::Semaphore;
 
 use self::cgroup::{CgroupPaths, CgroupRoot, OpenFiles};
+use self::sockets::NamespaceSockets;
 use super::endpoint::Endpoint;
 use crate::app::model::ContainerKey;
-use crate::app::usage::Sample;
+use crate::app::usage::{Sample, TcpSockets};
 use crate::app::watch::Watch;
 
 /// Stats requests in flight per endpoint: each holds a daemon goroutine for about a second.
@@ -67,10 +69,35 @@ struct Located {
     /// `memory.stat` is the costliest file to read (the kernel formats dozens of counters) and
     /// its inactive page cache moves slowly: it is read every few samples and reused between.
     inactive_file: Option<u64>,
+    /// The container's network namespace: its sock_diag socket once opened (or why it could
+    /// not be), and the last reading, reused between readings like `inactive_file`.
+    namespace: Namespace,
+}
+
+#[derive(Debug, Default)]
+enum Namespace {
+    /// Not looked at yet.
+    #[default]
+    Unknown,
+    /// The host's own: its counters are the host's, not the container's, so none are taken.
+    Host,
+    Own {
+        sockets: Result<NamespaceSockets, String>,
+        last: Option<Result<TcpSockets, String>>,
+    },
 }
 
 /// Samples between two readings of `memory.stat`.
 const MEMORY_STAT_EVERY: u64 = 5;
+/// Samples between two sock_diag dumps: sockets come and go slowly next to counters, and a dump
+/// costs a little per socket.
+const SOCKETS_EVERY: u64 = 5;
+
+/// The inode of a network namespace file: equal inodes, one namespace.
+fn namespace_inode(path: &std::path::Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| m.ino())
+}
 
 #[derive(Debug, Default)]
 pub struct LocalProbe {
@@ -78,6 +105,9 @@ pub struct LocalProbe {
     /// Per container id: the pid the paths were found for, and the paths (None: not readable,
     /// so the stats API is used until the pid changes).
     found: HashMap<String, (u32, Option<Located>)>,
+    /// The inode of this process's network namespace (Some(None): unreadable), to tell
+    /// host-network containers.
+    host_namespace: Option<Option<u64>>,
 }
 
 impl LocalProbe {
@@ -85,6 +115,7 @@ impl LocalProbe {
         LocalProbe {
             root,
             found: HashMap::new(),
+            host_namespace: None,
         }
     }
 
@@ -105,11 +136,16 @@ impl LocalProbe {
                 files: OpenFiles::default(),
                 samples: 0,
                 inactive_file: None,
+                namespace: Namespace::Unknown,
             });
             self.found.insert(id.to_owned(), (pid, found));
         }
+        let host_namespace = *self
+            .host_namespace
+            .get_or_insert_with(|| namespace_inode(&self.root.proc.join("self/ns/net")));
         let at = self.found.get_mut(id)?.1.as_mut()?;
         let fresh_stat = at.samples % MEMORY_STAT_EVERY == 0;
+        let fresh_sockets = at.samples % SOCKETS_EVERY == 0;
         at.samples += 1;
         let mut sample = self.root.read(
             &mut at.files,
@@ -123,6 +159,39 @@ impl LocalProbe {
             at.inactive_file = sample.inactive_file;
         } else {
             sample.inactive_file = at.inactive_file;
+        }
+        let ns_path = self.root.proc.join(pid.to_string()).join("ns/net");
+        if matches!(at.namespace, Namespace::Unknown) {
+            at.namespace = match namespace_inode(&ns_path) {
+                Some(ino) if Some(ino) == host_namespace => Namespace::Host,
+                _ => Namespace::Own {
+                    sockets: NamespaceSockets::open(&ns_path),
+                    last: None,
+                },
+            };
+        }
+        match &mut at.namespace {
+            Namespace::Host => {
+                sample.tcp_out_segs = None;
+                sample.tcp_retrans_segs = None;
+                sample.tcp_unreadable = Some("on the host's network: see the host".into());
+            }
+            Namespace::Own { sockets, last } => {
+                if fresh_sockets || last.is_none() {
+                    *last = Some(
+                        sockets
+                            .as_ref()
+                            .map_err(Clone::clone)
+                            .and_then(|s| s.read()),
+                    );
+                }
+                match last {
+                    Some(Ok(t)) => sample.tcp_sockets = Some(*t),
+                    Some(Err(why)) => sample.tcp_unreadable = Some(why.clone()),
+                    None => {}
+                }
+            }
+            Namespace::Unknown => {}
         }
         // The process is gone (the container stopped between two watch updates).
         if sample.cpu_usage_ns.is_none() && sample.memory_usage.is_none() {
