@@ -1,8 +1,9 @@
 //! Topology against a project the real Compose v2 brought up: a public front network and an
 //! internal back one, a service that depends on another, and containers in host, none and
 //! `service:` (container) network modes. The JSON export agrees with `docker inspect`, dot
-//! renders with Graphviz, the console's view shows the tree, reachability and the network matrix,
-//! and a network connected while it is open shows up without a key pressed.
+//! renders with Graphviz, the console's view shows the tree, reachability, the network matrix and
+//! the service graph, and a network connected while it is open shows up without a key pressed.
+//! Network health is measured on real TCP traffic, with packets dropped by iptables.
 
 mod support;
 
@@ -254,6 +255,24 @@ fn the_view_shows_the_tree_reach_and_matrix_and_follows_a_connect() {
     t.expect_text("CONTAINER", Duration::from_secs(5));
     let front = format!("{}_front", p.name);
     docker(&["network", "connect", &front, &db]);
+    // The service graph: web above db, which it depends on; the modes said in the boxes.
+    t.send_keys(&["Tab"]);
+    let screen = t.expect_text(&format!("{} on ", p.name), Duration::from_secs(5));
+    // A box's name line: `│ web   │`, or `│ ↔ web │` when it reaches the selected db.
+    let row_of = |service: &str| {
+        screen
+            .lines()
+            .position(|l| {
+                !l.contains(&p.name)
+                    && l.split('│')
+                        .any(|cell| cell.trim().trim_start_matches("↔ ") == service)
+            })
+            .unwrap_or_else(|| panic!("no box {service:?} in the graph:\n{screen}"))
+    };
+    assert!(row_of("web") < row_of("db"), "{screen}");
+    for said in ["host network", "no network", "running 1/1", "→8080"] {
+        assert!(screen.contains(said), "{said:?} missing:\n{screen}");
+    }
     t.send_keys(&["Tab"]);
     t.wait_for(
         |s| {
@@ -267,5 +286,109 @@ fn the_view_shows_the_tree_reach_and_matrix_and_follows_a_connect() {
     t.send_keys(&["Enter"]);
     let screen = t.expect_text("Containers", Duration::from_secs(5));
     assert!(screen.contains(&db), "{screen}");
+    t.quit_cleanly();
+}
+
+/// Removes a network when dropped (also when the test panics); declared before the containers'
+/// guard, so that it drops after the containers are gone.
+struct NetworkGuard(String);
+
+impl Drop for NetworkGuard {
+    fn drop(&mut self) {
+        let _ = try_docker(&["network", "rm", &self.0]);
+    }
+}
+
+/// Real TCP traffic between two containers: the client's detail pane shows its sockets, a
+/// non-zero RTT and no retransmits; then the server's namespace drops a share of what the client
+/// sends (iptables' `statistic` match), the client retransmits, and the warning appears (a toast
+/// and an event), in the words the console uses: retransmits, not loss.
+#[test]
+fn network_health_on_real_traffic_rtt_then_retransmits_past_the_threshold() {
+    let net = NetworkGuard(format!("wh-nh-{}", unique_id()));
+    docker(&["network", "create", &net.0]);
+    let tc = support::TestContainers::new();
+    let server = tc.name("nh-server");
+    // busybox nc reads its stdin too: a pipe that never closes keeps the server listening.
+    tc.run(
+        "nh-server",
+        &["--network", &net.0],
+        &[
+            "sh",
+            "-c",
+            "while true; do sleep 100000 | nc -l -p 9000 > /dev/null; done",
+        ],
+    );
+    // About a megabyte a second over one long connection, reconnecting if it drops.
+    let stream = format!(
+        "while true; do while dd if=/dev/zero bs=1k count=100 2>/dev/null; do sleep 0.1; done \
+         | nc {server} 9000; sleep 1; done"
+    );
+    tc.run("nh-client", &["--network", &net.0], &["sh", "-c", &stream]);
+    let client = tc.name("nh-client");
+    let dirs = WhDirs::new();
+    let t = dirs.tmux(&[], 160, 45);
+    t.expect_text(" wheelhouse ", START);
+    t.send_keys(&["/"]);
+    t.send_literal(&client);
+    t.send_keys(&["Enter"]);
+    t.expect_text("1 shown", START);
+    t.send_keys(&["d"]);
+    let screen = t
+        .wait_for(
+            |s| s.contains("1 established") && s.contains("retransmits 0.0"),
+            Duration::from_secs(20),
+        )
+        .unwrap_or_else(|s| panic!("no sockets, RTT and retransmits:\n{s}"));
+    let tcp = screen.lines().find(|l| l.contains("TCP ")).unwrap();
+    let p50: f64 = tcp
+        .split("rtt p50 ")
+        .nth(1)
+        .and_then(|r| r.split(" ms").next())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no RTT in {tcp:?}"));
+    assert!(p50 > 0.0, "{tcp}");
+    assert!(!screen.contains("loss"), "{screen}");
+
+    // Drop 5 % of what arrives at the server: the client must send it again.
+    let server_pid = docker(&["inspect", "-f", "{{.State.Pid}}", &server]);
+    let drop_rule = [
+        "-t",
+        server_pid.trim(),
+        "-n",
+        "iptables",
+        "-A",
+        "INPUT",
+        "-p",
+        "tcp",
+        "--dport",
+        "9000",
+        "-m",
+        "statistic",
+        "--mode",
+        "random",
+        "--probability",
+        "0.05",
+        "-j",
+        "DROP",
+    ];
+    let out = Command::new("nsenter")
+        .args(drop_rule)
+        .output()
+        .expect("nsenter");
+    assert!(
+        out.status.success(),
+        "iptables in the server's namespace: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let screen = t
+        .wait_for(
+            |s| s.contains(&format!("{client} on ")) && s.contains("% over 0.5 %"),
+            Duration::from_secs(20),
+        )
+        .unwrap_or_else(|s| panic!("no retransmit warning:\n{s}"));
+    assert!(screen.contains("retransmits "), "{screen}");
+    t.send_keys(&["e"]);
+    t.expect_text("net_degraded", Duration::from_secs(5));
     t.quit_cleanly();
 }

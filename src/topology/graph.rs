@@ -59,7 +59,10 @@ pub enum GraphLayout {
         down: ServiceGraph,
         across: ServiceGraph,
     },
-    TooMany { project: String, services: usize },
+    TooMany {
+        project: String,
+        services: usize,
+    },
 }
 
 /// The projects and stacks a graph can be drawn for, as (endpoint, name), in the tree's order.
