@@ -110,14 +110,19 @@ fn topology(c: &mut Criterion) {
     group.bench_function("build", |b| {
         b.iter(|| wheelhouse::topology::build(&app.inventory))
     });
-    for tab in ["tree", "matrix"] {
+    for tab in ["tree", "matrix", "graph"] {
         let mut app = networked(1_000, 50);
         let mut fx = Vec::new();
         let mut act = |app: &mut wheelhouse::app::App, a| {
             wheelhouse::app::update::on_action(app, a, wheelhouse::ops::Origin::Keystroke, &mut fx)
         };
         act(&mut app, wheelhouse::app::Action::Topology);
-        if tab == "matrix" {
+        let tabs = match tab {
+            "matrix" => 1,
+            "graph" => 2,
+            _ => 0,
+        };
+        for _ in 0..tabs {
             act(&mut app, wheelhouse::app::Action::ToggleTopologyTab);
         }
         // A container selected, so that its reach is worked out each frame too.
@@ -135,5 +140,34 @@ fn topology(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frame, event, topology);
+/// A project of 40 services, two replicas each, each depending on one or two earlier ones: the
+/// service graph laid out both ways (when the view opens on it, or the project changes).
+fn service_graph(c: &mut Criterion) {
+    use wheelhouse::app::testing::container;
+    let mut inv = wheelhouse::app::inventory::Inventory::default();
+    for s in 0..40 {
+        let deps: Vec<String> = [s / 2, s / 3]
+            .into_iter()
+            .filter(|d| *d < s)
+            .map(|d| format!("s{d}:service_started:false"))
+            .collect();
+        for r in 1..=2 {
+            let c = container(&format!("big-s{s}-{r}"), "running")
+                .project("big", &format!("s{s}"))
+                .label("com.docker.compose.depends_on", &deps.join(","));
+            inv.upsert(c.into());
+        }
+    }
+    let topo = wheelhouse::topology::build(&inv);
+    let key = wheelhouse::topology::graph::ProjectKey {
+        endpoint: "default".into(),
+        kind: wheelhouse::topology::model::GroupKind::Compose,
+        name: "big".into(),
+    };
+    c.bench_function("service_graph_40_services_layout", |b| {
+        b.iter(|| wheelhouse::topology::graph::layout(&topo, &key))
+    });
+}
+
+criterion_group!(benches, frame, event, topology, service_graph);
 criterion_main!(benches);

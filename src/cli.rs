@@ -481,7 +481,11 @@ async fn measure_usage(
         .iter()
         .filter_map(|c| {
             let (a, b) = pairs.get(&c.key)?;
-            Some((c.key.clone(), Usage::derive(Some(a), b, &c.limits)))
+            // The console's usage entry, fed both samples: the same retransmission window.
+            let mut entry = crate::app::usage::UsageEntry::default();
+            entry.record(a.clone(), &c.limits);
+            entry.record(b.clone(), &c.limits);
+            Some((c.key.clone(), entry.latest?))
         })
         .collect()
 }

@@ -297,7 +297,26 @@ fn parse_swap(text: &str) -> Result<i64, String> {
     parse_size(text).map(|n| n as i64)
 }
 
+/// Local sampling keeps a few files and a netlink socket open per container: with a thousand
+/// containers that is past the usual soft limit of 1 024 descriptors. The hard limit is the
+/// administrator's; the soft one is ours to raise up to it (as Go programs do at start).
+fn raise_open_file_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain calls with a valid struct; a failure leaves the limit as it was.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    raise_open_file_limit();
     let args = Args::parse();
     let common = cli::Common {
         selection: wheelhouse::engine::context::Selection {

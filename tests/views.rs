@@ -423,7 +423,7 @@ fn a_probes_whole_output_is_in_the_detail_pane_and_it_scrolls_to_the_rest() {
     // Failing, so the probes come before the usage figures; those are a scroll away.
     assert!(text.contains("↓ more"), "{text}");
     assert!(!text.contains("LIMITS"), "{text}");
-    for _ in 0..8 {
+    for _ in 0..12 {
         action(&mut app, Action::DetailScroll);
     }
     let scrolled = render_to_buffer(&app, 80, 24);

@@ -114,9 +114,10 @@ pub fn problems(u: &Usage, th: &NetThresholds) -> Vec<NetProblem> {
     out
 }
 
-/// Clean samples in a row before an alarm is over: drops come in bursts, and a container that
-/// drops every few seconds should raise one alarm, not one per burst.
-pub const CLEAR_AFTER_SAMPLES: u32 = 10;
+/// Clean samples in a row before an alarm is over (a minute at the default sampling): drops
+/// come in bursts, and a container that drops a packet every few seconds should raise one
+/// alarm, not one per burst.
+pub const CLEAR_AFTER_SAMPLES: u32 = 60;
 
 /// Per container: whether its network alarm is raised, so that crossing a threshold is said
 /// once (an event and a toast) and so is the return under it.

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::topology::graph::{self, GraphLayout};
+use crate::topology::graph::{self, GraphLayout, ProjectKey};
 use crate::topology::model::{GroupKind, NetworkMode, Topology};
 use crate::topology::reach::{reach, Reach};
 
@@ -59,9 +59,9 @@ pub struct TopologyState {
     pub widest_line: usize,
     pub widest_networks: usize,
     pub widest_name: usize,
-    /// The project (or stack) the service graph shows, as (endpoint, name), and its layout,
-    /// made when the graph tab first needs it after the model or the project changed.
-    pub project: Option<(String, String)>,
+    /// The project (or stack) the service graph shows, and its layout, made when the graph tab
+    /// first needs it after the model or the project changed.
+    pub project: Option<ProjectKey>,
     pub graph: Option<GraphLayout>,
 }
 
@@ -190,7 +190,7 @@ impl TopologyState {
     }
 
     /// Shows `project`'s graph (laid out by the next [`TopologyState::derive`]).
-    pub fn show_project(&mut self, project: Option<(String, String)>) {
+    pub fn show_project(&mut self, project: Option<ProjectKey>) {
         if self.project != project {
             self.project = project;
             self.graph = None;
@@ -217,15 +217,22 @@ impl TopologyState {
     }
 
     /// The project of container `i`, or the first one there is.
-    pub fn project_of(&self, i: Option<usize>) -> Option<(String, String)> {
+    pub fn project_of(&self, i: Option<usize>) -> Option<ProjectKey> {
         let topo = self.model.as_ref()?;
         let own = i.and_then(|i| {
-            let c = &topo.containers[i];
-            Some((c.endpoint.clone(), c.project.clone()?))
+            topo.endpoints.iter().find_map(|e| {
+                e.groups
+                    .iter()
+                    .filter(|g| g.kind != GroupKind::Standalone)
+                    .find(|g| g.services.iter().any(|s| s.containers.contains(&i)))
+                    .map(|g| ProjectKey {
+                        endpoint: e.name.clone(),
+                        kind: g.kind,
+                        name: g.name.clone(),
+                    })
+            })
         });
-        let all = graph::projects(topo);
-        own.filter(|p| all.contains(p))
-            .or_else(|| all.into_iter().next())
+        own.or_else(|| graph::projects(topo).into_iter().next())
     }
 
     /// The graph's boxes (none when it is not drawn).
@@ -263,13 +270,18 @@ impl TopologyState {
             .max()
             .unwrap_or(0);
         if self.tab == TopologyTab::Graph {
-            if self.project.is_none() {
-                self.project = self.project_of(None);
+            // None chosen yet, or the one shown is gone: the first there is.
+            let gone = self
+                .project
+                .as_ref()
+                .is_none_or(|p| !graph::projects(topo).contains(p));
+            if gone {
+                let first = self.project_of(None);
+                self.show_project(first);
             }
-            let stale = self.graph.is_none();
-            if let (true, Some((endpoint, project))) = (stale, self.project.as_ref()) {
+            if self.graph.is_none() {
                 let topo = self.model.as_ref().expect("checked above");
-                self.graph = graph::layout(topo, endpoint, project);
+                self.graph = self.project.as_ref().and_then(|p| graph::layout(topo, p));
             }
         }
         self.cursor = self.cursor.min(self.line_count().saturating_sub(1));

@@ -173,6 +173,9 @@ pub struct Sample {
     pub tcp_out_segs: Option<u64>,
     #[serde(default)]
     pub tcp_retrans_segs: Option<u64>,
+    /// TCP connections established now (the same file's gauge).
+    #[serde(default)]
+    pub tcp_established: Option<u64>,
     /// The namespace's TCP sockets, read every few samples (local engines only)…
     #[serde(default)]
     pub tcp_sockets: Option<TcpSockets>,
@@ -204,6 +207,7 @@ impl Sample {
             net_tx_bytes: None,
             tcp_out_segs: None,
             tcp_retrans_segs: None,
+            tcp_established: None,
             tcp_sockets: None,
             tcp_unreadable: None,
             blk_read_bytes: None,
@@ -226,6 +230,10 @@ impl Sample {
 pub struct TcpSockets {
     pub listening: u32,
     pub established: u32,
+    /// When they were read, on the samples' clock: a dump is costly, so it is taken seldom and
+    /// reused between (see the sampler), and the screen says how old it is.
+    #[serde(default)]
+    pub read_at: Duration,
     /// Median and 95th percentile of the established sockets' smoothed RTT, in microseconds
     /// (None with no established socket).
     pub rtt_p50_us: Option<u32>,
@@ -272,6 +280,11 @@ pub struct Usage {
     /// The namespace's TCP counters were read (so a missing percentage means too few segments).
     #[serde(default)]
     pub tcp_counted: bool,
+    #[serde(default)]
+    pub tcp_established: Option<u64>,
+    /// How old `tcp_sockets` is, in seconds.
+    #[serde(default)]
+    pub tcp_sockets_age_secs: Option<f64>,
     #[serde(default)]
     pub tcp_sockets: Option<TcpSockets>,
     #[serde(default)]
@@ -341,6 +354,10 @@ impl Usage {
             // Filled in by `UsageEntry::record`, which keeps the window.
             tcp_retransmit_percent: None,
             tcp_counted: cur.tcp_out_segs.is_some(),
+            tcp_established: cur.tcp_established,
+            tcp_sockets_age_secs: cur
+                .tcp_sockets
+                .map(|t| cur.at.saturating_sub(t.read_at).as_secs_f64()),
             tcp_sockets: cur.tcp_sockets,
             tcp_unreadable: cur.tcp_unreadable.clone(),
             blk_read_bytes_per_sec: rate(|s| s.blk_read_bytes),
@@ -581,6 +598,8 @@ impl UsageEntry {
         self.latest = None;
         self.prev = None;
         self.retransmits = RetransmitWindow::default();
+        // A new run is a new namespace: its problems, if any, are said again.
+        self.net_alarm = crate::app::nethealth::NetAlarm::default();
         self.stopped_at.get_or_insert(now);
     }
 

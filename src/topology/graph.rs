@@ -41,6 +41,8 @@ pub struct ServiceBox {
     pub width: usize,
     pub height: usize,
     pub service: String,
+    /// The name as the box shows it (cut to fit).
+    pub label: String,
     /// Indices into the topology's containers.
     pub containers: Vec<usize>,
     /// `running 2/2`, `exited 0/1`, with `· 1 unhealthy` when any is.
@@ -65,15 +67,28 @@ pub enum GraphLayout {
     },
 }
 
-/// The projects and stacks a graph can be drawn for, as (endpoint, name), in the tree's order.
-pub fn projects(topo: &Topology) -> Vec<(String, String)> {
+/// A project or stack: its endpoint, kind and name (a Compose project and a Swarm stack may
+/// share a name on one engine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectKey {
+    pub endpoint: String,
+    pub kind: GroupKind,
+    pub name: String,
+}
+
+/// The projects and stacks a graph can be drawn for, in the tree's order.
+pub fn projects(topo: &Topology) -> Vec<ProjectKey> {
     topo.endpoints
         .iter()
         .flat_map(|e| {
             e.groups
                 .iter()
                 .filter(|g| g.kind != GroupKind::Standalone)
-                .map(|g| (e.name.clone(), g.name.clone()))
+                .map(|g| ProjectKey {
+                    endpoint: e.name.clone(),
+                    kind: g.kind,
+                    name: g.name.clone(),
+                })
         })
         .collect()
 }
@@ -127,15 +142,16 @@ fn box_text(topo: &Topology, containers: &[usize]) -> (String, String) {
     (state, fit(&third, MAX_BOX_TEXT))
 }
 
-/// Lays out the graph of `project` on `endpoint`; None when the topology has no such project.
-pub fn layout(topo: &Topology, endpoint: &str, project: &str) -> Option<GraphLayout> {
+/// Lays out the graph of `key`; None when the topology has no such project.
+pub fn layout(topo: &Topology, key: &ProjectKey) -> Option<GraphLayout> {
+    let (endpoint, project) = (key.endpoint.as_str(), key.name.as_str());
     let group = topo
         .endpoints
         .iter()
         .find(|e| e.name == endpoint)?
         .groups
         .iter()
-        .find(|g| g.kind != GroupKind::Standalone && g.name == project)?;
+        .find(|g| g.kind == key.kind && g.name == project)?;
     if group.services.len() > MAX_GRAPH_SERVICES {
         return Some(GraphLayout::TooMany {
             project: project.to_owned(),
@@ -154,7 +170,8 @@ pub fn layout(topo: &Topology, endpoint: &str, project: &str) -> Option<GraphLay
         .collect();
     let size = |i: usize| -> (usize, usize) {
         let (state, ports) = &texts[i];
-        let widest = [names[i].width(), state.width(), ports.width()]
+        // Two more for the `↔ ` the view puts before a peer's name.
+        let widest = [names[i].width() + 2, state.width(), ports.width()]
             .into_iter()
             .max()
             .unwrap_or(0);
@@ -209,6 +226,7 @@ pub fn layout(topo: &Topology, endpoint: &str, project: &str) -> Option<GraphLay
                     width: n.width,
                     height: n.height,
                     service: s.name.clone(),
+                    label: names[n.id].clone(),
                     containers: s.containers.clone(),
                     state,
                     ports,
@@ -275,8 +293,16 @@ mod tests {
         crate::topology::build(&inv)
     }
 
+    fn key(project: &str) -> ProjectKey {
+        ProjectKey {
+            endpoint: "default".into(),
+            kind: GroupKind::Compose,
+            name: project.into(),
+        }
+    }
+
     fn drawn(topo: &Topology, project: &str) -> ServiceGraph {
-        match layout(topo, "default", project) {
+        match layout(topo, &key(project)) {
             Some(GraphLayout::Drawn { down, .. }) => down,
             other => panic!("{other:?}"),
         }
@@ -321,19 +347,13 @@ mod tests {
     fn a_project_of_hundreds_of_services_is_not_laid_out() {
         let topo = shop(300);
         assert_eq!(
-            layout(&topo, "default", "big"),
+            layout(&topo, &key("big")),
             Some(GraphLayout::TooMany {
                 project: "big".into(),
                 services: 300
             })
         );
-        assert_eq!(layout(&topo, "default", "nowhere"), None);
-        assert_eq!(
-            projects(&topo),
-            [
-                ("default".to_owned(), "big".to_owned()),
-                ("default".to_owned(), "shop".to_owned())
-            ]
-        );
+        assert_eq!(layout(&topo, &key("nowhere")), None);
+        assert_eq!(projects(&topo), [key("big"), key("shop")]);
     }
 }

@@ -192,7 +192,7 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>) -> Vec<Line<'static>>
                 rate(u.blk_write_bytes_per_sec).unwrap_or_else(|| "-".into()),
             );
             lines.push(Line::from(vec![label("I/O"), Span::raw(io)]));
-            lines.push(tcp_line(app, u));
+            lines.push(tcp_line(app, c, u));
             // Drops and errors matter once there are any; new ones since the last sample warn.
             let (drops, errors) = (u.net_drops.unwrap_or(0), u.net_errors.unwrap_or(0));
             if drops + errors > 0 {
@@ -205,7 +205,7 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>) -> Vec<Line<'static>>
                         String::new()
                     }
                 );
-                let slot = if new > 0 {
+                let slot = if new > 0 && app.options.net.drops {
                     Slot::Warning
                 } else {
                     Slot::TextDim
@@ -574,24 +574,43 @@ fn ring_max(r: &Ring) -> Option<f64> {
 
 /// The TCP line: sockets, RTT and retransmissions where measured (local engines), or why not;
 /// a value over its threshold is drawn as a warning.
-fn tcp_line<'a>(app: &App, u: &crate::app::usage::Usage) -> Line<'a> {
+fn tcp_line<'a>(app: &App, c: &Container, u: &crate::app::usage::Usage) -> Line<'a> {
     use crate::app::nethealth::millis;
     let t = &app.theme;
     let th = &app.options.net;
     let label = Span::styled(format!("{:<7}", "TCP"), t.style(Slot::TextDim));
     let warn_if = |over: bool| t.style(if over { Slot::Warning } else { Slot::Text });
     if !u.tcp_counted && u.tcp_sockets.is_none() {
+        let local = app
+            .endpoints
+            .attached
+            .iter()
+            .any(|e| e.name == c.key.endpoint && e.host.starts_with("unix://"));
         let why = match &u.tcp_unreadable {
             Some(why) => why.clone(),
+            // A local engine's container measured through the stats API: its cgroup could
+            // not be read (or the API was asked for).
+            None if local => "RTT and retransmits need its cgroup files (read through the stats \
+                              API here)"
+                .to_owned(),
             None => "RTT and retransmits need a local engine".to_owned(),
         };
         return Line::from(vec![label, Span::styled(why, t.style(Slot::TextDim))]);
     }
     let mut spans = vec![label];
+    if let Some(n) = u
+        .tcp_established
+        .or(u.tcp_sockets.map(|s| u64::from(s.established)))
+    {
+        spans.push(Span::styled(
+            format!("{n} established"),
+            t.style(Slot::Text),
+        ));
+    }
     match (&u.tcp_sockets, &u.tcp_unreadable) {
         (Some(s), _) => {
             spans.push(Span::styled(
-                format!("{} established, {} listening", s.established, s.listening),
+                format!(", {} listening", s.listening),
                 t.style(Slot::Text),
             ));
             if let (Some(p50), Some(p95)) = (s.rtt_p50_us, s.rtt_p95_us) {
@@ -607,9 +626,19 @@ fn tcp_line<'a>(app: &App, u: &crate::app::usage::Usage) -> Line<'a> {
                     warn_if(p95_ms > th.rtt_p95_ms),
                 ));
             }
+            // Dumps take turns on a busy host: an old reading says how old it is.
+            if let Some(age) = u.tcp_sockets_age_secs.filter(|a| *a >= 15.0) {
+                spans.push(Span::styled(
+                    format!(" ({} ago)", crate::app::model::format_age(age as i64)),
+                    t.style(Slot::TextDim),
+                ));
+            }
         }
-        (None, Some(why)) => spans.push(Span::styled(why.clone(), t.style(Slot::TextDim))),
-        (None, None) => spans.push(Span::styled("sockets: measuring…", t.style(Slot::TextDim))),
+        (None, Some(why)) => spans.push(Span::styled(format!(" · {why}"), t.style(Slot::TextDim))),
+        (None, None) => spans.push(Span::styled(
+            " · sockets: measuring…",
+            t.style(Slot::TextDim),
+        )),
     }
     spans.push(Span::raw(" · "));
     match u.tcp_retransmit_percent {

@@ -105,7 +105,10 @@ fn condition_slot(app: &App, c: &crate::topology::model::ContainerNode) -> Optio
         .filter(|_| c.state == "running")
         .fold(0.0_f64, f64::max);
     match super::table::gauge_slot(app, worst) {
-        Slot::GaugeOk if app.usage.get(&c.key()).is_some_and(|e| e.net_alarm.raised) => {
+        Slot::GaugeOk
+            if c.state == "running"
+                && app.usage.get(&c.key()).is_some_and(|e| e.net_alarm.raised) =>
+        {
             Some(Slot::Warning)
         }
         Slot::GaugeOk => None,
@@ -254,7 +257,7 @@ fn graph(
     let t = &app.theme;
     let state = &app.views.topology;
     let projects = crate::topology::graph::projects(topo);
-    let Some((endpoint, project)) = state.project.as_ref() else {
+    let Some(key) = state.project.as_ref() else {
         return message(
             frame,
             area,
@@ -262,10 +265,8 @@ fn graph(
             t.style(Slot::TextDim),
         );
     };
-    let at = projects
-        .iter()
-        .position(|p| p.0 == *endpoint && p.1 == *project)
-        .map_or(0, |i| i + 1);
+    let (endpoint, project) = (&key.endpoint, &key.name);
+    let at = projects.iter().position(|p| p == key).map_or(0, |i| i + 1);
     let head = format!(
         "{project} on {endpoint} ({at} of {}) · ←/→ another project · Enter: to the table",
         projects.len()
@@ -361,7 +362,7 @@ fn graph(
         };
         let mark = if peer { "↔ " } else { "" };
         let mut lines = vec![
-            Line::from(Span::styled(format!("{mark}{}", b.service), name_style)),
+            Line::from(Span::styled(format!("{mark}{}", b.label), name_style)),
             Line::from(Span::styled(b.state.clone(), t.style(state_slot))),
         ];
         if !b.ports.is_empty() {

@@ -178,6 +178,7 @@ impl CgroupRoot {
         if let Some(tcp) = snmp.and_then(parse_tcp_snmp) {
             s.tcp_out_segs = Some(tcp.out_segs);
             s.tcp_retrans_segs = Some(tcp.retrans_segs);
+            s.tcp_established = Some(tcp.established);
         }
         if let Some((system_ns, cpus)) = host {
             s.system_cpu_ns = Some(system_ns);
@@ -444,6 +445,8 @@ pub fn parse_net_dev(text: &str) -> NetDev {
 pub struct TcpSegments {
     pub out_segs: u64,
     pub retrans_segs: u64,
+    /// Connections established now (a gauge, unlike the others).
+    pub established: u64,
 }
 
 /// `OutSegs` and `RetransSegs` of `/proc/<pid>/net/snmp`, whose `Tcp:` lines come in a pair: the
@@ -460,7 +463,23 @@ pub fn parse_tcp_snmp(text: &str) -> Option<TcpSegments> {
     Some(TcpSegments {
         out_segs: get("OutSegs")?,
         retrans_segs: get("RetransSegs")?,
+        established: get("CurrEstab")?,
     })
+}
+
+/// The TCP sockets in use in a namespace, from `/proc/<pid>/net/sockstat` (`TCP: inuse 5 …`)
+/// or `sockstat6` (`TCP6: inuse 0`): per-namespace counters, cheap to read.
+pub fn parse_sockstat_tcp(text: &str) -> Option<u64> {
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("TCP: ") || l.starts_with("TCP6: "))?;
+    let mut words = line.split_whitespace().skip(1);
+    while let Some(w) = words.next() {
+        if w == "inuse" {
+            return words.next()?.parse().ok();
+        }
+    }
+    None
 }
 
 /// The host's total CPU time in ns and its online CPUs, as `docker stats` computes them.
@@ -523,11 +542,22 @@ mod tests {
             parse_tcp_snmp(text),
             Some(TcpSegments {
                 out_segs: 2195,
-                retrans_segs: 17
+                retrans_segs: 17,
+                established: 0,
             })
         );
         assert_eq!(parse_tcp_snmp("Tcp: OutSegs\n"), None, "no values line");
         assert_eq!(parse_tcp_snmp(""), None);
+    }
+
+    #[test]
+    fn tcp_sockets_in_use_are_read_from_sockstat_and_sockstat6() {
+        let v4 =
+            "sockets: used 64\nTCP: inuse 5 orphan 0 tw 0 alloc 6 mem 33\nUDP: inuse 2 mem 0\n";
+        let v6 = "TCP6: inuse 0\nUDP6: inuse 0\n";
+        assert_eq!(parse_sockstat_tcp(v4), Some(5));
+        assert_eq!(parse_sockstat_tcp(v6), Some(0));
+        assert_eq!(parse_sockstat_tcp("UDP: inuse 2\n"), None);
     }
 
     fn root(tree: &str) -> CgroupRoot {

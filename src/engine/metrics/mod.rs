@@ -15,7 +15,7 @@ use futures_util::{stream, StreamExt};
 use tokio::sync::Semaphore;
 
 use self::cgroup::{CgroupPaths, CgroupRoot, OpenFiles};
-use self::sockets::NamespaceSockets;
+use self::sockets::{NamespaceSockets, Unreadable};
 use super::endpoint::Endpoint;
 use crate::app::model::ContainerKey;
 use crate::app::usage::{Sample, TcpSockets};
@@ -81,17 +81,67 @@ enum Namespace {
     Unknown,
     /// The host's own: its counters are the host's, not the container's, so none are taken.
     Host,
+    /// Which namespace it is cannot be told (not root): nothing from it can be trusted as the
+    /// container's own.
+    Unknowable(String),
     Own {
-        sockets: Result<NamespaceSockets, String>,
-        last: Option<Result<TcpSockets, String>>,
+        /// This console's own namespace (no switch needed to read it).
+        own: bool,
+        /// The sock_diag socket, opened at the first dump.
+        sockets: Option<NamespaceSockets>,
+        /// The last reading (or why there is none), reused between dumps like `inactive_file`.
+        last: Option<Result<TcpSockets, Unreadable>>,
+        /// The sample count at the last dump.
+        read_at_sample: Option<u64>,
     },
 }
 
 /// Samples between two readings of `memory.stat`.
 const MEMORY_STAT_EVERY: u64 = 5;
-/// Samples between two sock_diag dumps: sockets come and go slowly next to counters, and a dump
-/// costs a little per socket.
+/// Samples between two sock_diag dumps of one namespace, at the most: sockets come and go
+/// slowly next to counters.
 const SOCKETS_EVERY: u64 = 5;
+/// Dumps a tick may make across all containers. Each walks the kernel's whole TCP hash, shared
+/// by every namespace: about a millisecond on a large host however few sockets the namespace
+/// has. Containers with no TCP socket need none (the namespace's own counters say so), busy
+/// ones take turns, visible rows first.
+pub const DUMPS_PER_TICK: usize = 1;
+
+/// A host-network container's counters are the host's: none of them are the container's.
+fn forget_network(s: &mut Sample) {
+    s.net_rx_bytes = None;
+    s.net_tx_bytes = None;
+    s.net_drops = None;
+    s.net_errors = None;
+    s.tcp_out_segs = None;
+    s.tcp_retrans_segs = None;
+    s.tcp_established = None;
+}
+
+/// One dump of a namespace's sockets, opening its socket first if need be; after a failure the
+/// socket is dropped (a dump may be left half-read in it) and opened again next time.
+fn read_sockets(
+    sockets: &mut Option<NamespaceSockets>,
+    ns_path: &std::path::Path,
+    own: bool,
+    families: &[u8],
+    at: Duration,
+) -> Result<TcpSockets, Unreadable> {
+    if sockets.is_none() {
+        *sockets = Some(NamespaceSockets::open(ns_path, own)?);
+    }
+    let open = sockets.as_mut().expect("just opened");
+    match open.read(families) {
+        Ok(t) => Ok(TcpSockets { read_at: at, ..t }),
+        Err(why) => {
+            *sockets = None;
+            Err(Unreadable {
+                why,
+                permanent: false,
+            })
+        }
+    }
+}
 
 /// The inode of a network namespace file: equal inodes, one namespace.
 fn namespace_inode(path: &std::path::Path) -> Option<u64> {
@@ -108,6 +158,8 @@ pub struct LocalProbe {
     /// The inode of this process's network namespace (Some(None): unreadable), to tell
     /// host-network containers.
     host_namespace: Option<Option<u64>>,
+    /// Dumps left this tick (see [`DUMPS_PER_TICK`]).
+    dumps_left: usize,
 }
 
 impl LocalProbe {
@@ -116,7 +168,13 @@ impl LocalProbe {
             root,
             found: HashMap::new(),
             host_namespace: None,
+            dumps_left: 0,
         }
+    }
+
+    /// A new tick: `dumps` sock_diag dumps may be made in it.
+    pub fn begin_tick(&mut self, dumps: usize) {
+        self.dumps_left = dumps;
     }
 
     /// A sample from the cgroup files, or None when they cannot be read (then use the API).
@@ -145,7 +203,6 @@ impl LocalProbe {
             .get_or_insert_with(|| namespace_inode(&self.root.proc.join("self/ns/net")));
         let at = self.found.get_mut(id)?.1.as_mut()?;
         let fresh_stat = at.samples % MEMORY_STAT_EVERY == 0;
-        let fresh_sockets = at.samples % SOCKETS_EVERY == 0;
         at.samples += 1;
         let mut sample = self.root.read(
             &mut at.files,
@@ -162,32 +219,67 @@ impl LocalProbe {
         }
         let ns_path = self.root.proc.join(pid.to_string()).join("ns/net");
         if matches!(at.namespace, Namespace::Unknown) {
-            at.namespace = match namespace_inode(&ns_path) {
-                Some(ino) if Some(ino) == host_namespace => Namespace::Host,
-                _ => Namespace::Own {
-                    sockets: NamespaceSockets::open(&ns_path),
+            at.namespace = match (namespace_inode(&ns_path), host_namespace) {
+                (Some(ino), Some(host)) if ino == host => Namespace::Host,
+                (Some(ino), host) => Namespace::Own {
+                    own: Some(ino) == host,
+                    sockets: None,
                     last: None,
+                    read_at_sample: None,
                 },
+                (None, _) => {
+                    Namespace::Unknowable("its network namespace needs root to read".to_owned())
+                }
             };
         }
+        let samples = at.samples;
         match &mut at.namespace {
             Namespace::Host => {
-                sample.tcp_out_segs = None;
-                sample.tcp_retrans_segs = None;
+                forget_network(&mut sample);
                 sample.tcp_unreadable = Some("on the host's network: see the host".into());
             }
-            Namespace::Own { sockets, last } => {
-                if fresh_sockets || last.is_none() {
-                    *last = Some(
-                        sockets
-                            .as_ref()
-                            .map_err(Clone::clone)
-                            .and_then(|s| s.read()),
-                    );
+            Namespace::Unknowable(why) => {
+                forget_network(&mut sample);
+                sample.tcp_unreadable = Some(why.clone());
+            }
+            Namespace::Own {
+                own,
+                sockets,
+                last,
+                read_at_sample,
+            } => {
+                let due = read_at_sample.is_none_or(|n| samples >= n + SOCKETS_EVERY)
+                    && !matches!(last, Some(Err(u)) if u.permanent);
+                if due {
+                    let mut in_use = |name: &'static str| {
+                        at.files
+                            .read(name, || self.root.proc.join(pid.to_string()).join(name))
+                            .and_then(cgroup::parse_sockstat_tcp)
+                    };
+                    let families: Vec<u8> = [
+                        (in_use("net/sockstat"), sockets::IPV4),
+                        (in_use("net/sockstat6"), sockets::IPV6),
+                    ]
+                    .into_iter()
+                    .filter(|(n, _)| n.is_none_or(|n| n > 0))
+                    .map(|(_, f)| f)
+                    .collect();
+                    if families.is_empty() {
+                        // No TCP socket at all: nothing to dump.
+                        *last = Some(Ok(TcpSockets {
+                            read_at: sample.at,
+                            ..TcpSockets::default()
+                        }));
+                        *read_at_sample = Some(samples);
+                    } else if self.dumps_left >= families.len() {
+                        self.dumps_left -= families.len();
+                        *read_at_sample = Some(samples);
+                        *last = Some(read_sockets(sockets, &ns_path, *own, &families, sample.at));
+                    }
                 }
                 match last {
                     Some(Ok(t)) => sample.tcp_sockets = Some(*t),
-                    Some(Err(why)) => sample.tcp_unreadable = Some(why.clone()),
+                    Some(Err(u)) => sample.tcp_unreadable = Some(u.why.clone()),
                     None => {}
                 }
             }
@@ -207,6 +299,9 @@ impl LocalProbe {
     }
 }
 
+/// Socket dumps `ps` may make (a few milliseconds in all).
+const PS_SOCKET_DUMPS: usize = 8;
+
 /// Two samples `gap` apart of each target, for a one-off usage (`ps`). Bounded by `budget`:
 /// containers whose answers do not arrive in time are left out.
 pub async fn measure_once(
@@ -223,6 +318,8 @@ pub async fn measure_once(
     let mut firsts = Vec::new();
     let mut remote = Vec::new();
     let host = probe.root.host_cpu();
+    // A one-off may spend a few more socket dumps than a tick of the console.
+    probe.begin_tick(PS_SOCKET_DUMPS);
     for t in targets {
         match t
             .pid

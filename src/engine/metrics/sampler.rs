@@ -70,7 +70,10 @@ pub async fn run(
                 last_asked.retain(|id, _| watched.contains(id.as_str()));
                 let mut via_api: Vec<&Watch> = Vec::new();
                 let host = if local { probe.root.host_cpu() } else { None };
-                for w in &list {
+                probe.begin_tick(super::DUMPS_PER_TICK);
+                // Visible rows first: they get this tick's socket dumps before the others.
+                let (shown, hidden): (Vec<&Watch>, Vec<&Watch>) = list.iter().partition(|w| w.visible);
+                for w in shown.into_iter().chain(hidden) {
                     let cgroup = w.pid.filter(|_| local).and_then(|pid| probe.sample(&w.key.id, pid, host));
                     match cgroup {
                         Some(s) => pending.push((w.key.clone(), s)),

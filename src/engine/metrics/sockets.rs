@@ -9,6 +9,9 @@
 //! - The engine is not involved: this is the kernel's own table, the one `ss -ti` reads.
 //! - Only root (CAP_SYS_ADMIN) may enter another namespace; without it, or when the process is
 //!   gone, the reason is given instead of numbers.
+//! - A dump walks the kernel's whole TCP hash table, which every namespace shares (about a
+//!   millisecond on a large host, however few sockets the namespace has): callers dump only
+//!   the families a namespace has sockets of, and only a few namespaces per tick.
 //! - The RTT is `tcpi_rtt` from `struct tcp_info` (microseconds, the kernel's smoothed
 //!   estimate). Its offset has been fixed since Linux 2.6; the structure only ever grew at the end.
 
@@ -29,6 +32,10 @@ use netlink_sys::{protocols::NETLINK_SOCK_DIAG, Socket, SocketAddr};
 
 use crate::app::usage::TcpSockets;
 
+/// The address families a dump is asked for.
+pub const IPV4: u8 = AF_INET;
+pub const IPV6: u8 = AF_INET6;
+
 /// Offset of `tcpi_rtt` in `struct tcp_info`: eight one-byte fields, then fifteen u32s before it.
 const TCPI_RTT_OFFSET: usize = 68;
 
@@ -39,6 +46,9 @@ const RECV_TIMEOUT_MS: i64 = 500;
 /// A sock_diag socket bound to one network namespace.
 pub struct NamespaceSockets {
     socket: Socket,
+    /// Each dump's sequence number, so that what is left of an abandoned dump (a timeout) is
+    /// never read as the next one's answer.
+    seq: u32,
 }
 
 impl std::fmt::Debug for NamespaceSockets {
@@ -47,51 +57,66 @@ impl std::fmt::Debug for NamespaceSockets {
     }
 }
 
+/// Why a namespace's sockets cannot be read, and whether trying again could help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub why: String,
+    /// Not root, or the process gone: asking again changes nothing.
+    pub permanent: bool,
+}
+
+impl Unreadable {
+    fn now(why: impl Into<String>) -> Unreadable {
+        Unreadable {
+            why: why.into(),
+            permanent: false,
+        }
+    }
+
+    fn for_good(why: impl Into<String>) -> Unreadable {
+        Unreadable {
+            why: why.into(),
+            permanent: true,
+        }
+    }
+}
+
+const NEEDS_ROOT: &str = "its network namespace needs root to enter";
+const GONE: &str = "the container's process is gone";
+
 impl NamespaceSockets {
-    /// Opens a socket inside the network namespace at `ns_path` (`/proc/<pid>/ns/net`).
-    pub fn open(ns_path: &Path) -> Result<NamespaceSockets, String> {
-        let target = File::open(ns_path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "the container's process is gone".to_owned(),
-            std::io::ErrorKind::PermissionDenied => {
-                "its network namespace needs root to enter".to_owned()
-            }
-            _ => format!("{}: {e}", ns_path.display()),
-        })?;
-        let socket = std::thread::scope(|scope| {
-            scope
-                .spawn(|| -> Result<Socket, String> {
-                    // SAFETY: setns on this thread only, which ends right after; the fd is open.
-                    let rc = unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWNET) };
-                    if rc != 0 {
-                        let e = std::io::Error::last_os_error();
-                        return Err(match e.raw_os_error() {
-                            Some(libc::EPERM) => {
-                                "its network namespace needs root to enter".to_owned()
-                            }
-                            _ => format!("cannot enter its network namespace: {e}"),
-                        });
-                    }
-                    Socket::new(NETLINK_SOCK_DIAG).map_err(|e| format!("sock_diag socket: {e}"))
-                })
-                .join()
-                .unwrap_or_else(|_| Err("the namespace thread failed".to_owned()))
-        })?;
+    /// Opens a socket inside the network namespace at `ns_path` (`/proc/<pid>/ns/net`);
+    /// `own` says it is this process's own namespace (no switch needed, nor root).
+    pub fn open(ns_path: &Path, own: bool) -> Result<NamespaceSockets, Unreadable> {
+        let socket = if own {
+            Socket::new(NETLINK_SOCK_DIAG)
+                .map_err(|e| Unreadable::now(format!("sock_diag socket: {e}")))?
+        } else {
+            let target = File::open(ns_path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Unreadable::for_good(GONE),
+                std::io::ErrorKind::PermissionDenied => Unreadable::for_good(NEEDS_ROOT),
+                _ => Unreadable::now(format!("{}: {e}", ns_path.display())),
+            })?;
+            socket_inside(&target)?
+        };
         let mut socket = socket;
         socket
             .bind_auto()
             .and_then(|_| socket.connect(&SocketAddr::new(0, 0)))
-            .map_err(|e| format!("sock_diag socket: {e}"))?;
+            .map_err(|e| Unreadable::now(format!("sock_diag socket: {e}")))?;
         set_recv_timeout(&socket);
-        Ok(NamespaceSockets { socket })
+        Ok(NamespaceSockets { socket, seq: 0 })
     }
 
-    /// Counts the namespace's listening and established TCP sockets (IPv4 and IPv6) and takes
-    /// the median and 95th percentile of the established ones' RTT.
-    pub fn read(&self) -> Result<TcpSockets, String> {
+    /// Counts the namespace's listening and established TCP sockets of the given families
+    /// (`AF_INET`, `AF_INET6`: only those that have any are worth a dump) and takes the median
+    /// and 95th percentile of the established ones' RTT. After an error the socket should be
+    /// dropped: a dump may be left half-read in it.
+    pub fn read(&mut self, families: &[u8]) -> Result<TcpSockets, String> {
         let mut out = TcpSockets::default();
         let mut rtts = Vec::new();
-        for family in [AF_INET, AF_INET6] {
-            self.dump(family, &mut out, &mut rtts)?;
+        for family in families {
+            self.dump(*family, &mut out, &mut rtts)?;
         }
         rtts.sort_unstable();
         out.rtt_p50_us = nearest_rank(&rtts, 50);
@@ -99,9 +124,17 @@ impl NamespaceSockets {
         Ok(out)
     }
 
-    fn dump(&self, family: u8, out: &mut TcpSockets, rtts: &mut Vec<u32>) -> Result<(), String> {
+    fn dump(
+        &mut self,
+        family: u8,
+        out: &mut TcpSockets,
+        rtts: &mut Vec<u32>,
+    ) -> Result<(), String> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
         let mut header = NetlinkHeader::default();
         header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        header.sequence_number = seq;
         let mut request = NetlinkMessage::new(
             header,
             SockDiagMessage::InetRequest(InetRequest {
@@ -135,6 +168,14 @@ impl NamespaceSockets {
                     NetlinkMessage::<SockDiagMessage>::deserialize(&received[offset..size])
                         .map_err(|e| format!("sock_diag answer: {e}"))?;
                 let length = message.header.length as usize;
+                if message.header.sequence_number != seq {
+                    // Left over from an earlier, abandoned dump.
+                    if length == 0 {
+                        break;
+                    }
+                    offset += length;
+                    continue;
+                }
                 match message.payload {
                     NetlinkPayload::InnerMessage(SockDiagMessage::InetResponse(r)) => {
                         match r.header.state {
@@ -148,6 +189,12 @@ impl NamespaceSockets {
                             }
                             _ => {}
                         }
+                    }
+                    NetlinkPayload::Done(done) if done.code < 0 => {
+                        return Err(format!(
+                            "sock_diag dump interrupted: {}",
+                            std::io::Error::from_raw_os_error(-done.code)
+                        ))
                     }
                     NetlinkPayload::Done(_) => return Ok(()),
                     NetlinkPayload::Error(e) => {
@@ -166,6 +213,31 @@ impl NamespaceSockets {
             }
         }
     }
+}
+
+/// A sock_diag socket made inside the namespace `target` by a short-lived thread: the switch
+/// (`setns`) changes only that thread, which ends once the socket exists.
+fn socket_inside(target: &File) -> Result<Socket, Unreadable> {
+    std::thread::scope(|scope| {
+        let made = std::thread::Builder::new()
+            .name("netns".into())
+            .spawn_scoped(scope, || -> Result<Socket, Unreadable> {
+                // SAFETY: setns on this thread only, which ends right after; the fd is open.
+                let rc = unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWNET) };
+                if rc != 0 {
+                    let e = std::io::Error::last_os_error();
+                    return Err(match e.raw_os_error() {
+                        Some(libc::EPERM) => Unreadable::for_good(NEEDS_ROOT),
+                        _ => Unreadable::now(format!("cannot enter its network namespace: {e}")),
+                    });
+                }
+                Socket::new(NETLINK_SOCK_DIAG)
+                    .map_err(|e| Unreadable::now(format!("sock_diag socket: {e}")))
+            })
+            .map_err(|e| Unreadable::now(format!("no thread to enter the namespace: {e}")))?;
+        made.join()
+            .unwrap_or_else(|_| Err(Unreadable::now("the namespace thread failed")))
+    })
 }
 
 fn rtt_of(info: &[u8]) -> Option<u32> {
@@ -222,8 +294,14 @@ mod tests {
         assert_eq!(rtt_of(&info[..70]), None);
     }
 
-    /// This process's own namespace: a listener made here is counted, and an established pair
-    /// over loopback has an RTT. Needs root only to enter *other* namespaces; its own it may.
+    #[test]
+    fn a_namespace_whose_process_is_gone_says_so() {
+        let err = NamespaceSockets::open(Path::new("/proc/4194304999/ns/net"), false).unwrap_err();
+        assert_eq!(err, Unreadable::for_good(GONE));
+    }
+
+    /// This process's own namespace (opened without a switch, so without root): a listener made
+    /// here is counted, and an established pair over loopback has an RTT.
     #[test]
     fn the_own_namespace_counts_a_listener_and_an_established_pair() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -234,8 +312,8 @@ mod tests {
         (&client).write_all(b"ping").unwrap();
         let mut got = [0u8; 4];
         server.read_exact(&mut got).unwrap();
-        let sockets = NamespaceSockets::open(Path::new("/proc/self/ns/net")).unwrap();
-        let t = sockets.read().unwrap();
+        let mut sockets = NamespaceSockets::open(Path::new("/proc/self/ns/net"), true).unwrap();
+        let t = sockets.read(&[AF_INET, AF_INET6]).unwrap();
         assert!(t.listening >= 1, "{t:?}");
         assert!(t.established >= 2, "{t:?}");
         assert!(t.rtt_p50_us.is_some_and(|r| r > 0), "{t:?}");
