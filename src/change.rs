@@ -71,6 +71,11 @@ pub enum Change {
         node: String,
         availability: String,
     },
+    /// A canary rollout's share of requests on its router.
+    CanaryWeight {
+        rollout: Box<crate::canary::config::Rollout>,
+        percent: u32,
+    },
 }
 
 /// A failure with its exit status.
@@ -295,6 +300,10 @@ async fn plan_for(
                 .map_err(|e| Exit(EXIT_BAD_INPUT, format!("{e} (looked on {looked})")))?;
             ops_swarm::node_availability(&endpoint, &node, availability, plan_id(), origin)
                 .map_err(bad)
+        }
+        Change::CanaryWeight { rollout, percent } => {
+            crate::canary::weight_plan(rollout, *percent, plan_id(), origin)
+                .map_err(|e| Exit(EXIT_BAD_INPUT, e))
         }
         Change::RestartUnhealthy {
             service,

@@ -6,6 +6,7 @@
 //! event loop, `term` owns the terminal, `text` keeps engine text safe.
 
 pub mod app;
+pub mod canary;
 pub mod change;
 pub mod cli;
 pub mod config;

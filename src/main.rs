@@ -192,6 +192,12 @@ enum Command {
         #[command(flatten)]
         how: ChangeFlags,
     },
+    /// Canary rollouts of rollouts.toml: list them, read a rollout's traffic and gates, or
+    /// move its share of requests on its router (through the same gate as every change).
+    Canary {
+        #[command(subcommand)]
+        action: CanaryAction,
+    },
     /// Print the topology of every attached endpoint (projects, services, containers, networks,
     /// ports, depends_on) as JSON, Graphviz dot or Mermaid.
     Topology {
@@ -250,6 +256,29 @@ enum TopologyArg {
     Json,
     Dot,
     Mermaid,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum CanaryAction {
+    /// Every rollout, with the canary's share its router gives now.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One rollout: both sides' requests, errors and latency over two seconds, and the gates'
+    /// verdict.
+    Status {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send this share of the rollout's requests (per cent, 0 to 100) to its canary.
+    SetWeight {
+        name: String,
+        percent: u32,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -424,6 +453,15 @@ fn main() -> ExitCode {
                 how.flags(),
             )
         }
+        Some(Command::Canary { action }) => match action {
+            CanaryAction::List { json } => wheelhouse::canary::headless::list(common, json),
+            CanaryAction::Status { name, json } => {
+                wheelhouse::canary::headless::status(common, &name, json)
+            }
+            CanaryAction::SetWeight { name, percent, how } => {
+                wheelhouse::canary::headless::set_weight(common, &name, percent, how.flags())
+            }
+        },
         Some(Command::Topology { format, project }) => cli::topology(
             common,
             match format {

@@ -114,6 +114,7 @@ pub async fn apply(
             };
         }
         Target::Swarm { .. } => return not_for("a Swarm object here (the gate sends it on)"),
+        Target::Router { .. } => return not_for("a router here (the gate sends it on)"),
     }
     let id = target.container_ref().unwrap_or_default();
     let mut done = Done::default();
@@ -192,7 +193,8 @@ pub async fn apply(
         | Operation::UpdateService { .. }
         | Operation::WaitServiceUpdate { .. }
         | Operation::RollbackService
-        | Operation::SetNodeAvailability { .. } => return not_for("a container"),
+        | Operation::SetNodeAvailability { .. }
+        | Operation::SetCanaryWeight { .. } => return not_for("a container"),
         // The session needs the operator's terminal: the console runs it through
         // `Gate::run_session`, never as a step of a plan.
         Operation::Exec { .. } => {

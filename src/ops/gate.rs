@@ -477,6 +477,13 @@ impl Gate {
         engines: &Engines,
         cancel: &mut watch::Receiver<bool>,
     ) -> Result<Done, OpError> {
+        // A router is no engine: its steps carry what reaching it takes.
+        if let super::plan::Operation::SetCanaryWeight { router, percent } = &step.op {
+            return crate::canary::apply(router, *percent)
+                .await
+                .map(|()| Done::default())
+                .map_err(|e| OpError::new(ErrorKind::Other, e));
+        }
         let endpoint = step.target.endpoint();
         let engine = engines.get(endpoint).ok_or_else(|| {
             OpError::new(ErrorKind::Unreachable, format!("{endpoint}: not attached"))

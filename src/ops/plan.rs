@@ -70,6 +70,12 @@ pub enum Target {
     },
     /// The engine itself, for what applies to all of one kind (a prune).
     Engine { endpoint: String },
+    /// A router's split of a canary rollout's traffic (`haproxy 127.0.0.1:9999 backend web`).
+    Router {
+        router: String,
+        #[serde(rename = "canary_rollout")]
+        rollout: String,
+    },
     /// A Swarm service or node, changed through the manager on `endpoint`.
     Swarm {
         endpoint: String,
@@ -116,6 +122,8 @@ impl Target {
             | Target::Network { endpoint, .. }
             | Target::Swarm { endpoint, .. }
             | Target::Engine { endpoint } => endpoint,
+            // Not an engine: the router is what the audit line names.
+            Target::Router { router, .. } => router,
         }
     }
 
@@ -128,6 +136,7 @@ impl Target {
             Target::Image { image, .. } => image,
             Target::Volume { volume, .. } => volume,
             Target::Engine { endpoint } => endpoint,
+            Target::Router { router, .. } => router,
         }
     }
 
@@ -333,6 +342,13 @@ pub enum Operation {
     SetNodeAvailability {
         availability: String,
     },
+    /// The share of requests (per cent) a router sends to a rollout's canary servers.
+    SetCanaryWeight {
+        /// How to reach the router (the target names it in words as `router`).
+        #[serde(rename = "router_spec")]
+        router: crate::canary::config::RouterSpec,
+        percent: u32,
+    },
 }
 
 /// What a prune removes.
@@ -393,6 +409,7 @@ impl Operation {
                 "pause" => "pause",
                 _ => "activate",
             },
+            Operation::SetCanaryWeight { .. } => "set",
         }
     }
 
@@ -420,6 +437,7 @@ impl Operation {
             Operation::UpdateService { .. } | Operation::WaitServiceUpdate { .. } => "updating…",
             Operation::RollbackService => "rolling back…",
             Operation::SetNodeAvailability { .. } => "changing…",
+            Operation::SetCanaryWeight { .. } => "moving traffic…",
         }
     }
 
@@ -460,6 +478,9 @@ impl Operation {
             Operation::UpdateService { image } => format!(" to {image}"),
             Operation::WaitServiceUpdate { timeout_secs, .. } => {
                 format!("'s update to finish (at most {timeout_secs} s)")
+            }
+            Operation::SetCanaryWeight { percent, .. } => {
+                format!(": {percent} % of requests to the canary")
             }
             _ => String::new(),
         }

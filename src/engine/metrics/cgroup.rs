@@ -171,15 +171,6 @@ impl CgroupRoot {
             s.net_drops = Some(n.drops);
             s.net_errors = Some(n.errors);
         }
-        // The namespace's TCP counters, for the retransmission rate.
-        let snmp = files.read("net/snmp", || {
-            self.proc.join(pid.to_string()).join("net/snmp")
-        });
-        if let Some(tcp) = snmp.and_then(parse_tcp_snmp) {
-            s.tcp_out_segs = Some(tcp.out_segs);
-            s.tcp_retrans_segs = Some(tcp.retrans_segs);
-            s.tcp_established = Some(tcp.established);
-        }
         if let Some((system_ns, cpus)) = host {
             s.system_cpu_ns = Some(system_ns);
             s.online_cpus = Some(cpus);

@@ -93,11 +93,17 @@ enum Namespace {
         last: Option<Result<TcpSockets, Unreadable>>,
         /// The sample count at the last dump.
         read_at_sample: Option<u64>,
+        /// The namespace's TCP counters at their last reading (see [`SNMP_EVERY`]).
+        segments: Option<cgroup::TcpSegments>,
     },
 }
 
 /// Samples between two readings of `memory.stat`.
 const MEMORY_STAT_EVERY: u64 = 5;
+/// Samples between two readings of `/proc/<pid>/net/snmp`: the kernel formats over a hundred
+/// counters for it (a third of the console's sampling cost when read every second), and the
+/// retransmission rate is taken over windows of hundreds of segments anyway.
+const SNMP_EVERY: u64 = 5;
 /// Samples between two sock_diag dumps of one namespace, at the most: sockets come and go
 /// slowly next to counters.
 const SOCKETS_EVERY: u64 = 5;
@@ -226,6 +232,7 @@ impl LocalProbe {
                     sockets: None,
                     last: None,
                     read_at_sample: None,
+                    segments: None,
                 },
                 (None, _) => {
                     Namespace::Unknowable("its network namespace needs root to read".to_owned())
@@ -247,7 +254,21 @@ impl LocalProbe {
                 sockets,
                 last,
                 read_at_sample,
+                segments,
             } => {
+                if samples % SNMP_EVERY == 0 || segments.is_none() {
+                    *segments = at
+                        .files
+                        .read("net/snmp", || {
+                            self.root.proc.join(pid.to_string()).join("net/snmp")
+                        })
+                        .and_then(cgroup::parse_tcp_snmp);
+                }
+                if let Some(tcp) = segments {
+                    sample.tcp_out_segs = Some(tcp.out_segs);
+                    sample.tcp_retrans_segs = Some(tcp.retrans_segs);
+                    sample.tcp_established = Some(tcp.established);
+                }
                 let due = read_at_sample.is_none_or(|n| samples >= n + SOCKETS_EVERY)
                     && !matches!(last, Some(Err(u)) if u.permanent);
                 if due {

@@ -1,0 +1,526 @@
+//! `rollouts.toml` (or `rollouts/*.toml` in the config dir): the canary rollouts an operator
+//! drives. Read strictly: an unknown field, an impossible step or a router without what it
+//! needs is an error naming the file, the line and the field, and no rollout of that file is
+//! used (half a rollout definition is not a rollout).
+//!
+//! ```toml
+//! [[rollout]]
+//! name = "web"
+//! service = "shop/web"            # compose project/service the stable and canary replicas are in
+//! track_label = "wheelhouse.track" # stable|canary on each container (the default)
+//!
+//! [rollout.router]
+//! kind = "haproxy"
+//! admin = "127.0.0.1:9999"        # the runtime API: host:port or a unix socket path
+//! backend = "web"
+//! stable = ["stable1"]            # server names in the backend
+//! canary = ["canary1"]
+//!
+//! [[rollout.step]]
+//! weight = 10                     # per cent of requests to the canary
+//! [[rollout.step]]
+//! pause = "confirm"               # until an operator advances it
+//! [[rollout.step]]
+//! weight = 50
+//! [[rollout.step]]
+//! pause = "2m"
+//!
+//! [rollout.gates]
+//! min_requests = 50               # no verdict on fewer
+//! max_error_percent = 1.0
+//! max_latency_ms = 500
+//! budget = 3                      # failed checks in a row before abort is proposed
+//! ```
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::config::error::{ConfigError, Source};
+
+/// The highest weight HAProxy takes for one server.
+pub const HAPROXY_MAX_WEIGHT: u32 = 256;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollout {
+    pub name: String,
+    /// `project/service`.
+    pub service: String,
+    pub track_label: String,
+    pub router: RouterSpec,
+    pub steps: Vec<Step>,
+    pub gates: Gates,
+    /// The file it came from, for messages.
+    pub file: PathBuf,
+}
+
+/// Where the traffic split is made.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RouterSpec {
+    /// HAProxy's runtime API.
+    Haproxy {
+        /// `host:port`, or a path to a unix socket.
+        admin: String,
+        backend: String,
+        stable: Vec<String>,
+        canary: Vec<String>,
+    },
+}
+
+impl RouterSpec {
+    /// `haproxy 127.0.0.1:9999 backend web`: how the screen and the audit log name it.
+    pub fn describe(&self) -> String {
+        match self {
+            RouterSpec::Haproxy { admin, backend, .. } => {
+                format!("haproxy {admin} backend {backend}")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Send this share of requests (per cent) to the canary.
+    Weight(u32),
+    /// Wait for an operator to advance.
+    PauseUntilConfirmed,
+    /// Wait this long, then go on (gates still checked meanwhile).
+    Pause(Duration),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gates {
+    pub min_requests: u64,
+    pub max_error_percent: Option<f64>,
+    pub max_latency_ms: Option<f64>,
+    /// Failed checks in a row before abort is proposed.
+    pub budget: u32,
+    pub auto_abort: bool,
+}
+
+impl Default for Gates {
+    fn default() -> Self {
+        Gates {
+            min_requests: 50,
+            max_error_percent: Some(1.0),
+            max_latency_ms: None,
+            budget: 3,
+            auto_abort: false,
+        }
+    }
+}
+
+// What the file holds, before it is checked.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    rollout: Vec<Spanned<RawRollout>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRollout {
+    name: Spanned<String>,
+    service: Spanned<String>,
+    track_label: Option<String>,
+    router: Spanned<RawRouter>,
+    #[serde(default)]
+    step: Vec<Spanned<RawStep>>,
+    gates: Option<RawGates>,
+}
+
+/// One struct for every kind: a tagged enum would lose the fields' positions (serde buffers it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRouter {
+    kind: Spanned<String>,
+    admin: Option<Spanned<String>>,
+    backend: Option<Spanned<String>>,
+    stable: Option<Spanned<Vec<String>>>,
+    canary: Option<Spanned<Vec<String>>>,
+}
+
+/// Router kinds this version drives.
+const ROUTER_KINDS: &[&str] = &["haproxy"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    weight: Option<Spanned<i64>>,
+    pause: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGates {
+    min_requests: Option<u64>,
+    max_error_percent: Option<f64>,
+    max_latency_ms: Option<f64>,
+    budget: Option<Spanned<u32>>,
+    auto_abort: Option<bool>,
+}
+
+/// `30s`, `2m`, `1h`.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// The rollouts of one file's text, all checked; `name` is how messages call the file.
+pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
+    let source = Source::new(name, text);
+    let file: File = toml::from_str(text).map_err(|e| source.toml_error(&e))?;
+    let err = |span: Range<usize>, msg: String| source.error_at(span, msg);
+    let mut out: Vec<Rollout> = Vec::new();
+    for raw in file.rollout {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let rname = raw.name.get_ref().trim().to_owned();
+        if rname.is_empty() {
+            return Err(err(raw.name.span(), "rollout name is empty".into()));
+        }
+        if out.iter().any(|r| r.name == rname) {
+            return Err(err(
+                raw.name.span(),
+                format!("a second rollout named {rname:?}; names must differ"),
+            ));
+        }
+        let service = raw.service.get_ref().trim();
+        if service.split('/').filter(|p| !p.is_empty()).count() != 2 {
+            return Err(err(
+                raw.service.span(),
+                format!("service {service:?} of rollout {rname:?} must be project/service"),
+            ));
+        }
+        let router_span = raw.router.span();
+        let raw_router = raw.router.into_inner();
+        let kind = raw_router.kind.get_ref().as_str();
+        if !ROUTER_KINDS.contains(&kind) {
+            return Err(err(
+                raw_router.kind.span(),
+                format!(
+                    "router kind {kind:?} of rollout {rname:?}: this version drives {}",
+                    ROUTER_KINDS.join(", ")
+                ),
+            ));
+        }
+        let need = |field: &str, v: Option<Spanned<String>>| {
+            v.ok_or_else(|| {
+                err(
+                    router_span.clone(),
+                    format!("router of rollout {rname:?} needs {field}"),
+                )
+            })
+        };
+        let need_list = |field: &str, v: Option<Spanned<Vec<String>>>| {
+            v.ok_or_else(|| {
+                err(
+                    router_span.clone(),
+                    format!("router of rollout {rname:?} needs {field} = [\"server\", …]"),
+                )
+            })
+        };
+        let router = {
+            let admin = need("admin", raw_router.admin)?;
+            let backend = need("backend", raw_router.backend)?;
+            let stable = need_list("stable", raw_router.stable)?;
+            let canary = need_list("canary", raw_router.canary)?;
+            {
+                for (field, list) in [("stable", &stable), ("canary", &canary)] {
+                    if list.get_ref().iter().all(|s| s.trim().is_empty()) {
+                        return Err(err(
+                            list.span(),
+                            format!("router.{field} of rollout {rname:?} names no server"),
+                        ));
+                    }
+                }
+                if let Some(both) = stable
+                    .get_ref()
+                    .iter()
+                    .find(|s| canary.get_ref().contains(s))
+                {
+                    return Err(err(
+                        canary.span(),
+                        format!("server {both:?} is in both router.stable and router.canary of rollout {rname:?}"),
+                    ));
+                }
+                for (field, v) in [("admin", &admin), ("backend", &backend)] {
+                    if v.get_ref().trim().is_empty() {
+                        return Err(err(
+                            v.span(),
+                            format!("router.{field} of rollout {rname:?} is empty"),
+                        ));
+                    }
+                }
+                RouterSpec::Haproxy {
+                    admin: admin.into_inner(),
+                    backend: backend.into_inner(),
+                    stable: stable.into_inner(),
+                    canary: canary.into_inner(),
+                }
+            }
+        };
+        let mut steps = Vec::new();
+        for step in raw.step {
+            let step_span = step.span();
+            let step = step.into_inner();
+            steps.push(match (step.weight, step.pause) {
+                (Some(w), None) => {
+                    let v = *w.get_ref();
+                    if !(0..=100).contains(&v) {
+                        return Err(err(
+                            w.span(),
+                            format!("weight {v} of rollout {rname:?} is not a share: 0 to 100 per cent"),
+                        ));
+                    }
+                    Step::Weight(v as u32)
+                }
+                (None, Some(p)) => match p.get_ref().as_str() {
+                    "confirm" => Step::PauseUntilConfirmed,
+                    other => Step::Pause(parse_duration(other).ok_or_else(|| {
+                        err(
+                            p.span(),
+                            format!("pause {other:?} of rollout {rname:?}: give \"confirm\" or a duration such as \"30s\", \"2m\""),
+                        )
+                    })?),
+                },
+                (Some(_), Some(_)) => {
+                    return Err(err(
+                        step_span,
+                        format!("a step of rollout {rname:?} has both weight and pause; make them two steps"),
+                    ))
+                }
+                (None, None) => {
+                    return Err(err(
+                        step_span,
+                        format!("a step of rollout {rname:?} says neither weight nor pause"),
+                    ))
+                }
+            });
+        }
+        if !steps.iter().any(|s| matches!(s, Step::Weight(_))) {
+            return Err(err(
+                span,
+                format!("rollout {rname:?} has no weight step: [[rollout.step]] weight = 10, …"),
+            ));
+        }
+        let defaults = Gates::default();
+        let gates = match raw.gates {
+            None => defaults,
+            Some(g) => {
+                if let Some(b) = g.budget.as_ref().filter(|b| *b.get_ref() == 0) {
+                    return Err(err(
+                        b.span(),
+                        format!("gates.budget of rollout {rname:?} must be at least 1"),
+                    ));
+                }
+                Gates {
+                    min_requests: g.min_requests.unwrap_or(defaults.min_requests),
+                    max_error_percent: g.max_error_percent.or(defaults.max_error_percent),
+                    max_latency_ms: g.max_latency_ms.or(defaults.max_latency_ms),
+                    budget: g.budget.map_or(defaults.budget, |b| b.into_inner()),
+                    auto_abort: g.auto_abort.unwrap_or(defaults.auto_abort),
+                }
+            }
+        };
+        out.push(Rollout {
+            name: rname,
+            service: service.to_owned(),
+            track_label: raw
+                .track_label
+                .unwrap_or_else(|| "wheelhouse.track".to_owned()),
+            router,
+            steps,
+            gates,
+            file: PathBuf::from(name),
+        });
+    }
+    Ok(out)
+}
+
+/// Every rollout of `config_dir/rollouts.toml` and `config_dir/rollouts/*.toml` (in name
+/// order). No file: no rollouts. Names must differ across files too.
+pub fn load(config_dir: &Path) -> Result<Vec<Rollout>, ConfigError> {
+    let mut files = Vec::new();
+    let single = config_dir.join("rollouts.toml");
+    if single.is_file() {
+        files.push(single);
+    }
+    if let Ok(dir) = std::fs::read_dir(config_dir.join("rollouts")) {
+        let mut more: Vec<PathBuf> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        more.sort();
+        files.extend(more);
+    }
+    let mut all: Vec<Rollout> = Vec::new();
+    for path in files {
+        let shown = path.display().to_string();
+        let text = crate::config::file::read_text(&path, crate::config::file::MAX_CONFIG_BYTES)
+            .map_err(|e| ConfigError::Unreadable {
+                file: shown.clone(),
+                reason: e.to_string(),
+            })?;
+        for r in parse(&text, &shown)? {
+            if let Some(first) = all.iter().find(|o| o.name == r.name) {
+                return Err(ConfigError::Unreadable {
+                    file: shown,
+                    reason: format!(
+                        "rollout {:?} is also defined in {}",
+                        r.name,
+                        first.file.display()
+                    ),
+                });
+            }
+            all.push(r);
+        }
+    }
+    Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[rollout]]
+name = "web"
+service = "shop/web"
+
+[rollout.router]
+kind = "haproxy"
+admin = "127.0.0.1:9999"
+backend = "web"
+stable = ["stable1"]
+canary = ["canary1"]
+
+[[rollout.step]]
+weight = 10
+[[rollout.step]]
+pause = "confirm"
+[[rollout.step]]
+weight = 50
+[[rollout.step]]
+pause = "2m"
+
+[rollout.gates]
+max_latency_ms = 500
+budget = 2
+"#;
+
+    #[test]
+    fn a_rollout_reads_with_its_steps_router_and_gates() {
+        let r = &parse(GOOD, "rollouts.toml").unwrap()[0];
+        assert_eq!(r.name, "web");
+        assert_eq!(r.track_label, "wheelhouse.track");
+        assert_eq!(
+            r.steps,
+            [
+                Step::Weight(10),
+                Step::PauseUntilConfirmed,
+                Step::Weight(50),
+                Step::Pause(Duration::from_secs(120))
+            ]
+        );
+        assert_eq!(r.gates.budget, 2);
+        assert_eq!(r.gates.max_latency_ms, Some(500.0));
+        assert_eq!(r.gates.max_error_percent, Some(1.0), "the default kept");
+        assert_eq!(r.router.describe(), "haproxy 127.0.0.1:9999 backend web");
+    }
+
+    fn error(text: &str) -> String {
+        parse(text, "rollouts.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn mistakes_name_the_file_line_and_field() {
+        let cases = [
+            (
+                "weight = 10",
+                "weight = 140",
+                "rollouts.toml:14:",
+                "weight 140",
+            ),
+            (
+                "pause = \"2m\"",
+                "pause = \"soon\"",
+                "rollouts.toml:20:",
+                "pause \"soon\"",
+            ),
+            (
+                "budget = 2",
+                "budget = 0",
+                "rollouts.toml:24:",
+                "gates.budget",
+            ),
+            (
+                "budget = 2",
+                "budgett = 2",
+                "rollouts.toml:24:",
+                "unknown field `budgett`",
+            ),
+            (
+                "canary = [\"canary1\"]",
+                "canary = [\"stable1\"]",
+                "rollouts.toml:11:",
+                "in both",
+            ),
+            (
+                "service = \"shop/web\"",
+                "service = \"web\"",
+                "rollouts.toml:4:",
+                "project/service",
+            ),
+            (
+                "kind = \"haproxy\"",
+                "kind = \"envoy\"",
+                "rollouts.toml:7:",
+                "\"envoy\"",
+            ),
+            (
+                "backend = \"web\"\n",
+                "",
+                "rollouts.toml:6:",
+                "needs backend",
+            ),
+        ];
+        for (from, to, at, says) in cases {
+            assert!(GOOD.contains(from), "{from}");
+            let text = GOOD.replacen(from, to, 1);
+            let e = error(&text);
+            assert!(e.starts_with(at), "{to}: {e}");
+            assert!(e.contains(says), "{to}: {e}");
+        }
+        let no_weights = GOOD
+            .replace("weight = 10", "pause = \"1m\"")
+            .replace("weight = 50", "pause = \"1m\"");
+        assert!(error(&no_weights).contains("no weight step"));
+    }
+
+    #[test]
+    fn durations_read_like_an_operator_writes_them() {
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("0s"), None);
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("m"), None);
+    }
+}

@@ -1,0 +1,236 @@
+//! What the router says about each side of a rollout, and what the gates make of it. Pure.
+//!
+//! The rules:
+//! - Counters are cumulative (HAProxy's since its start); a verdict is about what happened
+//!   between two readings, so it is made from their difference. A counter that went backwards
+//!   (the router restarted) gives no verdict rather than a wrong one.
+//! - Fewer canary requests than `min_requests` in the window is no verdict ("waiting"), never a
+//!   pass.
+//! - The error rate is 5xx answers over all answers; latency is the router's mean response time.
+
+use serde::Serialize;
+
+use super::config::{Gates, RouterSpec};
+use super::haproxy::{realised_percent, ServerStat};
+
+/// One side (stable or canary) at one reading.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Side {
+    pub requests: u64,
+    pub errors: u64,
+    /// Mean response time in ms, weighted by the servers' requests (None: no server said).
+    pub latency_ms: Option<f64>,
+    pub servers_up: usize,
+    pub servers: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Traffic {
+    pub stable: Side,
+    pub canary: Side,
+    /// The canary's share the router's weights give now, per cent.
+    pub weight_percent: f64,
+}
+
+impl Traffic {
+    /// Both sides from HAProxy's servers; a server the rollout names that the backend does not
+    /// have is an error naming it.
+    pub fn from_haproxy(spec: &RouterSpec, servers: &[ServerStat]) -> Result<Traffic, String> {
+        let RouterSpec::Haproxy {
+            backend,
+            stable,
+            canary,
+            ..
+        } = spec;
+        let side = |names: &[String]| -> Result<(Side, u32), String> {
+            let mut s = Side {
+                servers: names.len(),
+                ..Side::default()
+            };
+            let (mut weighted, mut weight_sum, mut weight) = (0.0, 0u64, 0u32);
+            for name in names {
+                let found = servers.iter().find(|x| &x.name == name).ok_or_else(|| {
+                    let known: Vec<&str> = servers.iter().map(|x| x.name.as_str()).collect();
+                    format!(
+                        "backend {backend} has no server {name:?} (it has {})",
+                        known.join(", ")
+                    )
+                })?;
+                s.requests += found.responses;
+                s.errors += found.responses_5xx;
+                if found.status.starts_with("UP") || found.status == "no check" {
+                    s.servers_up += 1;
+                }
+                if let Some(ms) = found.rtime_ms {
+                    weighted += ms * found.responses.max(1) as f64;
+                    weight_sum += found.responses.max(1);
+                }
+                weight = weight.max(found.weight);
+            }
+            s.latency_ms = (weight_sum > 0).then(|| weighted / weight_sum as f64);
+            Ok((s, weight))
+        };
+        let (stable_side, ws) = side(stable)?;
+        let (canary_side, wc) = side(canary)?;
+        Ok(Traffic {
+            stable: stable_side,
+            canary: canary_side,
+            weight_percent: realised_percent(ws, wc, stable.len(), canary.len()),
+        })
+    }
+}
+
+/// What happened on one side between two readings.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Window {
+    pub requests: u64,
+    pub errors: u64,
+    pub latency_ms: Option<f64>,
+}
+
+impl Window {
+    pub fn between(before: &Side, after: &Side) -> Option<Window> {
+        Some(Window {
+            requests: after.requests.checked_sub(before.requests)?,
+            errors: after.errors.checked_sub(before.errors)?,
+            latency_ms: after.latency_ms,
+        })
+    }
+
+    pub fn error_percent(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.errors as f64 / self.requests as f64 * 100.0)
+    }
+}
+
+/// One gate's value against its bound.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    pub gate: &'static str,
+    pub value: f64,
+    pub bound: f64,
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Too few canary requests to say.
+    Waiting {
+        requests: u64,
+        need: u64,
+    },
+    Passed {
+        checks: Vec<Check>,
+    },
+    Failed {
+        checks: Vec<Check>,
+    },
+}
+
+/// The gates over one window of each side.
+pub fn evaluate(gates: &Gates, canary: &Window, stable: &Window) -> Verdict {
+    if canary.requests < gates.min_requests.max(1) {
+        return Verdict::Waiting {
+            requests: canary.requests,
+            need: gates.min_requests.max(1),
+        };
+    }
+    let mut checks = Vec::new();
+    if let (Some(bound), Some(value)) = (gates.max_error_percent, canary.error_percent()) {
+        checks.push(Check {
+            gate: "error rate %",
+            value,
+            bound,
+            passed: value <= bound,
+        });
+        // Worse than stable by more than the bound is a failure too, whatever stable does.
+        if let Some(s) = stable.error_percent() {
+            checks.push(Check {
+                gate: "error rate above stable's, points",
+                value: value - s,
+                bound,
+                passed: value - s <= bound,
+            });
+        }
+    }
+    if let (Some(bound), Some(value)) = (gates.max_latency_ms, canary.latency_ms) {
+        checks.push(Check {
+            gate: "mean latency ms",
+            value,
+            bound,
+            passed: value <= bound,
+        });
+    }
+    if checks.iter().all(|c| c.passed) {
+        Verdict::Passed { checks }
+    } else {
+        Verdict::Failed { checks }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(requests: u64, errors: u64, latency: f64) -> Window {
+        Window {
+            requests,
+            errors,
+            latency_ms: Some(latency),
+        }
+    }
+
+    #[test]
+    fn too_few_requests_is_waiting_never_a_pass() {
+        let g = Gates::default();
+        assert_eq!(
+            evaluate(&g, &window(10, 0, 1.0), &window(100, 0, 1.0)),
+            Verdict::Waiting {
+                requests: 10,
+                need: 50
+            }
+        );
+    }
+
+    #[test]
+    fn errors_fail_against_the_bound_and_against_stable() {
+        let g = Gates {
+            max_latency_ms: Some(100.0),
+            ..Gates::default()
+        };
+        assert!(matches!(
+            evaluate(&g, &window(200, 1, 20.0), &window(800, 4, 20.0)),
+            Verdict::Passed { .. }
+        ));
+        let Verdict::Failed { checks } =
+            evaluate(&g, &window(200, 40, 20.0), &window(800, 0, 20.0))
+        else {
+            panic!("500s must fail")
+        };
+        assert!(checks
+            .iter()
+            .any(|c| c.gate == "error rate %" && !c.passed && c.value == 20.0));
+        let Verdict::Failed { checks } =
+            evaluate(&g, &window(200, 0, 250.0), &window(800, 0, 20.0))
+        else {
+            panic!("slow must fail")
+        };
+        assert!(checks
+            .iter()
+            .any(|c| c.gate == "mean latency ms" && !c.passed));
+    }
+
+    #[test]
+    fn a_counter_that_went_back_gives_no_window() {
+        let a = Side {
+            requests: 100,
+            ..Side::default()
+        };
+        let b = Side {
+            requests: 5,
+            ..Side::default()
+        };
+        assert_eq!(Window::between(&a, &b), None);
+        assert_eq!(Window::between(&b, &a).unwrap().requests, 95);
+    }
+}

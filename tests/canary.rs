@@ -1,0 +1,318 @@
+//! Canary rollouts against a real HAProxy (Debian's, installed by `scripts/test`): a stable and
+//! a canary web container of the test image (`:latest` and `:v2`, whose pages differ), one
+//! HAProxy per test on ports of its own, driven through its runtime API by the real binary.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use support::bin::WhDirs;
+use support::*;
+
+/// A port nobody listens on now (the kernel's pick, released for HAProxy to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HAProxy process, stopped when dropped.
+struct Haproxy {
+    child: Child,
+    front: u16,
+    admin: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Haproxy {
+    /// A frontend on its own port to backend `web`: `stable1` at `stable`, `canary1` at
+    /// `canary`, the canary at weight 0 to begin with (all to stable).
+    fn start(stable: u16, canary: u16) -> Haproxy {
+        let haproxy = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("haproxy (scripts/test installs Debian's haproxy)");
+        let (front, admin_port) = (free_port(), free_port());
+        let admin = format!("127.0.0.1:{admin_port}");
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("haproxy.cfg");
+        std::fs::write(
+            &cfg,
+            format!(
+                "global\n  stats socket ipv4@{admin} level admin\n\
+                 defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n\
+                 frontend fe\n  bind 127.0.0.1:{front}\n  default_backend web\n\
+                 backend web\n  balance roundrobin\n\
+                 \x20 server stable1 127.0.0.1:{stable} weight 100\n\
+                 \x20 server canary1 127.0.0.1:{canary} weight 0\n"
+            ),
+        )
+        .unwrap();
+        let child = Command::new(haproxy)
+            .args(["-db", "-f"])
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start haproxy");
+        let h = Haproxy {
+            child,
+            front,
+            admin,
+            _dir: dir,
+        };
+        poll(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", front)).map_err(|e| e.to_string())
+        })
+        .expect("haproxy listening");
+        h
+    }
+
+    /// `get weight web/<server>`: the runtime weight HAProxy uses now.
+    fn weight(&self, server: &str) -> u32 {
+        let mut s = TcpStream::connect(&self.admin).unwrap();
+        s.write_all(format!("get weight web/{server}\n").as_bytes())
+            .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or_else(|| panic!("get weight: {answer:?}"))
+    }
+
+    /// `n` requests through the frontend, each on its own connection; how many reached the
+    /// canary (its page says v2).
+    fn canary_answers(&self, n: usize) -> usize {
+        (0..n)
+            .filter(|_| {
+                let mut s = TcpStream::connect(("127.0.0.1", self.front)).unwrap();
+                s.write_all(b"GET / HTTP/1.0\r\nHost: test\r\n\r\n")
+                    .unwrap();
+                let mut page = String::new();
+                s.read_to_string(&mut page).unwrap();
+                assert!(
+                    page.starts_with("HTTP/1.0 200") || page.starts_with("HTTP/1.1 200"),
+                    "{page}"
+                );
+                page.contains("page v2")
+            })
+            .count()
+    }
+}
+
+fn host_port(container: &str) -> u16 {
+    let out = docker(&["port", container, "8080/tcp"]);
+    out.lines()
+        .next()
+        .and_then(|l| l.rsplit(':').next())
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no published port for {container}: {out}"))
+}
+
+fn rollouts_toml(admin: &str) -> String {
+    format!(
+        r#"
+[[rollout]]
+name = "web"
+service = "shop/web"
+
+[rollout.router]
+kind = "haproxy"
+admin = "{admin}"
+backend = "web"
+stable = ["stable1"]
+canary = ["canary1"]
+
+[[rollout.step]]
+weight = 20
+[[rollout.step]]
+pause = "confirm"
+"#
+    )
+}
+
+fn wh(dirs: &WhDirs, args: &[&str]) -> (i32, String, String) {
+    let out = output_with_timeout(&mut dirs.command(args), Duration::from_secs(60))
+        .unwrap_or_else(|e| panic!("wheelhouse {args:?}: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn web_pair(tc: &TestContainers) -> (u16, u16) {
+    let httpd = ["httpd", "-f", "-p", "8080", "-h", "/www"];
+    let stable = tc.run("stable", &["-p", "127.0.0.1::8080"], &httpd);
+    let v2 = format!(
+        "{}:v2",
+        tc.image().rsplit_once(':').map_or(tc.image(), |(n, _)| n)
+    );
+    let canary_name = tc.name("canary");
+    let label = tc.label();
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &canary_name,
+        "--label",
+        &label,
+        "-p",
+        "127.0.0.1::8080",
+        &v2,
+        "httpd",
+        "-f",
+        "-p",
+        "8080",
+        "-h",
+        "/www",
+    ]);
+    (host_port(&stable), host_port(&canary_name))
+}
+
+#[test]
+fn twenty_per_cent_through_haproxy_reaches_the_canary_and_back_to_zero_all_reach_stable() {
+    let tc = TestContainers::new();
+    let (stable, canary) = web_pair(&tc);
+    let h = Haproxy::start(stable, canary);
+    let dirs = WhDirs::new();
+    std::fs::write(
+        dirs.config_dir().join("rollouts.toml"),
+        rollouts_toml(&h.admin),
+    )
+    .unwrap();
+
+    let (code, out, err) = wh(&dirs, &["canary", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("web") && out.contains("0 %"), "{out}");
+
+    let (code, out, err) = wh(&dirs, &["canary", "set-weight", "web", "20", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!((h.weight("stable1"), h.weight("canary1")), (4, 1));
+    // Of 1 000 requests, 20 ± 3 % reach the canary.
+    let to_canary = h.canary_answers(1000);
+    assert!((170..=230).contains(&to_canary), "{to_canary} of 1000");
+
+    // The audit log names the router, the rollout and the share, intent then outcome.
+    let records = dirs.audit_records();
+    let ours: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["canary_rollout"] == "web")
+        .collect();
+    assert_eq!(ours.len(), 2, "{records:#?}");
+    assert!(
+        ours[0]["router"].as_str().unwrap().contains(&h.admin),
+        "{:#}",
+        ours[0]
+    );
+    assert_eq!(
+        (ours[0]["phase"].as_str(), ours[1]["phase"].as_str()),
+        (Some("intent"), Some("outcome"))
+    );
+    assert_eq!(ours[1]["result"], "ok", "{:#}", ours[1]);
+    assert_eq!(ours[1]["percent"], 20, "{:#}", ours[1]);
+    assert_eq!(ours[1]["origin"], "command_line", "{:#}", ours[1]);
+
+    let (code, out, err) = wh(&dirs, &["canary", "status", "web", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(status["traffic"]["weight_percent"], 20.0, "{status:#}");
+    assert!(
+        status["traffic"]["canary"]["requests"].as_u64().unwrap() >= 170,
+        "{status:#}"
+    );
+
+    // Read-only refuses, and the router keeps its weights.
+    let (code, _, err) = wh(
+        &dirs,
+        &["--read-only", "canary", "set-weight", "web", "50", "--yes"],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert_eq!((h.weight("stable1"), h.weight("canary1")), (4, 1));
+
+    // Back to 0: the next 200 requests all reach stable.
+    let (code, out, err) = wh(&dirs, &["canary", "set-weight", "web", "0", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(h.canary_answers(200), 0);
+}
+
+#[test]
+fn bad_rollouts_and_unreachable_routers_are_named() {
+    let dirs = WhDirs::new();
+    let admin = format!("127.0.0.1:{}", free_port());
+    let path: PathBuf = dirs.config_dir().join("rollouts.toml");
+    // Nothing listens at the admin address: the router is named, exit 3.
+    std::fs::write(&path, rollouts_toml(&admin)).unwrap();
+    let (code, _, err) = wh(&dirs, &["canary", "status", "web"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains(&admin), "{err}");
+    let (code, out, err) = wh(&dirs, &["canary", "set-weight", "web", "30", "--yes"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(format!("{out}{err}").contains(&admin), "{out}{err}");
+    // An unknown rollout names the ones there are.
+    let (code, _, err) = wh(&dirs, &["canary", "status", "api"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no rollout \"api\"") && err.contains("web"),
+        "{err}"
+    );
+    // A weight out of range in the file: file, line, field.
+    std::fs::write(
+        &path,
+        rollouts_toml(&admin).replace("weight = 20", "weight = 120"),
+    )
+    .unwrap();
+    let (code, _, err) = wh(&dirs, &["canary", "list"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("rollouts.toml:14:") && err.contains("weight 120"),
+        "{err}"
+    );
+    // A share out of range on the command line.
+    std::fs::write(&path, rollouts_toml(&admin)).unwrap();
+    let (code, _, err) = wh(&dirs, &["canary", "set-weight", "web", "101", "--yes"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("0 to 100"), "{err}");
+}
+
+#[test]
+fn a_server_the_backend_does_not_have_is_named_with_those_it_has() {
+    let tc = TestContainers::new();
+    let (stable, canary) = web_pair(&tc);
+    let h = Haproxy::start(stable, canary);
+    let dirs = WhDirs::new();
+    std::fs::write(
+        dirs.config_dir().join("rollouts.toml"),
+        rollouts_toml(&h.admin).replace("[\"canary1\"]", "[\"canary9\"]"),
+    )
+    .unwrap();
+    let (code, _, err) = wh(&dirs, &["canary", "status", "web"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("no server \"canary9\"") && err.contains("canary1"),
+        "{err}"
+    );
+    // A weight for it is refused before any server's weight moves: nothing half-done.
+    let (code, out, err) = wh(&dirs, &["canary", "set-weight", "web", "20", "--yes"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("no server \"canary9\""),
+        "{out}{err}"
+    );
+    assert_eq!((h.weight("stable1"), h.weight("canary1")), (100, 0));
+}
