@@ -245,6 +245,22 @@ fn run_console(
         s
     }));
     let mut app = App::new(options, loaded.keymap, loaded.theme, statuses, Utc::now());
+    // Canary rollouts: a file that does not read is said in the view and as a warning.
+    let rollouts = crate::canary::config::load(&loaded.paths.config_dir).map_err(|e| e.to_string());
+    if let Err(e) = &rollouts {
+        update(
+            &mut app,
+            Msg::Warning(format!("canary rollouts not used: {e}")),
+        );
+    }
+    app.views.canary = crate::app::canary::CanaryState::load(rollouts);
+    let routers: Vec<(String, crate::canary::config::RouterSpec)> = app
+        .views
+        .canary
+        .rollouts
+        .iter()
+        .map(|r| (r.spec.name.clone(), r.spec.router.clone()))
+        .collect();
     // The body spells out a down endpoint's reason only when every endpoint is down, so a broken
     // context's error is also raised as a warning.
     let broken_text = broken.iter().map(|e| e.to_string());
@@ -267,6 +283,7 @@ fn run_console(
         tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),
         sample_interval: Duration::from_millis(loaded.settings.sample_ms),
         plan_prefix: app.options.plan_prefix.clone(),
+        routers,
     };
     let exit = tokio.block_on(async {
         let (guard, mut terminal) = term::enter().context("setting up the terminal")?;

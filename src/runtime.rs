@@ -49,6 +49,8 @@ pub struct Runtime {
     pub sample_interval: Duration,
     /// What this console's plan ids start with (its own lines of a shared audit log).
     pub plan_prefix: String,
+    /// Each canary rollout's router, by rollout name: read every second.
+    pub routers: Vec<(String, crate::canary::config::RouterSpec)>,
 }
 
 /// Why the loop ended, for the exit status and message.
@@ -79,6 +81,9 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
     };
     for ep in &rt.endpoints {
         effects.attach(ep.clone());
+    }
+    if !rt.routers.is_empty() {
+        tokio::spawn(crate::canary::poll(rt.routers.clone(), tx.clone()));
     }
     // Said at once, not at the first change: with no audit log, every change is refused.
     if let Err(e) = rt.gate.audit().check_writable() {

@@ -316,3 +316,80 @@ fn a_server_the_backend_does_not_have_is_named_with_those_it_has() {
     );
     assert_eq!((h.weight("stable1"), h.weight("canary1")), (100, 0));
 }
+
+/// The canary view against the real HAProxy: the rollout listed with its share, a digit stages
+/// 20 %, Enter asks (Cancel focused, the router's command named), `y` applies it through the
+/// gate, the router's weights move, and requests sent meanwhile show the share they took.
+#[test]
+fn the_canary_view_stages_confirms_and_applies_a_share_and_shows_what_requests_took() {
+    let tc = TestContainers::new();
+    let (stable, canary) = web_pair(&tc);
+    let h = Haproxy::start(stable, canary);
+    let dirs = WhDirs::new();
+    std::fs::write(
+        dirs.config_dir().join("rollouts.toml"),
+        rollouts_toml(&h.admin),
+    )
+    .unwrap();
+    let t = dirs.tmux(&[], 140, 40);
+    t.expect_text(" wheelhouse ", Duration::from_secs(20));
+    t.send_keys(&["W"]);
+    t.expect_text("Canary rollouts", Duration::from_secs(5));
+    t.wait_for(
+        |s| s.contains("0 % / ") && s.contains("shop/web"),
+        Duration::from_secs(10),
+    )
+    .unwrap_or_else(|s| panic!("the rollout and its share:\n{s}"));
+    t.send_keys(&["2"]);
+    t.expect_text("staged 20 %", Duration::from_secs(5));
+    t.send_keys(&["Enter"]);
+    let dialog = t.expect_text(
+        "It is sent: set weight web/stable1 4",
+        Duration::from_secs(5),
+    );
+    assert!(dialog.contains("Cancel"), "{dialog}");
+    assert_eq!(
+        h.weight("canary1"),
+        0,
+        "nothing sent before the confirmation"
+    );
+    t.send_keys(&["y"]);
+    poll(Duration::from_secs(10), || {
+        if h.weight("canary1") == 1 {
+            Ok(())
+        } else {
+            Err("canary weight still 0".to_string())
+        }
+    })
+    .unwrap();
+    // Requests while the view watches: the share they took appears beside the share set.
+    let front = h.front;
+    let load = std::thread::spawn(move || {
+        let end = std::time::Instant::now() + Duration::from_secs(6);
+        while std::time::Instant::now() < end {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", front)) {
+                let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+                let _ = s.read_to_string(&mut String::new());
+            }
+        }
+    });
+    let screen = t
+        .wait_for(
+            |s| s.contains("20 % / ") && s.contains("requests/s"),
+            Duration::from_secs(10),
+        )
+        .unwrap_or_else(|s| panic!("the share set and got:\n{s}"));
+    assert!(
+        screen.contains("[20 %]"),
+        "the step reached is marked:\n{screen}"
+    );
+    load.join().unwrap();
+    let records = dirs.audit_records();
+    assert!(
+        records.iter().any(|r| r["canary_rollout"] == "web"
+            && r["result"] == "ok"
+            && r["origin"] == "keystroke"),
+        "{records:#?}"
+    );
+    t.quit_cleanly();
+}

@@ -46,6 +46,7 @@ actions! {
     Activity => "activity";
     Resources => "resources";
     Topology => "topology";
+    Canary => "canary";
     Back => "back";
     // Movement, in whichever view has focus
     Up => "up";
@@ -110,6 +111,12 @@ actions! {
     // Topology view
     ToggleTopologyTab => "toggle_topology_tab";
     ToggleAddresses => "toggle_addresses";
+    // Canary view
+    StageWeight => "stage_weight", Count;
+    ApplyWeight => "apply_weight";
+    NextStep => "next_step";
+    Promote => "promote";
+    Abort => "abort";
     // Events pane
     JumpToContainer => "jump_to_container";
     ToggleProbeEvents => "toggle_probe_events";
@@ -338,6 +345,7 @@ pub enum KeyContext {
     Activity,
     Resources,
     Topology,
+    Canary,
     Confirm,
     Help,
     Endpoints,
@@ -354,6 +362,7 @@ impl KeyContext {
         KeyContext::Activity,
         KeyContext::Resources,
         KeyContext::Topology,
+        KeyContext::Canary,
         KeyContext::Confirm,
         KeyContext::Help,
         KeyContext::Endpoints,

@@ -2,6 +2,7 @@
 //! Nothing here touches a terminal, a socket or the clock.
 
 pub mod action;
+pub mod canary;
 pub mod effect;
 pub mod events;
 pub mod filter;

@@ -116,4 +116,9 @@ pub enum Msg {
     Activity(Result<Vec<crate::ops::audit::AuditRecord>, String>),
     /// Something the operator should see that is not tied to an action (config fallbacks).
     Warning(String),
+    /// A canary rollout's router, read (or why it could not be).
+    CanaryRead {
+        rollout: String,
+        result: Result<crate::canary::traffic::Traffic, String>,
+    },
 }

@@ -478,6 +478,7 @@ pub struct Views {
     pub activity: ActivityState,
     pub resources: super::resources::ResourcesState,
     pub topology: super::topology::TopologyState,
+    pub canary: super::canary::CanaryState,
     /// The usage and health pane under the table.
     pub show_detail: bool,
     /// When the detail pane last asked for a fresh inspect of its container.
@@ -514,6 +515,7 @@ impl Default for Views {
             activity: ActivityState::default(),
             resources: Default::default(),
             topology: Default::default(),
+            canary: Default::default(),
             show_detail: false,
             detail_refreshed_at: None,
             detail_scroll: None,

@@ -49,6 +49,7 @@ views! {
     Activity => Activity, activity;
     Resources => Resources, resources;
     Topology => Topology, topology;
+    Canary => Canary, canary;
 }
 
 #[cfg(test)]

@@ -32,6 +32,38 @@ pub async fn apply(router: &RouterSpec, percent: u32) -> Result<(), String> {
     }
 }
 
+/// How often each rollout's router is read (the gates judge the windows between readings).
+pub const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reads every rollout's router each [`POLL_EVERY`], all at once, and sends what each said
+/// (or why it could not); ends when the console goes. A router slower than the interval
+/// delays the next round rather than piling reads up.
+pub async fn poll(
+    routers: Vec<(String, RouterSpec)>,
+    tx: tokio::sync::mpsc::Sender<crate::app::Msg>,
+) {
+    let mut tick = tokio::time::interval(POLL_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let reads = futures_util::future::join_all(
+            routers
+                .iter()
+                .map(|(name, spec)| async move { (name.clone(), read_traffic(spec).await) }),
+        )
+        .await;
+        for (rollout, result) in reads {
+            if tx
+                .send(crate::app::Msg::CanaryRead { rollout, result })
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+}
+
 /// Both sides' counters now.
 pub async fn read_traffic(router: &RouterSpec) -> Result<traffic::Traffic, String> {
     match router {

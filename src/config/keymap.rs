@@ -277,6 +277,7 @@ pub(crate) fn context_name(context: KeyContext) -> &'static str {
         KeyContext::Activity => "activity",
         KeyContext::Resources => "resources",
         KeyContext::Topology => "topology",
+        KeyContext::Canary => "canary",
         KeyContext::Confirm => "confirm",
         KeyContext::Help => "help",
         KeyContext::Endpoints => "endpoints",

@@ -116,6 +116,14 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
             Action::ToggleAddresses,
             Action::Back,
         ],
+        KeyContext::Canary => &[
+            Action::StageWeight,
+            Action::ApplyWeight,
+            Action::NextStep,
+            Action::Promote,
+            Action::Abort,
+            Action::Back,
+        ],
         KeyContext::Endpoints => &[Action::ToggleAttach, Action::Back],
         KeyContext::Events => &[
             Action::Back,

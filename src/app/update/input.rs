@@ -46,9 +46,12 @@ pub(super) fn open_input(app: &mut App, purpose: InputPurpose) {
                 .as_ref()
                 .map(|i| i.query.clone())
                 .unwrap_or_default(),
-            View::Table | View::Events | View::Activity | View::Resources | View::Topology => {
-                String::new()
-            }
+            View::Table
+            | View::Events
+            | View::Activity
+            | View::Resources
+            | View::Topology
+            | View::Canary => String::new(),
         },
         InputPurpose::Palette => String::new(),
     };
@@ -119,7 +122,12 @@ fn say_search_misses(app: &mut App, query: &str) {
                 .iter()
                 .any(|l| crate::text::contains_ignore_case(l, query))
         }),
-        View::Table | View::Events | View::Activity | View::Resources | View::Topology => false,
+        View::Table
+        | View::Events
+        | View::Activity
+        | View::Resources
+        | View::Topology
+        | View::Canary => false,
     };
     if misses {
         toast(
@@ -192,6 +200,11 @@ pub(super) fn set_search(app: &mut App, query: &str, jump: bool) {
                 inspect::jump_to_match(app, true, true);
             }
         }
-        View::Table | View::Events | View::Activity | View::Resources | View::Topology => {}
+        View::Table
+        | View::Events
+        | View::Activity
+        | View::Resources
+        | View::Topology
+        | View::Canary => {}
     }
 }

@@ -25,6 +25,7 @@ const MAX_TOASTS: usize = 4;
 const LOG_TAIL: usize = 1000;
 
 pub(crate) mod activity;
+pub(crate) mod canary;
 mod confirm;
 mod endpoints;
 mod engine;
@@ -103,6 +104,7 @@ fn shows(app: &App, msg: &Msg) -> bool {
                     .is_some_and(|l| l.source_of(*session).is_some())
         }
         Msg::Inspected { key, .. } => app.views.inspect.as_ref().is_some_and(|i| &i.key == key),
+        Msg::CanaryRead { .. } => app.views.current == View::Canary,
         Msg::Sampled { samples, .. } => {
             // The topology colours names by their use against limits.
             if app.views.current == View::Topology {
@@ -286,6 +288,26 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             ),
             Err(e) => toast(app, ToastLevel::Error, format!("could not save logs: {e}")),
         },
+        Msg::CanaryRead { rollout, result } => {
+            let now = app.now;
+            if let Some(r) = app
+                .views
+                .canary
+                .rollouts
+                .iter_mut()
+                .find(|r| r.spec.name == rollout)
+            {
+                let was = r.abort_proposed();
+                r.read(now, result);
+                if r.abort_proposed() && !was {
+                    let text = format!(
+                        "{}: the gates failed {} times in a row; abort is proposed (a in the canary view)",
+                        r.spec.name, r.failed_in_a_row
+                    );
+                    toast(app, ToastLevel::Error, text);
+                }
+            }
+        }
         Msg::Warning(w) => {
             toast(app, ToastLevel::Error, w.clone());
             app.screen.warnings.push(w);
@@ -330,6 +352,7 @@ pub fn on_action(app: &mut App, run: impl Into<Invocation>, origin: Origin, fx: 
         }
         Action::Back => back(app, fx),
         Action::Topology => topology::toggle(app, fx),
+        Action::Canary => canary::toggle(app, fx),
         Action::Resources => {
             if app.views.current == View::Resources {
                 app.views.current = View::Table;
@@ -433,7 +456,8 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
         | View::Events
         | View::Activity
         | View::Resources
-        | View::Topology => back_to_table(app, fx),
+        | View::Topology
+        | View::Canary => back_to_table(app, fx),
         View::Table => {
             if ask_to_stop(app) {
                 return;

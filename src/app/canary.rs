@@ -1,0 +1,227 @@
+//! The canary view's state: each rollout of `rollouts.toml` with what its router said last, the
+//! rates between the last two readings as short histories, the gates' verdict, and the weight
+//! an operator has staged but not applied.
+
+use chrono::{DateTime, Utc};
+
+use super::usage::Ring;
+use crate::canary::config::{Rollout, Step};
+use crate::canary::traffic::{evaluate, Traffic, Verdict, Window};
+
+/// Points of history per rollout: two minutes at one reading a second.
+pub const CANARY_HISTORY: usize = 120;
+
+#[derive(Debug, Clone, Default)]
+pub struct CanaryState {
+    pub rollouts: Vec<RolloutView>,
+    pub cursor: usize,
+    /// Why `rollouts.toml` could not be used (then there are no rollouts).
+    pub config_error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RolloutView {
+    pub spec: Rollout,
+    /// The share the operator moved the slider to, not applied yet.
+    pub staged: Option<u32>,
+    pub last: Option<(DateTime<Utc>, Traffic)>,
+    pub router_error: Option<String>,
+    /// The window between the last two readings, stable then canary.
+    pub window: Option<(Window, Window, f64)>,
+    pub verdict: Option<Verdict>,
+    /// Failed verdicts in a row (the gates' budget counts these).
+    pub failed_in_a_row: u32,
+    pub stable_rps: Ring,
+    pub canary_rps: Ring,
+    pub stable_errors: Ring,
+    pub canary_errors: Ring,
+}
+
+impl RolloutView {
+    pub fn new(spec: Rollout) -> RolloutView {
+        RolloutView {
+            spec,
+            staged: None,
+            last: None,
+            router_error: None,
+            window: None,
+            verdict: None,
+            failed_in_a_row: 0,
+            stable_rps: Ring::new(CANARY_HISTORY),
+            canary_rps: Ring::new(CANARY_HISTORY),
+            stable_errors: Ring::new(CANARY_HISTORY),
+            canary_errors: Ring::new(CANARY_HISTORY),
+        }
+    }
+
+    /// The share the router gives now, rounded to a whole per cent.
+    pub fn weight_now(&self) -> Option<u32> {
+        self.last
+            .as_ref()
+            .map(|(_, t)| t.weight_percent.round() as u32)
+    }
+
+    /// A reading of the router at `at`: rates and the verdict over the time since the last one.
+    pub fn read(&mut self, at: DateTime<Utc>, result: Result<Traffic, String>) {
+        let traffic = match result {
+            Ok(t) => t,
+            Err(e) => {
+                self.router_error = Some(e);
+                return;
+            }
+        };
+        self.router_error = None;
+        if let Some((then, before)) = &self.last {
+            let secs = (at - *then).num_milliseconds() as f64 / 1000.0;
+            let pair = Window::between(&before.stable, &traffic.stable)
+                .zip(Window::between(&before.canary, &traffic.canary));
+            match pair.filter(|_| secs > 0.0) {
+                Some((s, c)) => {
+                    self.stable_rps.push(Some(s.requests as f64 / secs));
+                    self.canary_rps.push(Some(c.requests as f64 / secs));
+                    self.stable_errors.push(s.error_percent());
+                    self.canary_errors.push(c.error_percent());
+                    let verdict = evaluate(&self.spec.gates, &c, &s);
+                    match verdict {
+                        Verdict::Failed { .. } => self.failed_in_a_row += 1,
+                        Verdict::Passed { .. } => self.failed_in_a_row = 0,
+                        Verdict::Waiting { .. } => {}
+                    }
+                    self.verdict = Some(verdict);
+                    self.window = Some((s, c, secs));
+                }
+                // The router restarted: its counters start again.
+                None => self.window = None,
+            }
+        }
+        self.last = Some((at, traffic));
+    }
+
+    /// The gates failed as often in a row as the budget allows: abort is what they propose.
+    pub fn abort_proposed(&self) -> bool {
+        self.failed_in_a_row >= self.spec.gates.budget
+    }
+
+    /// The first weight step above the share the router gives now: what `next step` applies.
+    pub fn next_weight(&self) -> Option<u32> {
+        let now = self.weight_now().unwrap_or(0);
+        self.spec.steps.iter().find_map(|s| match s {
+            Step::Weight(w) if *w > now => Some(*w),
+            _ => None,
+        })
+    }
+
+    /// Where the rollout is in its steps: the last weight step at or below the share now.
+    pub fn step_index(&self) -> Option<usize> {
+        let now = self.weight_now()?;
+        self.spec
+            .steps
+            .iter()
+            .rposition(|s| matches!(s, Step::Weight(w) if *w <= now))
+    }
+}
+
+impl CanaryState {
+    pub fn load(result: Result<Vec<Rollout>, String>) -> CanaryState {
+        match result {
+            Ok(all) => CanaryState {
+                rollouts: all.into_iter().map(RolloutView::new).collect(),
+                ..CanaryState::default()
+            },
+            Err(e) => CanaryState {
+                config_error: Some(e),
+                ..CanaryState::default()
+            },
+        }
+    }
+
+    pub fn selected(&self) -> Option<&RolloutView> {
+        self.rollouts.get(self.cursor)
+    }
+
+    pub fn selected_mut(&mut self) -> Option<&mut RolloutView> {
+        self.rollouts.get_mut(self.cursor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::canary::traffic::Side;
+
+    fn spec() -> Rollout {
+        crate::canary::config::parse(
+            r#"
+[[rollout]]
+name = "web"
+service = "shop/web"
+[rollout.router]
+kind = "haproxy"
+admin = "127.0.0.1:1"
+backend = "web"
+stable = ["s"]
+canary = ["c"]
+[[rollout.step]]
+weight = 10
+[[rollout.step]]
+pause = "confirm"
+[[rollout.step]]
+weight = 50
+[rollout.gates]
+min_requests = 10
+budget = 2
+"#,
+            "rollouts.toml",
+        )
+        .unwrap()
+        .remove(0)
+    }
+
+    fn traffic(stable: (u64, u64), canary: (u64, u64), weight: f64) -> Traffic {
+        let side = |(requests, errors)| Side {
+            requests,
+            errors,
+            ..Side::default()
+        };
+        Traffic {
+            stable: side(stable),
+            canary: side(canary),
+            weight_percent: weight,
+        }
+    }
+
+    #[test]
+    fn readings_become_rates_a_verdict_and_a_count_of_failures_in_a_row() {
+        let mut r = RolloutView::new(spec());
+        let t0 = Utc::now();
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        r.read(at(0), Ok(traffic((0, 0), (0, 0), 10.0)));
+        assert_eq!(r.verdict, None, "one reading says no rate");
+        r.read(at(1), Ok(traffic((90, 0), (10, 5), 10.0)));
+        assert!(matches!(r.verdict, Some(Verdict::Failed { .. })));
+        assert_eq!(r.canary_rps.last(), Some(10.0));
+        assert!(!r.abort_proposed());
+        r.read(at(2), Ok(traffic((180, 0), (20, 10), 10.0)));
+        assert!(
+            r.abort_proposed(),
+            "two failures in a row spend a budget of 2"
+        );
+        r.read(at(3), Ok(traffic((270, 0), (30, 10), 10.0)));
+        assert_eq!(r.failed_in_a_row, 0, "a pass starts the count again");
+        // The router restarted: no window across it.
+        r.read(at(4), Ok(traffic((5, 0), (1, 0), 10.0)));
+        assert_eq!(r.window, None);
+        r.read(at(5), Err("down".into()));
+        assert_eq!(r.router_error.as_deref(), Some("down"));
+    }
+
+    #[test]
+    fn next_step_is_the_first_weight_above_the_share_now() {
+        let mut r = RolloutView::new(spec());
+        assert_eq!(r.next_weight(), Some(10));
+        r.read(Utc::now(), Ok(traffic((0, 0), (0, 0), 10.0)));
+        assert_eq!((r.next_weight(), r.step_index()), (Some(50), Some(0)));
+        r.read(Utc::now(), Ok(traffic((0, 0), (0, 0), 50.0)));
+        assert_eq!((r.next_weight(), r.step_index()), (None, Some(2)));
+    }
+}

@@ -1,0 +1,316 @@
+//! The canary view (`W`): every rollout in a list, and the selected one in full: the share set
+//! on the router beside the share its requests really took, stable and canary side by side
+//! (requests a second, errors, latency, with their recent history), each gate's value against
+//! its bound, and where the rollout is in its steps. Redrawn in place on every reading.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::text::{fit, message};
+use crate::app::canary::RolloutView;
+use crate::app::state::App;
+use crate::app::usage::Ring;
+use crate::canary::config::Step;
+use crate::canary::traffic::Verdict;
+use crate::config::theme::Slot;
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A ring as a line of bars, each column the peak of its share, scaled to the ring's peak.
+fn spark(ring: &Ring, width: usize) -> String {
+    let cols = ring.columns(width);
+    let top = cols.iter().flatten().fold(0.0_f32, |a, b| a.max(*b));
+    cols.iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(_) if top <= 0.0 => BARS[0],
+            Some(v) => BARS[((v / top) * 7.0).round().clamp(0.0, 7.0) as usize],
+        })
+        .collect()
+}
+
+/// `[██████░░░░]` for a share of `percent`.
+fn bar(percent: f64, width: usize) -> String {
+    let filled = ((percent / 100.0) * width as f64)
+        .round()
+        .clamp(0.0, width as f64) as usize;
+    format!("[{}{}]", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+fn fmt_opt(v: Option<f64>, unit: &str) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}{unit}"))
+}
+
+pub fn render(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let state = &app.views.canary;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.style(Slot::BorderFocused))
+        .title(Span::styled(" Canary rollouts ", t.style(Slot::Title)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if let Some(e) = &state.config_error {
+        return message(
+            frame,
+            inner,
+            &format!("rollouts.toml: {e}"),
+            t.style(Slot::Error),
+        );
+    }
+    if state.rollouts.is_empty() {
+        return message(
+            frame,
+            inner,
+            "No rollouts: define them in rollouts.toml in the config dir (wheelhouse paths says \
+             where; README shows one).",
+            t.style(Slot::TextDim),
+        );
+    }
+    let list_height = (state.rollouts.len() as u16 + 1)
+        .min(inner.height / 3)
+        .max(2);
+    let [list, detail] =
+        Layout::vertical([Constraint::Length(list_height), Constraint::Fill(1)]).areas(inner);
+    let w = inner.width as usize;
+    let mut lines = vec![Line::from(Span::styled(
+        fit(
+            &format!(
+                "{:<16} {:<18} {:>15}  {:<10} ROUTER",
+                "NAME", "SERVICE", "CANARY set/got", "GATES"
+            ),
+            w,
+        ),
+        t.style(Slot::TableHeader),
+    ))];
+    for (i, r) in state.rollouts.iter().enumerate() {
+        let got = r
+            .window
+            .and_then(|(s, c, _)| share(s.requests, c.requests))
+            .map_or_else(|| "-".to_owned(), |p| format!("{p:.0} %"));
+        let set = r.last.as_ref().map_or_else(
+            || "?".to_owned(),
+            |(_, t)| format!("{:.0} %", t.weight_percent),
+        );
+        let gates = match (&r.router_error, &r.verdict) {
+            (Some(_), _) => "no router",
+            (None, Some(Verdict::Passed { .. })) => "passed",
+            (None, Some(Verdict::Failed { .. })) if r.abort_proposed() => "ABORT?",
+            (None, Some(Verdict::Failed { .. })) => "failing",
+            (None, Some(Verdict::Waiting { .. })) => "waiting",
+            (None, None) => "-",
+        };
+        let text = format!(
+            "{:<16} {:<18} {:>15}  {:<10} {}",
+            fit(&r.spec.name, 16),
+            fit(&r.spec.service, 18),
+            format!("{set} / {got}"),
+            gates,
+            r.spec.router.describe()
+        );
+        let mut line = Line::from(fit(&text, w));
+        if i == state.cursor {
+            line = line.style(t.style(Slot::TableSelected));
+        }
+        lines.push(line);
+    }
+    frame.render_widget(Paragraph::new(lines), list);
+    if let Some(r) = state.selected() {
+        detail_of(frame, app, r, detail);
+    }
+}
+
+fn share(stable: u64, canary: u64) -> Option<f64> {
+    let all = stable + canary;
+    (all > 0).then(|| canary as f64 / all as f64 * 100.0)
+}
+
+fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
+    let t = &app.theme;
+    let w = area.width as usize;
+    let bar_w = w.saturating_sub(40).clamp(10, 50);
+    let mut lines = vec![
+        Line::from(""),
+        Line::from(vec![
+            Span::styled(format!("{} ", r.spec.name), t.style(Slot::Title)),
+            Span::styled(
+                format!("— {} via {}", r.spec.service, r.spec.router.describe()),
+                t.style(Slot::TextDim),
+            ),
+        ]),
+    ];
+    if let Some(e) = &r.router_error {
+        lines.push(Line::from(Span::styled(
+            format!("router does not answer: {e}"),
+            t.style(Slot::Error),
+        )));
+    }
+    let set = r.last.as_ref().map(|(_, t)| t.weight_percent);
+    let mut set_line = vec![
+        Span::styled("set     ", t.style(Slot::TextDim)),
+        Span::raw(bar(set.unwrap_or(0.0), bar_w)),
+        Span::raw(format!(" {}", fmt_opt(set, " %"))),
+    ];
+    if let Some(staged) = r.staged {
+        set_line.push(Span::styled(
+            format!("   staged {staged} % (Enter applies, Esc leaves)"),
+            t.style(Slot::Warning),
+        ));
+    }
+    lines.push(Line::from(set_line));
+    let got = r.window.and_then(|(s, c, _)| share(s.requests, c.requests));
+    let secs = r.window.map_or(0.0, |(_, _, s)| s);
+    lines.push(Line::from(vec![
+        Span::styled("got     ", t.style(Slot::TextDim)),
+        Span::raw(bar(got.unwrap_or(0.0), bar_w)),
+        Span::raw(format!(
+            " {} of the requests of the last {secs:.0} s",
+            fmt_opt(got, " %")
+        )),
+    ]));
+    lines.push(Line::from(""));
+    let col = 26;
+    let spark_w = w.saturating_sub(12 + 2 * col).min(30);
+    let (sw, cw) = match r.window {
+        Some((s, c, secs)) => (Some((s, secs)), Some((c, secs))),
+        None => (None, None),
+    };
+    lines.push(Line::from(Span::styled(
+        format!("{:<12}{:<col$}{:<col$}", "", "STABLE", "CANARY"),
+        t.style(Slot::TableHeader),
+    )));
+    let rps = |x: Option<(crate::canary::traffic::Window, f64)>| {
+        x.map(|(w, secs)| w.requests as f64 / secs.max(0.001))
+    };
+    let errs =
+        |x: Option<(crate::canary::traffic::Window, f64)>| x.and_then(|(w, _)| w.error_percent());
+    let lat = |x: Option<(crate::canary::traffic::Window, f64)>| x.and_then(|(w, _)| w.latency_ms);
+    for (label, stable, canary, s_ring, c_ring) in [
+        (
+            "requests/s",
+            fmt_opt(rps(sw), ""),
+            fmt_opt(rps(cw), ""),
+            Some(&r.stable_rps),
+            Some(&r.canary_rps),
+        ),
+        (
+            "errors %",
+            fmt_opt(errs(sw), " %"),
+            fmt_opt(errs(cw), " %"),
+            Some(&r.stable_errors),
+            Some(&r.canary_errors),
+        ),
+        (
+            "latency",
+            fmt_opt(lat(sw), " ms"),
+            fmt_opt(lat(cw), " ms"),
+            None,
+            None,
+        ),
+    ] {
+        let with_spark = |v: String, ring: Option<&Ring>| {
+            let s = ring
+                .map(|r| spark(r, spark_w.min(col - 10)))
+                .unwrap_or_default();
+            fit(&format!("{v:<9} {s}"), col)
+        };
+        let cell = |s: String| format!("{s:<col$}");
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<12}"), t.style(Slot::TextDim)),
+            Span::raw(cell(with_spark(stable, s_ring))),
+            Span::raw(cell(with_spark(canary, c_ring))),
+        ]));
+    }
+    lines.push(Line::from(""));
+    // Each gate's value against its bound.
+    let mut gate_line = vec![Span::styled("gates   ", t.style(Slot::TextDim))];
+    match &r.verdict {
+        None => gate_line.push(Span::styled("no window yet", t.style(Slot::TextDim))),
+        Some(Verdict::Waiting { requests, need }) => gate_line.push(Span::styled(
+            format!("waiting: {requests} canary requests of the {need} a verdict needs"),
+            t.style(Slot::TextDim),
+        )),
+        Some(Verdict::Passed { checks } | Verdict::Failed { checks }) => {
+            for c in checks {
+                let slot = if c.passed {
+                    Slot::StateRunning
+                } else {
+                    Slot::Error
+                };
+                gate_line.push(Span::styled(
+                    format!(
+                        "{} {:.2} {} {:.2}   ",
+                        c.gate,
+                        c.value,
+                        if c.passed { "≤" } else { ">" },
+                        c.bound
+                    ),
+                    t.style(slot),
+                ));
+            }
+        }
+    }
+    lines.push(Line::from(gate_line));
+    if r.abort_proposed() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "the gates failed {} times in a row (budget {}): abort is proposed — a sends all \
+                 requests back to stable",
+                r.failed_in_a_row, r.spec.gates.budget
+            ),
+            t.style(Slot::Error),
+        )));
+    }
+    // The steps, the current one marked, and what `p` does next.
+    let at = r.step_index();
+    let steps: Vec<String> = r
+        .spec
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let text = match s {
+                Step::Weight(w) => format!("{w} %"),
+                Step::PauseUntilConfirmed => "pause (p)".to_owned(),
+                Step::Pause(d) => format!("pause {} s", d.as_secs()),
+            };
+            if Some(i) == at {
+                format!("[{text}]")
+            } else {
+                text
+            }
+        })
+        .collect();
+    lines.push(Line::from(vec![
+        Span::styled("steps   ", t.style(Slot::TextDim)),
+        Span::raw(steps.join(" → ")),
+    ]));
+    let next = match r.next_weight() {
+        Some(w) => format!("p sends {w} % · P all to the canary · a abort (all to stable)"),
+        None => "no step above the share now · P all to the canary · a abort".to_owned(),
+    };
+    lines.push(Line::from(vec![
+        Span::styled("next    ", t.style(Slot::TextDim)),
+        Span::raw(next),
+    ]));
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_and_sparks_fit_their_width() {
+        assert_eq!(bar(50.0, 10), "[█████░░░░░]");
+        assert_eq!(bar(0.0, 4), "[░░░░]");
+        assert_eq!(bar(100.0, 4), "[████]");
+        let mut r = Ring::new(10);
+        for v in [0.0, 5.0, 10.0] {
+            r.push(Some(v));
+        }
+        assert_eq!(spark(&r, 3), "▁▅█");
+    }
+}
