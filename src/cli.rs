@@ -618,6 +618,7 @@ pub fn screenshot_svgs() -> Vec<(&'static str, String)> {
         "topology",
         "topology_matrix",
         "topology_graph",
+        "canary",
     ]
     .into_iter()
     .map(|name| {

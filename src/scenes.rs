@@ -215,6 +215,7 @@ pub fn all(width: u16, height: u16) -> Vec<(&'static str, App)> {
         ("topology", topology(width, height)),
         ("topology_matrix", topology_matrix(width, height)),
         ("topology_graph", topology_graph(width, height)),
+        ("canary", canary(width, height)),
     ]
 }
 
@@ -310,6 +311,70 @@ pub fn topology_matrix(w: u16, h: u16) -> App {
 pub fn topology_graph(w: u16, h: u16) -> App {
     let mut app = topology_matrix(w, h);
     update_action(&mut app, crate::app::Action::ToggleTopologyTab);
+    app
+}
+
+/// A rollout at its first step, 20 % to the canary, a minute of readings: the canary takes
+/// about its share and errs a little more than stable, within the gates.
+pub fn canary(w: u16, h: u16) -> App {
+    let mut app = with_fixtures(w, h);
+    let rollouts = crate::canary::config::parse(
+        r#"
+[[rollout]]
+name = "web"
+service = "shop/web"
+[rollout.router]
+kind = "haproxy"
+admin = "127.0.0.1:9999"
+backend = "web"
+stable = ["stable1", "stable2"]
+canary = ["canary1"]
+[[rollout.step]]
+weight = 20
+[[rollout.step]]
+pause = "confirm"
+[[rollout.step]]
+weight = 50
+[[rollout.step]]
+pause = "5m"
+[rollout.gates]
+max_error_percent = 1.0
+max_latency_ms = 250
+"#,
+        "rollouts.toml",
+    )
+    .map_err(|e| e.to_string());
+    app.views.canary = crate::app::canary::CanaryState::load(rollouts);
+    update_action(&mut app, crate::app::Action::Canary);
+    use crate::canary::traffic::{Side, Traffic};
+    let start = app.now - chrono::Duration::seconds(60);
+    let (mut stable_total, mut canary_total) = (0u64, 0u64);
+    for s in 0..=60u64 {
+        // A little wave in the load, so that the histories say something.
+        let wave = [0, 3, 6, 8, 6, 3][(s % 6) as usize];
+        stable_total += 80 + wave * 4;
+        canary_total += 20 + wave;
+        let side = |requests: u64, errors: u64, latency: f64, servers: usize| Side {
+            requests,
+            errors,
+            latency_ms: Some(latency),
+            servers_up: servers,
+            servers,
+        };
+        let traffic = Traffic {
+            stable: side(stable_total, s / 12, 41.0, 2),
+            canary: side(canary_total, s / 45, 48.0, 1),
+            weight_percent: 20.0,
+        };
+        app.now = start + chrono::Duration::seconds(s as i64);
+        update(
+            &mut app,
+            Msg::CanaryRead {
+                rollout: "web".into(),
+                result: Ok(traffic),
+            },
+        );
+    }
     app
 }
 

@@ -25,8 +25,11 @@ pub struct RolloutView {
     /// The share the operator moved the slider to, not applied yet.
     pub staged: Option<u32>,
     pub last: Option<(DateTime<Utc>, Traffic)>,
+    /// Recent readings, oldest first (at most [`CANARY_HISTORY`]): a verdict looks back as far
+    /// as it must to see `min_requests` canary requests.
+    readings: std::collections::VecDeque<(DateTime<Utc>, Traffic)>,
     pub router_error: Option<String>,
-    /// The window between the last two readings, stable then canary.
+    /// The span the last verdict was made over: stable, canary and its length in seconds.
     pub window: Option<(Window, Window, f64)>,
     pub verdict: Option<Verdict>,
     /// Failed verdicts in a row (the gates' budget counts these).
@@ -43,6 +46,7 @@ impl RolloutView {
             spec,
             staged: None,
             last: None,
+            readings: std::collections::VecDeque::new(),
             router_error: None,
             window: None,
             verdict: None,
@@ -61,7 +65,9 @@ impl RolloutView {
             .map(|(_, t)| t.weight_percent.round() as u32)
     }
 
-    /// A reading of the router at `at`: rates and the verdict over the time since the last one.
+    /// A reading of the router at `at`: the rates since the last reading, for the histories;
+    /// and the verdict over the shortest recent span holding `min_requests` canary requests
+    /// (a quiet canary is judged over a longer span, never on a handful of requests).
     pub fn read(&mut self, at: DateTime<Utc>, result: Result<Traffic, String>) {
         let traffic = match result {
             Ok(t) => t,
@@ -71,29 +77,56 @@ impl RolloutView {
             }
         };
         self.router_error = None;
-        if let Some((then, before)) = &self.last {
+        // The router restarted: its counters start again, and so do the readings.
+        let went_back = self.readings.back().is_some_and(|(_, before)| {
+            Window::between(&before.stable, &traffic.stable).is_none()
+                || Window::between(&before.canary, &traffic.canary).is_none()
+        });
+        if went_back {
+            self.readings.clear();
+            self.window = None;
+        }
+        if let Some((then, before)) = self.readings.back() {
             let secs = (at - *then).num_milliseconds() as f64 / 1000.0;
-            let pair = Window::between(&before.stable, &traffic.stable)
-                .zip(Window::between(&before.canary, &traffic.canary));
-            match pair.filter(|_| secs > 0.0) {
-                Some((s, c)) => {
+            if let (Some(s), Some(c)) = (
+                Window::between(&before.stable, &traffic.stable),
+                Window::between(&before.canary, &traffic.canary),
+            ) {
+                if secs > 0.0 {
                     self.stable_rps.push(Some(s.requests as f64 / secs));
                     self.canary_rps.push(Some(c.requests as f64 / secs));
                     self.stable_errors.push(s.error_percent());
                     self.canary_errors.push(c.error_percent());
-                    let verdict = evaluate(&self.spec.gates, &c, &s);
-                    match verdict {
-                        Verdict::Failed { .. } => self.failed_in_a_row += 1,
-                        Verdict::Passed { .. } => self.failed_in_a_row = 0,
-                        Verdict::Waiting { .. } => {}
-                    }
-                    self.verdict = Some(verdict);
-                    self.window = Some((s, c, secs));
                 }
-                // The router restarted: its counters start again.
-                None => self.window = None,
             }
         }
+        let need = self.spec.gates.min_requests.max(1);
+        let span = self.readings.iter().rev().find(|(_, before)| {
+            traffic
+                .canary
+                .requests
+                .saturating_sub(before.canary.requests)
+                >= need
+        });
+        if let Some((then, before)) = span.or(self.readings.front()) {
+            let secs = (at - *then).num_milliseconds() as f64 / 1000.0;
+            let pair = Window::between(&before.stable, &traffic.stable)
+                .zip(Window::between(&before.canary, &traffic.canary));
+            if let Some((s, c)) = pair.filter(|_| secs > 0.0) {
+                let verdict = evaluate(&self.spec.gates, &c, &s);
+                match verdict {
+                    Verdict::Failed { .. } => self.failed_in_a_row += 1,
+                    Verdict::Passed { .. } => self.failed_in_a_row = 0,
+                    Verdict::Waiting { .. } => {}
+                }
+                self.verdict = Some(verdict);
+                self.window = Some((s, c, secs));
+            }
+        }
+        if self.readings.len() == CANARY_HISTORY {
+            self.readings.pop_front();
+        }
+        self.readings.push_back((at, traffic.clone()));
         self.last = Some((at, traffic));
     }
 
@@ -197,21 +230,35 @@ budget = 2
         let at = |s: i64| t0 + chrono::Duration::seconds(s);
         r.read(at(0), Ok(traffic((0, 0), (0, 0), 10.0)));
         assert_eq!(r.verdict, None, "one reading says no rate");
-        r.read(at(1), Ok(traffic((90, 0), (10, 5), 10.0)));
-        assert!(matches!(r.verdict, Some(Verdict::Failed { .. })));
-        assert_eq!(r.canary_rps.last(), Some(10.0));
+        r.read(at(1), Ok(traffic((45, 0), (5, 5), 10.0)));
+        assert_eq!(
+            r.verdict,
+            Some(Verdict::Waiting {
+                requests: 5,
+                need: 10
+            }),
+            "five canary requests are not enough to judge"
+        );
+        r.read(at(2), Ok(traffic((90, 0), (10, 5), 10.0)));
+        assert!(
+            matches!(r.verdict, Some(Verdict::Failed { .. })),
+            "judged over 2 s"
+        );
+        assert_eq!(r.window.unwrap().2, 2.0);
+        assert_eq!(r.canary_rps.last(), Some(5.0));
         assert!(!r.abort_proposed());
-        r.read(at(2), Ok(traffic((180, 0), (20, 10), 10.0)));
+        r.read(at(3), Ok(traffic((180, 0), (20, 10), 10.0)));
+        assert_eq!(r.window.unwrap().2, 1.0, "enough in the last second alone");
         assert!(
             r.abort_proposed(),
             "two failures in a row spend a budget of 2"
         );
-        r.read(at(3), Ok(traffic((270, 0), (30, 10), 10.0)));
+        r.read(at(4), Ok(traffic((270, 0), (30, 10), 10.0)));
         assert_eq!(r.failed_in_a_row, 0, "a pass starts the count again");
         // The router restarted: no window across it.
-        r.read(at(4), Ok(traffic((5, 0), (1, 0), 10.0)));
+        r.read(at(5), Ok(traffic((5, 0), (1, 0), 10.0)));
         assert_eq!(r.window, None);
-        r.read(at(5), Err("down".into()));
+        r.read(at(6), Err("down".into()));
         assert_eq!(r.router_error.as_deref(), Some("down"));
     }
 

@@ -18,15 +18,21 @@ use crate::config::theme::Slot;
 
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// A ring as a line of bars, each column the peak of its share, scaled to the ring's peak.
+/// A ring as a line of bars, each column the peak of its share, from the lowest to the highest
+/// value shown (a steady rate is a flat low line, not a wall).
 fn spark(ring: &Ring, width: usize) -> String {
     let cols = ring.columns(width);
-    let top = cols.iter().flatten().fold(0.0_f32, |a, b| a.max(*b));
+    let top = cols.iter().flatten().fold(f32::MIN, |a, b| a.max(*b));
+    let low = cols
+        .iter()
+        .flatten()
+        .fold(f32::MAX, |a, b| a.min(*b))
+        .min(top);
     cols.iter()
         .map(|v| match v {
             None => ' ',
-            Some(_) if top <= 0.0 => BARS[0],
-            Some(v) => BARS[((v / top) * 7.0).round().clamp(0.0, 7.0) as usize],
+            Some(_) if top <= low => BARS[0],
+            Some(v) => BARS[(((v - low) / (top - low)) * 7.0).round().clamp(0.0, 7.0) as usize],
         })
         .collect()
 }
@@ -212,9 +218,9 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
     ] {
         let with_spark = |v: String, ring: Option<&Ring>| {
             let s = ring
-                .map(|r| spark(r, spark_w.min(col - 10)))
+                .map(|r| spark(r, spark_w.min(col - 12)))
                 .unwrap_or_default();
-            fit(&format!("{v:<9} {s}"), col)
+            fit(&format!("{v:<9} {s}"), col - 1)
         };
         let cell = |s: String| format!("{s:<col$}");
         lines.push(Line::from(vec![
