@@ -7,6 +7,7 @@ Starts N idle labelled containers, runs wheelhouse in a pseudo-terminal, and rep
   - the console's CPU (% of one core) and resident memory while idle, from /proc;
   - CPU burnt by dockerd + containerd meanwhile, with and without the console.
 Usage: benches/measure.py [--containers 100] [--idle 60] [--binary target/release/wheelhouse]
+                         [--network NAME]   # the containers on a user-defined network
        benches/measure.py --fake 1000 [--idle 60]   # against the fake engine, no churn
 Containers are removed at the end. Nothing here asserts: it records (see BENCHMARKS.md).
 """
@@ -73,12 +74,18 @@ def engine_cpu_percent(seconds):
     return delta_ticks(before, ticks_of(pids)) / TICKS / seconds * 100
 
 
-def start_containers(n):
+def start_containers(n, network=None):
     sh("sh", "-c", f"docker rm -f $(docker ps -aq --filter label={LABEL}) >/dev/null 2>&1 || true", check=False)
     names = []
+    # On a user-defined network each container has a TCP socket (the engine's DNS listener),
+    # so the network-health sampler has sockets to dump, as on most real hosts.
+    net = []
+    if network:
+        sh("docker", "network", "create", network, check=False)
+        net = ["--network", network]
     for i in range(n):
         name = f"bench-{i:04d}"
-        sh("docker", "run", "-d", "--label", LABEL, "--name", name, IMAGE, "sleep", "86400")
+        sh("docker", "run", "-d", "--label", LABEL, "--name", name, *net, IMAGE, "sleep", "86400")
         names.append(name)
     return names
 
@@ -205,6 +212,8 @@ def main():
     ap.add_argument("--fake", type=int, default=0, help="N containers on the fake engine instead")
     ap.add_argument("--latency", type=int, default=0,
                     help="after the idle window, kill N containers and time each to the screen")
+    ap.add_argument("--network", default=None,
+                    help="put the containers on this user-defined network (made if missing)")
     ap.add_argument("--stopped", action="store_true",
                     help="stop the containers first: a screen with no ticking ages")
     a = ap.parse_args()
@@ -212,7 +221,7 @@ def main():
         return measure_fake(a)
 
     print(f"starting {a.containers} idle containers …", file=sys.stderr)
-    names = start_containers(a.containers)
+    names = start_containers(a.containers, a.network)
     if a.stopped:
         sh("sh", "-c", f"docker stop -t 0 $(docker ps -q --filter label={LABEL}) >/dev/null")
     # Ages shown at minute granularity only after a minute: let them get there so the idle
@@ -266,6 +275,8 @@ def main():
     os.waitpid(pid, 0)
     if not a.keep:
         sh("sh", "-c", f"docker rm -f $(docker ps -aq --filter label={LABEL}) >/dev/null 2>&1 || true", check=False)
+        if a.network:
+            sh("docker", "network", "rm", a.network, check=False)
 
     print(f"containers:                 {a.containers} idle ({total} on the engine)")
     print(f"launch to first full frame: {first_frame_ms:.0f} ms" if first_frame_ms else "first frame: not seen in 10 s")

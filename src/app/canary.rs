@@ -32,8 +32,12 @@ pub struct RolloutView {
     /// The span the last verdict was made over: stable, canary and its length in seconds.
     pub window: Option<(Window, Window, f64)>,
     pub verdict: Option<Verdict>,
-    /// Failed verdicts in a row (the gates' budget counts these).
+    /// Failed verdicts in a row (the gates' budget counts these), each over requests the one
+    /// before had not seen.
     pub failed_in_a_row: u32,
+    /// The canary's request count where the last counted verdict's span ended: a verdict over
+    /// the same requests is shown but not counted again.
+    counted_through: u64,
     pub stable_rps: Ring,
     pub canary_rps: Ring,
     pub stable_errors: Ring,
@@ -51,6 +55,7 @@ impl RolloutView {
             window: None,
             verdict: None,
             failed_in_a_row: 0,
+            counted_through: 0,
             stable_rps: Ring::new(CANARY_HISTORY),
             canary_rps: Ring::new(CANARY_HISTORY),
             stable_errors: Ring::new(CANARY_HISTORY),
@@ -82,9 +87,17 @@ impl RolloutView {
             Window::between(&before.stable, &traffic.stable).is_none()
                 || Window::between(&before.canary, &traffic.canary).is_none()
         });
-        if went_back {
+        // A new share (or a router that started again) is a new experiment: what was judged
+        // before says nothing about it.
+        let moved = self.readings.back().is_some_and(|(_, before)| {
+            (before.weight_percent - traffic.weight_percent).abs() > 0.05
+        });
+        if went_back || moved {
             self.readings.clear();
             self.window = None;
+            self.verdict = None;
+            self.failed_in_a_row = 0;
+            self.counted_through = 0;
         }
         if let Some((then, before)) = self.readings.back() {
             let secs = (at - *then).num_milliseconds() as f64 / 1000.0;
@@ -114,10 +127,19 @@ impl RolloutView {
                 .zip(Window::between(&before.canary, &traffic.canary));
             if let Some((s, c)) = pair.filter(|_| secs > 0.0) {
                 let verdict = evaluate(&self.spec.gates, &c, &s);
+                // Counted once per span of requests not counted before.
+                let start = traffic.canary.requests - c.requests;
+                let fresh = start >= self.counted_through;
                 match verdict {
-                    Verdict::Failed { .. } => self.failed_in_a_row += 1,
-                    Verdict::Passed { .. } => self.failed_in_a_row = 0,
-                    Verdict::Waiting { .. } => {}
+                    Verdict::Failed { .. } if fresh => {
+                        self.failed_in_a_row += 1;
+                        self.counted_through = traffic.canary.requests;
+                    }
+                    Verdict::Passed { .. } if fresh => {
+                        self.failed_in_a_row = 0;
+                        self.counted_through = traffic.canary.requests;
+                    }
+                    _ => {}
                 }
                 self.verdict = Some(verdict);
                 self.window = Some((s, c, secs));
@@ -260,6 +282,26 @@ budget = 2
         assert_eq!(r.window, None);
         r.read(at(6), Err("down".into()));
         assert_eq!(r.router_error.as_deref(), Some("down"));
+    }
+
+    #[test]
+    fn a_failure_is_counted_once_per_new_requests_and_forgotten_when_the_share_moves() {
+        let mut r = RolloutView::new(spec());
+        let t0 = Utc::now();
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        r.read(at(0), Ok(traffic((0, 0), (0, 0), 10.0)));
+        r.read(at(1), Ok(traffic((90, 0), (10, 5), 10.0)));
+        assert_eq!(r.failed_in_a_row, 1);
+        // The canary gets nothing more (it crashed, or was drained): the same failing span is
+        // judged again and again, but it is one piece of evidence, not a budget's worth.
+        for s in 2..10 {
+            r.read(at(s), Ok(traffic((90 + 90 * s as u64, 0), (10, 5), 10.0)));
+        }
+        assert_eq!(r.failed_in_a_row, 1);
+        assert!(!r.abort_proposed());
+        // A new share: the verdicts before it are about another experiment.
+        r.read(at(10), Ok(traffic((1000, 0), (20, 10), 0.0)));
+        assert_eq!((r.failed_in_a_row, r.verdict.clone()), (0, None));
     }
 
     #[test]

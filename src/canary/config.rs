@@ -96,10 +96,12 @@ pub enum Step {
 pub struct Gates {
     pub min_requests: u64,
     pub max_error_percent: Option<f64>,
+    /// How many points the canary's error rate may stand above stable's (the canary fails when
+    /// it errs more than stable does, even within the absolute bound).
+    pub max_error_points_above_stable: Option<f64>,
     pub max_latency_ms: Option<f64>,
     /// Failed checks in a row before abort is proposed.
     pub budget: u32,
-    pub auto_abort: bool,
 }
 
 impl Default for Gates {
@@ -107,9 +109,9 @@ impl Default for Gates {
         Gates {
             min_requests: 50,
             max_error_percent: Some(1.0),
+            max_error_points_above_stable: Some(0.5),
             max_latency_ms: None,
             budget: 3,
-            auto_abort: false,
         }
     }
 }
@@ -160,10 +162,10 @@ struct RawStep {
 #[serde(deny_unknown_fields)]
 struct RawGates {
     min_requests: Option<u64>,
-    max_error_percent: Option<f64>,
-    max_latency_ms: Option<f64>,
+    max_error_percent: Option<Spanned<f64>>,
+    max_error_points_above_stable: Option<Spanned<f64>>,
+    max_latency_ms: Option<Spanned<f64>>,
     budget: Option<Spanned<u32>>,
-    auto_abort: Option<bool>,
 }
 
 /// `30s`, `2m`, `1h`.
@@ -249,6 +251,44 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
                         ));
                     }
                 }
+                // Names go into HAProxy's command line: nothing that could end a command there.
+                let plain = |n: &str| {
+                    !n.is_empty()
+                        && n.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
+                };
+                for (field, list) in [("stable", &stable), ("canary", &canary)] {
+                    let names = list.get_ref();
+                    if let Some(bad) = names.iter().find(|n| !plain(n)) {
+                        return Err(err(
+                            list.span(),
+                            format!("router.{field} of rollout {rname:?}: server name {bad:?} may hold letters, digits and . _ : - only"),
+                        ));
+                    }
+                    if let Some((_, twice)) = names
+                        .iter()
+                        .enumerate()
+                        .find(|(i, n)| names[..*i].contains(n))
+                    {
+                        return Err(err(
+                            list.span(),
+                            format!("router.{field} of rollout {rname:?} names {twice:?} twice"),
+                        ));
+                    }
+                }
+                if !plain(backend.get_ref()) {
+                    return Err(err(
+                        backend.span(),
+                        format!("router.backend of rollout {rname:?} may hold letters, digits and . _ : - only"),
+                    ));
+                }
+                let a = admin.get_ref();
+                if !a.starts_with('/') && !a.contains(':') {
+                    return Err(err(
+                        admin.span(),
+                        format!("router.admin of rollout {rname:?}: give host:port or an absolute socket path, not {a:?}"),
+                    ));
+                }
                 if let Some(both) = stable
                     .get_ref()
                     .iter()
@@ -329,12 +369,35 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
                         format!("gates.budget of rollout {rname:?} must be at least 1"),
                     ));
                 }
+                for (field, v) in [
+                    ("max_error_percent", &g.max_error_percent),
+                    (
+                        "max_error_points_above_stable",
+                        &g.max_error_points_above_stable,
+                    ),
+                    ("max_latency_ms", &g.max_latency_ms),
+                ] {
+                    if let Some(v) = v
+                        .as_ref()
+                        .filter(|v| v.get_ref().is_nan() || *v.get_ref() < 0.0)
+                    {
+                        return Err(err(
+                            v.span(),
+                            format!("gates.{field} of rollout {rname:?} must be 0 or more"),
+                        ));
+                    }
+                }
+                let value =
+                    |v: Option<Spanned<f64>>, d: Option<f64>| v.map(Spanned::into_inner).or(d);
                 Gates {
                     min_requests: g.min_requests.unwrap_or(defaults.min_requests),
-                    max_error_percent: g.max_error_percent.or(defaults.max_error_percent),
-                    max_latency_ms: g.max_latency_ms.or(defaults.max_latency_ms),
+                    max_error_percent: value(g.max_error_percent, defaults.max_error_percent),
+                    max_error_points_above_stable: value(
+                        g.max_error_points_above_stable,
+                        defaults.max_error_points_above_stable,
+                    ),
+                    max_latency_ms: value(g.max_latency_ms, defaults.max_latency_ms),
                     budget: g.budget.map_or(defaults.budget, |b| b.into_inner()),
-                    auto_abort: g.auto_abort.unwrap_or(defaults.auto_abort),
                 }
             }
         };
@@ -499,6 +562,30 @@ budget = 2
                 "",
                 "rollouts.toml:6:",
                 "needs backend",
+            ),
+            (
+                "canary = [\"canary1\"]",
+                "canary = [\"c1; shutdown sessions\"]",
+                "rollouts.toml:11:",
+                "letters, digits",
+            ),
+            (
+                "stable = [\"stable1\"]",
+                "stable = [\"s1\", \"s1\"]",
+                "rollouts.toml:10:",
+                "twice",
+            ),
+            (
+                "admin = \"127.0.0.1:9999\"",
+                "admin = \"run/admin.sock\"",
+                "rollouts.toml:8:",
+                "absolute socket path",
+            ),
+            (
+                "max_latency_ms = 500",
+                "max_latency_ms = -5.0",
+                "rollouts.toml:23:",
+                "0 or more",
             ),
         ];
         for (from, to, at, says) in cases {

@@ -4,13 +4,14 @@
 //!
 //! The rules:
 //! - One connection per command line, read to the end (HAProxy closes it after answering when
-//!   not in interactive mode). The weights of all servers go in one line, `;`-separated, so
-//!   HAProxy applies them together rather than one server at a time.
+//!   not in interactive mode). The weights of all servers go in one line, `;`-separated: one
+//!   connection, but HAProxy still applies them one after the other (so the caller checks the
+//!   servers exist first).
 //! - HAProxy takes absolute weights 0–256 per server. A share of p % over n_s stable and n_c
 //!   canary servers is weights p·n_s (canary) and (100−p)·n_c (stable), reduced, and scaled
 //!   into range (then rounded: [`realised_percent`] says what the router really does).
-//! - Success prints nothing; anything else it prints is its own error, passed on as it is
-//!   (`No such server.`, `Absolute weight can only be between 0 and 256 inclusive.`).
+//! - Success answers each command with an empty line; any text is HAProxy's own error, passed
+//!   on as it is (`No such server.`, `Absolute weight can only be between 0 and 256 inclusive.`).
 
 use std::time::Duration;
 

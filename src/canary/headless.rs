@@ -2,8 +2,9 @@
 //! pipelines. Reading asks the routers only; `set-weight` is a plan through the same gate as
 //! every change (read-only refuses it, the audit log records it).
 //!
-//! Exit status as the other change commands: 0 done, 1 failed, 2 bad input (a rollouts file
-//! that does not read, an unknown rollout), 3 a router that does not answer, 4 read-only.
+//! Exit status as the other change commands: 0 done, 1 failed (a weight the router would not
+//! take, or a router that did not answer a change), 2 bad input (a rollouts file that does not
+//! read, an unknown rollout), 3 a router that does not answer `status`, 4 read-only.
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -143,15 +143,19 @@ pub fn evaluate(gates: &Gates, canary: &Window, stable: &Window) -> Verdict {
             bound,
             passed: value <= bound,
         });
-        // Worse than stable by more than the bound is a failure too, whatever stable does.
-        if let Some(s) = stable.error_percent() {
-            checks.push(Check {
-                gate: "error rate above stable's, points",
-                value: value - s,
-                bound,
-                passed: value - s <= bound,
-            });
-        }
+    }
+    // Erring more than stable does fails too, even within the absolute bound.
+    if let (Some(bound), Some(value), Some(s)) = (
+        gates.max_error_points_above_stable,
+        canary.error_percent(),
+        stable.error_percent(),
+    ) {
+        checks.push(Check {
+            gate: "error rate above stable's, points",
+            value: value - s,
+            bound,
+            passed: value - s <= bound,
+        });
     }
     if let (Some(bound), Some(value)) = (gates.max_latency_ms, canary.latency_ms) {
         checks.push(Check {
@@ -210,6 +214,20 @@ mod tests {
         assert!(checks
             .iter()
             .any(|c| c.gate == "error rate %" && !c.passed && c.value == 20.0));
+        // Within the absolute bound, but far above a stable that does not err at all.
+        let g2 = Gates {
+            max_error_percent: Some(5.0),
+            ..g.clone()
+        };
+        let Verdict::Failed { checks } =
+            evaluate(&g2, &window(200, 6, 20.0), &window(800, 0, 20.0))
+        else {
+            panic!("3 % against stable's 0 % must fail")
+        };
+        assert!(checks
+            .iter()
+            .any(|c| c.gate == "error rate above stable's, points" && !c.passed));
+        assert!(checks.iter().any(|c| c.gate == "error rate %" && c.passed));
         let Verdict::Failed { checks } =
             evaluate(&g, &window(200, 0, 250.0), &window(800, 0, 20.0))
         else {

@@ -71,11 +71,8 @@ pub enum Target {
     /// The engine itself, for what applies to all of one kind (a prune).
     Engine { endpoint: String },
     /// A router's split of a canary rollout's traffic (`haproxy 127.0.0.1:9999 backend web`).
-    Router {
-        router: String,
-        #[serde(rename = "canary_rollout")]
-        rollout: String,
-    },
+    /// (`rollout`, not `canary_rollout`: that is the canary origin's, flattened beside it.)
+    Router { router: String, rollout: String },
     /// A Swarm service or node, changed through the manager on `endpoint`.
     Swarm {
         endpoint: String,

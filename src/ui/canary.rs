@@ -161,7 +161,7 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
     ];
     if let Some(staged) = r.staged {
         set_line.push(Span::styled(
-            format!("   staged {staged} % (Enter applies, Esc leaves)"),
+            format!("   staged {staged} % (Enter applies it)"),
             t.style(Slot::Warning),
         ));
     }

@@ -64,7 +64,7 @@ fn stage(app: &mut App, arg: Option<Arg>) {
     };
     let from = r.staged.or(r.weight_now()).unwrap_or(0) as i64;
     let to = match arg {
-        Some(Arg::By(d)) => from + d,
+        Some(Arg::By(d)) => from.saturating_add(d),
         Some(Arg::To(v)) => v,
         _ => from,
     };

@@ -70,7 +70,7 @@ pub async fn run(
                 last_asked.retain(|id, _| watched.contains(id.as_str()));
                 let mut via_api: Vec<&Watch> = Vec::new();
                 let host = if local { probe.root.host_cpu() } else { None };
-                probe.begin_tick(super::DUMPS_PER_TICK);
+                probe.begin_tick();
                 // Visible rows first: they get this tick's socket dumps before the others.
                 let (shown, hidden): (Vec<&Watch>, Vec<&Watch>) = list.iter().partition(|w| w.visible);
                 for w in shown.into_iter().chain(hidden) {
