@@ -81,8 +81,8 @@ enum Namespace {
     Unknown,
     /// The host's own: its counters are the host's, not the container's, so none are taken.
     Host,
-    /// Which namespace it is cannot be told (not root): nothing from it can be trusted as the
-    /// container's own.
+    /// Which namespace it is cannot be told (not root): its TCP counters are not taken (they
+    /// could be the host's); the interface counters are, as they always were.
     Unknowable(String),
     Own {
         /// This console's own namespace (no switch needed to read it).
@@ -267,7 +267,6 @@ impl LocalProbe {
                 sample.tcp_unreadable = Some("on the host's network: see the host".into());
             }
             Namespace::Unknowable(why) => {
-                forget_network(&mut sample);
                 sample.tcp_unreadable = Some(why.clone());
             }
             Namespace::Own {
