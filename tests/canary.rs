@@ -185,17 +185,25 @@ fn web_pair(tc: &TestContainers) -> (u16, u16) {
     (host_port(&stable), host_port(&canary_name))
 }
 
-#[test]
-fn twenty_per_cent_through_haproxy_reaches_the_canary_and_back_to_zero_all_reach_stable() {
+/// The stable and canary containers, an HAProxy in front of them, and a console's dirs whose
+/// `rollouts.toml` is the one rollout as `edit` leaves it. Keep the first: it removes the
+/// containers when dropped.
+fn rig(edit: impl Fn(String) -> String) -> (TestContainers, Haproxy, WhDirs) {
     let tc = TestContainers::new();
     let (stable, canary) = web_pair(&tc);
     let h = Haproxy::start(stable, canary);
     let dirs = WhDirs::new();
     std::fs::write(
         dirs.config_dir().join("rollouts.toml"),
-        rollouts_toml(&h.admin),
+        edit(rollouts_toml(&h.admin)),
     )
     .unwrap();
+    (tc, h, dirs)
+}
+
+#[test]
+fn twenty_per_cent_through_haproxy_reaches_the_canary_and_back_to_zero_all_reach_stable() {
+    let (_tc, h, dirs) = rig(|toml| toml);
 
     let (code, out, err) = wh(&dirs, &["canary", "list"]);
     assert_eq!(code, 0, "{err}");
@@ -295,15 +303,7 @@ fn bad_rollouts_and_unreachable_routers_are_named() {
 
 #[test]
 fn a_server_the_backend_does_not_have_is_named_with_those_it_has() {
-    let tc = TestContainers::new();
-    let (stable, canary) = web_pair(&tc);
-    let h = Haproxy::start(stable, canary);
-    let dirs = WhDirs::new();
-    std::fs::write(
-        dirs.config_dir().join("rollouts.toml"),
-        rollouts_toml(&h.admin).replace("[\"canary1\"]", "[\"canary9\"]"),
-    )
-    .unwrap();
+    let (_tc, h, dirs) = rig(|toml| toml.replace("[\"canary1\"]", "[\"canary9\"]"));
     let (code, _, err) = wh(&dirs, &["canary", "status", "web"]);
     assert_eq!(code, 3, "{err}");
     assert!(
@@ -325,15 +325,7 @@ fn a_server_the_backend_does_not_have_is_named_with_those_it_has() {
 /// gate, the router's weights move, and requests sent meanwhile show the share they took.
 #[test]
 fn the_canary_view_stages_confirms_and_applies_a_share_and_shows_what_requests_took() {
-    let tc = TestContainers::new();
-    let (stable, canary) = web_pair(&tc);
-    let h = Haproxy::start(stable, canary);
-    let dirs = WhDirs::new();
-    std::fs::write(
-        dirs.config_dir().join("rollouts.toml"),
-        rollouts_toml(&h.admin),
-    )
-    .unwrap();
+    let (_tc, h, dirs) = rig(|toml| toml);
     let t = dirs.tmux(&[], 140, 40);
     t.expect_text(" wheelhouse ", Duration::from_secs(20));
     t.send_keys(&["W"]);

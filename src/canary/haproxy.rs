@@ -28,35 +28,35 @@ const MAX_ANSWER: u64 = 16 * 1024 * 1024;
 /// returns its whole answer.
 pub async fn command(admin: &str, line: &str) -> Result<String, String> {
     let talk = async {
-        let mut answer = Vec::new();
         if admin.starts_with('/') {
-            let mut s = tokio::net::UnixStream::connect(admin)
-                .await
-                .map_err(|e| format!("{admin}: {e}"))?;
-            s.write_all(format!("{line}\n").as_bytes())
-                .await
-                .map_err(|e| format!("{admin}: {e}"))?;
-            s.take(MAX_ANSWER)
-                .read_to_end(&mut answer)
-                .await
-                .map_err(|e| format!("{admin}: {e}"))?;
+            let stream = tokio::net::UnixStream::connect(admin).await;
+            exchange(stream.map_err(|e| format!("{admin}: {e}"))?, line, admin).await
         } else {
-            let mut s = tokio::net::TcpStream::connect(admin)
-                .await
-                .map_err(|e| format!("{admin}: {e}"))?;
-            s.write_all(format!("{line}\n").as_bytes())
-                .await
-                .map_err(|e| format!("{admin}: {e}"))?;
-            s.take(MAX_ANSWER)
-                .read_to_end(&mut answer)
-                .await
-                .map_err(|e| format!("{admin}: {e}"))?;
+            let stream = tokio::net::TcpStream::connect(admin).await;
+            exchange(stream.map_err(|e| format!("{admin}: {e}"))?, line, admin).await
         }
-        Ok::<_, String>(String::from_utf8_lossy(&answer).into_owned())
     };
     tokio::time::timeout(TIMEOUT, talk)
         .await
         .map_err(|_| format!("{admin}: no answer from HAProxy's runtime API within {TIMEOUT:?}"))?
+}
+
+/// Writes the command line and reads the answer to its end, over either kind of socket.
+async fn exchange<S>(mut stream: S, line: &str, admin: &str) -> Result<String, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    stream
+        .write_all(format!("{line}\n").as_bytes())
+        .await
+        .map_err(|e| format!("{admin}: {e}"))?;
+    let mut answer = Vec::new();
+    stream
+        .take(MAX_ANSWER)
+        .read_to_end(&mut answer)
+        .await
+        .map_err(|e| format!("{admin}: {e}"))?;
+    Ok(String::from_utf8_lossy(&answer).into_owned())
 }
 
 /// Per-server weights (stable, canary) for `percent` % to the canary.
