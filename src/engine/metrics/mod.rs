@@ -84,9 +84,9 @@ enum Namespace {
     /// Which namespace it is cannot be told (not root): its TCP counters are not taken (they
     /// could be the host's); the interface counters are, as they always were.
     Unknowable(String),
+    /// A namespace of its own (an equal inode to the console's is `Host`, so a switch is always
+    /// needed to read it).
     Own {
-        /// This console's own namespace (no switch needed to read it).
-        own: bool,
         /// The sock_diag socket, opened at the first dump.
         sockets: Option<NamespaceSockets>,
         /// The last reading (or why there is none), reused between dumps like `inactive_file`.
@@ -136,12 +136,11 @@ fn forget_network(s: &mut Sample) {
 fn read_sockets(
     sockets: &mut Option<NamespaceSockets>,
     ns_path: &std::path::Path,
-    own: bool,
     families: &[u8],
     at: Duration,
 ) -> Result<TcpSockets, Unreadable> {
     if sockets.is_none() {
-        *sockets = Some(NamespaceSockets::open(ns_path, own)?);
+        *sockets = Some(NamespaceSockets::open(ns_path, false)?);
     }
     let open = sockets.as_mut().expect("just opened");
     match open.read(families) {
@@ -247,8 +246,7 @@ impl LocalProbe {
         if matches!(at.namespace, Namespace::Unknown) {
             at.namespace = match (namespace_inode(&ns_path), host_namespace) {
                 (Some(ino), Some(host)) if ino == host => Namespace::Host,
-                (Some(ino), host) => Namespace::Own {
-                    own: Some(ino) == host,
+                (Some(_), _) => Namespace::Own {
                     sockets: None,
                     last: None,
                     read_at_sample: None,
@@ -270,7 +268,6 @@ impl LocalProbe {
                 sample.tcp_unreadable = Some(why.clone());
             }
             Namespace::Own {
-                own,
                 sockets,
                 last,
                 read_at_sample,
@@ -335,7 +332,7 @@ impl LocalProbe {
                     } else if self.dumps_left >= families.len() {
                         self.dumps_left -= families.len();
                         *read_at_sample = Some(samples);
-                        *last = Some(read_sockets(sockets, &ns_path, *own, &families, sample.at));
+                        *last = Some(read_sockets(sockets, &ns_path, &families, sample.at));
                         *dumped_counts = Some(counts);
                     }
                 }
