@@ -32,6 +32,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
 pub const EXIT_UNREACHABLE: u8 = 3;
 pub const EXIT_READ_ONLY: u8 = 4;
+/// Another process holds what it would change (a rollout another console drives).
+pub const EXIT_HELD: u8 = 5;
 
 /// How a change command runs, whatever it changes.
 #[derive(Debug, Clone, Default)]
@@ -71,11 +73,40 @@ pub enum Change {
         node: String,
         availability: String,
     },
-    /// A canary rollout's share of requests on its router.
-    CanaryWeight {
-        rollout: Box<crate::canary::config::Rollout>,
-        percent: u32,
-    },
+}
+
+/// The gate of a headless command, as the config says (a read-only it had to fall back to is
+/// said on stderr).
+fn gate_for(loaded: &crate::config::Loaded) -> Gate {
+    if let Some(reason) = &loaded.read_only_reason {
+        cli::say(&format!(
+            "warning: read-only until the config file is fixed (or --read-write): {reason}"
+        ));
+    }
+    Gate::new(
+        loaded.settings.read_only,
+        AuditLog::new(loaded.paths.audit_log.clone()),
+        Operator::current(),
+    )
+}
+
+/// Runs `plan`, whose steps reach no engine (a router's, a rollout's record), the way every
+/// change command does: printed, asked on a terminal or taken with `--yes`, then the gate.
+pub fn run_plan(
+    loaded: &crate::config::Loaded,
+    plan: Plan,
+    flags: Flags,
+) -> anyhow::Result<ExitCode> {
+    let gate = gate_for(loaded);
+    let tokio = cli::tokio_runtime()?;
+    let outcome = tokio.block_on(apply(&gate, plan, &Engines::default(), &flags));
+    Ok(match outcome {
+        Ok(code) => code,
+        Err(Exit(code, message)) => {
+            cli::say(&format!("wheelhouse: {message}"));
+            ExitCode::from(code)
+        }
+    })
 }
 
 /// A failure with its exit status.
@@ -85,16 +116,7 @@ pub fn run(common: Common, change: Change, flags: Flags) -> anyhow::Result<ExitC
     let loaded = cli::load(&common)?;
     let attached = cli::endpoints(&common)?;
     cli::print_warnings(&attached.warnings);
-    if let Some(reason) = &loaded.read_only_reason {
-        cli::say(&format!(
-            "warning: read-only until the config file is fixed (or --read-write): {reason}"
-        ));
-    }
-    let gate = Gate::new(
-        loaded.settings.read_only,
-        AuditLog::new(loaded.paths.audit_log.clone()),
-        Operator::current(),
-    );
+    let gate = gate_for(&loaded);
     let max_replicas = loaded.settings.max_replicas as u32;
     let tokio = cli::tokio_runtime()?;
     let outcome = tokio.block_on(async {
@@ -186,7 +208,8 @@ enum Either {
 }
 
 /// A plan id for this process: unique within an audit log shared with consoles.
-fn plan_id() -> PlanId {
+/// A fresh plan id for a headless command.
+pub fn plan_id() -> PlanId {
     PlanId::next(Utc::now().timestamp_millis() as u64)
 }
 
@@ -300,10 +323,6 @@ async fn plan_for(
                 .map_err(|e| Exit(EXIT_BAD_INPUT, format!("{e} (looked on {looked})")))?;
             ops_swarm::node_availability(&endpoint, &node, availability, plan_id(), origin)
                 .map_err(bad)
-        }
-        Change::CanaryWeight { rollout, percent } => {
-            crate::canary::weight_plan(rollout, *percent, plan_id(), origin)
-                .map_err(|e| Exit(EXIT_BAD_INPUT, e))
         }
         Change::RestartUnhealthy {
             service,

@@ -253,7 +253,8 @@ fn run_console(
             Msg::Warning(format!("canary rollouts not used: {e}")),
         );
     }
-    app.views.canary = crate::app::canary::CanaryState::load(rollouts);
+    let canary_dir = crate::canary::store::dir(&loaded.paths.data_dir);
+    app.views.canary = crate::app::canary::CanaryState::load(rollouts, canary_dir.clone());
     let routers: Vec<(String, crate::canary::config::RouterSpec)> = app
         .views
         .canary
@@ -284,6 +285,7 @@ fn run_console(
         sample_interval: Duration::from_millis(loaded.settings.sample_ms),
         plan_prefix: app.options.plan_prefix.clone(),
         routers,
+        canary_dir,
     };
     let exit = tokio.block_on(async {
         let (guard, mut terminal) = term::enter().context("setting up the terminal")?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+use wheelhouse::canary::machine::Input as CanaryInput;
 use wheelhouse::change::{self, Change};
 use wheelhouse::cli;
 use wheelhouse::ops::service::{LimitChange, RolloutSpec};
@@ -272,10 +273,50 @@ enum CanaryAction {
         #[arg(long)]
         json: bool,
     },
-    /// Send this share of the rollout's requests (per cent, 0 to 100) to its canary.
+    /// Send this share of the rollout's requests (per cent, 0 to 100) to its canary; the
+    /// rollout's own steps wait (suspended) until it is resumed.
     SetWeight {
         name: String,
         percent: u32,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// Past the pause the rollout waits at, through its weight steps to the next pause.
+    Next {
+        name: String,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// All of the rollout's requests to its canary.
+    Promote {
+        name: String,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// The rollout's requests back to stable (through its abort_ramp, if it has one).
+    Abort {
+        name: String,
+        /// Why, for the rollout's state and the audit log.
+        #[arg(long, default_value = "aborted from the command line")]
+        reason: String,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// An aborted rollout from its first step again.
+    Retry {
+        name: String,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// Hold the rollout where it is: no timed step, analysis or auto-abort moves it.
+    Suspend {
+        name: String,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
+    /// Let a suspended rollout's own steps move it again.
+    Resume {
+        name: String,
         #[command(flatten)]
         how: ChangeFlags,
     },
@@ -461,6 +502,22 @@ fn main() -> ExitCode {
             CanaryAction::SetWeight { name, percent, how } => {
                 wheelhouse::canary::headless::set_weight(common, &name, percent, how.flags())
             }
+            CanaryAction::Next { name, how } => canary_move(common, &name, CanaryInput::Next, how),
+            CanaryAction::Promote { name, how } => {
+                canary_move(common, &name, CanaryInput::Promote, how)
+            }
+            CanaryAction::Abort { name, reason, how } => {
+                canary_move(common, &name, CanaryInput::Abort { reason }, how)
+            }
+            CanaryAction::Retry { name, how } => {
+                canary_move(common, &name, CanaryInput::Retry, how)
+            }
+            CanaryAction::Suspend { name, how } => {
+                canary_move(common, &name, CanaryInput::Suspend, how)
+            }
+            CanaryAction::Resume { name, how } => {
+                canary_move(common, &name, CanaryInput::Resume, how)
+            }
         },
         Some(Command::Topology { format, project }) => cli::topology(
             common,
@@ -508,4 +565,13 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn canary_move(
+    common: cli::Common,
+    name: &str,
+    input: CanaryInput,
+    how: ChangeFlags,
+) -> anyhow::Result<ExitCode> {
+    wheelhouse::canary::headless::transition(common, name, input, how.flags())
 }

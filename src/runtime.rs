@@ -51,6 +51,8 @@ pub struct Runtime {
     pub plan_prefix: String,
     /// Each canary rollout's router, by rollout name: read every second.
     pub routers: Vec<(String, crate::canary::config::RouterSpec)>,
+    /// Where the rollouts' states and locks are (`data_dir/canary`).
+    pub canary_dir: PathBuf,
 }
 
 /// Why the loop ended, for the exit status and message.
@@ -83,7 +85,11 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
         effects.attach(ep.clone());
     }
     if !rt.routers.is_empty() {
-        tokio::spawn(crate::canary::poll(rt.routers.clone(), tx.clone()));
+        tokio::spawn(crate::canary::poll(
+            rt.routers.clone(),
+            rt.canary_dir.clone(),
+            tx.clone(),
+        ));
     }
     // Said at once, not at the first change: with no audit log, every change is refused.
     if let Err(e) = rt.gate.audit().check_writable() {

@@ -344,8 +344,20 @@ max_latency_ms = 250
         "rollouts.toml",
     )
     .map_err(|e| e.to_string());
-    app.views.canary = crate::app::canary::CanaryState::load(rollouts);
+    app.views.canary =
+        crate::app::canary::CanaryState::load(rollouts, std::path::PathBuf::from("/nonexistent"));
     update_action(&mut app, crate::app::Action::Canary);
+    // Started an hour ago and waiting at its confirmation, driven by this console.
+    if let Some(r) = app.views.canary.rollouts.first_mut() {
+        let started = app.now - chrono::Duration::hours(1);
+        r.driving = crate::app::canary::Driving::Here;
+        r.state = crate::canary::state::RolloutState {
+            phase: crate::canary::state::Phase::Paused,
+            step: 1,
+            weight: 20,
+            ..crate::canary::state::RolloutState::ready("web", started)
+        };
+    }
     use crate::canary::traffic::{Side, Traffic};
     let start = app.now - chrono::Duration::seconds(60);
     let (mut stable_total, mut canary_total) = (0u64, 0u64);

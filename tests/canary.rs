@@ -156,7 +156,11 @@ fn wh(dirs: &WhDirs, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn web_pair(tc: &TestContainers) -> (u16, u16) {
+/// A canary whose every answer is a 500 (a CGI index in place of the page).
+const BROKEN_CANARY: &str = "mkdir -p /w/cgi-bin && printf '#!/bin/sh\\nprintf \"Status: 500 Internal Server Error\\\\r\\\\nContent-Type: text/plain\\\\r\\\\n\\\\r\\\\nbroken\\\\n\"\\n' > /w/cgi-bin/index.cgi && chmod +x /w/cgi-bin/index.cgi && exec httpd -f -p 8080 -h /w";
+
+/// The stable container and a canary of `:v2`, or a canary running `canary_shell` instead.
+fn web_pair_with(tc: &TestContainers, canary_shell: Option<&str>) -> (u16, u16) {
     let httpd = ["httpd", "-f", "-p", "8080", "-h", "/www"];
     let stable = tc.run("stable", &["-p", "127.0.0.1::8080"], &httpd);
     let v2 = format!(
@@ -165,7 +169,7 @@ fn web_pair(tc: &TestContainers) -> (u16, u16) {
     );
     let canary_name = tc.name("canary");
     let label = tc.label();
-    docker(&[
+    let mut args = vec![
         "run",
         "-d",
         "--name",
@@ -175,13 +179,12 @@ fn web_pair(tc: &TestContainers) -> (u16, u16) {
         "-p",
         "127.0.0.1::8080",
         &v2,
-        "httpd",
-        "-f",
-        "-p",
-        "8080",
-        "-h",
-        "/www",
-    ]);
+    ];
+    match canary_shell {
+        Some(sh) => args.extend(["sh", "-c", sh]),
+        None => args.extend(httpd),
+    }
+    docker(&args);
     (host_port(&stable), host_port(&canary_name))
 }
 
@@ -189,8 +192,15 @@ fn web_pair(tc: &TestContainers) -> (u16, u16) {
 /// `rollouts.toml` is the one rollout as `edit` leaves it. Keep the first: it removes the
 /// containers when dropped.
 fn rig(edit: impl Fn(String) -> String) -> (TestContainers, Haproxy, WhDirs) {
+    rig_with(None, edit)
+}
+
+fn rig_with(
+    canary_shell: Option<&str>,
+    edit: impl Fn(String) -> String,
+) -> (TestContainers, Haproxy, WhDirs) {
     let tc = TestContainers::new();
-    let (stable, canary) = web_pair(&tc);
+    let (stable, canary) = web_pair_with(&tc, canary_shell);
     let h = Haproxy::start(stable, canary);
     let dirs = WhDirs::new();
     std::fs::write(
@@ -224,7 +234,10 @@ fn twenty_per_cent_through_haproxy_reaches_the_canary_and_back_to_zero_all_reach
 
     // The audit log names the router, the rollout and the share, intent then outcome.
     let records = dirs.audit_records();
-    let ours: Vec<&serde_json::Value> = records.iter().filter(|r| r["rollout"] == "web").collect();
+    let ours: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["rollout"] == "web" && r["action"] == "set_canary_weight")
+        .collect();
     assert_eq!(ours.len(), 2, "{records:#?}");
     assert!(
         ours[0]["router"].as_str().unwrap().contains(&h.admin),
@@ -273,7 +286,7 @@ fn bad_rollouts_and_unreachable_routers_are_named() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains(&admin), "{err}");
     let (code, out, err) = wh(&dirs, &["canary", "set-weight", "web", "30", "--yes"]);
-    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(code, 3, "{out}{err}");
     assert!(format!("{out}{err}").contains(&admin), "{out}{err}");
     // An unknown rollout names the ones there are.
     let (code, _, err) = wh(&dirs, &["canary", "status", "api"]);
@@ -312,7 +325,7 @@ fn a_server_the_backend_does_not_have_is_named_with_those_it_has() {
     );
     // A weight for it is refused before any server's weight moves: nothing half-done.
     let (code, out, err) = wh(&dirs, &["canary", "set-weight", "web", "20", "--yes"]);
-    assert_eq!(code, 1, "{out}{err}");
+    assert_eq!(code, 3, "{out}{err}");
     assert!(
         format!("{out}{err}").contains("no server \"canary9\""),
         "{out}{err}"
@@ -383,8 +396,8 @@ fn the_canary_view_stages_confirms_and_applies_a_share_and_shows_what_requests_t
         )
         .unwrap_or_else(|s| panic!("the share set and got:\n{s}"));
     assert!(
-        screen.contains("[20 %]"),
-        "the step reached is marked:\n{screen}"
+        screen.contains("ready"),
+        "a share set by hand before the rollout started leaves it ready:\n{screen}"
     );
     load.join().unwrap();
     let records = dirs.audit_records();
@@ -395,4 +408,138 @@ fn the_canary_view_stages_confirms_and_applies_a_share_and_shows_what_requests_t
         "{records:#?}"
     );
     t.quit_cleanly();
+}
+
+/// `n` requests through the frontend, whatever they answer; how many answered 500.
+fn send(front: u16, n: usize) -> usize {
+    (0..n)
+        .filter(|_| {
+            let Ok(mut s) = TcpStream::connect(("127.0.0.1", front)) else {
+                return false;
+            };
+            let _ = s.write_all(b"GET / HTTP/1.0\r\n\r\n");
+            let mut page = String::new();
+            let _ = s.read_to_string(&mut page);
+            page.starts_with("HTTP/1.1 500") || page.starts_with("HTTP/1.0 500")
+        })
+        .count()
+}
+
+/// A canary that answers every request with a 500: its error gate fails over the budget, the
+/// rollout (with `auto_abort`) aborts itself through the gate, reads "Aborted — stable
+/// healthy", and the next 200 requests all reach stable.
+#[test]
+fn a_canary_answering_500s_trips_its_gates_and_the_abort_returns_all_traffic_to_stable() {
+    let (_tc, h, dirs) = rig_with(Some(BROKEN_CANARY), |toml| {
+        toml.replace(
+            "service = \"shop/web\"",
+            "service = \"shop/web\"\nauto_abort = true",
+        ) + "[rollout.gates]\nmin_requests = 10\nbudget = 2\n"
+    });
+    let t = dirs.tmux(&[], 160, 45);
+    t.expect_text(" wheelhouse ", Duration::from_secs(20));
+    t.send_keys(&["W"]);
+    t.expect_text("ready: all traffic on stable", Duration::from_secs(10));
+    t.send_keys(&["p"]);
+    t.expect_text(
+        "It is sent: set weight web/stable1 4",
+        Duration::from_secs(5),
+    );
+    t.send_keys(&["y"]);
+    t.expect_text("paused at step 2 of 2", Duration::from_secs(10));
+    assert_eq!(h.weight("canary1"), 1);
+    // Load until the rollout gives up on the canary.
+    let front = h.front;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut errors = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                errors += send(front, 20);
+            }
+            errors
+        })
+    };
+    let screen = t
+        .wait_for(
+            |s| s.contains("Aborted — stable healthy"),
+            Duration::from_secs(30),
+        )
+        .unwrap_or_else(|s| panic!("the rollout aborts itself:\n{s}"));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(load.join().unwrap() > 0, "the canary answered 500s");
+    assert!(
+        screen.contains("error rate"),
+        "the failing gate named:\n{screen}"
+    );
+    assert_eq!(h.weight("canary1"), 0);
+    assert_eq!(
+        send(h.front, 200),
+        0,
+        "the next 200 requests all reach stable"
+    );
+    let records = dirs.audit_records();
+    let abort = records
+        .iter()
+        .find(|r| r["approved"]["policy"] == "auto_abort of rollout web")
+        .unwrap_or_else(|| panic!("the abort audited with its rule: {records:#?}"));
+    assert_eq!(abort["origin"], "canary", "{abort:#}");
+    // The state on disk says the same, for the next console.
+    let (code, out, err) = wh(&dirs, &["canary", "list"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("aborted"), "{out}");
+    t.quit_cleanly();
+}
+
+/// The rollout's state survives its console: one console starts it and is killed; a second,
+/// started meanwhile, only watches (its keys refused, naming the holder) until the lock is
+/// free, then drives it from the step the first one reached. A headless command is refused
+/// while a console drives the rollout.
+#[test]
+fn a_killed_console_leaves_the_rollout_at_its_step_and_a_second_console_only_watches() {
+    let (_tc, h, dirs) = rig(|toml| toml + "[[rollout.step]]\nweight = 50\n");
+    let first = dirs.tmux(&[], 160, 45);
+    first.expect_text(" wheelhouse ", Duration::from_secs(20));
+    first.send_keys(&["W"]);
+    first.expect_text("ready: all traffic on stable", Duration::from_secs(10));
+    first.send_keys(&["p"]);
+    first.expect_text("Cancel", Duration::from_secs(5));
+    first.send_keys(&["y"]);
+    first.expect_text("paused at step 2 of 3", Duration::from_secs(10));
+    assert_eq!(h.weight("canary1"), 1);
+
+    let second = dirs.tmux(&[], 160, 45);
+    second.expect_text(" wheelhouse ", Duration::from_secs(20));
+    second.send_keys(&["W"]);
+    second.expect_text("this console watches", Duration::from_secs(10));
+    second.expect_text("paused at step 2 of 3", Duration::from_secs(5));
+    second.send_keys(&["p"]);
+    second.expect_text("is driven by console (pid", Duration::from_secs(5));
+    assert_eq!(h.weight("canary1"), 1, "a watcher changes nothing");
+    let (code, _, err) = wh(&dirs, &["canary", "next", "web", "--yes"]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("driven by console"), "{err}");
+
+    // The driver dies without a word: the watcher takes over where it was.
+    let pid = first.pid();
+    // SAFETY: a signal to a process this test started.
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    second.expect_gone("this console watches", Duration::from_secs(10));
+    second.expect_text("paused at step 2 of 3", Duration::from_secs(5));
+    second.send_keys(&["p"]);
+    second.expect_text("It is sent: set weight web/stable1", Duration::from_secs(5));
+    second.send_keys(&["y"]);
+    second.expect_text("paused after the last step", Duration::from_secs(10));
+    assert_eq!(h.weight("canary1"), 1);
+    assert_eq!(h.weight("stable1"), 1, "50 %: one to one");
+    second.quit_cleanly();
+
+    // With no console, a command drives it: promote, then the state says so.
+    let (code, out, err) = wh(&dirs, &["canary", "promote", "web", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(h.weight("stable1"), 0);
+    let (code, out, _) = wh(&dirs, &["canary", "status", "web"]);
+    assert!(code == 0 || code == 1, "{out}");
+    assert!(out.contains("state: promoted"), "{out}");
 }

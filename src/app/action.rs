@@ -117,6 +117,8 @@ actions! {
     NextStep => "next_step";
     Promote => "promote";
     Abort => "abort";
+    Retry => "retry";
+    Suspend => "suspend";
     // Events pane
     JumpToContainer => "jump_to_container";
     ToggleProbeEvents => "toggle_probe_events";

@@ -1,12 +1,17 @@
-//! The canary view's state: each rollout of `rollouts.toml` with what its router said last, the
-//! rates between the last two readings as short histories, the gates' verdict, and the weight
-//! an operator has staged but not applied.
+//! The canary view's state: each rollout of `rollouts.toml` with where it stands (its state,
+//! and whether this console drives it), what its router said last, the rates between the last
+//! two readings as short histories, the gates' verdict, and the weight an operator has staged
+//! but not applied.
 
 use chrono::{DateTime, Utc};
 
 use super::usage::Ring;
-use crate::canary::config::{Rollout, Step};
+use crate::canary::config::Rollout;
+use crate::canary::machine::Facts;
+use crate::canary::state::{Phase, RolloutState};
+use crate::canary::store::{Holder, Loaded};
 use crate::canary::traffic::{evaluate, Traffic, Verdict, Window};
+use crate::canary::Driver;
 
 /// Points of history per rollout: two minutes at one reading a second.
 pub const CANARY_HISTORY: usize = 120;
@@ -17,11 +22,35 @@ pub struct CanaryState {
     pub cursor: usize,
     /// Why `rollouts.toml` could not be used (then there are no rollouts).
     pub config_error: Option<String>,
+    /// Where the rollouts' states and locks are.
+    pub state_dir: std::path::PathBuf,
+}
+
+/// Who drives a rollout, as the view knows it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Driving {
+    /// Not known yet (the first round of locks has not come back).
+    #[default]
+    Unknown,
+    /// This console: its keys move the rollout, and time does where its file says.
+    Here,
+    /// Another console or command: this one watches.
+    Elsewhere(Option<Holder>),
+    /// Its lock could not be tried: nobody drives it from here.
+    Failed(String),
 }
 
 #[derive(Debug, Clone)]
 pub struct RolloutView {
     pub spec: Rollout,
+    /// Where it stands: from its state file, then as this console's plans move it (or, when
+    /// another process drives it, as its file says).
+    pub state: RolloutState,
+    pub driving: Driving,
+    /// Its state file did not read and was set aside: why, and where it is kept.
+    pub review: Option<String>,
+    /// Since when every verdict has passed (an analysis step needs a run of them).
+    pub passing_since: Option<DateTime<Utc>>,
     /// The share the operator moved the slider to, not applied yet.
     pub staged: Option<u32>,
     pub last: Option<(DateTime<Utc>, Traffic)>,
@@ -47,6 +76,10 @@ pub struct RolloutView {
 impl RolloutView {
     pub fn new(spec: Rollout) -> RolloutView {
         RolloutView {
+            state: RolloutState::ready(&spec.name, DateTime::UNIX_EPOCH),
+            driving: Driving::Unknown,
+            review: None,
+            passing_since: None,
             spec,
             staged: None,
             last: None,
@@ -98,6 +131,7 @@ impl RolloutView {
             self.verdict = None;
             self.failed_in_a_row = 0;
             self.counted_through = 0;
+            self.passing_since = None;
         }
         if let Some((then, before)) = self.readings.back() {
             let secs = (at - *then).num_milliseconds() as f64 / 1000.0;
@@ -141,6 +175,12 @@ impl RolloutView {
                     }
                     _ => {}
                 }
+                match verdict {
+                    Verdict::Passed { .. } => {
+                        self.passing_since.get_or_insert(at);
+                    }
+                    _ => self.passing_since = None,
+                }
                 self.verdict = Some(verdict);
                 self.window = Some((s, c, secs));
             }
@@ -157,37 +197,124 @@ impl RolloutView {
         self.failed_in_a_row >= self.spec.gates.budget
     }
 
-    /// The first weight step above the share the router gives now: what `next step` applies.
-    pub fn next_weight(&self) -> Option<u32> {
-        let now = self.weight_now().unwrap_or(0);
-        self.spec.steps.iter().find_map(|s| match s {
-            Step::Weight(w) if *w > now => Some(*w),
-            _ => None,
-        })
+    /// The failing checks of the last verdict, in words: `error_percent 40.0 over 1.0`.
+    pub fn failing(&self) -> Option<String> {
+        let Some(Verdict::Failed { checks }) = &self.verdict else {
+            return None;
+        };
+        let words: Vec<String> = checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| format!("{} {:.1} over {:.1}", c.gate, c.value, c.bound))
+            .collect();
+        Some(words.join(", "))
     }
 
-    /// Where the rollout is in its steps: the last weight step at or below the share now.
+    /// What the gates and the clock tell the state machine.
+    pub fn facts(&self) -> Facts {
+        Facts {
+            budget_spent: self.abort_proposed().then(|| {
+                format!(
+                    "gates failed {} times in a row: {}",
+                    self.failed_in_a_row,
+                    self.failing().unwrap_or_default()
+                )
+            }),
+            failing: matches!(self.verdict, Some(Verdict::Failed { .. })),
+            passing_since: self.passing_since,
+        }
+    }
+
+    /// An aborted rollout whose stable side answers well: "Aborted — stable healthy", not a
+    /// degraded rollout. `None` while that is not known (no reading, or no stable requests).
+    pub fn stable_healthy(&self) -> Option<bool> {
+        let (_, t) = self.last.as_ref()?;
+        if t.stable.servers_up < t.stable.servers {
+            return Some(false);
+        }
+        let (s, _, _) = self.window.as_ref()?;
+        let bound = self.spec.gates.max_error_percent.unwrap_or(1.0);
+        s.error_percent().map(|e| e <= bound)
+    }
+
+    /// The step the rollout waits at (a pause or an analysis), for the view's marker.
     pub fn step_index(&self) -> Option<usize> {
-        let now = self.weight_now()?;
-        self.spec
-            .steps
-            .iter()
-            .rposition(|s| matches!(s, Step::Weight(w) if *w <= now))
+        (self.state.phase != Phase::Ready).then_some(self.state.step)
+    }
+
+    /// This console drives it.
+    pub fn driven_here(&self) -> bool {
+        self.driving == Driving::Here
+    }
+
+    /// What [`crate::canary::poll`] found about who drives it.
+    pub fn driver(&mut self, driver: Driver, now: DateTime<Utc>) {
+        self.driving = match driver {
+            Driver::Me(loaded) => {
+                self.state = match loaded {
+                    Loaded::Fresh => RolloutState::ready(&self.spec.name, now),
+                    Loaded::Found(s) if s.step > self.spec.steps.len() => {
+                        self.review = Some(format!(
+                            "its state is at step {} but {} has {} steps now; started again",
+                            s.step + 1,
+                            self.spec.file.display(),
+                            self.spec.steps.len()
+                        ));
+                        RolloutState::ready(&self.spec.name, now)
+                    }
+                    Loaded::Found(s) => s,
+                    Loaded::SetAside { why, kept } => {
+                        self.review = Some(format!(
+                            "{why}; kept at {} — check the router's share",
+                            kept.display()
+                        ));
+                        RolloutState::ready(&self.spec.name, now)
+                    }
+                };
+                Driving::Here
+            }
+            Driver::Other(h) => Driving::Elsewhere(h),
+            Driver::Failed(e) => Driving::Failed(e),
+        };
+    }
+
+    /// Another process's rollout, as its file says now.
+    pub fn watched(&mut self, state: Result<Option<RolloutState>, String>) {
+        if self.driven_here() {
+            return;
+        }
+        match state {
+            Ok(Some(s)) => {
+                self.state = s;
+                self.review = None;
+            }
+            Ok(None) => self.state = RolloutState::ready(&self.spec.name, self.state.updated),
+            Err(e) => self.review = Some(e),
+        }
     }
 }
 
 impl CanaryState {
-    pub fn load(result: Result<Vec<Rollout>, String>) -> CanaryState {
+    pub fn load(
+        result: Result<Vec<Rollout>, String>,
+        state_dir: std::path::PathBuf,
+    ) -> CanaryState {
         match result {
             Ok(all) => CanaryState {
                 rollouts: all.into_iter().map(RolloutView::new).collect(),
+                state_dir,
                 ..CanaryState::default()
             },
             Err(e) => CanaryState {
                 config_error: Some(e),
+                state_dir,
                 ..CanaryState::default()
             },
         }
+    }
+
+    pub fn by_name_mut(&mut self, name: &str) -> Option<&mut RolloutView> {
+        self.rollouts.iter_mut().find(|r| r.spec.name == name)
     }
 
     pub fn selected(&self) -> Option<&RolloutView> {
@@ -305,12 +432,33 @@ budget = 2
     }
 
     #[test]
-    fn next_step_is_the_first_weight_above_the_share_now() {
+    fn the_machine_is_told_since_when_the_gates_pass_and_why_the_budget_is_spent() {
         let mut r = RolloutView::new(spec());
-        assert_eq!(r.next_weight(), Some(10));
-        r.read(Utc::now(), Ok(traffic((0, 0), (0, 0), 10.0)));
-        assert_eq!((r.next_weight(), r.step_index()), (Some(50), Some(0)));
-        r.read(Utc::now(), Ok(traffic((0, 0), (0, 0), 50.0)));
-        assert_eq!((r.next_weight(), r.step_index()), (None, Some(2)));
+        let t0 = Utc::now();
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        r.read(at(0), Ok(traffic((0, 0), (0, 0), 10.0)));
+        r.read(at(1), Ok(traffic((90, 0), (10, 0), 10.0)));
+        r.read(at(2), Ok(traffic((180, 0), (20, 0), 10.0)));
+        assert_eq!(
+            r.facts().passing_since,
+            Some(at(1)),
+            "the first pass of the run"
+        );
+        r.read(at(3), Ok(traffic((270, 0), (30, 10), 10.0)));
+        r.read(at(4), Ok(traffic((360, 0), (40, 20), 10.0)));
+        let facts = r.facts();
+        assert_eq!((facts.passing_since, facts.failing), (None, true));
+        let why = facts
+            .budget_spent
+            .expect("two failures spend a budget of 2");
+        assert!(
+            why.contains("2 times") && why.contains("error rate"),
+            "{why}"
+        );
+        assert_eq!(
+            r.stable_healthy(),
+            Some(true),
+            "stable answers without errors"
+        );
     }
 }

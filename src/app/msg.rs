@@ -121,4 +121,15 @@ pub enum Msg {
         rollout: String,
         result: Result<crate::canary::traffic::Traffic, String>,
     },
+    /// Whether this console drives a rollout (holds its lock, with the state it resumes from)
+    /// or another process does.
+    CanaryDriver {
+        rollout: String,
+        driver: crate::canary::Driver,
+    },
+    /// A rollout another process drives, as its state file says now.
+    CanaryWatched {
+        rollout: String,
+        state: Result<Option<crate::canary::state::RolloutState>, String>,
+    },
 }

@@ -23,7 +23,9 @@
 //! [[rollout.step]]
 //! weight = 50
 //! [[rollout.step]]
-//! pause = "2m"
+//! pause = "2m"                    # then on by itself (gates not failing)
+//! [[rollout.step]]
+//! analysis = "1m"                 # on once every verdict passed for a minute
 //!
 //! [rollout.gates]
 //! min_requests = 50               # no verdict on fewer
@@ -31,6 +33,10 @@
 //! max_latency_ms = 500
 //! budget = 3                      # failed checks in a row before abort is proposed
 //! ```
+//!
+//! Beside `name`: `auto_abort = true` aborts when the budget is spent instead of proposing it;
+//! `abort_ramp = [20, 5]` passes through those shares on the way back to 0 %, each held for
+//! `abort_hold` (default `"10s"`), so stable is not handed all traffic cold at once.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -53,6 +59,12 @@ pub struct Rollout {
     pub router: RouterSpec,
     pub steps: Vec<Step>,
     pub gates: Gates,
+    /// Abort by itself when the gates' budget is spent (otherwise it is proposed).
+    pub auto_abort: bool,
+    /// Shares passed through on the way back to 0 % on abort, highest first.
+    pub abort_ramp: Vec<u32>,
+    /// How long each share of the ramp is held.
+    pub abort_hold: Duration,
     /// The file it came from, for messages.
     pub file: PathBuf,
 }
@@ -88,8 +100,10 @@ pub enum Step {
     Weight(u32),
     /// Wait for an operator to advance.
     PauseUntilConfirmed,
-    /// Wait this long, then go on (gates still checked meanwhile).
+    /// Wait this long, then go on (unless the gates are failing).
     Pause(Duration),
+    /// Go on once every verdict has passed for this long.
+    Analysis(Duration),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +149,10 @@ struct RawRollout {
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
     gates: Option<RawGates>,
+    #[serde(default)]
+    auto_abort: bool,
+    abort_ramp: Option<Spanned<Vec<i64>>>,
+    abort_hold: Option<Spanned<String>>,
 }
 
 /// One struct for every kind: a tagged enum would lose the fields' positions (serde buffers it).
@@ -156,6 +174,7 @@ const ROUTER_KINDS: &[&str] = &["haproxy"];
 struct RawStep {
     weight: Option<Spanned<i64>>,
     pause: Option<Spanned<String>>,
+    analysis: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -319,6 +338,29 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
         for step in raw.step {
             let step_span = step.span();
             let step = step.into_inner();
+            let duration = |p: &Spanned<String>, what: &str| {
+                parse_duration(p.get_ref()).ok_or_else(|| {
+                    err(
+                        p.span(),
+                        format!("{what} {:?} of rollout {rname:?}: give a duration such as \"30s\", \"2m\"", p.get_ref()),
+                    )
+                })
+            };
+            let given = [
+                step.weight.is_some(),
+                step.pause.is_some(),
+                step.analysis.is_some(),
+            ];
+            if given.iter().filter(|g| **g).count() > 1 {
+                return Err(err(
+                    step_span,
+                    format!("a step of rollout {rname:?} says more than one of weight, pause and analysis; make them separate steps"),
+                ));
+            }
+            if let Some(a) = &step.analysis {
+                steps.push(Step::Analysis(duration(a, "analysis")?));
+                continue;
+            }
             steps.push(match (step.weight, step.pause) {
                 (Some(w), None) => {
                     let v = *w.get_ref();
@@ -339,16 +381,11 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
                         )
                     })?),
                 },
-                (Some(_), Some(_)) => {
-                    return Err(err(
-                        step_span,
-                        format!("a step of rollout {rname:?} has both weight and pause; make them two steps"),
-                    ))
-                }
+                (Some(_), Some(_)) => unreachable!("refused above"),
                 (None, None) => {
                     return Err(err(
                         step_span,
-                        format!("a step of rollout {rname:?} says neither weight nor pause"),
+                        format!("a step of rollout {rname:?} says none of weight, pause and analysis"),
                     ))
                 }
             });
@@ -401,8 +438,38 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
                 }
             }
         };
+        let abort_ramp = match raw.abort_ramp {
+            None => Vec::new(),
+            Some(r) => {
+                let shares = r.get_ref();
+                if shares.iter().any(|w| !(1..=99).contains(w))
+                    || shares.windows(2).any(|p| p[0] <= p[1])
+                {
+                    return Err(err(
+                        r.span(),
+                        format!("abort_ramp of rollout {rname:?}: shares between 1 and 99 per cent, highest first, such as [20, 5]"),
+                    ));
+                }
+                shares.iter().map(|w| *w as u32).collect()
+            }
+        };
+        let abort_hold = match &raw.abort_hold {
+            None => Duration::from_secs(10),
+            Some(h) => parse_duration(h.get_ref()).ok_or_else(|| {
+                err(
+                    h.span(),
+                    format!(
+                        "abort_hold {:?} of rollout {rname:?}: give a duration such as \"10s\"",
+                        h.get_ref()
+                    ),
+                )
+            })?,
+        };
         out.push(Rollout {
             name: rname,
+            auto_abort: raw.auto_abort,
+            abort_ramp,
+            abort_hold,
             service: service.to_owned(),
             track_label: raw
                 .track_label

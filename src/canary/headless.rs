@@ -1,10 +1,13 @@
-//! `wheelhouse canary list|status|set-weight`: the rollouts of `rollouts.toml` for scripts and
-//! pipelines. Reading asks the routers only; `set-weight` is a plan through the same gate as
-//! every change (read-only refuses it, the audit log records it).
+//! `wheelhouse canary list|status|set-weight|next|promote|abort|retry|suspend|resume`: the
+//! rollouts of `rollouts.toml` for scripts and pipelines. Reading asks the routers and the
+//! state files only; every change is a plan through the same gate as the console's (read-only
+//! refuses it, the audit log records it) under the rollout's lock.
 //!
 //! Exit status as the other change commands: 0 done, 1 failed (a weight the router would not
-//! take, or a router that did not answer a change), 2 bad input (a rollouts file that does not
-//! read, an unknown rollout), 3 a router that does not answer `status`, 4 read-only.
+//! take; for `status`, gates that failed), 2 bad input (a rollouts file that does not read, an
+//! unknown rollout, a move its state does not allow), 3 a router that does not answer or lacks
+//! a server the rollout names, 4
+//! read-only, 5 another console or command drives the rollout.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,9 +15,13 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::config::{self, Rollout};
+use super::machine::{self, Input};
+use super::state::RolloutState;
+use super::store::{self, Loaded, NotTaken};
 use super::traffic::{evaluate, Traffic, Verdict, Window};
-use crate::change::{self, Change, Flags, EXIT_BAD_INPUT, EXIT_UNREACHABLE};
+use crate::change::{self, Flags, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_HELD, EXIT_UNREACHABLE};
 use crate::cli::{self, Common};
+use crate::ops::Origin;
 
 /// Between the two readings `status` compares.
 const STATUS_WINDOW: Duration = Duration::from_secs(2);
@@ -55,6 +62,28 @@ struct Listed {
     weight_percent: Option<f64>,
     /// Why the router could not say.
     router_error: Option<String>,
+    /// Where it stands (its state file), and who drives it now.
+    rollout_state: Option<RolloutState>,
+    state_error: Option<String>,
+    driven_by: Option<store::Holder>,
+}
+
+/// A rollout's state and holder as they are on disk, touching nothing.
+fn on_disk(
+    dir: &std::path::Path,
+    name: &str,
+) -> (Option<RolloutState>, Option<String>, Option<store::Holder>) {
+    let (state, error) = match store::read(dir, name) {
+        Ok(s) => (s, None),
+        Err(e) => (None, Some(e)),
+    };
+    (state, error, store::held_by(dir, name))
+}
+
+fn data_dir(common: &Common) -> Option<std::path::PathBuf> {
+    cli::load(common)
+        .ok()
+        .map(|l| store::dir(&l.paths.data_dir))
 }
 
 pub fn list(common: Common, json: bool) -> anyhow::Result<ExitCode> {
@@ -62,11 +91,18 @@ pub fn list(common: Common, json: bool) -> anyhow::Result<ExitCode> {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
+    let dir = data_dir(&common);
     let tokio = cli::tokio_runtime()?;
     let listed: Vec<Listed> = tokio.block_on(async {
-        futures_util::future::join_all(all.iter().map(|r| async move {
+        futures_util::future::join_all(all.iter().map(|r| async {
             let read = super::read_traffic(&r.router).await;
+            let (rollout_state, state_error, driven_by) = dir
+                .as_deref()
+                .map_or((None, None, None), |d| on_disk(d, &r.name));
             Listed {
+                rollout_state,
+                state_error,
+                driven_by,
                 name: r.name.clone(),
                 service: r.service.clone(),
                 router: r.router.describe(),
@@ -82,7 +118,10 @@ pub fn list(common: Common, json: bool) -> anyhow::Result<ExitCode> {
     } else if listed.is_empty() {
         println!("no rollouts (define them in rollouts.toml in the config dir)");
     } else {
-        println!("{:<16} {:<20} {:>7}  ROUTER", "NAME", "SERVICE", "CANARY");
+        println!(
+            "{:<16} {:<20} {:>7}  {:<20} ROUTER",
+            "NAME", "SERVICE", "CANARY", "PHASE"
+        );
         for l in &listed {
             let weight = l
                 .weight_percent
@@ -91,7 +130,21 @@ pub fn list(common: Common, json: bool) -> anyhow::Result<ExitCode> {
             if let Some(e) = &l.router_error {
                 router.push_str(&format!(" (does not answer: {e})"));
             }
-            println!("{:<16} {:<20} {:>7}  {router}", l.name, l.service, weight);
+            let phase = match (&l.rollout_state, &l.state_error) {
+                (_, Some(_)) => "needs review".to_owned(),
+                (None, None) => "ready".to_owned(),
+                (Some(s), None) => format!(
+                    "{} {}/{}{}",
+                    s.phase.word(),
+                    (s.step + 1).min(l.steps),
+                    l.steps,
+                    if s.suspended { " suspended" } else { "" }
+                ),
+            };
+            println!(
+                "{:<16} {:<20} {:>7}  {phase:<20} {router}",
+                l.name, l.service, weight
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -107,6 +160,9 @@ struct Status {
     canary_window: Option<Window>,
     window_secs: f64,
     verdict: Option<Verdict>,
+    rollout_state: Option<RolloutState>,
+    state_error: Option<String>,
+    driven_by: Option<store::Holder>,
 }
 
 pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode> {
@@ -133,7 +189,12 @@ pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode
     let verdict = stable
         .zip(canary)
         .map(|(s, c)| evaluate(&rollout.gates, &c, &s));
+    let (rollout_state, state_error, driven_by) =
+        data_dir(&common).map_or((None, None, None), |d| on_disk(&d, &rollout.name));
     let status = Status {
+        rollout_state,
+        state_error,
+        driven_by,
         name: rollout.name.clone(),
         router: rollout.router.describe(),
         traffic: after,
@@ -142,11 +203,36 @@ pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode
         window_secs: STATUS_WINDOW.as_secs_f64(),
         verdict,
     };
+    // A pipeline asks `status` whether to go on: failing gates are a failure.
+    let code = if matches!(status.verdict, Some(Verdict::Failed { .. })) {
+        ExitCode::from(EXIT_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&status)?);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(code);
     }
     println!("{} — {}", status.name, status.router);
+    match (&status.rollout_state, &status.state_error) {
+        (_, Some(e)) => println!("state: needs review: {e}"),
+        (None, None) => println!("state: ready (never started)"),
+        (Some(s), None) => println!(
+            "state: {}{} at step {} of {}, {} % set{}",
+            s.phase.word(),
+            match &s.phase {
+                super::state::Phase::Aborted { reason, .. } => format!(" ({reason})"),
+                _ => String::new(),
+            },
+            (s.step + 1).min(rollout.steps.len()),
+            rollout.steps.len(),
+            s.weight,
+            if s.suspended { ", suspended" } else { "" }
+        ),
+    }
+    if let Some(h) = &status.driven_by {
+        println!("driven by {h}");
+    }
     println!(
         "canary share (router weights): {:.1} %",
         status.traffic.weight_percent
@@ -193,25 +279,105 @@ pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode
         }
         None => println!("gates: no verdict (the counters went back)"),
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
+/// `canary set-weight NAME PERCENT`: an operator's own share, which suspends the rollout's
+/// automation (see [`Input::Override`]).
 pub fn set_weight(
     common: Common,
     name: &str,
     percent: u32,
     flags: Flags,
 ) -> anyhow::Result<ExitCode> {
+    transition(common, name, Input::Override(percent), flags)
+}
+
+/// `canary next|promote|abort|retry|suspend|resume|set-weight NAME`: takes the rollout's lock
+/// (a rollout another console or command drives is not touched: exit 5, naming the holder),
+/// reads its state, checks that its router answers (exit 3), and runs the transition through
+/// the gate as a plan like any change. Time-driven steps (timed pauses, analyses, abort
+/// ramps) are a console's: a command moves a rollout only when asked.
+pub fn transition(
+    common: Common,
+    name: &str,
+    input: Input,
+    flags: Flags,
+) -> anyhow::Result<ExitCode> {
+    let loaded = match cli::load(&common) {
+        Ok(l) => l,
+        Err(e) => {
+            cli::say(&format!("wheelhouse: {e:#}"));
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
     let rollout = match rollouts(&common).and_then(|all| find(all, name)) {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
-    change::run(
-        common,
-        Change::CanaryWeight {
-            rollout: Box::new(rollout),
-            percent,
-        },
-        flags,
-    )
+    let dir = store::dir(&loaded.paths.data_dir);
+    let _lock = match store::try_lock(&dir, name, &format!("wheelhouse canary {}", input.word())) {
+        Ok(lock) => lock,
+        Err(NotTaken::Held(holder)) => {
+            cli::say(&format!(
+                "wheelhouse: rollout {name} is {}; nothing was changed",
+                NotTaken::Held(holder)
+            ));
+            return Ok(ExitCode::from(EXIT_HELD));
+        }
+        Err(NotTaken::Failed(e)) => {
+            cli::say(&format!("wheelhouse: rollout {name}: its lock: {e}"));
+            return Ok(ExitCode::from(EXIT_FAILED));
+        }
+    };
+    let now = chrono::Utc::now();
+    let state = match store::load(&dir, name) {
+        Loaded::Fresh => RolloutState::ready(name, now),
+        Loaded::Found(s) => s,
+        Loaded::SetAside { why, kept } => {
+            cli::say(&format!(
+                "wheelhouse: rollout {name}: its state did not read ({why}); kept at {} for \
+                 review. Check the router's share (canary status {name}); the next command \
+                 starts the rollout from its first step",
+                kept.display()
+            ));
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    if state.step > rollout.steps.len() {
+        cli::say(&format!(
+            "wheelhouse: rollout {name}: its state is at step {} but {} has {} steps now; \
+             remove {} to start again",
+            state.step + 1,
+            rollout.file.display(),
+            rollout.steps.len(),
+            dir.display()
+        ));
+        return Ok(ExitCode::from(EXIT_BAD_INPUT));
+    }
+    let transition = match machine::on_input(&rollout, &state, input, now) {
+        Ok(t) => t,
+        Err(e) => {
+            cli::say(&format!("wheelhouse: {e}"));
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
+    if transition.weight.is_some() {
+        let tokio = cli::tokio_runtime()?;
+        if let Err(e) = tokio.block_on(super::read_traffic(&rollout.router)) {
+            cli::say(&format!(
+                "wheelhouse: rollout {name}: {}: {e}; nothing was changed",
+                rollout.router.describe()
+            ));
+            return Ok(ExitCode::from(EXIT_UNREACHABLE));
+        }
+    }
+    let plan = super::transition_plan(
+        &rollout,
+        &transition,
+        &dir,
+        change::plan_id(),
+        Origin::CommandLine,
+    );
+    change::run_plan(&loaded, plan, flags)
 }

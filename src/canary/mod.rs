@@ -4,6 +4,8 @@
 //! - [`config`]: `rollouts.toml`, read strictly (file, line and field on every mistake).
 //! - [`haproxy`]: HAProxy's runtime API: weights, and per-server answers and times.
 //! - [`traffic`]: both sides' counters and the gates' verdict over a window, pure.
+//! - [`state`], [`machine`]: where a rollout stands, and how input and time move it, pure.
+//! - [`store`]: that state on disk, and the lock that lets one process drive a rollout.
 //! - [`headless`]: `wheelhouse canary list|status|set-weight`.
 //!
 //! Every weight change is a step of a plan through the operations gate (read-only refuses it,
@@ -12,7 +14,12 @@
 pub mod config;
 pub mod haproxy;
 pub mod headless;
+pub mod machine;
+pub mod state;
+pub mod store;
 pub mod traffic;
+
+use std::collections::HashMap;
 
 use self::config::RouterSpec;
 
@@ -35,29 +42,85 @@ pub async fn apply(router: &RouterSpec, percent: u32) -> Result<(), String> {
 /// How often each rollout's router is read (the gates judge the windows between readings).
 pub const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// Who drives a rollout, as the console found it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Driver {
+    /// This console holds its lock; the state it resumes from.
+    Me(store::Loaded),
+    /// Another console or command does (as its lock file names it).
+    Other(Option<store::Holder>),
+    /// The lock could not be tried (the data dir is not writable, say): nobody drives it here.
+    Failed(String),
+}
+
 /// Reads every rollout's router each [`POLL_EVERY`], all at once, and sends what each said
 /// (or why it could not); ends when the console goes. A router slower than the interval
 /// delays the next round rather than piling reads up.
+///
+/// It also owns the rollouts' locks: each round it tries those it does not hold (so a console
+/// takes over when the one driving a rollout quits), says when it takes one and with what
+/// state, and for those another process drives, sends their state when the file changes.
 pub async fn poll(
     routers: Vec<(String, RouterSpec)>,
+    state_dir: std::path::PathBuf,
     tx: tokio::sync::mpsc::Sender<crate::app::Msg>,
 ) {
+    use crate::app::Msg;
+    let mut held: HashMap<String, store::Lock> = HashMap::new();
+    let mut drivers: HashMap<String, Driver> = HashMap::new();
+    type OnDisk = Result<Option<state::RolloutState>, String>;
+    let mut watched: HashMap<String, OnDisk> = HashMap::new();
     let mut tick = tokio::time::interval(POLL_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        let mut news = Vec::new();
+        for (name, _) in &routers {
+            if held.contains_key(name) {
+                continue;
+            }
+            let driver = match store::try_lock(&state_dir, name, "console") {
+                Ok(lock) => {
+                    held.insert(name.clone(), lock);
+                    Driver::Me(store::load(&state_dir, name))
+                }
+                Err(store::NotTaken::Held(h)) => {
+                    let state = store::read(&state_dir, name);
+                    if watched.get(name) != Some(&state) {
+                        watched.insert(name.clone(), state.clone());
+                        news.push(Msg::CanaryWatched {
+                            rollout: name.clone(),
+                            state,
+                        });
+                    }
+                    Driver::Other(h)
+                }
+                Err(store::NotTaken::Failed(e)) => Driver::Failed(e),
+            };
+            if drivers.get(name) != Some(&driver) {
+                drivers.insert(name.clone(), driver.clone());
+                news.insert(
+                    0,
+                    Msg::CanaryDriver {
+                        rollout: name.clone(),
+                        driver,
+                    },
+                );
+            }
+        }
         let reads = futures_util::future::join_all(
             routers
                 .iter()
                 .map(|(name, spec)| async move { (name.clone(), read_traffic(spec).await) }),
         )
         .await;
-        for (rollout, result) in reads {
-            if tx
-                .send(crate::app::Msg::CanaryRead { rollout, result })
-                .await
-                .is_err()
-            {
+        news.extend(
+            reads
+                .into_iter()
+                .map(|(rollout, result)| Msg::CanaryRead { rollout, result }),
+        );
+        for msg in news {
+            if tx.send(msg).await.is_err() {
                 return;
             }
         }
@@ -74,39 +137,44 @@ pub async fn read_traffic(router: &RouterSpec) -> Result<traffic::Traffic, Strin
     }
 }
 
-/// The plan that sets `rollout`'s canary share to `percent` on its router: one step, through
-/// the gate like any change.
-pub fn weight_plan(
+/// The plan that carries out `transition` of `rollout`: the share on the router first (when it
+/// moves), then the new state written under `state_dir` ([`store`]), both through the gate;
+/// a share the router refused leaves the state as it was.
+pub fn transition_plan(
     rollout: &config::Rollout,
-    percent: u32,
+    transition: &machine::Transition,
+    state_dir: &std::path::Path,
     id: crate::ops::PlanId,
     origin: crate::ops::Origin,
-) -> Result<crate::ops::Plan, String> {
+) -> crate::ops::Plan {
     use crate::ops::plan::{OnFailure, Operation, Scope, Step, Target};
-    if percent > 100 {
-        return Err(format!(
-            "{percent} % for rollout {}: a share is 0 to 100 per cent",
-            rollout.name
-        ));
-    }
-    Ok(crate::ops::Plan {
-        id,
-        title: format!(
-            "send {percent} % of {}'s requests to its canary",
-            rollout.name
-        ),
-        origin,
-        steps: vec![Step::new(
-            Target::Router {
-                router: rollout.router.describe(),
-                rollout: rollout.name.clone(),
-            },
+    let target = Target::Router {
+        router: rollout.router.describe(),
+        rollout: rollout.name.clone(),
+    };
+    let mut steps = Vec::new();
+    if let Some(percent) = transition.weight {
+        steps.push(Step::new(
+            target.clone(),
             Operation::SetCanaryWeight {
                 router: rollout.router.clone(),
                 percent,
             },
-        )],
+        ));
+    }
+    steps.push(Step::new(
+        target,
+        Operation::RecordRollout {
+            state_dir: state_dir.to_owned(),
+            rollout_state: transition.state.clone(),
+        },
+    ));
+    crate::ops::Plan {
+        id,
+        title: transition.what.clone(),
+        origin,
+        steps,
         on_failure: OnFailure::Stop,
         scope: Scope::Containers,
-    })
+    }
 }

@@ -194,7 +194,8 @@ pub async fn apply(
         | Operation::WaitServiceUpdate { .. }
         | Operation::RollbackService
         | Operation::SetNodeAvailability { .. }
-        | Operation::SetCanaryWeight { .. } => return not_for("a container"),
+        | Operation::SetCanaryWeight { .. }
+        | Operation::RecordRollout { .. } => return not_for("a container"),
         // The session needs the operator's terminal: the console runs it through
         // `Gate::run_session`, never as a step of a plan.
         Operation::Exec { .. } => {

@@ -478,11 +478,23 @@ impl Gate {
         cancel: &mut watch::Receiver<bool>,
     ) -> Result<Done, OpError> {
         // A router is no engine: its steps carry what reaching it takes.
-        if let super::plan::Operation::SetCanaryWeight { router, percent } = &step.op {
-            return crate::canary::apply(router, *percent)
-                .await
-                .map(|()| Done::default())
-                .map_err(|e| OpError::new(ErrorKind::Other, e));
+        use super::plan::Operation;
+        match &step.op {
+            Operation::SetCanaryWeight { router, percent } => {
+                return crate::canary::apply(router, *percent)
+                    .await
+                    .map(|()| Done::default())
+                    .map_err(|e| OpError::new(ErrorKind::Other, e));
+            }
+            Operation::RecordRollout {
+                state_dir,
+                rollout_state,
+            } => {
+                return crate::canary::store::save(state_dir, rollout_state)
+                    .map(|()| Done::default())
+                    .map_err(|e| OpError::new(ErrorKind::Other, e));
+            }
+            _ => {}
         }
         let endpoint = step.target.endpoint();
         let engine = engines.get(endpoint).ok_or_else(|| {

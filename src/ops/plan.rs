@@ -346,6 +346,12 @@ pub enum Operation {
         router: crate::canary::config::RouterSpec,
         percent: u32,
     },
+    /// Where a rollout stands now, written to its state file (under its lock) once the steps
+    /// before it have moved the traffic: the record a restarted console resumes from.
+    RecordRollout {
+        state_dir: std::path::PathBuf,
+        rollout_state: crate::canary::state::RolloutState,
+    },
 }
 
 /// What a prune removes.
@@ -407,6 +413,7 @@ impl Operation {
                 _ => "activate",
             },
             Operation::SetCanaryWeight { .. } => "set",
+            Operation::RecordRollout { .. } => "record",
         }
     }
 
@@ -435,6 +442,7 @@ impl Operation {
             Operation::RollbackService => "rolling back…",
             Operation::SetNodeAvailability { .. } => "changing…",
             Operation::SetCanaryWeight { .. } => "moving traffic…",
+            Operation::RecordRollout { .. } => "recording…",
         }
     }
 
@@ -478,6 +486,13 @@ impl Operation {
             }
             Operation::SetCanaryWeight { percent, .. } => {
                 format!(": {percent} % of requests to the canary")
+            }
+            Operation::RecordRollout { rollout_state, .. } => {
+                format!(
+                    ": {} at step {}",
+                    rollout_state.phase.word(),
+                    rollout_state.step + 1
+                )
             }
             _ => String::new(),
         }
@@ -529,6 +544,9 @@ pub enum Approval {
     Operator,
     /// `--yes` on a headless command.
     YesFlag,
+    /// A rule the operator wrote in a file allowed it without a keystroke (a rollout's timed
+    /// pause, analysis, abort ramp or auto_abort): named here.
+    Policy(String),
 }
 
 /// One change to one target.

@@ -1,7 +1,8 @@
 //! The canary view (`W`): every rollout in a list, and the selected one in full: the share set
 //! on the router beside the share its requests really took, stable and canary side by side
 //! (requests a second, errors, latency, with their recent history), each gate's value against
-//! its bound, and where the rollout is in its steps. Redrawn in place on every reading.
+//! its bound, where the rollout is in its steps and its phase, and who drives it. Redrawn in
+//! place on every reading. Keys are named as the active keymap binds them.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -9,10 +10,13 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::text::{fit, message};
-use crate::app::canary::RolloutView;
+use crate::app::action::{Action, KeyContext};
+use crate::app::canary::{Driving, RolloutView};
 use crate::app::state::App;
 use crate::app::usage::Ring;
 use crate::canary::config::Step;
+use crate::canary::state::Phase;
+
 use crate::canary::traffic::Verdict;
 use crate::config::theme::Slot;
 
@@ -43,6 +47,194 @@ fn bar(percent: f64, width: usize) -> String {
         .round()
         .clamp(0.0, width as f64) as usize;
     format!("[{}{}]", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+/// The key that runs `action` in the canary view, or `:name` when none does.
+fn key(app: &App, action: Action) -> String {
+    app.keymap
+        .hint(KeyContext::Canary, action)
+        .unwrap_or_else(|| format!(":{}", action.name()))
+}
+
+/// `paused 2/4`, `aborted`, `progressing 3/4 suspended`: a rollout's phase for the list.
+fn phase_short(r: &RolloutView) -> String {
+    let s = &r.state;
+    let n = r.spec.steps.len();
+    let mut out = match &s.phase {
+        Phase::Ready | Phase::Promoted | Phase::Aborted { .. } => s.phase.word().to_owned(),
+        _ => format!("{} {}/{n}", s.phase.word(), (s.step + 1).min(n)),
+    };
+    if s.suspended {
+        out.push_str(" susp.");
+    }
+    if matches!(r.driving, Driving::Elsewhere(_)) {
+        out.push_str(" (watch)");
+    }
+    out
+}
+
+fn secs_words(s: i64) -> String {
+    if s >= 120 {
+        format!("{} min {} s", s / 60, s % 60)
+    } else {
+        format!("{s} s")
+    }
+}
+
+/// The phase in full, with what moves it next: one or two lines.
+fn phase_lines(app: &App, r: &RolloutView) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let s = &r.state;
+    let n = r.spec.steps.len();
+    let label = || Span::styled("phase   ", t.style(Slot::TextDim));
+    let at = |i: usize| format!("step {} of {n}", (i + 1).min(n));
+    let waited = (app.now - s.step_started).num_seconds().max(0);
+    let (text, slot) = match &s.phase {
+        Phase::Ready => (
+            format!(
+                "ready: all traffic on stable; {} starts it",
+                key(app, Action::NextStep)
+            ),
+            Slot::TextDim,
+        ),
+        Phase::Paused if s.step >= n => (
+            format!(
+                "paused after the last step: {} promotes (all traffic to the canary)",
+                key(app, Action::Promote)
+            ),
+            Slot::Warning,
+        ),
+        Phase::Paused => (
+            format!(
+                "paused at {}, until confirmed: {} goes on",
+                at(s.step),
+                key(app, Action::NextStep)
+            ),
+            Slot::Warning,
+        ),
+        Phase::Progressing => {
+            let how = match r.spec.steps.get(s.step) {
+                Some(Step::Pause(d)) => {
+                    let left = d.as_secs() as i64 - waited;
+                    if left > 0 {
+                        format!("pause, {} left", secs_words(left))
+                    } else {
+                        "pause over; goes on when the gates stop failing".to_owned()
+                    }
+                }
+                Some(Step::Analysis(d)) => {
+                    let passing = r
+                        .passing_since
+                        .map(|p| (app.now - p.max(s.step_started)).num_seconds().max(0));
+                    match passing {
+                        Some(p) => format!(
+                            "analysis, gates passing for {} of {}",
+                            secs_words(p),
+                            secs_words(d.as_secs() as i64)
+                        ),
+                        None => format!(
+                            "analysis, waiting for passing gates ({} in a row needed)",
+                            secs_words(d.as_secs() as i64)
+                        ),
+                    }
+                }
+                _ => String::new(),
+            };
+            (
+                format!("progressing at {}: {how}", at(s.step)),
+                Slot::StateRunning,
+            )
+        }
+        Phase::Promoted => (
+            "promoted: all traffic on the canary".to_owned(),
+            Slot::StateRunning,
+        ),
+        Phase::Aborted { reason, ramp } if !ramp.is_empty() => {
+            let left = (r.spec.abort_hold.as_secs() as i64 - waited).max(0);
+            let rest: Vec<String> = ramp.iter().map(|w| format!("{w} %")).collect();
+            (
+                format!(
+                    "aborting ({reason}): {} % now, then {} ({} left at this share)",
+                    s.weight,
+                    rest.join(", "),
+                    secs_words(left)
+                ),
+                Slot::Warning,
+            )
+        }
+        Phase::Aborted { reason, .. } => {
+            let (health, slot) = match r.stable_healthy() {
+                Some(true) => ("stable healthy", Slot::StateRunning),
+                Some(false) => ("stable NOT healthy", Slot::Error),
+                None => ("stable's health not known yet", Slot::TextDim),
+            };
+            (
+                format!(
+                    "Aborted — {health} ({reason}); {} starts again",
+                    key(app, Action::Retry)
+                ),
+                slot,
+            )
+        }
+    };
+    let mut first = vec![label(), Span::styled(text, t.style(slot))];
+    if s.suspended {
+        first.push(Span::styled(
+            format!(
+                "   SUSPENDED: its own steps wait ({} resumes)",
+                key(app, Action::Suspend)
+            ),
+            t.style(Slot::Warning),
+        ));
+    }
+    let mut out = vec![Line::from(first)];
+    let note = |text: String, slot: Slot| {
+        Line::from(vec![
+            Span::raw("        "),
+            Span::styled(text, t.style(slot)),
+        ])
+    };
+    match &r.driving {
+        Driving::Elsewhere(h) => out.push(note(
+            format!(
+                "driven by {}; this console watches",
+                h.as_ref()
+                    .map_or_else(|| "another process".to_owned(), |h| h.to_string())
+            ),
+            Slot::Warning,
+        )),
+        Driving::Failed(e) => out.push(note(
+            format!("not driven from here: its lock could not be taken: {e}"),
+            Slot::Error,
+        )),
+        Driving::Here | Driving::Unknown => {}
+    }
+    if let Some(why) = &r.review {
+        out.push(note(format!("state needs review: {why}"), Slot::Error));
+    }
+    if app.options.read_only && !s.finished() && s.phase != Phase::Ready {
+        out.push(note(
+            "read-only: its steps do not run from this console".to_owned(),
+            Slot::TextDim,
+        ));
+    }
+    // The router gives another share than the rollout set: it restarted (runtime weights are
+    // lost on reload) or someone changed it by hand.
+    if let Some(now) = r.weight_now() {
+        if s.phase != Phase::Ready && now != s.weight && r.driven_here() {
+            out.push(note(
+                format!(
+                    "the router gives {now} %, the rollout set {} % (router reloaded, or changed \
+                     by hand?): stage {} % and {} to set it again",
+                    s.weight,
+                    s.weight,
+                    key(app, Action::ApplyWeight)
+                ),
+                Slot::Error,
+            ));
+        }
+    }
+    out
 }
 
 fn fmt_opt(v: Option<f64>, unit: &str) -> String {
@@ -84,8 +276,8 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     let mut lines = vec![Line::from(Span::styled(
         fit(
             &format!(
-                "{:<16} {:<18} {:>15}  {:<10} ROUTER",
-                "NAME", "SERVICE", "CANARY set/got", "GATES"
+                "{:<16} {:<18} {:>15}  {:<18} {:<10} ROUTER",
+                "NAME", "SERVICE", "CANARY set/got", "PHASE", "GATES"
             ),
             w,
         ),
@@ -109,10 +301,11 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             (None, None) => "-",
         };
         let text = format!(
-            "{:<16} {:<18} {:>15}  {:<10} {}",
+            "{:<16} {:<18} {:>15}  {:<18} {:<10} {}",
             fit(&r.spec.name, 16),
             fit(&r.spec.service, 18),
             format!("{set} / {got}"),
+            fit(&phase_short(r), 18),
             gates,
             r.spec.router.describe()
         );
@@ -259,12 +452,15 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
         }
     }
     lines.push(Line::from(gate_line));
-    if r.abort_proposed() {
+    if r.abort_proposed() && !r.state.finished() && !matches!(r.state.phase, Phase::Aborted { .. })
+    {
         lines.push(Line::from(Span::styled(
             format!(
-                "the gates failed {} times in a row (budget {}): abort is proposed — a sends all \
-                 requests back to stable",
-                r.failed_in_a_row, r.spec.gates.budget
+                "the gates failed {} times in a row (budget {}): abort is proposed — {} sends \
+                 all requests back to stable",
+                r.failed_in_a_row,
+                r.spec.gates.budget,
+                key(app, Action::Abort)
             ),
             t.style(Slot::Error),
         )));
@@ -281,6 +477,7 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
                 Step::Weight(w) => format!("{w} %"),
                 Step::PauseUntilConfirmed => "pause (p)".to_owned(),
                 Step::Pause(d) => format!("pause {} s", d.as_secs()),
+                Step::Analysis(d) => format!("analysis {} s", d.as_secs()),
             };
             if Some(i) == at {
                 format!("[{text}]")
@@ -293,12 +490,39 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
         Span::styled("steps   ", t.style(Slot::TextDim)),
         Span::raw(steps.join(" → ")),
     ]));
-    let next = match r.next_weight() {
-        Some(w) => format!("p sends {w} % · P all to the canary · a abort (all to stable)"),
-        None => "no step above the share now · P all to the canary · a abort".to_owned(),
+    lines.extend(phase_lines(app, r));
+    let s = &r.state;
+    let next = if s.finished() {
+        format!("{} retries an aborted rollout", key(app, Action::Retry))
+    } else if matches!(s.phase, Phase::Aborted { .. }) {
+        format!("{} aborts now (skips the ramp)", key(app, Action::Abort))
+    } else {
+        let step = match s.phase {
+            Phase::Ready => Some(0),
+            _ => Some(s.step + 1).filter(|i| *i < r.spec.steps.len()),
+        };
+        let go_on = step.map(|i| {
+            let w = r.spec.steps[i..].iter().map_while(|st| match st {
+                Step::Weight(w) => Some(*w),
+                _ => None,
+            });
+            match w.last() {
+                Some(w) => format!("{} sends {w} %", key(app, Action::NextStep)),
+                None => format!("{} goes on", key(app, Action::NextStep)),
+            }
+        });
+        let mut parts: Vec<String> = go_on.into_iter().collect();
+        parts.push(format!("{} all to the canary", key(app, Action::Promote)));
+        parts.push(format!("{} abort (all to stable)", key(app, Action::Abort)));
+        parts.push(format!(
+            "{} {}",
+            key(app, Action::Suspend),
+            if s.suspended { "resume" } else { "suspend" }
+        ));
+        parts.join(" · ")
     };
     lines.push(Line::from(vec![
-        Span::styled("next    ", t.style(Slot::TextDim)),
+        Span::styled("keys    ", t.style(Slot::TextDim)),
         Span::raw(next),
     ]));
     frame.render_widget(Paragraph::new(lines), area);

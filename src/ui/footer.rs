@@ -122,6 +122,7 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
             Action::NextStep,
             Action::Promote,
             Action::Abort,
+            Action::Suspend,
             Action::Back,
         ],
         KeyContext::Endpoints => &[Action::ToggleAttach, Action::Back],

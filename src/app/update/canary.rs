@@ -1,9 +1,12 @@
 //! The canary view (`W`, `:canary`): choosing a rollout, staging a share with the arrows or a
-//! digit, and applying it, the next step, a full promotion of traffic or an abort, each one a
-//! plan confirmed in the usual dialog (Cancel focused) and run through the gate.
+//! digit, and moving the rollout — the staged share, the next step, promote, abort, retry,
+//! suspend — each one a transition of its state machine, made a plan, confirmed in the usual
+//! dialog (Cancel focused) and run through the gate. Time moves a rollout this console drives
+//! where its file says so, as a plan approved by that rule ([`automate`]).
 
 use super::*;
 use crate::canary::haproxy::set_weights_line;
+use crate::canary::machine::{self, Input, Transition};
 
 /// How far one arrow press moves the staged share.
 const STEP_PERCENT: i64 = 5;
@@ -28,7 +31,7 @@ pub(crate) fn on_action(
                 return;
             };
             match r.staged {
-                Some(w) => propose(app, w, "apply the staged share", origin, fx),
+                Some(w) => propose(app, Input::Override(w), origin, fx),
                 None => toast(
                     app,
                     ToastLevel::Info,
@@ -36,24 +39,34 @@ pub(crate) fn on_action(
                 ),
             }
         }
-        Action::NextStep => {
-            let Some(r) = app.views.canary.selected() else {
-                return;
-            };
-            match r.next_weight() {
-                Some(w) => propose(app, w, "the next step", origin, fx),
-                None => toast(
-                    app,
-                    ToastLevel::Info,
-                    format!(
-                        "{}: no weight step above the share now; P sends all traffic to the canary",
-                        r.spec.name
-                    ),
-                ),
-            }
+        Action::NextStep => propose(app, Input::Next, origin, fx),
+        Action::Promote => propose(app, Input::Promote, origin, fx),
+        Action::Abort => {
+            let reason = app
+                .views
+                .canary
+                .selected()
+                .and_then(|r| r.failing())
+                .map_or_else(
+                    || "aborted by the operator".to_owned(),
+                    |f| format!("aborted by the operator: {f}"),
+                );
+            propose(app, Input::Abort { reason }, origin, fx)
         }
-        Action::Promote => propose(app, 100, "promote: all requests to the canary", origin, fx),
-        Action::Abort => propose(app, 0, "abort: all requests back to stable", origin, fx),
+        Action::Retry => propose(app, Input::Retry, origin, fx),
+        Action::Suspend => {
+            let suspended = app
+                .views
+                .canary
+                .selected()
+                .is_some_and(|r| r.state.suspended);
+            let input = if suspended {
+                Input::Resume
+            } else {
+                Input::Suspend
+            };
+            propose(app, input, origin, fx)
+        }
         _ => {}
     }
 }
@@ -62,7 +75,7 @@ fn stage(app: &mut App, arg: Option<Arg>) {
     let Some(r) = app.views.canary.selected_mut() else {
         return;
     };
-    let from = r.staged.or(r.weight_now()).unwrap_or(0) as i64;
+    let from = r.staged.or(r.weight_now()).unwrap_or(r.state.weight) as i64;
     let to = match arg {
         Some(Arg::By(d)) => from.saturating_add(d),
         Some(Arg::To(v)) => v,
@@ -71,45 +84,153 @@ fn stage(app: &mut App, arg: Option<Arg>) {
     r.staged = Some(to.clamp(0, 100) as u32);
 }
 
-/// A plan that moves the selected rollout's share to `percent`, in the confirmation dialog; its
-/// notes name the router, the command it will get and the service.
-fn propose(app: &mut App, percent: u32, why: &str, origin: Origin, fx: &mut Vec<Effect>) {
+/// Why this console may not move the selected rollout now, if it may not.
+fn not_here(r: &crate::app::canary::RolloutView) -> Option<String> {
+    use crate::app::canary::Driving;
+    let name = &r.spec.name;
+    match &r.driving {
+        Driving::Here => None,
+        Driving::Unknown => Some(format!("{name}: its lock is being taken; try again")),
+        Driving::Elsewhere(Some(h)) => {
+            Some(format!("{name} is driven by {h}; this console watches"))
+        }
+        Driving::Elsewhere(None) => Some(format!(
+            "{name} is driven by another process; this console watches"
+        )),
+        Driving::Failed(e) => Some(format!("{name}: its lock could not be taken: {e}")),
+    }
+}
+
+/// A plan carrying out `input` on the selected rollout, in the confirmation dialog; its notes
+/// name the router, the command it will get and the service.
+fn propose(app: &mut App, input: Input, origin: Origin, fx: &mut Vec<Effect>) {
     let Some(r) = app.views.canary.selected() else {
         return;
     };
-    let spec = r.spec.clone();
-    let id = app.next_plan_id();
-    let plan = match crate::canary::weight_plan(&spec, percent, id, origin) {
-        Ok(p) => p,
-        Err(e) => return toast(app, ToastLevel::Error, e),
+    if let Some(why) = not_here(r) {
+        return toast(app, ToastLevel::Error, why);
+    }
+    if in_flight(app, &r.spec.name) {
+        let text = format!("{}: a change is under way; wait for it", r.spec.name);
+        return toast(app, ToastLevel::Info, text);
+    }
+    let transition = match machine::on_input(&r.spec, &r.state, input, app.now) {
+        Ok(t) => t,
+        Err(e) => return toast(app, ToastLevel::Info, e),
     };
+    let notes = notes(r, &transition);
+    let plan = plan(app, &transition, origin);
     if app.options.read_only {
         return refuse_read_only(app, plan, fx);
     }
+    if let Some(r) = app.views.canary.selected_mut() {
+        r.staged = None;
+    }
+    app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::prepared(plan, notes)));
+}
+
+fn plan(app: &mut App, t: &Transition, origin: Origin) -> crate::ops::Plan {
+    let name = t.state.rollout.clone();
+    let id = app.next_plan_id();
+    let spec = app
+        .views
+        .canary
+        .rollouts
+        .iter()
+        .find(|r| r.spec.name == name)
+        .map(|r| r.spec.clone())
+        .expect("a transition of a rollout the view has");
+    crate::canary::transition_plan(&spec, t, &app.views.canary.state_dir, id, origin)
+}
+
+fn notes(r: &crate::app::canary::RolloutView, t: &Transition) -> Vec<String> {
+    let spec = &r.spec;
     let crate::canary::config::RouterSpec::Haproxy {
         backend,
         stable,
         canary,
         ..
     } = &spec.router;
-    let notes = vec![
-        format!("{}: {why}.", spec.name),
-        format!("Router: {}.", spec.router.describe()),
-        format!(
+    let mut notes = vec![format!("{}.", t.what)];
+    if let Some(percent) = t.weight {
+        notes.push(format!("Router: {}.", spec.router.describe()));
+        notes.push(format!(
             "It is sent: {}",
             set_weights_line(backend, stable, canary, percent)
-        ),
-        format!(
+        ));
+        notes.push(format!(
             "Service {}: stable {}, canary {}.",
             spec.service,
             stable.join(", "),
             canary.join(", ")
-        ),
-    ];
-    if let Some(r) = app.views.canary.selected_mut() {
-        r.staged = None;
+        ));
+    } else {
+        notes.push("The router is not touched; the rollout's state is recorded.".into());
     }
-    app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::prepared(plan, notes)));
+    notes
+}
+
+/// A plan of this rollout's is running (a second one would race it).
+fn in_flight(app: &App, rollout: &str) -> bool {
+    app.ops
+        .running
+        .iter()
+        .any(|p| rollout_of(&p.plan) == Some(rollout))
+}
+
+/// The rollout a plan records the state of.
+fn rollout_of(plan: &crate::ops::Plan) -> Option<&str> {
+    plan.steps.iter().find_map(|s| match &s.op {
+        crate::ops::Operation::RecordRollout { rollout_state, .. } => {
+            Some(rollout_state.rollout.as_str())
+        }
+        _ => None,
+    })
+}
+
+/// A plan ended: if it recorded a rollout's state and every step went, that is where the
+/// rollout stands now; otherwise it stands where it stood (the error was said).
+pub(super) fn on_plan_done(app: &mut App, plan: &crate::ops::Plan, report: &PlanReport) {
+    let Some(state) = plan.steps.iter().find_map(|s| match &s.op {
+        crate::ops::Operation::RecordRollout { rollout_state, .. } => Some(rollout_state),
+        _ => None,
+    }) else {
+        return;
+    };
+    if !report.succeeded() {
+        return;
+    }
+    if let Some(r) = app.views.canary.by_name_mut(&state.rollout) {
+        r.state = state.clone();
+        r.review = None;
+    }
+}
+
+/// What time and the gates do by themselves to a rollout this console drives, after a new
+/// reading: a plan approved by the rollout's own rule (named in the audit log), or nothing.
+/// Read-only runs none (the view says the steps wait); one plan per rollout at a time.
+pub(super) fn automate(app: &mut App, rollout: &str, fx: &mut Vec<Effect>) {
+    let Some(r) = app
+        .views
+        .canary
+        .rollouts
+        .iter()
+        .find(|r| r.spec.name == rollout)
+    else {
+        return;
+    };
+    if !r.driven_here() || app.options.read_only || in_flight(app, rollout) {
+        return;
+    }
+    let Some((t, rule)) = machine::automatic(&r.spec, &r.state, &r.facts(), app.now) else {
+        return;
+    };
+    let origin = Origin::Canary {
+        canary_rollout: rollout.to_owned(),
+        canary_step: r.state.step + 1,
+    };
+    let plan = plan(app, &t, origin);
+    super::confirm::submit_approved(app, plan, crate::ops::Approval::Policy(rule), fx);
 }
 
 /// `W`: opens the view, or goes back to the table.

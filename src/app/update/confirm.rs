@@ -49,6 +49,17 @@ pub(super) fn on_dialog_action(app: &mut App, action: Action, fx: &mut Vec<Effec
 
 /// Hands a confirmed plan to the gate and shows it as running.
 pub(super) fn submit(app: &mut App, plan: crate::ops::Plan, fx: &mut Vec<Effect>) {
+    submit_approved(app, plan, Approval::Operator, fx)
+}
+
+/// Hands a plan to the gate with how it was approved (the operator, or a rule they wrote),
+/// and shows it as running.
+pub(super) fn submit_approved(
+    app: &mut App,
+    plan: crate::ops::Plan,
+    approval: Approval,
+    fx: &mut Vec<Effect>,
+) {
     // The marks were for this change; a shell, or a change to images, volumes or networks,
     // leaves them be.
     let on_marked = plan
@@ -63,10 +74,7 @@ pub(super) fn submit(app: &mut App, plan: crate::ops::Plan, fx: &mut Vec<Effect>
         steps: vec![StepState::Waiting; plan.steps.len()],
         plan: plan.clone(),
     });
-    fx.push(Effect::Submit {
-        plan,
-        approval: Approval::Operator,
-    });
+    fx.push(Effect::Submit { plan, approval });
 }
 
 /// Read-only mode refuses a plan here, without a dialog; the gate records the refusal like one

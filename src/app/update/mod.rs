@@ -104,7 +104,9 @@ fn shows(app: &App, msg: &Msg) -> bool {
                     .is_some_and(|l| l.source_of(*session).is_some())
         }
         Msg::Inspected { key, .. } => app.views.inspect.as_ref().is_some_and(|i| &i.key == key),
-        Msg::CanaryRead { .. } => app.views.current == View::Canary,
+        Msg::CanaryRead { .. } | Msg::CanaryDriver { .. } | Msg::CanaryWatched { .. } => {
+            app.views.current == View::Canary
+        }
         Msg::Sampled { samples, .. } => {
             // The topology colours names by their use against limits.
             if app.views.current == View::Topology {
@@ -290,22 +292,39 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
         },
         Msg::CanaryRead { rollout, result } => {
             let now = app.now;
-            if let Some(r) = app
-                .views
-                .canary
-                .rollouts
-                .iter_mut()
-                .find(|r| r.spec.name == rollout)
-            {
+            if let Some(r) = app.views.canary.by_name_mut(&rollout) {
                 let was = r.abort_proposed();
                 r.read(now, result);
-                if r.abort_proposed() && !was {
-                    let text = format!(
-                        "{}: the gates failed {} times in a row; abort is proposed (a in the canary view)",
-                        r.spec.name, r.failed_in_a_row
-                    );
+                if r.abort_proposed() && !was && !r.state.finished() {
+                    let text = if r.spec.auto_abort && r.driven_here() {
+                        format!(
+                            "{}: the gates failed {} times in a row; aborting (auto_abort)",
+                            r.spec.name, r.failed_in_a_row
+                        )
+                    } else {
+                        format!(
+                            "{}: the gates failed {} times in a row; abort is proposed (a in the canary view)",
+                            r.spec.name, r.failed_in_a_row
+                        )
+                    };
                     toast(app, ToastLevel::Error, text);
                 }
+            }
+            canary::automate(app, &rollout, fx);
+        }
+        Msg::CanaryDriver { rollout, driver } => {
+            let now = app.now;
+            if let Some(r) = app.views.canary.by_name_mut(&rollout) {
+                r.driver(driver, now);
+                if let Some(why) = r.review.clone() {
+                    let text = format!("rollout {rollout}: state needs review: {why}");
+                    toast(app, ToastLevel::Error, text);
+                }
+            }
+        }
+        Msg::CanaryWatched { rollout, state } => {
+            if let Some(r) = app.views.canary.by_name_mut(&rollout) {
+                r.watched(state);
             }
         }
         Msg::Warning(w) => {

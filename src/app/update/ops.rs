@@ -76,6 +76,7 @@ pub(super) fn on_plan_done(app: &mut App, report: PlanReport) {
     };
     let running = app.ops.running.remove(at);
     let plan = &running.plan;
+    super::canary::on_plan_done(app, plan, &report);
     let undone = if report.past_point_of_no_return {
         "; past its point of no return, what ran stays done".to_owned()
     } else if report.rolled_back.is_empty() {
