@@ -170,12 +170,17 @@ fn notes(r: &crate::app::canary::RolloutView, t: &Transition) -> Vec<String> {
     notes
 }
 
-/// A plan of this rollout's is running (a second one would race it).
+/// A plan of this rollout's is running, or waits in the confirmation dialog (a second one would
+/// race it, or the one confirmed would start from a state that is gone).
 fn in_flight(app: &App, rollout: &str) -> bool {
-    app.ops
-        .running
-        .iter()
-        .any(|p| rollout_of(&p.plan) == Some(rollout))
+    let asked = matches!(&app.screen.overlay,
+        Some(Overlay::Confirm(d)) if rollout_of(&d.plan) == Some(rollout));
+    asked
+        || app
+            .ops
+            .running
+            .iter()
+            .any(|p| rollout_of(&p.plan) == Some(rollout))
 }
 
 /// The rollout a plan records the state of.
