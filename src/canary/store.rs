@@ -226,7 +226,7 @@ pub fn try_lock(dir: &Path, rollout: &str, what: &str) -> Result<Lock, NotTaken>
     let me = Holder {
         pid: std::process::id(),
         user: std::env::var("USER").unwrap_or_else(|_| "?".into()),
-        host: hostname(),
+        host: crate::ops::audit::hostname(),
         since: Utc::now(),
         what: what.to_owned(),
     };
@@ -240,12 +240,6 @@ pub fn try_lock(dir: &Path, rollout: &str, what: &str) -> Result<Lock, NotTaken>
         _file: file,
         rollout: rollout.to_owned(),
     })
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_else(|_| "?".into())
 }
 
 #[cfg(test)]

@@ -120,7 +120,8 @@ impl Operator {
     }
 }
 
-fn hostname() -> String {
+/// This machine's name, as the audit log and the rollouts' locks record it.
+pub(crate) fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
