@@ -654,6 +654,30 @@ budget = 2
                 "rollouts.toml:23:",
                 "0 or more",
             ),
+            (
+                "pause = \"2m\"",
+                "analysis = \"soon\"",
+                "rollouts.toml:20:",
+                "analysis \"soon\"",
+            ),
+            (
+                "pause = \"2m\"",
+                "pause = \"2m\"\nanalysis = \"1m\"",
+                "rollouts.toml:19:",
+                "more than one",
+            ),
+            (
+                "service = \"shop/web\"",
+                "service = \"shop/web\"\nabort_ramp = [5, 20]",
+                "rollouts.toml:5:",
+                "highest first",
+            ),
+            (
+                "service = \"shop/web\"",
+                "service = \"shop/web\"\nabort_hold = \"a while\"",
+                "rollouts.toml:5:",
+                "abort_hold \"a while\"",
+            ),
         ];
         for (from, to, at, says) in cases {
             assert!(GOOD.contains(from), "{from}");
