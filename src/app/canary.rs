@@ -332,17 +332,9 @@ mod tests {
     use crate::canary::traffic::Side;
 
     fn spec() -> Rollout {
-        crate::canary::config::parse(
+        crate::canary::config::test_rollout(
+            "",
             r#"
-[[rollout]]
-name = "web"
-service = "shop/web"
-[rollout.router]
-kind = "haproxy"
-admin = "127.0.0.1:1"
-backend = "web"
-stable = ["s"]
-canary = ["c"]
 [[rollout.step]]
 weight = 10
 [[rollout.step]]
@@ -353,10 +345,7 @@ weight = 50
 min_requests = 10
 budget = 2
 "#,
-            "rollouts.toml",
         )
-        .unwrap()
-        .remove(0)
     }
 
     fn traffic(stable: (u64, u64), canary: (u64, u64), weight: f64) -> Traffic {

@@ -525,6 +525,18 @@ pub fn load(config_dir: &Path) -> Result<Vec<Rollout>, ConfigError> {
     Ok(all)
 }
 
+/// A rollout `web` of `shop/web` behind an HAProxy nobody runs, with `extra` beside its name
+/// and `rest` after its router (steps, gates): for tests of what reads a rollout.
+#[cfg(test)]
+pub(crate) fn test_rollout(extra: &str, rest: &str) -> Rollout {
+    let text = format!(
+        "[[rollout]]\nname = \"web\"\nservice = \"shop/web\"\n{extra}\n[rollout.router]\n\
+         kind = \"haproxy\"\nadmin = \"127.0.0.1:1\"\nbackend = \"web\"\n\
+         stable = [\"s\"]\ncanary = [\"c\"]\n{rest}\n"
+    );
+    parse(&text, "rollouts.toml").unwrap().remove(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,10 @@ fn rollouts(common: &Common) -> Result<Vec<Rollout>, ExitCode> {
         cli::say(&format!("wheelhouse: {e:#}"));
         ExitCode::from(EXIT_BAD_INPUT)
     })?;
+    rollouts_of(&loaded)
+}
+
+fn rollouts_of(loaded: &crate::config::Loaded) -> Result<Vec<Rollout>, ExitCode> {
     config::load(&loaded.paths.config_dir).map_err(|e| {
         cli::say(&format!("wheelhouse: {e}"));
         ExitCode::from(EXIT_BAD_INPUT)
@@ -311,7 +315,7 @@ pub fn transition(
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
-    let rollout = match rollouts(&common).and_then(|all| find(all, name)) {
+    let rollout = match rollouts_of(&loaded).and_then(|all| find(all, name)) {
         Ok(r) => r,
         Err(code) => return Ok(code),
     };

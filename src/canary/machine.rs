@@ -372,26 +372,7 @@ mod tests {
     use super::*;
 
     fn spec(extra: &str, steps: &str) -> Rollout {
-        crate::canary::config::parse(
-            &format!(
-                r#"
-[[rollout]]
-name = "web"
-service = "shop/web"
-{extra}
-[rollout.router]
-kind = "haproxy"
-admin = "127.0.0.1:1"
-backend = "web"
-stable = ["s"]
-canary = ["c"]
-{steps}
-"#
-            ),
-            "rollouts.toml",
-        )
-        .unwrap()
-        .remove(0)
+        crate::canary::config::test_rollout(extra, steps)
     }
 
     const STEPS: &str = r#"
