@@ -109,6 +109,46 @@ pub fn run_plan(
     })
 }
 
+/// Runs the plan `build` makes from what the attached engines have now (a canary's promotion,
+/// which replaces replicas it finds there), the way every change command does. `build`'s error
+/// is bad input (exit 2), said with what was unreachable.
+pub fn run_built(
+    common: &Common,
+    loaded: &crate::config::Loaded,
+    build: impl FnOnce(&Inventory) -> Result<Plan, String>,
+    flags: Flags,
+) -> anyhow::Result<ExitCode> {
+    let attached = cli::endpoints(common)?;
+    cli::print_warnings(&attached.warnings);
+    let gate = gate_for(loaded);
+    let tokio = cli::tokio_runtime()?;
+    let outcome = tokio.block_on(async {
+        let engines: Engines = attached
+            .endpoints
+            .iter()
+            .map(|ep| (ep.name.clone(), EngineHandle::new(ep.clone())))
+            .collect();
+        let seen = survey(&engines).await;
+        let plan = build(&seen.inventory).map_err(|e| {
+            let down: Vec<String> = seen
+                .down
+                .iter()
+                .map(|(n, e)| format!("; endpoint {n} unreachable: {e}"))
+                .collect();
+            Exit(EXIT_BAD_INPUT, format!("{e}{}", down.concat()))
+        })?;
+        apply(&gate, plan, &engines, &flags).await
+    });
+    tokio.shutdown_background();
+    Ok(match outcome {
+        Ok(code) => code,
+        Err(Exit(code, message)) => {
+            cli::say(&format!("wheelhouse: {message}"));
+            ExitCode::from(code)
+        }
+    })
+}
+
 /// A failure with its exit status.
 struct Exit(u8, String);
 

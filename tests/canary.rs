@@ -535,11 +535,181 @@ fn a_killed_console_leaves_the_rollout_at_its_step_and_a_second_console_only_wat
     assert_eq!(h.weight("stable1"), 1, "50 %: one to one");
     second.quit_cleanly();
 
-    // With no console, a command drives it: promote, then the state says so.
-    let (code, out, err) = wh(&dirs, &["canary", "promote", "web", "--yes"]);
+    // With no console, a command drives it: abort, then the state says so.
+    let (code, out, err) = wh(&dirs, &["canary", "abort", "web", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(h.weight("stable1"), 0);
+    assert_eq!(h.weight("canary1"), 0);
     let (code, out, _) = wh(&dirs, &["canary", "status", "web"]);
     assert!(code == 0 || code == 1, "{out}");
-    assert!(out.contains("state: promoted"), "{out}");
+    assert!(out.contains("state: aborted"), "{out}");
+}
+
+// ---- promotion ---------------------------------------------------------------------------
+
+/// A Compose project whose `web` (the stable track) and `web-canary` each publish a fixed
+/// host port HAProxy sends to, both health-checked.
+const PROMOTION_PROJECT: &str = r#"
+x-labels: &labels __LABELS__
+x-web: &web
+  command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+  stop_grace_period: 1s
+  healthcheck:
+    test: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/"]
+    interval: 1s
+    timeout: 2s
+    retries: 2
+services:
+  web:
+    <<: *web
+    image: __IMAGE__
+    labels:
+      <<: *labels
+      wheelhouse.track: stable
+    ports: ["127.0.0.1:__STABLE__:8080"]
+  web-canary:
+    <<: *web
+    image: __CANARY__
+    labels:
+      <<: *labels
+      wheelhouse.track: canary
+    ports: ["127.0.0.1:__CANARY_PORT__:8080"]
+networks:
+  default:
+    labels: *labels
+"#;
+
+/// The project with its canary on `tag` of the test image, HAProxy in front, and a console's
+/// dirs whose rollout names both services.
+fn promotion_rig(tag: &str, timeout: &str) -> (support::compose::ComposeProject, Haproxy, WhDirs) {
+    let (stable, canary) = (free_port(), free_port());
+    let base = test_image();
+    let image = format!(
+        "{}:{tag}",
+        base.rsplit_once(':').map_or(base.as_str(), |(r, _)| r)
+    );
+    let yaml = PROMOTION_PROJECT
+        .replace("__STABLE__", &stable.to_string())
+        .replace("__CANARY_PORT__", &canary.to_string())
+        .replace("__CANARY__", &image);
+    let p = support::compose::ComposeProject::up(support::compose::Compose::V2, &yaml);
+    let h = Haproxy::start(stable, canary);
+    let dirs = WhDirs::new();
+    let toml = rollouts_toml(&h.admin).replace(
+        "service = \"shop/web\"",
+        &format!(
+            "service = \"{}\"\ncanary_service = \"{}\"\npromotion_timeout = \"{timeout}\"",
+            p.service("web"),
+            p.service("web-canary")
+        ),
+    );
+    std::fs::write(dirs.config_dir().join("rollouts.toml"), toml).unwrap();
+    poll(Duration::from_secs(60), || {
+        let health = docker(&[
+            "inspect",
+            "-f",
+            "{{.State.Health.Status}}",
+            &p.replica_name("web", 1),
+        ]);
+        (health.trim() == "healthy").then_some(()).ok_or(health)
+    })
+    .expect("stable healthy");
+    (p, h, dirs)
+}
+
+fn state_file(dirs: &WhDirs) -> serde_json::Value {
+    let text = std::fs::read_to_string(dirs.data_dir().join("canary/web.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn promotion_replaces_stable_with_the_canarys_image_sends_it_all_traffic_and_removes_the_canary() {
+    let (p, h, dirs) = promotion_rig("v2", "60s");
+    let (code, out, err) = wh(&dirs, &["canary", "next", "web", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!((h.weight("stable1"), h.weight("canary1")), (4, 1));
+    let stable_before = docker(&["inspect", "-f", "{{.Id}}", &p.replica_name("web", 1)]);
+
+    let (code, out, err) = wh(&dirs, &["canary", "promote", "web", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let base = test_image();
+    let v2 = format!(
+        "{}:v2",
+        base.rsplit_once(':').map_or(base.as_str(), |(r, _)| r)
+    );
+    assert_eq!(
+        p.containers(),
+        vec![(p.replica_name("web", 1), v2.clone())],
+        "stable on the canary's image, the canary and the replaced container gone"
+    );
+    assert_ne!(
+        docker(&["inspect", "-f", "{{.Id}}", &p.replica_name("web", 1)]),
+        stable_before,
+        "a new container"
+    );
+    assert_eq!(
+        p.compose_ps("web"),
+        vec![p.replica_name("web", 1)],
+        "Compose lists it"
+    );
+    assert_eq!(h.weight("canary1"), 0, "all traffic to stable");
+    assert!(h.weight("stable1") > 0);
+    // Every answer comes from stable (the canary is gone) and is the new version's page.
+    assert_eq!(h.canary_answers(200), 200);
+    let state = state_file(&dirs);
+    assert_eq!(
+        (state["phase"].as_str(), state["weight"].as_u64()),
+        (Some("promoted"), Some(0))
+    );
+    // Weight to the canary first, the replacement, weight back to stable, then removals: all
+    // one plan in the audit log, from the command line.
+    let weights: Vec<u64> = dirs
+        .audit_records()
+        .iter()
+        .filter(|r| r["action"] == "set_canary_weight" && r["phase"] == "outcome")
+        .filter_map(|r| r["percent"].as_u64())
+        .collect();
+    assert_eq!(weights, vec![20, 100, 0], "{weights:?}");
+    let (code, out, _) = wh(&dirs, &["canary", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("promoted"), "{out}");
+}
+
+#[test]
+fn a_canary_image_that_fails_its_health_check_rolls_the_promotion_back_and_stable_keeps_serving() {
+    let (p, h, dirs) = promotion_rig("broken", "8s");
+    let (code, out, err) = wh(&dirs, &["canary", "next", "web", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let before = p.containers();
+    let stable_id = docker(&["inspect", "-f", "{{.Id}}", &p.replica_name("web", 1)]);
+
+    let (code, out, err) = wh(&dirs, &["canary", "promote", "web", "--yes"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("healthy"),
+        "says the health gate failed:\n{out}{err}"
+    );
+    assert_eq!(
+        p.containers(),
+        before,
+        "every container back, nothing left over"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.Id}}", &p.replica_name("web", 1)]),
+        stable_id,
+        "the very same stable container"
+    );
+    assert_eq!(
+        (h.weight("stable1"), h.weight("canary1")),
+        (4, 1),
+        "the share it had"
+    );
+    let state = state_file(&dirs);
+    assert_eq!(
+        (state["phase"].as_str(), state["weight"].as_u64()),
+        (Some("paused"), Some(20))
+    );
+    // Back to 0 % (the canary is broken): stable answers every request with its page.
+    let (code, out, err) = wh(&dirs, &["canary", "abort", "web", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(h.canary_answers(100), 0);
 }

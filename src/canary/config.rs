@@ -37,6 +37,9 @@
 //! Beside `name`: `auto_abort = true` aborts when the budget is spent instead of proposing it;
 //! `abort_ramp = [20, 5]` passes through those shares on the way back to 0 %, each held for
 //! `abort_hold` (default `"10s"`), so stable is not handed all traffic cold at once.
+//! `canary_service = "shop/web-canary"` when the canary's containers are a compose service of
+//! their own; `promotion_timeout` (default `"2m"`) is how long a promotion waits for each new
+//! stable replica to be healthy.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -53,8 +56,12 @@ pub const HAPROXY_MAX_WEIGHT: u32 = 256;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollout {
     pub name: String,
-    /// `project/service`.
+    /// `project/service`: the stable replicas are its containers labelled `track_label=stable`
+    /// (a promotion replaces them with the canary's image).
     pub service: String,
+    /// `project/service` of the canary's containers (labelled `track_label=canary`), when they
+    /// are a service of their own; by default they are in `service` beside the stable ones.
+    pub canary_service: Option<String>,
     pub track_label: String,
     pub router: RouterSpec,
     pub steps: Vec<Step>,
@@ -65,6 +72,8 @@ pub struct Rollout {
     pub abort_ramp: Vec<u32>,
     /// How long each share of the ramp is held.
     pub abort_hold: Duration,
+    /// How long a promotion waits for each new stable replica to be healthy.
+    pub promotion_timeout: Duration,
     /// The file it came from, for messages.
     pub file: PathBuf,
 }
@@ -144,6 +153,7 @@ struct File {
 struct RawRollout {
     name: Spanned<String>,
     service: Spanned<String>,
+    canary_service: Option<Spanned<String>>,
     track_label: Option<String>,
     router: Spanned<RawRouter>,
     #[serde(default)]
@@ -153,6 +163,7 @@ struct RawRollout {
     auto_abort: bool,
     abort_ramp: Option<Spanned<Vec<i64>>>,
     abort_hold: Option<Spanned<String>>,
+    promotion_timeout: Option<Spanned<String>>,
 }
 
 /// One struct for every kind: a tagged enum would lose the fields' positions (serde buffers it).
@@ -221,12 +232,18 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
                 format!("a second rollout named {rname:?}; names must differ"),
             ));
         }
-        let service = raw.service.get_ref().trim();
-        if service.split('/').filter(|p| !p.is_empty()).count() != 2 {
-            return Err(err(
-                raw.service.span(),
-                format!("service {service:?} of rollout {rname:?} must be project/service"),
-            ));
+        for (field, v) in [
+            ("service", Some(&raw.service)),
+            ("canary_service", raw.canary_service.as_ref()),
+        ] {
+            let Some(v) = v else { continue };
+            let service = v.get_ref().trim();
+            if service.split('/').filter(|p| !p.is_empty()).count() != 2 {
+                return Err(err(
+                    v.span(),
+                    format!("{field} {service:?} of rollout {rname:?} must be project/service"),
+                ));
+            }
         }
         let router_span = raw.router.span();
         let raw_router = raw.router.into_inner();
@@ -465,12 +482,29 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
                 )
             })?,
         };
+        let promotion_timeout = match &raw.promotion_timeout {
+            None => Duration::from_secs(crate::ops::service::DEFAULT_HEALTH_TIMEOUT_SECS),
+            Some(h) => parse_duration(h.get_ref()).ok_or_else(|| {
+                err(
+                    h.span(),
+                    format!(
+                        "promotion_timeout {:?} of rollout {rname:?}: give a duration such as \"2m\"",
+                        h.get_ref()
+                    ),
+                )
+            })?,
+        };
         out.push(Rollout {
             name: rname,
+            promotion_timeout,
             auto_abort: raw.auto_abort,
             abort_ramp,
             abort_hold,
-            service: service.to_owned(),
+            service: raw.service.get_ref().trim().to_owned(),
+            canary_service: raw
+                .canary_service
+                .map(|c| c.get_ref().trim().to_owned())
+                .filter(|c| *c != raw.service.get_ref().trim()),
             track_label: raw
                 .track_label
                 .unwrap_or_else(|| "wheelhouse.track".to_owned()),

@@ -376,6 +376,20 @@ pub fn transition(
             return Ok(ExitCode::from(EXIT_UNREACHABLE));
         }
     }
+    if transition.state.phase == super::state::Phase::Promoting {
+        let build = |inv: &crate::app::inventory::Inventory| {
+            super::plan_for(
+                &rollout,
+                &state,
+                &transition,
+                inv,
+                &dir,
+                change::plan_id(),
+                Origin::CommandLine,
+            )
+        };
+        return change::run_built(&common, &loaded, build, flags);
+    }
     let plan = super::transition_plan(
         &rollout,
         &transition,

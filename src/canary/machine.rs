@@ -25,11 +25,13 @@ use super::state::{Phase, RolloutState};
 pub enum Input {
     /// Past the current pause, to the next one: `p`, `canary next`.
     Next,
-    /// All traffic to the canary now: `P`, `canary promote`.
+    /// All traffic to the canary, the stable replicas replaced with its image, then all traffic
+    /// to them and the canary removed: `P`, `canary promote`.
     Promote,
     /// Traffic back to stable: `a`, `canary abort`.
     Abort { reason: String },
-    /// An aborted rollout from its first step again: `r`, `canary retry`.
+    /// An aborted rollout from its first step again, or a promoted one for its next canary:
+    /// `r`, `canary retry`.
     Retry,
     /// Nothing moves by itself until resumed: `s`.
     Suspend,
@@ -191,6 +193,9 @@ pub fn on_input(
         Phase::Aborted { ramp, .. } if ramp.is_empty() => Err(format!(
             "{name} is aborted: nothing to {verb} (retry starts it again)"
         )),
+        Phase::Promoting if verb != "promote" => Err(format!(
+            "{name} is being promoted: wait for it (or promote again if it was cut short)"
+        )),
         _ => Ok(()),
     };
     match input {
@@ -211,14 +216,18 @@ pub fn on_input(
             Ok(run_from(spec, from, first, now))
         }
         Input::Promote => {
+            // A promotion cut short (the console went mid-way) may be run again.
             over("promote")?;
             Ok(moved(
                 from,
-                Phase::Promoted,
+                Phase::Promoting,
                 spec.steps.len(),
                 Some(100),
                 now,
-                format!("{name}: promote, all traffic to the canary"),
+                format!(
+                    "{name}: promote: all traffic to the canary, the stable replicas replaced \
+                     with its image, then all traffic to them and the canary removed"
+                ),
             ))
         }
         Input::Abort { reason } => {
@@ -253,8 +262,18 @@ pub fn on_input(
                 t.what = format!("{name}: retry from the first step; {}", t.what);
                 Ok(t)
             }
+            // The next canary, once the last one is the stable.
+            Phase::Promoted => {
+                let fresh = RolloutState {
+                    suspended: false,
+                    ..from.clone()
+                };
+                let mut t = run_from(spec, &fresh, 0, now);
+                t.what = format!("{name}: retry from the first step; {}", t.what);
+                Ok(t)
+            }
             _ => Err(format!(
-                "{name} is not aborted: only an aborted rollout is retried"
+                "{name} is not aborted: only an aborted or promoted rollout starts again"
             )),
         },
         Input::Override(percent) => {
@@ -317,7 +336,8 @@ pub fn automatic(
     facts: &Facts,
     now: DateTime<Utc>,
 ) -> Option<(Transition, String)> {
-    if state.suspended || state.finished() {
+    // A promotion is one plan, run to its end or rolled back: time has no part in it.
+    if state.suspended || state.finished() || state.phase == Phase::Promoting {
         return None;
     }
     let waited = (now - state.step_started).to_std().unwrap_or_default();
@@ -476,8 +496,31 @@ analysis = "30s"
         let e = on_input(&spec, &t.state, Input::Next, at(101)).unwrap_err();
         assert!(e.contains("promote"), "{e}");
         let t = on_input(&spec, &t.state, Input::Promote, at(102)).unwrap();
-        assert_eq!((t.weight, &t.state.phase), (Some(100), &Phase::Promoted));
-        assert!(t.state.finished());
+        assert_eq!((t.weight, &t.state.phase), (Some(100), &Phase::Promoting));
+        assert!(
+            !t.state.finished(),
+            "until the stable replicas are replaced"
+        );
+        assert_eq!(
+            automatic(&spec, &t.state, &passing(0), at(999)),
+            None,
+            "time has no part in a promotion"
+        );
+        let e = on_input(&spec, &t.state, Input::Next, at(103)).unwrap_err();
+        assert!(e.contains("being promoted"), "{e}");
+        assert!(
+            on_input(&spec, &t.state, Input::Promote, at(104)).is_ok(),
+            "a promotion cut short runs again"
+        );
+        let mut promoted = t.state.clone();
+        promoted.phase = Phase::Promoted;
+        assert!(promoted.finished());
+        let again = on_input(&spec, &promoted, Input::Retry, at(105)).unwrap();
+        assert_eq!(
+            (again.weight, again.state.step, &again.state.phase),
+            (Some(10), 1, &Phase::Paused),
+            "the next canary starts from the first step"
+        );
     }
 
     #[test]

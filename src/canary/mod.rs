@@ -5,6 +5,7 @@
 //! - [`haproxy`]: HAProxy's runtime API: weights, and per-server answers and times.
 //! - [`traffic`]: both sides' counters and the gates' verdict over a window, pure.
 //! - [`state`], [`machine`]: where a rollout stands, and how input and time move it, pure.
+//! - [`promotion`]: the canary's image made the stable one, through rolling replacement.
 //! - [`store`]: that state on disk, and the lock that lets one process drive a rollout.
 //! - [`headless`]: `wheelhouse canary list|status|set-weight`.
 //!
@@ -15,6 +16,7 @@ pub mod config;
 pub mod haproxy;
 pub mod headless;
 pub mod machine;
+pub mod promotion;
 pub mod state;
 pub mod store;
 pub mod traffic;
@@ -135,6 +137,24 @@ pub async fn read_traffic(router: &RouterSpec) -> Result<traffic::Traffic, Strin
             traffic::Traffic::from_haproxy(router, &servers)
         }
     }
+}
+
+/// The plan that carries out `transition` of `rollout` from `from`: a promotion's
+/// ([`promotion`], which needs the inventory to find the replicas) or any other move's
+/// ([`transition_plan`]).
+pub fn plan_for(
+    rollout: &config::Rollout,
+    from: &state::RolloutState,
+    transition: &machine::Transition,
+    inventory: &crate::app::inventory::Inventory,
+    state_dir: &std::path::Path,
+    id: crate::ops::PlanId,
+    origin: crate::ops::Origin,
+) -> Result<crate::ops::Plan, String> {
+    if transition.state.phase == state::Phase::Promoting {
+        return promotion::plan(rollout, from, transition, inventory, state_dir, id, origin);
+    }
+    Ok(transition_plan(rollout, transition, state_dir, id, origin))
 }
 
 /// The plan that carries out `transition` of `rollout`: the share on the router first (when it

@@ -36,7 +36,9 @@ pub enum Phase {
     Progressing,
     /// At a `pause = "confirm"` step, or after the last step: waiting for an operator.
     Paused,
-    /// All traffic on the canary.
+    /// All traffic on the canary while the stable replicas are replaced with its image.
+    Promoting,
+    /// The stable replicas run what the canary ran and have all traffic; the canary is gone.
     Promoted,
     /// Traffic going (`ramp` not empty) or gone back to stable, and why.
     Aborted {
@@ -76,6 +78,7 @@ impl Phase {
             Phase::Ready => "ready",
             Phase::Progressing => "progressing",
             Phase::Paused => "paused",
+            Phase::Promoting => "promoting",
             Phase::Promoted => "promoted",
             Phase::Aborted { ramp, .. } if !ramp.is_empty() => "aborting",
             Phase::Aborted { .. } => "aborted",

@@ -523,7 +523,18 @@ pub fn rollout(
     id: PlanId,
     origin: Origin,
 ) -> Result<Plan, PlanError> {
-    let current = replicas(inv, service);
+    replace(service, &replicas(inv, service), spec, id, origin)
+}
+
+/// Replaces `current`, some or all replicas of `service` (a canary's promotion replaces the
+/// stable ones only), batch by batch: the plan [`rollout`] makes.
+pub fn replace(
+    service: &ServiceKey,
+    current: &[&Container],
+    spec: &RolloutSpec,
+    id: PlanId,
+    origin: Origin,
+) -> Result<Plan, PlanError> {
     if current.is_empty() {
         return err(format!("{}: no replica to replace", on(service)));
     }

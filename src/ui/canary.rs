@@ -99,7 +99,7 @@ fn phase_lines(app: &App, r: &RolloutView) -> Vec<Line<'static>> {
         ),
         Phase::Paused if s.step >= n => (
             format!(
-                "paused after the last step: {} promotes (all traffic to the canary)",
+                "paused after the last step: {} promotes (stable replaced with the canary's image)",
                 key(app, Action::Promote)
             ),
             Slot::Warning,
@@ -145,8 +145,19 @@ fn phase_lines(app: &App, r: &RolloutView) -> Vec<Line<'static>> {
                 Slot::StateRunning,
             )
         }
+        Phase::Promoting => (
+            format!(
+                "promoting: all traffic on the canary while the stable replicas take its image \
+                 ({} again if this was cut short)",
+                key(app, Action::Promote)
+            ),
+            Slot::Warning,
+        ),
         Phase::Promoted => (
-            "promoted: all traffic on the canary".to_owned(),
+            format!(
+                "promoted: stable runs the canary's image and has all traffic; {} starts the next",
+                key(app, Action::Retry)
+            ),
             Slot::StateRunning,
         ),
         Phase::Aborted { reason, ramp } if !ramp.is_empty() => {

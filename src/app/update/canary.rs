@@ -118,8 +118,17 @@ fn propose(app: &mut App, input: Input, origin: Origin, fx: &mut Vec<Effect>) {
         Ok(t) => t,
         Err(e) => return toast(app, ToastLevel::Info, e),
     };
-    let notes = notes(r, &transition);
-    let plan = plan(app, &transition, origin);
+    let mut notes = notes(r, &transition);
+    let plan = match plan(app, &transition, origin) {
+        Ok(p) => p,
+        Err(e) => return toast(app, ToastLevel::Error, e),
+    };
+    if transition.state.phase == crate::canary::state::Phase::Promoting {
+        notes.push(format!(
+            "{} steps, health-gated; a replica that fails rolls everything back.",
+            plan.steps.len()
+        ));
+    }
     if app.options.read_only {
         return refuse_read_only(app, plan, fx);
     }
@@ -129,18 +138,27 @@ fn propose(app: &mut App, input: Input, origin: Origin, fx: &mut Vec<Effect>) {
     app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::prepared(plan, notes)));
 }
 
-fn plan(app: &mut App, t: &Transition, origin: Origin) -> crate::ops::Plan {
+/// The plan of `t`; a promotion's is made from the inventory and may not be possible (no
+/// replica on a track, canaries on two images): why, then.
+fn plan(app: &mut App, t: &Transition, origin: Origin) -> Result<crate::ops::Plan, String> {
     let name = t.state.rollout.clone();
     let id = app.next_plan_id();
-    let spec = app
+    let r = app
         .views
         .canary
         .rollouts
         .iter()
         .find(|r| r.spec.name == name)
-        .map(|r| r.spec.clone())
         .expect("a transition of a rollout the view has");
-    crate::canary::transition_plan(&spec, t, &app.views.canary.state_dir, id, origin)
+    crate::canary::plan_for(
+        &r.spec,
+        &r.state,
+        t,
+        &app.inventory,
+        &app.views.canary.state_dir,
+        id,
+        origin,
+    )
 }
 
 fn notes(r: &crate::app::canary::RolloutView, t: &Transition) -> Vec<String> {
@@ -193,18 +211,24 @@ fn rollout_of(plan: &crate::ops::Plan) -> Option<&str> {
     })
 }
 
-/// A plan ended: if it recorded a rollout's state and every step went, that is where the
-/// rollout stands now; otherwise it stands where it stood (the error was said).
+/// A plan ended: the rollout stands where the last state it recorded that was not taken back
+/// says (a promotion that failed past its point of no return stays promoting, one rolled back
+/// stands where it stood); a plan that recorded nothing leaves it as it was.
 pub(super) fn on_plan_done(app: &mut App, plan: &crate::ops::Plan, report: &PlanReport) {
-    let Some(state) = plan.steps.iter().find_map(|s| match &s.op {
-        crate::ops::Operation::RecordRollout { rollout_state, .. } => Some(rollout_state),
-        _ => None,
-    }) else {
+    let undone = |i: usize| report.rolled_back.iter().any(|(u, r)| *u == i && r.is_ok());
+    let Some(state) = plan
+        .steps
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(i, _)| matches!(report.results.get(*i), Some(Some(Ok(())))) && !undone(*i))
+        .find_map(|(_, s)| match &s.op {
+            crate::ops::Operation::RecordRollout { rollout_state, .. } => Some(rollout_state),
+            _ => None,
+        })
+    else {
         return;
     };
-    if !report.succeeded() {
-        return;
-    }
     if let Some(r) = app.views.canary.by_name_mut(&state.rollout) {
         r.state = state.clone();
         r.review = None;
@@ -234,7 +258,10 @@ pub(super) fn automate(app: &mut App, rollout: &str, fx: &mut Vec<Effect>) {
         canary_rollout: rollout.to_owned(),
         canary_step: r.state.step + 1,
     };
-    let plan = plan(app, &t, origin);
+    let plan = match plan(app, &t, origin) {
+        Ok(p) => p,
+        Err(e) => return toast(app, ToastLevel::Error, e),
+    };
     super::confirm::submit_approved(app, plan, crate::ops::Approval::Policy(rule), fx);
 }
 
