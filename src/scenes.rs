@@ -370,6 +370,7 @@ max_latency_ms = 250
             requests,
             errors,
             latency_ms: Some(latency),
+            latency_total_ms: None,
             servers_up: servers,
             servers,
         };

@@ -50,8 +50,8 @@ use toml::Spanned;
 
 use crate::config::error::{ConfigError, Source};
 
-/// The highest weight HAProxy takes for one server.
-pub const HAPROXY_MAX_WEIGHT: u32 = 256;
+pub use super::router::RouterSpec;
+use super::{haproxy::Haproxy, nginx::Nginx};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollout {
@@ -76,31 +76,6 @@ pub struct Rollout {
     pub promotion_timeout: Duration,
     /// The file it came from, for messages.
     pub file: PathBuf,
-}
-
-/// Where the traffic split is made.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum RouterSpec {
-    /// HAProxy's runtime API.
-    Haproxy {
-        /// `host:port`, or a path to a unix socket.
-        admin: String,
-        backend: String,
-        stable: Vec<String>,
-        canary: Vec<String>,
-    },
-}
-
-impl RouterSpec {
-    /// `haproxy 127.0.0.1:9999 backend web`: how the screen and the audit log name it.
-    pub fn describe(&self) -> String {
-        match self {
-            RouterSpec::Haproxy { admin, backend, .. } => {
-                format!("haproxy {admin} backend {backend}")
-            }
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -171,14 +146,27 @@ struct RawRollout {
 #[serde(deny_unknown_fields)]
 struct RawRouter {
     kind: Spanned<String>,
-    admin: Option<Spanned<String>>,
-    backend: Option<Spanned<String>>,
     stable: Option<Spanned<Vec<String>>>,
     canary: Option<Spanned<Vec<String>>>,
+    // haproxy
+    admin: Option<Spanned<String>>,
+    backend: Option<Spanned<String>>,
+    // nginx
+    upstream: Option<Spanned<String>>,
+    include: Option<Spanned<String>>,
+    test: Option<Spanned<Vec<String>>>,
+    reload: Option<Spanned<Vec<String>>>,
+    access_log: Option<Spanned<String>>,
 }
 
-/// Router kinds this version drives.
-const ROUTER_KINDS: &[&str] = &["haproxy"];
+/// The fields each kind takes (beside `kind`, `stable` and `canary`): any other is an error.
+fn kind_fields(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "haproxy" => &["admin", "backend"],
+        "nginx" => &["upstream", "include", "test", "reload", "access_log"],
+        _ => &[],
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -211,6 +199,175 @@ fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     (secs > 0).then(|| Duration::from_secs(secs))
+}
+
+/// Names that go into a router's command line or configuration: nothing that could end a
+/// command or a directive there.
+fn plain(n: &str) -> bool {
+    !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:-[]/".contains(c))
+}
+
+/// The router of rollout `rname`, checked for its kind.
+fn router(
+    raw: RawRouter,
+    span: Range<usize>,
+    rname: &str,
+    source: &Source,
+) -> Result<RouterSpec, ConfigError> {
+    let err = |span: Range<usize>, msg: String| source.error_at(span, msg);
+    let kind = raw.kind.get_ref().clone();
+    if !super::router::KINDS.contains(&kind.as_str()) {
+        return Err(err(
+            raw.kind.span(),
+            format!(
+                "router kind {kind:?} of rollout {rname:?}: this version drives {}",
+                super::router::KINDS.join(", ")
+            ),
+        ));
+    }
+    let given: [(&str, Option<Range<usize>>); 7] = [
+        ("admin", raw.admin.as_ref().map(Spanned::span)),
+        ("backend", raw.backend.as_ref().map(Spanned::span)),
+        ("upstream", raw.upstream.as_ref().map(Spanned::span)),
+        ("include", raw.include.as_ref().map(Spanned::span)),
+        ("test", raw.test.as_ref().map(Spanned::span)),
+        ("reload", raw.reload.as_ref().map(Spanned::span)),
+        ("access_log", raw.access_log.as_ref().map(Spanned::span)),
+    ];
+    if let Some((field, Some(at))) = given
+        .iter()
+        .find(|(f, at)| at.is_some() && !kind_fields(&kind).contains(f))
+    {
+        return Err(err(
+            at.clone(),
+            format!(
+                "router.{field} of rollout {rname:?} is not for a {kind} router (it takes {})",
+                kind_fields(&kind).join(", ")
+            ),
+        ));
+    }
+    let need = |field: &str, v: Option<Spanned<String>>| {
+        let v = v.ok_or_else(|| {
+            err(
+                span.clone(),
+                format!("router of rollout {rname:?} needs {field}"),
+            )
+        })?;
+        if v.get_ref().trim().is_empty() {
+            return Err(err(
+                v.span(),
+                format!("router.{field} of rollout {rname:?} is empty"),
+            ));
+        }
+        Ok(v)
+    };
+    let need_list = |field: &str, v: Option<Spanned<Vec<String>>>| {
+        let list = v.ok_or_else(|| {
+            err(
+                span.clone(),
+                format!("router of rollout {rname:?} needs {field} = [\"server\", …]"),
+            )
+        })?;
+        let names = list.get_ref();
+        if names.iter().all(|s| s.trim().is_empty()) {
+            return Err(err(
+                list.span(),
+                format!("router.{field} of rollout {rname:?} names no server"),
+            ));
+        }
+        if let Some(bad) = names.iter().find(|n| !plain(n)) {
+            return Err(err(
+                list.span(),
+                format!("router.{field} of rollout {rname:?}: server {bad:?} may hold letters, digits and . _ : - [ ] / only"),
+            ));
+        }
+        if let Some((_, twice)) = names
+            .iter()
+            .enumerate()
+            .find(|(i, n)| names[..*i].contains(n))
+        {
+            return Err(err(
+                list.span(),
+                format!("router.{field} of rollout {rname:?} names {twice:?} twice"),
+            ));
+        }
+        Ok(list)
+    };
+    let stable = need_list("stable", raw.stable)?;
+    let canary = need_list("canary", raw.canary)?;
+    if let Some(both) = stable
+        .get_ref()
+        .iter()
+        .find(|s| canary.get_ref().contains(s))
+    {
+        return Err(err(
+            canary.span(),
+            format!(
+                "server {both:?} is in both router.stable and router.canary of rollout {rname:?}"
+            ),
+        ));
+    }
+    let (stable, canary) = (stable.into_inner(), canary.into_inner());
+    let absolute = |field: &str, v: Spanned<String>| {
+        if Path::new(v.get_ref()).is_absolute() {
+            Ok(PathBuf::from(v.into_inner()))
+        } else {
+            Err(err(
+                v.span(),
+                format!(
+                    "router.{field} of rollout {rname:?}: give an absolute path, not {:?}",
+                    v.get_ref()
+                ),
+            ))
+        }
+    };
+    let command = |field: &str, v: Option<Spanned<Vec<String>>>, default: &[&str]| {
+        match v {
+        None => Ok(default.iter().map(|s| (*s).to_owned()).collect()),
+        Some(c) if c.get_ref().first().is_none_or(|p| p.trim().is_empty()) => Err(err(
+            c.span(),
+            format!("router.{field} of rollout {rname:?}: give the program and its arguments, such as {default:?}"),
+        )),
+        Some(c) => Ok(c.into_inner()),
+    }
+    };
+    Ok(match kind.as_str() {
+        "haproxy" => {
+            let admin = need("admin", raw.admin)?;
+            let backend = need("backend", raw.backend)?;
+            if !plain(backend.get_ref()) {
+                return Err(err(
+                    backend.span(),
+                    format!("router.backend of rollout {rname:?} may hold letters, digits and . _ : - only"),
+                ));
+            }
+            let a = admin.get_ref();
+            if !a.starts_with('/') && !a.contains(':') {
+                return Err(err(
+                    admin.span(),
+                    format!("router.admin of rollout {rname:?}: give host:port or an absolute socket path, not {a:?}"),
+                ));
+            }
+            RouterSpec::Haproxy(Haproxy {
+                admin: admin.into_inner(),
+                backend: backend.into_inner(),
+                stable,
+                canary,
+            })
+        }
+        "nginx" => RouterSpec::Nginx(Nginx {
+            upstream: need("upstream", raw.upstream)?.into_inner(),
+            include: absolute("include", need("include", raw.include)?)?,
+            access_log: absolute("access_log", need("access_log", raw.access_log)?)?,
+            test: command("test", raw.test, &["nginx", "-t"])?,
+            reload: command("reload", raw.reload, &["nginx", "-s", "reload"])?,
+            stable,
+            canary,
+        }),
+        other => unreachable!("{other} is in KINDS but not parsed"),
+    })
 }
 
 /// The rollouts of one file's text, all checked; `name` is how messages call the file.
@@ -246,111 +403,7 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
             }
         }
         let router_span = raw.router.span();
-        let raw_router = raw.router.into_inner();
-        let kind = raw_router.kind.get_ref().as_str();
-        if !ROUTER_KINDS.contains(&kind) {
-            return Err(err(
-                raw_router.kind.span(),
-                format!(
-                    "router kind {kind:?} of rollout {rname:?}: this version drives {}",
-                    ROUTER_KINDS.join(", ")
-                ),
-            ));
-        }
-        let need = |field: &str, v: Option<Spanned<String>>| {
-            v.ok_or_else(|| {
-                err(
-                    router_span.clone(),
-                    format!("router of rollout {rname:?} needs {field}"),
-                )
-            })
-        };
-        let need_list = |field: &str, v: Option<Spanned<Vec<String>>>| {
-            v.ok_or_else(|| {
-                err(
-                    router_span.clone(),
-                    format!("router of rollout {rname:?} needs {field} = [\"server\", …]"),
-                )
-            })
-        };
-        let router = {
-            let admin = need("admin", raw_router.admin)?;
-            let backend = need("backend", raw_router.backend)?;
-            let stable = need_list("stable", raw_router.stable)?;
-            let canary = need_list("canary", raw_router.canary)?;
-            {
-                for (field, list) in [("stable", &stable), ("canary", &canary)] {
-                    if list.get_ref().iter().all(|s| s.trim().is_empty()) {
-                        return Err(err(
-                            list.span(),
-                            format!("router.{field} of rollout {rname:?} names no server"),
-                        ));
-                    }
-                }
-                // Names go into HAProxy's command line: nothing that could end a command there.
-                let plain = |n: &str| {
-                    !n.is_empty()
-                        && n.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
-                };
-                for (field, list) in [("stable", &stable), ("canary", &canary)] {
-                    let names = list.get_ref();
-                    if let Some(bad) = names.iter().find(|n| !plain(n)) {
-                        return Err(err(
-                            list.span(),
-                            format!("router.{field} of rollout {rname:?}: server name {bad:?} may hold letters, digits and . _ : - only"),
-                        ));
-                    }
-                    if let Some((_, twice)) = names
-                        .iter()
-                        .enumerate()
-                        .find(|(i, n)| names[..*i].contains(n))
-                    {
-                        return Err(err(
-                            list.span(),
-                            format!("router.{field} of rollout {rname:?} names {twice:?} twice"),
-                        ));
-                    }
-                }
-                if !plain(backend.get_ref()) {
-                    return Err(err(
-                        backend.span(),
-                        format!("router.backend of rollout {rname:?} may hold letters, digits and . _ : - only"),
-                    ));
-                }
-                let a = admin.get_ref();
-                if !a.starts_with('/') && !a.contains(':') {
-                    return Err(err(
-                        admin.span(),
-                        format!("router.admin of rollout {rname:?}: give host:port or an absolute socket path, not {a:?}"),
-                    ));
-                }
-                if let Some(both) = stable
-                    .get_ref()
-                    .iter()
-                    .find(|s| canary.get_ref().contains(s))
-                {
-                    return Err(err(
-                        canary.span(),
-                        format!("server {both:?} is in both router.stable and router.canary of rollout {rname:?}"),
-                    ));
-                }
-                for (field, v) in [("admin", &admin), ("backend", &backend)] {
-                    if v.get_ref().trim().is_empty() {
-                        return Err(err(
-                            v.span(),
-                            format!("router.{field} of rollout {rname:?} is empty"),
-                        ));
-                    }
-                }
-                RouterSpec::Haproxy {
-                    admin: admin.into_inner(),
-                    backend: backend.into_inner(),
-                    stable: stable.into_inner(),
-                    canary: canary.into_inner(),
-                }
-            }
-        };
+        let router = router(raw.router.into_inner(), router_span, &rname, &source)?;
         let mut steps = Vec::new();
         for step in raw.step {
             let step_span = step.span();

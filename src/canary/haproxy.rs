@@ -17,7 +17,113 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::config::HAPROXY_MAX_WEIGHT;
+use serde::{Deserialize, Serialize};
+
+use super::router::{realised_percent, weights_for, Memory, Router};
+use super::traffic::{Side, Traffic};
+
+/// The highest weight HAProxy takes for one server.
+pub const HAPROXY_MAX_WEIGHT: u32 = 256;
+
+/// A backend of HAProxy's, its servers split into stable and canary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Haproxy {
+    /// `host:port`, or a path to a unix socket.
+    pub admin: String,
+    pub backend: String,
+    pub stable: Vec<String>,
+    pub canary: Vec<String>,
+}
+
+impl Router for Haproxy {
+    fn describe(&self) -> String {
+        format!("haproxy {} backend {}", self.admin, self.backend)
+    }
+
+    fn realisable(&self, percent: u32) -> u32 {
+        let (ws, wc) = weights_for(
+            percent,
+            self.stable.len(),
+            self.canary.len(),
+            HAPROXY_MAX_WEIGHT,
+        );
+        realised_percent(ws, wc, self.stable.len(), self.canary.len()).round() as u32
+    }
+
+    fn preview(&self, percent: u32) -> Vec<String> {
+        vec![format!(
+            "It is sent: {}",
+            set_weights_line(&self.backend, &self.stable, &self.canary, percent)
+        )]
+    }
+
+    async fn check(&self) -> Result<(), String> {
+        let servers = server_stats(&self.admin, &self.backend).await?;
+        self.traffic(&servers).map(|_| ())
+    }
+
+    /// The servers are checked first: HAProxy applies a line's commands one by one, so a name
+    /// it does not have would leave the others moved.
+    async fn apply(&self, percent: u32) -> Result<(), String> {
+        self.check().await?;
+        set_percent(
+            &self.admin,
+            &self.backend,
+            &self.stable,
+            &self.canary,
+            percent,
+        )
+        .await
+    }
+
+    async fn read(&self, _: &mut Memory) -> Result<Traffic, String> {
+        let servers = server_stats(&self.admin, &self.backend).await?;
+        self.traffic(&servers)
+    }
+}
+
+impl Haproxy {
+    /// Both sides from the backend's servers; a server the rollout names that the backend
+    /// does not have is an error naming it.
+    pub fn traffic(&self, servers: &[ServerStat]) -> Result<Traffic, String> {
+        let side = |names: &[String]| -> Result<(Side, u32), String> {
+            let mut s = Side {
+                servers: names.len(),
+                ..Side::default()
+            };
+            let (mut weighted, mut weight_sum, mut weight) = (0.0, 0u64, 0u32);
+            for name in names {
+                let found = servers.iter().find(|x| &x.name == name).ok_or_else(|| {
+                    let known: Vec<&str> = servers.iter().map(|x| x.name.as_str()).collect();
+                    format!(
+                        "backend {} has no server {name:?} (it has {})",
+                        self.backend,
+                        known.join(", ")
+                    )
+                })?;
+                s.requests += found.responses;
+                s.errors += found.responses_5xx;
+                if found.status.starts_with("UP") || found.status == "no check" {
+                    s.servers_up += 1;
+                }
+                if let Some(ms) = found.rtime_ms {
+                    weighted += ms * found.responses.max(1) as f64;
+                    weight_sum += found.responses.max(1);
+                }
+                weight = weight.max(found.weight);
+            }
+            s.latency_ms = (weight_sum > 0).then(|| weighted / weight_sum as f64);
+            Ok((s, weight))
+        };
+        let (stable, ws) = side(&self.stable)?;
+        let (canary, wc) = side(&self.canary)?;
+        Ok(Traffic {
+            stable,
+            canary,
+            weight_percent: realised_percent(ws, wc, self.stable.len(), self.canary.len()),
+        })
+    }
+}
 
 /// A runtime API that does not answer within this long is down, for this attempt.
 pub const TIMEOUT: Duration = Duration::from_secs(2);
@@ -59,49 +165,6 @@ where
     Ok(String::from_utf8_lossy(&answer).into_owned())
 }
 
-/// Per-server weights (stable, canary) for `percent` % to the canary.
-pub fn weights_for(percent: u32, n_stable: usize, n_canary: usize) -> (u32, u32) {
-    let percent = percent.min(100);
-    if percent == 0 {
-        return (100.min(HAPROXY_MAX_WEIGHT), 0);
-    }
-    if percent == 100 {
-        return (0, 100.min(HAPROXY_MAX_WEIGHT));
-    }
-    let (ns, nc) = (n_stable.max(1) as u64, n_canary.max(1) as u64);
-    let mut canary = u64::from(percent) * ns;
-    let mut stable = u64::from(100 - percent) * nc;
-    let g = gcd(canary, stable);
-    canary /= g;
-    stable /= g;
-    let top = canary.max(stable);
-    if top > u64::from(HAPROXY_MAX_WEIGHT) {
-        let scale = f64::from(HAPROXY_MAX_WEIGHT) / top as f64;
-        canary = ((canary as f64 * scale).round() as u64).max(1);
-        stable = ((stable as f64 * scale).round() as u64).max(1);
-    }
-    (stable as u32, canary as u32)
-}
-
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        a.max(1)
-    } else {
-        gcd(b, a % b)
-    }
-}
-
-/// The canary's share (per cent) that weights give.
-pub fn realised_percent(stable_w: u32, canary_w: u32, n_stable: usize, n_canary: usize) -> f64 {
-    let c = f64::from(canary_w) * n_canary as f64;
-    let s = f64::from(stable_w) * n_stable as f64;
-    if c + s == 0.0 {
-        0.0
-    } else {
-        c / (c + s) * 100.0
-    }
-}
-
 /// The command line that sets every server's weight for `percent`.
 pub fn set_weights_line(
     backend: &str,
@@ -109,7 +172,7 @@ pub fn set_weights_line(
     canary: &[String],
     percent: u32,
 ) -> String {
-    let (ws, wc) = weights_for(percent, stable.len(), canary.len());
+    let (ws, wc) = weights_for(percent, stable.len(), canary.len(), HAPROXY_MAX_WEIGHT);
     stable
         .iter()
         .map(|s| (s, ws))
@@ -223,27 +286,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn weights_give_the_share_asked_within_haproxys_range() {
-        assert_eq!(weights_for(0, 1, 1), (100, 0));
-        assert_eq!(weights_for(100, 2, 1), (0, 100));
-        assert_eq!(weights_for(20, 1, 1), (4, 1));
-        assert_eq!(
-            weights_for(50, 3, 1),
-            (1, 3),
-            "one canary against three stable"
-        );
-        for (p, ns, nc) in [(1, 1, 1), (33, 2, 3), (95, 5, 1), (7, 4, 4), (20, 10, 1)] {
-            let (ws, wc) = weights_for(p, ns, nc);
-            assert!(
-                ws <= HAPROXY_MAX_WEIGHT && wc <= HAPROXY_MAX_WEIGHT,
-                "{p} {ns} {nc}"
-            );
-            let got = realised_percent(ws, wc, ns, nc);
-            assert!((got - p as f64).abs() < 0.6, "{p} % over {ns}+{nc}: {got}");
-        }
-        // Past what weights of 1 to 256 can say, the nearest: the share reported is the real one.
-        let (ws, wc) = weights_for(99, 5, 1);
-        assert!((98.0..99.0).contains(&realised_percent(ws, wc, 5, 1)));
+    fn one_line_sets_every_servers_weight() {
         assert_eq!(
             set_weights_line("web", &["s1".into()], &["c1".into()], 20),
             "set weight web/s1 4; set weight web/c1 1"

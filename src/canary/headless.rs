@@ -99,7 +99,7 @@ pub fn list(common: Common, json: bool) -> anyhow::Result<ExitCode> {
     let tokio = cli::tokio_runtime()?;
     let listed: Vec<Listed> = tokio.block_on(async {
         futures_util::future::join_all(all.iter().map(|r| async {
-            let read = super::read_traffic(&r.router).await;
+            let read = r.router.read(&mut Default::default()).await;
             let (rollout_state, state_error, driven_by) = dir
                 .as_deref()
                 .map_or((None, None, None), |d| on_disk(d, &r.name));
@@ -176,9 +176,10 @@ pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode
     };
     let tokio = cli::tokio_runtime()?;
     let read = tokio.block_on(async {
-        let before = super::read_traffic(&rollout.router).await?;
+        let mut memory = Default::default();
+        let before = rollout.router.read(&mut memory).await?;
         tokio::time::sleep(STATUS_WINDOW).await;
-        let after = super::read_traffic(&rollout.router).await?;
+        let after = rollout.router.read(&mut memory).await?;
         Ok::<_, String>((before, after))
     });
     let (before, after) = match read {
@@ -368,7 +369,7 @@ pub fn transition(
     };
     if transition.weight.is_some() {
         let tokio = cli::tokio_runtime()?;
-        if let Err(e) = tokio.block_on(super::read_traffic(&rollout.router)) {
+        if let Err(e) = tokio.block_on(rollout.router.check()) {
             cli::say(&format!(
                 "wheelhouse: rollout {name}: {}: {e}; nothing was changed",
                 rollout.router.describe()

@@ -2,7 +2,8 @@
 //! beside the stable version's, promoted or aborted.
 //!
 //! - [`config`]: `rollouts.toml`, read strictly (file, line and field on every mistake).
-//! - [`haproxy`]: HAProxy's runtime API: weights, and per-server answers and times.
+//! - [`router`]: what every router does, behind one trait; [`haproxy`] (its runtime API),
+//!   [`nginx`] (an included file, test and reload; counts from [`access_log`]).
 //! - [`traffic`]: both sides' counters and the gates' verdict over a window, pure.
 //! - [`state`], [`machine`]: where a rollout stands, and how input and time move it, pure.
 //! - [`promotion`]: the canary's image made the stable one, through rolling replacement.
@@ -12,11 +13,14 @@
 //! Every weight change is a step of a plan through the operations gate (read-only refuses it,
 //! the audit log records it with the router as its target); [`apply`] is what the gate calls.
 
+pub mod access_log;
 pub mod config;
 pub mod haproxy;
 pub mod headless;
 pub mod machine;
+pub mod nginx;
 pub mod promotion;
+pub mod router;
 pub mod state;
 pub mod store;
 pub mod traffic;
@@ -27,18 +31,8 @@ use self::config::RouterSpec;
 
 /// Sets the canary's share on the router: what the gate runs for a
 /// [`crate::ops::Operation::SetCanaryWeight`] step.
-/// The servers are checked first: HAProxy applies a line's commands one by one, so a name it
-/// does not have would leave the others moved.
 pub async fn apply(router: &RouterSpec, percent: u32) -> Result<(), String> {
-    read_traffic(router).await?;
-    match router {
-        RouterSpec::Haproxy {
-            admin,
-            backend,
-            stable,
-            canary,
-        } => haproxy::set_percent(admin, backend, stable, canary, percent).await,
-    }
+    router.apply(percent).await
 }
 
 /// How often each rollout's router is read (the gates judge the windows between readings).
@@ -72,6 +66,8 @@ pub async fn poll(
     let mut drivers: HashMap<String, Driver> = HashMap::new();
     type OnDisk = Result<Option<state::RolloutState>, String>;
     let mut watched: HashMap<String, OnDisk> = HashMap::new();
+    let mut memories: Vec<router::Memory> =
+        routers.iter().map(|_| router::Memory::default()).collect();
     let mut tick = tokio::time::interval(POLL_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -110,12 +106,11 @@ pub async fn poll(
                 );
             }
         }
-        let reads = futures_util::future::join_all(
-            routers
-                .iter()
-                .map(|(name, spec)| async move { (name.clone(), read_traffic(spec).await) }),
-        )
-        .await;
+        let reads =
+            futures_util::future::join_all(routers.iter().zip(memories.iter_mut()).map(
+                |((name, spec), memory)| async move { (name.clone(), spec.read(memory).await) },
+            ))
+            .await;
         news.extend(
             reads
                 .into_iter()
@@ -125,16 +120,6 @@ pub async fn poll(
             if tx.send(msg).await.is_err() {
                 return;
             }
-        }
-    }
-}
-
-/// Both sides' counters now.
-pub async fn read_traffic(router: &RouterSpec) -> Result<traffic::Traffic, String> {
-    match router {
-        RouterSpec::Haproxy { admin, backend, .. } => {
-            let servers = haproxy::server_stats(admin, backend).await?;
-            traffic::Traffic::from_haproxy(router, &servers)
         }
     }
 }

@@ -6,12 +6,12 @@
 //!   (the router restarted) gives no verdict rather than a wrong one.
 //! - Fewer canary requests than `min_requests` in the window is no verdict ("waiting"), never a
 //!   pass.
-//! - The error rate is 5xx answers over all answers; latency is the router's mean response time.
+//! - The error rate is 5xx answers over all answers; latency is the window's own mean where the
+//!   router counts every request's time (a log, a metric), else the router's recent mean.
 
 use serde::Serialize;
 
-use super::config::{Gates, RouterSpec};
-use super::haproxy::{realised_percent, ServerStat};
+use super::config::Gates;
 
 /// One side (stable or canary) at one reading.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -20,6 +20,10 @@ pub struct Side {
     pub errors: u64,
     /// Mean response time in ms, weighted by the servers' requests (None: no server said).
     pub latency_ms: Option<f64>,
+    /// Every request's time added up, in ms, where the router counts it (a log, a metric):
+    /// then a window's mean is exactly its own requests'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_total_ms: Option<f64>,
     pub servers_up: usize,
     pub servers: usize,
 }
@@ -32,54 +36,6 @@ pub struct Traffic {
     pub weight_percent: f64,
 }
 
-impl Traffic {
-    /// Both sides from HAProxy's servers; a server the rollout names that the backend does not
-    /// have is an error naming it.
-    pub fn from_haproxy(spec: &RouterSpec, servers: &[ServerStat]) -> Result<Traffic, String> {
-        let RouterSpec::Haproxy {
-            backend,
-            stable,
-            canary,
-            ..
-        } = spec;
-        let side = |names: &[String]| -> Result<(Side, u32), String> {
-            let mut s = Side {
-                servers: names.len(),
-                ..Side::default()
-            };
-            let (mut weighted, mut weight_sum, mut weight) = (0.0, 0u64, 0u32);
-            for name in names {
-                let found = servers.iter().find(|x| &x.name == name).ok_or_else(|| {
-                    let known: Vec<&str> = servers.iter().map(|x| x.name.as_str()).collect();
-                    format!(
-                        "backend {backend} has no server {name:?} (it has {})",
-                        known.join(", ")
-                    )
-                })?;
-                s.requests += found.responses;
-                s.errors += found.responses_5xx;
-                if found.status.starts_with("UP") || found.status == "no check" {
-                    s.servers_up += 1;
-                }
-                if let Some(ms) = found.rtime_ms {
-                    weighted += ms * found.responses.max(1) as f64;
-                    weight_sum += found.responses.max(1);
-                }
-                weight = weight.max(found.weight);
-            }
-            s.latency_ms = (weight_sum > 0).then(|| weighted / weight_sum as f64);
-            Ok((s, weight))
-        };
-        let (stable_side, ws) = side(stable)?;
-        let (canary_side, wc) = side(canary)?;
-        Ok(Traffic {
-            stable: stable_side,
-            canary: canary_side,
-            weight_percent: realised_percent(ws, wc, stable.len(), canary.len()),
-        })
-    }
-}
-
 /// What happened on one side between two readings.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Window {
@@ -90,10 +46,16 @@ pub struct Window {
 
 impl Window {
     pub fn between(before: &Side, after: &Side) -> Option<Window> {
+        let requests = after.requests.checked_sub(before.requests)?;
+        let latency_ms = match (before.latency_total_ms, after.latency_total_ms) {
+            (Some(b), Some(a)) if requests > 0 => Some((a - b).max(0.0) / requests as f64),
+            (Some(_), Some(_)) => None,
+            _ => after.latency_ms,
+        };
         Some(Window {
-            requests: after.requests.checked_sub(before.requests)?,
+            requests,
             errors: after.errors.checked_sub(before.errors)?,
-            latency_ms: after.latency_ms,
+            latency_ms,
         })
     }
 

@@ -5,7 +5,6 @@
 //! where its file says so, as a plan approved by that rule ([`automate`]).
 
 use super::*;
-use crate::canary::haproxy::set_weights_line;
 use crate::canary::machine::{self, Input, Transition};
 
 /// How far one arrow press moves the staged share.
@@ -163,24 +162,14 @@ fn plan(app: &mut App, t: &Transition, origin: Origin) -> Result<crate::ops::Pla
 
 fn notes(r: &crate::app::canary::RolloutView, t: &Transition) -> Vec<String> {
     let spec = &r.spec;
-    let crate::canary::config::RouterSpec::Haproxy {
-        backend,
-        stable,
-        canary,
-        ..
-    } = &spec.router;
     let mut notes = vec![format!("{}.", t.what)];
     if let Some(percent) = t.weight {
         notes.push(format!("Router: {}.", spec.router.describe()));
+        notes.extend(spec.router.preview(percent));
+        let canary = spec.canary_service.as_deref().unwrap_or(&spec.service);
         notes.push(format!(
-            "It is sent: {}",
-            set_weights_line(backend, stable, canary, percent)
-        ));
-        notes.push(format!(
-            "Service {}: stable {}, canary {}.",
-            spec.service,
-            stable.join(", "),
-            canary.join(", ")
+            "Service {} (stable), {canary} (canary), by label {}.",
+            spec.service, spec.track_label
         ));
     } else {
         notes.push("The router is not touched; the rollout's state is recorded.".into());

@@ -2,7 +2,10 @@
 //! a canary web container of the test image (`:latest` and `:v2`, whose pages differ), one
 //! HAProxy per test on ports of its own, driven through its runtime API by the real binary.
 
+#[path = "../support/mod.rs"]
 mod support;
+
+mod nginx;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -95,24 +98,29 @@ impl Haproxy {
             .unwrap_or_else(|| panic!("get weight: {answer:?}"))
     }
 
-    /// `n` requests through the frontend, each on its own connection; how many reached the
-    /// canary (its page says v2).
+    /// `n` requests through the frontend: how many reached the canary.
     fn canary_answers(&self, n: usize) -> usize {
-        (0..n)
-            .filter(|_| {
-                let mut s = TcpStream::connect(("127.0.0.1", self.front)).unwrap();
-                s.write_all(b"GET / HTTP/1.0\r\nHost: test\r\n\r\n")
-                    .unwrap();
-                let mut page = String::new();
-                s.read_to_string(&mut page).unwrap();
-                assert!(
-                    page.starts_with("HTTP/1.0 200") || page.starts_with("HTTP/1.1 200"),
-                    "{page}"
-                );
-                page.contains("page v2")
-            })
-            .count()
+        canary_answers(self.front, n)
     }
+}
+
+/// `n` requests to a router's frontend at `front`, each on its own connection, all of which
+/// must succeed; how many reached the canary (its page says v2).
+fn canary_answers(front: u16, n: usize) -> usize {
+    (0..n)
+        .filter(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", front)).unwrap();
+            s.write_all(b"GET / HTTP/1.0\r\nHost: test\r\n\r\n")
+                .unwrap();
+            let mut page = String::new();
+            s.read_to_string(&mut page).unwrap();
+            assert!(
+                page.starts_with("HTTP/1.0 200") || page.starts_with("HTTP/1.1 200"),
+                "{page}"
+            );
+            page.contains("page v2")
+        })
+        .count()
 }
 
 fn host_port(container: &str) -> u16 {
