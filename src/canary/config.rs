@@ -51,7 +51,7 @@ use toml::Spanned;
 use crate::config::error::{ConfigError, Source};
 
 pub use super::router::RouterSpec;
-use super::{haproxy::Haproxy, nginx::Nginx};
+use super::{haproxy::Haproxy, nginx::Nginx, traefik::Traefik};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollout {
@@ -157,6 +157,11 @@ struct RawRouter {
     test: Option<Spanned<Vec<String>>>,
     reload: Option<Spanned<Vec<String>>>,
     access_log: Option<Spanned<String>>,
+    // traefik
+    file: Option<Spanned<String>>,
+    service: Option<Spanned<String>>,
+    metrics: Option<Spanned<String>>,
+    api: Option<Spanned<String>>,
 }
 
 /// The fields each kind takes (beside `kind`, `stable` and `canary`): any other is an error.
@@ -164,6 +169,7 @@ fn kind_fields(kind: &str) -> &'static [&'static str] {
     match kind {
         "haproxy" => &["admin", "backend"],
         "nginx" => &["upstream", "include", "test", "reload", "access_log"],
+        "traefik" => &["file", "service", "metrics", "api"],
         _ => &[],
     }
 }
@@ -206,7 +212,7 @@ fn parse_duration(text: &str) -> Option<Duration> {
 fn plain(n: &str) -> bool {
     !n.is_empty()
         && n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._:-[]/".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || "._:-[]/@".contains(c))
 }
 
 /// The router of rollout `rname`, checked for its kind.
@@ -227,7 +233,7 @@ fn router(
             ),
         ));
     }
-    let given: [(&str, Option<Range<usize>>); 7] = [
+    let given: [(&str, Option<Range<usize>>); 11] = [
         ("admin", raw.admin.as_ref().map(Spanned::span)),
         ("backend", raw.backend.as_ref().map(Spanned::span)),
         ("upstream", raw.upstream.as_ref().map(Spanned::span)),
@@ -235,6 +241,10 @@ fn router(
         ("test", raw.test.as_ref().map(Spanned::span)),
         ("reload", raw.reload.as_ref().map(Spanned::span)),
         ("access_log", raw.access_log.as_ref().map(Spanned::span)),
+        ("file", raw.file.as_ref().map(Spanned::span)),
+        ("service", raw.service.as_ref().map(Spanned::span)),
+        ("metrics", raw.metrics.as_ref().map(Spanned::span)),
+        ("api", raw.api.as_ref().map(Spanned::span)),
     ];
     if let Some((field, Some(at))) = given
         .iter()
@@ -350,6 +360,17 @@ fn router(
                     format!("router.admin of rollout {rname:?}: give host:port or an absolute socket path, not {a:?}"),
                 ));
             }
+            // They go into `set weight backend/server`: no separator of HAProxy's in them.
+            if let Some(bad) = stable
+                .iter()
+                .chain(&canary)
+                .find(|n| n.contains(['/', '@', '[', ']']))
+            {
+                return Err(err(
+                    span.clone(),
+                    format!("router of rollout {rname:?}: HAProxy server {bad:?} may hold letters, digits and . _ : - only"),
+                ));
+            }
             RouterSpec::Haproxy(Haproxy {
                 admin: admin.into_inner(),
                 backend: backend.into_inner(),
@@ -366,6 +387,30 @@ fn router(
             stable,
             canary,
         }),
+        "traefik" => {
+            let url = |field: &str, v: Spanned<String>| match super::http::split_url(v.get_ref()) {
+                Ok(_) => Ok(v.into_inner()),
+                Err(e) => Err(err(
+                    v.span(),
+                    format!("router.{field} of rollout {rname:?}: {e}"),
+                )),
+            };
+            let service = need("service", raw.service)?;
+            if !plain(service.get_ref()) {
+                return Err(err(
+                    service.span(),
+                    format!("router.service of rollout {rname:?} may hold letters, digits and . _ : - @ only"),
+                ));
+            }
+            RouterSpec::Traefik(Traefik {
+                file: absolute("file", need("file", raw.file)?)?,
+                service: service.into_inner(),
+                metrics: url("metrics", need("metrics", raw.metrics)?)?,
+                api: raw.api.map(|a| url("api", a)).transpose()?,
+                stable,
+                canary,
+            })
+        }
         other => unreachable!("{other} is in KINDS but not parsed"),
     })
 }

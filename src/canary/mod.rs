@@ -3,7 +3,8 @@
 //!
 //! - [`config`]: `rollouts.toml`, read strictly (file, line and field on every mistake).
 //! - [`router`]: what every router does, behind one trait; [`haproxy`] (its runtime API),
-//!   [`nginx`] (an included file, test and reload; counts from [`access_log`]).
+//!   [`nginx`] (an included file, test and reload; counts from [`access_log`]), [`traefik`]
+//!   (a weighted service in its file provider; counts from its metrics, over [`http`]).
 //! - [`traffic`]: both sides' counters and the gates' verdict over a window, pure.
 //! - [`state`], [`machine`]: where a rollout stands, and how input and time move it, pure.
 //! - [`promotion`]: the canary's image made the stable one, through rolling replacement.
@@ -17,12 +18,14 @@ pub mod access_log;
 pub mod config;
 pub mod haproxy;
 pub mod headless;
+pub mod http;
 pub mod machine;
 pub mod nginx;
 pub mod promotion;
 pub mod router;
 pub mod state;
 pub mod store;
+pub mod traefik;
 pub mod traffic;
 
 use std::collections::HashMap;

@@ -11,13 +11,13 @@
 //!   reload leaves nginx on its old configuration, and the file agrees with it again.
 //! - The share read back is the one the file gives: it is what nginx runs once reloaded.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::access_log::Tail;
-use super::router::{realised_percent, weights_for, Memory, Router};
+use super::router::{realised_percent, weights_for, write_atomically, Memory, Router};
 use super::traffic::Traffic;
 
 /// Weights above this buy no precision a share in whole per cent needs.
@@ -213,21 +213,6 @@ fn parse_servers(text: &str) -> Vec<(String, u32)> {
         .collect()
 }
 
-/// Writes `path` whole or not at all: a file beside it, then a rename over it.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.wheelhouse-new"));
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("{}: {e}", path.display())
-        })
-}
-
 /// Runs `argv`; its own words (stderr, else stdout) when it fails.
 async fn run(argv: &[String]) -> Result<(), String> {
     let shown = argv.join(" ");
@@ -258,7 +243,7 @@ async fn run(argv: &[String]) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn nginx(dir: &Path) -> Nginx {
+    fn nginx(dir: &std::path::Path) -> Nginx {
         Nginx {
             upstream: "web".into(),
             include: dir.join("web.conf"),

@@ -80,6 +80,7 @@ macro_rules! routers {
 routers! {
     Haproxy(super::haproxy::Haproxy) = "haproxy",
     Nginx(super::nginx::Nginx) = "nginx",
+    Traefik(super::traefik::Traefik) = "traefik",
 }
 
 /// Weights (stable, canary) per server for `percent` % to the canary over `n_stable` and
@@ -125,6 +126,21 @@ pub fn realised_percent(stable_w: u32, canary_w: u32, n_stable: usize, n_canary:
     } else {
         c / (c + s) * 100.0
     }
+}
+
+/// Writes `path` whole or not at all: a file beside it, then a rename over it.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.wheelhouse-new"));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("{}: {e}", path.display())
+        })
 }
 
 #[cfg(test)]

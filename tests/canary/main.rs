@@ -6,6 +6,7 @@
 mod support;
 
 mod nginx;
+mod traefik;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
