@@ -255,12 +255,12 @@ fn run_console(
     }
     let canary_dir = crate::canary::store::dir(&loaded.paths.data_dir);
     app.views.canary = crate::app::canary::CanaryState::load(rollouts, canary_dir.clone());
-    let routers: Vec<(String, crate::canary::config::RouterSpec)> = app
+    let rollouts: Vec<crate::canary::config::Rollout> = app
         .views
         .canary
         .rollouts
         .iter()
-        .map(|r| (r.spec.name.clone(), r.spec.router.clone()))
+        .map(|r| r.spec.clone())
         .collect();
     // The body spells out a down endpoint's reason only when every endpoint is down, so a broken
     // context's error is also raised as a warning.
@@ -284,7 +284,7 @@ fn run_console(
         tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),
         sample_interval: Duration::from_millis(loaded.settings.sample_ms),
         plan_prefix: app.options.plan_prefix.clone(),
-        routers,
+        rollouts,
         canary_dir,
     };
     let exit = tokio.block_on(async {

@@ -49,8 +49,8 @@ pub struct Runtime {
     pub sample_interval: Duration,
     /// What this console's plan ids start with (its own lines of a shared audit log).
     pub plan_prefix: String,
-    /// Each canary rollout's router, by rollout name: read every second.
-    pub routers: Vec<(String, crate::canary::config::RouterSpec)>,
+    /// The canary rollouts: their routers (and PromQL gates) are read every second.
+    pub rollouts: Vec<crate::canary::config::Rollout>,
     /// Where the rollouts' states and locks are (`data_dir/canary`).
     pub canary_dir: PathBuf,
 }
@@ -84,9 +84,9 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
     for ep in &rt.endpoints {
         effects.attach(ep.clone());
     }
-    if !rt.routers.is_empty() {
+    if !rt.rollouts.is_empty() {
         tokio::spawn(crate::canary::poll(
-            rt.routers.clone(),
+            rt.rollouts.clone(),
             rt.canary_dir.clone(),
             tx.clone(),
         ));

@@ -375,6 +375,7 @@ max_latency_ms = 250
             servers,
         };
         let traffic = Traffic {
+            queries: Vec::new(),
             stable: side(stable_total, s / 12, 41.0, 2),
             canary: side(canary_total, s / 45, 48.0, 1),
             weight_percent: 20.0,

@@ -160,7 +160,7 @@ impl RolloutView {
             let pair = Window::between(&before.stable, &traffic.stable)
                 .zip(Window::between(&before.canary, &traffic.canary));
             if let Some((s, c)) = pair.filter(|_| secs > 0.0) {
-                let verdict = evaluate(&self.spec.gates, &c, &s);
+                let verdict = evaluate(&self.spec.gates, &c, &s, &traffic.queries);
                 // Counted once per span of requests not counted before.
                 let start = traffic.canary.requests - c.requests;
                 let fresh = start >= self.counted_through;
@@ -197,7 +197,7 @@ impl RolloutView {
         self.failed_in_a_row >= self.spec.gates.budget
     }
 
-    /// The failing checks of the last verdict, in words: `error_percent 40.0 over 1.0`.
+    /// The failing checks of the last verdict, in words: `error rate % 40.00 > 1.00`.
     pub fn failing(&self) -> Option<String> {
         let Some(Verdict::Failed { checks }) = &self.verdict else {
             return None;
@@ -205,7 +205,7 @@ impl RolloutView {
         let words: Vec<String> = checks
             .iter()
             .filter(|c| !c.passed)
-            .map(|c| format!("{} {:.1} over {:.1}", c.gate, c.value, c.bound))
+            .map(|c| c.words())
             .collect();
         Some(words.join(", "))
     }
@@ -358,6 +358,7 @@ budget = 2
             stable: side(stable),
             canary: side(canary),
             weight_percent: weight,
+            queries: Vec::new(),
         }
     }
 

@@ -32,6 +32,12 @@
 //! max_error_percent = 1.0
 //! max_latency_ms = 500
 //! budget = 3                      # failed checks in a row before abort is proposed
+//! prometheus = "http://127.0.0.1:9090"  # optional: PromQL gates, each one number
+//!
+//! [[rollout.gates.query]]
+//! name = "canary 5xx ratio"
+//! query = 'sum(rate(haproxy_server_http_responses_total{proxy="web",server="canary1",code="5xx"}[1m]))'
+//! max = 0.5                       # and/or min
 //! ```
 //!
 //! Beside `name`: `auto_abort = true` aborts when the budget is spent instead of proposing it;
@@ -100,6 +106,9 @@ pub struct Gates {
     pub max_latency_ms: Option<f64>,
     /// Failed checks in a row before abort is proposed.
     pub budget: u32,
+    /// The Prometheus the queries are asked of: `http://127.0.0.1:9090`.
+    pub prometheus: Option<String>,
+    pub queries: Vec<super::promql::Query>,
 }
 
 impl Default for Gates {
@@ -110,6 +119,8 @@ impl Default for Gates {
             max_error_points_above_stable: Some(0.5),
             max_latency_ms: None,
             budget: 3,
+            prometheus: None,
+            queries: Vec::new(),
         }
     }
 }
@@ -190,6 +201,18 @@ struct RawGates {
     max_error_points_above_stable: Option<Spanned<f64>>,
     max_latency_ms: Option<Spanned<f64>>,
     budget: Option<Spanned<u32>>,
+    prometheus: Option<Spanned<String>>,
+    #[serde(default)]
+    query: Vec<Spanned<RawQuery>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuery {
+    name: Spanned<String>,
+    query: Spanned<String>,
+    max: Option<f64>,
+    min: Option<f64>,
 }
 
 /// `30s`, `2m`, `1h`.
@@ -539,6 +562,54 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
                         ));
                     }
                 }
+                let prometheus = match g.prometheus {
+                    None => None,
+                    Some(p) => match super::http::split_url(p.get_ref()) {
+                        Ok(_) => Some(p.into_inner()),
+                        Err(e) => {
+                            return Err(err(
+                                p.span(),
+                                format!("gates.prometheus of rollout {rname:?}: {e}"),
+                            ))
+                        }
+                    },
+                };
+                let mut queries: Vec<super::promql::Query> = Vec::new();
+                for q in g.query {
+                    let q_span = q.span();
+                    let q = q.into_inner();
+                    let qname = q.name.get_ref().trim().to_owned();
+                    if qname.is_empty() || queries.iter().any(|o| o.name == qname) {
+                        return Err(err(
+                            q.name.span(),
+                            format!("a query of rollout {rname:?} needs a name of its own"),
+                        ));
+                    }
+                    if prometheus.is_none() {
+                        return Err(err(
+                            q_span,
+                            format!("query {qname:?} of rollout {rname:?}: say where Prometheus is (gates.prometheus = \"http://127.0.0.1:9090\")"),
+                        ));
+                    }
+                    if q.query.get_ref().trim().is_empty() {
+                        return Err(err(
+                            q.query.span(),
+                            format!("query {qname:?} of rollout {rname:?} is empty"),
+                        ));
+                    }
+                    if q.max.is_none() && q.min.is_none() {
+                        return Err(err(
+                            q_span,
+                            format!("query {qname:?} of rollout {rname:?} needs max or min: the bound it is held to"),
+                        ));
+                    }
+                    queries.push(super::promql::Query {
+                        name: qname,
+                        query: q.query.into_inner(),
+                        max: q.max,
+                        min: q.min,
+                    });
+                }
                 let value =
                     |v: Option<Spanned<f64>>, d: Option<f64>| v.map(Spanned::into_inner).or(d);
                 Gates {
@@ -550,6 +621,8 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
                     ),
                     max_latency_ms: value(g.max_latency_ms, defaults.max_latency_ms),
                     budget: g.budget.map_or(defaults.budget, |b| b.into_inner()),
+                    prometheus,
+                    queries,
                 }
             }
         };

@@ -118,6 +118,7 @@ impl Haproxy {
         let (stable, ws) = side(&self.stable)?;
         let (canary, wc) = side(&self.canary)?;
         Ok(Traffic {
+            queries: Vec::new(),
             stable,
             canary,
             weight_percent: realised_percent(ws, wc, self.stable.len(), self.canary.len()),

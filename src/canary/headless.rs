@@ -179,7 +179,7 @@ pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode
         let mut memory = Default::default();
         let before = rollout.router.read(&mut memory).await?;
         tokio::time::sleep(STATUS_WINDOW).await;
-        let after = rollout.router.read(&mut memory).await?;
+        let after = super::read(&rollout, &mut memory).await?;
         Ok::<_, String>((before, after))
     });
     let (before, after) = match read {
@@ -193,7 +193,7 @@ pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode
     let canary = Window::between(&before.canary, &after.canary);
     let verdict = stable
         .zip(canary)
-        .map(|(s, c)| evaluate(&rollout.gates, &c, &s));
+        .map(|(s, c)| evaluate(&rollout.gates, &c, &s, &after.queries));
     let (rollout_state, state_error, driven_by) =
         data_dir(&common).map_or((None, None, None), |d| on_disk(&d, &rollout.name));
     let status = Status {
@@ -274,10 +274,8 @@ pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode
         Some(Verdict::Passed { checks } | Verdict::Failed { checks }) => {
             for c in checks {
                 println!(
-                    "gate {}: {:.2} against {:.2} — {}",
-                    c.gate,
-                    c.value,
-                    c.bound,
+                    "gate {} — {}",
+                    c.words(),
                     if c.passed { "passed" } else { "FAILED" }
                 );
             }

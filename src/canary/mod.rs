@@ -5,6 +5,7 @@
 //! - [`router`]: what every router does, behind one trait; [`haproxy`] (its runtime API),
 //!   [`nginx`] (an included file, test and reload; counts from [`access_log`]), [`traefik`]
 //!   (a weighted service in its file provider; counts from its metrics, over [`http`]).
+//! - [`promql`]: gates asked of a Prometheus, each one number against its bound.
 //! - [`traffic`]: both sides' counters and the gates' verdict over a window, pure.
 //! - [`state`], [`machine`]: where a rollout stands, and how input and time move it, pure.
 //! - [`promotion`]: the canary's image made the stable one, through rolling replacement.
@@ -22,6 +23,7 @@ pub mod http;
 pub mod machine;
 pub mod nginx;
 pub mod promotion;
+pub mod promql;
 pub mod router;
 pub mod state;
 pub mod store;
@@ -60,7 +62,7 @@ pub enum Driver {
 /// takes over when the one driving a rollout quits), says when it takes one and with what
 /// state, and for those another process drives, sends their state when the file changes.
 pub async fn poll(
-    routers: Vec<(String, RouterSpec)>,
+    rollouts: Vec<config::Rollout>,
     state_dir: std::path::PathBuf,
     tx: tokio::sync::mpsc::Sender<crate::app::Msg>,
 ) {
@@ -70,13 +72,13 @@ pub async fn poll(
     type OnDisk = Result<Option<state::RolloutState>, String>;
     let mut watched: HashMap<String, OnDisk> = HashMap::new();
     let mut memories: Vec<router::Memory> =
-        routers.iter().map(|_| router::Memory::default()).collect();
+        rollouts.iter().map(|_| router::Memory::default()).collect();
     let mut tick = tokio::time::interval(POLL_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let mut news = Vec::new();
-        for (name, _) in &routers {
+        for name in rollouts.iter().map(|r| &r.name) {
             if held.contains_key(name) {
                 continue;
             }
@@ -109,11 +111,13 @@ pub async fn poll(
                 );
             }
         }
-        let reads =
-            futures_util::future::join_all(routers.iter().zip(memories.iter_mut()).map(
-                |((name, spec), memory)| async move { (name.clone(), spec.read(memory).await) },
-            ))
-            .await;
+        let reads = futures_util::future::join_all(
+            rollouts
+                .iter()
+                .zip(memories.iter_mut())
+                .map(|(r, memory)| async move { (r.name.clone(), read(r, memory).await) }),
+        )
+        .await;
         news.extend(
             reads
                 .into_iter()
@@ -125,6 +129,19 @@ pub async fn poll(
             }
         }
     }
+}
+
+/// What `rollout`'s router says now, with its PromQL gates' answers (asked once the router
+/// answered: a reading is of one moment).
+pub async fn read(
+    rollout: &config::Rollout,
+    memory: &mut router::Memory,
+) -> Result<traffic::Traffic, String> {
+    let mut traffic = rollout.router.read(memory).await?;
+    if let Some(base) = &rollout.gates.prometheus {
+        traffic.queries = promql::ask_all(base, &rollout.gates.queries).await;
+    }
+    Ok(traffic)
 }
 
 /// The plan that carries out `transition` of `rollout` from `from`: a promotion's

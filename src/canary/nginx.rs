@@ -112,6 +112,7 @@ impl Router for Nginx {
             }
         })?;
         Ok(Traffic {
+            queries: Vec::new(),
             stable: tail.stable.side(self.stable.len()),
             canary: tail.canary.side(self.canary.len()),
             weight_percent,

@@ -152,6 +152,7 @@ impl Router for Traefik {
             s
         };
         Ok(Traffic {
+            queries: Vec::new(),
             stable: side(&self.stable),
             canary: side(&self.canary),
             weight_percent: realised_percent(ws, wc, self.stable.len(), self.canary.len()),

@@ -34,6 +34,9 @@ pub struct Traffic {
     pub canary: Side,
     /// The canary's share the router's weights give now, per cent.
     pub weight_percent: f64,
+    /// What the rollout's PromQL gates gave at the same reading.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<super::promql::Answer>,
 }
 
 /// What happened on one side between two readings.
@@ -67,10 +70,43 @@ impl Window {
 /// One gate's value against its bound.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    pub gate: &'static str,
+    pub gate: String,
     pub value: f64,
     pub bound: f64,
     pub passed: bool,
+    /// Why there is no value (a query with no data, a Prometheus that did not answer): failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// The bound is a floor (a query's `min`): the value must not fall below it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub floor: bool,
+}
+
+impl Check {
+    fn of(gate: &str, value: f64, bound: f64, passed: bool) -> Check {
+        Check {
+            gate: gate.to_owned(),
+            value,
+            bound,
+            passed,
+            why: None,
+            floor: false,
+        }
+    }
+
+    /// `error rate % 40.00 > 1.00`, or the gate and why it has no value.
+    pub fn words(&self) -> String {
+        let op = match (self.floor, self.passed) {
+            (false, true) => "≤",
+            (false, false) => ">",
+            (true, true) => "≥",
+            (true, false) => "<",
+        };
+        match &self.why {
+            Some(why) => format!("{}: {why}", self.gate),
+            None => format!("{} {:.2} {op} {:.2}", self.gate, self.value, self.bound),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -89,8 +125,13 @@ pub enum Verdict {
     },
 }
 
-/// The gates over one window of each side.
-pub fn evaluate(gates: &Gates, canary: &Window, stable: &Window) -> Verdict {
+/// The gates over one window of each side, and the PromQL gates' `answers` at its end.
+pub fn evaluate(
+    gates: &Gates,
+    canary: &Window,
+    stable: &Window,
+    answers: &[super::promql::Answer],
+) -> Verdict {
     if canary.requests < gates.min_requests.max(1) {
         return Verdict::Waiting {
             requests: canary.requests,
@@ -99,12 +140,7 @@ pub fn evaluate(gates: &Gates, canary: &Window, stable: &Window) -> Verdict {
     }
     let mut checks = Vec::new();
     if let (Some(bound), Some(value)) = (gates.max_error_percent, canary.error_percent()) {
-        checks.push(Check {
-            gate: "error rate %",
-            value,
-            bound,
-            passed: value <= bound,
-        });
+        checks.push(Check::of("error rate %", value, bound, value <= bound));
     }
     // Erring more than stable does fails too, even within the absolute bound.
     if let (Some(bound), Some(value), Some(s)) = (
@@ -112,20 +148,50 @@ pub fn evaluate(gates: &Gates, canary: &Window, stable: &Window) -> Verdict {
         canary.error_percent(),
         stable.error_percent(),
     ) {
-        checks.push(Check {
-            gate: "error rate above stable's, points",
-            value: value - s,
+        checks.push(Check::of(
+            "error rate above stable's, points",
+            value - s,
             bound,
-            passed: value - s <= bound,
-        });
+            value - s <= bound,
+        ));
     }
     if let (Some(bound), Some(value)) = (gates.max_latency_ms, canary.latency_ms) {
-        checks.push(Check {
-            gate: "mean latency ms",
-            value,
-            bound,
-            passed: value <= bound,
-        });
+        checks.push(Check::of("mean latency ms", value, bound, value <= bound));
+    }
+    for q in &gates.queries {
+        let answer = answers.iter().find(|a| a.name == q.name);
+        let check = match answer.map(|a| &a.value) {
+            Some(Ok(v)) => {
+                let over = q.max.is_some_and(|m| *v > m);
+                let under = q.min.is_some_and(|m| *v < m);
+                // The bound shown is the one broken, else the ceiling if there is one.
+                let floor = under || (q.max.is_none() && q.min.is_some());
+                let bound = if floor { q.min } else { q.max };
+                Check {
+                    floor,
+                    ..Check::of(&q.name, *v, bound.unwrap_or_default(), !over && !under)
+                }
+            }
+            Some(Err(why)) => Check {
+                why: Some(why.clone()),
+                ..Check::of(
+                    &q.name,
+                    f64::NAN,
+                    q.max.or(q.min).unwrap_or_default(),
+                    false,
+                )
+            },
+            None => Check {
+                why: Some("not asked yet".into()),
+                ..Check::of(
+                    &q.name,
+                    f64::NAN,
+                    q.max.or(q.min).unwrap_or_default(),
+                    false,
+                )
+            },
+        };
+        checks.push(check);
     }
     if checks.iter().all(|c| c.passed) {
         Verdict::Passed { checks }
@@ -150,7 +216,7 @@ mod tests {
     fn too_few_requests_is_waiting_never_a_pass() {
         let g = Gates::default();
         assert_eq!(
-            evaluate(&g, &window(10, 0, 1.0), &window(100, 0, 1.0)),
+            evaluate(&g, &window(10, 0, 1.0), &window(100, 0, 1.0), &[]),
             Verdict::Waiting {
                 requests: 10,
                 need: 50
@@ -165,11 +231,11 @@ mod tests {
             ..Gates::default()
         };
         assert!(matches!(
-            evaluate(&g, &window(200, 1, 20.0), &window(800, 4, 20.0)),
+            evaluate(&g, &window(200, 1, 20.0), &window(800, 4, 20.0), &[]),
             Verdict::Passed { .. }
         ));
         let Verdict::Failed { checks } =
-            evaluate(&g, &window(200, 40, 20.0), &window(800, 0, 20.0))
+            evaluate(&g, &window(200, 40, 20.0), &window(800, 0, 20.0), &[])
         else {
             panic!("500s must fail")
         };
@@ -182,7 +248,7 @@ mod tests {
             ..g.clone()
         };
         let Verdict::Failed { checks } =
-            evaluate(&g2, &window(200, 6, 20.0), &window(800, 0, 20.0))
+            evaluate(&g2, &window(200, 6, 20.0), &window(800, 0, 20.0), &[])
         else {
             panic!("3 % against stable's 0 % must fail")
         };
@@ -191,7 +257,7 @@ mod tests {
             .any(|c| c.gate == "error rate above stable's, points" && !c.passed));
         assert!(checks.iter().any(|c| c.gate == "error rate %" && c.passed));
         let Verdict::Failed { checks } =
-            evaluate(&g, &window(200, 0, 250.0), &window(800, 0, 20.0))
+            evaluate(&g, &window(200, 0, 250.0), &window(800, 0, 20.0), &[])
         else {
             panic!("slow must fail")
         };

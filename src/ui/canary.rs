@@ -449,16 +449,7 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
                 } else {
                     Slot::Error
                 };
-                gate_line.push(Span::styled(
-                    format!(
-                        "{} {:.2} {} {:.2}   ",
-                        c.gate,
-                        c.value,
-                        if c.passed { "≤" } else { ">" },
-                        c.bound
-                    ),
-                    t.style(slot),
-                ));
+                gate_line.push(Span::styled(format!("{}   ", c.words()), t.style(slot)));
             }
         }
     }

@@ -6,6 +6,7 @@
 mod support;
 
 mod nginx;
+mod prometheus;
 mod traefik;
 
 use std::io::{Read, Write};
@@ -31,6 +32,8 @@ struct Haproxy {
     child: Child,
     front: u16,
     admin: String,
+    /// Its built-in Prometheus exporter, at `/metrics`.
+    exporter: u16,
     _dir: tempfile::TempDir,
 }
 
@@ -49,7 +52,7 @@ impl Haproxy {
             .into_iter()
             .find(|p| std::path::Path::new(p).exists())
             .expect("haproxy (scripts/test installs Debian's haproxy)");
-        let (front, admin_port) = (free_port(), free_port());
+        let (front, admin_port, exporter) = (free_port(), free_port(), free_port());
         let admin = format!("127.0.0.1:{admin_port}");
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("haproxy.cfg");
@@ -59,6 +62,7 @@ impl Haproxy {
                 "global\n  stats socket ipv4@{admin} level admin\n\
                  defaults\n  mode http\n  timeout connect 2s\n  timeout client 10s\n  timeout server 10s\n\
                  frontend fe\n  bind 127.0.0.1:{front}\n  default_backend web\n\
+                 frontend exporter\n  bind 127.0.0.1:{exporter}\n  http-request use-service prometheus-exporter if {{ path /metrics }}\n\
                  backend web\n  balance roundrobin\n\
                  \x20 server stable1 127.0.0.1:{stable} weight 100\n\
                  \x20 server canary1 127.0.0.1:{canary} weight 0\n"
@@ -76,6 +80,7 @@ impl Haproxy {
             child,
             front,
             admin,
+            exporter,
             _dir: dir,
         };
         poll(Duration::from_secs(10), || {
