@@ -125,7 +125,7 @@ fn run_from(spec: &Rollout, from: &RolloutState, first: usize, now: DateTime<Utc
         at,
         weight,
         now,
-        format!("{}: {share} % to the canary, {then}", spec.name),
+        format!("shift {}: {share} % to the canary, {then}", spec.name),
     )
 }
 
@@ -151,12 +151,12 @@ fn abort(spec: &Rollout, from: &RolloutState, reason: String, now: DateTime<Utc>
     let first = ramp.remove(0);
     let what = if ramp.is_empty() {
         format!(
-            "{}: abort, all traffic back to stable ({reason})",
+            "abort {}: all traffic back to stable ({reason})",
             spec.name
         )
     } else {
         format!(
-            "{}: abort, {first} % to the canary, then {} % ({reason})",
+            "abort {}: {first} % to the canary, then {} % ({reason})",
             spec.name,
             ramp.iter()
                 .map(u32::to_string)
@@ -225,7 +225,7 @@ pub fn on_input(
                 Some(100),
                 now,
                 format!(
-                    "{name}: promote: all traffic to the canary, the stable replicas replaced \
+                    "promote {name}: all traffic to the canary, the stable replicas replaced \
                      with its image, then all traffic to them and the canary removed"
                 ),
             ))
@@ -245,37 +245,30 @@ pub fn on_input(
                     from.step,
                     Some(0),
                     now,
-                    format!("{name}: abort now, all traffic back to stable"),
+                    format!("abort {name} now: all traffic back to stable"),
                 );
                 t.state.suspended = false;
                 return Ok(t);
             }
             Ok(abort(spec, from, reason, now))
         }
-        Input::Retry => match &from.phase {
-            Phase::Aborted { ramp, .. } if ramp.is_empty() => {
-                let fresh = RolloutState {
-                    suspended: false,
-                    ..from.clone()
-                };
-                let mut t = run_from(spec, &fresh, 0, now);
-                t.what = format!("{name}: retry from the first step; {}", t.what);
-                Ok(t)
-            }
-            // The next canary, once the last one is the stable.
-            Phase::Promoted => {
-                let fresh = RolloutState {
-                    suspended: false,
-                    ..from.clone()
-                };
-                let mut t = run_from(spec, &fresh, 0, now);
-                t.what = format!("{name}: retry from the first step; {}", t.what);
-                Ok(t)
-            }
-            _ => Err(format!(
-                "{name} is not aborted: only an aborted or promoted rollout starts again"
-            )),
-        },
+        // An aborted rollout again, or the next canary once the last one is the stable.
+        Input::Retry if from.finished() => {
+            let fresh = RolloutState {
+                suspended: false,
+                ..from.clone()
+            };
+            let mut t = run_from(spec, &fresh, 0, now);
+            t.what = t.what.replacen(
+                &format!("shift {name}:"),
+                &format!("retry {name} from the first step:"),
+                1,
+            );
+            Ok(t)
+        }
+        Input::Retry => Err(format!(
+            "{name} is not aborted: only an aborted or promoted rollout starts again"
+        )),
         Input::Override(percent) => {
             if percent > 100 {
                 return Err(format!(
@@ -290,7 +283,7 @@ pub fn on_input(
             Ok(Transition {
                 weight: Some(percent),
                 what: format!(
-                    "{name}: {percent} % of requests to the canary{}",
+                    "shift {name}: {percent} % of requests to the canary{}",
                     if state.suspended && !from.suspended {
                         ", automation suspended"
                     } else {
@@ -319,9 +312,9 @@ pub fn on_input(
                 weight: None,
                 state,
                 what: if suspend {
-                    format!("{name}: suspend, nothing moves by itself until resumed")
+                    format!("suspend {name}: nothing moves by itself until resumed")
                 } else {
-                    format!("{name}: resume its automation")
+                    format!("resume {name}: its automation runs again")
                 },
             })
         }
@@ -355,7 +348,7 @@ pub fn automatic(
             state.step,
             Some(*first),
             now,
-            format!("{}: abort ramp, {first} % to the canary", spec.name),
+            format!("shift {}: {first} % to the canary, the abort's next share", spec.name),
         );
         return Some((t, format!("abort_ramp of rollout {}", spec.name)));
     }

@@ -161,9 +161,12 @@ pub fn plan(
     Ok(Plan {
         id,
         title: format!(
-            "promote {}: the {} stable replicas of {} to {image}, then the canary removed",
+            "promote {}: {} of {} to {image}, then the canary removed",
             rollout.name,
-            tracks.stable.len(),
+            match tracks.stable.len() {
+                1 => "the stable replica".to_owned(),
+                n => format!("the {n} stable replicas"),
+            },
             tracks.service.label()
         ),
         origin,

@@ -396,7 +396,10 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
     };
     let errs =
         |x: Option<(crate::canary::traffic::Window, f64)>| x.and_then(|(w, _)| w.error_percent());
-    let lat = |x: Option<(crate::canary::traffic::Window, f64)>| x.and_then(|(w, _)| w.latency_ms);
+    // A side that answered nothing in the window has no latency (HAProxy says 0 then).
+    let lat = |x: Option<(crate::canary::traffic::Window, f64)>| {
+        x.filter(|(w, _)| w.requests > 0).and_then(|(w, _)| w.latency_ms)
+    };
     for (label, stable, canary, s_ring, c_ring) in [
         (
             "requests/s",
@@ -494,7 +497,9 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
     ]));
     lines.extend(phase_lines(app, r));
     let s = &r.state;
-    let next = if s.finished() {
+    let next = if s.phase == Phase::Promoted {
+        format!("{} starts the next canary from the first step", key(app, Action::Retry))
+    } else if s.finished() {
         format!("{} retries an aborted rollout", key(app, Action::Retry))
     } else if matches!(s.phase, Phase::Aborted { .. }) {
         format!("{} aborts now (skips the ramp)", key(app, Action::Abort))
@@ -514,7 +519,7 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
             }
         });
         let mut parts: Vec<String> = go_on.into_iter().collect();
-        parts.push(format!("{} all to the canary", key(app, Action::Promote)));
+        parts.push(format!("{} promote", key(app, Action::Promote)));
         parts.push(format!("{} abort (all to stable)", key(app, Action::Abort)));
         parts.push(format!(
             "{} {}",

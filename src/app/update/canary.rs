@@ -162,7 +162,8 @@ fn plan(app: &mut App, t: &Transition, origin: Origin) -> Result<crate::ops::Pla
 
 fn notes(r: &crate::app::canary::RolloutView, t: &Transition) -> Vec<String> {
     let spec = &r.spec;
-    let mut notes = vec![format!("{}.", t.what)];
+    // The dialog's title says what happens; the notes say how.
+    let mut notes = Vec::new();
     if let Some(percent) = t.weight {
         notes.push(format!("Router: {}.", spec.router.describe()));
         notes.extend(spec.router.preview(percent));
