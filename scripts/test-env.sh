@@ -270,6 +270,30 @@ PY
     rm -rf "$tmp"
 }
 
+# ---- the test image ----------------------------------------------------------------
+# Registry-free: Debian's busybox-static in FROM scratch, cached by a hash of its inputs.
+setup_test_image() {
+    local busybox dockerfile hash have ctx
+    : "${HASH_LABEL:=wheelhouse.test.image-hash}"
+    busybox=$(dpkg-query -L busybox-static 2>/dev/null | grep -m1 -E '/s?bin/busybox$' || true)
+    [ -n "$busybox" ] && [ -x "$busybox" ] || die "busybox-static is not installed (apt-get install busybox-static)"
+    dockerfile=$ROOT/fixtures/test-image/Dockerfile
+    hash=$(cat "$dockerfile" "$busybox" | sha256sum | cut -c1-16)
+    have=$(docker image inspect -f "{{index .Config.Labels \"$HASH_LABEL\"}}" "$IMAGE" 2>/dev/null || true)
+    [ "$have" = "$hash" ] && return 0
+    say "building $IMAGE ($HASH_LABEL=$hash)"
+    ctx=$(mktemp -d)
+    cp "$busybox" "$ctx/busybox"
+    cp "$dockerfile" "$ctx/Dockerfile"
+    # The classic builder needs nothing beyond the engine (no buildx plugin, no registry).
+    if ! DOCKER_BUILDKIT=0 docker build --label "$HASH_LABEL=$hash" -t "$IMAGE" "$ctx" >"$LOGDIR/image-build.log" 2>&1; then
+        cat "$LOGDIR/image-build.log" >&2
+        rm -rf "$ctx"
+        die "building $IMAGE failed"
+    fi
+    rm -rf "$ctx"
+}
+
 # ---- more tags of the test image ---------------------------------------------------
 # :v2 serves another page; :broken serves none, so a health check fetching / fails. Each is
 # rebuilt when the base image changes (its id is in the tag's label).
