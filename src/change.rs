@@ -149,6 +149,23 @@ pub fn run_built(
     })
 }
 
+/// The containers of every attached endpoint now, and the endpoints that did not answer.
+pub fn survey_inventory(common: &Common) -> anyhow::Result<(Inventory, Vec<(String, String)>)> {
+    let attached = cli::endpoints(common)?;
+    cli::print_warnings(&attached.warnings);
+    let tokio = cli::tokio_runtime()?;
+    let seen = tokio.block_on(async {
+        let engines: Engines = attached
+            .endpoints
+            .iter()
+            .map(|ep| (ep.name.clone(), EngineHandle::new(ep.clone())))
+            .collect();
+        survey(&engines).await
+    });
+    tokio.shutdown_background();
+    Ok((seen.inventory, seen.down))
+}
+
 /// A failure with its exit status.
 struct Exit(u8, String);
 

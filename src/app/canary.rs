@@ -96,6 +96,39 @@ impl RolloutView {
         }
     }
 
+    /// The share set on the router (a replica ratio: the one its replicas were scaled to).
+    pub fn set_percent(&self) -> Option<f64> {
+        match &self.spec.router {
+            crate::canary::router::RouterSpec::Replicas(r) => Some(f64::from(
+                crate::canary::router::Router::realisable(r, self.state.weight),
+            )),
+            _ => self.last.as_ref().map(|(_, t)| t.weight_percent),
+        }
+    }
+
+    /// The share requests really took over the last window, with what it is measured over;
+    /// a replica ratio has no requests to count: the share of its running replicas.
+    pub fn got_percent(
+        &self,
+        inventory: &crate::app::inventory::Inventory,
+    ) -> (Option<f64>, String) {
+        if let crate::canary::router::RouterSpec::Replicas(r) = &self.spec.router {
+            let words = match r.running(inventory) {
+                Some((s, c)) => {
+                    format!("of the running replicas ({c} canary, {s} stable; by DNS, approximate)")
+                }
+                None => "of the running replicas (services not found)".to_owned(),
+            };
+            return (r.share(inventory), words);
+        }
+        let secs = self.window.map_or(0.0, |(_, _, s)| s);
+        let got = self.window.and_then(|(s, c, _)| {
+            let all = s.requests + c.requests;
+            (all > 0).then(|| c.requests as f64 / all as f64 * 100.0)
+        });
+        (got, format!("of the requests of the last {secs:.0} s"))
+    }
+
     /// The share the router gives now, rounded to a whole per cent.
     pub fn weight_now(&self) -> Option<u32> {
         self.last

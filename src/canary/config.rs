@@ -57,7 +57,7 @@ use toml::Spanned;
 use crate::config::error::{ConfigError, Source};
 
 pub use super::router::RouterSpec;
-use super::{haproxy::Haproxy, nginx::Nginx, traefik::Traefik};
+use super::{haproxy::Haproxy, nginx::Nginx, replicas::ReplicaRatio, traefik::Traefik};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rollout {
@@ -173,6 +173,8 @@ struct RawRouter {
     service: Option<Spanned<String>>,
     metrics: Option<Spanned<String>>,
     api: Option<Spanned<String>>,
+    // replicas
+    replicas: Option<Spanned<i64>>,
 }
 
 /// The fields each kind takes (beside `kind`, `stable` and `canary`): any other is an error.
@@ -181,6 +183,7 @@ fn kind_fields(kind: &str) -> &'static [&'static str] {
         "haproxy" => &["admin", "backend"],
         "nginx" => &["upstream", "include", "test", "reload", "access_log"],
         "traefik" => &["file", "service", "metrics", "api"],
+        "replicas" => &["replicas"],
         _ => &[],
     }
 }
@@ -238,11 +241,13 @@ fn plain(n: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "._:-[]/@".contains(c))
 }
 
-/// The router of rollout `rname`, checked for its kind.
+/// The router of rollout `rname`, checked for its kind; `services` are the rollout's stable
+/// and canary services (a replica ratio scales them).
 fn router(
     raw: RawRouter,
     span: Range<usize>,
     rname: &str,
+    services: (&str, Option<&str>),
     source: &Source,
 ) -> Result<RouterSpec, ConfigError> {
     let err = |span: Range<usize>, msg: String| source.error_at(span, msg);
@@ -256,7 +261,7 @@ fn router(
             ),
         ));
     }
-    let given: [(&str, Option<Range<usize>>); 11] = [
+    let given: [(&str, Option<Range<usize>>); 14] = [
         ("admin", raw.admin.as_ref().map(Spanned::span)),
         ("backend", raw.backend.as_ref().map(Spanned::span)),
         ("upstream", raw.upstream.as_ref().map(Spanned::span)),
@@ -268,6 +273,21 @@ fn router(
         ("service", raw.service.as_ref().map(Spanned::span)),
         ("metrics", raw.metrics.as_ref().map(Spanned::span)),
         ("api", raw.api.as_ref().map(Spanned::span)),
+        ("replicas", raw.replicas.as_ref().map(Spanned::span)),
+        (
+            "stable",
+            raw.stable
+                .as_ref()
+                .map(Spanned::span)
+                .filter(|_| kind == "replicas"),
+        ),
+        (
+            "canary",
+            raw.canary
+                .as_ref()
+                .map(Spanned::span)
+                .filter(|_| kind == "replicas"),
+        ),
     ];
     if let Some((field, Some(at))) = given
         .iter()
@@ -328,6 +348,29 @@ fn router(
         }
         Ok(list)
     };
+    if kind == "replicas" {
+        let Some(canary) = services.1 else {
+            return Err(err(
+                span,
+                format!("a replica ratio of rollout {rname:?} needs canary_service: the canary's replicas are a compose service of their own, beside {:?}", services.0),
+            ));
+        };
+        let n = raw.replicas.ok_or_else(|| {
+            err(span.clone(), format!("router of rollout {rname:?} needs replicas = N: stable and canary replicas in all"))
+        })?;
+        let max = i64::from(crate::ops::service::DEFAULT_MAX_REPLICAS);
+        if !(2..=max).contains(n.get_ref()) {
+            return Err(err(
+                n.span(),
+                format!("router.replicas of rollout {rname:?} must be 2 to {max}: with fewer no share lies between 0 and 100 %"),
+            ));
+        }
+        return Ok(RouterSpec::Replicas(ReplicaRatio {
+            stable: services.0.to_owned(),
+            canary: canary.to_owned(),
+            replicas: *n.get_ref() as u32,
+        }));
+    }
     let stable = need_list("stable", raw.stable)?;
     let canary = need_list("canary", raw.canary)?;
     if let Some(both) = stable
@@ -471,7 +514,18 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
             }
         }
         let router_span = raw.router.span();
-        let router = router(raw.router.into_inner(), router_span, &rname, &source)?;
+        let canary_service = raw
+            .canary_service
+            .as_ref()
+            .map(|c| c.get_ref().trim().to_owned())
+            .filter(|c| *c != raw.service.get_ref().trim());
+        let router = router(
+            raw.router.into_inner(),
+            router_span,
+            &rname,
+            (raw.service.get_ref().trim(), canary_service.as_deref()),
+            &source,
+        )?;
         let mut steps = Vec::new();
         for step in raw.step {
             let step_span = step.span();
@@ -672,10 +726,7 @@ pub fn parse(text: &str, name: &str) -> Result<Vec<Rollout>, ConfigError> {
             abort_ramp,
             abort_hold,
             service: raw.service.get_ref().trim().to_owned(),
-            canary_service: raw
-                .canary_service
-                .map(|c| c.get_ref().trim().to_owned())
-                .filter(|c| *c != raw.service.get_ref().trim()),
+            canary_service,
             track_label: raw
                 .track_label
                 .unwrap_or_else(|| "wheelhouse.track".to_owned()),
@@ -903,6 +954,42 @@ budget = 2
             assert!(e.starts_with(at), "{to}: {e}");
             assert!(e.contains(says), "{to}: {e}");
         }
+        // Each router kind's own fields, and none of another's.
+        let router = |body: &str| {
+            GOOD.replacen(
+                "kind = \"haproxy\"\nadmin = \"127.0.0.1:9999\"\nbackend = \"web\"\n",
+                body,
+                1,
+            )
+        };
+        for (body, at, says) in [
+            ("kind = \"nginx\"\nupstream = \"web\"\naccess_log = \"/var/log/a.json\"\n", "rollouts.toml:6:", "needs include"),
+            ("kind = \"nginx\"\nupstream = \"web\"\ninclude = \"web.conf\"\naccess_log = \"/a.json\"\n", "rollouts.toml:9:", "absolute path"),
+            ("kind = \"nginx\"\nupstream = \"web\"\ninclude = \"/w.conf\"\naccess_log = \"/a.json\"\nreload = []\n", "rollouts.toml:11:", "the program and its arguments"),
+            ("kind = \"nginx\"\nbackend = \"web\"\n", "rollouts.toml:8:", "router.backend of rollout \"web\" is not for a nginx router"),
+            ("kind = \"traefik\"\nfile = \"/t/web.toml\"\nservice = \"web\"\nmetrics = \"https://t:8082/metrics\"\n", "rollouts.toml:10:", "http://"),
+            ("kind = \"replicas\"\nreplicas = 4\n", "rollouts.toml:9:", "router.stable of rollout \"web\" is not for a replicas router"),
+        ] {
+            let e = error(&router(body));
+            assert!(e.starts_with(at) && e.contains(says), "{body}: {e}");
+        }
+        let ratio = GOOD.replacen(
+            "kind = \"haproxy\"\nadmin = \"127.0.0.1:9999\"\nbackend = \"web\"\nstable = [\"stable1\"]\ncanary = [\"canary1\"]\n",
+            "kind = \"replicas\"\nreplicas = 4\n",
+            1,
+        );
+        assert!(
+            error(&ratio).contains("needs canary_service"),
+            "{}",
+            error(&ratio)
+        );
+        let ratio = ratio.replacen(
+            "service = \"shop/web\"",
+            "service = \"shop/web\"\ncanary_service = \"shop/web-canary\"",
+            1,
+        );
+        assert!(parse(&ratio, "rollouts.toml").is_ok());
+        assert!(error(&ratio.replace("replicas = 4", "replicas = 1")).contains("2 to 50"));
         let no_weights = GOOD
             .replace("weight = 10", "pause = \"1m\"")
             .replace("weight = 50", "pause = \"1m\"");

@@ -99,10 +99,20 @@ pub fn list(common: Common, json: bool) -> anyhow::Result<ExitCode> {
     let tokio = cli::tokio_runtime()?;
     let listed: Vec<Listed> = tokio.block_on(async {
         futures_util::future::join_all(all.iter().map(|r| async {
-            let read = r.router.read(&mut Default::default()).await;
+            // A replica ratio has no router to ask: its share is the one its state set.
+            let read = match &r.router {
+                super::router::RouterSpec::Replicas(_) => Err(String::new()),
+                router => router.read(&mut Default::default()).await,
+            };
             let (rollout_state, state_error, driven_by) = dir
                 .as_deref()
                 .map_or((None, None, None), |d| on_disk(d, &r.name));
+            let weight_percent = match &r.router {
+                super::router::RouterSpec::Replicas(ratio) => rollout_state
+                    .as_ref()
+                    .map(|s| f64::from(super::router::Router::realisable(ratio, s.weight))),
+                _ => read.as_ref().ok().map(|t| t.weight_percent),
+            };
             Listed {
                 rollout_state,
                 state_error,
@@ -111,8 +121,8 @@ pub fn list(common: Common, json: bool) -> anyhow::Result<ExitCode> {
                 service: r.service.clone(),
                 router: r.router.describe(),
                 steps: r.steps.len(),
-                weight_percent: read.as_ref().ok().map(|t| t.weight_percent),
-                router_error: read.err(),
+                weight_percent,
+                router_error: read.err().filter(|e| !e.is_empty()),
             }
         }))
         .await
@@ -174,6 +184,9 @@ pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode
         Ok(r) => r,
         Err(code) => return Ok(code),
     };
+    if let super::router::RouterSpec::Replicas(ratio) = &rollout.router {
+        return replica_status(&common, &rollout, ratio, json);
+    }
     let tokio = cli::tokio_runtime()?;
     let read = tokio.block_on(async {
         let mut memory = Default::default();
@@ -285,6 +298,63 @@ pub fn status(common: Common, name: &str, json: bool) -> anyhow::Result<ExitCode
     Ok(code)
 }
 
+/// `canary status` of a replica ratio: no requests to count, the running replicas' share.
+fn replica_status(
+    common: &Common,
+    rollout: &Rollout,
+    ratio: &super::replicas::ReplicaRatio,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let (inventory, down) = change::survey_inventory(common)?;
+    let Some((stable, canary)) = ratio.running(&inventory) else {
+        let down: Vec<String> = down.iter().map(|(n, e)| format!("; {n}: {e}")).collect();
+        cli::say(&format!(
+            "wheelhouse: rollout {}: {} or {} is not running anywhere attached{}",
+            rollout.name,
+            ratio.stable,
+            ratio.canary,
+            down.concat()
+        ));
+        return Ok(ExitCode::from(EXIT_UNREACHABLE));
+    };
+    let (rollout_state, state_error, driven_by) =
+        data_dir(common).map_or((None, None, None), |d| on_disk(&d, &rollout.name));
+    let share = ratio.share(&inventory);
+    if json {
+        let value = serde_json::json!({
+            "name": rollout.name,
+            "router": rollout.router.describe(),
+            "running": { "stable": stable, "canary": canary },
+            "share_percent": share,
+            "rollout_state": rollout_state,
+            "state_error": state_error,
+            "driven_by": driven_by,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{} — {}", rollout.name, rollout.router.describe());
+    match (&rollout_state, &state_error) {
+        (_, Some(e)) => println!("state: needs review: {e}"),
+        (None, None) => println!("state: ready (never started)"),
+        (Some(s), None) => println!(
+            "state: {} at step {}, {} % set",
+            s.phase.word(),
+            s.step + 1,
+            s.weight
+        ),
+    }
+    if let Some(h) = &driven_by {
+        println!("driven by {h}");
+    }
+    println!(
+        "canary share (running replicas, by DNS: approximate): {} — {canary} canary, {stable} stable",
+        share.map_or_else(|| "-".to_owned(), |p| format!("{p:.0} %"))
+    );
+    println!("gates: no request counts without a router");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `canary set-weight NAME PERCENT`: an operator's own share, which suspends the rollout's
 /// automation (see [`Input::Override`]).
 pub fn set_weight(
@@ -375,7 +445,11 @@ pub fn transition(
             return Ok(ExitCode::from(EXIT_UNREACHABLE));
         }
     }
-    if transition.state.phase == super::state::Phase::Promoting {
+    // A promotion, and a replica ratio's share, are made from what the engines have.
+    let from_engines = transition.state.phase == super::state::Phase::Promoting
+        || (transition.weight.is_some()
+            && matches!(rollout.router, super::router::RouterSpec::Replicas(_)));
+    if from_engines {
         let build = |inv: &crate::app::inventory::Inventory| {
             super::plan_for(
                 &rollout,

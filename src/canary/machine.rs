@@ -150,10 +150,7 @@ fn abort(spec: &Rollout, from: &RolloutState, reason: String, now: DateTime<Utc>
     ramp.push(0);
     let first = ramp.remove(0);
     let what = if ramp.is_empty() {
-        format!(
-            "abort {}: all traffic back to stable ({reason})",
-            spec.name
-        )
+        format!("abort {}: all traffic back to stable ({reason})", spec.name)
     } else {
         format!(
             "abort {}: {first} % to the canary, then {} % ({reason})",
@@ -348,7 +345,10 @@ pub fn automatic(
             state.step,
             Some(*first),
             now,
-            format!("shift {}: {first} % to the canary, the abort's next share", spec.name),
+            format!(
+                "shift {}: {first} % to the canary, the abort's next share",
+                spec.name
+            ),
         );
         return Some((t, format!("abort_ramp of rollout {}", spec.name)));
     }

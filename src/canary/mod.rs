@@ -4,7 +4,8 @@
 //! - [`config`]: `rollouts.toml`, read strictly (file, line and field on every mistake).
 //! - [`router`]: what every router does, behind one trait; [`haproxy`] (its runtime API),
 //!   [`nginx`] (an included file, test and reload; counts from [`access_log`]), [`traefik`]
-//!   (a weighted service in its file provider; counts from its metrics, over [`http`]).
+//!   (a weighted service in its file provider; counts from its metrics, over [`http`]),
+//!   [`replicas`] (no router: the share of replicas behind one DNS name, by scale plans).
 //! - [`promql`]: gates asked of a Prometheus, each one number against its bound.
 //! - [`traffic`]: both sides' counters and the gates' verdict over a window, pure.
 //! - [`state`], [`machine`]: where a rollout stands, and how input and time move it, pure.
@@ -24,6 +25,7 @@ pub mod machine;
 pub mod nginx;
 pub mod promotion;
 pub mod promql;
+pub mod replicas;
 pub mod router;
 pub mod state;
 pub mod store;
@@ -111,10 +113,12 @@ pub async fn poll(
                 );
             }
         }
+        // A replica ratio has no router to read: the view counts its replicas.
         let reads = futures_util::future::join_all(
             rollouts
                 .iter()
                 .zip(memories.iter_mut())
+                .filter(|(r, _)| !matches!(r.router, RouterSpec::Replicas(_)))
                 .map(|(r, memory)| async move { (r.name.clone(), read(r, memory).await) }),
         )
         .await;
@@ -159,7 +163,17 @@ pub fn plan_for(
     if transition.state.phase == state::Phase::Promoting {
         return promotion::plan(rollout, from, transition, inventory, state_dir, id, origin);
     }
-    Ok(transition_plan(rollout, transition, state_dir, id, origin))
+    let mut plan = transition_plan(rollout, transition, state_dir, id, origin);
+    // A replica ratio's share is scale steps in place of the router's.
+    if let (RouterSpec::Replicas(r), Some(percent)) = (&rollout.router, transition.weight) {
+        let mut steps = r.steps(percent, inventory, &plan.id, &plan.origin)?;
+        plan.steps
+            .retain(|s| !matches!(s.op, crate::ops::Operation::SetCanaryWeight { .. }));
+        steps.append(&mut plan.steps);
+        plan.steps = steps;
+        plan.on_failure = crate::ops::plan::OnFailure::RollBack;
+    }
+    Ok(plan)
 }
 
 /// The plan that carries out `transition` of `rollout`: the share on the router first (when it

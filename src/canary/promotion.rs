@@ -129,18 +129,28 @@ pub fn plan(
         state_dir: state_dir.to_owned(),
         rollout_state: state.clone(),
     };
-    let mut steps = vec![
-        Step::new(router.clone(), weight(100))
-            .undone_by(Step::new(router.clone(), weight(from.weight))),
+    // A replica ratio has no weights: its stable replicas are replaced where they are and
+    // serve alone once the canary's are gone.
+    let weighted = !matches!(rollout.router, super::router::RouterSpec::Replicas(_));
+    let mut steps = Vec::new();
+    if weighted {
+        steps.push(
+            Step::new(router.clone(), weight(100))
+                .undone_by(Step::new(router.clone(), weight(from.weight))),
+        );
+    }
+    steps.push(
         Step::new(router.clone(), record(&transition.state))
             .undone_by(Step::new(router.clone(), record(from))),
-    ];
+    );
     let (replace, remove_old): (Vec<Step>, Vec<Step>) =
         replacement.steps.into_iter().partition(|s| !s.commits);
     steps.extend(replace);
-    steps.push(
-        Step::new(router.clone(), weight(0)).undone_by(Step::new(router.clone(), weight(100))),
-    );
+    if weighted {
+        steps.push(
+            Step::new(router.clone(), weight(0)).undone_by(Step::new(router.clone(), weight(100))),
+        );
+    }
     steps.extend(remove_old);
     for c in &tracks.canary {
         steps.push(

@@ -81,6 +81,7 @@ routers! {
     Haproxy(super::haproxy::Haproxy) = "haproxy",
     Nginx(super::nginx::Nginx) = "nginx",
     Traefik(super::traefik::Traefik) = "traefik",
+    Replicas(super::replicas::ReplicaRatio) = "replicas",
 }
 
 /// Weights (stable, canary) per server for `percent` % to the canary over `n_stable` and

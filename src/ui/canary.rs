@@ -296,13 +296,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     ))];
     for (i, r) in state.rollouts.iter().enumerate() {
         let got = r
-            .window
-            .and_then(|(s, c, _)| share(s.requests, c.requests))
+            .got_percent(&app.inventory)
+            .0
             .map_or_else(|| "-".to_owned(), |p| format!("{p:.0} %"));
-        let set = r.last.as_ref().map_or_else(
-            || "?".to_owned(),
-            |(_, t)| format!("{:.0} %", t.weight_percent),
-        );
+        let set = r
+            .set_percent()
+            .map_or_else(|| "?".to_owned(), |p| format!("{p:.0} %"));
         let gates = match (&r.router_error, &r.verdict) {
             (Some(_), _) => "no router",
             (None, Some(Verdict::Passed { .. })) => "passed",
@@ -332,11 +331,6 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
 }
 
-fn share(stable: u64, canary: u64) -> Option<f64> {
-    let all = stable + canary;
-    (all > 0).then(|| canary as f64 / all as f64 * 100.0)
-}
-
 fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
     let t = &app.theme;
     let w = area.width as usize;
@@ -357,7 +351,7 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
             t.style(Slot::Error),
         )));
     }
-    let set = r.last.as_ref().map(|(_, t)| t.weight_percent);
+    let set = r.set_percent();
     let mut set_line = vec![
         Span::styled("set     ", t.style(Slot::TextDim)),
         Span::raw(bar(set.unwrap_or(0.0), bar_w)),
@@ -370,15 +364,11 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
         ));
     }
     lines.push(Line::from(set_line));
-    let got = r.window.and_then(|(s, c, _)| share(s.requests, c.requests));
-    let secs = r.window.map_or(0.0, |(_, _, s)| s);
+    let (got, over) = r.got_percent(&app.inventory);
     lines.push(Line::from(vec![
         Span::styled("got     ", t.style(Slot::TextDim)),
         Span::raw(bar(got.unwrap_or(0.0), bar_w)),
-        Span::raw(format!(
-            " {} of the requests of the last {secs:.0} s",
-            fmt_opt(got, " %")
-        )),
+        Span::raw(format!(" {} {over}", fmt_opt(got, " %"))),
     ]));
     lines.push(Line::from(""));
     let col = 26;
@@ -398,7 +388,8 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
         |x: Option<(crate::canary::traffic::Window, f64)>| x.and_then(|(w, _)| w.error_percent());
     // A side that answered nothing in the window has no latency (HAProxy says 0 then).
     let lat = |x: Option<(crate::canary::traffic::Window, f64)>| {
-        x.filter(|(w, _)| w.requests > 0).and_then(|(w, _)| w.latency_ms)
+        x.filter(|(w, _)| w.requests > 0)
+            .and_then(|(w, _)| w.latency_ms)
     };
     for (label, stable, canary, s_ring, c_ring) in [
         (
@@ -498,7 +489,10 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
     lines.extend(phase_lines(app, r));
     let s = &r.state;
     let next = if s.phase == Phase::Promoted {
-        format!("{} starts the next canary from the first step", key(app, Action::Retry))
+        format!(
+            "{} starts the next canary from the first step",
+            key(app, Action::Retry)
+        )
     } else if s.finished() {
         format!("{} retries an aborted rollout", key(app, Action::Retry))
     } else if matches!(s.phase, Phase::Aborted { .. }) {

@@ -7,6 +7,7 @@ mod support;
 
 mod nginx;
 mod prometheus;
+mod replicas;
 mod traefik;
 
 use std::io::{Read, Write};

@@ -75,12 +75,22 @@ fn stage(app: &mut App, arg: Option<Arg>) {
         return;
     };
     let from = r.staged.or(r.weight_now()).unwrap_or(r.state.weight) as i64;
+    // The slider snaps to the shares the router can give; an arrow goes on to the next one
+    // (a replica ratio of 4 moves by 25 %).
+    let router = &r.spec.router;
+    let snap = |p: i64| i64::from(router.realisable(p.clamp(0, 100) as u32));
     let to = match arg {
-        Some(Arg::By(d)) => from.saturating_add(d),
-        Some(Arg::To(v)) => v,
-        _ => from,
+        Some(Arg::By(d)) => {
+            let mut to = from.saturating_add(d).clamp(0, 100);
+            while snap(to) == snap(from) && (1..100).contains(&to) {
+                to += d.signum();
+            }
+            snap(to)
+        }
+        Some(Arg::To(v)) => snap(v),
+        _ => snap(from),
     };
-    r.staged = Some(to.clamp(0, 100) as u32);
+    r.staged = Some(to as u32);
 }
 
 /// Why this console may not move the selected rollout now, if it may not.
