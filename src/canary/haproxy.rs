@@ -63,9 +63,39 @@ impl Router for Haproxy {
     }
 
     /// The servers are checked first: HAProxy applies a line's commands one by one, so a name
-    /// it does not have would leave the others moved.
+    /// it does not have would leave the others moved. No share goes to a side whose every
+    /// server HAProxy's checks find down.
+    ///
+    /// A side that was just (re)started may still be down to HAProxy until its checks pass
+    /// (`rise` of them): that is waited for, up to [`UP_WITHIN`].
     async fn apply(&self, percent: u32) -> Result<(), String> {
-        self.check().await?;
+        let deadline = tokio::time::Instant::now() + UP_WITHIN;
+        loop {
+            let servers = server_stats(&self.admin, &self.backend).await?;
+            let traffic = self.traffic(&servers)?;
+            let down = [
+                ("canary", &self.canary, &traffic.canary, percent > 0),
+                ("stable", &self.stable, &traffic.stable, percent < 100),
+            ]
+            .into_iter()
+            .find(|(_, _, s, gets)| *gets && s.servers_up == 0);
+            let Some((side, names, _, _)) = down else {
+                break;
+            };
+            if tokio::time::Instant::now() >= deadline {
+                let said: Vec<String> = servers
+                    .iter()
+                    .filter(|x| names.contains(&x.name))
+                    .map(|x| format!("{} {}", x.name, x.status))
+                    .collect();
+                return Err(format!(
+                    "backend {}: every {side} server is down ({}) after {UP_WITHIN:?}; no weight moved",
+                    self.backend,
+                    said.join(", ")
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
         set_percent(
             &self.admin,
             &self.backend,
@@ -126,6 +156,8 @@ impl Haproxy {
     }
 }
 
+/// How long a share waits for the side it sends requests to to be up in HAProxy's checks.
+pub const UP_WITHIN: Duration = Duration::from_secs(10);
 /// A runtime API that does not answer within this long is down, for this attempt.
 pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// An answer larger than this is not HAProxy's (`show stat` of a large config is ~100 KiB).
@@ -204,7 +236,7 @@ pub async fn set_percent(
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerStat {
     pub name: String,
-    /// Requests answered (all of `hrsp_1xx` … `hrsp_other`).
+    /// Requests it was sent: answered (`hrsp_1xx` … `hrsp_other`) or failed (`econ`, `eresp`).
     pub responses: u64,
     pub responses_5xx: u64,
     /// Mean response time over the last 1 024 requests, in ms (HAProxy's `rtime`).
@@ -240,6 +272,9 @@ pub fn parse_show_stat(csv: &str, backend: &str) -> Result<Vec<ServerStat>, Stri
     .filter_map(|c| col(c))
     .collect();
     let (c5, rtime, status, weight) = (col("hrsp_5xx"), col("rtime"), col("status"), col("weight"));
+    // A server that refused the connection or broke off its answer answered nothing, so no
+    // hrsp_ counts it: those are failed requests too (HAProxy told the client 502/503).
+    let (econ, eresp) = (col("econ"), col("eresp"));
     let mut out = Vec::new();
     let mut backend_seen = false;
     for line in lines.filter(|l| !l.trim().is_empty()) {
@@ -253,10 +288,11 @@ pub fn parse_show_stat(csv: &str, backend: &str) -> Result<Vec<ServerStat>, Stri
             continue;
         }
         let num = |i: Option<usize>| i.and_then(|i| f.get(i)).and_then(|v| v.parse::<u64>().ok());
+        let failed = num(econ).unwrap_or(0) + num(eresp).unwrap_or(0);
         out.push(ServerStat {
             name: name.to_owned(),
-            responses: codes.iter().filter_map(|&i| num(Some(i))).sum(),
-            responses_5xx: num(c5).unwrap_or(0),
+            responses: codes.iter().filter_map(|&i| num(Some(i))).sum::<u64>() + failed,
+            responses_5xx: num(c5).unwrap_or(0) + failed,
             rtime_ms: num(rtime).map(|v| v as f64),
             status: status
                 .and_then(|i| f.get(i))
@@ -296,20 +332,21 @@ mod tests {
 
     #[test]
     fn show_stat_is_read_by_column_name_for_one_backend() {
-        let csv = "# pxname,svname,qcur,status,weight,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,rtime,\n\
-                   web,FRONTEND,,OPEN,,0,100,0,0,5,0,,\n\
-                   web,stable1,0,UP,4,0,80,0,0,1,0,3,\n\
-                   web,canary1,0,UP,1,0,15,0,0,4,0,12,\n\
-                   web,BACKEND,0,UP,5,0,95,0,0,5,0,5,\n\
-                   other,s9,0,UP,1,0,7,0,0,0,0,1,\n";
+        let csv = "# pxname,svname,qcur,status,weight,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,rtime,econ,eresp,\n\
+                   web,FRONTEND,,OPEN,,0,100,0,0,5,0,,,,\n\
+                   web,stable1,0,UP,4,0,80,0,0,1,0,3,0,0,\n\
+                   web,canary1,0,UP,1,0,15,0,0,4,0,12,2,1,\n\
+                   web,BACKEND,0,UP,5,0,95,0,0,5,0,5,2,1,\n\
+                   other,s9,0,UP,1,0,7,0,0,0,0,1,0,0,\n";
         let servers = parse_show_stat(csv, "web").unwrap();
         assert_eq!(servers.len(), 2);
+        // 19 answers, 4 of them 5xx, and 3 requests it failed (2 refused, 1 broken off).
         assert_eq!(
             servers[1],
             ServerStat {
                 name: "canary1".into(),
-                responses: 19,
-                responses_5xx: 4,
+                responses: 22,
+                responses_5xx: 7,
                 rtime_ms: Some(12.0),
                 status: "UP".into(),
                 weight: 1,

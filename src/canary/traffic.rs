@@ -45,6 +45,9 @@ pub struct Window {
     pub requests: u64,
     pub errors: u64,
     pub latency_ms: Option<f64>,
+    /// Its servers the router's checks find up at the window's end, of how many.
+    pub servers_up: usize,
+    pub servers: usize,
 }
 
 impl Window {
@@ -59,6 +62,8 @@ impl Window {
             requests,
             errors: after.errors.checked_sub(before.errors)?,
             latency_ms,
+            servers_up: after.servers_up,
+            servers: after.servers,
         })
     }
 
@@ -102,8 +107,11 @@ impl Check {
             (true, true) => "≥",
             (true, false) => "<",
         };
+        // Counts read as counts: `canary servers up 1 ≥ 1`, not `1.00`.
+        let whole = self.value.fract() == 0.0 && self.bound.fract() == 0.0 && self.floor;
         match &self.why {
             Some(why) => format!("{}: {why}", self.gate),
+            None if whole => format!("{} {} {op} {}", self.gate, self.value, self.bound),
             None => format!("{} {:.2} {op} {:.2}", self.gate, self.value, self.bound),
         }
     }
@@ -139,6 +147,19 @@ pub fn evaluate(
         };
     }
     let mut checks = Vec::new();
+    // Canary healthy: every canary server up, where the router checks them (HAProxy's
+    // health checks; a router that does not check counts them all up).
+    if canary.servers > 0 {
+        checks.push(Check {
+            floor: true,
+            ..Check::of(
+                "canary servers up",
+                canary.servers_up as f64,
+                canary.servers as f64,
+                canary.servers_up >= canary.servers,
+            )
+        });
+    }
     if let (Some(bound), Some(value)) = (gates.max_error_percent, canary.error_percent()) {
         checks.push(Check::of("error rate %", value, bound, value <= bound));
     }
@@ -209,6 +230,7 @@ mod tests {
             requests,
             errors,
             latency_ms: Some(latency),
+            ..Window::default()
         }
     }
 

@@ -65,8 +65,8 @@ impl Haproxy {
                  frontend fe\n  bind 127.0.0.1:{front}\n  default_backend web\n\
                  frontend exporter\n  bind 127.0.0.1:{exporter}\n  http-request use-service prometheus-exporter if {{ path /metrics }}\n\
                  backend web\n  balance roundrobin\n\
-                 \x20 server stable1 127.0.0.1:{stable} weight 100\n\
-                 \x20 server canary1 127.0.0.1:{canary} weight 0\n"
+                 \x20 server stable1 127.0.0.1:{stable} weight 100 check inter 500ms\n\
+                 \x20 server canary1 127.0.0.1:{canary} weight 0 check inter 500ms\n"
             ),
         )
         .unwrap();
@@ -351,6 +351,41 @@ fn a_server_the_backend_does_not_have_is_named_with_those_it_has() {
 /// The canary view against the real HAProxy: the rollout listed with its share, a digit stages
 /// 20 %, Enter asks (Cancel focused, the router's command named), `y` applies it through the
 /// gate, the router's weights move, and requests sent meanwhile show the share they took.
+#[test]
+fn no_share_goes_to_a_canary_haproxy_finds_down_and_a_refused_connection_is_an_error() {
+    let (tc, h, dirs) = rig(|toml| toml);
+    let (code, out, err) = wh(&dirs, &["canary", "set-weight", "web", "20", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    docker(&["stop", "-t", "0", &tc.name("canary")]);
+    // Until its health check says so (three failed checks, 1.5 s), requests still go to it and
+    // fail: each counts as the canary's error.
+    send(h.front, 20);
+    poll(Duration::from_secs(10), || {
+        let (_, out, _) = wh(&dirs, &["canary", "status", "web"]);
+        out.contains("canary: 0/1 servers up")
+            .then_some(())
+            .ok_or(out)
+    })
+    .expect("HAProxy's check finds the canary down");
+    let (_, out, _) = wh(&dirs, &["canary", "status", "web", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        status["traffic"]["canary"]["errors"].as_u64().unwrap() > 0,
+        "refused connections count: {status:#}"
+    );
+    let (code, out, err) = wh(&dirs, &["canary", "set-weight", "web", "50", "--yes"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("every canary server is down (canary1 DOWN"),
+        "{out}{err}"
+    );
+    assert_eq!(
+        (h.weight("stable1"), h.weight("canary1")),
+        (4, 1),
+        "no weight moved"
+    );
+}
+
 #[test]
 fn the_canary_view_stages_confirms_and_applies_a_share_and_shows_what_requests_took() {
     let (_tc, h, dirs) = rig(|toml| toml);
