@@ -100,13 +100,7 @@ pub fn run_plan(
     let gate = gate_for(loaded);
     let tokio = cli::tokio_runtime()?;
     let outcome = tokio.block_on(apply(&gate, plan, &Engines::default(), &flags));
-    Ok(match outcome {
-        Ok(code) => code,
-        Err(Exit(code, message)) => {
-            cli::say(&format!("wheelhouse: {message}"));
-            ExitCode::from(code)
-        }
-    })
+    Ok(exit_code(outcome))
 }
 
 /// Runs the plan `build` makes from what the attached engines have now (a canary's promotion,
@@ -118,16 +112,10 @@ pub fn run_built(
     build: impl FnOnce(&Inventory) -> Result<Plan, String>,
     flags: Flags,
 ) -> anyhow::Result<ExitCode> {
-    let attached = cli::endpoints(common)?;
-    cli::print_warnings(&attached.warnings);
+    let engines = attached_engines(common)?;
     let gate = gate_for(loaded);
     let tokio = cli::tokio_runtime()?;
     let outcome = tokio.block_on(async {
-        let engines: Engines = attached
-            .endpoints
-            .iter()
-            .map(|ep| (ep.name.clone(), EngineHandle::new(ep.clone())))
-            .collect();
         let seen = survey(&engines).await;
         let plan = build(&seen.inventory).map_err(|e| {
             let down: Vec<String> = seen
@@ -140,28 +128,14 @@ pub fn run_built(
         apply(&gate, plan, &engines, &flags).await
     });
     tokio.shutdown_background();
-    Ok(match outcome {
-        Ok(code) => code,
-        Err(Exit(code, message)) => {
-            cli::say(&format!("wheelhouse: {message}"));
-            ExitCode::from(code)
-        }
-    })
+    Ok(exit_code(outcome))
 }
 
 /// The containers of every attached endpoint now, and the endpoints that did not answer.
 pub fn survey_inventory(common: &Common) -> anyhow::Result<(Inventory, Vec<(String, String)>)> {
-    let attached = cli::endpoints(common)?;
-    cli::print_warnings(&attached.warnings);
+    let engines = attached_engines(common)?;
     let tokio = cli::tokio_runtime()?;
-    let seen = tokio.block_on(async {
-        let engines: Engines = attached
-            .endpoints
-            .iter()
-            .map(|ep| (ep.name.clone(), EngineHandle::new(ep.clone())))
-            .collect();
-        survey(&engines).await
-    });
+    let seen = tokio.block_on(async { survey(&engines).await });
     tokio.shutdown_background();
     Ok((seen.inventory, seen.down))
 }
@@ -169,32 +143,42 @@ pub fn survey_inventory(common: &Common) -> anyhow::Result<(Inventory, Vec<(Stri
 /// A failure with its exit status.
 struct Exit(u8, String);
 
+/// The exit status of a command's outcome, a failure said on stderr.
+fn exit_code(outcome: Result<ExitCode, Exit>) -> ExitCode {
+    match outcome {
+        Ok(code) => code,
+        Err(Exit(code, message)) => {
+            cli::say(&format!("wheelhouse: {message}"));
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// A handle on every endpoint the command attaches (its warnings said).
+fn attached_engines(common: &Common) -> anyhow::Result<Engines> {
+    let attached = cli::endpoints(common)?;
+    cli::print_warnings(&attached.warnings);
+    Ok(attached
+        .endpoints
+        .iter()
+        .map(|ep| (ep.name.clone(), EngineHandle::new(ep.clone())))
+        .collect())
+}
+
 pub fn run(common: Common, change: Change, flags: Flags) -> anyhow::Result<ExitCode> {
     let loaded = cli::load(&common)?;
-    let attached = cli::endpoints(&common)?;
-    cli::print_warnings(&attached.warnings);
+    let engines = attached_engines(&common)?;
     let gate = gate_for(&loaded);
     let max_replicas = loaded.settings.max_replicas as u32;
     let tokio = cli::tokio_runtime()?;
     let outcome = tokio.block_on(async {
-        let engines: Engines = attached
-            .endpoints
-            .iter()
-            .map(|ep| (ep.name.clone(), EngineHandle::new(ep.clone())))
-            .collect();
         let seen = survey(&engines).await;
         let plan = plan_for(&change, &seen, max_replicas, &engines).await?;
         apply(&gate, plan, &engines, &flags).await
     });
     // Engine tasks may be mid-request; do not wait for them.
     tokio.shutdown_background();
-    Ok(match outcome {
-        Ok(code) => code,
-        Err(Exit(code, message)) => {
-            cli::say(&format!("wheelhouse: {message}"));
-            ExitCode::from(code)
-        }
-    })
+    Ok(exit_code(outcome))
 }
 
 /// What every endpoint has: its containers (inspected), or why it could not say.

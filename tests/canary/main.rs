@@ -65,8 +65,8 @@ impl Haproxy {
                  frontend fe\n  bind 127.0.0.1:{front}\n  default_backend web\n\
                  frontend exporter\n  bind 127.0.0.1:{exporter}\n  http-request use-service prometheus-exporter if {{ path /metrics }}\n\
                  backend web\n  balance roundrobin\n\
-                 \x20 server stable1 127.0.0.1:{stable} weight 100 check inter 500ms\n\
-                 \x20 server canary1 127.0.0.1:{canary} weight 0 check inter 500ms\n"
+                 \x20 server stable1 127.0.0.1:{stable} weight 100 check inter 500ms fall 8\n\
+                 \x20 server canary1 127.0.0.1:{canary} weight 0 check inter 500ms fall 8\n"
             ),
         )
         .unwrap();
@@ -356,11 +356,15 @@ fn no_share_goes_to_a_canary_haproxy_finds_down_and_a_refused_connection_is_an_e
     let (tc, h, dirs) = rig(|toml| toml);
     let (code, out, err) = wh(&dirs, &["canary", "set-weight", "web", "20", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
+    // HAProxy's check health starts at the bottom of "up" (one failure from down) and climbs a
+    // step per passed check: after 4 s (8 checks) it takes 8 failures to go down.
+    std::thread::sleep(Duration::from_secs(4));
     docker(&["stop", "-t", "0", &tc.name("canary")]);
-    // Until its health check says so (three failed checks, 1.5 s), requests still go to it and
-    // fail: each counts as the canary's error.
+    // Until its health check says so (eight failed checks, 4 s: long enough that a loaded
+    // machine still sends it requests first), requests still go to it and fail: each counts
+    // as the canary's error.
     send(h.front, 20);
-    poll(Duration::from_secs(10), || {
+    poll(Duration::from_secs(20), || {
         let (_, out, _) = wh(&dirs, &["canary", "status", "web"]);
         out.contains("canary: 0/1 servers up")
             .then_some(())
