@@ -10,7 +10,8 @@
 #                            tcp://127.0.0.1:23760 (--tlsverify with the files above), bridge whbr2
 #   swarm engine             third dockerd: unix://$SWARM_DIR/docker.sock, bridge whbr3, a
 #                            single-node Swarm (`swarm init` on 127.0.0.1:2377) of its own
-#   target/test-env/ssh/     id_ed25519 (authorized for root), id_unauthorized (not), host key,
+#   target/test-env/ssh/     id_ed25519 (authorized for root), id_unauthorized (not), id_dial_only
+#                            (may only run `docker system dial-stdio`), host key,
 #                            known_hosts, config (ssh -F file the tests use); sshd on 127.0.0.1:2222
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
@@ -329,6 +330,8 @@ setup_sshd() {
     [ -s "$SSH_DIR/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C wheelhouse-test -f "$SSH_DIR/id_ed25519"
     [ -s "$SSH_DIR/id_unauthorized" ] \
         || ssh-keygen -q -t ed25519 -N '' -C wheelhouse-test-unauthorized -f "$SSH_DIR/id_unauthorized"
+    [ -s "$SSH_DIR/id_dial_only" ] \
+        || ssh-keygen -q -t ed25519 -N '' -C wheelhouse-test-dial-only -f "$SSH_DIR/id_dial_only"
     [ -s "$SSH_DIR/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C wheelhouse-test-host -f "$SSH_DIR/host_ed25519"
     echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$SSH_DIR/host_ed25519.pub")" >"$SSH_DIR/known_hosts"
     cat >"$SSH_DIR/config" <<CONF
@@ -347,6 +350,12 @@ CONF
     chmod 600 "$home/.ssh/authorized_keys"
     grep -qxF "$(cat "$SSH_DIR/id_ed25519.pub")" "$home/.ssh/authorized_keys" \
         || cat "$SSH_DIR/id_ed25519.pub" >>"$home/.ssh/authorized_keys"
+    # A key that may only run the engine's dial-stdio, as locked-down hosts allow: the remote
+    # sampler's batched read is refused there and the stats API takes over.
+    local dial_only
+    dial_only="command=\"docker system dial-stdio\",no-pty,no-port-forwarding $(cat "$SSH_DIR/id_dial_only.pub")"
+    grep -qxF "$dial_only" "$home/.ssh/authorized_keys" \
+        || echo "$dial_only" >>"$home/.ssh/authorized_keys"
     sshd_answers && return 0
     local pidfile=$SSH_DIR/sshd.pid
     if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then

@@ -454,7 +454,7 @@ async fn measure(targets: &[&Container], engines: &Engines) -> HashMap<Container
             engine.endpoint(),
             &docker,
             &watch,
-            metrics::SourceMode::from_env(),
+            metrics::SourceMode::from_env().unwrap_or(metrics::SourceMode::Auto),
             Duration::from_secs(1),
             Duration::from_secs(8),
         )

@@ -493,7 +493,7 @@ async fn measure_usage(
     if targets.is_empty() {
         return HashMap::new();
     }
-    let mode = SourceMode::from_env();
+    let mode = SourceMode::from_env().unwrap_or(SourceMode::Auto);
     let pairs =
         metrics::measure_once(ep, docker, &targets, mode, PS_SAMPLE_GAP, PS_USAGE_BUDGET).await;
     containers

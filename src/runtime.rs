@@ -403,7 +403,7 @@ impl Effects<'_> {
         let (watch_tx, watch_rx) = watch::channel(Vec::new());
         let config = SamplerConfig {
             interval: self.rt.sample_interval,
-            mode: SourceMode::from_env(),
+            mode: SourceMode::from_env().unwrap_or(SourceMode::Auto),
             ..SamplerConfig::default()
         };
         let task = tokio::spawn(sampler::run(

@@ -609,6 +609,18 @@ pub fn endpoints(w: u16, h: u16) -> App {
             rtt_ms: 1,
         },
     );
+    for (endpoint, sampling) in [
+        ("default", crate::app::model::Sampling::LocalFiles),
+        ("staging", crate::app::model::Sampling::RemoteFiles),
+    ] {
+        update(
+            &mut app,
+            Msg::Sampling {
+                endpoint: endpoint.into(),
+                sampling,
+            },
+        );
+    }
     update(
         &mut app,
         Msg::ContextsListed(vec![crate::app::model::AvailableContext {

@@ -59,6 +59,7 @@ fn ssh_processes_during<T>(marker: &str, run: impl FnOnce() -> T) -> (T, BTreeSe
 
 #[test]
 fn scale_over_ssh_uses_one_master_and_no_ssh_process_per_request() {
+    let _alone = alone();
     let p = up(Compose::V1);
     let dirs = WhDirs::new();
     let (config, marker) = own_ssh_config(dirs.root());
@@ -146,6 +147,7 @@ fn scale_over_ssh_uses_one_master_and_no_ssh_process_per_request() {
 
 #[test]
 fn the_detail_pane_over_ssh_spawns_no_process_while_it_stays_open() {
+    let _alone = alone();
     let p = up(Compose::V1);
     let dirs = WhDirs::new();
     let (config, marker) = own_ssh_config(dirs.root());
@@ -193,4 +195,157 @@ fn the_detail_pane_over_ssh_spawns_no_process_while_it_stays_open() {
             .arg(pid.to_string())
             .status();
     }
+}
+
+/// Tests here count processes on the whole machine (the remote's side has no marker): one at
+/// a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A copy of the test ssh config that logs in with the key authorized only for
+/// `docker system dial-stdio` (a forced command, as locked-down hosts have), and its marker.
+fn dial_only_ssh_config(dir: &Path) -> (String, String) {
+    let (path, marker) = own_ssh_config(dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let key = ssh_dir().join("id_ed25519").display().to_string();
+    let dial_only = ssh_dir().join("id_dial_only").display().to_string();
+    assert!(text.contains(&key), "{text}");
+    std::fs::write(&path, text.replace(&key, &dial_only)).unwrap();
+    (path, marker)
+}
+
+fn kill_processes_with(marker: &str) {
+    for (pid, _, _) in processes_with(marker) {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+    }
+}
+
+/// Where the remote allows nothing but dial-stdio, the batched read of cgroup files is refused:
+/// usage still arrives (through the stats API) and the endpoints panel says why.
+#[test]
+fn a_remote_that_only_allows_dial_stdio_is_sampled_through_the_stats_api_and_says_so() {
+    let _alone = alone();
+    let tc = TestContainers::new();
+    let id = tc.run("dialonly", &[], &[]);
+    let name = docker(&["inspect", "-f", "{{.Name}}", &id]);
+    let name = name.trim_start_matches('/');
+    let dirs = WhDirs::new();
+    let (config, marker) = dial_only_ssh_config(dirs.root());
+    let t = dirs.tmux_env(
+        &["-H", &ssh_host()],
+        &[("WHEELHOUSE_SSH_CONFIG", &config)],
+        200,
+        40,
+    );
+    t.expect_text(name, START);
+    // Its memory figure: sampled all the same.
+    t.wait_for(
+        |s| {
+            s.lines()
+                .find(|l| l.contains(name))
+                .is_some_and(|l| l.contains("/∞"))
+        },
+        Duration::from_secs(20),
+    )
+    .unwrap_or_else(|s| panic!("no usage for {name}:\n{s}"));
+    t.send_keys(&["E"]);
+    t.wait_for(
+        |s| {
+            s.contains("SAMPLING")
+                && s.contains("stats API (batched read refused (a forced command?)")
+        },
+        Duration::from_secs(10),
+    )
+    .unwrap_or_else(|s| panic!("the endpoint does not say why:\n{s}"));
+    t.quit_cleanly();
+    kill_processes_with(&marker);
+}
+
+/// The documented bound on an ssh:// endpoint's processes with the console attached and idle:
+/// the master, the event stream's connection, the batched read of cgroup files, and pooled
+/// connections for requests, which close a few seconds after their last use. On the remote,
+/// one `dial-stdio` per connection and one shell for the batched read. The first listing's
+/// inspects may open up to `ANSWERS_IN_FLIGHT` connections for a moment.
+const SSH_PROCESSES_IDLE: usize = 5;
+const SSH_PROCESSES_BURST: usize = 3 + wheelhouse::engine::transport::ANSWERS_IN_FLIGHT;
+/// When the first listing's burst is over and its connections have closed.
+const SETTLED_AFTER: Duration = Duration::from_secs(15);
+
+#[test]
+fn an_idle_console_over_ssh_for_60_s_keeps_within_the_documented_processes() {
+    let _alone = alone();
+    let tc = TestContainers::new();
+    for i in 0..5 {
+        tc.run(&format!("idle{i}"), &[], &[]);
+    }
+    let dirs = WhDirs::new();
+    let (config, marker) = own_ssh_config(dirs.root());
+    let t = dirs.tmux_env(
+        &["-H", &ssh_host()],
+        &[("WHEELHOUSE_SSH_CONFIG", &config)],
+        200,
+        40,
+    );
+    t.expect_text(" wheelhouse ", START);
+    t.send_keys(&["E"]);
+    t.wait_for(
+        |s| s.contains("cgroup files over ssh"),
+        Duration::from_secs(20),
+    )
+    .unwrap_or_else(|s| panic!("the endpoint is not read through its files:\n{s}"));
+    t.send_keys(&["Escape"]);
+    let (mut most_local, mut most_remote) = (0, 0);
+    let (mut settled_local, mut settled_remote) = (0, 0);
+    let begun = Instant::now();
+    while begun.elapsed() < Duration::from_secs(60) {
+        let local = processes_with(&marker).len();
+        // The remote is this machine: its side of each connection is a dial-stdio under an
+        // sshd session, and the batched read's shell.
+        let remote = processes_with("docker system dial-stdio")
+            .into_iter()
+            .filter(|(_, args, _)| !args.starts_with("ssh ") && !args.contains("sshd"))
+            .count()
+            + processes_with("wheelhouse-files 1")
+                .into_iter()
+                .filter(|(_, args, _)| args.starts_with("sh -c"))
+                .count();
+        most_local = most_local.max(local);
+        most_remote = most_remote.max(remote);
+        if begun.elapsed() > SETTLED_AFTER {
+            settled_local = settled_local.max(local);
+            settled_remote = settled_remote.max(remote);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!(
+        "ssh processes here: at most {most_local}, {settled_local} once settled; on the \
+         remote: at most {most_remote}, {settled_remote} once settled"
+    );
+    for (what, n, bound) in [
+        ("local ssh processes", most_local, SSH_PROCESSES_BURST),
+        ("remote processes", most_remote, SSH_PROCESSES_BURST),
+        (
+            "local ssh processes once settled",
+            settled_local,
+            SSH_PROCESSES_IDLE,
+        ),
+        (
+            "remote processes once settled",
+            settled_remote,
+            SSH_PROCESSES_IDLE,
+        ),
+    ] {
+        assert!(n <= bound, "{n} {what} (bound {bound})");
+    }
+    assert!(
+        settled_local > 0,
+        "the console does reach the engine over ssh"
+    );
+    t.quit_cleanly();
+    kill_processes_with(&marker);
 }

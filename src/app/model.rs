@@ -517,6 +517,46 @@ pub struct EndpointStatus {
     pub rtt_ms: Option<u32>,
     /// TLS verification is off for this endpoint (the context asked for it).
     pub insecure: bool,
+    /// How its containers are measured.
+    #[serde(default = "sampling_idle")]
+    pub sampling: Sampling,
+}
+
+fn sampling_idle() -> Sampling {
+    Sampling::Idle
+}
+
+/// How an endpoint's containers are being measured, as its sampler last said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Sampling {
+    /// Nothing sampled yet (or nothing running).
+    Idle,
+    /// cgroup files on this machine.
+    LocalFiles,
+    /// The remote host's cgroup files, one batched read per tick through ssh.
+    RemoteFiles,
+    /// The remote's batched read is starting.
+    Starting,
+    /// The engine's stats API, a few containers at a time; with why the files are not read.
+    StatsApi { why: Option<String> },
+    /// `metrics_source = "cgroup"` and the files cannot be read: nothing is sampled.
+    Unavailable { why: String },
+}
+
+impl Sampling {
+    /// A few words for the endpoints panel.
+    pub fn words(&self) -> String {
+        match self {
+            Sampling::Idle => "-".into(),
+            Sampling::LocalFiles => "cgroup files".into(),
+            Sampling::RemoteFiles => "cgroup files over ssh".into(),
+            Sampling::Starting => "starting the batched read".into(),
+            Sampling::StatsApi { why: None } => "stats API".into(),
+            Sampling::StatsApi { why: Some(why) } => format!("stats API ({why})"),
+            Sampling::Unavailable { why } => format!("not sampled: {why}"),
+        }
+    }
 }
 
 /// A context on disk, for the endpoints panel: attachable when not attached yet.
@@ -538,6 +578,7 @@ impl EndpointStatus {
             retry_at: None,
             rtt_ms: None,
             insecure: false,
+            sampling: Sampling::Idle,
         }
     }
 

@@ -99,6 +99,11 @@ pub enum Msg {
         endpoint: String,
         samples: Vec<(ContainerKey, Sample)>,
     },
+    /// An endpoint's sampler changed how it measures (cgroup files, over ssh, the stats API).
+    Sampling {
+        endpoint: String,
+        sampling: crate::app::model::Sampling,
+    },
     /// A step of a submitted plan started or ended.
     Progress(crate::ops::Progress),
     /// A submitted plan ended (every step done, or the first failure).

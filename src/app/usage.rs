@@ -569,6 +569,36 @@ pub struct UsageEntry {
     pub stopped_at: Option<chrono::DateTime<chrono::Utc>>,
     pub retransmits: RetransmitWindow,
     pub net_alarm: crate::app::nethealth::NetAlarm,
+    /// When the latest sample arrived (the screen says how old it is once it is late).
+    pub sampled_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// How late the latest sample is at `now`, in whole seconds, once it is older than two
+/// sampling intervals (a remote or slow source fell behind): the screen says so then.
+pub fn late_secs(
+    entry: &UsageEntry,
+    now: chrono::DateTime<chrono::Utc>,
+    sample_ms: u64,
+) -> Option<i64> {
+    let age = now - entry.sampled_at?;
+    let late = age.num_milliseconds() > 2 * i64::try_from(sample_ms).unwrap_or(i64::MAX);
+    late.then(|| age.num_seconds())
+}
+
+/// The median age in seconds of the latest samples of `entries` at `now`.
+pub fn median_age_secs<'a>(
+    entries: impl Iterator<Item = &'a UsageEntry>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<f64> {
+    let mut ages: Vec<i64> = entries
+        .filter_map(|e| e.sampled_at)
+        .map(|at| (now - at).num_milliseconds().max(0))
+        .collect();
+    if ages.is_empty() {
+        return None;
+    }
+    ages.sort_unstable();
+    Some(ages[ages.len() / 2] as f64 / 1000.0)
 }
 
 /// How long a stopped container's history is kept: the history window (`DEFAULT_HISTORY_POINTS`

@@ -146,9 +146,16 @@ fn text_lines(app: &App, c: &Container, u: Option<&Usage>) -> Vec<Line<'static>>
                 .filter(|_| u.cpu_limit_kind != CpuLimitKind::Host)
                 .map(|p| format!(" · throttled {p:.0}%"))
                 .unwrap_or_default();
+            let late = app
+                .usage
+                .get(&c.key)
+                .and_then(|e| crate::app::usage::late_secs(e, app.now, app.options.sample_ms))
+                .map(|secs| format!(" · sampled {} ago", format_age(secs)))
+                .unwrap_or_default();
             lines.push(Line::from(vec![
                 label("CPU"),
                 Span::styled(format!("{pct}{cpu_limit}{thr}"), t.style(Slot::Text)),
+                Span::styled(late, t.style(Slot::Warning)),
             ]));
             let mem = match (
                 u.memory_working_set,

@@ -1,5 +1,6 @@
 //! The endpoints panel (`E` or `:ctx`): each attached engine with its state, version, round trip
-//! and container count, then the contexts on disk that can be attached.
+//! container count and how its containers are sampled (with the samples' median age), then the
+//! contexts on disk that can be attached.
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
@@ -8,7 +9,7 @@ use ratatui::Frame;
 
 use super::layout::centered;
 use super::text::fit_middle;
-use crate::app::model::EndpointState;
+use crate::app::model::{EndpointState, Sampling};
 use crate::app::state::{App, EndpointRow};
 use crate::config::theme::Slot;
 
@@ -49,6 +50,7 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
                         node.nano_cpus as f64 / 1e9,
                         crate::app::usage::human_bytes(node.memory_bytes.max(0) as u64)
                     )),
+                    Cell::from(""),
                     Cell::from(""),
                     Cell::from(""),
                 ]);
@@ -108,6 +110,26 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
         if ep.insecure {
             host.push_str(" ⚠ TLS unverified");
         }
+        let running = app
+            .inventory
+            .iter()
+            .filter(|(_, c)| {
+                c.key.endpoint == ep.name && c.state == crate::app::model::RunState::Running
+            })
+            .filter_map(|(_, c)| app.usage.get(&c.key));
+        let mut sampling = match ep.sampling {
+            Sampling::Idle => Vec::new(),
+            _ => vec![ep.sampling.words()],
+        };
+        if let Some(age) = crate::app::usage::median_age_secs(running, app.now) {
+            sampling.push(format!("{age:.0}s old"));
+        }
+        let sampling = sampling.join(" · ");
+        let sampling_slot = match ep.sampling {
+            Sampling::Unavailable { .. } => Slot::Warning,
+            Sampling::StatsApi { why: Some(_) } => Slot::Warning,
+            _ => Slot::TextDim,
+        };
         names.push(ep.name.clone());
         hosts.push((
             host.clone(),
@@ -136,6 +158,7 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
                     .unwrap_or_else(|| "-".into()),
             ),
             Cell::from(count.to_string()),
+            Cell::from(Span::styled(sampling, t.style(sampling_slot))),
         ]);
     }
     for ctx in app.endpoints.attachable() {
@@ -158,6 +181,7 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
             Cell::from(""),
             Cell::from(""),
             Cell::from(""),
+            Cell::from(""),
         ]);
     }
     let height = (rows.len() as u16 + 4).min(body.height);
@@ -168,11 +192,15 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
     let name_w = longest(&|i| names[i].chars().count()).clamp(4, 24) as u16;
     // On a narrow screen the version gives way first (`20.10.24+dfsg1` without the API).
     let version_w: u16 = if narrow { 15 } else { 26 };
-    let fixed = 10 + name_w + version_w + 7 + 5 + 6 + 2;
-    // The address gets what it needs up to half the room left: the other half is the
-    // state's, which holds a down engine's reason.
+    // Sampling shares the room left with the state: how, why not the files, and the median
+    // age of the samples ("cgroup files over ssh · 1s old").
+    let gaps = if narrow { 6 } else { 7 };
+    let fixed = 10 + name_w + version_w + 7 + 5 + gaps + 2;
+    // The address gets what it needs up to a third of the room left (half when narrow): the
+    // rest is the state's, which holds a down engine's reason, and the sampling's.
     let host_need = longest(&|i| hosts[i].0.chars().count()) as u16;
-    let host_w = host_need.min(area.width.saturating_sub(fixed) / 2).max(8);
+    let shares = if narrow { 2 } else { 3 };
+    let host_w = host_need.min(area.width.saturating_sub(fixed) / shares).max(8);
     for (row, (name, host)) in rows.iter_mut().zip(names.iter().zip(&hosts)) {
         row[1] = Cell::from(fit_middle(name, name_w as usize));
         row[2] = Cell::from(Span::styled(
@@ -188,9 +216,21 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
         Constraint::Length(version_w),
         Constraint::Length(7),
         Constraint::Length(5),
+        Constraint::Fill(2),
     ];
-    let header = Row::new(["", "NAME", "ENDPOINT", "STATE", "VERSION", "RTT", "CTRS"])
-        .style(t.style(Slot::TableHeader));
+    // On a narrow screen how each endpoint is sampled gives way (the state needs the room).
+    let mut titles = vec![
+        "", "NAME", "ENDPOINT", "STATE", "VERSION", "RTT", "CTRS", "SAMPLING",
+    ];
+    let mut widths = widths.to_vec();
+    if narrow {
+        titles.pop();
+        widths.pop();
+        for row in &mut rows {
+            row.pop();
+        }
+    }
+    let header = Row::new(titles).style(t.style(Slot::TableHeader));
     let table_rows: Vec<Row> = rows
         .into_iter()
         .enumerate()

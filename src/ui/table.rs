@@ -386,11 +386,23 @@ fn build_row(
             // An endpoint that is down sends nothing: its rows are what was last known, dimmed,
             // and their figures say they are not live.
             let stale = app.endpoints.is_down(&c.key.endpoint);
+            // A sample that is late (a slow or remote source fell behind) says how old it is.
+            let late = usage
+                .and(app.usage.get(&c.key))
+                .and_then(|e| crate::app::usage::late_secs(e, app.now, app.options.sample_ms));
             cols.iter()
                 .map(|col| {
                     let cell = container_cell(app, c, usage, *depth, col.col);
                     if stale {
                         (stale_text(col.col, cell.0), Some(Slot::TextDim))
+                    } else if let Some(secs) = late.filter(|_| is_figure(col.col)) {
+                        match col.col {
+                            Col::Cpu => (
+                                format!("⏱{}", crate::app::model::format_age(secs)),
+                                Some(Slot::TextDim),
+                            ),
+                            _ => (cell.0, Some(Slot::TextDim)),
+                        }
                     } else {
                         cell
                     }
@@ -622,6 +634,14 @@ fn container_cell(
             None,
         ),
     }
+}
+
+/// The columns of sampled figures.
+fn is_figure(col: Col) -> bool {
+    matches!(
+        col,
+        Col::Cpu | Col::Mem | Col::Pids | Col::Net | Col::Io | Col::Throttle
+    )
 }
 
 /// A cell's text on a row of a down endpoint: the state and each figure marked `?` (for a

@@ -123,6 +123,7 @@ pub(super) fn on_sampled(app: &mut App, samples: Vec<(ContainerKey, crate::app::
         let name = c.name.clone();
         let entry = app.usage.entry(key.clone()).or_default();
         entry.record(sample, &c.limits);
+        entry.sampled_at = Some(app.now);
         let found = entry
             .latest
             .as_ref()

@@ -265,6 +265,11 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             endpoint: _,
             samples,
         } => on_sampled(app, samples),
+        Msg::Sampling { endpoint, sampling } => {
+            if let Some(ep) = app.endpoints.get_mut(&endpoint) {
+                ep.sampling = sampling;
+            }
+        }
         Msg::Progress(p) => {
             on_progress(app, p);
             activity::reread(app, fx);

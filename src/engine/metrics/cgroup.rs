@@ -67,6 +67,19 @@ impl CgroupRoot {
     pub fn locate(&self, pid: u32, container_id: Option<&str>) -> Result<CgroupPaths, String> {
         let file = self.proc.join(pid.to_string()).join("cgroup");
         let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        self.locate_in(&text, &file, container_id, |d| d.is_dir())
+    }
+
+    /// The cgroup directories `text` (a `/proc/<pid>/cgroup` read from `file`) names, of
+    /// which `exists` says whether a directory is there. A remote host's files are read in
+    /// one batch, where a directory is only known to exist by its files being read.
+    pub fn locate_in(
+        &self,
+        text: &str,
+        file: &Path,
+        container_id: Option<&str>,
+        exists: impl Fn(&Path) -> bool,
+    ) -> Result<CgroupPaths, String> {
         let lines: Vec<(&str, &str)> = text
             .lines()
             .filter_map(|l| {
@@ -93,7 +106,7 @@ impl CgroupRoot {
                 .find(|(ctrls, _)| ctrls.is_empty())
                 .ok_or_else(|| format!("{}: no cgroup v2 entry", file.display()))?;
             let dir = self.sys.join(path.trim_start_matches('/'));
-            return if dir.is_dir() {
+            return if exists(&dir) {
                 Ok(CgroupPaths::V2(dir))
             } else {
                 Err(format!("{}: not found", dir.display()))
@@ -110,7 +123,7 @@ impl CgroupRoot {
                 self.sys.join(ctrls).join(rel),
             ]
             .into_iter()
-            .find(|d| d.is_dir())
+            .find(|d| exists(d))
         };
         let paths = CgroupPaths::V1 {
             cpu: find("cpu"),
@@ -136,7 +149,7 @@ impl CgroupRoot {
     /// (taken once per tick by the caller: it is a large file the kernel builds on every read).
     pub fn read(
         &self,
-        files: &mut OpenFiles,
+        files: &mut impl CounterFiles,
         paths: &CgroupPaths,
         pid: u32,
         at: Duration,
@@ -218,7 +231,7 @@ impl CgroupRoot {
     }
 }
 
-fn read_v2(files: &mut OpenFiles, dir: &Path, s: &mut Sample, with_memory_stat: bool) {
+fn read_v2(files: &mut impl CounterFiles, dir: &Path, s: &mut Sample, with_memory_stat: bool) {
     if let Some(stat) = files.read_in(dir, "cpu.stat") {
         s.cpu_usage_ns = keyed(stat, "usage_usec").map(|us| us * 1000);
         s.nr_periods = keyed(stat, "nr_periods");
@@ -255,7 +268,7 @@ fn read_v2(files: &mut OpenFiles, dir: &Path, s: &mut Sample, with_memory_stat: 
 }
 
 fn read_v1(
-    files: &mut OpenFiles,
+    files: &mut impl CounterFiles,
     dirs: [Option<&Path>; 5],
     s: &mut Sample,
     with_memory_stat: bool,
@@ -327,24 +340,28 @@ pub struct OpenFiles {
     buf: Vec<u8>,
 }
 
-impl OpenFiles {
+/// Where a container's counter files are read from: opened here ([`OpenFiles`]), or a remote
+/// host's batch of them read through ssh (`remote::Batch`). The readers above are the same
+/// for both, so the two cannot disagree on what a file means.
+pub trait CounterFiles {
+    /// The raw bytes of the file known as `name` (unique within one container), at `path()`.
+    fn read_bytes(&mut self, name: &'static str, path: impl FnOnce() -> PathBuf) -> Option<&[u8]>;
+
     /// The file `name` in `dir`.
-    pub fn read_in(&mut self, dir: &Path, name: &'static str) -> Option<&str> {
+    fn read_in(&mut self, dir: &Path, name: &'static str) -> Option<&str> {
         self.read(name, || dir.join(name))
     }
 
-    /// The file known as `name`, at `path()` the first time it is asked for.
-    pub fn read(&mut self, name: &'static str, path: impl FnOnce() -> PathBuf) -> Option<&str> {
+    /// The file known as `name`, as text.
+    fn read(&mut self, name: &'static str, path: impl FnOnce() -> PathBuf) -> Option<&str> {
         // Counter files are ASCII; anything else is not a reading.
         std::str::from_utf8(self.read_bytes(name, path)?).ok()
     }
+}
 
-    /// The raw bytes of the file known as `name`.
-    pub fn read_bytes(
-        &mut self,
-        name: &'static str,
-        path: impl FnOnce() -> PathBuf,
-    ) -> Option<&[u8]> {
+impl CounterFiles for OpenFiles {
+    /// Opened the first time it is asked for, then re-read from offset 0.
+    fn read_bytes(&mut self, name: &'static str, path: impl FnOnce() -> PathBuf) -> Option<&[u8]> {
         let slot = match self.files.iter().position(|(n, _)| *n == name) {
             Some(i) => i,
             None => {
@@ -475,7 +492,11 @@ pub fn parse_sockstat_tcp(text: &str) -> Option<u64> {
 
 /// The host's total CPU time in ns and its online CPUs, as `docker stats` computes them.
 pub fn proc_stat(path: &Path) -> Option<(u64, u32)> {
-    let text = fs::read_to_string(path).ok()?;
+    parse_proc_stat(&fs::read_to_string(path).ok()?)
+}
+
+/// [`proc_stat`] of the file's text.
+pub fn parse_proc_stat(text: &str) -> Option<(u64, u32)> {
     let total = text.lines().find(|l| l.starts_with("cpu "))?;
     // user nice system idle iowait irq softirq (docker sums these seven).
     let ticks: u64 = total

@@ -2,6 +2,7 @@
 //! otherwise. The periodic sampler and the one-off measurement of `ps` share them.
 
 pub mod cgroup;
+pub mod remote;
 pub mod sampler;
 pub mod sockets;
 pub mod stats_api;
@@ -14,7 +15,7 @@ use bollard::Docker;
 use futures_util::{stream, StreamExt};
 use tokio::sync::Semaphore;
 
-use self::cgroup::{CgroupPaths, CgroupRoot, OpenFiles};
+use self::cgroup::{CgroupPaths, CgroupRoot, CounterFiles, OpenFiles};
 use self::sockets::{NamespaceSockets, Unreadable};
 use super::endpoint::Endpoint;
 use crate::app::model::ContainerKey;
@@ -26,23 +27,39 @@ pub const DEFAULT_API_CONCURRENCY: usize = 4;
 /// One stats request may take two collector cycles on old engines.
 pub const STATS_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Which source to use.
+/// Which source to use (`metrics_source` in config.toml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceMode {
-    /// cgroup files when the engine is local and the container's cgroup is readable.
+    /// cgroup files where they can be read (here, or on an ssh:// engine's host through one
+    /// batched read per tick), the stats API for the rest.
     Auto,
-    /// Always the stats API (remote engines behave like this; tests force it).
+    /// cgroup files only: what cannot be read that way is not sampled, so the daemon never
+    /// serves stats requests.
+    Cgroup,
+    /// Always the stats API (to compare the two, or for unusual cgroups; tests force it).
     StatsApi,
 }
 
 impl SourceMode {
-    /// `WHEELHOUSE_METRICS_SOURCE=api` forces the stats API even where cgroup files are
-    /// readable: to compare the two, or when a local engine's cgroups are unusual.
-    pub fn from_env() -> SourceMode {
-        match std::env::var("WHEELHOUSE_METRICS_SOURCE").as_deref() {
-            Ok("api") => SourceMode::StatsApi,
-            _ => SourceMode::Auto,
+    pub const NAMES: &'static [&'static str] = &["auto", "cgroup", "api"];
+
+    pub fn parse(name: &str) -> Option<SourceMode> {
+        match name {
+            "auto" => Some(SourceMode::Auto),
+            "cgroup" => Some(SourceMode::Cgroup),
+            "api" => Some(SourceMode::StatsApi),
+            _ => None,
         }
+    }
+
+    /// `WHEELHOUSE_METRICS_SOURCE=auto|cgroup|api` overrides the configuration.
+    pub fn from_env() -> Option<SourceMode> {
+        SourceMode::parse(std::env::var("WHEELHOUSE_METRICS_SOURCE").ok()?.as_str())
+    }
+
+    /// Whether cgroup files are to be tried.
+    pub fn files(self) -> bool {
+        self != SourceMode::StatsApi
     }
 }
 
@@ -372,7 +389,7 @@ pub async fn measure_once(
     budget: Duration,
 ) -> HashMap<ContainerKey, (Sample, Sample)> {
     let deadline = tokio::time::Instant::now() + budget;
-    let local = mode == SourceMode::Auto && maybe_local(endpoint);
+    let local = mode.files() && maybe_local(endpoint);
     let mut probe = LocalProbe::default();
     let mut firsts = Vec::new();
     let mut remote = Vec::new();

@@ -1,6 +1,8 @@
 //! One task per endpoint: every interval, sample the containers the runtime asks for and send
-//! one `Msg::Sampled` with all of them. Local containers are read from their cgroup files; the
-//! rest go through the stats API, a few at a time, rows on screen first, the others in turn.
+//! one `Msg::Sampled` with all of them. Local containers are read from their cgroup files, an
+//! ssh:// engine's from its host's cgroup files in one batched read (see `remote`); the rest go
+//! through the stats API, a few at a time, rows on screen first, the others in turn. How the
+//! endpoint is measured is said with `Msg::Sampling` whenever it changes.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -11,10 +13,11 @@ use tokio::task::JoinSet;
 use tokio::time::{interval, Instant, MissedTickBehavior};
 
 use super::cgroup::CgroupRoot;
+use super::remote::{self, Reader, Refused, RemoteProbe};
 use super::{
     maybe_local, stats_api, LocalProbe, SourceMode, DEFAULT_API_CONCURRENCY, STATS_TIMEOUT,
 };
-use crate::app::model::ContainerKey;
+use crate::app::model::{ContainerKey, Sampling};
 use crate::app::usage::Sample;
 use crate::app::watch::Watch;
 use crate::app::Msg;
@@ -41,6 +44,80 @@ impl Default for SamplerConfig {
 
 type Answer = (ContainerKey, Result<Sample, String>);
 
+/// How long a remote's batched read may take to greet, beyond ssh's connect timeout.
+const GREETING_GRACE: Duration = Duration::from_secs(5);
+/// A batched read that breaks (garbled, cut off, too slow) is tried again after this…
+const RETRY_BROKEN: Duration = Duration::from_secs(30);
+/// …and one the remote refuses (a forced command, not Linux) after this.
+const RETRY_REFUSED: Duration = Duration::from_secs(600);
+
+/// The batched read of an ssh:// endpoint, through its life.
+enum RemoteFiles {
+    /// Not an ssh:// endpoint, or the files are not to be read.
+    Never,
+    /// To be started at the next tick after `at` (once the engine answers); with why the last
+    /// one did not serve.
+    StartAfter(Instant, Option<String>),
+    Starting(tokio::task::JoinHandle<Result<Reader, Refused>>),
+    Ready(Box<RemoteProbe>),
+}
+
+impl RemoteFiles {
+    fn new(engine: &EngineHandle, mode: SourceMode) -> RemoteFiles {
+        if mode.files() && engine.host().starts_with("ssh://") {
+            RemoteFiles::StartAfter(Instant::now(), None)
+        } else {
+            RemoteFiles::Never
+        }
+    }
+
+    /// How the endpoint's remote containers are measured in this state.
+    fn sampling(&self) -> Sampling {
+        match self {
+            RemoteFiles::Never => Sampling::StatsApi { why: None },
+            RemoteFiles::StartAfter(_, why) => Sampling::StatsApi { why: why.clone() },
+            RemoteFiles::Starting(_) => Sampling::Starting,
+            RemoteFiles::Ready(_) => Sampling::RemoteFiles,
+        }
+    }
+
+    fn broke(&mut self, why: String, retry_after: Duration) {
+        log::warn!("batched read: {why}; using the stats API");
+        *self = RemoteFiles::StartAfter(Instant::now() + retry_after, Some(why));
+    }
+
+    /// Moves the start along: begins it when due, takes its outcome when done.
+    async fn advance(&mut self, engine: &EngineHandle) {
+        use crate::engine::transport::ssh;
+        match self {
+            RemoteFiles::StartAfter(at, _) if Instant::now() >= *at => {
+                // The engine first, so that its connection has made the ssh master this shares.
+                if engine.docker().await.is_err() {
+                    return;
+                }
+                let url = engine.host().to_owned();
+                let options = ssh::SshOptions::from_env();
+                let dialer =
+                    ssh::SshTarget::parse(&url).and_then(|t| ssh::Dialer::new(&url, &t, &options));
+                let args = match dialer {
+                    Ok(d) => remote::command_args(d.args_to_host()),
+                    Err(e) => return self.broke(e, RETRY_REFUSED),
+                };
+                let within = options.connect_timeout + GREETING_GRACE;
+                *self = RemoteFiles::Starting(tokio::spawn(async move {
+                    Reader::start(&args, within).await
+                }));
+            }
+            RemoteFiles::Starting(task) if task.is_finished() => match task.await {
+                Ok(Ok(reader)) => *self = RemoteFiles::Ready(Box::new(RemoteProbe::new(reader))),
+                Ok(Err(Refused(why))) => self.broke(why, RETRY_REFUSED),
+                Err(e) => self.broke(format!("the batched read failed: {e}"), RETRY_BROKEN),
+            },
+            _ => {}
+        }
+    }
+}
+
 /// Runs until the console goes away (the message channel or the watch sender closes).
 pub async fn run(
     engine: EngineHandle,
@@ -49,8 +126,10 @@ pub async fn run(
     tx: mpsc::Sender<Msg>,
 ) {
     let endpoint = engine.endpoint();
-    let local = config.mode == SourceMode::Auto && maybe_local(endpoint);
+    let local = config.mode.files() && maybe_local(endpoint);
     let mut probe = LocalProbe::new(config.cgroup_root.clone());
+    let mut remote_files = RemoteFiles::new(&engine, config.mode);
+    let mut said: Option<Sampling> = None;
     let mut docker: Option<Docker> = None;
     let mut in_flight: JoinSet<Answer> = JoinSet::new();
     let mut asked: HashSet<String> = HashSet::new();
@@ -69,15 +148,54 @@ pub async fn run(
                 probe.retain(|id| watched.contains(id));
                 last_asked.retain(|id, _| watched.contains(id.as_str()));
                 let mut via_api: Vec<&Watch> = Vec::new();
-                let host = if local { probe.root.host_cpu() } else { None };
-                probe.begin_tick();
-                // Visible rows first: they get this tick's socket dumps before the others.
-                let (shown, hidden): (Vec<&Watch>, Vec<&Watch>) = list.iter().partition(|w| w.visible);
-                for w in shown.into_iter().chain(hidden) {
-                    let cgroup = w.pid.filter(|_| local).and_then(|pid| probe.sample(&w.key.id, pid, host));
-                    match cgroup {
-                        Some(s) => pending.push((w.key.clone(), s)),
-                        None => via_api.push(w),
+                remote_files.advance(&engine).await;
+                if let RemoteFiles::Ready(remote) = &mut remote_files {
+                    // The next tick waits for this one: a slow remote slows the ticks rather
+                    // than piling reads up.
+                    let within = (config.interval * 3).max(Duration::from_secs(5));
+                    match tokio::time::timeout(within, remote.tick(&list)).await {
+                        Ok(Ok(tick)) => {
+                            pending.extend(tick.samples);
+                            let elsewhere: HashSet<&ContainerKey> = tick.elsewhere.iter().collect();
+                            via_api.extend(list.iter().filter(|w| elsewhere.contains(&w.key)));
+                        }
+                        Ok(Err(why)) => {
+                            remote_files.broke(why, RETRY_BROKEN);
+                            via_api.extend(list.iter());
+                        }
+                        Err(_) => {
+                            let why = format!("the remote took over {} s to answer", within.as_secs());
+                            remote_files.broke(why, RETRY_BROKEN);
+                            via_api.extend(list.iter());
+                        }
+                    }
+                } else {
+                    let host = if local { probe.root.host_cpu() } else { None };
+                    probe.begin_tick();
+                    // Visible rows first: they get this tick's socket dumps before the others.
+                    let (shown, hidden): (Vec<&Watch>, Vec<&Watch>) = list.iter().partition(|w| w.visible);
+                    for w in shown.into_iter().chain(hidden) {
+                        let cgroup = w.pid.filter(|_| local).and_then(|pid| probe.sample(&w.key.id, pid, host));
+                        match cgroup {
+                            Some(s) => pending.push((w.key.clone(), s)),
+                            None => via_api.push(w),
+                        }
+                    }
+                }
+                let mut sampling = if local { Sampling::LocalFiles } else { remote_files.sampling() };
+                if config.mode == SourceMode::Cgroup {
+                    // Files only: the daemon is never asked.
+                    if let Sampling::StatsApi { why } = sampling {
+                        let why = why.unwrap_or_else(|| "cgroup files cannot be read for this endpoint".into());
+                        sampling = Sampling::Unavailable { why };
+                    }
+                    via_api.clear();
+                }
+                if !list.is_empty() && said.as_ref() != Some(&sampling) {
+                    said = Some(sampling.clone());
+                    let msg = Msg::Sampling { endpoint: endpoint.name.clone(), sampling };
+                    if tx.send(msg).await.is_err() {
+                        return;
                     }
                 }
                 queue = api_round(via_api, &asked, &last_asked);
@@ -85,7 +203,8 @@ pub async fn run(
                     ask_api(&engine, &mut docker, &mut queue, &config, &mut in_flight, &mut asked, &mut last_asked).await;
                 }
                 if !pending.is_empty() {
-                    let msg = Msg::Sampled { endpoint: endpoint.name.clone(), samples: std::mem::take(&mut pending) };
+                    let samples = latest_per_container(std::mem::take(&mut pending));
+                    let msg = Msg::Sampled { endpoint: endpoint.name.clone(), samples };
                     if tx.send(msg).await.is_err() {
                         return;
                     }
@@ -108,6 +227,16 @@ pub async fn run(
             _ = tx.closed() => return,
         }
     }
+}
+
+/// One sample per container, the latest: a stats answer that arrived after the container's
+/// files became readable (a remote's batched read starting) gives way to this tick's reading.
+fn latest_per_container(mut samples: Vec<(ContainerKey, Sample)>) -> Vec<(ContainerKey, Sample)> {
+    let mut seen: HashSet<ContainerKey> = HashSet::with_capacity(samples.len());
+    samples.reverse();
+    samples.retain(|(key, _)| seen.insert(key.clone()));
+    samples.reverse();
+    samples
 }
 
 /// Visible rows first; then those never asked, then whoever waited longest.
@@ -197,6 +326,29 @@ mod tests {
     }
 
     #[test]
+    fn a_late_stats_answer_gives_way_to_the_ticks_own_reading() {
+        use crate::app::usage::SampleSource;
+        let key = |id: &str| watch(id, None, true).key;
+        let at = Duration::from_secs(1);
+        let samples = vec![
+            (key("a"), Sample::empty(SampleSource::StatsApi, at)),
+            (key("b"), Sample::empty(SampleSource::StatsApi, at)),
+            (key("a"), Sample::empty(SampleSource::Cgroup, at)),
+        ];
+        let kept: Vec<(String, SampleSource)> = latest_per_container(samples)
+            .into_iter()
+            .map(|(k, s)| (k.id, s.source))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                ("b".to_string(), SampleSource::StatsApi),
+                ("a".to_string(), SampleSource::Cgroup)
+            ]
+        );
+    }
+
+    #[test]
     fn visible_rows_go_first_then_the_longest_waiting() {
         let now = Instant::now();
         let (a, b, c, d) = (
@@ -253,6 +405,11 @@ mod tests {
         let (watch_tx, watch_rx) = watch::channel(vec![watch(id, Some(10442), true)]);
         let (tx, mut rx) = mpsc::channel(8);
         let task = tokio::spawn(run(endpoint, config, watch_rx, tx));
+        let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        let Ok(Some(Msg::Sampling { sampling, .. })) = first else {
+            panic!("{first:?}")
+        };
+        assert_eq!(sampling, Sampling::LocalFiles);
         for _ in 0..2 {
             let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv())
                 .await

@@ -41,6 +41,8 @@ use limit::Carries;
 /// The permit is held until the answer's head arrives: its body follows on the same connection
 /// at once, so about this many connections serve answers.
 pub const ANSWERS_IN_FLIGHT: usize = 8;
+/// How long an idle pooled connection of an ssh:// endpoint is kept.
+pub const SSH_POOL_IDLE: Duration = Duration::from_secs(5);
 
 tokio::task_local! {
     static NOT_MODIFIED: std::cell::Cell<bool>;
@@ -100,6 +102,13 @@ pub(crate) fn client(
     version: &ClientVersion,
     explain: Explain,
 ) -> Result<(Docker, ApiPin), String> {
+    // Over ssh an idle connection is a process here and a dial-stdio on the remote: a burst's
+    // connections (the inspects of a first listing) close soon after it, while one used every
+    // few seconds (a refreshing detail pane, pings) stays.
+    let idle = match &dial {
+        Dial::Ssh(_) => SSH_POOL_IDLE,
+        _ => Duration::from_secs(30),
+    };
     let connector = Connector {
         dial: Arc::new(dial),
         host: host.into(),
@@ -107,7 +116,7 @@ pub(crate) fn client(
     };
     let client: Client<_, RequestBody> = Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_idle_timeout(idle)
         .build(connector);
     let client = Arc::new(client);
     let pin = ApiPin::default();

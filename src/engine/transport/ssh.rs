@@ -221,6 +221,12 @@ impl Dialer {
         args
     }
 
+    /// ssh's options and the host, without a remote command: for other programs run through
+    /// the same master (the remote sampler's batched read).
+    pub fn args_to_host(&self) -> &[String] {
+        &self.args
+    }
+
     /// The ControlPath pattern (with `%C`) this endpoint's children use.
     pub fn control_path(&self) -> &Path {
         &self.control_path
