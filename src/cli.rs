@@ -283,6 +283,8 @@ fn run_console(
         logs_dir: loaded.paths.logs_dir.clone(),
         tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),
         sample_interval: Duration::from_millis(loaded.settings.sample_ms),
+        metrics_source: loaded.settings.metrics_source,
+        endpoint_metrics: loaded.settings.endpoint_metrics.clone(),
         plan_prefix: app.options.plan_prefix.clone(),
         rollouts,
         canary_dir,

@@ -45,8 +45,11 @@ pub struct Runtime {
     pub gate: Gate,
     pub logs_dir: PathBuf,
     pub tick: Duration,
-    /// How often each endpoint's sampler measures resource use.
+    /// How often each endpoint's sampler measures resource use…
     pub sample_interval: Duration,
+    /// …and from what (config.toml's `metrics_source`, and per endpoint).
+    pub metrics_source: SourceMode,
+    pub endpoint_metrics: std::collections::BTreeMap<String, SourceMode>,
     /// What this console's plan ids start with (its own lines of a shared audit log).
     pub plan_prefix: String,
     /// The canary rollouts: their routers (and PromQL gates) are read every second.
@@ -403,7 +406,11 @@ impl Effects<'_> {
         let (watch_tx, watch_rx) = watch::channel(Vec::new());
         let config = SamplerConfig {
             interval: self.rt.sample_interval,
-            mode: SourceMode::from_env().unwrap_or(SourceMode::Auto),
+            // The environment overrides the file, for comparing sources on one config.
+            mode: SourceMode::from_env().unwrap_or_else(|| {
+                let per_endpoint = self.rt.endpoint_metrics.get(&ep.name);
+                per_endpoint.copied().unwrap_or(self.rt.metrics_source)
+            }),
             ..SamplerConfig::default()
         };
         let task = tokio::spawn(sampler::run(

@@ -7,6 +7,7 @@ use toml::{Spanned, Value};
 
 use super::error::{ConfigError, Source};
 use super::suggest;
+use crate::engine::metrics::SourceMode;
 
 /// Fewer lines than this would make the log view useless for context.
 pub const MIN_LOG_BUFFER_LINES: usize = 100;
@@ -43,6 +44,21 @@ pub struct Settings {
     pub net_rtt_p95_ms: u64,
     pub net_retransmit_percent: f64,
     pub net_warn_on_drops: bool,
+    /// How containers' use is read: cgroup files where possible (`auto`), files only
+    /// (`cgroup`: the daemon never serves stats), or the stats API (`api`)…
+    pub metrics_source: SourceMode,
+    /// …and per endpoint (`[endpoints.NAME] metrics_source = "api"`), by endpoint name.
+    pub endpoint_metrics: BTreeMap<String, SourceMode>,
+}
+
+impl Settings {
+    /// How the endpoint `name` is to be sampled.
+    pub fn metrics_source_of(&self, name: &str) -> SourceMode {
+        self.endpoint_metrics
+            .get(name)
+            .copied()
+            .unwrap_or(self.metrics_source)
+    }
 }
 
 impl Default for Settings {
@@ -61,9 +77,16 @@ impl Default for Settings {
             net_rtt_p95_ms: 200,
             net_retransmit_percent: 0.5,
             net_warn_on_drops: true,
+            metrics_source: SourceMode::Auto,
+            endpoint_metrics: BTreeMap::new(),
         }
     }
 }
+
+type EndpointModes = BTreeMap<String, SourceMode>;
+
+/// What an `[endpoints.NAME]` table may hold.
+pub const ENDPOINT_KEYS: &[&str] = &["metrics_source"];
 
 /// Every key a settings file may hold, for "unknown setting" and "did you mean".
 pub const KEYS: &[&str] = &[
@@ -80,6 +103,8 @@ pub const KEYS: &[&str] = &[
     "net_rtt_p95_ms",
     "net_retransmit_percent",
     "net_warn_on_drops",
+    "metrics_source",
+    "endpoints",
 ];
 
 /// A settings file read leniently: what could be used, and what was wrong with the rest.
@@ -218,6 +243,15 @@ impl Settings {
             field.bool("net_warn_on_drops", raw.remove("net_warn_on_drops")),
             defaults.net_warn_on_drops,
         );
+        let metrics_source = take(
+            &mut problems,
+            field.source_mode("metrics_source", raw.remove("metrics_source")),
+            defaults.metrics_source,
+        );
+        let endpoint_metrics = match raw.remove("endpoints") {
+            None => BTreeMap::new(),
+            Some(value) => field.endpoints(value, &mut problems),
+        };
         let theme = take(
             &mut problems,
             field.string("theme", raw.remove("theme")),
@@ -247,6 +281,8 @@ impl Settings {
                 net_rtt_p95_ms,
                 net_retransmit_percent,
                 net_warn_on_drops,
+                metrics_source,
+                endpoint_metrics,
             },
             problems,
         })
@@ -324,6 +360,68 @@ impl Field<'_> {
         }
     }
 
+    fn source_mode(
+        &self,
+        name: &str,
+        value: Option<Spanned<Value>>,
+    ) -> Result<Option<SourceMode>, ConfigError> {
+        let Some(value) = value else { return Ok(None) };
+        let names = SourceMode::NAMES.join("\", \"");
+        match value.as_ref() {
+            Value::String(s) => SourceMode::parse(s).map(Some).ok_or_else(|| {
+                self.source.error_at(
+                    value.span(),
+                    format!("{name} must be one of \"{names}\" (got \"{s}\")"),
+                )
+            }),
+            other => Err(self.wrong_type(name, &value, &format!("one of \"{names}\""), other)),
+        }
+    }
+
+    /// `[endpoints.NAME]` tables: each wrong one is reported and left out. Read from the text
+    /// again so that the fields inside keep their positions.
+    fn endpoints(&self, value: Spanned<Value>, problems: &mut Vec<ConfigError>) -> EndpointModes {
+        type Fields = BTreeMap<Spanned<String>, Spanned<Value>>;
+        #[derive(serde::Deserialize)]
+        struct Nested {
+            endpoints: BTreeMap<Spanned<String>, Spanned<Fields>>,
+        }
+        let mut out = BTreeMap::new();
+        let Ok(nested) = toml::from_str::<Nested>(self.source.text) else {
+            problems.push(self.source.error_at(
+                value.span(),
+                "endpoints must be tables such as [endpoints.NAME] with metrics_source = \"api\""
+                    .to_owned(),
+            ));
+            return out;
+        };
+        for (endpoint, fields) in nested.endpoints {
+            let endpoint = endpoint.into_inner();
+            for (key, v) in fields.into_inner() {
+                if key.get_ref() != "metrics_source" {
+                    let hint = suggest::did_you_mean(key.get_ref(), ENDPOINT_KEYS.iter().copied());
+                    problems.push(self.source.error_at(
+                        key.span(),
+                        format!(
+                            "unknown setting \"{}\" in [endpoints.{endpoint}]{hint}",
+                            key.get_ref()
+                        ),
+                    ));
+                    continue;
+                }
+                let name = format!("endpoints.{endpoint}.metrics_source");
+                match self.source_mode(&name, Some(v)) {
+                    Ok(Some(mode)) => {
+                        out.insert(endpoint.clone(), mode);
+                    }
+                    Ok(None) => {}
+                    Err(e) => problems.push(e),
+                }
+            }
+        }
+        out
+    }
+
     fn wrong_type(
         &self,
         name: &str,
@@ -359,7 +457,7 @@ mod tests {
     #[test]
     fn every_field_can_be_set() {
         let settings = Settings::parse(
-            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\nmax_replicas = 20\nmouse = true\nnet_rtt_p95_ms = 50\nnet_retransmit_percent = 1.5\nnet_warn_on_drops = false\n",
+            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\nmax_replicas = 20\nmouse = true\nnet_rtt_p95_ms = 50\nnet_retransmit_percent = 1.5\nnet_warn_on_drops = false\nmetrics_source = \"cgroup\"\n[endpoints.remote]\nmetrics_source = \"api\"\n",
             "config.toml",
         )
         .unwrap();
@@ -379,8 +477,35 @@ mod tests {
                 net_rtt_p95_ms: 50,
                 net_retransmit_percent: 1.5,
                 net_warn_on_drops: false,
+                metrics_source: SourceMode::Cgroup,
+                endpoint_metrics: [("remote".to_string(), SourceMode::StatsApi)].into(),
             }
         );
+        assert_eq!(settings.metrics_source_of("remote"), SourceMode::StatsApi);
+        assert_eq!(settings.metrics_source_of("local"), SourceMode::Cgroup);
+    }
+
+    #[test]
+    fn endpoint_tables_name_their_endpoint_line_and_field() {
+        let text = "sample_ms = 1000\n[endpoints.prod]\nmetrics_source = \"files\"\n[endpoints.lab]\nmetric_source = \"api\"\n";
+        let lenient = Settings::parse_lenient(text, "config.toml").unwrap();
+        let words: Vec<String> = lenient.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(words.len(), 2, "{words:#?}");
+        assert!(
+            words[0].contains("config.toml:3")
+                && words[0].contains("endpoints.prod.metrics_source must be one of \"auto\", \"cgroup\", \"api\" (got \"files\")"),
+            "{}",
+            words[0]
+        );
+        assert!(
+            words[1].contains("config.toml:5")
+                && words[1].contains("unknown setting \"metric_source\" in [endpoints.lab]")
+                && words[1].contains("metrics_source"),
+            "{}",
+            words[1]
+        );
+        assert!(lenient.settings.endpoint_metrics.is_empty());
+        assert!(parse_err("metrics_source = 1\n").contains("metrics_source must be one of"));
     }
 
     #[test]

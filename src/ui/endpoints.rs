@@ -200,7 +200,9 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
     // rest is the state's, which holds a down engine's reason, and the sampling's.
     let host_need = longest(&|i| hosts[i].0.chars().count()) as u16;
     let shares = if narrow { 2 } else { 3 };
-    let host_w = host_need.min(area.width.saturating_sub(fixed) / shares).max(8);
+    let host_w = host_need
+        .min(area.width.saturating_sub(fixed) / shares)
+        .max(8);
     for (row, (name, host)) in rows.iter_mut().zip(names.iter().zip(&hosts)) {
         row[1] = Cell::from(fit_middle(name, name_w as usize));
         row[2] = Cell::from(Span::styled(
