@@ -448,6 +448,7 @@ async fn measure(targets: &[&Container], engines: &Engines) -> HashMap<Container
                 key: c.key.clone(),
                 pid: c.pid,
                 visible: true,
+                keep_fresh: true,
             })
             .collect();
         let pairs = metrics::measure_once(

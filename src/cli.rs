@@ -285,6 +285,7 @@ fn run_console(
         sample_interval: Duration::from_millis(loaded.settings.sample_ms),
         metrics_source: loaded.settings.metrics_source,
         endpoint_metrics: loaded.settings.endpoint_metrics.clone(),
+        offscreen_sample_every: loaded.settings.offscreen_sample_every,
         plan_prefix: app.options.plan_prefix.clone(),
         rollouts,
         canary_dir,
@@ -490,6 +491,7 @@ async fn measure_usage(
             key: c.key.clone(),
             pid: c.pid,
             visible: true,
+            keep_fresh: true,
         })
         .collect();
     if targets.is_empty() {

@@ -50,6 +50,8 @@ pub struct Runtime {
     /// …and from what (config.toml's `metrics_source`, and per endpoint).
     pub metrics_source: SourceMode,
     pub endpoint_metrics: std::collections::BTreeMap<String, SourceMode>,
+    /// Off-screen containers are sampled every this many intervals.
+    pub offscreen_sample_every: u64,
     /// What this console's plan ids start with (its own lines of a shared audit log).
     pub plan_prefix: String,
     /// The canary rollouts: their routers (and PromQL gates) are read every second.
@@ -411,6 +413,7 @@ impl Effects<'_> {
                 let per_endpoint = self.rt.endpoint_metrics.get(&ep.name);
                 per_endpoint.copied().unwrap_or(self.rt.metrics_source)
             }),
+            offscreen_every: self.rt.offscreen_sample_every,
             ..SamplerConfig::default()
         };
         let task = tokio::spawn(sampler::run(

@@ -45,6 +45,7 @@ fn watch_of(c: &Container) -> Watch {
         key: c.key.clone(),
         pid: c.pid,
         visible: true,
+        keep_fresh: true,
     }
 }
 

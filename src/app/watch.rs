@@ -14,20 +14,27 @@ pub struct Watch {
     /// Main process on the engine's host (to find its cgroup); None until inspected.
     pub pid: Option<u32>,
     pub visible: bool,
+    /// Sampled every interval: on screen, or needed by what is shown (a sort by CPU or memory
+    /// orders every row by its use; the topology colours every name by it). The others are
+    /// sampled every few intervals, so a tick costs what is shown, not the inventory.
+    pub keep_fresh: bool,
 }
 
 /// Per endpoint, in inventory order. Endpoints with nothing running are absent.
 pub fn watch_lists(app: &App) -> BTreeMap<String, Vec<Watch>> {
     let visible = visible_keys(app);
+    let all_fresh = app.table.sort.column.follows_usage() || app.views.current == View::Topology;
     let mut out: BTreeMap<String, Vec<Watch>> = BTreeMap::new();
     for (_, c) in app.inventory.iter() {
         if c.state != RunState::Running {
             continue;
         }
+        let visible = visible.contains(&c.key);
         out.entry(c.key.endpoint.clone()).or_default().push(Watch {
             key: c.key.clone(),
             pid: c.pid,
-            visible: visible.contains(&c.key),
+            visible,
+            keep_fresh: visible || all_fresh,
         });
     }
     out

@@ -44,6 +44,9 @@ pub struct Settings {
     pub net_rtt_p95_ms: u64,
     pub net_retransmit_percent: f64,
     pub net_warn_on_drops: bool,
+    /// Off-screen containers are sampled every this many intervals (1: every interval); a sort
+    /// by CPU or memory keeps every container fresh.
+    pub offscreen_sample_every: u64,
     /// How containers' use is read: cgroup files where possible (`auto`), files only
     /// (`cgroup`: the daemon never serves stats), or the stats API (`api`)…
     pub metrics_source: SourceMode,
@@ -77,6 +80,7 @@ impl Default for Settings {
             net_rtt_p95_ms: 200,
             net_retransmit_percent: 0.5,
             net_warn_on_drops: true,
+            offscreen_sample_every: crate::engine::metrics::sampler::DEFAULT_OFFSCREEN_EVERY,
             metrics_source: SourceMode::Auto,
             endpoint_metrics: BTreeMap::new(),
         }
@@ -103,6 +107,7 @@ pub const KEYS: &[&str] = &[
     "net_rtt_p95_ms",
     "net_retransmit_percent",
     "net_warn_on_drops",
+    "offscreen_sample_every",
     "metrics_source",
     "endpoints",
 ];
@@ -243,6 +248,15 @@ impl Settings {
             field.bool("net_warn_on_drops", raw.remove("net_warn_on_drops")),
             defaults.net_warn_on_drops,
         );
+        let offscreen_sample_every = take(
+            &mut problems,
+            field.integer(
+                "offscreen_sample_every",
+                raw.remove("offscreen_sample_every"),
+                1,
+            ),
+            defaults.offscreen_sample_every,
+        );
         let metrics_source = take(
             &mut problems,
             field.source_mode("metrics_source", raw.remove("metrics_source")),
@@ -281,6 +295,7 @@ impl Settings {
                 net_rtt_p95_ms,
                 net_retransmit_percent,
                 net_warn_on_drops,
+                offscreen_sample_every,
                 metrics_source,
                 endpoint_metrics,
             },
@@ -457,7 +472,7 @@ mod tests {
     #[test]
     fn every_field_can_be_set() {
         let settings = Settings::parse(
-            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\nmax_replicas = 20\nmouse = true\nnet_rtt_p95_ms = 50\nnet_retransmit_percent = 1.5\nnet_warn_on_drops = false\nmetrics_source = \"cgroup\"\n[endpoints.remote]\nmetrics_source = \"api\"\n",
+            "read_only = true\nlog_buffer_lines = 500\ntheme = \"light\"\nkeymap = \"vim\"\ntick_ms = 250\nsample_ms = 2000\nnear_limit_percent = 70\nover_limit_percent = 90\nmax_replicas = 20\nmouse = true\nnet_rtt_p95_ms = 50\nnet_retransmit_percent = 1.5\nnet_warn_on_drops = false\noffscreen_sample_every = 3\nmetrics_source = \"cgroup\"\n[endpoints.remote]\nmetrics_source = \"api\"\n",
             "config.toml",
         )
         .unwrap();
@@ -477,6 +492,7 @@ mod tests {
                 net_rtt_p95_ms: 50,
                 net_retransmit_percent: 1.5,
                 net_warn_on_drops: false,
+                offscreen_sample_every: 3,
                 metrics_source: SourceMode::Cgroup,
                 endpoint_metrics: [("remote".to_string(), SourceMode::StatsApi)].into(),
             }

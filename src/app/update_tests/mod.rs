@@ -1441,3 +1441,34 @@ mod logs_restart;
 mod resources;
 mod sorting;
 mod swarm;
+
+/// Rows on screen are sampled every interval; the rest in turn, except when what is shown
+/// needs every container's use (a sort by CPU, the topology).
+#[test]
+fn only_what_is_shown_is_kept_fresh_unless_a_sort_or_the_topology_needs_all() {
+    let containers: Vec<Container> = (0..40)
+        .map(|i| {
+            container(&format!("c{i:02}"), "running")
+                .pid(100 + i)
+                .into()
+        })
+        .collect();
+    let mut app = app_with(containers);
+    let fresh = |app: &App| -> (usize, usize) {
+        let list = &super::watch::watch_lists(app)["default"];
+        let n = list.iter().filter(|w| w.keep_fresh).count();
+        assert!(list.iter().all(|w| w.keep_fresh || !w.visible));
+        (n, list.len())
+    };
+    let (n, all) = fresh(&app);
+    assert_eq!(all, 40);
+    assert!(
+        n > 0 && n < 40,
+        "an 80×24 table shows some of 40 rows: {n} fresh"
+    );
+    app.table.sort.column = SortColumn::Cpu;
+    assert_eq!(fresh(&app), (40, 40), "sorted by CPU");
+    app.table.sort.column = SortColumn::Name;
+    act(&mut app, Action::Topology);
+    assert_eq!(fresh(&app), (40, 40), "the topology colours every name");
+}

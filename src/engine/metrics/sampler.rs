@@ -29,7 +29,13 @@ pub struct SamplerConfig {
     pub api_concurrency: usize,
     pub mode: SourceMode,
     pub cgroup_root: CgroupRoot,
+    /// Containers not kept fresh (off screen) are read from local files every this many
+    /// intervals, in turn.
+    pub offscreen_every: u64,
 }
+
+/// How often, in intervals, an off-screen local container is sampled by default.
+pub const DEFAULT_OFFSCREEN_EVERY: u64 = 5;
 
 impl Default for SamplerConfig {
     fn default() -> Self {
@@ -38,8 +44,15 @@ impl Default for SamplerConfig {
             api_concurrency: DEFAULT_API_CONCURRENCY,
             mode: SourceMode::Auto,
             cgroup_root: CgroupRoot::default(),
+            offscreen_every: DEFAULT_OFFSCREEN_EVERY,
         }
     }
+}
+
+/// Whether a container not kept fresh, `index` in the watch list, is read at tick `tick`: each
+/// one every `every` ticks, spread so that each tick reads about the same number.
+fn offscreen_due(index: usize, tick: u64, every: u64) -> bool {
+    every <= 1 || (index as u64 + tick).is_multiple_of(every)
 }
 
 type Answer = (ContainerKey, Result<Sample, String>);
@@ -130,6 +143,7 @@ pub async fn run(
     let mut probe = LocalProbe::new(config.cgroup_root.clone());
     let mut remote_files = RemoteFiles::new(&engine, config.mode);
     let mut said: Option<Sampling> = None;
+    let mut ticks: u64 = 0;
     let mut docker: Option<Docker> = None;
     let mut in_flight: JoinSet<Answer> = JoinSet::new();
     let mut asked: HashSet<String> = HashSet::new();
@@ -172,9 +186,14 @@ pub async fn run(
                 } else {
                     let host = if local { probe.root.host_cpu() } else { None };
                     probe.begin_tick();
+                    ticks += 1;
                     // Visible rows first: they get this tick's socket dumps before the others.
                     let (shown, hidden): (Vec<&Watch>, Vec<&Watch>) = list.iter().partition(|w| w.visible);
-                    for w in shown.into_iter().chain(hidden) {
+                    for (i, w) in shown.into_iter().chain(hidden).enumerate() {
+                        let due = w.keep_fresh || offscreen_due(i, ticks, config.offscreen_every);
+                        if local && w.pid.is_some() && !due {
+                            continue;
+                        }
                         let cgroup = w.pid.filter(|_| local).and_then(|pid| probe.sample(&w.key.id, pid, host));
                         match cgroup {
                             Some(s) => pending.push((w.key.clone(), s)),
@@ -322,7 +341,21 @@ mod tests {
             },
             pid,
             visible,
+            keep_fresh: visible,
         }
+    }
+
+    #[test]
+    fn off_screen_containers_take_turns_one_tick_in_five() {
+        for tick in 0..20 {
+            let due = (0..100).filter(|&i| offscreen_due(i, tick, 5)).count();
+            assert_eq!(due, 20, "tick {tick}");
+        }
+        // Each container once in any five ticks in a row.
+        for i in 0..10 {
+            assert_eq!((7..12).filter(|&t| offscreen_due(i, t, 5)).count(), 1);
+        }
+        assert!((0..5).all(|t| offscreen_due(3, t, 1)));
     }
 
     #[test]
