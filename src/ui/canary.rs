@@ -294,7 +294,10 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         ),
         t.style(Slot::TableHeader),
     ))];
-    for (i, r) in state.rollouts.iter().enumerate() {
+    // More rollouts than rows: the list scrolls so that the cursor's row is always shown.
+    let rows = usize::from(list_height.saturating_sub(1)).max(1);
+    let first = list_offset(state.cursor, rows, state.rollouts.len());
+    for (i, r) in state.rollouts.iter().enumerate().skip(first).take(rows) {
         let got = r
             .got_percent(&app.inventory)
             .0
@@ -329,6 +332,13 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     if let Some(r) = state.selected() {
         detail_of(frame, app, r, detail);
     }
+}
+
+/// The first rollout shown in a list of `rows` rows with the cursor at `cursor`: the top
+/// until the cursor passes the last row, then so that the cursor is on the last row.
+fn list_offset(cursor: usize, rows: usize, len: usize) -> usize {
+    let cursor = cursor.min(len.saturating_sub(1));
+    (cursor + 1).saturating_sub(rows)
 }
 
 fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
@@ -532,6 +542,17 @@ fn detail_of(frame: &mut Frame, app: &App, r: &RolloutView, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rollout_list_scrolls_to_keep_the_cursor_in_view() {
+        // 3 rows for 10 rollouts.
+        assert_eq!(list_offset(0, 3, 10), 0);
+        assert_eq!(list_offset(2, 3, 10), 0);
+        assert_eq!(list_offset(3, 3, 10), 1);
+        assert_eq!(list_offset(9, 3, 10), 7);
+        // All fit: never scrolled.
+        assert_eq!(list_offset(4, 10, 5), 0);
+    }
 
     #[test]
     fn bars_and_sparks_fit_their_width() {

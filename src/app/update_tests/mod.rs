@@ -1472,3 +1472,67 @@ fn only_what_is_shown_is_kept_fresh_unless_a_sort_or_the_topology_needs_all() {
     act(&mut app, Action::Topology);
     assert_eq!(fresh(&app), (40, 40), "the topology colours every name");
 }
+
+/// A timed pause that has run out moves the rollout on by itself (a plan approved by the
+/// rollout's rule), except while the operator has one of its plans in the confirmation dialog:
+/// the plan confirmed there must start from the state it was made from.
+#[test]
+fn no_automation_runs_while_a_plan_of_the_rollout_waits_for_confirmation() {
+    use crate::canary::state::Phase;
+    use crate::canary::traffic::{Side, Traffic};
+    let mut app = scenes::canary(200, 50);
+    let at_timed_pause = |app: &mut App| {
+        let r = app.views.canary.rollouts.first_mut().unwrap();
+        r.state.phase = Phase::Progressing;
+        r.state.step = 3;
+        r.state.weight = 50;
+        r.state.step_started = app.now - chrono::Duration::minutes(10);
+    };
+    let read = |app: &mut App| {
+        let side = |requests: u64| Side {
+            requests,
+            errors: 0,
+            latency_ms: Some(40.0),
+            latency_total_ms: None,
+            servers_up: 1,
+            servers: 1,
+        };
+        app.now += chrono::Duration::seconds(1);
+        update(
+            app,
+            Msg::CanaryRead {
+                rollout: "web".into(),
+                result: Ok(Traffic {
+                    queries: Vec::new(),
+                    stable: side(100_000),
+                    canary: side(100_000),
+                    weight_percent: 50.0,
+                }),
+            },
+        )
+    };
+    let submitted = |fx: &[Effect]| {
+        fx.iter()
+            .filter(|e| matches!(e, Effect::Submit { .. }))
+            .count()
+    };
+    // The operator opened a weight change of this rollout: nothing by itself meanwhile.
+    at_timed_pause(&mut app);
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(app.screen.overlay, Some(Overlay::Confirm(_))),
+        "a confirmation is open"
+    );
+    let fx = read(&mut app);
+    assert_eq!(
+        submitted(&fx),
+        0,
+        "automation waited for the dialog: {fx:?}"
+    );
+    // Cancelled: the next reading moves the rollout on.
+    press(&mut app, KeyCode::Esc);
+    assert!(app.screen.overlay.is_none());
+    let fx = read(&mut app);
+    assert_eq!(submitted(&fx), 1, "the timed pause ran out: {fx:?}");
+}
