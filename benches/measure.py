@@ -8,6 +8,12 @@ Starts N idle labelled containers, runs wheelhouse in a pseudo-terminal, and rep
   - CPU burnt by dockerd + containerd meanwhile, with and without the console.
 Usage: benches/measure.py [--containers 100] [--idle 60] [--binary target/release/wheelhouse]
                          [--network NAME]   # the containers on a user-defined network
+                         [--ssh ssh://root@127.0.0.1:2222]   # attached over ssh (the machine's
+                             # own engine through a local sshd, WHEELHOUSE_SSH_CONFIG as usual):
+                             # also the remote side's CPU (sshd sessions, dial-stdio, the batched
+                             # read's shell and its `head`s), the local ssh clients' CPU, and how
+                             # old the samples are (the endpoints panel's median; rows showing a
+                             # late sample's age, page by page)
        benches/measure.py --fake 1000 [--idle 60]   # against the fake engine, no churn
 Containers are removed at the end. Nothing here asserts: it records (see BENCHMARKS.md).
 """
@@ -52,14 +58,40 @@ def engine_pids():
     return pids
 
 
-def ticks_of(pids):
+def ticks_of(pids, children=False):
     out = {}
     for p in pids:
         try:
-            out[p] = cpu_ticks(p)
+            out[p] = cpu_ticks_with_children(p) if children else cpu_ticks(p)
         except OSError:
             pass  # exited meanwhile
     return out
+
+
+def cpu_ticks_with_children(pid):
+    """utime + stime + the reaped children's (the batched read's shell and its `head`s)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(fields[i]) for i in (11, 12, 13, 14))
+
+
+def pids_matching(*patterns):
+    pids = []
+    for pattern in patterns:
+        for p in sh("pgrep", "-f", pattern, check=False).split():
+            if int(p) not in pids and int(p) != os.getpid():
+                pids.append(int(p))
+    return pids
+
+
+def remote_side_pids():
+    """What the console runs on the remote (here the same machine): sshd sessions, the engine's
+    dial-stdio per connection, the batched read's shell."""
+    return pids_matching("^sshd: root", "^docker system dial-stdio", "^sh -c set -f; .*wheelhouse-files")
+
+
+def local_ssh_pids():
+    return pids_matching("^ssh .*wheelhouse-ssh", "^ssh: .*wheelhouse-ssh")
 
 
 def delta_ticks(before, after):
@@ -203,6 +235,34 @@ def kill_latencies(fd, names, n):
     return out
 
 
+def read_for(fd, screen, seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            screen.feed(os.read(fd, 65536))
+
+
+def sample_ages(fd, screen, total):
+    """The endpoints panel's median sample age, and how many rows show a late sample's age
+    (`⏱`), page by page through the whole table."""
+    import re
+    os.write(fd, b"E")
+    read_for(fd, screen, 1.5)
+    text = "\n".join(screen.screen.display) if screen.screen else ""
+    m = re.search(r"(\d+)s old", text)
+    median = f"{m.group(1)} s" if m else "not shown"
+    os.write(fd, b"\x1b")
+    read_for(fd, screen, 1.0)
+    late, pages = 0, 0
+    for _ in range(total // 40 + 2):
+        read_for(fd, screen, 1.2)
+        late += sum(line.count("\u23f1") for line in screen.screen.display) if screen.screen else 0
+        pages += 1
+        os.write(fd, b"\x1b[6~")  # PageDown
+    return median, late, pages
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--containers", type=int, default=100)
@@ -216,6 +276,7 @@ def main():
                     help="put the containers on this user-defined network (made if missing)")
     ap.add_argument("--stopped", action="store_true",
                     help="stop the containers first: a screen with no ticking ages")
+    ap.add_argument("--ssh", default=None, help="attach over this ssh:// endpoint")
     a = ap.parse_args()
     if a.fake:
         return measure_fake(a)
@@ -232,7 +293,7 @@ def main():
     pid, fd = pty.fork()
     if pid == 0:
         os.environ["TERM"] = "xterm-256color"
-        os.execv(a.binary, [a.binary, "--read-only"])
+        os.execv(a.binary, [a.binary, "--read-only", *(["-H", a.ssh] if a.ssh else [])])
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
     os.kill(pid, signal.SIGWINCH)
     t0 = time.monotonic()
@@ -242,7 +303,7 @@ def main():
     # the first full frame.
     total = int(sh("sh", "-c", "docker ps -aq | wc -l"))
     want = f"{total} containers"
-    deadline = t0 + 10
+    deadline = t0 + (20 if a.ssh else 10)
     while time.monotonic() < deadline:
         r, _, _ = select.select([fd], [], [], 0.05)
         if r:
@@ -251,11 +312,14 @@ def main():
                 first_frame_ms = (time.monotonic() - t0) * 1000
                 break
     # Settle: details (inspect) arrive just after the listing.
-    settle_end = time.monotonic() + 5
+    settle_end = time.monotonic() + (15 if a.ssh else 5)
     while time.monotonic() < settle_end:
         r, _, _ = select.select([fd], [], [], 0.1)
         if r:
-            os.read(fd, 65536)
+            screen.feed(os.read(fd, 65536))
+    r_pids = remote_side_pids() if a.ssh else []
+    l_pids = local_ssh_pids() if a.ssh else []
+    r0, l0 = ticks_of(r_pids, children=True), ticks_of(l_pids)
 
     written = 0
     c0 = cpu_ticks(pid)
@@ -269,7 +333,9 @@ def main():
     elapsed = time.monotonic() - start
     c1 = cpu_ticks(pid)
     e1 = ticks_of(e_pids)
+    r1, l1 = ticks_of(r_pids, children=True), ticks_of(l_pids)
     rss = rss_kib(pid)
+    freshness = sample_ages(fd, screen, total) if a.ssh else None
     latencies = kill_latencies(fd, names, a.latency) if a.latency else []
     os.kill(pid, signal.SIGTERM)
     os.waitpid(pid, 0)
@@ -286,6 +352,14 @@ def main():
     print(f"console RSS:                {rss / 1024:.1f} MiB")
     print(f"engine CPU without console: {base_engine:.2f} % of one core")
     print(f"engine CPU with console:    {delta_ticks(e0, e1) / TICKS / elapsed * 100:.2f} % of one core")
+    if a.ssh:
+        print(f"remote side CPU (sshd, dial-stdio, batched read; {len(r_pids)} processes): "
+              f"{delta_ticks(r0, r1) / TICKS / elapsed * 100:.2f} % of one core")
+        print(f"local ssh clients CPU ({len(l_pids)} processes): "
+              f"{delta_ticks(l0, l1) / TICKS / elapsed * 100:.2f} % of one core")
+        median, late, pages = freshness
+        print(f"samples: median age {median} (endpoints panel); rows showing a late sample: "
+              f"{late} over {pages} pages")
     if latencies:
         total = sorted(t for t, _ in latencies)
         ours = sorted(o for _, o in latencies)

@@ -609,6 +609,13 @@ pub fn endpoints(w: u16, h: u16) -> App {
             rtt_ms: 1,
         },
     );
+    update(
+        &mut app,
+        Msg::SshChannels {
+            endpoint: "staging".into(),
+            open: 3,
+        },
+    );
     for (endpoint, sampling) in [
         ("default", crate::app::model::Sampling::LocalFiles),
         ("staging", crate::app::model::Sampling::RemoteFiles),

@@ -346,6 +346,22 @@ fn an_idle_console_over_ssh_for_60_s_keeps_within_the_documented_processes() {
         settled_local > 0,
         "the console does reach the engine over ssh"
     );
+    // The endpoints panel counts the channels open through the master: the event stream, the
+    // batched read, and the pooled connections still open.
+    t.send_keys(&["E"]);
+    let screen = t
+        .wait_for(|s| s.contains(" ssh channels"), Duration::from_secs(10))
+        .unwrap_or_else(|s| panic!("no channel count:\n{s}"));
+    let open: usize = screen
+        .split(" ssh channels")
+        .next()
+        .and_then(|before| before.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a count before \"ssh channels\":\n{screen}"));
+    assert!(
+        (2..=SSH_PROCESSES_IDLE).contains(&open),
+        "{open} channels: the events, the batched read, and within the bound in all"
+    );
     t.quit_cleanly();
     kill_processes_with(&marker);
 }

@@ -520,6 +520,9 @@ pub struct EndpointStatus {
     /// How its containers are measured.
     #[serde(default = "sampling_idle")]
     pub sampling: Sampling,
+    /// Over ssh: the channels open through its master (connections and the batched read).
+    #[serde(default)]
+    pub ssh_channels: Option<usize>,
 }
 
 fn sampling_idle() -> Sampling {
@@ -579,6 +582,7 @@ impl EndpointStatus {
             rtt_ms: None,
             insecure: false,
             sampling: Sampling::Idle,
+            ssh_channels: None,
         }
     }
 

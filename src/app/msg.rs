@@ -104,6 +104,11 @@ pub enum Msg {
         endpoint: String,
         sampling: crate::app::model::Sampling,
     },
+    /// The ssh channels open through an ssh:// endpoint's master changed.
+    SshChannels {
+        endpoint: String,
+        open: usize,
+    },
     /// A step of a submitted plan started or ended.
     Progress(crate::ops::Progress),
     /// A submitted plan ended (every step done, or the first failure).

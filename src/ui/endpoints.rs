@@ -98,6 +98,18 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
                 (format!("down{retry}: {reason}"), Slot::HeaderEndpointDown)
             }
         };
+        // Over ssh, what it holds open through its master: each channel is a process here and
+        // one on the remote.
+        let state = match ep.ssh_channels {
+            Some(n) if matches!(ep.state, EndpointState::Up { .. }) && narrow => {
+                format!("{state} · ssh×{n}")
+            }
+            Some(n) if matches!(ep.state, EndpointState::Up { .. }) => {
+                let s = if n == 1 { "" } else { "s" };
+                format!("{state} · {n} ssh channel{s}")
+            }
+            _ => state,
+        };
         let version = match &ep.state {
             EndpointState::Up { version, .. } if narrow => version.clone(),
             EndpointState::Up {

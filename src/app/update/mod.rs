@@ -265,6 +265,11 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             endpoint: _,
             samples,
         } => on_sampled(app, samples),
+        Msg::SshChannels { endpoint, open } => {
+            if let Some(ep) = app.endpoints.get_mut(&endpoint) {
+                ep.ssh_channels = Some(open);
+            }
+        }
         Msg::Sampling { endpoint, sampling } => {
             if let Some(ep) = app.endpoints.get_mut(&endpoint) {
                 ep.sampling = sampling;

@@ -70,6 +70,7 @@ pub struct Refused(pub String);
 
 /// The remote program, running.
 pub struct Reader {
+    _channel: crate::engine::transport::ssh::ChannelOpen,
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
@@ -86,7 +87,11 @@ impl std::fmt::Debug for Reader {
 impl Reader {
     /// Starts `ssh args…` and waits up to `greeting_within` for the program's greeting. A remote
     /// that only allows `docker system dial-stdio`, has no `sh`, or is not Linux is refused.
-    pub async fn start(args: &[String], greeting_within: Duration) -> Result<Reader, Refused> {
+    pub async fn start(
+        url: &str,
+        args: &[String],
+        greeting_within: Duration,
+    ) -> Result<Reader, Refused> {
         let mut child = Command::new("ssh")
             .args(args)
             .stdin(Stdio::piped())
@@ -148,6 +153,7 @@ impl Reader {
         }
         let salt = (std::process::id() as u64) << 32 | (monotonic_now().subsec_nanos() as u64);
         Ok(Reader {
+            _channel: crate::engine::transport::ssh::ChannelOpen::new(url),
             child,
             stdin,
             stdout,

@@ -118,7 +118,7 @@ impl RemoteFiles {
                 };
                 let within = options.connect_timeout + GREETING_GRACE;
                 *self = RemoteFiles::Starting(tokio::spawn(async move {
-                    Reader::start(&args, within).await
+                    Reader::start(&url, &args, within).await
                 }));
             }
             RemoteFiles::Starting(task) if task.is_finished() => match task.await {
@@ -144,6 +144,8 @@ pub async fn run(
     let mut remote_files = RemoteFiles::new(&engine, config.mode);
     let mut said: Option<Sampling> = None;
     let mut ticks: u64 = 0;
+    // The ssh channels open through the endpoint's master, as last said.
+    let mut channels_said: Option<usize> = None;
     let mut docker: Option<Docker> = None;
     let mut in_flight: JoinSet<Answer> = JoinSet::new();
     let mut asked: HashSet<String> = HashSet::new();
@@ -209,6 +211,16 @@ pub async fn run(
                         sampling = Sampling::Unavailable { why };
                     }
                     via_api.clear();
+                }
+                if endpoint.host.starts_with("ssh://") {
+                    let open = crate::engine::transport::ssh::channels_open(&endpoint.host);
+                    if channels_said != Some(open) {
+                        channels_said = Some(open);
+                        let msg = Msg::SshChannels { endpoint: endpoint.name.clone(), open };
+                        if tx.send(msg).await.is_err() {
+                            return;
+                        }
+                    }
                 }
                 if !list.is_empty() && said.as_ref() != Some(&sampling) {
                     said = Some(sampling.clone());

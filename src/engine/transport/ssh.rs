@@ -135,6 +135,45 @@ fn runtime_dir() -> PathBuf {
     std::env::temp_dir().join(format!("wheelhouse-{uid}"))
 }
 
+/// Channels open through each endpoint's master, by URL: a connection's `dial-stdio`, or
+/// another program on the same master (the remote sampler's batched read). Counted here, for
+/// the endpoints panel, because they are what costs processes on both ends.
+static CHANNELS: std::sync::Mutex<Vec<(String, Arc<std::sync::atomic::AtomicUsize>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn channel_counter(url: &str) -> Arc<std::sync::atomic::AtomicUsize> {
+    let mut all = CHANNELS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, c)) = all.iter().find(|(u, _)| u == url) {
+        return c.clone();
+    }
+    let c = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    all.push((url.to_owned(), c.clone()));
+    c
+}
+
+/// The channels open now through the master of the endpoint `url`.
+pub fn channels_open(url: &str) -> usize {
+    channel_counter(url).load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// One open channel of an endpoint, counted while it lives.
+#[derive(Debug)]
+pub struct ChannelOpen(Arc<std::sync::atomic::AtomicUsize>);
+
+impl ChannelOpen {
+    pub fn new(url: &str) -> ChannelOpen {
+        let c = channel_counter(url);
+        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ChannelOpen(c)
+    }
+}
+
+impl Drop for ChannelOpen {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A client for the ssh endpoint `url`. Nothing runs yet: ssh starts with the first request.
 pub fn client(
     url: &str,
@@ -270,6 +309,7 @@ impl Dialer {
             let _ = tx.send(Some(String::from_utf8_lossy(&buf).trim().to_owned()));
         });
         let mut stream = SshStream {
+            _channel: ChannelOpen::new(&self.url),
             url: self.url.clone(),
             child,
             stdin,
@@ -353,6 +393,7 @@ type Failing = Pin<Box<dyn Future<Output = io::Error> + Send>>;
 
 /// One connection: the child's stdout and stdin. Dropping it kills the child (tokio reaps it).
 pub struct SshStream {
+    _channel: ChannelOpen,
     url: String,
     child: Child,
     stdin: ChildStdin,
