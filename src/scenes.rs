@@ -614,6 +614,7 @@ pub fn endpoints(w: u16, h: u16) -> App {
         Msg::SshChannels {
             endpoint: "staging".into(),
             open: 3,
+            forwarded: true,
         },
     );
     for (endpoint, sampling) in [

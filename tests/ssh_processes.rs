@@ -267,9 +267,10 @@ fn a_remote_that_only_allows_dial_stdio_is_sampled_through_the_stats_api_and_say
 }
 
 /// The documented bound on an ssh:// endpoint's processes with the console attached and idle:
-/// the master, the event stream's connection, the batched read of cgroup files, and pooled
-/// connections for requests, which close a few seconds after their last use. On the remote,
-/// one `dial-stdio` per connection and one shell for the batched read. The first listing's
+/// the master, the batched read of cgroup files, and, where the remote does not allow the
+/// engine's socket to be forwarded, one dial-stdio child per connection (the event stream's,
+/// and pooled ones, which close a few seconds after their last use). On the remote, one
+/// `dial-stdio` per such connection and one shell for the batched read. The first listing's
 /// inspects may open up to `ANSWERS_IN_FLIGHT` connections for a moment.
 const SSH_PROCESSES_IDLE: usize = 5;
 const SSH_PROCESSES_BURST: usize = 3 + wheelhouse::engine::transport::ANSWERS_IN_FLIGHT;
@@ -301,15 +302,17 @@ fn an_idle_console_over_ssh_for_60_s_keeps_within_the_documented_processes() {
     t.send_keys(&["Escape"]);
     let (mut most_local, mut most_remote) = (0, 0);
     let (mut settled_local, mut settled_remote) = (0, 0);
+    let mut settled_dial_stdio = 0;
     let begun = Instant::now();
     while begun.elapsed() < Duration::from_secs(60) {
         let local = processes_with(&marker).len();
         // The remote is this machine: its side of each connection is a dial-stdio under an
         // sshd session, and the batched read's shell.
-        let remote = processes_with("docker system dial-stdio")
+        let dial_stdio = processes_with("docker system dial-stdio")
             .into_iter()
             .filter(|(_, args, _)| !args.starts_with("ssh ") && !args.contains("sshd"))
-            .count()
+            .count();
+        let remote = dial_stdio
             + processes_with("wheelhouse-files 1")
                 .into_iter()
                 .filter(|(_, args, _)| args.starts_with("sh -c"))
@@ -319,6 +322,7 @@ fn an_idle_console_over_ssh_for_60_s_keeps_within_the_documented_processes() {
         if begun.elapsed() > SETTLED_AFTER {
             settled_local = settled_local.max(local);
             settled_remote = settled_remote.max(remote);
+            settled_dial_stdio = settled_dial_stdio.max(dial_stdio);
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -346,11 +350,20 @@ fn an_idle_console_over_ssh_for_60_s_keeps_within_the_documented_processes() {
         settled_local > 0,
         "the console does reach the engine over ssh"
     );
+    // The test sshd allows stream-local forwarding: once the master is up, connections go
+    // through the forwarded engine socket, and no dial-stdio is left on the remote.
+    assert_eq!(
+        settled_dial_stdio, 0,
+        "dial-stdio processes once settled, with the engine's socket forwarded"
+    );
     // The endpoints panel counts the channels open through the master: the event stream, the
     // batched read, and the pooled connections still open.
     t.send_keys(&["E"]);
     let screen = t
-        .wait_for(|s| s.contains(" ssh channels"), Duration::from_secs(10))
+        .wait_for(
+            |s| s.contains(" ssh channels, forwarded"),
+            Duration::from_secs(10),
+        )
         .unwrap_or_else(|s| panic!("no channel count:\n{s}"));
     let open: usize = screen
         .split(" ssh channels")

@@ -325,7 +325,21 @@ async fn ssh_one_master_serves_concurrent_streams_on_the_given_port() {
         .negotiate_version()
         .await
         .unwrap_or_else(|e| panic!("ssh connect: {e}"));
-    // Five concurrent log streams: each holds its own dial-stdio child.
+    // Once the master is up, the engine's socket is forwarded through it (the test sshd
+    // allows stream-local forwarding), in the background.
+    let status = dialer.status();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !status.forwarded() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the engine's socket was never forwarded"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let dial_stdio =
+        |procs: &[(u32, String, char)]| procs.iter().filter(|p| p.1.contains("dial-stdio")).count();
+    let children_before = dial_stdio(&processes_with(&prefix));
+    // Five concurrent log streams: each a channel through the forwarded socket, no process.
     let mut streams = Vec::new();
     for _ in 0..5 {
         let options = LogsOptionsBuilder::default()
@@ -341,12 +355,12 @@ async fn ssh_one_master_serves_concurrent_streams_on_the_given_port() {
     }
     let procs = processes_with(&prefix);
     let masters: Vec<_> = procs.iter().filter(|p| p.1.ends_with("[mux]")).collect();
-    let clients: Vec<_> = procs
-        .iter()
-        .filter(|p| p.1.contains("dial-stdio"))
-        .collect();
     assert_eq!(masters.len(), 1, "exactly one ssh master: {procs:#?}");
-    assert!(clients.len() >= 5, "a child per stream: {procs:#?}");
+    assert!(
+        dial_stdio(&procs) <= children_before,
+        "no child per stream (before them: {children_before}): {procs:#?}"
+    );
+    assert!(status.channels() >= 5, "{} channels", status.channels());
     // The master reached the sshd on 2222 (nothing listens on 22 for this test).
     assert!(established_to(2222) >= 1, "no connection to port 2222");
 

@@ -520,9 +520,10 @@ pub struct EndpointStatus {
     /// How its containers are measured.
     #[serde(default = "sampling_idle")]
     pub sampling: Sampling,
-    /// Over ssh: the channels open through its master (connections and the batched read).
+    /// Over ssh: the channels open through its master (connections and the batched read), and
+    /// whether connections go through the engine's forwarded socket.
     #[serde(default)]
-    pub ssh_channels: Option<usize>,
+    pub ssh_channels: Option<(usize, bool)>,
 }
 
 fn sampling_idle() -> Sampling {

@@ -108,6 +108,8 @@ pub enum Msg {
     SshChannels {
         endpoint: String,
         open: usize,
+        /// Through the engine's forwarded socket (else dial-stdio children).
+        forwarded: bool,
     },
     /// A step of a submitted plan started or ended.
     Progress(crate::ops::Progress),

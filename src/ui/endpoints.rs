@@ -101,12 +101,13 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
         // Over ssh, what it holds open through its master: each channel is a process here and
         // one on the remote.
         let state = match ep.ssh_channels {
-            Some(n) if matches!(ep.state, EndpointState::Up { .. }) && narrow => {
+            Some((n, _)) if matches!(ep.state, EndpointState::Up { .. }) && narrow => {
                 format!("{state} · ssh×{n}")
             }
-            Some(n) if matches!(ep.state, EndpointState::Up { .. }) => {
+            Some((n, forwarded)) if matches!(ep.state, EndpointState::Up { .. }) => {
                 let s = if n == 1 { "" } else { "s" };
-                format!("{state} · {n} ssh channel{s}")
+                let how = if forwarded { "forwarded" } else { "dial-stdio" };
+                format!("{state} · {n} ssh channel{s}, {how}")
             }
             _ => state,
         };
@@ -226,11 +227,11 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
         Constraint::Length(10),
         Constraint::Length(name_w),
         Constraint::Length(host_w),
-        Constraint::Fill(1),
+        Constraint::Fill(2),
         Constraint::Length(version_w),
         Constraint::Length(7),
         Constraint::Length(5),
-        Constraint::Fill(2),
+        Constraint::Fill(3),
     ];
     // On a narrow screen how each endpoint is sampled gives way (the state needs the room).
     let mut titles = vec![

@@ -265,9 +265,13 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             endpoint: _,
             samples,
         } => on_sampled(app, samples),
-        Msg::SshChannels { endpoint, open } => {
+        Msg::SshChannels {
+            endpoint,
+            open,
+            forwarded,
+        } => {
             if let Some(ep) = app.endpoints.get_mut(&endpoint) {
-                ep.ssh_channels = Some(open);
+                ep.ssh_channels = Some((open, forwarded));
             }
         }
         Msg::Sampling { endpoint, sampling } => {

@@ -88,7 +88,7 @@ impl Reader {
     /// Starts `ssh args…` and waits up to `greeting_within` for the program's greeting. A remote
     /// that only allows `docker system dial-stdio`, has no `sh`, or is not Linux is refused.
     pub async fn start(
-        url: &str,
+        master: std::sync::Arc<crate::engine::transport::ssh::MasterStatus>,
         args: &[String],
         greeting_within: Duration,
     ) -> Result<Reader, Refused> {
@@ -153,7 +153,7 @@ impl Reader {
         }
         let salt = (std::process::id() as u64) << 32 | (monotonic_now().subsec_nanos() as u64);
         Ok(Reader {
-            _channel: crate::engine::transport::ssh::ChannelOpen::new(url),
+            _channel: crate::engine::transport::ssh::ChannelOpen::new(&master),
             child,
             stdin,
             stdout,
@@ -356,16 +356,23 @@ fn plain_path(p: &str) -> bool {
 enum Place {
     /// Its `/proc/<pid>/cgroup` is asked for with the next read.
     Locating,
-    Located {
-        paths: CgroupPaths,
-        /// Read every tick, and now and then (`memory.stat`, `net/snmp`).
-        every: Vec<String>,
-        slow: Vec<String>,
-        inactive_file: Option<u64>,
-        segments: Option<cgroup::TcpSegments>,
-    },
+    Located(Box<Located>),
     /// Not readable this way (until its pid changes): the stats API serves it.
     Unreadable(String),
+}
+
+/// A container whose files are known.
+#[derive(Debug)]
+struct Located {
+    paths: CgroupPaths,
+    /// Read every tick, and now and then (`memory.stat`, `net/snmp`, …).
+    every: Vec<String>,
+    slow: Vec<String>,
+    /// What the now-and-then files said at their last reading, reused between.
+    inactive_file: Option<u64>,
+    segments: Option<cgroup::TcpSegments>,
+    pids_current: Option<u64>,
+    oom_kills: Option<u64>,
 }
 
 /// The remote counterpart of the local probe: per container, where its files are; per tick, one
@@ -427,13 +434,13 @@ impl RemoteProbe {
                     out.elsewhere.push(w.key.clone());
                 }
                 Place::Unreadable(_) => out.elsewhere.push(w.key.clone()),
-                Place::Located { .. } => {}
+                Place::Located(_) => {}
             }
         }
         let mut located: Vec<String> = self
             .found
             .iter()
-            .filter(|(_, (_, p))| matches!(p, Place::Located { .. }))
+            .filter(|(_, (_, p))| matches!(p, Place::Located(_)))
             .map(|(id, _)| id.clone())
             .collect();
         located.sort();
@@ -442,11 +449,11 @@ impl RemoteProbe {
         }
         let files_of = |id: &String, slow: bool| -> Vec<String> {
             match self.found.get(id) {
-                Some((_, Place::Located { every, slow: s, .. })) => {
+                Some((_, Place::Located(l))) => {
                     if slow {
-                        s.clone()
+                        l.slow.clone()
                     } else {
-                        every.clone()
+                        l.every.clone()
                     }
                 }
                 _ => Vec::new(),
@@ -495,18 +502,17 @@ impl RemoteProbe {
             }
         }
         for w in watched {
-            let Some((
-                pid,
-                Place::Located {
-                    paths,
-                    inactive_file,
-                    segments,
-                    ..
-                },
-            )) = self.found.get_mut(&w.key.id)
-            else {
+            let Some((pid, Place::Located(located))) = self.found.get_mut(&w.key.id) else {
                 continue;
             };
+            let Located {
+                paths,
+                inactive_file,
+                segments,
+                pids_current,
+                oom_kills,
+                ..
+            } = located.as_mut();
             if self.listed.binary_search(&w.key.id).is_err() {
                 // Located this tick: its files are asked for from the next one.
                 out.elsewhere.push(w.key.clone());
@@ -516,10 +522,14 @@ impl RemoteProbe {
             let mut s = self.root.read(&mut files, paths, *pid, at, host, slow_due);
             if slow_due {
                 *inactive_file = s.inactive_file;
+                *pids_current = s.pids_current;
+                *oom_kills = s.oom_kills;
                 let snmp = format!("/proc/{pid}/net/snmp");
                 *segments = batch.text(&snmp).and_then(cgroup::parse_tcp_snmp);
             } else {
                 s.inactive_file = *inactive_file;
+                s.pids_current = *pids_current;
+                s.oom_kills = *oom_kills;
             }
             if let Some(tcp) = segments {
                 s.tcp_out_segs = Some(tcp.out_segs);
@@ -550,6 +560,11 @@ fn locate(root: &CgroupRoot, text: &str, file: &str, id: &str, pid: u32) -> Plac
         let (mut every, mut all) = (Recorder::default(), Recorder::default());
         let _ = root.read(&mut every, &paths, pid, Duration::ZERO, None, false);
         let _ = root.read(&mut all, &paths, pid, Duration::ZERO, None, true);
+        // Levels and counts that move seldom go with the now-and-then files: each file read is
+        // an open on the remote, most of the read's cost (the OOM kill also comes as an event).
+        every
+            .0
+            .retain(|p| !SLOW_FILES.iter().any(|f| p.ends_with(f)));
         let mut slow: Vec<String> = all.0.into_iter().filter(|p| !every.0.contains(p)).collect();
         slow.push(format!("/proc/{pid}/net/snmp"));
         if let Some(bad) = every.0.iter().chain(&slow).find(|p| !plain_path(p)) {
@@ -557,15 +572,20 @@ fn locate(root: &CgroupRoot, text: &str, file: &str, id: &str, pid: u32) -> Plac
                 "{bad}: a path the batched read does not pass to the shell"
             ));
         }
-        Place::Located {
+        Place::Located(Box::new(Located {
             paths,
             every: every.0,
             slow,
             inactive_file: None,
             segments: None,
-        }
+            pids_current: None,
+            oom_kills: None,
+        }))
     }
 }
+
+/// Files read now and then rather than every tick (with `memory.stat` and `net/snmp`).
+const SLOW_FILES: &[&str] = &["/memory.events", "/memory.oom_control", "/pids.current"];
 
 #[cfg(test)]
 mod tests {

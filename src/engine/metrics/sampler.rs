@@ -49,6 +49,17 @@ impl Default for SamplerConfig {
     }
 }
 
+/// What an ssh:// endpoint's master holds open (None for other endpoints).
+fn ssh_master(
+    engine: &EngineHandle,
+) -> Option<std::sync::Arc<crate::engine::transport::ssh::MasterStatus>> {
+    use crate::engine::transport::ssh;
+    let url = engine.host();
+    let target = ssh::SshTarget::parse(url).ok()?;
+    let dialer = ssh::Dialer::new(url, &target, &ssh::SshOptions::from_env()).ok()?;
+    Some(dialer.status())
+}
+
 /// Whether a container not kept fresh, `index` in the watch list, is read at tick `tick`: each
 /// one every `every` ticks, spread so that each tick reads about the same number.
 fn offscreen_due(index: usize, tick: u64, every: u64) -> bool {
@@ -112,13 +123,13 @@ impl RemoteFiles {
                 let options = ssh::SshOptions::from_env();
                 let dialer =
                     ssh::SshTarget::parse(&url).and_then(|t| ssh::Dialer::new(&url, &t, &options));
-                let args = match dialer {
-                    Ok(d) => remote::command_args(d.args_to_host()),
+                let (args, master) = match dialer {
+                    Ok(d) => (remote::command_args(d.args_to_host()), d.status()),
                     Err(e) => return self.broke(e, RETRY_REFUSED),
                 };
                 let within = options.connect_timeout + GREETING_GRACE;
                 *self = RemoteFiles::Starting(tokio::spawn(async move {
-                    Reader::start(&url, &args, within).await
+                    Reader::start(master, &args, within).await
                 }));
             }
             RemoteFiles::Starting(task) if task.is_finished() => match task.await {
@@ -145,7 +156,8 @@ pub async fn run(
     let mut said: Option<Sampling> = None;
     let mut ticks: u64 = 0;
     // The ssh channels open through the endpoint's master, as last said.
-    let mut channels_said: Option<usize> = None;
+    let mut channels_said: Option<(usize, bool)> = None;
+    let master = ssh_master(&engine);
     let mut docker: Option<Docker> = None;
     let mut in_flight: JoinSet<Answer> = JoinSet::new();
     let mut asked: HashSet<String> = HashSet::new();
@@ -212,11 +224,12 @@ pub async fn run(
                     }
                     via_api.clear();
                 }
-                if endpoint.host.starts_with("ssh://") {
-                    let open = crate::engine::transport::ssh::channels_open(&endpoint.host);
+                if let Some(master) = &master {
+                    let open = (master.channels(), master.forwarded());
                     if channels_said != Some(open) {
                         channels_said = Some(open);
-                        let msg = Msg::SshChannels { endpoint: endpoint.name.clone(), open };
+                        let (open, forwarded) = open;
+                        let msg = Msg::SshChannels { endpoint: endpoint.name.clone(), open, forwarded };
                         if tx.send(msg).await.is_err() {
                             return;
                         }

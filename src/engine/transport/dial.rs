@@ -38,7 +38,12 @@ pub enum Dial {
 }
 
 impl Dial {
-    pub async fn connect(&self, timeout: Duration) -> io::Result<Box<dyn IoStream>> {
+    /// One connection; `long_lived` for a stream (events, logs) that will hold it.
+    pub async fn connect(
+        &self,
+        timeout: Duration,
+        long_lived: bool,
+    ) -> io::Result<Box<dyn IoStream>> {
         match self {
             Dial::Unix(path) => Ok(Box::new(tokio::net::UnixStream::connect(path).await?)),
             Dial::Tcp(addr) => Ok(Box::new(tcp(addr, timeout).await?)),
@@ -53,7 +58,7 @@ impl Dial {
                     .await?;
                 Ok(Box::new(tls))
             }
-            Dial::Ssh(dialer) => Ok(Box::new(dialer.dial().await?)),
+            Dial::Ssh(dialer) => dialer.connect(long_lived).await,
         }
     }
 }
@@ -104,7 +109,7 @@ impl tower_service::Service<Uri> for Connector {
         };
         let (dial, host, timeout) = (Arc::clone(&self.dial), Arc::clone(&self.host), self.timeout);
         Box::pin(async move {
-            let io = dial.connect(timeout).await?;
+            let io = dial.connect(timeout, carries != Carries::Answers).await?;
             Ok(TokioIo::new(Bounded::new(io, carries, &host)))
         })
     }

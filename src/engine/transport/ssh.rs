@@ -4,6 +4,12 @@
 //! new connection costs a local fork, not a handshake. hyper's pooled client keeps connections
 //! alive between requests; streams (events, logs) hold a connection of their own.
 //!
+//! Once the master is up, the remote engine's socket is forwarded through it (stream-local
+//! forwarding, `ssh -O forward -L local.sock:/var/run/docker.sock`) where the remote allows it:
+//! connections are then unix connects to that socket, with no process on either end; where it
+//! is refused (`no-port-forwarding`, `AllowStreamLocalForwarding no`, an engine not on a unix
+//! socket) connections stay `dial-stdio` children.
+//!
 //! ssh does the rest: `~/.ssh/config`, agents, keys, and host key checking. BatchMode means it
 //! never prompts, and StrictHostKeyChecking=yes means an unknown host key is an error, never
 //! accepted. When a child fails, the error quotes what ssh said and names the host.
@@ -135,42 +141,64 @@ fn runtime_dir() -> PathBuf {
     std::env::temp_dir().join(format!("wheelhouse-{uid}"))
 }
 
-/// Channels open through each endpoint's master, by URL: a connection's `dial-stdio`, or
-/// another program on the same master (the remote sampler's batched read). Counted here, for
-/// the endpoints panel, because they are what costs processes on both ends.
-static CHANNELS: std::sync::Mutex<Vec<(String, Arc<std::sync::atomic::AtomicUsize>)>> =
+/// What one master (one endpoint reached with one ssh configuration) holds: the channels
+/// open through it, a connection's `dial-stdio` or forwarded socket, or another program on it
+/// (the remote sampler's batched read), and whether the engine's socket is forwarded. Kept per
+/// ControlPath for the endpoints panel, since channels are what cost processes on both ends.
+#[derive(Debug, Default)]
+pub struct MasterStatus {
+    channels: std::sync::atomic::AtomicUsize,
+    forwarded: std::sync::atomic::AtomicBool,
+}
+
+impl MasterStatus {
+    /// The channels open now.
+    pub fn channels(&self) -> usize {
+        self.channels.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Connections go through the forwarded engine socket.
+    pub fn forwarded(&self) -> bool {
+        self.forwarded.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_forwarded(&self, on: bool) {
+        self.forwarded
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+static MASTERS: std::sync::Mutex<Vec<(PathBuf, Arc<MasterStatus>)>> =
     std::sync::Mutex::new(Vec::new());
 
-fn channel_counter(url: &str) -> Arc<std::sync::atomic::AtomicUsize> {
-    let mut all = CHANNELS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, c)) = all.iter().find(|(u, _)| u == url) {
-        return c.clone();
+fn master_status(control_path: &Path) -> Arc<MasterStatus> {
+    let mut all = MASTERS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, status)) = all.iter().find(|(p, _)| p == control_path) {
+        return status.clone();
     }
-    let c = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    all.push((url.to_owned(), c.clone()));
-    c
+    let status = Arc::new(MasterStatus::default());
+    all.push((control_path.to_owned(), status.clone()));
+    status
 }
 
-/// The channels open now through the master of the endpoint `url`.
-pub fn channels_open(url: &str) -> usize {
-    channel_counter(url).load(std::sync::atomic::Ordering::Relaxed)
-}
-
-/// One open channel of an endpoint, counted while it lives.
+/// One open channel, counted while it lives.
 #[derive(Debug)]
-pub struct ChannelOpen(Arc<std::sync::atomic::AtomicUsize>);
+pub struct ChannelOpen(Arc<MasterStatus>);
 
 impl ChannelOpen {
-    pub fn new(url: &str) -> ChannelOpen {
-        let c = channel_counter(url);
-        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        ChannelOpen(c)
+    pub fn new(status: &Arc<MasterStatus>) -> ChannelOpen {
+        status
+            .channels
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ChannelOpen(status.clone())
     }
 }
 
 impl Drop for ChannelOpen {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.0
+            .channels
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -204,7 +232,34 @@ pub struct Dialer {
     /// Held while a child may be creating the master, so concurrent first connections do not
     /// each start their own.
     master: tokio::sync::Mutex<()>,
+    /// The engine's socket forwarded through the master, when the remote allows it.
+    forward: Arc<std::sync::Mutex<Forward>>,
+    /// Where the forwarded socket is made here (private, like the control sockets).
+    forward_dir: PathBuf,
+    status: Arc<MasterStatus>,
 }
+
+/// Stream-local forwarding of the remote engine's socket through the master: a connection is
+/// then a unix connect here and a channel to the socket there, with no process on either end
+/// (a `dial-stdio` connection is an ssh process here and a docker process there).
+#[derive(Debug)]
+enum Forward {
+    /// Not tried yet (there was no master).
+    Untried,
+    /// Being set up in the background; connections use dial-stdio meanwhile.
+    SettingUp,
+    Up(PathBuf),
+    /// Refused or broken (the log says why): connections use `dial-stdio`; tried again after
+    /// a while.
+    Unavailable {
+        at: tokio::time::Instant,
+    },
+}
+
+/// How long after a refused or broken forward it is tried again.
+const FORWARD_RETRY: Duration = Duration::from_secs(60);
+/// How long setting up the forward may take in all (a remote command, two `ssh -O`, a ping).
+const FORWARD_WITHIN: Duration = Duration::from_secs(10);
 
 impl Dialer {
     pub fn new(url: &str, target: &SshTarget, options: &SshOptions) -> Result<Dialer, String> {
@@ -247,12 +302,213 @@ impl Dialer {
         Ok(Dialer {
             url: url.to_owned(),
             args,
+            status: master_status(&control_path),
             control_path,
             connect_timeout: options.connect_timeout,
             master: tokio::sync::Mutex::new(()),
+            forward: Arc::new(std::sync::Mutex::new(Forward::Untried)),
+            forward_dir: options.control_dir.clone(),
         })
     }
 
+    /// One new connection: through the forwarded socket when there is one, else a dial-stdio
+    /// child ([`Dialer::dial`]). A `long_lived` one (an event or log stream) waits for a forward
+    /// being set up rather than holding a dial-stdio child for as long as it lives; ordinary
+    /// answers do not wait (their dial-stdio children close when idle).
+    pub async fn connect(&self, long_lived: bool) -> io::Result<Box<dyn super::dial::IoStream>> {
+        if long_lived {
+            let until = tokio::time::Instant::now() + FORWARD_WITHIN;
+            while matches!(*lock(&self.forward), Forward::SettingUp)
+                && tokio::time::Instant::now() < until
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        if let Some(path) = self.forwarded() {
+            match tokio::net::UnixStream::connect(&path).await {
+                Ok(stream) => {
+                    return Ok(Box::new(Counted {
+                        stream,
+                        _channel: ChannelOpen::new(&self.status),
+                    }))
+                }
+                Err(e) => {
+                    log::info!(
+                        "{}: the forwarded socket broke ({e}); using dial-stdio",
+                        self.url
+                    );
+                    *lock(&self.forward) = Forward::Unavailable {
+                        at: tokio::time::Instant::now(),
+                    };
+                    self.status.set_forwarded(false);
+                }
+            }
+        }
+        let stream = self.dial().await?;
+        // This child may have just made the master: the forward can be set up now, to be ready
+        // for the connections that follow (the event stream's among them).
+        let _ = self.forwarded();
+        Ok(Box::new(stream))
+    }
+
+    /// The forwarded socket when it is up. Once a master exists (the first connection makes
+    /// it, through dial-stdio), the forward is set up in the background.
+    fn forwarded(&self) -> Option<PathBuf> {
+        let mut forward = lock(&self.forward);
+        match &*forward {
+            Forward::Up(path) => return Some(path.clone()),
+            Forward::SettingUp => return None,
+            Forward::Unavailable { at, .. } if at.elapsed() < FORWARD_RETRY => return None,
+            Forward::Untried | Forward::Unavailable { .. } => {}
+        }
+        if !self.master_socket_exists() {
+            return None;
+        }
+        *forward = Forward::SettingUp;
+        let (state, master) = (self.forward.clone(), self.master_access());
+        let status = self.status.clone();
+        tokio::spawn(async move {
+            let outcome = tokio::time::timeout(FORWARD_WITHIN, master.set_up_forward())
+                .await
+                .unwrap_or_else(|_| Err("setting up the forward took too long".into()));
+            *lock(&state) = match outcome {
+                Ok(path) => {
+                    log::info!(
+                        "{}: the engine's socket is forwarded through ssh",
+                        master.url
+                    );
+                    status.set_forwarded(true);
+                    Forward::Up(path)
+                }
+                Err(why) => {
+                    log::info!(
+                        "{}: no forwarded socket ({why}); using dial-stdio",
+                        master.url
+                    );
+                    Forward::Unavailable {
+                        at: tokio::time::Instant::now(),
+                    }
+                }
+            };
+        });
+        None
+    }
+
+    fn master_access(&self) -> MasterAccess {
+        MasterAccess {
+            url: self.url.clone(),
+            args: self.args.clone(),
+            forward_dir: self.forward_dir.clone(),
+        }
+    }
+}
+
+fn lock(forward: &std::sync::Mutex<Forward>) -> std::sync::MutexGuard<'_, Forward> {
+    forward.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What setting up the forward needs of the dialer, owned so that it runs on its own.
+struct MasterAccess {
+    url: String,
+    args: Vec<String>,
+    forward_dir: PathBuf,
+}
+
+impl MasterAccess {
+    /// Asks the remote where its engine's socket is, forwards it through the master, and pings
+    /// the engine through it.
+    async fn set_up_forward(&self) -> Result<PathBuf, String> {
+        let remote = self.remote_socket().await?;
+        let mut h = DefaultHasher::new();
+        (&self.args, &remote).hash(&mut h);
+        let local = self
+            .forward_dir
+            .join(format!("wheelhouse-fwd-{:016x}.sock", h.finish()));
+        // A forward left on a persisting master by an earlier console may still serve.
+        if ping(&local).await.is_ok() {
+            return Ok(local);
+        }
+        let spec = format!("{}:{remote}", local.display());
+        let _ = self.control(&["-O", "cancel", "-L", &spec]).await;
+        let _ = std::fs::remove_file(&local);
+        self.control(&["-O", "forward", "-L", &spec]).await?;
+        match ping(&local).await {
+            Ok(()) => Ok(local),
+            Err(e) => {
+                let _ = self.control(&["-O", "cancel", "-L", &spec]).await;
+                let _ = std::fs::remove_file(&local);
+                Err(format!("the forwarded {remote} does not answer: {e}"))
+            }
+        }
+    }
+
+    /// The engine's socket on the remote, as its docker CLI (and so dial-stdio) would reach it:
+    /// `DOCKER_HOST` when set, else the current context's, else the default.
+    async fn remote_socket(&self) -> Result<String, String> {
+        let mut args = self.args.clone();
+        args.push(
+            "printf \"%s\\n\" \"${DOCKER_HOST:-}\"; docker context inspect --format \
+             \"{{.Endpoints.docker.Host}}\" 2>/dev/null"
+                .into(),
+        );
+        let out = Command::new("ssh")
+            .args(&args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .map_err(|e| format!("cannot run ssh: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut lines = text.lines().map(str::trim);
+        let from_env = lines.next().unwrap_or_default();
+        let from_context = lines.next().unwrap_or_default();
+        if !out.status.success() && from_env.is_empty() && from_context.is_empty() {
+            return Err("the remote would not say where its engine is".into());
+        }
+        let host = [from_env, from_context]
+            .into_iter()
+            .find(|h| !h.is_empty())
+            .unwrap_or("unix:///var/run/docker.sock");
+        let path = host
+            .strip_prefix("unix://")
+            .ok_or_else(|| format!("the remote's engine is at {host}, not a unix socket"))?;
+        if path.is_empty() || path.contains(':') || path.chars().any(char::is_whitespace) {
+            return Err(format!("{host}: not a socket path ssh can forward"));
+        }
+        Ok(path.to_owned())
+    }
+
+    /// `ssh -O …` to the master.
+    async fn control(&self, op: &[&str]) -> Result<(), String> {
+        let split = self
+            .args
+            .iter()
+            .position(|a| a == "--")
+            .unwrap_or(self.args.len());
+        let mut args: Vec<String> = self.args[..split].to_vec();
+        args.extend(op.iter().map(|s| s.to_string()));
+        args.extend(self.args[split..].iter().cloned());
+        let out = Command::new("ssh")
+            .args(&args)
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .map_err(|e| format!("cannot run ssh: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "ssh {}: {}",
+                op.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+}
+
+impl Dialer {
     /// The ssh command line of one connection (without the program name).
     pub fn command_args(&self) -> Vec<String> {
         let mut args = self.args.clone();
@@ -264,6 +520,11 @@ impl Dialer {
     /// the same master (the remote sampler's batched read).
     pub fn args_to_host(&self) -> &[String] {
         &self.args
+    }
+
+    /// What this endpoint's master holds open (shared by every dialer with the same master).
+    pub fn status(&self) -> Arc<MasterStatus> {
+        self.status.clone()
     }
 
     /// The ControlPath pattern (with `%C`) this endpoint's children use.
@@ -309,7 +570,7 @@ impl Dialer {
             let _ = tx.send(Some(String::from_utf8_lossy(&buf).trim().to_owned()));
         });
         let mut stream = SshStream {
-            _channel: ChannelOpen::new(&self.url),
+            _channel: ChannelOpen::new(&self.status),
             url: self.url.clone(),
             child,
             stdin,
@@ -387,6 +648,72 @@ fn create_private_dir(dir: &Path) -> Result<(), String> {
         .mode(0o700)
         .create(dir)
         .map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}
+
+/// `GET /_ping` through a unix socket: the engine answers 200.
+async fn ping(path: &Path) -> io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::UnixStream::connect(path).await?;
+    stream
+        .write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+        .await?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), async {
+        let mut chunk = [0u8; 512];
+        while answer.len() < 4096 {
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&chunk[..n]);
+        }
+        Ok::<(), io::Error>(())
+    })
+    .await
+    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer to /_ping"))??;
+    if answer.starts_with(b"HTTP/1.0 200") || answer.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        let first = String::from_utf8_lossy(&answer);
+        Err(io::Error::other(format!(
+            "answered {:?}",
+            first.lines().next().unwrap_or_default()
+        )))
+    }
+}
+
+/// A connection through the forwarded socket, counted as a channel while it lives.
+struct Counted<S> {
+    stream: S,
+    _channel: ChannelOpen,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, data)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
 }
 
 type Failing = Pin<Box<dyn Future<Output = io::Error> + Send>>;
