@@ -493,3 +493,70 @@ fn ps_json_reports_limits_usage_and_health_detail() {
     assert_eq!(last["exit_code"], 1);
     assert_eq!(last["output"], UNHEALTHY_MARKER);
 }
+
+/// Over ssh, containers kept fresh (on screen) are read every tick and the others every other
+/// tick, half on odd ticks and half on even: each at most two intervals old, and a tick reads
+/// what is shown plus half the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_ssh_containers_off_screen_are_read_every_other_tick() {
+    let tc = TestContainers::new();
+    let mut watched = Vec::new();
+    for i in 0..3 {
+        let id = tc.run(&format!("cad{i}"), &[], &[]);
+        let mut w = watch_of(&inspect(&id).await);
+        w.keep_fresh = i == 0;
+        w.visible = i == 0;
+        watched.push(w);
+    }
+    let msgs = sampler_messages(
+        ssh_endpoint(),
+        watched.clone(),
+        Duration::from_millis(500),
+        Duration::from_secs(7),
+    )
+    .await;
+    // From the first tick that read the files over ssh.
+    let ticks: Vec<Vec<&str>> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            Msg::Sampled { samples, .. } => Some(
+                samples
+                    .iter()
+                    .filter(|(_, s)| s.source == SampleSource::Cgroup)
+                    .map(|(k, _)| k.id.as_str())
+                    .collect::<Vec<&str>>(),
+            ),
+            _ => None,
+        })
+        .skip_while(|ids| !ids.contains(&watched[0].key.id.as_str()))
+        .skip(1)
+        .collect();
+    assert!(ticks.len() >= 8, "{} ticks", ticks.len());
+    let count = |w: &Watch| {
+        ticks
+            .iter()
+            .filter(|t| t.contains(&w.key.id.as_str()))
+            .count()
+    };
+    let (fresh, a, b) = (count(&watched[0]), count(&watched[1]), count(&watched[2]));
+    eprintln!(
+        "{} ticks: on screen read {fresh}, off screen {a} and {b}",
+        ticks.len()
+    );
+    assert_eq!(fresh, ticks.len(), "on screen: every tick");
+    for n in [a, b] {
+        assert!(
+            n * 2 >= ticks.len() - 1 && n * 2 <= ticks.len() + 1,
+            "off screen: every other tick ({n} of {})",
+            ticks.len()
+        );
+    }
+    // Never both off-screen ones in one tick, never neither: they take turns.
+    for t in &ticks {
+        let both = [&watched[1], &watched[2]]
+            .iter()
+            .filter(|w| t.contains(&w.key.id.as_str()))
+            .count();
+        assert_eq!(both, 1, "one of the two each tick: {t:?}");
+    }
+}

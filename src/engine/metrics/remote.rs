@@ -37,17 +37,22 @@ use crate::app::usage::Sample;
 use crate::app::watch::Watch;
 
 /// What the remote side runs: read commands, answer each read with one `head` and a nonce.
-/// `A`/`B` append to the every-tick and the now-and-then lists, `C` clears both, `r`/`R` read
-/// (without/with the second list) plus any paths on the line.
+/// `A` appends to the every-tick list, `O`/`E` to the odd and even ticks' lists, `B` to the
+/// now-and-then list, `C` clears them all; `r`/`s` read the every-tick list with the odd/even
+/// one, `R`/`S` the same with the now-and-then list, plus any paths on the line.
 pub const PROGRAM: &str = "set -f; \
 [ \"$(uname -s)\" = Linux ] || { echo \"wheelhouse-files not-linux $(uname -s)\"; exit 0; }; \
-echo wheelhouse-files 1; A=; B=; \
+echo wheelhouse-files 1; A=; O=; E=; B=; \
 while read -r op n rest; do case $op in \
-C) A=; B= ;; \
+C) A=; O=; E=; B= ;; \
 A) A=\"$A $n $rest\" ;; \
+O) O=\"$O $n $rest\" ;; \
+E) E=\"$E $n $rest\" ;; \
 B) B=\"$B $n $rest\" ;; \
-r) head -c 1048576 -- /proc/stat $A $rest 2>/dev/null; printf \"\\n%s\\n\" \"$n\" ;; \
-R) head -c 1048576 -- /proc/stat $A $B $rest 2>/dev/null; printf \"\\n%s\\n\" \"$n\" ;; \
+r) head -c 1048576 -- /proc/stat $A $O $rest 2>/dev/null; printf \"\\n%s\\n\" \"$n\" ;; \
+s) head -c 1048576 -- /proc/stat $A $E $rest 2>/dev/null; printf \"\\n%s\\n\" \"$n\" ;; \
+R) head -c 1048576 -- /proc/stat $A $O $B $rest 2>/dev/null; printf \"\\n%s\\n\" \"$n\" ;; \
+S) head -c 1048576 -- /proc/stat $A $E $B $rest 2>/dev/null; printf \"\\n%s\\n\" \"$n\" ;; \
 \"\") ;; *) exit 0 ;; esac; done";
 
 /// The greeting of a program that runs as it should.
@@ -382,10 +387,20 @@ pub struct RemoteProbe {
     reader: Reader,
     root: CgroupRoot,
     found: HashMap<String, (u32, Place)>,
-    /// The located containers whose files the remote's lists hold now, in the order sent
-    /// (sorted), which is the order head reads them in.
-    listed: Vec<String>,
+    /// The located containers whose files the remote's lists hold now, with their list, in
+    /// the order sent (sorted), which is the order head reads them in.
+    listed: Vec<(String, Cadence)>,
     ticks: u64,
+}
+
+/// How often a located container's every-tick files are read: every tick while it is kept
+/// fresh (on screen), else every other tick, half of them on odd ticks and half on even, so
+/// that each is at most two intervals old and a tick reads what is shown plus half the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Cadence {
+    Every,
+    Odd,
+    Even,
 }
 
 /// One tick's outcome.
@@ -437,16 +452,38 @@ impl RemoteProbe {
                 Place::Located(_) => {}
             }
         }
-        let mut located: Vec<String> = self
+        let fresh: HashSet<&str> = watched
+            .iter()
+            .filter(|w| w.keep_fresh)
+            .map(|w| w.key.id.as_str())
+            .collect();
+        let mut ids: Vec<&String> = self
             .found
             .iter()
             .filter(|(_, (_, p))| matches!(p, Place::Located(_)))
-            .map(|(id, _)| id.clone())
+            .map(|(id, _)| id)
             .collect();
-        located.sort();
-        if located.is_empty() && locating.is_empty() {
+        ids.sort();
+        if ids.is_empty() && locating.is_empty() {
             return Ok(out);
         }
+        let mut others = 0usize;
+        let located: Vec<(String, Cadence)> = ids
+            .into_iter()
+            .map(|id| {
+                let cadence = if fresh.contains(id.as_str()) {
+                    Cadence::Every
+                } else {
+                    others += 1;
+                    if others % 2 == 1 {
+                        Cadence::Odd
+                    } else {
+                        Cadence::Even
+                    }
+                };
+                (id.clone(), cadence)
+            })
+            .collect();
         let files_of = |id: &String, slow: bool| -> Vec<String> {
             match self.found.get(id) {
                 Some((_, Place::Located(l))) => {
@@ -459,14 +496,25 @@ impl RemoteProbe {
                 _ => Vec::new(),
             }
         };
-        // The lists, resent whole when the located set changed.
+        let in_list = |located: &[(String, Cadence)], list: char| -> Vec<String> {
+            located
+                .iter()
+                .filter(|(_, c)| match list {
+                    'A' => *c == Cadence::Every,
+                    'O' => *c == Cadence::Odd,
+                    'E' => *c == Cadence::Even,
+                    _ => true,
+                })
+                .flat_map(|(id, _)| files_of(id, list == 'B'))
+                .collect()
+        };
+        // The lists, resent whole when the located set or a cadence changed (a scroll).
         let mut lines = String::new();
         if located != self.listed {
             lines.push_str("C\n");
-            for (cmd, slow) in [('A', false), ('B', true)] {
-                let list: Vec<String> = located.iter().flat_map(|id| files_of(id, slow)).collect();
+            for cmd in ['A', 'O', 'E', 'B'] {
                 // A few hundred paths a line keeps each line a manageable read for the shell.
-                for chunk in list.chunks(200) {
+                for chunk in in_list(&located, cmd).chunks(200) {
                     lines.push(cmd);
                     for p in chunk {
                         lines.push(' ');
@@ -477,13 +525,29 @@ impl RemoteProbe {
             }
             self.listed = located.clone();
         }
+        let odd = self.ticks % 2 == 1;
         let mut asked = vec!["/proc/stat".to_string()];
-        asked.extend(located.iter().flat_map(|id| files_of(id, false)));
+        asked.extend(in_list(&located, 'A'));
+        asked.extend(in_list(&located, if odd { 'O' } else { 'E' }));
         if slow_due {
-            asked.extend(located.iter().flat_map(|id| files_of(id, true)));
+            asked.extend(in_list(&located, 'B'));
         }
         asked.extend(locating.iter().map(|(_, p)| p.clone()));
-        let command = if slow_due { 'R' } else { 'r' };
+        let command = match (odd, slow_due) {
+            (true, false) => 'r',
+            (false, false) => 's',
+            (true, true) => 'R',
+            (false, true) => 'S',
+        };
+        let read_now: HashSet<&str> = located
+            .iter()
+            .filter(|(_, c)| match c {
+                Cadence::Every => true,
+                Cadence::Odd => odd,
+                Cadence::Even => !odd,
+            })
+            .map(|(id, _)| id.as_str())
+            .collect();
         let extra: Vec<String> = locating.iter().map(|(_, p)| p.clone()).collect();
         let body = self.reader.read(&lines, command, &extra).await?;
         let at = monotonic_now();
@@ -513,9 +577,12 @@ impl RemoteProbe {
                 oom_kills,
                 ..
             } = located.as_mut();
-            if self.listed.binary_search(&w.key.id).is_err() {
-                // Located this tick: its files are asked for from the next one.
-                out.elsewhere.push(w.key.clone());
+            if !read_now.contains(w.key.id.as_str()) {
+                if !self.listed.iter().any(|(id, _)| *id == w.key.id) {
+                    // Located this tick: its files are asked for from the next one.
+                    out.elsewhere.push(w.key.clone());
+                }
+                // Else off screen and read next tick.
                 continue;
             }
             let mut files = &batch;
