@@ -1,6 +1,7 @@
 //! Counters of a remote engine's containers read from the remote host's cgroup and procfs files,
 //! as the local sampler reads them here, through one long-lived program on the far side of the
-//! endpoint's ssh master: no daemon work, and every container fresh every tick.
+//! endpoint's ssh master: no daemon work, rows on screen read every tick and the rest every
+//! other tick (each at most two intervals old).
 //!
 //! The rules:
 //! - One ssh channel and one remote shell per endpoint, started once. Per tick the console writes
@@ -12,8 +13,8 @@
 //! - `head` frames the files (`==> path <==` before each); the parser accepts only headers of
 //!   files asked for, in the order asked, and the end of the answer is a nonce the console
 //!   chose. Anything else is garbled: the reader is dropped and the stats API takes over.
-//! - The program is one line with no `'`, `\\` or `!`, so POSIX shells, fish and csh all pass
-//!   it to `sh` unchanged; it checks it is on Linux before anything else.
+//! - The program is one line with no `'`, no `!` and no doubled backslash, so POSIX shells,
+//!   fish and csh all pass it to `sh` unchanged; it checks it is on Linux before anything else.
 //! - Paths come from the remote's own `/proc/<pid>/cgroup`; one with characters outside a plain
 //!   set is not sent (that container goes to the stats API).
 //!
