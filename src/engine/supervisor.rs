@@ -142,19 +142,22 @@ async fn run_session(
     // /version (for the header and the round trip), /info and the listing at once: the first
     // screen of rows waits for the slowest of the three rather than their sum (/info is slow on
     // an engine with many containers). The engine clock /info gives, so that `since` means the
-    // same thing on a remote engine, is taken a second early below, which covers the three
-    // running side by side.
+    // same thing on a remote engine, may be stamped after the listing's snapshot: it is moved
+    // back by the time /info took (and `since` a second further), so that no event between
+    // the snapshot and the subscription is missed (replays of ones already seen are harmless).
     let sent = Instant::now();
+    let local_before = chrono::Utc::now().timestamp();
     let (version, info, listing) = tokio::join!(
         async {
             let answer = timeout(REQUEST_TIMEOUT, docker.version()).await;
             (answer, sent.elapsed())
         },
         async {
-            timeout(REQUEST_TIMEOUT, docker.info())
+            let answer = timeout(REQUEST_TIMEOUT, docker.info())
                 .await
                 .ok()
-                .and_then(|r| r.ok())
+                .and_then(|r| r.ok());
+            (answer, sent.elapsed())
         },
         inventory::list(&docker, endpoint)
     );
@@ -162,12 +165,13 @@ async fn run_session(
     let version = version
         .map_err(|_| format!("{host}: no answer to /version"))?
         .map_err(|e| describe_error(host, &e))?;
+    let (info, info_took) = info;
     let engine_now = info
         .as_ref()
         .and_then(|i| i.system_time.clone())
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-        .map(|t| t.timestamp())
-        .unwrap_or_else(|| chrono::Utc::now().timestamp());
+        .map(|t| t.timestamp() - info_took.as_secs_f64().ceil() as i64)
+        .unwrap_or(local_before);
 
     let up = EndpointState::Up {
         version: version.version.unwrap_or_default(),

@@ -19,6 +19,9 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
     // Each row's name and address (with its style), cut to their columns below.
     let mut names: Vec<String> = Vec::new();
     let narrow = body.width.saturating_sub(4).max(60) < 100;
+    // How each endpoint is sampled needs room of its own: shown on wide screens only, so that
+    // the state (a down engine's reason) and the address keep theirs elsewhere.
+    let with_sampling = body.width >= 160;
     let mut hosts: Vec<(String, Slot)> = Vec::new();
     for row in app.endpoints.rows(&app.inventory.swarms) {
         let ep = match row {
@@ -207,12 +210,13 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
     let version_w: u16 = if narrow { 15 } else { 26 };
     // Sampling shares the room left with the state: how, why not the files, and the median
     // age of the samples ("cgroup files over ssh · 1s old").
-    let gaps = if narrow { 6 } else { 7 };
+    let gaps = if with_sampling { 7 } else { 6 };
     let fixed = 10 + name_w + version_w + 7 + 5 + gaps + 2;
-    // The address gets what it needs up to a third of the room left (half when narrow): the
-    // rest is the state's, which holds a down engine's reason, and the sampling's.
+    // The address gets what it needs up to a third of the room left (half without the
+    // sampling column): the rest is the state's, which holds a down engine's reason, and the
+    // sampling's.
     let host_need = longest(&|i| hosts[i].0.chars().count()) as u16;
-    let shares = if narrow { 2 } else { 3 };
+    let shares = if with_sampling { 3 } else { 2 };
     let host_w = host_need
         .min(area.width.saturating_sub(fixed) / shares)
         .max(8);
@@ -233,12 +237,12 @@ pub fn render(frame: &mut Frame, app: &App, body: Rect, cursor: usize) {
         Constraint::Length(5),
         Constraint::Fill(3),
     ];
-    // On a narrow screen how each endpoint is sampled gives way (the state needs the room).
+    // Without the room, how each endpoint is sampled gives way (a wider terminal shows it).
     let mut titles = vec![
         "", "NAME", "ENDPOINT", "STATE", "VERSION", "RTT", "CTRS", "SAMPLING",
     ];
     let mut widths = widths.to_vec();
-    if narrow {
+    if !with_sampling {
         titles.pop();
         widths.pop();
         for row in &mut rows {

@@ -72,7 +72,25 @@ pub fn command_args(ssh_args_to_host: &[String]) -> Vec<String> {
 
 /// Why the batched read is not used (the endpoint says so, and the stats API serves instead).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refused(pub String);
+pub struct Refused {
+    pub why: String,
+    /// The remote will not run it (a forced command, not Linux), as opposed to a failure that
+    /// may pass (ssh could not connect, no answer in time): tried again much later.
+    pub lasting: bool,
+}
+
+impl Refused {
+    fn lasting(why: String) -> Refused {
+        Refused { why, lasting: true }
+    }
+
+    fn passing(why: String) -> Refused {
+        Refused {
+            why,
+            lasting: false,
+        }
+    }
+}
 
 /// The remote program, running.
 pub struct Reader {
@@ -105,7 +123,7 @@ impl Reader {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| Refused(format!("cannot run ssh: {e}")))?;
+            .map_err(|e| Refused::passing(format!("cannot run ssh: {e}")))?;
         let mut stdin = child.stdin.take().expect("piped stdin");
         let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
         let stderr = drain(child.stderr.take().expect("piped stderr"));
@@ -124,7 +142,7 @@ impl Reader {
             Ok(Ok(_)) if line == GREETING => {}
             Ok(Ok(_)) if line.starts_with("wheelhouse-files not-linux") => {
                 let os = line.trim_start_matches("wheelhouse-files not-linux").trim();
-                return Err(Refused(format!(
+                return Err(Refused::lasting(format!(
                     "the remote runs {os}, not Linux: no cgroup files"
                 )));
             }
@@ -136,21 +154,21 @@ impl Reader {
                     .lock()
                     .map(|s| s.trim().to_owned())
                     .unwrap_or_default();
-                return Err(Refused(if words.is_empty() {
+                return Err(Refused::passing(if words.is_empty() {
                     "the remote shell ended without running the batched read".into()
                 } else {
                     format!("the batched read did not start: {words}")
                 }));
             }
             Ok(Ok(_)) => {
-                return Err(Refused(format!(
+                return Err(Refused::lasting(format!(
                     "batched read refused (a forced command?): the remote answered {:?}",
                     crate::text::for_terminal(&line.chars().take(60).collect::<String>())
                 )))
             }
-            Ok(Err(e)) => return Err(Refused(format!("reading the remote: {e}"))),
+            Ok(Err(e)) => return Err(Refused::passing(format!("reading the remote: {e}"))),
             Err(_) => {
-                return Err(Refused(format!(
+                return Err(Refused::lasting(format!(
                     "no answer from the batched read in {} s (a forced command such as \
                      dial-stdio only?)",
                     greeting_within.as_secs()
@@ -379,6 +397,9 @@ struct Located {
     segments: Option<cgroup::TcpSegments>,
     pids_current: Option<u64>,
     oom_kills: Option<u64>,
+    /// Its now-and-then files have been read once: until then they come with every read, so
+    /// that a new container's memory does not count its page cache for a few seconds.
+    slow_read: bool,
 }
 
 /// The remote counterpart of the local probe: per container, where its files are; per tick, one
@@ -549,11 +570,38 @@ impl RemoteProbe {
             })
             .map(|(id, _)| id.as_str())
             .collect();
-        let extra: Vec<String> = locating.iter().map(|(_, p)| p.clone()).collect();
+        // A container's first read brings its now-and-then files too.
+        let first_reads: HashSet<&str> = if slow_due {
+            HashSet::new()
+        } else {
+            read_now
+                .iter()
+                .copied()
+                .filter(|id| {
+                    matches!(self.found.get(*id), Some((_, Place::Located(l))) if !l.slow_read)
+                })
+                .collect()
+        };
+        let mut extra: Vec<String> = locating.iter().map(|(_, p)| p.clone()).collect();
+        for (id, _) in located
+            .iter()
+            .filter(|(id, _)| first_reads.contains(id.as_str()))
+        {
+            extra.extend(files_of(id, true));
+        }
+        asked.truncate(asked.len() - locating.len());
+        asked.extend(extra.iter().cloned());
+        let first_reads: HashSet<String> = first_reads.into_iter().map(str::to_owned).collect();
+        let read_now: HashSet<String> = read_now.into_iter().map(str::to_owned).collect();
         let body = self.reader.read(&lines, command, &extra).await?;
         let at = monotonic_now();
         let batch = parse_answer(&body, &asked)?;
+        // /proc/stat is always there: without it, head did not run (missing, too many
+        // arguments, no `-c`), and every container would look gone.
         let host = batch.text("/proc/stat").and_then(cgroup::parse_proc_stat);
+        if host.is_none() {
+            return Err("the batched read's head printed nothing (is head installed?)".into());
+        }
         for (id, file) in locating {
             let Some((pid, place)) = self.found.get_mut(&id) else {
                 continue;
@@ -570,15 +618,17 @@ impl RemoteProbe {
             let Some((pid, Place::Located(located))) = self.found.get_mut(&w.key.id) else {
                 continue;
             };
+            let slow_here = slow_due || first_reads.contains(&w.key.id);
             let Located {
                 paths,
                 inactive_file,
                 segments,
                 pids_current,
                 oom_kills,
+                slow_read,
                 ..
             } = located.as_mut();
-            if !read_now.contains(w.key.id.as_str()) {
+            if !read_now.contains(&w.key.id) {
                 if !self.listed.iter().any(|(id, _)| *id == w.key.id) {
                     // Located this tick: its files are asked for from the next one.
                     out.elsewhere.push(w.key.clone());
@@ -587,8 +637,9 @@ impl RemoteProbe {
                 continue;
             }
             let mut files = &batch;
-            let mut s = self.root.read(&mut files, paths, *pid, at, host, slow_due);
-            if slow_due {
+            let mut s = self.root.read(&mut files, paths, *pid, at, host, slow_here);
+            if slow_here {
+                *slow_read = true;
                 *inactive_file = s.inactive_file;
                 *pids_current = s.pids_current;
                 *oom_kills = s.oom_kills;
@@ -648,6 +699,7 @@ fn locate(root: &CgroupRoot, text: &str, file: &str, id: &str, pid: u32) -> Plac
             segments: None,
             pids_current: None,
             oom_kills: None,
+            slow_read: false,
         }))
     }
 }

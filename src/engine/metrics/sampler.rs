@@ -134,7 +134,9 @@ impl RemoteFiles {
             }
             RemoteFiles::Starting(task) if task.is_finished() => match task.await {
                 Ok(Ok(reader)) => *self = RemoteFiles::Ready(Box::new(RemoteProbe::new(reader))),
-                Ok(Err(Refused(why))) => self.broke(why, RETRY_REFUSED),
+                Ok(Err(Refused { why, lasting })) => {
+                    self.broke(why, if lasting { RETRY_REFUSED } else { RETRY_BROKEN })
+                }
                 Err(e) => self.broke(format!("the batched read failed: {e}"), RETRY_BROKEN),
             },
             _ => {}

@@ -168,16 +168,18 @@ impl MasterStatus {
     }
 }
 
-static MASTERS: std::sync::Mutex<Vec<(PathBuf, Arc<MasterStatus>)>> =
+static MASTERS: std::sync::Mutex<Vec<(Vec<String>, Arc<MasterStatus>)>> =
     std::sync::Mutex::new(Vec::new());
 
-fn master_status(control_path: &Path) -> Arc<MasterStatus> {
+/// The status of the master reached with `args` (options, config and host: what `%C` and the
+/// config hash in the ControlPath stand for), shared by every dialer with those arguments.
+fn master_status(args: &[String]) -> Arc<MasterStatus> {
     let mut all = MASTERS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, status)) = all.iter().find(|(p, _)| p == control_path) {
+    if let Some((_, status)) = all.iter().find(|(a, _)| a == args) {
         return status.clone();
     }
     let status = Arc::new(MasterStatus::default());
-    all.push((control_path.to_owned(), status.clone()));
+    all.push((args.to_vec(), status.clone()));
     status
 }
 
@@ -301,8 +303,8 @@ impl Dialer {
         args.extend(["--".into(), target.host.clone()]);
         Ok(Dialer {
             url: url.to_owned(),
+            status: master_status(&args),
             args,
-            status: master_status(&control_path),
             control_path,
             connect_timeout: options.connect_timeout,
             master: tokio::sync::Mutex::new(()),
@@ -385,6 +387,7 @@ impl Dialer {
                         "{}: no forwarded socket ({why}); using dial-stdio",
                         master.url
                     );
+                    status.set_forwarded(false);
                     Forward::Unavailable {
                         at: tokio::time::Instant::now(),
                     }
@@ -399,6 +402,7 @@ impl Dialer {
             url: self.url.clone(),
             args: self.args.clone(),
             forward_dir: self.forward_dir.clone(),
+            resolved_master: self.resolved_control_path(),
         }
     }
 }
@@ -412,6 +416,8 @@ struct MasterAccess {
     url: String,
     args: Vec<String>,
     forward_dir: PathBuf,
+    /// The master's socket, `%C` resolved.
+    resolved_master: Option<PathBuf>,
 }
 
 impl MasterAccess {
@@ -419,8 +425,10 @@ impl MasterAccess {
     /// the engine through it.
     async fn set_up_forward(&self) -> Result<PathBuf, String> {
         let remote = self.remote_socket().await?;
+        // Named after the master's own socket too: a host alias pointed elsewhere gets a new
+        // master (`%C` hashes the real host), and must not reuse the old one's forward.
         let mut h = DefaultHasher::new();
-        (&self.args, &remote).hash(&mut h);
+        (&self.args, &remote, &self.resolved_master).hash(&mut h);
         let local = self
             .forward_dir
             .join(format!("wheelhouse-fwd-{:016x}.sock", h.finish()));
@@ -446,9 +454,10 @@ impl MasterAccess {
     /// `DOCKER_HOST` when set, else the current context's, else the default.
     async fn remote_socket(&self) -> Result<String, String> {
         let mut args = self.args.clone();
+        // Through `sh` whatever the login shell (fish and csh know neither `${X:-}` nor `2>`).
         args.push(
-            "printf \"%s\\n\" \"${DOCKER_HOST:-}\"; docker context inspect --format \
-             \"{{.Endpoints.docker.Host}}\" 2>/dev/null"
+            "sh -c 'printf \"%s\\n\" \"${DOCKER_HOST:-}\"; docker context inspect --format \
+             \"{{.Endpoints.docker.Host}}\" 2>/dev/null'"
                 .into(),
         );
         let out = Command::new("ssh")
