@@ -350,11 +350,13 @@ fn an_idle_console_over_ssh_for_60_s_keeps_within_the_documented_processes() {
         settled_local > 0,
         "the console does reach the engine over ssh"
     );
-    // The test sshd allows stream-local forwarding: once the master is up, connections go
-    // through the forwarded engine socket, and no dial-stdio is left on the remote.
-    assert_eq!(
-        settled_dial_stdio, 0,
-        "dial-stdio processes once settled, with the engine's socket forwarded"
+    // The test sshd allows stream-local forwarding: once the master is up, new connections go
+    // through the forwarded engine socket. A pooled connection opened before the forward was
+    // up (the first listing's) may stay while the pings every 2 s keep it in use: at most one.
+    assert!(
+        settled_dial_stdio <= 1,
+        "{settled_dial_stdio} dial-stdio processes once settled, with the engine's socket \
+         forwarded"
     );
     // The endpoints panel counts the channels open through the master: the event stream, the
     // batched read, and the pooled connections still open.
