@@ -67,8 +67,11 @@ async fn run_sampler(c: &Container, mode: SourceMode, window: Duration) -> Vec<S
     let mut samples = Vec::new();
     let end = tokio::time::Instant::now() + window;
     while let Ok(Some(msg)) = tokio::time::timeout_at(end, rx.recv()).await {
-        let Msg::Sampled { samples: batch, .. } = msg else {
-            panic!("unexpected message {msg:?}")
+        let batch = match msg {
+            Msg::Sampled { samples, .. } => samples,
+            // How the endpoint is sampled, said when it changes.
+            Msg::Sampling { .. } | Msg::SshChannels { .. } => continue,
+            other => panic!("unexpected message {other:?}"),
         };
         samples.extend(
             batch
