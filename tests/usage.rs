@@ -25,6 +25,15 @@ const BUSY: &[&str] = &["sh", "-c", "while :; do :; done"];
 /// sees the limit rather than contention (shares do not change the limit being measured).
 const TOP_SHARES: &str = "262144";
 static BUSY_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// A busy loop's limits where its CPU and memory are compared with `docker stats`.
+const HALF_CPU_IN_64M: &[&str] = &[
+    "--cpus",
+    "0.5",
+    "--cpu-shares",
+    TOP_SHARES,
+    "--memory",
+    "64m",
+];
 
 fn endpoint() -> Endpoint {
     Endpoint::default_from(None, std::env::var("DOCKER_HOST").ok().as_deref())
@@ -245,18 +254,7 @@ fn parse_size(s: &str) -> u64 {
 async fn cpu_and_memory_agree_with_docker_stats() {
     let _busy = BUSY_LOCK.lock().await;
     let tc = TestContainers::new();
-    let id = tc.run(
-        "agree",
-        &[
-            "--cpus",
-            "0.5",
-            "--cpu-shares",
-            TOP_SHARES,
-            "--memory",
-            "64m",
-        ],
-        BUSY,
-    );
+    let id = tc.run("agree", HALF_CPU_IN_64M, BUSY);
     let c = inspect(&id).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     for mode in [SourceMode::Auto, SourceMode::StatsApi] {
@@ -335,18 +333,7 @@ async fn over_ssh_every_container_is_read_from_the_remote_cgroup_files_every_tic
     let mut ids: Vec<String> = (0..3)
         .map(|i| tc.run(&format!("idle{i}"), &[], &[]))
         .collect();
-    let busy = tc.run(
-        "rbusy",
-        &[
-            "--cpus",
-            "0.5",
-            "--cpu-shares",
-            TOP_SHARES,
-            "--memory",
-            "64m",
-        ],
-        BUSY,
-    );
+    let busy = tc.run("rbusy", HALF_CPU_IN_64M, BUSY);
     ids.push(busy.clone());
     let mut containers = Vec::new();
     for id in &ids {
