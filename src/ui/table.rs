@@ -378,17 +378,17 @@ fn build_row(
             let c = app.inventory.get(*slot).expect("rows refer to live slots");
             // Looked up once per row: a hash of the container's key per cell added up on
             // every frame.
-            let usage = app
+            let entry = app
                 .usage
                 .get(&c.key)
-                .and_then(|e| e.latest.as_ref())
                 .filter(|_| c.state == RunState::Running);
+            let usage = entry.and_then(|e| e.latest.as_ref());
             // An endpoint that is down sends nothing: its rows are what was last known, dimmed,
             // and their figures say they are not live.
             let stale = app.endpoints.is_down(&c.key.endpoint);
             // A sample that is late (a slow or remote source fell behind) says how old it is.
-            let late = usage
-                .and(app.usage.get(&c.key))
+            let late = entry
+                .filter(|e| e.latest.is_some())
                 .and_then(|e| crate::app::usage::late_secs(e, app.now, app.options.sample_ms));
             cols.iter()
                 .map(|col| {

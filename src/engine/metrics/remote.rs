@@ -671,37 +671,35 @@ impl RemoteProbe {
 /// Where a container's files are, from its `/proc/<pid>/cgroup` as read from `file`, and the
 /// lists of them to read.
 fn locate(root: &CgroupRoot, text: &str, file: &str, id: &str, pid: u32) -> Place {
-    {
-        let paths = match root.locate_in(text, Path::new(file), Some(id), |_| true) {
-            Ok(p) => p,
-            Err(e) => return Place::Unreadable(e),
-        };
-        let (mut every, mut all) = (Recorder::default(), Recorder::default());
-        let _ = root.read(&mut every, &paths, pid, Duration::ZERO, None, false);
-        let _ = root.read(&mut all, &paths, pid, Duration::ZERO, None, true);
-        // Levels and counts that move seldom go with the now-and-then files: each file read is
-        // an open on the remote, most of the read's cost (the OOM kill also comes as an event).
-        every
-            .0
-            .retain(|p| !SLOW_FILES.iter().any(|f| p.ends_with(f)));
-        let mut slow: Vec<String> = all.0.into_iter().filter(|p| !every.0.contains(p)).collect();
-        slow.push(format!("/proc/{pid}/net/snmp"));
-        if let Some(bad) = every.0.iter().chain(&slow).find(|p| !plain_path(p)) {
-            return Place::Unreadable(format!(
-                "{bad}: a path the batched read does not pass to the shell"
-            ));
-        }
-        Place::Located(Box::new(Located {
-            paths,
-            every: every.0,
-            slow,
-            inactive_file: None,
-            segments: None,
-            pids_current: None,
-            oom_kills: None,
-            slow_read: false,
-        }))
+    let paths = match root.locate_in(text, Path::new(file), Some(id), |_| true) {
+        Ok(p) => p,
+        Err(e) => return Place::Unreadable(e),
+    };
+    let (mut every, mut all) = (Recorder::default(), Recorder::default());
+    let _ = root.read(&mut every, &paths, pid, Duration::ZERO, None, false);
+    let _ = root.read(&mut all, &paths, pid, Duration::ZERO, None, true);
+    // Levels and counts that move seldom go with the now-and-then files: each file read is
+    // an open on the remote, most of the read's cost (the OOM kill also comes as an event).
+    every
+        .0
+        .retain(|p| !SLOW_FILES.iter().any(|f| p.ends_with(f)));
+    let mut slow: Vec<String> = all.0.into_iter().filter(|p| !every.0.contains(p)).collect();
+    slow.push(format!("/proc/{pid}/net/snmp"));
+    if let Some(bad) = every.0.iter().chain(&slow).find(|p| !plain_path(p)) {
+        return Place::Unreadable(format!(
+            "{bad}: a path the batched read does not pass to the shell"
+        ));
     }
+    Place::Located(Box::new(Located {
+        paths,
+        every: every.0,
+        slow,
+        inactive_file: None,
+        segments: None,
+        pids_current: None,
+        oom_kills: None,
+        slow_read: false,
+    }))
 }
 
 /// Files read now and then rather than every tick (with `memory.stat` and `net/snmp`).

@@ -22,6 +22,7 @@ use crate::app::usage::Sample;
 use crate::app::watch::Watch;
 use crate::app::Msg;
 use crate::engine::handle::EngineHandle;
+use crate::engine::transport::ssh;
 
 #[derive(Debug, Clone)]
 pub struct SamplerConfig {
@@ -49,15 +50,14 @@ impl Default for SamplerConfig {
     }
 }
 
-/// What an ssh:// endpoint's master holds open (None for other endpoints).
-fn ssh_master(
-    engine: &EngineHandle,
-) -> Option<std::sync::Arc<crate::engine::transport::ssh::MasterStatus>> {
-    use crate::engine::transport::ssh;
+/// An ssh:// endpoint's dialer, for its master's arguments and status (None for other
+/// endpoints; an error for an ssh:// one that cannot be dialled).
+fn ssh_dialer(engine: &EngineHandle) -> Option<Result<ssh::Dialer, String>> {
     let url = engine.host();
-    let target = ssh::SshTarget::parse(url).ok()?;
-    let dialer = ssh::Dialer::new(url, &target, &ssh::SshOptions::from_env()).ok()?;
-    Some(dialer.status())
+    url.starts_with("ssh://").then(|| {
+        ssh::SshTarget::parse(url)
+            .and_then(|t| ssh::Dialer::new(url, &t, &ssh::SshOptions::from_env()))
+    })
 }
 
 /// Whether a container not kept fresh, `index` in the watch list, is read at tick `tick`: each
@@ -87,8 +87,8 @@ enum RemoteFiles {
 }
 
 impl RemoteFiles {
-    fn new(engine: &EngineHandle, mode: SourceMode) -> RemoteFiles {
-        if mode.files() && engine.host().starts_with("ssh://") {
+    fn new(dialer: Option<&Result<ssh::Dialer, String>>, mode: SourceMode) -> RemoteFiles {
+        if mode.files() && dialer.is_some() {
             RemoteFiles::StartAfter(Instant::now(), None)
         } else {
             RemoteFiles::Never
@@ -111,23 +111,26 @@ impl RemoteFiles {
     }
 
     /// Moves the start along: begins it when due, takes its outcome when done.
-    async fn advance(&mut self, engine: &EngineHandle) {
-        use crate::engine::transport::ssh;
+    async fn advance(
+        &mut self,
+        engine: &EngineHandle,
+        dialer: Option<&Result<ssh::Dialer, String>>,
+    ) {
         match self {
             RemoteFiles::StartAfter(at, _) if Instant::now() >= *at => {
                 // The engine first, so that its connection has made the ssh master this shares.
                 if engine.docker().await.is_err() {
                     return;
                 }
-                let url = engine.host().to_owned();
-                let options = ssh::SshOptions::from_env();
-                let dialer =
-                    ssh::SshTarget::parse(&url).and_then(|t| ssh::Dialer::new(&url, &t, &options));
-                let (args, master) = match dialer {
-                    Ok(d) => (remote::command_args(d.args_to_host()), d.status()),
-                    Err(e) => return self.broke(e, RETRY_REFUSED),
+                let (args, master, within) = match dialer {
+                    Some(Ok(d)) => (
+                        remote::command_args(d.args_to_host()),
+                        d.status(),
+                        d.connect_timeout() + GREETING_GRACE,
+                    ),
+                    Some(Err(e)) => return self.broke(e.clone(), RETRY_REFUSED),
+                    None => return,
                 };
-                let within = options.connect_timeout + GREETING_GRACE;
                 *self = RemoteFiles::Starting(tokio::spawn(async move {
                     Reader::start(master, &args, within).await
                 }));
@@ -154,12 +157,16 @@ pub async fn run(
     let endpoint = engine.endpoint();
     let local = config.mode.files() && maybe_local(endpoint);
     let mut probe = LocalProbe::new(config.cgroup_root.clone());
-    let mut remote_files = RemoteFiles::new(&engine, config.mode);
+    let dialer = ssh_dialer(&engine);
+    let mut remote_files = RemoteFiles::new(dialer.as_ref(), config.mode);
     let mut said: Option<Sampling> = None;
     let mut ticks: u64 = 0;
     // The ssh channels open through the endpoint's master, as last said.
     let mut channels_said: Option<(usize, bool)> = None;
-    let master = ssh_master(&engine);
+    let master = dialer
+        .as_ref()
+        .and_then(|d| d.as_ref().ok())
+        .map(|d| d.status());
     let mut docker: Option<Docker> = None;
     let mut in_flight: JoinSet<Answer> = JoinSet::new();
     let mut asked: HashSet<String> = HashSet::new();
@@ -178,7 +185,7 @@ pub async fn run(
                 probe.retain(|id| watched.contains(id));
                 last_asked.retain(|id, _| watched.contains(id.as_str()));
                 let mut via_api: Vec<&Watch> = Vec::new();
-                remote_files.advance(&engine).await;
+                remote_files.advance(&engine, dialer.as_ref()).await;
                 if let RemoteFiles::Ready(remote) = &mut remote_files {
                     // The next tick waits for this one: a slow remote slows the ticks rather
                     // than piling reads up.

@@ -531,6 +531,11 @@ impl Dialer {
         &self.args
     }
 
+    /// How long ssh may take to reach the host.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// What this endpoint's master holds open (shared by every dialer with the same master).
     pub fn status(&self) -> Arc<MasterStatus> {
         self.status.clone()
