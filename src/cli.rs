@@ -244,6 +244,12 @@ fn run_console(
         };
         s
     }));
+    let attached_names: Vec<&str> = statuses.iter().map(|s| s.name.as_str()).collect();
+    let unused_sections: Vec<String> = loaded
+        .settings
+        .unused_endpoint_sections(&attached_names)
+        .map(|w| format!("{}: {w}", loaded.paths.config_file.display()))
+        .collect();
     let mut app = App::new(options, loaded.keymap, loaded.theme, statuses, Utc::now());
     // Canary rollouts: a file that does not read is said in the view and as a warning.
     let rollouts = crate::canary::config::load(&loaded.paths.config_dir).map_err(|e| e.to_string());
@@ -269,6 +275,7 @@ fn run_console(
         .warnings
         .into_iter()
         .chain(warnings)
+        .chain(unused_sections)
         .chain(broken_text)
     {
         update(&mut app, Msg::Warning(w));

@@ -62,6 +62,25 @@ impl Settings {
             .copied()
             .unwrap_or(self.metrics_source)
     }
+
+    /// `[endpoints.NAME]` sections that name none of `attached`: a typo there would otherwise
+    /// leave the endpoint sampled the default way without a word.
+    pub fn unused_endpoint_sections<'a>(
+        &'a self,
+        attached: &'a [&str],
+    ) -> impl Iterator<Item = String> + 'a {
+        self.endpoint_metrics
+            .keys()
+            .filter(|name| !attached.contains(&name.as_str()))
+            .map(move |name| {
+                let hint = match crate::config::suggest::nearest(name, attached.iter().copied()) {
+                    Some(near) => format!("; did you mean [endpoints.{near}]?"),
+                    None if attached.is_empty() => String::new(),
+                    None => format!(" (attached: {})", attached.join(", ")),
+                };
+                format!("[endpoints.{name}] names no attached endpoint, so it is unused{hint}")
+            })
+    }
 }
 
 impl Default for Settings {
@@ -522,6 +541,22 @@ mod tests {
         );
         assert!(lenient.settings.endpoint_metrics.is_empty());
         assert!(parse_err("metrics_source = 1\n").contains("metrics_source must be one of"));
+    }
+
+    #[test]
+    fn an_endpoint_section_naming_no_attached_endpoint_is_said() {
+        let text = "[endpoints.prdo]\nmetrics_source = \"api\"\n[endpoints.lab]\nmetrics_source = \"api\"\n[endpoints.local]\nmetrics_source = \"api\"\n";
+        let settings = Settings::parse(text, "config.toml").unwrap();
+        let unused: Vec<String> = settings
+            .unused_endpoint_sections(&["local", "prod"])
+            .collect();
+        assert_eq!(
+            unused,
+            [
+                "[endpoints.lab] names no attached endpoint, so it is unused (attached: local, prod)",
+                "[endpoints.prdo] names no attached endpoint, so it is unused; did you mean [endpoints.prod]?",
+            ]
+        );
     }
 
     #[test]
