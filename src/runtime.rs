@@ -397,15 +397,16 @@ impl Effects<'_> {
 
     fn attach(&mut self, ep: Endpoint) {
         let engine = EngineHandle::new(ep.clone());
+        let (watch_tx, watch_rx) = watch::channel(Vec::new());
         let task = tokio::spawn(supervisor::supervise(
             engine.clone(),
             self.tx.clone(),
             self.show_probes.subscribe(),
+            watch_rx.clone(),
         ));
         if let Some(old) = self.supervisors.insert(ep.name.clone(), task) {
             old.abort();
         }
-        let (watch_tx, watch_rx) = watch::channel(Vec::new());
         let config = SamplerConfig {
             interval: self.rt.sample_interval,
             // The environment overrides the file, for comparing sources on one config.

@@ -32,10 +32,12 @@ impl Live {
         let (tx, rx) = mpsc::channel(1024);
         let endpoint = Endpoint::default_from(None, std::env::var("DOCKER_HOST").ok().as_deref());
         let (_, probes) = tokio::sync::watch::channel(false);
+        let (_, shown) = tokio::sync::watch::channel(Vec::new());
         rt.spawn(supervisor::supervise(
             wheelhouse::engine::handle::EngineHandle::new(endpoint),
             tx,
             probes,
+            shown,
         ));
         let mut live = Live {
             app: wheelhouse::scenes::base_app(120, 40),

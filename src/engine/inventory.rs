@@ -11,6 +11,7 @@ use tokio::time::timeout;
 use super::convert;
 use super::endpoint::{describe_error, Endpoint, REQUEST_TIMEOUT};
 use crate::app::model::{Container, ContainerKey, Network, NetworkKey};
+use crate::app::watch::Watch;
 use crate::app::Msg;
 
 /// Inspects in flight at once per endpoint: as many as the transport lets through.
@@ -178,6 +179,19 @@ pub fn details<'a>(
         .buffer_unordered(INSPECT_CONCURRENCY)
 }
 
+/// `ids` with those of rows on screen first, each part in its own order, so that what the
+/// operator sees fills in before the rest.
+pub fn visible_first(mut ids: Vec<String>, shown: &[Watch]) -> Vec<String> {
+    let visible: std::collections::HashSet<&str> = shown
+        .iter()
+        .filter(|w| w.visible)
+        .map(|w| w.key.id.as_str())
+        .collect();
+    // Stable: false (visible) sorts before true.
+    ids.sort_by_key(|id| !visible.contains(id.as_str()));
+    ids
+}
+
 /// A complete inventory of one endpoint: listing plus details. Used by `ps`.
 pub async fn snapshot(docker: &Docker, endpoint: &Endpoint) -> Result<Vec<Container>, String> {
     let listed = list(docker, endpoint).await?;
@@ -191,4 +205,25 @@ pub async fn snapshot(docker: &Docker, endpoint: &Endpoint) -> Result<Vec<Contai
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_on_screen_are_inspected_first_the_rest_in_listing_order() {
+        let watch = |id: &str, visible: bool| Watch {
+            key: ContainerKey {
+                endpoint: "local".into(),
+                id: id.into(),
+            },
+            pid: None,
+            visible,
+            keep_fresh: visible,
+        };
+        let shown = [watch("b", false), watch("d", true), watch("c", true)];
+        let ids = ["a", "b", "c", "d", "e"].map(String::from).to_vec();
+        assert_eq!(visible_first(ids, &shown), ["c", "d", "a", "b", "e"]);
+    }
 }

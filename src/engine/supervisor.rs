@@ -14,6 +14,7 @@ use super::endpoint::{describe_error, REQUEST_TIMEOUT};
 use super::handle::EngineHandle;
 use super::{convert, inventory, swarm};
 use crate::app::model::{ContainerKey, EndpointState};
+use crate::app::watch::Watch;
 use crate::app::Msg;
 
 /// Container events that change what the table shows. Health probes' exec_* events are left out
@@ -88,6 +89,7 @@ pub async fn supervise(
     engine: EngineHandle,
     tx: mpsc::Sender<Msg>,
     show_probes: watch::Receiver<bool>,
+    shown: watch::Receiver<Vec<Watch>>,
 ) {
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     // The last event seen (unix nanoseconds, 0 for none), kept across sessions: after a
@@ -104,10 +106,11 @@ pub async fn supervise(
             return;
         }
         let started = Instant::now();
-        let reason = match run_session(&engine, &tx, show_probes.clone(), &mut last_seen).await {
-            Ok(()) => return, // the console is gone
-            Err(reason) => reason,
-        };
+        let reason =
+            match run_session(&engine, &tx, show_probes.clone(), &shown, &mut last_seen).await {
+                Ok(()) => return, // the console is gone
+                Err(reason) => reason,
+            };
         // A session that lived a while was a healthy connection; start the backoff afresh.
         if started.elapsed() > Duration::from_secs(30) {
             backoff.reset();
@@ -133,6 +136,7 @@ async fn run_session(
     engine: &EngineHandle,
     tx: &mpsc::Sender<Msg>,
     mut show_probes: watch::Receiver<bool>,
+    shown: &watch::Receiver<Vec<Watch>>,
     last_nano: &mut i64,
 ) -> Result<(), String> {
     // Negotiated afresh each session: the engine may have been upgraded or replaced meanwhile.
@@ -252,6 +256,8 @@ async fn run_session(
     let mut probes_open = true;
 
     // Fill in what the listing lacks (start time, restarts, health detail), once per container.
+    // The rows on screen first: by now the listing is drawn and the runtime has said which.
+    let ids = inventory::visible_first(ids, &shown.borrow());
     let mut details = std::pin::pin!(inventory::details(&docker, &endpoint.name, ids));
     while let Some(msg) = details.next().await {
         send(tx, msg?).await?;

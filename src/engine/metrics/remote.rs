@@ -60,6 +60,9 @@ S) head -c 1048576 -- /proc/stat $A $E $B $rest 2>/dev/null; printf \"\\n%s\\n\"
 const GREETING: &str = "wheelhouse-files 1";
 /// Ticks between two reads of the now-and-then list (`memory.stat`, `net/snmp`), as locally.
 const SLOW_EVERY: u64 = 5;
+/// Bytes of paths one `head` is given at most: well under the 2 MiB a Linux exec allows with
+/// the usual 8 MiB stack, leaving room for the environment (about 2 000 containers' files).
+const ARGUMENT_BYTES: usize = 1024 * 1024;
 /// Longest answer accepted: 100 containers take about 150 KiB.
 const MAX_ANSWER: usize = 32 * 1024 * 1024;
 
@@ -486,6 +489,20 @@ impl RemoteProbe {
             .map(|(id, _)| id)
             .collect();
         ids.sort();
+        // One `head` takes every path as an argument: past the budget the rest go to the stats
+        // API, containers kept fresh first, so the shell never meets "argument list too long".
+        ids.sort_by_key(|id| !fresh.contains(id.as_str()));
+        let over = keep_within(&mut ids, ARGUMENT_BYTES, |id| match self.found.get(id) {
+            Some((_, Place::Located(l))) => {
+                l.every.iter().chain(&l.slow).map(|p| p.len() + 1).sum()
+            }
+            _ => usize::MAX,
+        });
+        if over > 0 {
+            // They are not listed, so the loop below sends them to the stats API.
+            log::debug!("{over} containers past the batched read's argument budget");
+        }
+        ids.sort();
         if ids.is_empty() && locating.is_empty() {
             return Ok(out);
         }
@@ -629,8 +646,13 @@ impl RemoteProbe {
                 ..
             } = located.as_mut();
             if !read_now.contains(&w.key.id) {
-                if !self.listed.iter().any(|(id, _)| *id == w.key.id) {
-                    // Located this tick: its files are asked for from the next one.
+                let listed = self
+                    .listed
+                    .binary_search_by(|(id, _)| id.as_str().cmp(&w.key.id))
+                    .is_ok();
+                if !listed {
+                    // Located this tick (its files are asked for from the next one), or past
+                    // the argument budget.
                     out.elsewhere.push(w.key.clone());
                 }
                 // Else off screen and read next tick.
@@ -666,6 +688,22 @@ impl RemoteProbe {
         }
         Ok(out)
     }
+}
+
+/// Keeps the leading `ids` whose files fit in `budget` bytes of arguments (a container that does
+/// not fit is skipped, a smaller one after it may still fit); says how many were left out.
+fn keep_within(ids: &mut Vec<&String>, budget: usize, bytes_of: impl Fn(&str) -> usize) -> usize {
+    let before = ids.len();
+    let mut left = budget;
+    ids.retain(|id| {
+        let bytes = bytes_of(id);
+        let fits = bytes <= left;
+        if fits {
+            left -= bytes;
+        }
+        fits
+    });
+    before - ids.len()
 }
 
 /// Where a container's files are, from its `/proc/<pid>/cgroup` as read from `file`, and the
@@ -768,6 +806,19 @@ mod tests {
         let b = parse_answer(body, &asked(&["/proc/stat", "/a/x"])).unwrap();
         assert_eq!(b.text("/proc/stat"), Some("cpu 1\n\n==> /elsewhere <==\n"));
         assert_eq!(b.text("/a/x"), Some("1\n"));
+    }
+
+    #[test]
+    fn files_past_the_argument_budget_are_left_to_the_stats_api_first_come_first_kept() {
+        let names: Vec<String> = ["fresh", "big", "small", "late"].map(String::from).to_vec();
+        let mut ids: Vec<&String> = names.iter().collect();
+        let bytes = |id: &str| match id {
+            "big" => 60,
+            _ => 30,
+        };
+        let over = keep_within(&mut ids, 70, bytes);
+        assert_eq!(over, 2);
+        assert_eq!(ids, ["fresh", "small"]);
     }
 
     #[test]
