@@ -5,6 +5,7 @@
 //! `ui` draws, `config` loads settings, keymaps and themes, `runtime` ties them together in one
 //! event loop, `term` owns the terminal, `text` keeps engine text safe.
 
+pub mod agent;
 pub mod app;
 pub mod canary;
 pub mod change;

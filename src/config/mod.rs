@@ -13,7 +13,7 @@ mod keypress;
 pub mod paths;
 pub mod settings;
 mod slot;
-mod suggest;
+pub(crate) mod suggest;
 pub mod theme;
 
 use std::io;

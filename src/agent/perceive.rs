@@ -1,0 +1,296 @@
+//! What the agent sees: per compose service and per container, the signals its decisions read,
+//! smoothed and windowed. Built from the App's state alone (inventory and usage), one pass per
+//! tick and only over samples that are new since the last pass: no engine calls, and a tick
+//! costs the same whether a container was sampled once or not at all since.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::policy::{Policies, Policy};
+use super::signal::{Ewma, Window};
+use crate::app::model::{Container, ContainerKey, Health, RunState, ServiceKey};
+use crate::app::usage::UsageEntry;
+
+/// Seconds since the epoch, as the windows count time.
+pub fn secs(at: DateTime<Utc>) -> f64 {
+    at.timestamp_millis() as f64 / 1000.0
+}
+
+/// One container's signals.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerSignals {
+    pub name: String,
+    pub service: Option<ServiceKey>,
+    pub running: bool,
+    /// Cores in use per sample, and the working set in bytes, over the longest window a policy
+    /// needs.
+    pub cpu_cores: Window<f32>,
+    pub memory: Window<f64>,
+    pub throttled: Ewma,
+    pub cpu_limit: Option<f64>,
+    pub memory_limit: Option<u64>,
+    /// OOM kills: the kernel's count (cgroup v2's memory.events, or v1's oom_control) at the
+    /// first sample and now, and whether the engine says the last run ended in one.
+    pub oom_kills_first: Option<u64>,
+    pub oom_kills: Option<u64>,
+    pub oom_killed: bool,
+    /// When an OOM kill was last seen (a count that went up, or the engine's flag).
+    pub oom_seen_at: Option<f64>,
+    pub restarts: Option<u64>,
+    pub health: Health,
+    pub failing_streak: Option<i64>,
+    /// The latest sample's time, so that one sample counts once.
+    pub(crate) last_sample: Option<DateTime<Utc>>,
+}
+
+impl ContainerSignals {
+    /// Whether an OOM kill happened within `within` of `now`.
+    pub fn oom_recent(&self, now: f64, within: Duration) -> bool {
+        self.oom_seen_at
+            .is_some_and(|at| now - at <= within.as_secs_f64())
+    }
+}
+
+/// One compose service's signals.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceSignals {
+    /// Every replica, running or not (what a scale counts), and the running ones.
+    pub replicas: u32,
+    pub running: u32,
+    /// The replicas' CPU and memory limits when they agree; `limits_differ` when they do not.
+    pub cpu_limit: Option<f64>,
+    pub memory_limit: Option<u64>,
+    pub limits_differ: bool,
+    /// The running replicas' mean CPU in per cent of their limit: smoothed, and the smoothed
+    /// value per pass over the window (what stabilisation and the trend read).
+    pub cpu_of_limit: Ewma,
+    pub cpu_history: Window<f32>,
+    /// When the replica count or the limits last changed (the cooldown runs from there).
+    pub changed_at: f64,
+    pub first_seen: f64,
+    /// Replicas in the last pass, to notice a change.
+    pub(crate) seen_shape: (u32, Option<u64>, Option<u64>),
+}
+
+/// A container's signals in the JSON an advisor or `agent --json` reads.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ServiceSnapshot {
+    pub endpoint: String,
+    pub project: String,
+    pub service: String,
+    pub replicas: u32,
+    pub running: u32,
+    pub cpu_limit: Option<f64>,
+    pub memory_limit: Option<u64>,
+    pub cpu_percent_of_limit: Option<f64>,
+    pub history_secs: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Perception {
+    pub services: BTreeMap<ServiceKey, ServiceSignals>,
+    pub containers: HashMap<ContainerKey, ContainerSignals>,
+    /// Time of the last pass.
+    pub now: f64,
+}
+
+impl Perception {
+    /// One pass over the inventory and the samples new since the last one.
+    pub fn observe<'a>(
+        &mut self,
+        containers: impl Iterator<Item = &'a Container>,
+        usage: &HashMap<ContainerKey, UsageEntry>,
+        policies: &Policies,
+        now: DateTime<Utc>,
+    ) {
+        let now_s = secs(now);
+        self.now = now_s;
+        let span = longest_span(policies);
+        let mut present: HashSet<&ContainerKey> = HashSet::new();
+        // Per service: replicas, running, sum of % of limit and how many had one, limits.
+        struct Tally {
+            replicas: u32,
+            running: u32,
+            cpu_sum: f64,
+            cpu_n: u32,
+            newest: Option<DateTime<Utc>>,
+            cpu_limits: Vec<Option<f64>>,
+            mem_limits: Vec<Option<u64>>,
+        }
+        let mut tallies: BTreeMap<ServiceKey, Tally> = BTreeMap::new();
+        for c in containers {
+            if c.labels
+                .get("com.docker.compose.oneoff")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            {
+                continue;
+            }
+            present.insert(&c.key);
+            let s = self.containers.entry(c.key.clone()).or_default();
+            if s.name != c.name {
+                s.name.clone_from(&c.name);
+            }
+            if s.service.is_none() {
+                s.service = c.service_key();
+            }
+            s.running = c.state == RunState::Running;
+            s.health = c.health;
+            s.failing_streak = c.failing_streak;
+            s.restarts = c.restart_count;
+            if c.oom_killed && !s.oom_killed {
+                s.oom_seen_at = Some(now_s);
+            }
+            s.oom_killed = c.oom_killed;
+            let entry = usage.get(&c.key);
+            let latest = entry.and_then(|e| e.latest.as_ref());
+            let fresh = entry
+                .and_then(|e| e.sampled_at)
+                .filter(|at| Some(*at) != s.last_sample);
+            if let (Some(at), Some(u)) = (fresh, latest) {
+                s.last_sample = Some(at);
+                let t = secs(at);
+                if let Some(p) = u.cpu_percent {
+                    s.cpu_cores.push(t, (p / 100.0) as f32, span);
+                }
+                if let Some(ws) = u.memory_working_set {
+                    s.memory.push(t, ws as f64, span);
+                }
+                if let Some(th) = u.throttled_percent {
+                    s.throttled.add(th, t, smoothing(policies, &s.service));
+                }
+                if let Some(k) = u.oom_kills {
+                    if s.oom_kills.is_some_and(|before| k > before) {
+                        s.oom_seen_at = Some(t);
+                    }
+                    s.oom_kills_first.get_or_insert(k);
+                    s.oom_kills = Some(k);
+                }
+            }
+            s.cpu_limit = latest
+                .filter(|u| u.cpu_limit_kind != crate::app::usage::CpuLimitKind::Host)
+                .map(|u| u.cpu_limit_cpus)
+                .or_else(|| {
+                    c.limits
+                        .nano_cpus
+                        .filter(|n| *n > 0)
+                        .map(|n| n as f64 / 1e9)
+                });
+            s.memory_limit = c.limits.memory_limit();
+            let Some(key) = &s.service else { continue };
+            let tally = tallies.entry(key.clone()).or_insert(Tally {
+                replicas: 0,
+                running: 0,
+                cpu_sum: 0.0,
+                cpu_n: 0,
+                newest: None,
+                cpu_limits: Vec::new(),
+                mem_limits: Vec::new(),
+            });
+            tally.replicas += 1;
+            if s.running {
+                tally.running += 1;
+                tally.cpu_limits.push(s.cpu_limit);
+                tally.mem_limits.push(s.memory_limit);
+                if let (Some(u), Some(_)) = (latest, s.cpu_limit) {
+                    if let Some(p) = u.cpu_percent_of_limit {
+                        tally.cpu_sum += p;
+                        tally.cpu_n += 1;
+                    }
+                }
+                if let Some(at) = fresh {
+                    tally.newest = tally.newest.max(Some(at));
+                }
+            }
+        }
+        self.containers.retain(|k, _| present.contains(k));
+        self.services.retain(|k, _| tallies.contains_key(k));
+        for (key, t) in tallies {
+            let policy = policies.of(&key.project, &key.service);
+            let s = self.services.entry(key).or_insert_with(|| ServiceSignals {
+                changed_at: now_s,
+                first_seen: now_s,
+                ..ServiceSignals::default()
+            });
+            s.replicas = t.replicas;
+            s.running = t.running;
+            let (cpu, cpu_differ) = agreed(&t.cpu_limits);
+            let (mem, mem_differ) = agreed(&t.mem_limits);
+            s.cpu_limit = cpu;
+            s.memory_limit = mem;
+            s.limits_differ = cpu_differ || mem_differ;
+            let shape = (t.replicas, cpu.map(|c| (c * 1000.0) as u64), mem);
+            if shape != s.seen_shape {
+                if s.seen_shape != (0, None, None) {
+                    // A new shape starts the cooldown, and what was measured before no longer
+                    // says how the service behaves now.
+                    s.changed_at = now_s;
+                    s.cpu_history.clear();
+                    s.cpu_of_limit = Ewma::default();
+                }
+                s.seen_shape = shape;
+            }
+            if let (Some(at), true) = (t.newest, t.cpu_n > 0) {
+                let mean = t.cpu_sum / f64::from(t.cpu_n);
+                let at = secs(at);
+                s.cpu_of_limit.add(mean, at, policy.smoothing);
+                if let Some(v) = s.cpu_of_limit.value() {
+                    s.cpu_history.push(at, v as f32, span);
+                }
+            }
+        }
+    }
+
+    /// The services as an advisor or `agent --json` reads them.
+    pub fn snapshot(&self) -> Vec<ServiceSnapshot> {
+        self.services
+            .iter()
+            .map(|(k, s)| ServiceSnapshot {
+                endpoint: k.endpoint.clone(),
+                project: k.project.clone(),
+                service: k.service.clone(),
+                replicas: s.replicas,
+                running: s.running,
+                cpu_limit: s.cpu_limit,
+                memory_limit: s.memory_limit,
+                cpu_percent_of_limit: s.cpu_of_limit.value(),
+                history_secs: s.cpu_history.covers().as_secs_f64(),
+            })
+            .collect()
+    }
+}
+
+/// The one value all agree on, or None and whether they differ.
+fn agreed<T: PartialEq + Copy>(values: &[Option<T>]) -> (Option<T>, bool) {
+    let Some(first) = values.first().copied() else {
+        return (None, false);
+    };
+    if values.iter().all(|v| *v == first) {
+        (first, false)
+    } else {
+        (None, true)
+    }
+}
+
+fn smoothing(policies: &Policies, service: &Option<ServiceKey>) -> Duration {
+    match service {
+        Some(k) => policies.of(&k.project, &k.service).smoothing,
+        None => policies.default.smoothing,
+    }
+}
+
+/// The longest history any policy reads.
+fn longest_span(policies: &Policies) -> Duration {
+    let of = |p: &Policy| {
+        p.scale_down_window
+            .max(p.scale_up_window)
+            .max(p.vertical_window)
+    };
+    policies
+        .services
+        .values()
+        .map(of)
+        .fold(of(&policies.default), Duration::max)
+}
