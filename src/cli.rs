@@ -259,6 +259,17 @@ fn run_console(
             Msg::Warning(format!("canary rollouts not used: {e}")),
         );
     }
+    // The agent's policies: a file that does not read leaves the defaults (nothing applies
+    // alone), said in the panel and as a warning.
+    let policies =
+        crate::agent::policy::Policies::load(&loaded.paths.config_dir).map_err(|e| e.to_string());
+    if let Err(e) = &policies {
+        update(
+            &mut app,
+            Msg::Warning(format!("agent policies not used: {e}")),
+        );
+    }
+    app.agent = crate::agent::Agent::new(policies);
     let canary_dir = crate::canary::store::dir(&loaded.paths.data_dir);
     app.views.canary = crate::app::canary::CanaryState::load(rollouts, canary_dir.clone());
     let rollouts: Vec<crate::canary::config::Rollout> = app

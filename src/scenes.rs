@@ -216,6 +216,7 @@ pub fn all(width: u16, height: u16) -> Vec<(&'static str, App)> {
         ("topology_matrix", topology_matrix(width, height)),
         ("topology_graph", topology_graph(width, height)),
         ("canary", canary(width, height)),
+        ("agent", agent(width, height)),
     ]
 }
 
@@ -316,6 +317,83 @@ pub fn topology_graph(w: u16, h: u16) -> App {
 
 /// A rollout at its first step, 20 % to the canary, a minute of readings: the canary takes
 /// about its share and errs a little more than stable, within the gates.
+/// The agent panel: a scale-up and a restart on offer (the first selected, with its reasons),
+/// a rule waiting for data, and a scale it applied that worked.
+pub fn agent(w: u16, h: u16) -> App {
+    use crate::agent::policy::Kind;
+    use crate::agent::proposal::{Change, Note, Proposal, Subject};
+    use crate::agent::{Applied, Outcome, Pending};
+    let mut app = with_fixtures(w, h);
+    let now = crate::agent::perceive::secs(scene_now());
+    let service = |name: &str| crate::app::model::ServiceKey {
+        endpoint: "local".into(),
+        project: "shop".into(),
+        service: name.into(),
+    };
+    let proposal = |kind, subject: Subject, change: Change, numbers: &str, expected: &str| Proposal {
+        id: Proposal::id_for(kind, &subject, &change),
+        kind,
+        subject,
+        change,
+        numbers: numbers.into(),
+        reasons: vec!["desired = ceil(2 × 131 / 70) = 4".into()],
+        expected: expected.into(),
+        policy: "shop/web".into(),
+        advisor: None,
+    };
+    let agent = &mut app.agent;
+    agent.perception.now = now;
+    agent.pending = vec![
+        Pending {
+            proposal: proposal(
+                Kind::Horizontal,
+                Subject::Service(service("web")),
+                Change::Scale { from: 2, to: 4 },
+                "cpu 131 % of limit (0.50 cpus) against a 70 % target for 30s, 2 → 4 replicas",
+                "about 66 % of limit per replica",
+            ),
+            since: now - 75.0,
+        },
+        Pending {
+            proposal: proposal(
+                Kind::Heal,
+                Subject::Container {
+                    key: crate::app::model::ContainerKey {
+                        endpoint: "local".into(),
+                        id: "c3".into(),
+                    },
+                    name: "shop-api-1".into(),
+                    service: Some(service("api")),
+                },
+                Change::Restart,
+                "unhealthy: 4 probes failed in a row (policy: 3)",
+                "healthy again after the restart",
+            ),
+            since: now - 12.0,
+        },
+    ];
+    agent.notes = vec![Note {
+        kind: Kind::Vertical,
+        subject: Subject::Service(service("web")),
+        text: "waiting for data: 1m15s of 5m so far".into(),
+    }];
+    agent.applied = vec![Applied {
+        proposal: proposal(
+            Kind::Horizontal,
+            Subject::Service(service("worker")),
+            Change::Scale { from: 1, to: 2 },
+            "cpu 99 % of limit (0.50 cpus) against a 70 % target for 30s, 1 → 2 replicas",
+            "about 50 % of limit per replica",
+        ),
+        plan: crate::ops::PlanId("scene-1".into()),
+        at: now - 300.0,
+        auto: false,
+        outcome: Outcome::Worked("2 replicas running, cpu 58 % of limit (target 70 %)".into()),
+    }];
+    app.views.current = crate::app::state::View::Agent;
+    app
+}
+
 pub fn canary(w: u16, h: u16) -> App {
     let mut app = with_fixtures(w, h);
     let rollouts = crate::canary::config::parse(

@@ -1043,7 +1043,7 @@ fn the_activity_view_lists_what_this_console_did_from_the_audit_log() {
     t.send_keys(&["s"]);
     t.expect_text(&format!("Stop {name}"), Duration::from_secs(5));
     t.send_keys(&["y"]);
-    t.send_keys(&["A"]);
+    t.send_keys(&["V"]);
     t.expect_text("Activity", Duration::from_secs(5));
     t.wait_for(
         |s| {

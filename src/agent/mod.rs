@@ -126,7 +126,7 @@ impl Agent {
     /// One pass: perceive, decide, rebuild the book, check what was applied.
     pub fn pass<'a>(
         &mut self,
-        containers: impl Iterator<Item = &'a Container> + Clone,
+        containers: impl Iterator<Item = &'a Container>,
         usage: &HashMap<ContainerKey, UsageEntry>,
         now: DateTime<Utc>,
     ) {

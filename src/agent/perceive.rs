@@ -117,6 +117,8 @@ impl Perception {
             cpu_sum: f64,
             cpu_n: u32,
             newest: Option<DateTime<Utc>>,
+            /// The latest a replica started: a service first seen was last changed then.
+            started: Option<DateTime<Utc>>,
             cpu_limits: Vec<Option<f64>>,
             mem_limits: Vec<Option<u64>>,
         }
@@ -186,10 +188,12 @@ impl Perception {
                 cpu_sum: 0.0,
                 cpu_n: 0,
                 newest: None,
+                started: None,
                 cpu_limits: Vec::new(),
                 mem_limits: Vec::new(),
             });
             tally.replicas += 1;
+            tally.started = tally.started.max(c.started_at.or(c.created));
             if s.running {
                 tally.running += 1;
                 tally.cpu_limits.push(s.cpu_limit);
@@ -210,7 +214,8 @@ impl Perception {
         for (key, t) in tallies {
             let policy = policies.of(&key.project, &key.service);
             let s = self.services.entry(key).or_insert_with(|| ServiceSignals {
-                changed_at: now_s,
+                // The console starting is no change to the service: its replicas starting is.
+                changed_at: t.started.map_or(now_s, secs).min(now_s),
                 first_seen: now_s,
                 ..ServiceSignals::default()
             });

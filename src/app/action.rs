@@ -47,6 +47,7 @@ actions! {
     Resources => "resources";
     Topology => "topology";
     Canary => "canary";
+    Agent => "agent";
     Back => "back";
     // Movement, in whichever view has focus
     Up => "up";
@@ -119,6 +120,10 @@ actions! {
     Abort => "abort";
     Retry => "retry";
     Suspend => "suspend";
+    // Agent panel
+    ApplyProposal => "apply_proposal";
+    RejectProposal => "reject_proposal";
+    SnoozeProposal => "snooze_proposal";
     // Events pane
     JumpToContainer => "jump_to_container";
     ToggleProbeEvents => "toggle_probe_events";
@@ -348,6 +353,7 @@ pub enum KeyContext {
     Resources,
     Topology,
     Canary,
+    Agent,
     Confirm,
     Help,
     Endpoints,
@@ -365,6 +371,7 @@ impl KeyContext {
         KeyContext::Resources,
         KeyContext::Topology,
         KeyContext::Canary,
+        KeyContext::Agent,
         KeyContext::Confirm,
         KeyContext::Help,
         KeyContext::Endpoints,

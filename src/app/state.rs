@@ -479,6 +479,8 @@ pub struct Views {
     pub resources: super::resources::ResourcesState,
     pub topology: super::topology::TopologyState,
     pub canary: super::canary::CanaryState,
+    /// The agent's panel: the proposal under the cursor.
+    pub agent_cursor: usize,
     /// The usage and health pane under the table.
     pub show_detail: bool,
     /// When the detail pane last asked for a fresh inspect of its container.
@@ -516,6 +518,7 @@ impl Default for Views {
             resources: Default::default(),
             topology: Default::default(),
             canary: Default::default(),
+            agent_cursor: 0,
             show_detail: false,
             detail_refreshed_at: None,
             detail_scroll: None,
@@ -605,6 +608,8 @@ pub struct App {
     pub views: Views,
     pub screen: Screen,
     pub ops: OpsState,
+    /// The embedded agent: what it sees, proposes, and what became of what it proposed.
+    pub agent: crate::agent::Agent,
     pub quit: bool,
 }
 
@@ -631,6 +636,7 @@ impl App {
             views: Views::default(),
             screen: Screen::default(),
             ops: OpsState::default(),
+            agent: crate::agent::Agent::default(),
             quit: false,
         }
     }

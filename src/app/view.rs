@@ -50,6 +50,7 @@ views! {
     Resources => Resources, resources;
     Topology => Topology, topology;
     Canary => Canary, canary;
+    Agent => Agent, agent;
 }
 
 #[cfg(test)]

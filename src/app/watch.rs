@@ -58,7 +58,12 @@ fn visible_keys(app: &App) -> HashSet<ContainerKey> {
         }
         View::Logs => keys.extend(app.views.logs.iter().flat_map(|l| l.keys().cloned())),
         View::Inspect => keys.extend(app.views.inspect.as_ref().map(|i| i.key.clone())),
-        View::Events | View::Activity | View::Resources | View::Topology | View::Canary => {}
+        View::Events
+        | View::Activity
+        | View::Resources
+        | View::Topology
+        | View::Canary
+        | View::Agent => {}
     }
     keys
 }

@@ -278,6 +278,7 @@ pub(crate) fn context_name(context: KeyContext) -> &'static str {
         KeyContext::Resources => "resources",
         KeyContext::Topology => "topology",
         KeyContext::Canary => "canary",
+        KeyContext::Agent => "agent",
         KeyContext::Confirm => "confirm",
         KeyContext::Help => "help",
         KeyContext::Endpoints => "endpoints",

@@ -1,4 +1,4 @@
-//! The activity view (`A`): what this console did and is doing, one line per step's outcome
+//! The activity view (`V`): what this console did and is doing, one line per step's outcome
 //! (or its intent while it is under way), newest last, from its own lines of the audit log.
 
 use ratatui::layout::Rect;

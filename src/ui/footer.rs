@@ -125,6 +125,14 @@ fn hinted(ctx: KeyContext) -> &'static [Action] {
             Action::Suspend,
             Action::Back,
         ],
+        KeyContext::Agent => &[
+            Action::ApplyProposal,
+            Action::RejectProposal,
+            Action::SnoozeProposal,
+            Action::Up,
+            Action::Down,
+            Action::Back,
+        ],
         KeyContext::Endpoints => &[Action::ToggleAttach, Action::Back],
         KeyContext::Events => &[
             Action::Back,

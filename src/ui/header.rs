@@ -19,6 +19,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
         modes.push(Span::styled(" DEMO ", t.style(Slot::HeaderDemo)));
         modes.push(Span::raw(" "));
     }
+    if let Some(badge) = app.agent.badge() {
+        modes.push(Span::styled(format!(" ⚑ {badge} "), t.style(Slot::Warning)));
+        modes.push(Span::raw(" "));
+    }
+    if crate::app::update::agent::auto_on(app) {
+        modes.push(Span::styled(" AUTO ", t.style(Slot::HeaderDemo)));
+        modes.push(Span::raw(" "));
+    }
     if app.options.read_only {
         modes.push(Span::styled(" READ-ONLY ", t.style(Slot::HeaderReadOnly)));
     }

@@ -1,6 +1,7 @@
 //! Views: pure functions of `App` drawing into a ratatui frame. One file per view.
 
 pub mod activity;
+pub mod agent;
 pub mod canary;
 pub mod detail;
 pub mod dialog;
@@ -67,6 +68,7 @@ pub fn render_with(frame: &mut Frame, app: &App, with_log_panel: bool) {
         View::Resources => resources::render(frame, app, a.body),
         View::Topology => topology::render(frame, app, a.body),
         View::Canary => canary::render(frame, app, a.body),
+        View::Agent => agent::render(frame, app, a.body),
     }
     if let Some(panel) = a.log_panel {
         render_log_panel(frame, app, panel, with_log_panel);

@@ -70,6 +70,7 @@ pub(super) fn submit_approved(
         app.table.marked.clear();
     }
     toast(app, ToastLevel::Info, format!("{}…", plan.title));
+    super::agent::submitted(app, &plan, &approval);
     app.ops.running.push(RunningPlan {
         steps: vec![StepState::Waiting; plan.steps.len()],
         plan: plan.clone(),

@@ -51,7 +51,8 @@ pub(super) fn open_input(app: &mut App, purpose: InputPurpose) {
             | View::Activity
             | View::Resources
             | View::Topology
-            | View::Canary => String::new(),
+            | View::Canary
+            | View::Agent => String::new(),
         },
         InputPurpose::Palette => String::new(),
     };
@@ -127,7 +128,8 @@ fn say_search_misses(app: &mut App, query: &str) {
         | View::Activity
         | View::Resources
         | View::Topology
-        | View::Canary => false,
+        | View::Canary
+        | View::Agent => false,
     };
     if misses {
         toast(
@@ -205,6 +207,7 @@ pub(super) fn set_search(app: &mut App, query: &str, jump: bool) {
         | View::Activity
         | View::Resources
         | View::Topology
-        | View::Canary => {}
+        | View::Canary
+        | View::Agent => {}
     }
 }

@@ -25,6 +25,7 @@ const MAX_TOASTS: usize = 4;
 const LOG_TAIL: usize = 1000;
 
 pub(crate) mod activity;
+pub(crate) mod agent;
 pub(crate) mod canary;
 mod confirm;
 mod endpoints;
@@ -151,6 +152,7 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
             app.screen.toasts.retain(|t| t.until > now);
             expire_stopped_histories(app);
             refresh_detail(app, fx);
+            agent::pass(app, fx);
         }
         Msg::EndpointState { endpoint, state } => {
             let now = app.now;
@@ -386,6 +388,7 @@ pub fn on_action(app: &mut App, run: impl Into<Invocation>, origin: Origin, fx: 
         Action::Back => back(app, fx),
         Action::Topology => topology::toggle(app, fx),
         Action::Canary => canary::toggle(app, fx),
+        Action::Agent => agent::toggle(app, fx),
         Action::Resources => {
             if app.views.current == View::Resources {
                 app.views.current = View::Table;
@@ -490,7 +493,8 @@ fn back(app: &mut App, fx: &mut Vec<Effect>) {
         | View::Activity
         | View::Resources
         | View::Topology
-        | View::Canary => back_to_table(app, fx),
+        | View::Canary
+        | View::Agent => back_to_table(app, fx),
         View::Table => {
             if ask_to_stop(app) {
                 return;

@@ -153,6 +153,7 @@ pub(super) fn on_plan_done(app: &mut App, report: PlanReport) {
         ToastLevel::Error
     };
     toast(app, level, summary.clone());
+    app.agent.plan_done(&plan.id, ok, &summary);
     if plan.steps.len() > 1 {
         app.ops.finished.push_back(FinishedPlan {
             run: running.clone(),
