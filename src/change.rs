@@ -103,6 +103,22 @@ pub fn run_plan(
     Ok(exit_code(outcome))
 }
 
+/// Runs `plan`, made from what was just observed (an agent's proposal), on the attached
+/// engines, the way every change command does.
+pub fn run_plan_on(
+    common: &Common,
+    loaded: &crate::config::Loaded,
+    plan: Plan,
+    flags: Flags,
+) -> anyhow::Result<ExitCode> {
+    let engines = attached_engines(common)?;
+    let gate = gate_for(loaded);
+    let tokio = cli::tokio_runtime()?;
+    let outcome = tokio.block_on(apply(&gate, plan, &engines, &flags));
+    tokio.shutdown_background();
+    Ok(exit_code(outcome))
+}
+
 /// Runs the plan `build` makes from what the attached engines have now (a canary's promotion,
 /// which replaces replicas it finds there), the way every change command does. `build`'s error
 /// is bad input (exit 2), said with what was unreachable.

@@ -217,40 +217,13 @@ fn run_console(
         warnings,
     } = attached;
     crate::logging::init();
-    let options = AppOptions {
-        read_only: loaded.settings.read_only,
-        demo,
-        log_buffer_lines: loaded.settings.log_buffer_lines,
-        color_depth: ColorDepth::detect(env),
-        near_limit_percent: loaded.settings.near_limit_percent as f64,
-        over_limit_percent: loaded.settings.over_limit_percent as f64,
-        sample_ms: loaded.settings.sample_ms,
-        read_only_reason: loaded.read_only_reason.clone(),
-        plan_prefix: plan_prefix(),
-        max_replicas: loaded.settings.max_replicas as u32,
-        net: crate::app::nethealth::NetThresholds {
-            rtt_p95_ms: loaded.settings.net_rtt_p95_ms as f64,
-            retransmit_percent: loaded.settings.net_retransmit_percent,
-            drops: loaded.settings.net_warn_on_drops,
-        },
-    };
-    let mut statuses: Vec<EndpointStatus> = endpoints.iter().map(Endpoint::status).collect();
-    // A broken context has no supervisor: it stays down with the reason in its body.
-    statuses.extend(broken.iter().map(|e| {
-        let mut s = EndpointStatus::new(e.context(), e.host().unwrap_or_default());
-        s.state = EndpointState::Down {
-            reason: e.to_string(),
-            retry_in_secs: None,
-        };
-        s
-    }));
-    let attached_names: Vec<&str> = statuses.iter().map(|s| s.name.as_str()).collect();
-    let unused_sections: Vec<String> = loaded
-        .settings
-        .unused_endpoint_sections(&attached_names)
-        .map(|w| format!("{}: {w}", loaded.paths.config_file.display()))
-        .collect();
-    let mut app = App::new(options, loaded.keymap, loaded.theme, statuses, Utc::now());
+    let mut app = app_for(&loaded, &endpoints, &broken, demo);
+    // The agent's policies: a file that does not read leaves the defaults (nothing applies
+    // alone), said in the panel and as a warning.
+    if let Some(e) = &app.agent.policy_problem {
+        let text = format!("agent policies not used: {e}");
+        update(&mut app, Msg::Warning(text));
+    }
     // Canary rollouts: a file that does not read is said in the view and as a warning.
     let rollouts = crate::canary::config::load(&loaded.paths.config_dir).map_err(|e| e.to_string());
     if let Err(e) = &rollouts {
@@ -259,17 +232,6 @@ fn run_console(
             Msg::Warning(format!("canary rollouts not used: {e}")),
         );
     }
-    // The agent's policies: a file that does not read leaves the defaults (nothing applies
-    // alone), said in the panel and as a warning.
-    let policies =
-        crate::agent::policy::Policies::load(&loaded.paths.config_dir).map_err(|e| e.to_string());
-    if let Err(e) = &policies {
-        update(
-            &mut app,
-            Msg::Warning(format!("agent policies not used: {e}")),
-        );
-    }
-    app.agent = crate::agent::Agent::new(policies);
     let canary_dir = crate::canary::store::dir(&loaded.paths.data_dir);
     app.views.canary = crate::app::canary::CanaryState::load(rollouts, canary_dir.clone());
     let rollouts: Vec<crate::canary::config::Rollout> = app
@@ -279,11 +241,23 @@ fn run_console(
         .iter()
         .map(|r| r.spec.clone())
         .collect();
+    let attached_names: Vec<&str> = app
+        .endpoints
+        .attached
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    let unused_sections: Vec<String> = loaded
+        .settings
+        .unused_endpoint_sections(&attached_names)
+        .map(|w| format!("{}: {w}", loaded.paths.config_file.display()))
+        .collect();
     // The body spells out a down endpoint's reason only when every endpoint is down, so a broken
     // context's error is also raised as a warning.
     let broken_text = broken.iter().map(|e| e.to_string());
     for w in loaded
         .warnings
+        .clone()
         .into_iter()
         .chain(warnings)
         .chain(unused_sections)
@@ -291,23 +265,9 @@ fn run_console(
     {
         update(&mut app, Msg::Warning(w));
     }
-    let rt = Runtime {
-        gate: Gate::new(
-            loaded.settings.read_only,
-            AuditLog::new(loaded.paths.audit_log.clone()),
-            Operator::current(),
-        ),
-        endpoints,
-        logs_dir: loaded.paths.logs_dir.clone(),
-        tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),
-        sample_interval: Duration::from_millis(loaded.settings.sample_ms),
-        metrics_source: loaded.settings.metrics_source,
-        endpoint_metrics: loaded.settings.endpoint_metrics.clone(),
-        offscreen_sample_every: loaded.settings.offscreen_sample_every,
-        plan_prefix: app.options.plan_prefix.clone(),
-        rollouts,
-        canary_dir,
-    };
+    let mut rt = runtime_for(&loaded, endpoints, &app);
+    rt.rollouts = rollouts;
+    rt.canary_dir = canary_dir;
     let exit = tokio.block_on(async {
         let (guard, mut terminal) = term::enter().context("setting up the terminal")?;
         if loaded.settings.mouse {
@@ -340,6 +300,77 @@ fn run_console(
 
 /// Starts every plan id of this process: its pid and start time, so that ids stay unique in an
 /// audit log several consoles share.
+/// The App the console (and a headless command that watches, `agent`) starts from: the
+/// options from the settings, every endpoint (a broken context down with its reason), the
+/// agent's policies.
+pub fn app_for(
+    loaded: &Loaded,
+    endpoints: &[Endpoint],
+    broken: &[crate::engine::context::ContextError],
+    demo: bool,
+) -> App {
+    let options = AppOptions {
+        read_only: loaded.settings.read_only,
+        demo,
+        log_buffer_lines: loaded.settings.log_buffer_lines,
+        color_depth: ColorDepth::detect(env),
+        near_limit_percent: loaded.settings.near_limit_percent as f64,
+        over_limit_percent: loaded.settings.over_limit_percent as f64,
+        sample_ms: loaded.settings.sample_ms,
+        read_only_reason: loaded.read_only_reason.clone(),
+        plan_prefix: plan_prefix(),
+        max_replicas: loaded.settings.max_replicas as u32,
+        net: crate::app::nethealth::NetThresholds {
+            rtt_p95_ms: loaded.settings.net_rtt_p95_ms as f64,
+            retransmit_percent: loaded.settings.net_retransmit_percent,
+            drops: loaded.settings.net_warn_on_drops,
+        },
+    };
+    let mut statuses: Vec<EndpointStatus> = endpoints.iter().map(Endpoint::status).collect();
+    // A broken context has no supervisor: it stays down with the reason in its body.
+    statuses.extend(broken.iter().map(|e| {
+        let mut s = EndpointStatus::new(e.context(), e.host().unwrap_or_default());
+        s.state = EndpointState::Down {
+            reason: e.to_string(),
+            retry_in_secs: None,
+        };
+        s
+    }));
+    let mut app = App::new(
+        options,
+        loaded.keymap.clone(),
+        loaded.theme.clone(),
+        statuses,
+        Utc::now(),
+    );
+    let policies =
+        crate::agent::policy::Policies::load(&loaded.paths.config_dir).map_err(|e| e.to_string());
+    app.agent = crate::agent::Agent::new(policies);
+    app
+}
+
+/// What the runtime needs besides the App: the gate, the endpoints, the intervals (no canary
+/// rollouts: the console adds its own).
+pub fn runtime_for(loaded: &Loaded, endpoints: Vec<Endpoint>, app: &App) -> Runtime {
+    Runtime {
+        gate: Gate::new(
+            loaded.settings.read_only,
+            AuditLog::new(loaded.paths.audit_log.clone()),
+            Operator::current(),
+        ),
+        endpoints,
+        logs_dir: loaded.paths.logs_dir.clone(),
+        tick: Duration::from_millis(loaded.settings.tick_ms.max(100)),
+        sample_interval: Duration::from_millis(loaded.settings.sample_ms),
+        metrics_source: loaded.settings.metrics_source,
+        endpoint_metrics: loaded.settings.endpoint_metrics.clone(),
+        offscreen_sample_every: loaded.settings.offscreen_sample_every,
+        plan_prefix: app.options.plan_prefix.clone(),
+        rollouts: Vec::new(),
+        canary_dir: crate::canary::store::dir(&loaded.paths.data_dir),
+    }
+}
+
 fn plan_prefix() -> String {
     let started = Utc::now().timestamp_millis() as u64;
     crate::ops::PlanId::next(started).0

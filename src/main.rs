@@ -199,6 +199,22 @@ enum Command {
         #[command(subcommand)]
         action: CanaryAction,
     },
+    /// The agent's proposals (scale, limits, restart) with their reasons, from the same rules
+    /// as the console's agent panel; `--apply ID` applies one through the gate.
+    Agent {
+        /// Watch for a short window, print, and stop (else print each proposal as it appears).
+        #[arg(long)]
+        once: bool,
+        /// How long `--once` (and `--apply`) watch first, e.g. 30s or 2m (default: the slowest
+        /// policy's smoothing and scale-up window).
+        #[arg(long, value_parser = parse_window)]
+        window: Option<Duration>,
+        /// Apply the proposal with this id (as printed), after the same window.
+        #[arg(long, value_name = "ID")]
+        apply: Option<String>,
+        #[command(flatten)]
+        how: ChangeFlags,
+    },
     /// Print the topology of every attached endpoint (projects, services, containers, networks,
     /// ports, depends_on) as JSON, Graphviz dot or Mermaid.
     Topology {
@@ -356,6 +372,11 @@ impl ChangeFlags {
     }
 }
 
+fn parse_window(text: &str) -> Result<Duration, String> {
+    wheelhouse::agent::policy::parse_duration(text)
+        .ok_or_else(|| format!("{text:?}: a duration such as 30s, 2m or 1h"))
+}
+
 fn parse_size(text: &str) -> Result<u64, String> {
     wheelhouse::app::usage::parse_size(text)
 }
@@ -494,6 +515,21 @@ fn main() -> ExitCode {
                 how.flags(),
             )
         }
+        Some(Command::Agent {
+            once,
+            window,
+            apply,
+            how,
+        }) => wheelhouse::agent::headless::run(
+            common,
+            wheelhouse::agent::headless::Options {
+                once,
+                window,
+                json: how.json,
+                apply,
+                flags: how.flags(),
+            },
+        ),
         Some(Command::Canary { action }) => match action {
             CanaryAction::List { json } => wheelhouse::canary::headless::list(common, json),
             CanaryAction::Status { name, json } => {

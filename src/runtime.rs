@@ -362,6 +362,71 @@ async fn shell_session(
     end
 }
 
+/// Watches the endpoints of `rt` without a terminal for `window` (or until dropped): their
+/// supervisors and samplers feed `app`, ticking as the console does, every container kept
+/// fresh (as a sort by use would), `each` shown the App after every batch. What a headless
+/// command that must watch a while sees (`agent`). It carries out no effect: changes are the
+/// caller's, through the gate.
+pub async fn observe(
+    mut app: App,
+    rt: &Runtime,
+    window: Option<Duration>,
+    mut each: impl FnMut(&App),
+) -> App {
+    let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+    let (show_probes, _) = watch::channel(false);
+    let mut effects = Effects {
+        rt,
+        tx: tx.clone(),
+        show_probes,
+        engines: HashMap::new(),
+        supervisors: HashMap::new(),
+        samplers: HashMap::new(),
+        log_tasks: HashMap::new(),
+        session: None,
+        plans: tokio::task::JoinSet::new(),
+        cancels: HashMap::new(),
+    };
+    for ep in &rt.endpoints {
+        effects.attach(ep.clone());
+    }
+    app.table.sort = crate::app::rows::Sort {
+        column: crate::app::rows::SortColumn::Cpu,
+        descending: true,
+    };
+    // Far enough to be never.
+    let until = Instant::now() + window.unwrap_or(Duration::from_secs(86400 * 365));
+    let mut tick = interval(rt.tick);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        let mut msgs = Vec::new();
+        tokio::select! {
+            Some(msg) = rx.recv() => {
+                msgs.push(msg);
+                while msgs.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(m) => msgs.push(m),
+                        Err(_) => break,
+                    }
+                }
+            }
+            _ = tick.tick() => msgs.push(Msg::Tick),
+            _ = sleep_until(until) => break,
+        }
+        app.now = Utc::now();
+        let _ = update_batch(&mut app, msgs);
+        effects.update_watches(&app);
+        each(&app);
+    }
+    for (_, task) in effects.supervisors.drain() {
+        task.abort();
+    }
+    for (_, (task, _)) in effects.samplers.drain() {
+        task.abort();
+    }
+    app
+}
+
 struct Effects<'a> {
     rt: &'a Runtime,
     tx: mpsc::Sender<Msg>,

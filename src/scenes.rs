@@ -330,17 +330,18 @@ pub fn agent(w: u16, h: u16) -> App {
         project: "shop".into(),
         service: name.into(),
     };
-    let proposal = |kind, subject: Subject, change: Change, numbers: &str, expected: &str| Proposal {
-        id: Proposal::id_for(kind, &subject, &change),
-        kind,
-        subject,
-        change,
-        numbers: numbers.into(),
-        reasons: vec!["desired = ceil(2 × 131 / 70) = 4".into()],
-        expected: expected.into(),
-        policy: "shop/web".into(),
-        advisor: None,
-    };
+    let proposal =
+        |kind, subject: Subject, change: Change, numbers: &str, expected: &str| Proposal {
+            id: Proposal::id_for(kind, &subject, &change),
+            kind,
+            subject,
+            change,
+            numbers: numbers.into(),
+            reasons: vec!["desired = ceil(2 × 131 / 70) = 4".into()],
+            expected: expected.into(),
+            policy: "shop/web".into(),
+            advisor: None,
+        };
     let agent = &mut app.agent;
     agent.perception.now = now;
     agent.pending = vec![

@@ -407,7 +407,7 @@ pub fn heal(
     now: f64,
 ) -> Verdict {
     let kind = Kind::Heal;
-    let streak = c.failing_streak.unwrap_or(0);
+    let streak = c.streak(now);
     if !c.running || c.health != Health::Unhealthy || streak < i64::from(p.unhealthy_probes) {
         return Verdict::Nothing;
     }

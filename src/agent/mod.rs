@@ -21,6 +21,7 @@
 //!   disappears by itself; its id (kind, subject, change) keeps its age across passes.
 
 pub mod decide;
+pub mod headless;
 pub mod perceive;
 pub mod policy;
 pub mod proposal;

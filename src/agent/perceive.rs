@@ -14,6 +14,9 @@ use super::signal::{Ewma, Window};
 use crate::app::model::{Container, ContainerKey, Health, RunState, ServiceKey};
 use crate::app::usage::UsageEntry;
 
+/// The engine's health-check interval when the check does not set one.
+const DEFAULT_PROBE_INTERVAL_SECS: f64 = 30.0;
+
 /// Seconds since the epoch, as the windows count time.
 pub fn secs(at: DateTime<Utc>) -> f64 {
     at.timestamp_millis() as f64 / 1000.0
@@ -41,12 +44,28 @@ pub struct ContainerSignals {
     pub oom_seen_at: Option<f64>,
     pub restarts: Option<u64>,
     pub health: Health,
+    /// Probes failed in a row as last inspected, and since when it has been unhealthy: probes
+    /// raise no events, so the streak goes on by the check's interval while it stays so.
     pub failing_streak: Option<i64>,
+    pub unhealthy_since: Option<f64>,
+    pub probe_interval_secs: f64,
     /// The latest sample's time, so that one sample counts once.
     pub(crate) last_sample: Option<DateTime<Utc>>,
 }
 
 impl ContainerSignals {
+    /// Probes failed in a row by now: as inspected, plus one an interval while unhealthy.
+    pub fn streak(&self, now: f64) -> i64 {
+        let seen = self.failing_streak.unwrap_or(0);
+        match (self.health, self.unhealthy_since) {
+            (Health::Unhealthy, Some(since)) if self.probe_interval_secs > 0.0 => {
+                let more = ((now - since) / self.probe_interval_secs).floor().max(0.0) as i64;
+                seen.max(0) + more
+            }
+            _ => seen,
+        }
+    }
+
     /// Whether an OOM kill happened within `within` of `now`.
     pub fn oom_recent(&self, now: f64, within: Duration) -> bool {
         self.oom_seen_at
@@ -139,8 +158,20 @@ impl Perception {
                 s.service = c.service_key();
             }
             s.running = c.state == RunState::Running;
+            if c.health != Health::Unhealthy {
+                s.unhealthy_since = None;
+            } else if s.unhealthy_since.is_none() || c.failing_streak != s.failing_streak {
+                // Counted on from the latest inspect's streak.
+                s.unhealthy_since = Some(now_s);
+            }
             s.health = c.health;
             s.failing_streak = c.failing_streak;
+            s.probe_interval_secs = c
+                .health_check
+                .as_ref()
+                .and_then(|h| h.interval_ns)
+                .filter(|n| *n > 0)
+                .map_or(DEFAULT_PROBE_INTERVAL_SECS, |n| n as f64 / 1e9);
             s.restarts = c.restart_count;
             if c.oom_killed && !s.oom_killed {
                 s.oom_seen_at = Some(now_s);
@@ -164,8 +195,14 @@ impl Perception {
                     s.throttled.add(th, t, smoothing(policies, &s.service));
                 }
                 if let Some(k) = u.oom_kills {
-                    if s.oom_kills.is_some_and(|before| k > before) {
-                        s.oom_seen_at = Some(t);
+                    match s.oom_kills {
+                        Some(before) if k > before => s.oom_seen_at = Some(t),
+                        // Killed before we looked, in this run: no later than now, no sooner
+                        // than its start.
+                        None if k > 0 && s.oom_seen_at.is_none() => {
+                            s.oom_seen_at = Some(c.started_at.map_or(t, secs));
+                        }
+                        _ => {}
                     }
                     s.oom_kills_first.get_or_insert(k);
                     s.oom_kills = Some(k);
@@ -211,14 +248,18 @@ impl Perception {
         }
         self.containers.retain(|k, _| present.contains(k));
         self.services.retain(|k, _| tallies.contains_key(k));
+        let mut reshaped: Vec<ServiceKey> = Vec::new();
         for (key, t) in tallies {
             let policy = policies.of(&key.project, &key.service);
-            let s = self.services.entry(key).or_insert_with(|| ServiceSignals {
-                // The console starting is no change to the service: its replicas starting is.
-                changed_at: t.started.map_or(now_s, secs).min(now_s),
-                first_seen: now_s,
-                ..ServiceSignals::default()
-            });
+            let s = self
+                .services
+                .entry(key.clone())
+                .or_insert_with(|| ServiceSignals {
+                    // The console starting is no change to the service: its replicas starting is.
+                    changed_at: t.started.map_or(now_s, secs).min(now_s),
+                    first_seen: now_s,
+                    ..ServiceSignals::default()
+                });
             s.replicas = t.replicas;
             s.running = t.running;
             let (cpu, cpu_differ) = agreed(&t.cpu_limits);
@@ -234,6 +275,7 @@ impl Perception {
                     s.changed_at = now_s;
                     s.cpu_history.clear();
                     s.cpu_of_limit = Ewma::default();
+                    reshaped.push(key.clone());
                 }
                 s.seen_shape = shape;
             }
@@ -243,6 +285,14 @@ impl Perception {
                 s.cpu_of_limit.add(mean, at, policy.smoothing);
                 if let Some(v) = s.cpu_of_limit.value() {
                     s.cpu_history.push(at, v as f32, span);
+                }
+            }
+        }
+        // New limits answer the OOM kills before them: only later ones count against them.
+        if !reshaped.is_empty() {
+            for c in self.containers.values_mut() {
+                if c.service.as_ref().is_some_and(|k| reshaped.contains(k)) {
+                    c.oom_seen_at = None;
                 }
             }
         }
