@@ -13,7 +13,7 @@
 //!   keeps them with `--scale web=N`; without it Compose returns the service to the file's count.
 //! - **Limits** go live through the engine's update call, on one container or every replica.
 //!   Memory is checked against what each container uses now; swap keeps its relation to memory
-//!   (twice, unlimited, or as given), since the engine refuses memory above the swap limit.
+//!   (twice, none, unlimited, or as given), since the engine refuses memory above the swap limit.
 //! - **Rolling replacement** goes batch by batch. With surge, a new replica (named
 //!   `<shortid>_<name>` meanwhile, as Compose names one it recreates) starts and must be healthy
 //!   before the old one stops; without, the old one stops first. The old containers are kept,
@@ -430,6 +430,8 @@ fn limit_update(
             (None, Some(-1), _) => -1,
             // Twice the memory is what the engine gives a container made with -m alone.
             (None, Some(s), Some(old)) if s == 2 * old as i64 => 2 * m as i64,
+            // No swap at all (`--memory-swap` equal to `-m`) stays so.
+            (None, Some(s), Some(old)) if s == old as i64 => m as i64,
             (None, Some(s), _) if s >= m as i64 => s,
             (None, Some(s), _) => {
                 return err(format!(

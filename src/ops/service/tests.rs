@@ -309,6 +309,23 @@ fn limits_keep_swap_in_step_with_memory_and_refuse_less_than_in_use() {
         picture(&plan),
         ["update shop-web-1: cpus 1.5, memory 256M (with swap 512M)  ⟲ update shop-web-1: cpus 0.5, memory 64M (with swap 128M)"]
     );
+    // Without swap (`--memory-swap` equal to `-m`), still without.
+    let mut no_swap = c.clone();
+    no_swap.limits.memory_swap = Some(64 * M as i64);
+    let plan = limits(
+        &[&no_swap],
+        &usage,
+        &change,
+        "shop/web",
+        Scope::Containers,
+        id(),
+        Origin::Palette,
+    )
+    .unwrap();
+    assert_eq!(
+        picture(&plan),
+        ["update shop-web-1: cpus 1.5, memory 256M (with swap 256M)  ⟲ update shop-web-1: cpus 0.5, memory 64M (with swap 64M)"]
+    );
     let low = LimitChange {
         memory: Some(16 * M),
         ..LimitChange::default()

@@ -1,0 +1,293 @@
+//! The agent against real Compose projects on the real engine: a CPU-limited worker service
+//! whose replicas share a work queue gets a scale-up (headless first, then confirmed in the
+//! panel), which Compose recognises and which lowers the load per replica; a service whose
+//! process is OOM-killed gets a memory proposal that, applied headless, lets it survive the same
+//! load; unhealthy replicas get restart proposals that reject and snooze hold back. Policies
+//! single out each test's own service, so services of tests running beside it stay silent.
+
+mod support;
+
+use std::time::Duration;
+
+use support::bin::WhDirs;
+use support::compose::{Compose, ComposeProject};
+use support::services::*;
+use support::*;
+
+/// `feeder` keeps about 20 jobs a second in a shared queue (at most 40 waiting); each `worker`
+/// replica takes jobs one by one and burns CPU on each: about 0.6 of a core in all, so one
+/// replica limited to half a core is saturated and two take about 60 % of their limit each.
+const QUEUE: &str = r#"
+version: "3.7"
+services:
+  feeder:
+    image: __IMAGE__
+    labels: __LABELS__
+    stop_grace_period: 1s
+    command: ["sh", "-c", "mkdir -p /q/new /q/work; n=0; while true; do c=$$(ls /q/new | wc -l); if [ $$c -lt 40 ]; then i=0; while [ $$i -lt 20 ]; do n=$$((n+1)); : > /q/new/job.$$n; i=$$((i+1)); done; fi; sleep 1; done"]
+    volumes:
+      - {type: volume, source: q, target: /q}
+  worker:
+    image: __IMAGE__
+    labels: __LABELS__
+    stop_grace_period: 1s
+    cpus: 0.5
+    command: ["sh", "-c", "mkdir -p /q/new /q/work; while true; do got=0; for f in $$(ls /q/new 2>/dev/null); do if mv /q/new/$$f /q/work/$$f.$$HOSTNAME 2>/dev/null; then got=1; i=0; while [ $$i -lt 13000 ]; do i=$$((i+1)); done; rm -f /q/work/$$f.$$HOSTNAME; fi; done; [ $$got = 1 ] || sleep 0.2; done"]
+    volumes:
+      - {type: volume, source: q, target: /q}
+networks:
+  default:
+    labels: __LABELS__
+volumes:
+  q:
+    labels: __LABELS__
+"#;
+
+/// Policies that speak of `service` of `p` alone, with short windows.
+fn policies(dirs: &WhDirs, p: &ComposeProject, service: &str, kinds: &str) {
+    let text = format!(
+        "[default]\nkinds = []\n\n[service.\"{}/{service}\"]\nkinds = [{kinds}]\nsmoothing = \"5s\"\n\
+         scale_up_window = \"10s\"\ncooldown = \"30s\"\nmax_replicas = 4\nunhealthy_probes = 3\n",
+        p.name
+    );
+    std::fs::write(dirs.config_dir().join("agent.toml"), text).unwrap();
+}
+
+fn agent_records(dirs: &WhDirs) -> Vec<serde_json::Value> {
+    dirs.audit_records()
+        .into_iter()
+        .filter(|r| r["origin"] == "agent")
+        .collect()
+}
+
+#[test]
+fn a_saturated_queue_worker_is_scaled_up_on_confirmation_and_the_load_per_replica_falls() {
+    let p = ComposeProject::up(Compose::V2, QUEUE);
+    let dirs = WhDirs::new();
+    policies(&dirs, &p, "worker", "\"horizontal\"");
+    let id = format!("horizontal:default/{}/worker:2", p.name);
+
+    // Headless: the same rule, after its window.
+    let out = wheelhouse(&dirs, &["agent", "--once", "--json", "--window", "40s"]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {t}"));
+    let proposals = report["proposals"].as_array().unwrap();
+    let mine: Vec<&serde_json::Value> = proposals
+        .iter()
+        .filter(|p| p["id"] == id.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1, "{t}");
+    assert_eq!(mine[0]["kind"], "horizontal");
+    assert_eq!(mine[0]["change"]["action"], "scale");
+    assert_eq!(mine[0]["change"]["to"], 2);
+    assert!(
+        mine[0]["numbers"]
+            .as_str()
+            .unwrap()
+            .contains("against a 70 % target"),
+        "{t}"
+    );
+    // Nothing of another test's services: the default policy proposes nothing.
+    assert!(proposals.iter().all(|p| p["policy"] != "default"), "{t}");
+    assert!(agent_records(&dirs).is_empty(), "printing changes nothing");
+
+    // The console: the proposal in the panel, confirmed in the usual dialog.
+    let t = dirs.tmux(&[], 160, 45);
+    t.expect_text(" wheelhouse ", START);
+    t.send_keys(&["A"]);
+    t.expect_text(&format!("{}/worker", p.name), Duration::from_secs(60));
+    let screen = t.expect_text("scale 1 → 2", Duration::from_secs(60));
+    assert!(
+        screen.contains("1 proposal"),
+        "the header counts it:\n{screen}"
+    );
+    t.send_keys(&["Enter"]);
+    let dialog = t.expect_text("Confirm scale", Duration::from_secs(5));
+    assert!(dialog.contains("Proposed by the agent"), "{dialog}");
+    // Enter alone would cancel: `y` says yes.
+    t.send_keys(&["y"]);
+    poll(CHANGE, || match p.compose_ps("worker").len() {
+        2 => Ok(()),
+        n => Err(format!("{n} workers")),
+    })
+    .unwrap_or_else(|e| panic!("Compose never listed two workers: {e}"));
+    assert_eq!(
+        p.compose_ps("worker"),
+        [p.replica_name("worker", 1), p.replica_name("worker", 2)],
+        "Compose lists the replica the agent made"
+    );
+    let screen = t
+        .wait_for(
+            |s| s.contains("worked") || s.contains("did not help"),
+            Duration::from_secs(120),
+        )
+        .unwrap_or_else(|s| panic!("no outcome:\n{s}"));
+    let line = screen
+        .lines()
+        .find(|l| l.contains("worked") || l.contains("did not help"))
+        .unwrap();
+    assert!(line.contains("worked"), "{line}");
+    // "2 replicas running, cpu N % of limit (target 70 %)": under the target's tolerance.
+    let n: f64 = line
+        .split("cpu ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(n <= 77.0, "per-replica load after the scale: {line}");
+    // And the proposal is gone.
+    let screen = t.capture();
+    assert!(!screen.contains("⚑"), "{screen}");
+    t.quit_cleanly();
+
+    let records = agent_records(&dirs);
+    assert!(!records.is_empty());
+    for r in &records {
+        assert_eq!(r["proposal"], id.as_str(), "{r}");
+        assert_eq!(r["policy"], format!("{}/worker", p.name), "{r}");
+    }
+}
+
+/// `hog` copies 36 MiB in one block (dd holds the whole block in memory) under a 32 MiB
+/// limit, every two seconds: the kernel kills dd each time, the shell lives on and says
+/// `survived` when a copy gets through.
+const HOG: &str = r#"
+version: "3.7"
+services:
+  hog:
+    image: __IMAGE__
+    labels: __LABELS__
+    stop_grace_period: 1s
+    mem_limit: 32m
+    memswap_limit: 32m
+    command: ["sh", "-c", "while true; do dd if=/dev/zero of=/dev/null bs=36M count=1 2>/dev/null && echo survived; sleep 2; done"]
+networks:
+  default:
+    labels: __LABELS__
+"#;
+
+#[test]
+fn an_oom_killed_service_gets_a_memory_proposal_and_survives_the_same_load_once_applied() {
+    let p = ComposeProject::up(Compose::V2, HOG);
+    let dirs = WhDirs::new();
+    policies(&dirs, &p, "hog", "\"vertical\"");
+    let hog = p.replica_name("hog", 1);
+    assert!(!docker(&["logs", &hog]).contains("survived"));
+    // 32 MiB × 1.25, the least raise after a kill.
+    let id = format!("vertical:default/{}/hog:m40", p.name);
+    let out = expect_exit(
+        &dirs,
+        &["agent", "--apply", &id, "--yes", "--window", "12s"],
+        0,
+    );
+    assert!(out.contains("OOM-killed within"), "{out}");
+    assert!(out.contains("done: "), "{out}");
+    assert_eq!(
+        inspect(&p, "{{.HostConfig.Memory}}", &hog),
+        (40u64 << 20).to_string()
+    );
+    poll(Duration::from_secs(20), || {
+        if docker(&["logs", &hog]).contains("survived") {
+            Ok(())
+        } else {
+            Err("still killed".to_string())
+        }
+    })
+    .unwrap_or_else(|e| panic!("the same load under the new limit: {e}"));
+    let records = agent_records(&dirs);
+    assert!(
+        records
+            .iter()
+            .any(|r| r["action"] == "update_limits" && r["proposal"] == id.as_str()),
+        "{records:#?}"
+    );
+}
+
+/// Three replicas, healthy while `/tmp/ok` exists (made on every start).
+const SICK: &str = r#"
+version: "3.7"
+services:
+  web:
+    image: __IMAGE__
+    labels: __LABELS__
+    stop_grace_period: 1s
+    command: ["sh", "-c", "touch /tmp/ok; exec sleep 3600"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ok"]
+      interval: 1s
+      timeout: 2s
+      retries: 2
+    deploy:
+      replicas: 3
+networks:
+  default:
+    labels: __LABELS__
+"#;
+
+#[test]
+fn unhealthy_replicas_get_restarts_and_reject_and_snooze_hold_theirs_back() {
+    let p = ComposeProject::up(Compose::V2, SICK);
+    let dirs = WhDirs::new();
+    policies(&dirs, &p, "web", "\"heal\"");
+    let names: Vec<String> = (1..=3).map(|n| p.replica_name("web", n)).collect();
+    for n in &names {
+        docker(&["exec", n, "rm", "/tmp/ok"]);
+    }
+    let t = dirs.tmux(&[], 160, 45);
+    t.expect_text(" wheelhouse ", START);
+    t.send_keys(&["A"]);
+    t.wait_for(|s| s.contains("3 proposals"), Duration::from_secs(60))
+        .unwrap_or_else(|s| panic!("three restarts proposed:\n{s}"));
+    // The first is rejected, the next snoozed, the last applied.
+    let first = |s: &str| {
+        names
+            .iter()
+            .find(|n| s.lines().any(|l| l.contains('▸') && l.contains(n.as_str())))
+            .cloned()
+            .unwrap_or_else(|| panic!("no selected proposal:\n{s}"))
+    };
+    let rejected = first(&t.capture());
+    t.send_keys(&["r"]);
+    t.expect_text("2 proposals", Duration::from_secs(5));
+    let snoozed = first(&t.capture());
+    t.send_keys(&["s"]);
+    t.expect_text("1 proposal", Duration::from_secs(5));
+    let applied = first(&t.capture());
+    t.send_keys(&["Enter"]);
+    t.expect_text("Confirm restart", Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    let screen = t
+        .wait_for(
+            |s| {
+                s.lines()
+                    .any(|l| l.contains("worked") && l.contains(applied.as_str()))
+            },
+            Duration::from_secs(90),
+        )
+        .unwrap_or_else(|s| panic!("the restart never worked:\n{s}"));
+    assert!(screen.contains("healthy again"), "{screen}");
+    // Still unhealthy, the other two stay held back: one said rejected, the other hidden.
+    std::thread::sleep(Duration::from_secs(3));
+    let screen = t.capture();
+    let held: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("restart rejected"))
+        .collect();
+    assert_eq!(held.len(), 1, "{screen}");
+    assert!(held[0].contains(rejected.as_str()), "{screen}");
+    assert!(!screen.contains("⚑"), "nothing on offer again:\n{screen}");
+    assert_eq!(
+        inspect(&p, "{{.State.Health.Status}}", &snoozed),
+        "unhealthy"
+    );
+    assert_eq!(inspect(&p, "{{.State.Health.Status}}", &applied), "healthy");
+    t.quit_cleanly();
+    let restarted: Vec<String> = agent_records(&dirs)
+        .iter()
+        .filter(|r| r["action"] == "restart" && r["phase"] == "outcome")
+        .map(|r| r["container_name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(restarted, [applied]);
+}
