@@ -345,7 +345,12 @@ pub fn app_for(
     );
     let policies =
         crate::agent::policy::Policies::load(&loaded.paths.config_dir).map_err(|e| e.to_string());
-    app.agent = crate::agent::Agent::new(policies);
+    app.agent = crate::agent::Agent::new(policies, loaded.settings.max_replicas as u32);
+    // What the agent restarted lately, whoever ran it: its limit holds across runs.
+    let audit = AuditLog::new(loaded.paths.audit_log.clone());
+    if let Ok(records) = audit.read_tail(AGENT_AUDIT_TAIL) {
+        app.agent.remember(&records);
+    }
     app
 }
 
@@ -370,6 +375,9 @@ pub fn runtime_for(loaded: &Loaded, endpoints: Vec<Endpoint>, app: &App) -> Runt
         canary_dir: crate::canary::store::dir(&loaded.paths.data_dir),
     }
 }
+
+/// How much of the audit log's end the agent reads for its own restarts.
+const AGENT_AUDIT_TAIL: u64 = 4 << 20;
 
 fn plan_prefix() -> String {
     let started = Utc::now().timestamp_millis() as u64;

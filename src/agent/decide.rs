@@ -106,11 +106,15 @@ pub fn horizontal(
     let ratio = usage / p.target_cpu_percent;
     let current = s.running;
     let raw = if (ratio - 1.0).abs() <= p.tolerance {
-        current
+        s.replicas
     } else {
         (f64::from(current) * ratio).ceil() as u32
     };
-    let desired = raw.clamp(p.min_replicas.max(1), p.max_replicas);
+    let mut desired = raw.clamp(p.min_replicas.max(1), p.max_replicas);
+    // Replicas that are down may be what keeps the use low: no scale-down until all run.
+    if desired < s.replicas && s.running < s.replicas {
+        desired = s.replicas;
+    }
     memory.push(
         now,
         desired,
@@ -149,7 +153,7 @@ pub fn horizontal(
             .rev()
             .take_while(|(_, d)| (*d > s.replicas) == (desired > s.replicas) && *d != s.replicas)
             .last()
-            .map_or(0.0, |(t, _)| now - t);
+            .map_or(0.0, |(t, _)| (now - t).max(0.0));
         return note(
             kind,
             &subject,
@@ -191,10 +195,18 @@ pub fn horizontal(
     })
 }
 
+/// Whether the service changed within its cooldown: nothing is proposed for it then.
+fn cooling(s: &ServiceSignals, p: &Policy, now: f64) -> bool {
+    now - s.changed_at < p.cooldown.as_secs_f64()
+}
+
 /// A scale-up ahead of a rising trend. Never proposes fewer replicas than run now.
-pub fn predictive(key: &ServiceKey, s: &ServiceSignals, p: &Policy) -> Verdict {
+pub fn predictive(key: &ServiceKey, s: &ServiceSignals, p: &Policy, now: f64) -> Verdict {
     let kind = Kind::Predictive;
     let subject = Subject::Service(key.clone());
+    if cooling(s, p, now) {
+        return Verdict::Nothing;
+    }
     let (Some(_), Some(usage)) = (s.cpu_limit, s.cpu_of_limit.value()) else {
         return Verdict::Nothing;
     };
@@ -259,7 +271,7 @@ pub fn vertical<'a>(
 ) -> Verdict {
     let kind = Kind::Vertical;
     let subject = Subject::Service(key.clone());
-    if s.running == 0 || s.limits_differ {
+    if s.running == 0 || s.limits_differ || cooling(s, p, now) {
         return Verdict::Nothing;
     }
     let oom = replicas
@@ -328,7 +340,12 @@ pub fn vertical<'a>(
     let horizontal_can = p.allows(Kind::Horizontal) && s.replicas < p.max_replicas;
     if let (Some(limit), Some(p95)) = (s.cpu_limit, p95) {
         let sustained = throttled >= p.throttled_percent;
-        let proposed = round_cpus((p95 * (1.0 + p.cpu_margin)).max(cpu_now));
+        let mut proposed = (p95 * (1.0 + p.cpu_margin)).max(cpu_now);
+        if p.allows(Kind::Horizontal) {
+            // Not so tight that the horizontal rule would answer the same use with replicas.
+            proposed = proposed.max(p95 / (p.target_cpu_percent / 100.0));
+        }
+        let proposed = round_cpus(proposed);
         if sustained && !horizontal_can && proposed > limit {
             cpus = Some(proposed.max(round_cpus(limit * (1.0 + p.cpu_margin))));
             reasons.push(format!(

@@ -109,14 +109,33 @@ pub struct Agent {
     holds: HashMap<(Kind, Subject), Hold>,
     recommendations: HashMap<ServiceKey, Recommendations>,
     restarts: HashMap<ContainerKey, Restarts>,
+    /// The vertical rule's latest verdict per service, with the OOM kill it saw.
+    vertical: HashMap<ServiceKey, (f64, Verdict)>,
+    passes: u64,
+    /// The proposal whose confirmation dialog is open: a plan confirmed after the book moved
+    /// on is still the agent's.
+    pub asking: Option<Proposal>,
+}
+
+/// Passes between two readings of a service's limits by the vertical rule.
+const VERTICAL_EVERY: u64 = 10;
+
+/// A service's turn among the passes, so that services spread over them.
+fn slot(key: &ServiceKey) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish() % VERTICAL_EVERY
 }
 
 impl Agent {
-    pub fn new(policies: Result<Policies, String>) -> Agent {
-        let (policies, policy_problem) = match policies {
+    /// With `max_replicas` from config.toml, which bounds every scale.
+    pub fn new(policies: Result<Policies, String>, max_replicas: u32) -> Agent {
+        let (mut policies, policy_problem) = match policies {
             Ok(p) => (p, None),
             Err(e) => (Policies::default(), Some(e)),
         };
+        policies.cap_replicas(max_replicas);
         Agent {
             policies,
             policy_problem,
@@ -146,7 +165,10 @@ impl Agent {
                 }
             }
         }
+        self.passes += 1;
         self.recommendations
+            .retain(|k, _| self.perception.services.contains_key(k));
+        self.vertical
             .retain(|k, _| self.perception.services.contains_key(k));
         for (key, s) in &self.perception.services {
             let p = self.policies.of(&key.project, &key.service);
@@ -154,16 +176,32 @@ impl Agent {
             if s.changed_at == now_s {
                 memory.clear();
             }
+            let mut scaling = false;
             if p.allows(Kind::Horizontal) {
-                verdicts.push(decide::horizontal(key, s, memory, p, now_s));
+                let v = decide::horizontal(key, s, memory, p, now_s);
+                scaling = matches!(v, Verdict::Propose(_));
+                verdicts.push(v);
             }
-            let scaling = matches!(verdicts.last(), Some(Verdict::Propose(_)));
             if p.allows(Kind::Predictive) && !scaling {
-                verdicts.push(decide::predictive(key, s, p));
+                verdicts.push(decide::predictive(key, s, p, now_s));
             }
             if p.allows(Kind::Vertical) {
                 let replicas = by_service.get(key).map(Vec::as_slice).unwrap_or(&[]);
-                verdicts.push(decide::vertical(key, s, replicas.iter().copied(), p, now_s));
+                // Its window moves slowly: read again every few passes, or at once when an
+                // OOM kill is new.
+                let oom = replicas
+                    .iter()
+                    .filter_map(|c| c.oom_seen_at)
+                    .fold(0.0, f64::max);
+                let due = self.passes % VERTICAL_EVERY == slot(key)
+                    || self.vertical.get(key).is_none_or(|(seen, _)| *seen != oom);
+                if due {
+                    let v = decide::vertical(key, s, replicas.iter().copied(), p, now_s);
+                    self.vertical.insert(key.clone(), (oom, v));
+                }
+                if let Some((_, v)) = self.vertical.get(key) {
+                    verdicts.push(v.clone());
+                }
             }
         }
         self.restarts
@@ -270,6 +308,28 @@ impl Agent {
         match subject.service() {
             Some(s) => self.policies.of(&s.project, &s.service),
             None => &self.policies.default,
+        }
+    }
+
+    /// The agent's restarts the audit log records (an earlier console's, a headless run's), so
+    /// that `max_restarts` holds across runs.
+    pub fn remember(&mut self, records: &[crate::ops::audit::AuditRecord]) {
+        use crate::ops::{Operation, Origin};
+        for r in records {
+            let ours = matches!(r.origin, Origin::Agent { .. })
+                && r.op == Operation::Restart
+                && r.phase == crate::ops::audit::Phase::Outcome
+                && r.result.as_deref() == Some("ok");
+            let (Some(key), Ok(at)) = (
+                r.target.container_key(),
+                chrono::DateTime::parse_from_rfc3339(&r.time),
+            ) else {
+                continue;
+            };
+            if ours {
+                let at = perceive::secs(at.with_timezone(&Utc));
+                self.restarts.entry(key).or_default().push_back(at);
+            }
         }
     }
 
@@ -393,8 +453,7 @@ fn outcome(
             {
                 return Some(Err("OOM-killed again since".into()));
             }
-            let limit_now = replicas[0].memory_limit;
-            if memory.is_some() && limit_now != *memory {
+            if memory.is_some() && replicas.iter().any(|c| c.memory_limit != *memory) {
                 return Some(Err("the new limit is not on every replica".into()));
             }
             let peak = replicas

@@ -275,7 +275,9 @@ impl Perception {
                     s.changed_at = now_s;
                     s.cpu_history.clear();
                     s.cpu_of_limit = Ewma::default();
-                    reshaped.push(key.clone());
+                    if shape.2 != s.seen_shape.2 {
+                        reshaped.push(key.clone());
+                    }
                 }
                 s.seen_shape = shape;
             }
@@ -288,7 +290,7 @@ impl Perception {
                 }
             }
         }
-        // New limits answer the OOM kills before them: only later ones count against them.
+        // A new memory limit answers the OOM kills before it: only later ones count against them.
         if !reshaped.is_empty() {
             for c in self.containers.values_mut() {
                 if c.service.as_ref().is_some_and(|k| reshaped.contains(k)) {

@@ -156,9 +156,25 @@ pub struct Policies {
 impl Policies {
     /// The policy of a compose service.
     pub fn of(&self, project: &str, service: &str) -> &Policy {
+        // Called per container per pass: matched in place rather than by a built key.
         self.services
-            .get(&format!("{project}/{service}"))
-            .unwrap_or(&self.default)
+            .iter()
+            .find(|(name, _)| {
+                name.len() == project.len() + 1 + service.len()
+                    && name.starts_with(project)
+                    && name[project.len()..].starts_with('/')
+                    && name.ends_with(service)
+            })
+            .map_or(&self.default, |(_, p)| p)
+    }
+
+    /// Holds every policy's replica bounds to config.toml's `max_replicas`, which every scale
+    /// obeys: a rule aiming above it would propose what cannot be applied.
+    pub fn cap_replicas(&mut self, max: u32) {
+        for p in std::iter::once(&mut self.default).chain(self.services.values_mut()) {
+            p.max_replicas = p.max_replicas.min(max).max(1);
+            p.min_replicas = p.min_replicas.min(p.max_replicas);
+        }
     }
 
     /// Whether any policy lets some kind apply alone (the header says AUTO).

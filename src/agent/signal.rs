@@ -21,7 +21,8 @@ impl Ewma {
                 let w = 1.0 - (-(at_secs - last) / tau).exp();
                 v + w * (x - v)
             }
-            (Some(v), Some(_)) => v,
+            // Not newer than the last: already counted, or out of order.
+            (Some(_), Some(_)) => return,
             _ => x,
         });
         self.last_at = Some(at_secs);
@@ -90,8 +91,12 @@ pub struct Window<T> {
 }
 
 impl<T: Copy> Window<T> {
-    /// Adds `x` at `at_secs` and forgets what is older than `span` before it.
+    /// Adds `x` at `at_secs` and forgets what is older than `span` before it. A point not
+    /// after the last one is dropped: the window stays in time order.
     pub fn push(&mut self, at_secs: f64, x: T, span: Duration) {
+        if self.points.back().is_some_and(|(t, _)| *t >= at_secs) {
+            return;
+        }
         self.points.push_back((at_secs, x));
         let oldest = at_secs - span.as_secs_f64();
         while self.points.front().is_some_and(|(t, _)| *t < oldest) {

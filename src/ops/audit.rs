@@ -229,6 +229,17 @@ impl AuditLog {
         plan_prefix: &str,
         tail: u64,
     ) -> Result<Vec<AuditRecord>, String> {
+        Ok(self
+            .read_tail(tail)?
+            .into_iter()
+            // The pid alone could be an earlier run's; plan ids carry this run's start too.
+            .filter(|r| r.pid == pid && r.plan.0.starts_with(plan_prefix))
+            .collect())
+    }
+
+    /// Every record in the log's last `tail` bytes, whoever wrote it; lines that do not parse
+    /// are skipped.
+    pub fn read_tail(&self, tail: u64) -> Result<Vec<AuditRecord>, String> {
         use std::io::{Read, Seek, SeekFrom};
         let mut file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
@@ -248,8 +259,6 @@ impl AuditLog {
         Ok(String::from_utf8_lossy(&bytes)
             .lines()
             .filter_map(|l| serde_json::from_str::<AuditRecord>(l).ok())
-            // The pid alone could be an earlier run's; plan ids carry this run's start too.
-            .filter(|r| r.pid == pid && r.plan.0.starts_with(plan_prefix))
             .collect())
     }
 

@@ -90,7 +90,7 @@ pub(super) fn pass(app: &mut App, fx: &mut Vec<Effect>) {
     clamp_cursor(app);
     // Read-only applies nothing (the panel shows what would have been); a change already in
     // flight waits, so that one plan's effect is measured before the next.
-    if app.options.read_only || !app.ops.running.is_empty() {
+    if app.options.read_only || !app.ops.running.is_empty() || app.screen.overlay.is_some() {
         return;
     }
     let auto = app.agent.pending.iter().find(|p| {
@@ -107,7 +107,10 @@ pub(super) fn pass(app: &mut App, fx: &mut Vec<Effect>) {
                 Approval::Policy(format!("agent policy {}: auto {}", p.policy, p.kind.name()));
             submit_approved(app, plan, approval, fx);
         }
-        Ok(_) => {}
+        Ok(_) => {
+            // Nothing to do after all: held back, so that others get their turn.
+            app.agent.snooze(&p.id);
+        }
         Err(e) => {
             // Said once: the same proposal is dropped from the book until it changes.
             toast(app, ToastLevel::Error, format!("agent: {}: {e}", p.id));
@@ -144,6 +147,7 @@ pub(super) fn ask(app: &mut App, p: Proposal, fx: &mut Vec<Effect>) {
     notes.extend(p.reasons.iter().cloned());
     notes.push(format!("Expected: {}.", p.expected));
     app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::prepared(plan, notes)));
+    app.agent.asking = Some(p);
 }
 
 /// The plan a proposal makes, by the builders the operator's own keys use.
@@ -207,7 +211,10 @@ pub(super) fn submitted(app: &mut App, plan: &crate::ops::Plan, approval: &Appro
     let Origin::Agent { proposal, .. } = &plan.origin else {
         return;
     };
-    let Some(p) = app.agent.find(proposal).map(|p| p.proposal.clone()) else {
+    // The book may have moved on while the dialog was open: the proposal confirmed is the one
+    // asked about.
+    let asked = app.agent.asking.take().filter(|p| p.id == *proposal);
+    let Some(p) = asked.or_else(|| app.agent.find(proposal).map(|p| p.proposal.clone())) else {
         return;
     };
     let auto = matches!(approval, Approval::Policy(_));
