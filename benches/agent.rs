@@ -35,7 +35,7 @@ fn pass(c: &mut Criterion) {
                             Sample::empty(SampleSource::Cgroup, Duration::from_secs(second));
                         // A third of a core each, give or take, and a steady working set.
                         s.cpu_usage_ns = Some(second * (300_000_000 + (i as u64 % 7) * 10_000_000));
-                        s.memory_usage = Some((20 << 20) + (i as u64 % 13 << 20));
+                        s.memory_usage = Some((20 << 20) + ((i as u64 % 13) << 20));
                         s.nr_periods = Some(second * 10);
                         s.nr_throttled = Some(second * (i as u64 % 3));
                         s.oom_kills = Some(0);
