@@ -682,6 +682,7 @@ pub fn screenshot_svgs() -> Vec<(&'static str, String)> {
         "topology_matrix",
         "topology_graph",
         "canary",
+        "agent",
     ]
     .into_iter()
     .map(|name| {

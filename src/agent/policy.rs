@@ -60,7 +60,6 @@ kinds! {
     Predictive => "predictive", "replicas ahead of a rising trend";
     Vertical => "vertical", "limits from what the replicas use";
     Heal => "heal", "restart a container that stays unhealthy";
-    Canary => "canary", "promote or abort a canary rollout";
 }
 
 /// One service's policy, defaults filled in.
