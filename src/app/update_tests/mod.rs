@@ -1435,6 +1435,7 @@ fn the_progress_pane_shows_a_plan_of_several_steps_until_a_while_after_it_ends()
     assert!(app.ops.on_screen(app.now).is_empty());
 }
 
+mod agent;
 mod events_pane;
 mod frictions;
 mod logs_restart;
