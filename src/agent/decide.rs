@@ -271,12 +271,16 @@ pub fn vertical<'a>(
 ) -> Verdict {
     let kind = Kind::Vertical;
     let subject = Subject::Service(key.clone());
-    if s.running == 0 || s.limits_differ || cooling(s, p, now) {
+    if s.running == 0 || s.limits_differ {
         return Verdict::Nothing;
     }
     let oom = replicas
         .clone()
         .any(|c| c.oom_recent(now, p.vertical_window));
+    // An OOM kill since the last change to the limits is proof enough, cooldown or not.
+    if cooling(s, p, now) && !oom {
+        return Verdict::Nothing;
+    }
     let throttled = replicas
         .clone()
         .filter_map(|c| c.throttled.value())

@@ -79,7 +79,8 @@ pub struct Policy {
     /// lowest, down to the highest of them.
     pub scale_up_window: Duration,
     pub scale_down_window: Duration,
-    /// Nothing is proposed for a service this long after any change to it.
+    /// Nothing is proposed for a service this long after any change to it (but for memory after
+    /// an OOM kill since).
     pub cooldown: Duration,
     /// How far ahead the trend looks for a predictive scale-up.
     pub forecast: Duration,
