@@ -73,19 +73,7 @@ pub enum Exit {
 
 pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Result<Exit> {
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
-    let (show_probes, _) = watch::channel(false);
-    let mut effects = Effects {
-        rt: &rt,
-        tx: tx.clone(),
-        show_probes,
-        engines: HashMap::new(),
-        supervisors: HashMap::new(),
-        samplers: HashMap::new(),
-        log_tasks: HashMap::new(),
-        session: None,
-        plans: tokio::task::JoinSet::new(),
-        cancels: HashMap::new(),
-    };
+    let mut effects = Effects::new(&rt, tx.clone());
     for ep in &rt.endpoints {
         effects.attach(ep.clone());
     }
@@ -374,19 +362,7 @@ pub async fn observe(
     mut each: impl FnMut(&App),
 ) -> App {
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
-    let (show_probes, _) = watch::channel(false);
-    let mut effects = Effects {
-        rt,
-        tx: tx.clone(),
-        show_probes,
-        engines: HashMap::new(),
-        supervisors: HashMap::new(),
-        samplers: HashMap::new(),
-        log_tasks: HashMap::new(),
-        session: None,
-        plans: tokio::task::JoinSet::new(),
-        cancels: HashMap::new(),
-    };
+    let mut effects = Effects::new(rt, tx.clone());
     for ep in &rt.endpoints {
         effects.attach(ep.clone());
     }
@@ -446,7 +422,24 @@ struct Effects<'a> {
     cancels: HashMap<crate::ops::PlanId, watch::Sender<bool>>,
 }
 
-impl Effects<'_> {
+impl<'a> Effects<'a> {
+    /// Nothing attached yet.
+    fn new(rt: &'a Runtime, tx: mpsc::Sender<Msg>) -> Effects<'a> {
+        let (show_probes, _) = watch::channel(false);
+        Effects {
+            rt,
+            tx,
+            show_probes,
+            engines: HashMap::new(),
+            supervisors: HashMap::new(),
+            samplers: HashMap::new(),
+            log_tasks: HashMap::new(),
+            session: None,
+            plans: tokio::task::JoinSet::new(),
+            cancels: HashMap::new(),
+        }
+    }
+
     fn engine(&self, name: &str) -> Option<EngineHandle> {
         self.engines.get(name).cloned()
     }

@@ -122,32 +122,16 @@ pub(super) fn pass(app: &mut App, fx: &mut Vec<Effect>) {
 /// The confirmation dialog over the plan a proposal makes, its numbers and reasons as notes.
 /// Read-only refuses it here, audited.
 pub(super) fn ask(app: &mut App, p: Proposal, fx: &mut Vec<Effect>) {
-    let plan = match plan_for(app, &p) {
-        Ok(plan) => plan,
-        Err(e) => {
-            toast(app, ToastLevel::Error, e.0);
-            return;
-        }
-    };
-    if plan.steps.is_empty() {
-        toast(
-            app,
-            ToastLevel::Info,
-            format!("{}: nothing to do", plan.title),
-        );
-        return;
-    }
-    if app.options.read_only {
-        return refuse_read_only(app, plan, fx);
-    }
+    let made = plan_for(app, &p);
     let mut notes = vec![format!(
         "Proposed by the agent ({} policy): {}",
         p.policy, p.numbers
     )];
     notes.extend(p.reasons.iter().cloned());
     notes.push(format!("Expected: {}.", p.expected));
-    app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::prepared(plan, notes)));
-    app.agent.asking = Some(p);
+    if confirm_noting(app, made, notes, fx) {
+        app.agent.asking = Some(p);
+    }
 }
 
 /// The plan a proposal makes, by the builders the operator's own keys use.

@@ -215,11 +215,22 @@ pub(super) fn confirm(
     made: Result<crate::ops::Plan, service::PlanError>,
     fx: &mut Vec<Effect>,
 ) {
+    confirm_noting(app, made, Vec::new(), fx);
+}
+
+/// [`confirm`] with `lead` notes first in the dialog (what proposed it, and why); whether the
+/// dialog opened.
+pub(super) fn confirm_noting(
+    app: &mut App,
+    made: Result<crate::ops::Plan, service::PlanError>,
+    lead: Vec<String>,
+    fx: &mut Vec<Effect>,
+) -> bool {
     let plan = match made {
         Ok(plan) => plan,
         Err(e) => {
             toast(app, ToastLevel::Error, e.0);
-            return;
+            return false;
         }
     };
     if plan.steps.is_empty() {
@@ -228,17 +239,19 @@ pub(super) fn confirm(
             ToastLevel::Info,
             format!("{}: nothing to do", plan.title),
         );
-        return;
+        return false;
     }
     if app.options.read_only {
-        return refuse_read_only(app, plan, fx);
+        refuse_read_only(app, plan, fx);
+        return false;
     }
-    let mut notes = Vec::new();
+    let mut notes = lead;
     if plan.on_failure == crate::ops::OnFailure::RollBack {
         notes.push("If a step fails (or you stop it with Esc), what ran is undone.".into());
     }
     notes.extend(swarm::notes(&plan, &app.inventory.swarms));
     app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::prepared(plan, notes)));
+    true
 }
 
 /// Up and Down move between a form's fields.
