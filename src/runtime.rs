@@ -353,12 +353,14 @@ async fn shell_session(
 /// Watches the endpoints of `rt` without a terminal for `window` (or until dropped): their
 /// supervisors and samplers feed `app`, ticking as the console does, every container kept
 /// fresh (as a sort by use would), `each` shown the App after every batch. What a headless
-/// command that must watch a while sees (`agent`). It carries out no effect: changes are the
-/// caller's, through the gate.
+/// command that must watch a while sees (`agent`). It carries out no effect that changes
+/// anything (changes are the caller's, through the gate); with `consult`, it runs the agent's
+/// advisors and reads its alerts on their schedule.
 pub async fn observe(
     mut app: App,
     rt: &Runtime,
     window: Option<Duration>,
+    consult: bool,
     mut each: impl FnMut(&App),
 ) -> App {
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
@@ -390,7 +392,12 @@ pub async fn observe(
             _ = sleep_until(until) => break,
         }
         app.now = Utc::now();
-        let _ = update_batch(&mut app, msgs);
+        let applied = update_batch(&mut app, msgs);
+        for fx in applied.effects {
+            if consult && matches!(fx, Effect::Advise { .. } | Effect::ReadAlerts { .. }) {
+                effects.run(fx);
+            }
+        }
         effects.update_watches(&app);
         each(&app);
     }
@@ -517,6 +524,23 @@ impl<'a> Effects<'a> {
         let tx = self.tx.clone();
         match fx {
             Effect::Quit => {}
+            Effect::Advise { advisor, input } => {
+                tokio::spawn(async move {
+                    let answer = crate::agent::advisor::consult(&advisor, input).await;
+                    let _ = tx
+                        .send(Msg::Advised {
+                            advisor: advisor.name,
+                            answer,
+                        })
+                        .await;
+                });
+            }
+            Effect::ReadAlerts { url, timeout } => {
+                tokio::spawn(async move {
+                    let body = crate::canary::http::get(&url, timeout).await;
+                    let _ = tx.send(Msg::AlertsRead(body)).await;
+                });
+            }
             Effect::ListStorage => {
                 for (name, engine) in &self.engines {
                     let (endpoint, engine, tx) = (name.clone(), engine.clone(), tx.clone());

@@ -372,7 +372,56 @@ pub fn agent(w: u16, h: u16) -> App {
             ),
             since: now - 12.0,
         },
+        Pending {
+            proposal: Proposal {
+                id: "capacity/vertical:local/shop/db:m1024".into(),
+                advisor: Some("capacity".into()),
+                reasons: vec!["HighLatency is firing on shop/db".into()],
+                ..proposal(
+                    Kind::Vertical,
+                    Subject::Service(service("db")),
+                    Change::Limits {
+                        cpus: None,
+                        memory: Some(1 << 30),
+                        from_cpus: None,
+                        from_memory: Some(512 << 20),
+                    },
+                    "buffer cache hit ratio 71 % over 1h",
+                    "hit ratio above 95 %",
+                )
+            },
+            since: now - 40.0,
+        },
     ];
+    agent.policies.advisors = vec![crate::agent::advisor::Advisor {
+        name: "capacity".into(),
+        command: vec!["/usr/local/bin/capacity".into()],
+        every: std::time::Duration::from_secs(30),
+        timeout: std::time::Duration::from_secs(10),
+    }];
+    agent.advisors.insert(
+        "capacity".into(),
+        crate::agent::advisor::Standing {
+            started_at: Some(now - 8.0),
+            answered_at: Some(now - 7.0),
+            ..Default::default()
+        },
+    );
+    let alerts = crate::agent::alerts::AlertSource {
+        url: "http://alertmanager:9093".into(),
+        every: std::time::Duration::from_secs(15),
+        timeout: std::time::Duration::from_secs(5),
+    };
+    agent.policies.alerts = Some(alerts);
+    agent.alerts.read_at = Some(now - 4.0);
+    agent.alerts.firing = vec![crate::agent::alerts::Alert {
+        name: "HighLatency".into(),
+        severity: Some("page".into()),
+        summary: Some("p99 above 2s for 5m".into()),
+        starts_at: "2026-03-14T09:20:00Z".into(),
+        labels: Default::default(),
+        about: Some(Subject::Service(service("db"))),
+    }];
     agent.notes = vec![Note {
         kind: Kind::Vertical,
         subject: Subject::Service(service("web")),

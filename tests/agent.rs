@@ -291,3 +291,239 @@ fn unhealthy_replicas_get_restarts_and_reject_and_snooze_hold_theirs_back() {
         .collect();
     assert_eq!(restarted, [applied]);
 }
+
+/// One web replica that does nothing: whatever is proposed for it comes from the advisor.
+const QUIET: &str = r#"
+version: "3.7"
+services:
+  web:
+    image: __IMAGE__
+    labels: __LABELS__
+    stop_grace_period: 1s
+    command: ["sleep", "3600"]
+networks:
+  default:
+    labels: __LABELS__
+"#;
+
+/// An advisor that keeps what it read and proposes one more web replica of `project`, naming
+/// the alerts firing on it.
+const FIT: &str = r#"import json, sys
+state = json.load(sys.stdin)
+project, keep = sys.argv[1], sys.argv[2]
+open(keep, "w").write(json.dumps(state))
+firing = [a["name"] for a in state["alerts"]
+          if a["about"] and a["about"].get("project") == project]
+out = [{"service": project + "/web", "endpoint": s["endpoint"], "action": "scale",
+        "replicas": s["replicas"] + 1, "numbers": "alerts firing: " + ",".join(firing),
+        "reasons": ["the advisor's own model"], "expected": "latency back under 1s"}
+       for s in state["services"] if s["project"] == project and s["service"] == "web"]
+print(json.dumps({"proposals": out}))
+"#;
+
+/// A real Alertmanager on loopback, stopped when dropped.
+struct Alertmanager {
+    child: std::process::Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Alertmanager {
+    const BIN: &str = "/usr/bin/prometheus-alertmanager";
+
+    fn start() -> Alertmanager {
+        assert!(
+            std::path::Path::new(Self::BIN).exists(),
+            "prometheus-alertmanager (scripts/test installs Debian's)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("alertmanager.yml");
+        std::fs::write(
+            &cfg,
+            "route:\n  receiver: none\nreceivers:\n  - name: none\n",
+        )
+        .unwrap();
+        let child = std::process::Command::new(Self::BIN)
+            .arg(format!("--config.file={}", cfg.display()))
+            .arg(format!("--storage.path={}", dir.path().display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--cluster.listen-address=")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start alertmanager");
+        let am = Alertmanager {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        poll(Duration::from_secs(20), || {
+            am.amtool(&["alert", "query"]).map(drop)
+        })
+        .unwrap_or_else(|e| panic!("alertmanager never answered: {e}"));
+        am
+    }
+
+    fn amtool(&self, args: &[&str]) -> Result<String, String> {
+        let out = std::process::Command::new("/usr/bin/amtool")
+            .args(args)
+            .arg(format!("--alertmanager.url={}", self.url))
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            Ok(text)
+        } else {
+            Err(text)
+        }
+    }
+}
+
+#[test]
+fn an_advisor_s_proposal_is_shown_and_applied_a_hanging_one_is_cut_off_and_alerts_reach_both() {
+    let p = ComposeProject::up(Compose::V2, QUIET);
+    let dirs = WhDirs::new();
+    let am = Alertmanager::start();
+    let service = [
+        format!("compose_project={}", p.name),
+        "compose_service=web".to_owned(),
+    ];
+    let add = |name: &str, extra: &[&str]| {
+        let mut args = vec!["alert", "add", name];
+        args.extend(service.iter().map(String::as_str));
+        args.extend(extra);
+        am.amtool(&args).unwrap_or_else(|e| panic!("amtool: {e}"));
+    };
+    add(
+        "HighLatency",
+        &["severity=page", "--annotation=summary=p99 above 2s"],
+    );
+    add("Muted", &[]);
+    am.amtool(&["silence", "add", "alertname=Muted", "--comment=test"])
+        .unwrap();
+    poll(Duration::from_secs(10), || {
+        let firing = am.amtool(&["alert", "query", "--silenced"])?;
+        firing.contains("Muted").then_some(()).ok_or(firing)
+    })
+    .unwrap_or_else(|e| panic!("the silence never took: {e}"));
+
+    let script = dirs.config_dir().join("fit.py");
+    std::fs::write(&script, FIT).unwrap();
+    let kept = dirs.config_dir().join("input.json");
+    policies(&dirs, &p, "web", "\"horizontal\"");
+    let mut toml = std::fs::read_to_string(dirs.config_dir().join("agent.toml")).unwrap();
+    toml.push_str(&format!(
+        "\n[advisor.fit]\ncommand = [\"python3\", \"{}\", \"{}\", \"{}\"]\nevery = \"5s\"\n\n\
+         [advisor.slow]\ncommand = [\"sh\", \"-c\", \"sleep 61.75\"]\nevery = \"10s\"\ntimeout = \"2s\"\n\n\
+         [alerts]\nalertmanager = \"{}\"\nevery = \"2s\"\n",
+        script.display(),
+        p.name,
+        kept.display(),
+        am.url
+    ));
+    std::fs::write(dirs.config_dir().join("agent.toml"), toml).unwrap();
+
+    let out = wheelhouse(&dirs, &["agent", "--once", "--json", "--window", "6s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}:\n{}", text(&out)));
+    let id = format!("fit/horizontal:default/{}/web:2", p.name);
+    let proposal = report["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no {id}:\n{report:#}"));
+    assert_eq!(proposal["advisor"], "fit");
+    assert_eq!(proposal["numbers"], "alerts firing: HighLatency");
+    let alerts: Vec<&str> = report["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["about"]["project"] == p.name.as_str())
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        alerts,
+        ["HighLatency"],
+        "the silenced one stays muted:\n{report:#}"
+    );
+    let slow = &report["advisors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "slow")
+        .unwrap()["problem"];
+    assert_eq!(slow, "no answer within 2s: stopped", "{report:#}");
+    assert!(
+        text(&out).contains("advisor slow: no answer within 2s"),
+        "said on stderr too"
+    );
+    // What the advisor read: the replica among the containers, the alert among the alerts.
+    let input: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
+    assert_eq!(input["version"], 1);
+    let replica = p.replica_name("web", 1);
+    assert!(
+        input["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == replica.as_str() && c["running"] == true),
+        "{input:#}"
+    );
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 61.75"])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "the hanging advisor is gone");
+
+    // Applied through the gate like the agent's own, and Compose counts the new replica.
+    let out = expect_exit(
+        &dirs,
+        &["agent", "--apply", &id, "--yes", "--window", "6s"],
+        0,
+    );
+    assert!(out.contains("done: "), "{out}");
+    assert_eq!(p.compose_ps("web").len(), 2);
+    assert!(
+        agent_records(&dirs)
+            .iter()
+            .any(|r| r["action"] == "create_replica" && r["proposal"] == id.as_str()),
+        "{:#?}",
+        agent_records(&dirs)
+    );
+
+    // The panel: the advisor's proposal under its name, the cut-off one said, the alert shown.
+    let t = dirs.tmux(&[], 160, 45);
+    t.expect_text(" wheelhouse ", START);
+    t.send_keys(&["A"]);
+    let screen = t
+        .wait_for(
+            |s| s.contains("(advisor fit)") && s.contains("no answer within 2s"),
+            Duration::from_secs(30),
+        )
+        .unwrap_or_else(|s| panic!("the advisors in the panel:\n{s}"));
+    assert!(
+        screen.contains(&format!(
+            "HighLatency (page) on {}/web: p99 above 2s",
+            p.name
+        )),
+        "{screen}"
+    );
+    assert!(!screen.contains("Muted"), "{screen}");
+    t.quit_cleanly();
+}

@@ -36,8 +36,34 @@ struct Report<'a> {
     proposals: &'a [Pending],
     notes: &'a [Note],
     services: Vec<super::perceive::ServiceSnapshot>,
+    advisors: Vec<AdvisorReport<'a>>,
+    alerts: &'a [super::alerts::Alert],
+    /// Why the alerts could not be read.
+    alerts_problem: Option<&'a str>,
     /// How long the endpoints were watched, in seconds.
     watched_secs: f64,
+}
+
+/// How an advisor's run went.
+#[derive(Serialize)]
+struct AdvisorReport<'a> {
+    name: &'a str,
+    /// Why its answer was refused (then none of it is used).
+    problem: Option<&'a str>,
+    /// Its proposals left out, each with why.
+    left_out: &'a [String],
+}
+
+fn advisor_reports(agent: &super::Agent) -> Vec<AdvisorReport<'_>> {
+    agent
+        .advisors
+        .iter()
+        .map(|(name, s)| AdvisorReport {
+            name,
+            problem: s.problem.as_deref(),
+            left_out: &s.left_out,
+        })
+        .collect()
 }
 
 pub fn run(common: Common, options: Options) -> anyhow::Result<ExitCode> {
@@ -71,7 +97,10 @@ pub fn run(common: Common, options: Options) -> anyhow::Result<ExitCode> {
         tokio.shutdown_background();
         return code;
     }
-    let mut app = tokio.block_on(crate::runtime::observe(app, &rt, Some(window), |_| {}));
+    let mut app = tokio.block_on(async {
+        let app = crate::runtime::observe(app, &rt, Some(window), false, |_| {}).await;
+        consult_once(app).await
+    });
     tokio.shutdown_background();
     let Some(id) = options.apply else {
         print(&app, window, options.json)?;
@@ -109,6 +138,26 @@ pub fn run(common: Common, options: Options) -> anyhow::Result<ExitCode> {
     change::run_plan_on(&common, &loaded, plan, options.flags)
 }
 
+/// After the window: the alerts read, then each advisor asked once on what was perceived, and
+/// the book made again with their answers.
+async fn consult_once(mut app: crate::app::state::App) -> crate::app::state::App {
+    if let Some(source) = app.agent.policies.alerts.clone() {
+        let body = crate::canary::http::get(&source.query(), source.timeout).await;
+        app.agent.alerts_read(body);
+    }
+    for advisor in app.agent.policies.advisors.clone() {
+        let input = app.agent.advisor_input(&advisor.name);
+        let answer = super::advisor::consult(&advisor, input).await;
+        app.agent.advised(&advisor.name, answer);
+    }
+    if app.agent.policies.alerts.is_some() || !app.agent.policies.advisors.is_empty() {
+        let now = app.now;
+        let containers = app.inventory.iter().map(|(_, c)| c);
+        app.agent.pass(containers, &app.usage, now);
+    }
+    app
+}
+
 /// Listing, inspecting and the two samples a first rate needs.
 const STARTUP: Duration = Duration::from_secs(5);
 
@@ -130,10 +179,15 @@ fn print(app: &crate::app::state::App, window: Duration, json: bool) -> anyhow::
             proposals: &agent.pending,
             notes: &agent.notes,
             services: agent.perception.snapshot(),
+            advisors: advisor_reports(agent),
+            alerts: &agent.alerts.firing,
+            alerts_problem: agent.alerts.problem.as_deref(),
             watched_secs: window.as_secs_f64(),
         };
+        warn_consulted(agent);
         return cli::emit(&(serde_json::to_string_pretty(&report)? + "\n"));
     }
+    warn_consulted(agent);
     let mut out = String::new();
     if agent.pending.is_empty() {
         out.push_str("no proposals\n");
@@ -149,7 +203,26 @@ fn print(app: &crate::app::state::App, window: Duration, json: bool) -> anyhow::
             n.text
         ));
     }
+    for a in &agent.alerts.firing {
+        out.push_str(&format!("alert {}\n", a.line()));
+    }
     cli::emit(&out)
+}
+
+/// What went wrong with an advisor or the alerts, on stderr: the proposals printed are the
+/// built-in rules' alone then.
+fn warn_consulted(agent: &super::Agent) {
+    for (name, s) in &agent.advisors {
+        if let Some(p) = &s.problem {
+            cli::say(&format!("wheelhouse: agent: advisor {name}: {p}"));
+        }
+        for l in &s.left_out {
+            cli::say(&format!("wheelhouse: agent: advisor {name}: left out {l}"));
+        }
+    }
+    if let Some(p) = &agent.alerts.problem {
+        cli::say(&format!("wheelhouse: agent: alerts: {p}"));
+    }
 }
 
 fn proposal_text(p: &Pending) -> String {
@@ -193,7 +266,7 @@ async fn follow(
         }
     };
     tokio::select! {
-        _ = crate::runtime::observe(app, rt, None, each) => {}
+        _ = crate::runtime::observe(app, rt, None, true, each) => {}
         _ = tokio::signal::ctrl_c() => {}
         _ = closed_rx.recv() => {}
     }

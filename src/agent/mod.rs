@@ -20,6 +20,8 @@
 //! - Every pass the book is rebuilt from the rules, so a proposal whose cause went away
 //!   disappears by itself; its id (kind, subject, change) keeps its age across passes.
 
+pub mod advisor;
+pub mod alerts;
 pub mod decide;
 pub mod headless;
 pub mod perceive;
@@ -106,7 +108,14 @@ pub struct Agent {
     pub pending: Vec<Pending>,
     pub notes: Vec<Note>,
     pub applied: Vec<Applied>,
-    holds: HashMap<(Kind, Subject), Hold>,
+    /// By kind, subject and advisor (None: the built-in rules), so that rejecting an advisor's
+    /// proposal does not silence the rules, nor the other way round.
+    holds: HashMap<(Kind, Subject, Option<String>), Hold>,
+    /// Each configured advisor's standing, by name.
+    pub advisors: std::collections::BTreeMap<String, advisor::Standing>,
+    pub alerts: alerts::Alerts,
+    /// The first pass, from which the first advisor run is timed.
+    first_pass: Option<f64>,
     recommendations: HashMap<ServiceKey, Recommendations>,
     restarts: HashMap<ContainerKey, Restarts>,
     /// The vertical rule's latest verdict per service, with the OOM kill it saw.
@@ -217,8 +226,102 @@ impl Agent {
                 verdicts.push(decide::heal(key, c, restarts, p, now_s));
             }
         }
+        self.alerts.map(&self.perception);
+        for (name, standing) in &mut self.advisors {
+            standing.left_out.clear();
+            for (i, a) in standing.answer.iter().enumerate() {
+                match advisor::check(name, a, &self.perception, &self.policies) {
+                    Ok(p) => verdicts.push(Verdict::Propose(p)),
+                    Err(why) => standing.left_out.push(format!("proposals[{i}]: {why}")),
+                }
+            }
+        }
+        self.first_pass.get_or_insert(now_s);
         self.rebuild(verdicts, now_s);
         self.check_outcomes(now_s);
+    }
+
+    /// The advisors whose run is due now, each with its input; each is marked running until
+    /// its answer comes (`advised`).
+    pub fn due_advisors(&mut self) -> Vec<(advisor::Advisor, String)> {
+        let now = self.perception.now;
+        let Some(first) = self.first_pass else {
+            return Vec::new();
+        };
+        let mut due = Vec::new();
+        for a in &self.policies.advisors {
+            let standing = self.advisors.entry(a.name.clone()).or_default();
+            let next = match standing.started_at {
+                None => first + advisor::FIRST_RUN_AFTER.as_secs_f64(),
+                Some(at) => at + a.every.as_secs_f64(),
+            };
+            if standing.running || now < next {
+                continue;
+            }
+            standing.running = true;
+            standing.started_at = Some(now);
+            due.push(a.clone());
+        }
+        due.into_iter()
+            .map(|a| {
+                let input = self.advisor_input(&a.name);
+                (a, input)
+            })
+            .collect()
+    }
+
+    /// What an advisor reads on stdin (the schema in README).
+    pub fn advisor_input(&self, name: &str) -> String {
+        let at = chrono::DateTime::from_timestamp_millis((self.perception.now * 1000.0) as i64)
+            .unwrap_or_default();
+        let input = advisor::Input {
+            version: advisor::INPUT_VERSION,
+            advisor: name,
+            at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            services: self.perception.snapshot(),
+            containers: self.perception.containers_snapshot(),
+            proposals: self
+                .pending
+                .iter()
+                .filter(|p| p.proposal.advisor.is_none())
+                .collect(),
+            alerts: &self.alerts.firing,
+        };
+        serde_json::to_string(&input).unwrap_or_default()
+    }
+
+    /// An advisor's run ended: its answer is read now, checked against the book every pass.
+    pub fn advised(&mut self, name: &str, answer: Result<String, String>) {
+        let now = self.perception.now;
+        let standing = self.advisors.entry(name.to_owned()).or_default();
+        standing.running = false;
+        match answer.and_then(|out| advisor::read_answer(&out)) {
+            Ok(answer) => {
+                standing.answer = answer;
+                standing.answered_at = Some(now);
+                standing.problem = None;
+            }
+            Err(e) => {
+                log::warn!("advisor {name}: {e}");
+                standing.answer.clear();
+                standing.problem = Some(e);
+            }
+        }
+    }
+
+    /// Whether the alerts are due for a read now (marks it started).
+    pub fn alerts_due(&mut self) -> Option<&alerts::AlertSource> {
+        let source = self.policies.alerts.as_ref()?;
+        self.first_pass?;
+        self.alerts
+            .due(source, self.perception.now)
+            .then_some(source)
+    }
+
+    pub fn alerts_read(&mut self, body: Result<String, String>) {
+        let now = self.perception.now;
+        self.alerts.answered(body, now);
+        self.alerts.map(&self.perception);
     }
 
     /// The book from this pass's verdicts: proposals keep their age, held ones stay out, and a
@@ -243,7 +346,8 @@ impl Agent {
                     if busy.contains(&&p.subject) {
                         continue;
                     }
-                    if let Some(hold) = self.holds.get(&(p.kind, p.subject.clone())) {
+                    let held = (p.kind, p.subject.clone(), p.advisor.clone());
+                    if let Some(hold) = self.holds.get(&held) {
                         if let Hold::Rejected { until } = hold {
                             notes.push(Note {
                                 kind: p.kind,
@@ -299,8 +403,12 @@ impl Agent {
         let proposal = self.pending.remove(at).proposal;
         let policy = self.policy_of(&proposal.subject);
         let hold = how(policy, self.perception.now);
-        self.holds
-            .insert((proposal.kind, proposal.subject.clone()), hold);
+        let held = (
+            proposal.kind,
+            proposal.subject.clone(),
+            proposal.advisor.clone(),
+        );
+        self.holds.insert(held, hold);
         Some(proposal)
     }
 

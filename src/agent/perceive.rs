@@ -94,7 +94,7 @@ pub struct ServiceSignals {
     pub(crate) seen_shape: (u32, Option<u64>, Option<u64>),
 }
 
-/// A container's signals in the JSON an advisor or `agent --json` reads.
+/// A service's signals in the JSON an advisor or `agent --json` reads.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ServiceSnapshot {
     pub endpoint: String,
@@ -106,6 +106,29 @@ pub struct ServiceSnapshot {
     pub memory_limit: Option<u64>,
     pub cpu_percent_of_limit: Option<f64>,
     pub history_secs: f64,
+}
+
+/// A container's signals in the JSON an advisor reads: the latest sample and what the engine
+/// records.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ContainerSnapshot {
+    pub endpoint: String,
+    pub id: String,
+    pub name: String,
+    /// `project/service` when it is a compose replica.
+    pub service: Option<String>,
+    pub running: bool,
+    pub health: Health,
+    pub failing_streak: i64,
+    pub cpu_cores: Option<f32>,
+    pub cpu_limit: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    pub memory_limit: Option<u64>,
+    /// Smoothed share of CFS periods throttled, in per cent.
+    pub throttled_percent: Option<f64>,
+    pub oom_kills: Option<u64>,
+    pub oom_killed: bool,
+    pub restarts: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -316,6 +339,34 @@ impl Perception {
                 history_secs: s.cpu_history.covers().as_secs_f64(),
             })
             .collect()
+    }
+
+    /// The containers as an advisor reads them, by endpoint and name.
+    pub fn containers_snapshot(&self) -> Vec<ContainerSnapshot> {
+        let now = self.now;
+        let mut out: Vec<ContainerSnapshot> = self
+            .containers
+            .iter()
+            .map(|(k, c)| ContainerSnapshot {
+                endpoint: k.endpoint.clone(),
+                id: k.id.clone(),
+                name: c.name.clone(),
+                service: c.service.as_ref().map(ServiceKey::label),
+                running: c.running,
+                health: c.health,
+                failing_streak: c.streak(now),
+                cpu_cores: c.cpu_cores.latest(),
+                cpu_limit: c.cpu_limit,
+                memory_bytes: c.memory.latest().map(|m| m as u64),
+                memory_limit: c.memory_limit,
+                throttled_percent: c.throttled.value(),
+                oom_kills: c.oom_kills,
+                oom_killed: c.oom_killed,
+                restarts: c.restarts,
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.endpoint, &a.name).cmp(&(&b.endpoint, &b.name)));
+        out
     }
 }
 

@@ -151,6 +151,10 @@ pub struct Policies {
     pub services: BTreeMap<String, Policy>,
     /// The file they came from, for messages (None: no file, defaults).
     pub file: Option<String>,
+    /// `[advisor.NAME]`: external commands that propose too.
+    pub advisors: Vec<super::advisor::Advisor>,
+    /// `[alerts]`: where firing alerts are read.
+    pub alerts: Option<super::alerts::AlertSource>,
 }
 
 impl Policies {
@@ -220,10 +224,26 @@ impl Policies {
             own.name = name.clone();
             services.insert(name, own);
         }
+        let mut advisors = Vec::new();
+        for (name, table) in raw.advisor {
+            let span = table.span();
+            advisors.push(super::advisor::configured(
+                &name,
+                table.into_inner(),
+                span,
+                &source,
+            )?);
+        }
+        let alerts = raw
+            .alerts
+            .map(|a| super::alerts::configured(a, &source))
+            .transpose()?;
         Ok(Policies {
             default: base,
             services,
             file: Some(file.to_owned()),
+            advisors,
+            alerts,
         })
     }
 }
@@ -234,6 +254,9 @@ struct RawFile {
     default: Option<RawPolicy>,
     #[serde(default)]
     service: BTreeMap<String, Spanned<RawPolicy>>,
+    #[serde(default)]
+    advisor: BTreeMap<String, Spanned<super::advisor::RawAdvisor>>,
+    alerts: Option<super::alerts::RawAlerts>,
 }
 
 #[derive(Deserialize, Default)]

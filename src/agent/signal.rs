@@ -120,6 +120,11 @@ impl<T: Copy> Window<T> {
             .map(|(_, x)| *x)
     }
 
+    /// The newest value.
+    pub fn latest(&self) -> Option<T> {
+        self.points.back().map(|(_, x)| *x)
+    }
+
     pub fn values(&self) -> impl Iterator<Item = T> + '_ {
         self.points.iter().map(|(_, x)| *x)
     }

@@ -67,5 +67,15 @@ pub enum Effect {
     Copy {
         text: String,
     },
+    /// Run an advisor with `input` on its stdin; its answer comes back as `Msg::Advised`.
+    Advise {
+        advisor: crate::agent::advisor::Advisor,
+        input: String,
+    },
+    /// Read the firing alerts (`Msg::AlertsRead`).
+    ReadAlerts {
+        url: String,
+        timeout: std::time::Duration,
+    },
     Quit,
 }

@@ -144,4 +144,11 @@ pub enum Msg {
         rollout: String,
         state: Result<Option<crate::canary::state::RolloutState>, String>,
     },
+    /// An advisor's run ended: its stdout, or why there is none.
+    Advised {
+        advisor: String,
+        answer: Result<String, String>,
+    },
+    /// The Alertmanager's answer (its body), or why it could not be read.
+    AlertsRead(Result<String, String>),
 }

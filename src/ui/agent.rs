@@ -76,6 +76,25 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             t.style(Slot::Warning),
         )));
     }
+    if let Some(source) = &agent.policies.alerts {
+        let slot = if agent.alerts.problem.is_some() {
+            Slot::Error
+        } else if agent.alerts.firing.is_empty() {
+            Slot::TextDim
+        } else {
+            Slot::Warning
+        };
+        lines.push(Line::from(Span::styled(
+            fit(&agent.alerts.summary(source, now), w),
+            t.style(slot),
+        )));
+        for a in &agent.alerts.firing {
+            lines.push(Line::from(Span::styled(
+                fit(&format!("  {}", a.line()), w),
+                t.style(Slot::Warning),
+            )));
+        }
+    }
     lines.push(Line::from(""));
     if agent.pending.is_empty() {
         lines.push(Line::from(Span::styled(
@@ -96,8 +115,12 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             dim,
         )));
     }
+    let mut selected_at = lines.len();
     for (i, p) in agent.pending.iter().enumerate() {
         let selected = i == app.views.agent_cursor;
+        if selected {
+            selected_at = lines.len();
+        }
         lines.extend(proposal_lines(app, p, selected, now, w));
     }
     if !agent.notes.is_empty() {
@@ -114,6 +137,24 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
                 n.text
             );
             lines.push(Line::from(Span::styled(fit(&text, w), dim)));
+        }
+    }
+    if !agent.policies.advisors.is_empty() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            fit("Advisors", w),
+            t.style(Slot::TableHeader),
+        )));
+        for a in &agent.policies.advisors {
+            let standing = agent.advisors.get(&a.name);
+            let (slot, text) = advisor_line(a, standing, agent, now);
+            lines.push(Line::from(Span::styled(fit(&text, w), t.style(slot))));
+            for l in standing.map_or(&[][..], |s| &s.left_out) {
+                lines.push(Line::from(Span::styled(
+                    fit(&format!("  left out {l}"), w),
+                    t.style(Slot::Warning),
+                )));
+            }
         }
     }
     if !agent.applied.is_empty() {
@@ -147,17 +188,42 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     // The selected proposal stays in sight: scroll by whole lines once it would fall below.
     let height = inner.height as usize;
-    let selected_at = lines_before_selected(app);
     let skip = (selected_at + 4).saturating_sub(height);
     let shown: Vec<Line> = lines.into_iter().skip(skip).collect();
     frame.render_widget(Paragraph::new(shown), inner);
 }
 
-/// Where the selected proposal's lines start (the header lines above the list, then three a
-/// proposal, the selected one with its reasons).
-fn lines_before_selected(app: &App) -> usize {
-    let header = 3 + usize::from(app.options.read_only || crate::app::update::agent::auto_on(app));
-    header + 1 + app.views.agent_cursor.min(app.agent.pending.len()) * 3
+/// `capacity  answered 12s ago: 2 proposals`, or why it gave none.
+fn advisor_line(
+    a: &crate::agent::advisor::Advisor,
+    standing: Option<&crate::agent::advisor::Standing>,
+    agent: &crate::agent::Agent,
+    now: f64,
+) -> (Slot, String) {
+    let name = fit(&a.name, 16);
+    let Some(s) = standing.filter(|s| s.started_at.is_some()) else {
+        return (Slot::TextDim, format!("{name:<16} not asked yet"));
+    };
+    if let Some(p) = &s.problem {
+        return (Slot::Error, format!("{name:<16} {p}"));
+    }
+    let shown = agent
+        .pending
+        .iter()
+        .filter(|p| p.proposal.advisor.as_deref() == Some(&a.name))
+        .count();
+    let asking = if s.running { " · asking again" } else { "" };
+    match s.answered_at {
+        None => (Slot::TextDim, format!("{name:<16} asking…")),
+        Some(at) => (
+            Slot::TextDim,
+            format!(
+                "{name:<16} answered {} ago: {shown} proposal{} shown{asking}",
+                age(now - at),
+                if shown == 1 { "" } else { "s" }
+            ),
+        ),
+    }
 }
 
 fn proposal_lines(

@@ -88,15 +88,28 @@ pub(super) fn pass(app: &mut App, fx: &mut Vec<Effect>) {
     let containers = app.inventory.iter().map(|(_, c)| c);
     app.agent.pass(containers, &app.usage, now);
     clamp_cursor(app);
+    // Advice and alerts are read-only: asked for in read-only too.
+    for (advisor, input) in app.agent.due_advisors() {
+        fx.push(Effect::Advise { advisor, input });
+    }
+    if let Some(source) = app.agent.alerts_due() {
+        fx.push(Effect::ReadAlerts {
+            url: source.query(),
+            timeout: source.timeout,
+        });
+    }
     // Read-only applies nothing (the panel shows what would have been); a change already in
     // flight waits, so that one plan's effect is measured before the next.
     if app.options.read_only || !app.ops.running.is_empty() || app.screen.overlay.is_some() {
         return;
     }
+    // An advisor's proposal always waits for a keystroke.
     let auto = app.agent.pending.iter().find(|p| {
-        app.agent
-            .policy_of(&p.proposal.subject)
-            .applies_alone(p.proposal.kind)
+        p.proposal.advisor.is_none()
+            && app
+                .agent
+                .policy_of(&p.proposal.subject)
+                .applies_alone(p.proposal.kind)
     });
     let Some(p) = auto.map(|p| p.proposal.clone()) else {
         return;
@@ -123,12 +136,18 @@ pub(super) fn pass(app: &mut App, fx: &mut Vec<Effect>) {
 /// Read-only refuses it here, audited.
 pub(super) fn ask(app: &mut App, p: Proposal, fx: &mut Vec<Effect>) {
     let made = plan_for(app, &p);
+    let by = match &p.advisor {
+        Some(a) => format!("advisor {a}"),
+        None => "the agent".to_owned(),
+    };
     let mut notes = vec![format!(
-        "Proposed by the agent ({} policy): {}",
+        "Proposed by {by} ({} policy): {}",
         p.policy, p.numbers
     )];
     notes.extend(p.reasons.iter().cloned());
-    notes.push(format!("Expected: {}.", p.expected));
+    if !p.expected.is_empty() {
+        notes.push(format!("Expected: {}.", p.expected.trim_end_matches('.')));
+    }
     if confirm_noting(app, made, notes, fx) {
         app.agent.asking = Some(p);
     }

@@ -108,6 +108,7 @@ fn shows(app: &App, msg: &Msg) -> bool {
         Msg::CanaryRead { .. } | Msg::CanaryDriver { .. } | Msg::CanaryWatched { .. } => {
             app.views.current == View::Canary
         }
+        Msg::Advised { .. } | Msg::AlertsRead(_) => app.views.current == View::Agent,
         Msg::Sampled { samples, .. } => {
             // The topology colours names by their use against limits.
             if app.views.current == View::Topology {
@@ -343,6 +344,8 @@ fn apply(app: &mut App, msg: Msg, fx: &mut Vec<Effect>) {
                 r.watched(state);
             }
         }
+        Msg::Advised { advisor, answer } => app.agent.advised(&advisor, answer),
+        Msg::AlertsRead(body) => app.agent.alerts_read(body),
         Msg::Warning(w) => {
             toast(app, ToastLevel::Error, w.clone());
             app.screen.warnings.push(w);

@@ -148,3 +148,117 @@ fn auto_applies_only_the_kinds_its_policy_names_approved_by_that_policy() {
     );
     assert!(app.agent.applied[0].auto);
 }
+
+fn advice(fx: &[Effect]) -> Vec<&str> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Advise { advisor, input } => {
+                assert!(input.contains("\"version\":1"), "{input}");
+                Some(advisor.name.as_str())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+const ADVISED: &str = "[default]\nauto = [\"heal\"]\nunhealthy_probes = 100\n\
+    [advisor.ext]\ncommand = [\"advise\"]\nevery = \"10s\"\n";
+
+#[test]
+fn an_advisor_is_asked_on_its_schedule_one_run_at_a_time_in_read_only_too() {
+    let mut app = sick_web(ADVISED);
+    app.options.read_only = true;
+    let mut asked = Vec::new();
+    for i in 0..30 {
+        for name in advice(&tick(&mut app)) {
+            asked.push((i, name.to_owned()));
+        }
+    }
+    // 5 s after the first pass, then never again while the first run is out.
+    assert_eq!(asked, vec![(5, "ext".to_owned())]);
+    update(
+        &mut app,
+        Msg::Advised {
+            advisor: "ext".into(),
+            answer: Err("no answer within 10s: stopped".into()),
+        },
+    );
+    let again: usize = (0..10).map(|_| advice(&tick(&mut app)).len()).sum();
+    assert_eq!(again, 1, "every 10 s from the last start");
+    assert_eq!(
+        app.agent.advisors["ext"].problem.as_deref(),
+        Some("no answer within 10s: stopped")
+    );
+}
+
+#[test]
+fn an_advisor_s_proposal_waits_for_a_keystroke_even_under_auto_and_runs_as_the_agent_s() {
+    let mut app = sick_web(ADVISED);
+    tick(&mut app);
+    let answer = r#"{"proposals": [{"container": "shop-web-1", "action": "restart",
+        "numbers": "error rate 12 %", "reasons": ["5xx since 01:00"]},
+        {"service": "shop/nope", "action": "scale", "replicas": 2}]}"#;
+    update(
+        &mut app,
+        Msg::Advised {
+            advisor: "ext".into(),
+            answer: Ok(answer.into()),
+        },
+    );
+    assert!(
+        submitted(&tick(&mut app)).is_empty(),
+        "auto heal is the rules' only"
+    );
+    let ids: Vec<&str> = app
+        .agent
+        .pending
+        .iter()
+        .map(|p| p.proposal.id.as_str())
+        .collect();
+    assert_eq!(ids, vec!["ext/heal:default/shop-web-1:restart"]);
+    assert_eq!(
+        app.agent.advisors["ext"].left_out,
+        vec!["proposals[1]: no service shop/nope".to_owned()]
+    );
+    press(&mut app, KeyCode::Char('A'));
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Tab);
+    let fx = press(&mut app, KeyCode::Char('y'));
+    let runs = submitted(&fx);
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].1, &Approval::Operator);
+    assert_eq!(
+        runs[0].0.origin,
+        Origin::Agent {
+            policy: "default".into(),
+            proposal: "ext/heal:default/shop-web-1:restart".into()
+        }
+    );
+}
+
+#[test]
+fn a_refused_answer_takes_the_advisor_s_earlier_proposals_with_it() {
+    let mut app = sick_web(ADVISED);
+    tick(&mut app);
+    let ok = r#"{"proposals": [{"container": "shop-web-1", "action": "restart"}]}"#;
+    update(
+        &mut app,
+        Msg::Advised {
+            advisor: "ext".into(),
+            answer: Ok(ok.into()),
+        },
+    );
+    tick(&mut app);
+    assert_eq!(app.agent.pending.len(), 1);
+    update(
+        &mut app,
+        Msg::Advised {
+            advisor: "ext".into(),
+            answer: Ok("Traceback (most recent call last):".into()),
+        },
+    );
+    tick(&mut app);
+    assert!(app.agent.pending.is_empty());
+    let problem = app.agent.advisors["ext"].problem.clone().unwrap();
+    assert!(problem.contains("the answer is not"), "{problem}");
+}
