@@ -44,7 +44,7 @@ fn pass(c: &mut Criterion) {
                         e.sampled_at = Some(now);
                     }
                     let began = Instant::now();
-                    agent.pass(containers.iter(), &usage, now);
+                    agent.pass(containers.iter(), &usage, Vec::new(), now);
                     timed += began.elapsed();
                 }
                 timed

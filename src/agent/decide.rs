@@ -16,7 +16,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::perceive::{ContainerSignals, ServiceSignals};
+use super::perceive::{ContainerSignals, RolloutSignals, ServiceSignals};
 use super::policy::{human_duration, Kind, Policy};
 use super::proposal::{Change, Note, Proposal, Subject, Verdict};
 use super::signal::{quantile, Holt};
@@ -469,6 +469,104 @@ pub fn heal(
             human_duration(p.restart_window)
         )],
         expected: "healthy again after the restart".into(),
+        policy: p.name.clone(),
+        advisor: None,
+        subject,
+        change,
+    })
+}
+
+/// Promote a canary waiting at its last step whose every gate has passed for
+/// `promote_after`; abort one whose budget of failed checks is spent (unless its file aborts
+/// by itself). A rollout another process drives is that process's to move.
+pub fn canary(r: &RolloutSignals, p: &Policy, now: f64) -> Verdict {
+    use crate::canary::state::Phase;
+    let kind = Kind::Canary;
+    let subject = Subject::Rollout {
+        name: r.name.clone(),
+        service: r.service.clone(),
+    };
+    let moving = matches!(r.phase, Phase::Progressing | Phase::Paused);
+    if !moving {
+        return Verdict::Nothing;
+    }
+    if !r.driven_here {
+        return note(
+            kind,
+            &subject,
+            "driven by another process: proposals are that one's".into(),
+        );
+    }
+    if r.suspended {
+        return note(
+            kind,
+            &subject,
+            "suspended by an operator: nothing proposed until it is resumed".into(),
+        );
+    }
+    let at = format!("{} % of traffic on the canary", r.weight);
+    if r.failed_in_a_row >= r.budget {
+        if r.auto_abort {
+            return Verdict::Nothing;
+        }
+        let failing = r.failing.clone().unwrap_or_else(|| "gates failing".into());
+        let change = Change::Abort {
+            reason: format!(
+                "proposed by the agent: gates failed {} times in a row: {failing}",
+                r.failed_in_a_row
+            ),
+        };
+        return Verdict::Propose(Proposal {
+            id: Proposal::id_for(kind, &subject, &change),
+            kind,
+            numbers: format!(
+                "gates failed {} times in a row (budget {}): {failing}, at {at}",
+                r.failed_in_a_row, r.budget
+            ),
+            reasons: vec!["the budget of failed checks is spent".into()],
+            expected: "all traffic back on stable".into(),
+            policy: p.name.clone(),
+            advisor: None,
+            subject,
+            change,
+        });
+    }
+    let at_end = r.phase == Phase::Paused && r.step + 1 >= r.steps;
+    if !at_end {
+        return Verdict::Nothing;
+    }
+    let Some(since) = r.passing_since else {
+        let why = match &r.failing {
+            Some(f) => format!("at its last step, gates failing: {f}"),
+            None => "at its last step, waiting for a verdict of the gates".into(),
+        };
+        return note(kind, &subject, why);
+    };
+    let passing = Duration::from_secs_f64((now - since).max(0.0));
+    if passing < p.promote_after {
+        return note(
+            kind,
+            &subject,
+            format!(
+                "gates passing for {} of the {} before promotion is proposed",
+                human_duration(passing),
+                human_duration(p.promote_after)
+            ),
+        );
+    }
+    let change = Change::Promote;
+    Verdict::Propose(Proposal {
+        id: Proposal::id_for(kind, &subject, &change),
+        kind,
+        numbers: format!(
+            "every gate passed for {} at {at}",
+            human_duration(passing)
+        ),
+        reasons: vec![format!(
+            "waiting at its last step; the policy promotes after {} of passing gates",
+            human_duration(p.promote_after)
+        )],
+        expected: "stable replicas replaced with the canary's image, health-gated, then all traffic on them".into(),
         policy: p.name.clone(),
         advisor: None,
         subject,

@@ -151,9 +151,7 @@ async fn consult_once(mut app: crate::app::state::App) -> crate::app::state::App
         app.agent.advised(&advisor.name, answer);
     }
     if app.agent.policies.alerts.is_some() || !app.agent.policies.advisors.is_empty() {
-        let now = app.now;
-        let containers = app.inventory.iter().map(|(_, c)| c);
-        app.agent.pass(containers, &app.usage, now);
+        crate::app::update::agent::decide(&mut app);
     }
     app
 }

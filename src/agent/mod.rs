@@ -157,10 +157,12 @@ impl Agent {
         &mut self,
         containers: impl Iterator<Item = &'a Container>,
         usage: &HashMap<ContainerKey, UsageEntry>,
+        rollouts: Vec<perceive::RolloutSignals>,
         now: DateTime<Utc>,
     ) {
         self.perception
             .observe(containers, usage, &self.policies, now);
+        self.perception.rollouts = rollouts.into_iter().map(|r| (r.name.clone(), r)).collect();
         let now_s = self.perception.now;
         self.holds.retain(|_, h| match h {
             Hold::Rejected { until } | Hold::Snoozed { until } => *until > now_s,
@@ -224,6 +226,12 @@ impl Agent {
             if p.allows(Kind::Heal) {
                 let restarts = self.restarts.get(key).unwrap_or(&none);
                 verdicts.push(decide::heal(key, c, restarts, p, now_s));
+            }
+        }
+        for r in self.perception.rollouts.values() {
+            let p = self.policies.of(&r.service.project, &r.service.service);
+            if p.allows(Kind::Canary) {
+                verdicts.push(decide::canary(r, p, now_s));
             }
         }
         self.alerts.map(&self.perception);
@@ -515,6 +523,9 @@ fn settle_time(p: &Proposal, policies: &Policies) -> Duration {
         Change::Scale { .. } => (policy.smoothing * 3).max(Duration::from_secs(30)),
         Change::Limits { .. } => Duration::from_secs(60),
         Change::Restart => Duration::from_secs(120),
+        // A promotion replaces every stable replica, each health-gated.
+        Change::Promote => Duration::from_secs(600),
+        Change::Abort { .. } => Duration::from_secs(60),
     }
 }
 
@@ -584,6 +595,24 @@ fn outcome(
                     (now - applied_at).round()
                 ))),
                 h => Some(Err(format!("{} after the restart", health_word(h)))),
+            }
+        }
+        (Subject::Rollout { name, .. }, Change::Promote | Change::Abort { .. }) => {
+            use crate::canary::state::Phase;
+            let r = seen.rollouts.get(name)?;
+            let want_promoted = p.change == Change::Promote;
+            match (&r.phase, want_promoted) {
+                (Phase::Promoted, true) => Some(Ok(
+                    "promoted: the stable replicas run the canary's image".into(),
+                )),
+                (Phase::Aborted { ramp, .. }, false) if ramp.is_empty() && r.weight == 0 => {
+                    Some(Ok("aborted: all traffic on stable".into()))
+                }
+                (phase, _) => Some(Err(format!(
+                    "the rollout is {} at {} %",
+                    phase.word(),
+                    r.weight
+                ))),
             }
         }
         _ => None,

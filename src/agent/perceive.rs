@@ -131,10 +131,63 @@ pub struct ContainerSnapshot {
     pub restarts: Option<u64>,
 }
 
+/// A canary rollout's standing, as the canary view has it: where the state machine is, and
+/// what its gates said.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RolloutSignals {
+    pub name: String,
+    pub service: ServiceKey,
+    #[serde(flatten)]
+    pub phase: crate::canary::state::Phase,
+    /// The step it waits at, of how many.
+    pub step: usize,
+    pub steps: usize,
+    pub weight: u32,
+    pub suspended: bool,
+    /// This console holds its lock (only then can a plan of this console's move it).
+    pub driven_here: bool,
+    /// Its file aborts by itself when the budget is spent: then there is nothing to propose.
+    pub auto_abort: bool,
+    /// Since when every verdict has passed (seconds since the epoch).
+    pub passing_since: Option<f64>,
+    pub failed_in_a_row: u32,
+    pub budget: u32,
+    /// The failing checks of the last verdict, in words.
+    pub failing: Option<String>,
+}
+
+impl RolloutSignals {
+    /// From the canary view's rollout; None while its service is not in the inventory.
+    pub fn of(
+        view: &crate::app::canary::RolloutView,
+        inventory: &crate::app::inventory::Inventory,
+    ) -> Option<RolloutSignals> {
+        let service =
+            crate::ops::service::find_service(inventory, &view.spec.service, None).ok()?;
+        Some(RolloutSignals {
+            name: view.spec.name.clone(),
+            service,
+            phase: view.state.phase.clone(),
+            step: view.state.step,
+            steps: view.spec.steps.len(),
+            weight: view.state.weight,
+            suspended: view.state.suspended,
+            driven_here: view.driven_here(),
+            auto_abort: view.spec.auto_abort,
+            passing_since: view.passing_since.map(secs),
+            failed_in_a_row: view.failed_in_a_row,
+            budget: view.spec.gates.budget,
+            failing: view.failing(),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Perception {
     pub services: BTreeMap<ServiceKey, ServiceSignals>,
     pub containers: HashMap<ContainerKey, ContainerSignals>,
+    /// The canary rollouts, by name.
+    pub rollouts: BTreeMap<String, RolloutSignals>,
     /// Time of the last pass.
     pub now: f64,
 }

@@ -8,7 +8,8 @@
 //! - `auto` lists the kinds that may apply without a keystroke; it is empty unless written, in
 //!   the default and in every service.
 //! - A service table names a compose service as `project/service`; one naming a service that
-//!   is not running is kept (it may start later).
+//!   is not running is kept (it may start later). A canary rollout follows the policy of the
+//!   service it rolls out.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -60,6 +61,7 @@ kinds! {
     Predictive => "predictive", "replicas ahead of a rising trend";
     Vertical => "vertical", "limits from what the replicas use";
     Heal => "heal", "restart a container that stays unhealthy";
+    Canary => "canary", "promote a canary whose gates pass, abort one whose budget is spent";
 }
 
 /// One service's policy, defaults filled in.
@@ -93,6 +95,9 @@ pub struct Policy {
     pub throttled_percent: f64,
     /// Probes failed in a row before a restart is proposed.
     pub unhealthy_probes: u32,
+    /// A canary waiting at its last step with every gate passing this long is proposed for
+    /// promotion.
+    pub promote_after: Duration,
     /// Restarts proposed per container within `restart_window` before the agent stops and
     /// says why.
     pub max_restarts: u32,
@@ -123,6 +128,7 @@ impl Default for Policy {
             memory_margin: 0.20,
             throttled_percent: 20.0,
             unhealthy_probes: 3,
+            promote_after: Duration::from_secs(120),
             max_restarts: 3,
             restart_window: Duration::from_secs(1800),
             reject_for: Duration::from_secs(1800),
@@ -276,6 +282,7 @@ struct RawPolicy {
     memory_margin_percent: Option<Spanned<f64>>,
     throttled_percent: Option<Spanned<f64>>,
     unhealthy_probes: Option<Spanned<i64>>,
+    promote_after: Option<Spanned<String>>,
     max_restarts: Option<Spanned<i64>>,
     restart_window: Option<Spanned<String>>,
     reject_for: Option<Spanned<String>>,
@@ -447,6 +454,7 @@ fn apply(
         1,
         p.unhealthy_probes,
     )?;
+    p.promote_after = duration(raw.promote_after, "promote_after", p.promote_after)?;
     p.max_restarts = count(raw.max_restarts, "max_restarts", 0, p.max_restarts)?;
     p.restart_window = duration(raw.restart_window, "restart_window", p.restart_window)?;
     p.reject_for = duration(raw.reject_for, "reject_for", p.reject_for)?;

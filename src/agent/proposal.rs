@@ -18,6 +18,11 @@ pub enum Subject {
         /// The service it is a replica of, whose policy applies.
         service: Option<ServiceKey>,
     },
+    /// A canary rollout of `rollouts.toml`, by name, and the service it rolls out.
+    Rollout {
+        name: String,
+        service: ServiceKey,
+    },
 }
 
 impl Subject {
@@ -25,6 +30,7 @@ impl Subject {
         match self {
             Subject::Service(k) => &k.endpoint,
             Subject::Container { key, .. } => &key.endpoint,
+            Subject::Rollout { service, .. } => &service.endpoint,
         }
     }
 
@@ -33,6 +39,7 @@ impl Subject {
         match self {
             Subject::Service(k) => k.label(),
             Subject::Container { name, .. } => name.clone(),
+            Subject::Rollout { name, .. } => format!("rollout {name}"),
         }
     }
 
@@ -41,6 +48,7 @@ impl Subject {
         match self {
             Subject::Service(k) => Some(k),
             Subject::Container { service, .. } => service.as_ref(),
+            Subject::Rollout { service, .. } => Some(service),
         }
     }
 }
@@ -61,6 +69,12 @@ pub enum Change {
         from_memory: Option<u64>,
     },
     Restart,
+    /// The canary's image made the stable one (through its rollout's promotion plan).
+    Promote,
+    /// All traffic back to stable, and why.
+    Abort {
+        reason: String,
+    },
 }
 
 impl Change {
@@ -87,6 +101,8 @@ impl Change {
                 parts.join(", ")
             }
             Change::Restart => "restart".into(),
+            Change::Promote => "promote".into(),
+            Change::Abort { .. } => "abort".into(),
         }
     }
 }
@@ -127,10 +143,13 @@ impl Proposal {
                 format!("{c}{m}")
             }
             Change::Restart => "restart".into(),
+            Change::Promote => "promote".into(),
+            Change::Abort { .. } => "abort".into(),
         };
         let who = match subject {
             Subject::Service(k) => k.label(),
             Subject::Container { name, .. } => name.clone(),
+            Subject::Rollout { name, .. } => format!("rollout/{name}"),
         };
         format!("{}:{}/{who}:{what}", kind.name(), subject.endpoint())
     }

@@ -412,3 +412,111 @@ fn heal_restarts_at_most_max_restarts_times_then_says_why_it_stopped() {
         n.text
     );
 }
+
+fn rollout(phase: crate::canary::state::Phase, step: usize) -> RolloutSignals {
+    RolloutSignals {
+        name: "web".into(),
+        service: key(),
+        phase,
+        step,
+        steps: 2,
+        weight: 20,
+        suspended: false,
+        driven_here: true,
+        auto_abort: false,
+        passing_since: None,
+        failed_in_a_row: 0,
+        budget: 3,
+        failing: None,
+    }
+}
+
+fn canary_at(r: &RolloutSignals, now: f64) -> Verdict {
+    canary(r, &policy_with_promote_after(60), now)
+}
+
+fn policy_with_promote_after(secs: u64) -> Policy {
+    Policy {
+        promote_after: Duration::from_secs(secs),
+        ..policy()
+    }
+}
+
+#[test]
+fn a_canary_at_its_last_step_is_promoted_once_its_gates_passed_for_the_policy_s_while() {
+    use crate::canary::state::Phase;
+    let mut r = rollout(Phase::Paused, 1);
+    r.passing_since = Some(1000.0);
+    let Verdict::Note(n) = canary_at(&r, 1030.0) else {
+        panic!("a note while it waits")
+    };
+    assert_eq!(
+        n.text,
+        "gates passing for 30s of the 1m before promotion is proposed"
+    );
+    let Verdict::Propose(p) = canary_at(&r, 1060.0) else {
+        panic!("promote after a minute")
+    };
+    assert_eq!(p.change, Change::Promote);
+    assert_eq!(p.id, "canary:local/rollout/web:promote");
+    assert_eq!(
+        p.numbers,
+        "every gate passed for 1m at 20 % of traffic on the canary"
+    );
+    // Not before its last step, nor once it has gone on, nor without passing gates.
+    assert_eq!(
+        canary_at(&rollout(Phase::Paused, 0), 5000.0),
+        Verdict::Nothing
+    );
+    for phase in [Phase::Ready, Phase::Promoting, Phase::Promoted] {
+        let mut r = rollout(phase, 1);
+        r.passing_since = Some(0.0);
+        assert_eq!(canary_at(&r, 5000.0), Verdict::Nothing);
+    }
+    let mut r = rollout(Phase::Paused, 1);
+    r.failing = Some("error rate % 3.00 > 1.00".into());
+    let Verdict::Note(n) = canary_at(&r, 5000.0) else {
+        panic!("failing gates are said")
+    };
+    assert!(n.text.contains("gates failing: error rate"), "{}", n.text);
+}
+
+#[test]
+fn a_spent_budget_proposes_an_abort_unless_the_rollout_aborts_by_itself() {
+    use crate::canary::state::Phase;
+    let mut r = rollout(Phase::Paused, 1);
+    r.failed_in_a_row = 3;
+    r.failing = Some("error rate % 40.00 > 1.00".into());
+    let Verdict::Propose(p) = canary_at(&r, 1000.0) else {
+        panic!("abort proposed")
+    };
+    assert_eq!(p.id, "canary:local/rollout/web:abort");
+    assert!(
+        p.numbers
+            .starts_with("gates failed 3 times in a row (budget 3): error rate % 40.00 > 1.00"),
+        "{}",
+        p.numbers
+    );
+    assert_eq!(p.expected, "all traffic back on stable");
+    r.auto_abort = true;
+    assert_eq!(canary_at(&r, 1000.0), Verdict::Nothing);
+    r.auto_abort = false;
+    r.failed_in_a_row = 2;
+    assert!(!matches!(canary_at(&r, 1000.0), Verdict::Propose(_)));
+}
+
+#[test]
+fn a_rollout_another_process_drives_gets_nothing_but_a_note() {
+    use crate::canary::state::Phase;
+    let mut r = rollout(Phase::Paused, 1);
+    r.failed_in_a_row = 5;
+    r.driven_here = false;
+    let Verdict::Note(n) = canary_at(&r, 1000.0) else {
+        panic!("a note")
+    };
+    assert!(
+        n.text.starts_with("driven by another process"),
+        "{}",
+        n.text
+    );
+}

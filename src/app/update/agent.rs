@@ -82,11 +82,22 @@ pub(super) fn toggle(app: &mut App, fx: &mut Vec<Effect>) {
     app.views.current = View::Agent;
 }
 
+/// The agent's pass over the App's state as it is now.
+pub(crate) fn decide(app: &mut App) {
+    let rollouts = app
+        .views
+        .canary
+        .rollouts
+        .iter()
+        .filter_map(|r| crate::agent::perceive::RolloutSignals::of(r, &app.inventory))
+        .collect();
+    let containers = app.inventory.iter().map(|(_, c)| c);
+    app.agent.pass(containers, &app.usage, rollouts, app.now);
+}
+
 /// The agent's pass of this tick, then what its policies let it apply alone.
 pub(super) fn pass(app: &mut App, fx: &mut Vec<Effect>) {
-    let now = app.now;
-    let containers = app.inventory.iter().map(|(_, c)| c);
-    app.agent.pass(containers, &app.usage, now);
+    decide(app);
     clamp_cursor(app);
     // Advice and alerts are read-only: asked for in read-only too.
     for (advisor, input) in app.agent.due_advisors() {
@@ -200,6 +211,17 @@ pub(crate) fn plan_for(app: &mut App, p: &Proposal) -> Result<crate::ops::Plan, 
                 state: c.state,
             };
             Ok(Request::containers(ContainerVerb::Restart, vec![subject], origin).plan(id))
+        }
+        (About::Rollout { name, .. }, Change::Promote | Change::Abort { .. }) => {
+            let input = match &p.change {
+                Change::Abort { reason } => crate::canary::machine::Input::Abort {
+                    reason: reason.clone(),
+                },
+                _ => crate::canary::machine::Input::Promote,
+            };
+            super::canary::transition_plan(app, name, input, origin)
+                .map(|(plan, _)| plan)
+                .map_err(|(_, e)| PlanError(e))
         }
         (about, change) => Err(PlanError(format!(
             "{}: the agent cannot {} it",

@@ -113,31 +113,13 @@ fn not_here(r: &crate::app::canary::RolloutView) -> Option<String> {
 /// A plan carrying out `input` on the selected rollout, in the confirmation dialog; its notes
 /// name the router, the command it will get and the service.
 fn propose(app: &mut App, input: Input, origin: Origin, fx: &mut Vec<Effect>) {
-    let Some(r) = app.views.canary.selected() else {
+    let Some(name) = app.views.canary.selected().map(|r| r.spec.name.clone()) else {
         return;
     };
-    if let Some(why) = not_here(r) {
-        return toast(app, ToastLevel::Error, why);
-    }
-    if in_flight(app, &r.spec.name) {
-        let text = format!("{}: a change is under way; wait for it", r.spec.name);
-        return toast(app, ToastLevel::Info, text);
-    }
-    let transition = match machine::on_input(&r.spec, &r.state, input, app.now) {
-        Ok(t) => t,
-        Err(e) => return toast(app, ToastLevel::Info, e),
+    let (plan, notes) = match transition_plan(app, &name, input, origin) {
+        Ok(made) => made,
+        Err((level, e)) => return toast(app, level, e),
     };
-    let mut notes = notes(r, &transition);
-    let plan = match plan(app, &transition, origin) {
-        Ok(p) => p,
-        Err(e) => return toast(app, ToastLevel::Error, e),
-    };
-    if transition.state.phase == crate::canary::state::Phase::Promoting {
-        notes.push(format!(
-            "{} steps, health-gated; a replica that fails rolls everything back.",
-            plan.steps.len()
-        ));
-    }
     if app.options.read_only {
         return refuse_read_only(app, plan, fx);
     }
@@ -145,6 +127,45 @@ fn propose(app: &mut App, input: Input, origin: Origin, fx: &mut Vec<Effect>) {
         r.staged = None;
     }
     app.screen.overlay = Some(Overlay::Confirm(ConfirmDialog::prepared(plan, notes)));
+}
+
+/// The plan carrying out `input` on `rollout` from where it stands, with the notes its dialog
+/// shows; or why not now (another process drives it, a change is under way, the state machine
+/// says no), with how loudly to say it. The operator's keys and the agent's proposals both
+/// come here.
+pub(super) fn transition_plan(
+    app: &mut App,
+    rollout: &str,
+    input: Input,
+    origin: Origin,
+) -> Result<(crate::ops::Plan, Vec<String>), (ToastLevel, String)> {
+    let Some(r) = app
+        .views
+        .canary
+        .rollouts
+        .iter()
+        .find(|r| r.spec.name == rollout)
+    else {
+        return Err((ToastLevel::Error, format!("no rollout {rollout}")));
+    };
+    if let Some(why) = not_here(r) {
+        return Err((ToastLevel::Error, why));
+    }
+    if in_flight(app, rollout) {
+        let text = format!("{rollout}: a change is under way; wait for it");
+        return Err((ToastLevel::Info, text));
+    }
+    let transition =
+        machine::on_input(&r.spec, &r.state, input, app.now).map_err(|e| (ToastLevel::Info, e))?;
+    let mut notes = notes(r, &transition);
+    let plan = plan(app, &transition, origin).map_err(|e| (ToastLevel::Error, e))?;
+    if transition.state.phase == crate::canary::state::Phase::Promoting {
+        notes.push(format!(
+            "{} steps, health-gated; a replica that fails rolls everything back.",
+            plan.steps.len()
+        ));
+    }
+    Ok((plan, notes))
 }
 
 /// The plan of `t`; a promotion's is made from the inventory and may not be possible (no

@@ -1,0 +1,164 @@
+//! The agent's canary proposals against a real HAProxy and a real Compose project: a canary
+//! whose gates pass at its last step is proposed for promotion, confirmed in the panel and
+//! promoted; one that starts answering 500s spends its budget and is proposed for abort,
+//! confirmed, and all traffic is back on stable. Both run as the agent's plans, audited so.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::support::bin::WhDirs;
+use super::support::*;
+use super::{promotion_rig, send, state_file, wh};
+
+/// The agent on for this rollout's service alone, promoting after 5 s of passing gates; gates
+/// judged on few requests.
+fn agent_on(dirs: &WhDirs, project: &str) {
+    std::fs::write(
+        dirs.config_dir().join("agent.toml"),
+        format!(
+            "[default]\nkinds = []\n\n[service.\"{project}/web\"]\nkinds = [\"canary\"]\npromote_after = \"5s\"\n"
+        ),
+    )
+    .unwrap();
+    let rollouts = dirs.config_dir().join("rollouts.toml");
+    let mut toml = std::fs::read_to_string(&rollouts).unwrap();
+    toml.push_str("\n[rollout.gates]\nmin_requests = 10\nbudget = 2\n");
+    std::fs::write(rollouts, toml).unwrap();
+}
+
+/// Requests through the router until dropped.
+struct Load(Arc<AtomicBool>, Option<std::thread::JoinHandle<()>>);
+
+impl Load {
+    fn start(front: u16) -> Load {
+        let on = Arc::new(AtomicBool::new(true));
+        let flag = on.clone();
+        let handle = std::thread::spawn(move || {
+            while flag.load(Ordering::Relaxed) {
+                send(front, 10);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        Load(on, Some(handle))
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+        if let Some(h) = self.1.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn agent_records(dirs: &WhDirs, proposal: &str) -> Vec<serde_json::Value> {
+    dirs.audit_records()
+        .into_iter()
+        .filter(|r| r["origin"] == "agent" && r["proposal"] == proposal)
+        .collect()
+}
+
+#[test]
+fn a_canary_whose_gates_pass_at_its_last_step_is_proposed_for_promotion_and_promoted() {
+    let (p, h, dirs) = promotion_rig("v2", "60s");
+    agent_on(&dirs, &p.name);
+    let (code, out, err) = wh(&dirs, &["canary", "next", "web", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let _load = Load::start(h.front);
+    let t = dirs.tmux(&[], 160, 45);
+    t.expect_text(" wheelhouse ", Duration::from_secs(20));
+    t.send_keys(&["A"]);
+    t.wait_for(
+        |s| {
+            s.lines()
+                .any(|l| l.contains("rollout web") && l.contains("promote"))
+        },
+        Duration::from_secs(60),
+    )
+    .unwrap_or_else(|s| panic!("no promotion proposed:\n{s}"));
+    let screen = t.capture();
+    assert!(screen.contains("every gate passed for"), "{screen}");
+    t.send_keys(&["Enter"]);
+    t.expect_text("Cancel", Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    let screen = t
+        .wait_for(
+            |s| {
+                s.lines()
+                    .any(|l| l.contains("worked") && l.contains("rollout web"))
+            },
+            Duration::from_secs(120),
+        )
+        .unwrap_or_else(|s| panic!("the promotion never worked:\n{s}"));
+    assert!(
+        screen.contains("promoted: the stable replicas run"),
+        "{screen}"
+    );
+    t.quit_cleanly();
+    assert_eq!(state_file(&dirs)["phase"], "promoted");
+    assert_eq!(h.weight("canary1"), 0);
+    let records = agent_records(&dirs, "canary:default/rollout/web:promote");
+    assert!(
+        records
+            .iter()
+            .any(|r| r["policy"] == format!("{}/web", p.name).as_str()),
+        "{records:#?}"
+    );
+}
+
+#[test]
+fn a_canary_that_spends_its_budget_is_proposed_for_abort_and_the_abort_returns_all_traffic() {
+    let (p, h, dirs) = promotion_rig("v2", "60s");
+    agent_on(&dirs, &p.name);
+    let (code, out, err) = wh(&dirs, &["canary", "next", "web", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The canary starts answering 500s: its page replaced by a CGI that fails.
+    docker(&[
+        "exec",
+        &p.replica_name("web-canary", 1),
+        "sh",
+        "-c",
+        "rm -f /www/index.html && mkdir -p /www/cgi-bin && printf '#!/bin/sh\\nprintf \"Status: 500 Internal Server Error\\\\r\\\\n\\\\r\\\\nbroken\\\\n\"\\n' > /www/cgi-bin/index.cgi && chmod +x /www/cgi-bin/index.cgi",
+    ]);
+    let load = Load::start(h.front);
+    let t = dirs.tmux(&[], 160, 45);
+    t.expect_text(" wheelhouse ", Duration::from_secs(20));
+    t.send_keys(&["A"]);
+    t.wait_for(
+        |s| {
+            s.lines()
+                .any(|l| l.contains("rollout web") && l.contains("abort"))
+        },
+        Duration::from_secs(60),
+    )
+    .unwrap_or_else(|s| panic!("no abort proposed:\n{s}"));
+    let screen = t.capture();
+    assert!(screen.contains("gates failed 2 times in a row"), "{screen}");
+    assert!(
+        screen.contains("error rate"),
+        "the failing gate named:\n{screen}"
+    );
+    t.send_keys(&["Enter"]);
+    t.expect_text("Cancel", Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    let screen = t
+        .wait_for(
+            |s| {
+                s.lines()
+                    .any(|l| l.contains("worked") && l.contains("rollout web"))
+            },
+            Duration::from_secs(60),
+        )
+        .unwrap_or_else(|s| panic!("the abort never worked:\n{s}"));
+    assert!(
+        screen.contains("aborted: all traffic on stable"),
+        "{screen}"
+    );
+    drop(load);
+    t.quit_cleanly();
+    assert_eq!(h.weight("canary1"), 0);
+    assert_eq!(send(h.front, 100), 0, "every request reaches stable");
+    assert!(!agent_records(&dirs, "canary:default/rollout/web:abort").is_empty());
+}
