@@ -22,6 +22,7 @@ fn pass(c: &mut Criterion) {
         }
         let mut usage: HashMap<_, UsageEntry> = HashMap::new();
         let mut agent = Agent::default();
+        let swarms = wheelhouse::app::swarm::Swarms::default();
         let start = scenes::scene_now();
         let mut second = 0u64;
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
@@ -44,7 +45,7 @@ fn pass(c: &mut Criterion) {
                         e.sampled_at = Some(now);
                     }
                     let began = Instant::now();
-                    agent.pass(containers.iter(), &usage, Vec::new(), now);
+                    agent.pass(containers.iter(), &usage, &swarms, Vec::new(), now);
                     timed += began.elapsed();
                 }
                 timed

@@ -427,3 +427,59 @@ fn bad_input_names_the_service_and_changes_nothing() {
         .collect();
     assert_eq!(outcomes, ["error"]);
 }
+
+/// The agent's horizontal rule on a Swarm service: a task kept busy at its 0.5-cpu limit gets
+/// a scale-up proposal, headless, which applied goes through the manager (the spec's replicas
+/// change, a second task runs) and is audited as the agent's.
+#[test]
+fn a_busy_swarm_service_gets_a_scale_up_that_its_manager_carries_out() {
+    let stack = Stack::deploy(1);
+    let dirs = WhDirs::new();
+    std::fs::write(
+        dirs.config_dir().join("agent.toml"),
+        format!(
+            "[default]\nkinds = []\n\n[service.\"{}\"]\nkinds = [\"horizontal\"]\nsmoothing = \"5s\"\n\
+             scale_up_window = \"10s\"\ncooldown = \"5s\"\nmax_replicas = 3\n",
+            stack.label("web")
+        ),
+    )
+    .unwrap();
+    let task = stack.running("web").remove(0);
+    stack.docker(&["exec", "-d", &task, "sh", "-c", "while :; do :; done"]);
+    let (code, out) = wheelhouse(
+        &dirs,
+        &stack.host,
+        &["agent", "--once", "--json", "--window", "25s"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let json = &out[..out.rfind('}').map_or(0, |i| i + 1)];
+    let report: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}:\n{out}"));
+    let suffix = format!("/{}:2", stack.label("web"));
+    let id = report["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["id"].as_str())
+        .find(|id| id.starts_with("horizontal:") && id.ends_with(&suffix))
+        .unwrap_or_else(|| panic!("no scale-up of web:\n{report:#}"))
+        .to_owned();
+    let (code, out) = wheelhouse(
+        &dirs,
+        &stack.host,
+        &["agent", "--apply", &id, "--yes", "--window", "25s"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        stack.inspect("web", "{{.Spec.Mode.Replicated.Replicas}}"),
+        "2"
+    );
+    stack.wait_running("web", 2);
+    let records = dirs.audit_records();
+    assert!(
+        records
+            .iter()
+            .any(|r| r["origin"] == "agent" && r["proposal"] == id.as_str() && r["result"] == "ok"),
+        "{records:#?}"
+    );
+}

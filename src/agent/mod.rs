@@ -157,11 +157,12 @@ impl Agent {
         &mut self,
         containers: impl Iterator<Item = &'a Container>,
         usage: &HashMap<ContainerKey, UsageEntry>,
+        swarms: &crate::app::swarm::Swarms,
         rollouts: Vec<perceive::RolloutSignals>,
         now: DateTime<Utc>,
     ) {
         self.perception
-            .observe(containers, usage, &self.policies, now);
+            .observe(containers, usage, swarms, &self.policies, now);
         self.perception.rollouts = rollouts.into_iter().map(|r| (r.name.clone(), r)).collect();
         let now_s = self.perception.now;
         self.holds.retain(|_, h| match h {
@@ -196,7 +197,9 @@ impl Agent {
             if p.allows(Kind::Predictive) && !scaling {
                 verdicts.push(decide::predictive(key, s, p, now_s));
             }
-            if p.allows(Kind::Vertical) {
+            // A Swarm service's limits are its spec's, changed by a service update: not the
+            // live update the vertical rule's plans are.
+            if p.allows(Kind::Vertical) && s.swarm.is_none() {
                 let replicas = by_service.get(key).map(Vec::as_slice).unwrap_or(&[]);
                 // Its window moves slowly: read again every few passes, or at once when an
                 // OOM kill is new.

@@ -1,4 +1,4 @@
-//! What the agent sees: per compose service and per container, the signals its decisions read,
+//! What the agent sees: per service (compose, or a replicated Swarm service) and per container, the signals its decisions read,
 //! smoothed and windowed. Built from the App's state alone (inventory and usage), one pass per
 //! tick and only over samples that are new since the last pass: no engine calls, and a tick
 //! costs the same whether a container was sampled once or not at all since.
@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::policy::{Policies, Policy};
 use super::signal::{Ewma, Window};
 use crate::app::model::{Container, ContainerKey, Health, RunState, ServiceKey};
+use crate::app::swarm::{SwarmService, SwarmServiceKey, Swarms};
 use crate::app::usage::UsageEntry;
 
 /// The engine's health-check interval when the check does not set one.
@@ -90,6 +91,8 @@ pub struct ServiceSignals {
     /// When the replica count or the limits last changed (the cooldown runs from there).
     pub changed_at: f64,
     pub first_seen: f64,
+    /// The Swarm service it is (scaled through its manager), or None for a compose service.
+    pub swarm: Option<SwarmServiceKey>,
     /// Replicas in the last pass, to notice a change.
     pub(crate) seen_shape: (u32, Option<u64>, Option<u64>),
 }
@@ -198,9 +201,17 @@ impl Perception {
         &mut self,
         containers: impl Iterator<Item = &'a Container>,
         usage: &HashMap<ContainerKey, UsageEntry>,
+        swarms: &Swarms,
         policies: &Policies,
         now: DateTime<Utc>,
     ) {
+        // Replicated Swarm services by id, as their managers know them: a task's container is a
+        // replica of its service, counted and scaled through the manager.
+        let swarm: HashMap<&str, (ServiceKey, &SwarmService)> = swarms
+            .services()
+            .filter(|(_, svc)| !svc.global)
+            .map(|(_, svc)| (svc.key.id.as_str(), (swarm_service_key(svc), svc)))
+            .collect();
         let now_s = secs(now);
         self.now = now_s;
         let span = longest_span(policies);
@@ -231,7 +242,10 @@ impl Perception {
                 s.name.clone_from(&c.name);
             }
             if s.service.is_none() {
-                s.service = c.service_key();
+                s.service = c.service_key().or_else(|| {
+                    let (key, _) = swarm.get(c.swarm_service_id()?)?;
+                    Some(key.clone())
+                });
             }
             s.running = c.state == RunState::Running;
             if c.health != Health::Unhealthy {
@@ -338,6 +352,14 @@ impl Perception {
                 });
             s.replicas = t.replicas;
             s.running = t.running;
+            // A Swarm service's replicas are the manager's count: its tasks may run on nodes
+            // that are not attached, and its ended tasks' containers linger.
+            s.swarm = None;
+            if let Some((_, svc)) = swarm.values().find(|(k, _)| *k == key) {
+                s.swarm = Some(svc.key.clone());
+                s.replicas = svc.replicas.unwrap_or(0) as u32;
+                s.running = svc.running_tasks.map_or(t.running, |r| r as u32);
+            }
             let (cpu, cpu_differ) = agreed(&t.cpu_limits);
             let (mem, mem_differ) = agreed(&t.mem_limits);
             s.cpu_limit = cpu;
@@ -420,6 +442,16 @@ impl Perception {
             .collect();
         out.sort_by(|a, b| (&a.endpoint, &a.name).cmp(&(&b.endpoint, &b.name)));
         out
+    }
+}
+
+/// A Swarm service as the agent names it: its manager's endpoint, its stack (empty without
+/// one) and its name within the stack, so that policies name it `stack/service`.
+fn swarm_service_key(svc: &SwarmService) -> ServiceKey {
+    ServiceKey {
+        endpoint: svc.key.endpoint.clone(),
+        project: svc.stack.clone().unwrap_or_default(),
+        service: svc.short_name().to_owned(),
     }
 }
 

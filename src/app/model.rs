@@ -127,8 +127,12 @@ pub struct ServiceKey {
 }
 
 impl ServiceKey {
-    /// `project/service`, as headless commands take it.
+    /// `project/service`, as headless commands take it (a Swarm service outside a stack has
+    /// no project: its name alone).
     pub fn label(&self) -> String {
+        if self.project.is_empty() {
+            return self.service.clone();
+        }
         format!("{}/{}", self.project, self.service)
     }
 }

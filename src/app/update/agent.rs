@@ -92,7 +92,13 @@ pub(crate) fn decide(app: &mut App) {
         .filter_map(|r| crate::agent::perceive::RolloutSignals::of(r, &app.inventory))
         .collect();
     let containers = app.inventory.iter().map(|(_, c)| c);
-    app.agent.pass(containers, &app.usage, rollouts, app.now);
+    app.agent.pass(
+        containers,
+        &app.usage,
+        &app.inventory.swarms,
+        rollouts,
+        app.now,
+    );
 }
 
 /// The agent's pass of this tick, then what its policies let it apply alone.
@@ -171,6 +177,20 @@ pub(crate) fn plan_for(app: &mut App, p: &Proposal) -> Result<crate::ops::Plan, 
         proposal: p.id.clone(),
     };
     let id = app.next_plan_id();
+    // A Swarm service scales through its manager.
+    if let (About::Service(key), Change::Scale { to, .. }) = (&p.subject, &p.change) {
+        let swarm = app.agent.perception.services.get(key);
+        if let Some(swarm) = swarm.and_then(|s| s.swarm.clone()) {
+            return crate::ops::swarm::scale(
+                &app.inventory.swarms,
+                &swarm,
+                u64::from(*to),
+                u64::from(app.options.max_replicas),
+                id,
+                origin,
+            );
+        }
+    }
     match (&p.subject, &p.change) {
         (About::Service(key), Change::Scale { to, .. }) => service::scale(
             &app.inventory,
