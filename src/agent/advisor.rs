@@ -131,6 +131,8 @@ pub struct Input<'a> {
     pub at: String,
     pub services: Vec<ServiceSnapshot>,
     pub containers: Vec<ContainerSnapshot>,
+    /// The canary rollouts, with their routers' request rates and error shares.
+    pub rollouts: Vec<&'a super::perceive::RolloutSignals>,
     /// The built-in rules' proposals now, as `agent --json` prints them.
     pub proposals: Vec<&'a super::Pending>,
     pub alerts: &'a [super::alerts::Alert],

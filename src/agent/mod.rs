@@ -291,6 +291,7 @@ impl Agent {
             at: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             services: self.perception.snapshot(),
             containers: self.perception.containers_snapshot(),
+            rollouts: self.perception.rollouts.values().collect(),
             proposals: self
                 .pending
                 .iter()

@@ -1,5 +1,6 @@
-//! What the agent sees: per service (compose, or a replicated Swarm service) and per container, the signals its decisions read,
-//! smoothed and windowed. Built from the App's state alone (inventory and usage), one pass per
+//! What the agent sees: per service (compose, or a replicated Swarm service) and per
+//! container, the signals its decisions read, smoothed and windowed. Built from the App's
+//! state alone (inventory, usage, the managers' Swarm state), one pass per
 //! tick and only over samples that are new since the last pass: no engine calls, and a tick
 //! costs the same whether a container was sampled once or not at all since.
 
@@ -44,6 +45,11 @@ pub struct ContainerSignals {
     /// When an OOM kill was last seen (a count that went up, or the engine's flag).
     pub oom_seen_at: Option<f64>,
     pub restarts: Option<u64>,
+    /// The network as last measured: retransmitted share of sent segments, the established
+    /// sockets' RTT p95, and drops and interface errors new since the sample before.
+    pub retransmit_percent: Option<f64>,
+    pub rtt_p95_ms: Option<f64>,
+    pub new_drops: Option<u64>,
     pub health: Health,
     /// Probes failed in a row as last inspected, and since when it has been unhealthy: probes
     /// raise no events, so the streak goes on by the check's interval while it stays so.
@@ -132,6 +138,10 @@ pub struct ContainerSnapshot {
     pub oom_kills: Option<u64>,
     pub oom_killed: bool,
     pub restarts: Option<u64>,
+    pub retransmit_percent: Option<f64>,
+    pub rtt_p95_ms: Option<f64>,
+    /// Packets dropped and interface errors since the sample before.
+    pub new_drops: Option<u64>,
 }
 
 /// A canary rollout's standing, as the canary view has it: where the state machine is, and
@@ -157,6 +167,12 @@ pub struct RolloutSignals {
     pub budget: u32,
     /// The failing checks of the last verdict, in words.
     pub failing: Option<String>,
+    /// Through its router over the last verdict's span: requests a second on each side, and
+    /// the share of them that failed.
+    pub stable_rps: Option<f64>,
+    pub canary_rps: Option<f64>,
+    pub stable_error_percent: Option<f64>,
+    pub canary_error_percent: Option<f64>,
 }
 
 impl RolloutSignals {
@@ -167,6 +183,14 @@ impl RolloutSignals {
     ) -> Option<RolloutSignals> {
         let service =
             crate::ops::service::find_service(inventory, &view.spec.service, None).ok()?;
+        type Sides = (
+            crate::canary::traffic::Window,
+            crate::canary::traffic::Window,
+        );
+        let rate = |side: fn(&Sides) -> u64| {
+            let (s, c, secs) = view.window?;
+            (secs > 0.0).then(|| side(&(s, c)) as f64 / secs)
+        };
         Some(RolloutSignals {
             name: view.spec.name.clone(),
             service,
@@ -181,6 +205,10 @@ impl RolloutSignals {
             failed_in_a_row: view.failed_in_a_row,
             budget: view.spec.gates.budget,
             failing: view.failing(),
+            stable_rps: rate(|(s, _)| s.requests),
+            canary_rps: rate(|(_, c)| c.requests),
+            stable_error_percent: view.window.and_then(|(s, _, _)| s.error_percent()),
+            canary_error_percent: view.window.and_then(|(_, c, _)| c.error_percent()),
         })
     }
 }
@@ -281,6 +309,16 @@ impl Perception {
                 if let Some(ws) = u.memory_working_set {
                     s.memory.push(t, ws as f64, span);
                 }
+                s.retransmit_percent = u.tcp_retransmit_percent;
+                s.rtt_p95_ms = u
+                    .tcp_sockets
+                    .as_ref()
+                    .and_then(|t| t.rtt_p95_us)
+                    .map(|us| f64::from(us) / 1000.0);
+                s.new_drops = match (u.net_new_drops, u.net_new_errors) {
+                    (None, None) => None,
+                    (d, e) => Some(d.unwrap_or(0) + e.unwrap_or(0)),
+                };
                 if let Some(th) = u.throttled_percent {
                     s.throttled.add(th, t, smoothing(policies, &s.service));
                 }
@@ -438,6 +476,9 @@ impl Perception {
                 oom_kills: c.oom_kills,
                 oom_killed: c.oom_killed,
                 restarts: c.restarts,
+                retransmit_percent: c.retransmit_percent,
+                rtt_p95_ms: c.rtt_p95_ms,
+                new_drops: c.new_drops,
             })
             .collect();
         out.sort_by(|a, b| (&a.endpoint, &a.name).cmp(&(&b.endpoint, &b.name)));

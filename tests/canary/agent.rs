@@ -112,6 +112,16 @@ fn a_canary_whose_gates_pass_at_its_last_step_is_proposed_for_promotion_and_prom
 fn a_canary_that_spends_its_budget_is_proposed_for_abort_and_the_abort_returns_all_traffic() {
     let (p, h, dirs) = promotion_rig("v2", "60s");
     agent_on(&dirs, &p.name);
+    // An advisor that keeps what it is given: the router's figures among them.
+    let kept = dirs.config_dir().join("input.json");
+    let advisor = format!(
+        "\n[advisor.keep]\ncommand = [\"sh\", \"-c\", \"cat > {}; echo '{{\\\"proposals\\\": []}}'\"]\nevery = \"2s\"\n",
+        kept.display()
+    );
+    let toml = dirs.config_dir().join("agent.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str(&advisor);
+    std::fs::write(&toml, text).unwrap();
     let (code, out, err) = wh(&dirs, &["canary", "next", "web", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
     // The canary starts answering 500s: its page replaced by a CGI that fails.
@@ -136,6 +146,18 @@ fn a_canary_that_spends_its_budget_is_proposed_for_abort_and_the_abort_returns_a
     .unwrap_or_else(|s| panic!("no abort proposed:\n{s}"));
     let screen = t.capture();
     assert!(screen.contains("gates failed 2 times in a row"), "{screen}");
+    t.wait_for(|s| s.contains("answered"), Duration::from_secs(15))
+        .unwrap_or_else(|s| panic!("the advisor never answered:\n{s}"));
+    let input: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
+    let rollout = &input["rollouts"][0];
+    assert_eq!(rollout["name"], "web", "{input:#}");
+    assert!(
+        rollout["canary_error_percent"].as_f64().unwrap_or(0.0) > 50.0
+            && rollout["stable_error_percent"].as_f64() == Some(0.0)
+            && rollout["stable_rps"].as_f64().unwrap_or(0.0) > 0.0,
+        "{rollout:#}"
+    );
     assert!(
         screen.contains("error rate"),
         "the failing gate named:\n{screen}"

@@ -428,6 +428,10 @@ fn rollout(phase: crate::canary::state::Phase, step: usize) -> RolloutSignals {
         failed_in_a_row: 0,
         budget: 3,
         failing: None,
+        stable_rps: None,
+        canary_rps: None,
+        stable_error_percent: None,
+        canary_error_percent: None,
     }
 }
 
