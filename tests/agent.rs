@@ -527,3 +527,65 @@ fn an_advisor_s_proposal_is_shown_and_applied_a_hanging_one_is_cut_off_and_alert
     assert!(!screen.contains("Muted"), "{screen}");
     t.quit_cleanly();
 }
+
+/// A label group of plain `docker run` containers, both OOM-killed under 32 MiB: one memory
+/// proposal for the group, applied headless to each member, after which both survive.
+#[test]
+fn a_label_group_of_plain_containers_gets_one_memory_proposal_applied_to_every_member() {
+    let tc = TestContainers::new();
+    let selector = format!("wh.test.group={}", tc.run_id());
+    let hog = [
+        "sh",
+        "-c",
+        "while true; do dd if=/dev/zero of=/dev/null bs=36M count=1 2>/dev/null && echo survived; sleep 2; done",
+    ];
+    let limits = [
+        "--label",
+        &selector,
+        "--memory",
+        "32m",
+        "--memory-swap",
+        "32m",
+    ];
+    let ids: Vec<String> = (1..=2)
+        .map(|i| tc.run(&format!("hog{i}"), &limits, &hog))
+        .collect();
+    let dirs = WhDirs::new();
+    std::fs::write(
+        dirs.config_dir().join("agent.toml"),
+        format!("[default]\nkinds = []\n\n[group.hogs]\nlabel = \"{selector}\"\nkinds = [\"vertical\"]\n"),
+    )
+    .unwrap();
+    let id = "vertical:default/@group/hogs:m40";
+    let out = expect_exit(
+        &dirs,
+        &["agent", "--apply", id, "--yes", "--window", "12s"],
+        0,
+    );
+    assert!(out.contains("OOM-killed within"), "{out}");
+    for c in &ids {
+        assert_eq!(
+            docker(&["inspect", "-f", "{{.HostConfig.Memory}}", c]),
+            (40u64 << 20).to_string()
+        );
+    }
+    poll(Duration::from_secs(20), || {
+        let all = ids
+            .iter()
+            .all(|c| docker(&["logs", c]).contains("survived"));
+        all.then_some(()).ok_or_else(|| "still killed".to_string())
+    })
+    .unwrap_or_else(|e| panic!("every member under the new limit: {e}"));
+    let records = agent_records(&dirs);
+    let updated = records
+        .iter()
+        .filter(|r| {
+            r["action"] == "update_limits" && r["proposal"] == id && r["phase"] == "outcome"
+        })
+        .count();
+    assert_eq!(updated, 2, "{records:#?}");
+    assert!(
+        records.iter().all(|r| r["policy"] == "@group/hogs"),
+        "{records:#?}"
+    );
+}

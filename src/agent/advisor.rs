@@ -252,6 +252,12 @@ pub fn check(
             let Subject::Service(key) = &subject else {
                 return Err("scale names a service, not a container".into());
             };
+            if key.is_group() {
+                return Err(format!(
+                    "{} is a label group: it is not scaled",
+                    key.label()
+                ));
+            }
             let to = a.replicas.ok_or("scale without replicas")?;
             let s = &seen.services[key];
             if !(policy.min_replicas..=policy.max_replicas).contains(&to) {

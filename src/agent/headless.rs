@@ -162,8 +162,8 @@ const STARTUP: Duration = Duration::from_secs(5);
 /// Long enough for the horizontal rule to propose: the smoothing to settle, then the up window
 /// to agree, for the slowest policy.
 fn default_window(policies: &super::policy::Policies) -> Duration {
-    std::iter::once(&policies.default)
-        .chain(policies.services.values())
+    policies
+        .all()
         .map(|p| p.smoothing + p.scale_up_window)
         .max()
         .unwrap_or_default()

@@ -189,12 +189,14 @@ impl Agent {
                 memory.clear();
             }
             let mut scaling = false;
-            if p.allows(Kind::Horizontal) {
+            // A label group has no replicas to add: its containers are sized, not counted.
+            let countable = !key.is_group();
+            if p.allows(Kind::Horizontal) && countable {
                 let v = decide::horizontal(key, s, memory, p, now_s);
                 scaling = matches!(v, Verdict::Propose(_));
                 verdicts.push(v);
             }
-            if p.allows(Kind::Predictive) && !scaling {
+            if p.allows(Kind::Predictive) && countable && !scaling {
                 verdicts.push(decide::predictive(key, s, p, now_s));
             }
             // A Swarm service's limits are its spec's, changed by a service update: not the

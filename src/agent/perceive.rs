@@ -270,10 +270,20 @@ impl Perception {
                 s.name.clone_from(&c.name);
             }
             if s.service.is_none() {
-                s.service = c.service_key().or_else(|| {
-                    let (key, _) = swarm.get(c.swarm_service_id()?)?;
-                    Some(key.clone())
-                });
+                s.service = c
+                    .service_key()
+                    .or_else(|| {
+                        let (key, _) = swarm.get(c.swarm_service_id()?)?;
+                        Some(key.clone())
+                    })
+                    .or_else(|| {
+                        // Outside any service, a label group may gather it.
+                        let g = policies
+                            .groups
+                            .iter()
+                            .find(|g| g.selector.matches(&c.labels))?;
+                        Some(ServiceKey::group(&c.key.endpoint, &g.name))
+                    });
             }
             s.running = c.state == RunState::Running;
             if c.health != Health::Unhealthy {
@@ -522,9 +532,5 @@ fn longest_span(policies: &Policies) -> Duration {
             .max(p.scale_up_window)
             .max(p.vertical_window)
     };
-    policies
-        .services
-        .values()
-        .map(of)
-        .fold(of(&policies.default), Duration::max)
+    policies.all().map(of).max().unwrap_or_default()
 }

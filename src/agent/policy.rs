@@ -149,12 +149,50 @@ impl Policy {
     }
 }
 
+/// Which containers a label group gathers: those with `key` (set to `value`, when given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selector {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl Selector {
+    /// `key=value`, or `key` for any value.
+    fn parse(text: &str) -> Option<Selector> {
+        let (key, value) = match text.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v.trim().to_owned())),
+            None => (text.trim(), None),
+        };
+        (!key.is_empty()).then(|| Selector {
+            key: key.to_owned(),
+            value,
+        })
+    }
+
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        labels
+            .get(&self.key)
+            .is_some_and(|v| self.value.as_ref().is_none_or(|want| want == v))
+    }
+}
+
+/// A label group: containers outside any compose or Swarm service, gathered by a label, with
+/// a policy of their own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub name: String,
+    pub selector: Selector,
+    pub policy: Policy,
+}
+
 /// The default policy and the services' own.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Policies {
     pub default: Policy,
     /// By `project/service`.
     pub services: BTreeMap<String, Policy>,
+    /// `[group.NAME]`, by name: a container two groups select is the first one's.
+    pub groups: Vec<Group>,
     /// The file they came from, for messages (None: no file, defaults).
     pub file: Option<String>,
     /// `[advisor.NAME]`: external commands that propose too.
@@ -166,6 +204,13 @@ pub struct Policies {
 impl Policies {
     /// The policy of a compose service.
     pub fn of(&self, project: &str, service: &str) -> &Policy {
+        if project == crate::app::model::GROUP_PROJECT {
+            return self
+                .groups
+                .iter()
+                .find(|g| g.name == service)
+                .map_or(&self.default, |g| &g.policy);
+        }
         // Called per container per pass: matched in place rather than by a built key.
         self.services
             .iter()
@@ -181,7 +226,11 @@ impl Policies {
     /// Holds every policy's replica bounds to config.toml's `max_replicas`, which every scale
     /// obeys: a rule aiming above it would propose what cannot be applied.
     pub fn cap_replicas(&mut self, max: u32) {
-        for p in std::iter::once(&mut self.default).chain(self.services.values_mut()) {
+        let groups = self.groups.iter_mut().map(|g| &mut g.policy);
+        for p in std::iter::once(&mut self.default)
+            .chain(self.services.values_mut())
+            .chain(groups)
+        {
             p.max_replicas = p.max_replicas.min(max).max(1);
             p.min_replicas = p.min_replicas.min(p.max_replicas);
         }
@@ -189,9 +238,14 @@ impl Policies {
 
     /// Whether any policy lets some kind apply alone (the header says AUTO).
     pub fn any_auto(&self) -> bool {
+        self.all().any(|p| !p.auto.is_empty())
+    }
+
+    /// Every policy: the default, the services', the groups'.
+    pub fn all(&self) -> impl Iterator<Item = &Policy> {
         std::iter::once(&self.default)
             .chain(self.services.values())
-            .any(|p| !p.auto.is_empty())
+            .chain(self.groups.iter().map(|g| &g.policy))
     }
 
     /// `agent.toml` in `config_dir`; its absence is the defaults.
@@ -214,7 +268,43 @@ impl Policies {
         let raw: RawFile = toml::from_str(text).map_err(|e| source.toml_error(&e))?;
         let mut base = Policy::default();
         if let Some(table) = raw.default {
+            if let Some(l) = &table.label {
+                return Err(source.error_at(
+                    l.span(),
+                    "default.label: a label selects the containers of a [group.NAME] table",
+                ));
+            }
             base = apply(base, table, "default", &source)?;
+        }
+        let mut groups = Vec::new();
+        for (name, table) in raw.group {
+            let span = table.span();
+            let mut table = table.into_inner();
+            let Some(label) = table.label.take() else {
+                return Err(source.error_at(
+                    span,
+                    format!(
+                        "[group.{name}]: say which containers it gathers: label = \"key=value\""
+                    ),
+                ));
+            };
+            let selector = Selector::parse(label.get_ref()).ok_or_else(|| {
+                source.error_at(
+                    label.span(),
+                    format!(
+                        "group.{name}.label must be \"key=value\" or \"key\" (got {:?})",
+                        label.get_ref()
+                    ),
+                )
+            })?;
+            let table_name = format!("group.{name}");
+            let mut policy = apply(base.clone(), table, &table_name, &source)?;
+            policy.name = format!("{}/{name}", crate::app::model::GROUP_PROJECT);
+            groups.push(Group {
+                name,
+                selector,
+                policy,
+            });
         }
         let mut services = BTreeMap::new();
         for (name, table) in raw.service {
@@ -225,7 +315,14 @@ impl Policies {
                     format!("[service.\"{name}\"]: name a compose service as \"project/service\""),
                 ));
             }
-            let mut own = apply(base.clone(), table.into_inner(), &name, &source)?;
+            let table = table.into_inner();
+            if let Some(l) = &table.label {
+                return Err(source.error_at(
+                    l.span(),
+                    format!("{name}.label: a compose or Swarm service is its own group; a label selects the containers of a [group.NAME] table"),
+                ));
+            }
+            let mut own = apply(base.clone(), table, &name, &source)?;
             // A service does not inherit the default's opt-ins: it writes its own `auto`.
             own.name = name.clone();
             services.insert(name, own);
@@ -247,6 +344,7 @@ impl Policies {
         Ok(Policies {
             default: base,
             services,
+            groups,
             file: Some(file.to_owned()),
             advisors,
             alerts,
@@ -262,12 +360,16 @@ struct RawFile {
     service: BTreeMap<String, Spanned<RawPolicy>>,
     #[serde(default)]
     advisor: BTreeMap<String, Spanned<super::advisor::RawAdvisor>>,
+    #[serde(default)]
+    group: BTreeMap<String, Spanned<RawPolicy>>,
     alerts: Option<super::alerts::RawAlerts>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
+    /// Only in `[group.NAME]`: the containers it gathers.
+    label: Option<Spanned<String>>,
     target_cpu_percent: Option<Spanned<f64>>,
     min_replicas: Option<Spanned<i64>>,
     max_replicas: Option<Spanned<i64>>,
@@ -536,6 +638,50 @@ mod tests {
         assert!(web.auto.is_empty());
         assert_eq!(p.of("shop", "db").name, "default");
         assert!(p.any_auto());
+    }
+
+    #[test]
+    fn a_label_group_gathers_by_its_label_with_a_policy_over_the_default() {
+        let p = Policies::parse(
+            "[default]\nmemory_margin_percent = 30\n\
+             [group.batch]\nlabel = \"tier=batch\"\nkinds = [\"vertical\"]\n\
+             [group.any-cache]\nlabel = \"cache\"\n",
+            "agent.toml",
+        )
+        .unwrap();
+        let batch = p.of(crate::app::model::GROUP_PROJECT, "batch");
+        assert_eq!(batch.name, "@group/batch");
+        assert_eq!(batch.kinds, [Kind::Vertical]);
+        assert_eq!(batch.memory_margin, 0.30);
+        let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let [cache, batch] = &p.groups[..] else {
+            panic!("{:?}", p.groups)
+        };
+        assert_eq!(cache.name, "any-cache");
+        assert!(batch.selector.matches(&labels(&[("tier", "batch")])));
+        assert!(!batch.selector.matches(&labels(&[("tier", "web")])));
+        assert!(cache.selector.matches(&labels(&[("cache", "")])));
+        // A compose project can never be named so: a group is no service's.
+        assert_eq!(p.of("shop", "batch").name, "default");
+    }
+
+    #[test]
+    fn a_group_without_a_label_or_a_label_elsewhere_is_named() {
+        assert!(err("[group.batch]\nkinds = []\n")
+            .contains("[group.batch]: say which containers it gathers"));
+        assert!(err("[group.batch]\nlabel = \"=x\"\n")
+            .starts_with("agent.toml:2:9: group.batch.label must be"));
+        assert!(err("[default]\nlabel = \"a=b\"\n").starts_with("agent.toml:2:9: default.label"));
+        assert!(err("[service.\"shop/web\"]\nlabel = \"a=b\"\n").contains("shop/web.label"));
+        assert!(
+            err("[group.batch]\nlabel = \"a=b\"\nmin_replicas = 3\nmax_replicas = 1\n")
+                .contains("group.batch.min_replicas (3) is above")
+        );
     }
 
     #[test]

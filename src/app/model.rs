@@ -126,7 +126,24 @@ pub struct ServiceKey {
     pub service: String,
 }
 
+/// The project of a label group of the agent's policies (`[group.NAME]` in `agent.toml`): no
+/// compose project or stack can be named so, so a group never passes for a service.
+pub const GROUP_PROJECT: &str = "@group";
+
 impl ServiceKey {
+    /// A label group of the agent's, on one endpoint: `@group/NAME`.
+    pub fn group(endpoint: &str, name: &str) -> ServiceKey {
+        ServiceKey {
+            endpoint: endpoint.to_owned(),
+            project: GROUP_PROJECT.to_owned(),
+            service: name.to_owned(),
+        }
+    }
+
+    pub fn is_group(&self) -> bool {
+        self.project == GROUP_PROJECT
+    }
+
     /// `project/service`, as headless commands take it (a Swarm service outside a stack has
     /// no project: its name alone).
     pub fn label(&self) -> String {

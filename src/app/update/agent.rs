@@ -201,7 +201,21 @@ pub(crate) fn plan_for(app: &mut App, p: &Proposal) -> Result<crate::ops::Plan, 
             origin,
         ),
         (About::Service(key), Change::Limits { cpus, memory, .. }) => {
-            let replicas = service::replicas(&app.inventory, key);
+            let replicas = if key.is_group() {
+                // A label group's containers are those the agent gathered into it.
+                let mut members: Vec<&crate::app::model::Container> = app
+                    .agent
+                    .perception
+                    .containers
+                    .iter()
+                    .filter(|(_, c)| c.service.as_ref() == Some(key))
+                    .filter_map(|(k, _)| app.inventory.by_key(k))
+                    .collect();
+                members.sort_by(|a, b| a.name.cmp(&b.name));
+                members
+            } else {
+                service::replicas(&app.inventory, key)
+            };
             let change = LimitChange {
                 cpus: *cpus,
                 memory: *memory,
@@ -212,7 +226,12 @@ pub(crate) fn plan_for(app: &mut App, p: &Proposal) -> Result<crate::ops::Plan, 
                 &app.usage,
                 &change,
                 &format!("{} on {}", key.label(), key.endpoint),
-                crate::ops::Scope::service(key),
+                // A label group is containers picked by a label, not a service.
+                if key.is_group() {
+                    crate::ops::Scope::Containers
+                } else {
+                    crate::ops::Scope::service(key)
+                },
                 id,
                 origin,
             )
