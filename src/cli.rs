@@ -225,22 +225,13 @@ fn run_console(
         update(&mut app, Msg::Warning(text));
     }
     // Canary rollouts: a file that does not read is said in the view and as a warning.
-    let rollouts = crate::canary::config::load(&loaded.paths.config_dir).map_err(|e| e.to_string());
-    if let Err(e) = &rollouts {
-        update(
-            &mut app,
-            Msg::Warning(format!("canary rollouts not used: {e}")),
-        );
-    }
-    let canary_dir = crate::canary::store::dir(&loaded.paths.data_dir);
-    app.views.canary = crate::app::canary::CanaryState::load(rollouts, canary_dir.clone());
-    let rollouts: Vec<crate::canary::config::Rollout> = app
-        .views
-        .canary
-        .rollouts
-        .iter()
-        .map(|r| r.spec.clone())
-        .collect();
+    let rollouts = match with_rollouts(&loaded, &mut app) {
+        Ok(r) => r,
+        Err(e) => {
+            update(&mut app, Msg::Warning(e));
+            Vec::new()
+        }
+    };
     let attached_names: Vec<&str> = app
         .endpoints
         .attached
@@ -267,7 +258,6 @@ fn run_console(
     }
     let mut rt = runtime_for(&loaded, endpoints, &app);
     rt.rollouts = rollouts;
-    rt.canary_dir = canary_dir;
     let exit = tokio.block_on(async {
         let (guard, mut terminal) = term::enter().context("setting up the terminal")?;
         if loaded.settings.mouse {
@@ -354,8 +344,33 @@ pub fn app_for(
     app
 }
 
+/// `rollouts.toml` into the canary view of `app`; the rollouts for the runtime to poll, or
+/// why the file is not used (then there are none, and the view says why).
+pub fn with_rollouts(
+    loaded: &Loaded,
+    app: &mut App,
+) -> Result<Vec<crate::canary::config::Rollout>, String> {
+    let rollouts = crate::canary::config::load(&loaded.paths.config_dir).map_err(|e| e.to_string());
+    let problem = rollouts
+        .as_ref()
+        .err()
+        .map(|e| format!("canary rollouts not used: {e}"));
+    let canary_dir = crate::canary::store::dir(&loaded.paths.data_dir);
+    app.views.canary = crate::app::canary::CanaryState::load(rollouts, canary_dir);
+    match problem {
+        Some(p) => Err(p),
+        None => Ok(app
+            .views
+            .canary
+            .rollouts
+            .iter()
+            .map(|r| r.spec.clone())
+            .collect()),
+    }
+}
+
 /// What the runtime needs besides the App: the gate, the endpoints, the intervals (no canary
-/// rollouts: the console adds its own).
+/// rollouts: add them with [`with_rollouts`]).
 pub fn runtime_for(loaded: &Loaded, endpoints: Vec<Endpoint>, app: &App) -> Runtime {
     Runtime {
         gate: Gate::new(

@@ -609,5 +609,11 @@ fn canary_move(
     input: CanaryInput,
     how: ChangeFlags,
 ) -> anyhow::Result<ExitCode> {
-    wheelhouse::canary::headless::transition(common, name, input, how.flags())
+    wheelhouse::canary::headless::transition(
+        common,
+        name,
+        input,
+        how.flags(),
+        wheelhouse::ops::Origin::CommandLine,
+    )
 }

@@ -82,6 +82,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             rt.rollouts.clone(),
             rt.canary_dir.clone(),
             tx.clone(),
+            crate::canary::Holding::Drive,
         ));
     }
     // Said at once, not at the first change: with no audit log, every change is refused.
@@ -368,6 +369,15 @@ pub async fn observe(
     for ep in &rt.endpoints {
         effects.attach(ep.clone());
     }
+    // The rollouts' routers read as the console reads them, their locks left to whoever drives.
+    let canary = (!rt.rollouts.is_empty()).then(|| {
+        tokio::spawn(crate::canary::poll(
+            rt.rollouts.clone(),
+            rt.canary_dir.clone(),
+            tx.clone(),
+            crate::canary::Holding::Watch,
+        ))
+    });
     app.table.sort = crate::app::rows::Sort {
         column: crate::app::rows::SortColumn::Cpu,
         descending: true,
@@ -405,6 +415,9 @@ pub async fn observe(
         task.abort();
     }
     for (_, (task, _)) in effects.samplers.drain() {
+        task.abort();
+    }
+    if let Some(task) = canary {
         task.abort();
     }
     app

@@ -87,7 +87,13 @@ pub fn run(common: Common, options: Options) -> anyhow::Result<ExitCode> {
     }
     let read_only = app.options.read_only;
     app.options.read_only = true;
-    let rt = cli::runtime_for(&loaded, attached.endpoints.clone(), &app);
+    // The rollouts, watched for canary proposals (their locks left to whoever drives them).
+    let rollouts = cli::with_rollouts(&loaded, &mut app).unwrap_or_else(|e| {
+        cli::say(&format!("wheelhouse: agent: {e}"));
+        Vec::new()
+    });
+    let mut rt = cli::runtime_for(&loaded, attached.endpoints.clone(), &app);
+    rt.rollouts = rollouts;
     let window = options
         .window
         .unwrap_or_else(|| default_window(&app.agent.policies));
@@ -124,6 +130,23 @@ pub fn run(common: Common, options: Options) -> anyhow::Result<ExitCode> {
         ));
         return Ok(ExitCode::from(EXIT_BAD_INPUT));
     };
+    if !options.json {
+        cli::say(&format!("{}: {}", p.id, p.numbers));
+    }
+    // A rollout is moved under its lock, as `canary promote|abort` moves it.
+    if let (super::proposal::Subject::Rollout { name, .. }, change) = (&p.subject, &p.change) {
+        let input = match change {
+            super::proposal::Change::Abort { reason } => crate::canary::machine::Input::Abort {
+                reason: reason.clone(),
+            },
+            _ => crate::canary::machine::Input::Promote,
+        };
+        let origin = crate::ops::Origin::Agent {
+            policy: p.policy.clone(),
+            proposal: p.id.clone(),
+        };
+        return crate::canary::headless::transition(common, name, input, options.flags, origin);
+    }
     app.options.read_only = read_only;
     let plan = match crate::app::update::agent::plan_for(&mut app, &p) {
         Ok(plan) => plan,
@@ -132,9 +155,6 @@ pub fn run(common: Common, options: Options) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_INPUT));
         }
     };
-    if !options.json {
-        cli::say(&format!("{}: {}", p.id, p.numbers));
-    }
     change::run_plan_on(&common, &loaded, plan, options.flags)
 }
 

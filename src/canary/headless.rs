@@ -363,7 +363,13 @@ pub fn set_weight(
     percent: u32,
     flags: Flags,
 ) -> anyhow::Result<ExitCode> {
-    transition(common, name, Input::Override(percent), flags)
+    transition(
+        common,
+        name,
+        Input::Override(percent),
+        flags,
+        Origin::CommandLine,
+    )
 }
 
 /// `canary next|promote|abort|retry|suspend|resume|set-weight NAME`: takes the rollout's lock
@@ -376,6 +382,7 @@ pub fn transition(
     name: &str,
     input: Input,
     flags: Flags,
+    origin: Origin,
 ) -> anyhow::Result<ExitCode> {
     let loaded = match cli::load(&common) {
         Ok(l) => l,
@@ -458,17 +465,11 @@ pub fn transition(
                 inv,
                 &dir,
                 change::plan_id(),
-                Origin::CommandLine,
+                origin.clone(),
             )
         };
         return change::run_built(&common, &loaded, build, flags);
     }
-    let plan = super::transition_plan(
-        &rollout,
-        &transition,
-        &dir,
-        change::plan_id(),
-        Origin::CommandLine,
-    );
+    let plan = super::transition_plan(&rollout, &transition, &dir, change::plan_id(), origin);
     change::run_plan(&loaded, plan, flags)
 }

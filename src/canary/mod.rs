@@ -56,6 +56,25 @@ pub enum Driver {
     Failed(String),
 }
 
+/// Whether [`poll`] keeps the locks it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    /// The console: it drives what it can lock.
+    Drive,
+    /// `wheelhouse agent`: it watches, and a rollout it can lock is one nobody drives (a
+    /// change to it is made later under the lock, as `canary` commands make theirs).
+    Watch,
+}
+
+impl Holding {
+    fn holder(self) -> &'static str {
+        match self {
+            Holding::Drive => "console",
+            Holding::Watch => "wheelhouse agent",
+        }
+    }
+}
+
 /// Reads every rollout's router each [`POLL_EVERY`], all at once, and sends what each said
 /// (or why it could not); ends when the console goes. A router slower than the interval
 /// delays the next round rather than piling reads up.
@@ -67,6 +86,7 @@ pub async fn poll(
     rollouts: Vec<config::Rollout>,
     state_dir: std::path::PathBuf,
     tx: tokio::sync::mpsc::Sender<crate::app::Msg>,
+    hold: Holding,
 ) {
     use crate::app::Msg;
     let mut held: HashMap<String, store::Lock> = HashMap::new();
@@ -84,10 +104,14 @@ pub async fn poll(
             if held.contains_key(name) {
                 continue;
             }
-            let driver = match store::try_lock(&state_dir, name, "console") {
+            let driver = match store::try_lock(&state_dir, name, hold.holder()) {
                 Ok(lock) => {
-                    held.insert(name.clone(), lock);
-                    Driver::Me(store::load(&state_dir, name))
+                    let loaded = store::load(&state_dir, name);
+                    // A watcher lets go at once: it only learns that nobody drives it.
+                    if hold == Holding::Drive {
+                        held.insert(name.clone(), lock);
+                    }
+                    Driver::Me(loaded)
                 }
                 Err(store::NotTaken::Held(h)) => {
                     let state = store::read(&state_dir, name);

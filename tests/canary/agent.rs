@@ -184,3 +184,36 @@ fn a_canary_that_spends_its_budget_is_proposed_for_abort_and_the_abort_returns_a
     assert_eq!(send(h.front, 100), 0, "every request reaches stable");
     assert!(!agent_records(&dirs, "canary:default/rollout/web:abort").is_empty());
 }
+
+/// Headless, the same decision from a watch that takes no lock, and `--apply` moves the
+/// rollout under its lock as `canary promote` would, audited as the agent's.
+#[test]
+fn headless_the_promotion_is_proposed_without_taking_the_lock_and_applied_under_it() {
+    let (p, h, dirs) = promotion_rig("v2", "60s");
+    agent_on(&dirs, &p.name);
+    let (code, out, err) = wh(&dirs, &["canary", "next", "web", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let _load = Load::start(h.front);
+    let id = "canary:default/rollout/web:promote";
+    let (code, out, err) = wh(&dirs, &["agent", "--once", "--json", "--window", "15s"]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}:\n{out}{err}"));
+    assert!(
+        report["proposals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == id),
+        "{report:#}"
+    );
+    // Nobody holds the lock after the watch: a command can take it.
+    let (code, out, err) = wh(&dirs, &["agent", "--apply", id, "--yes", "--window", "15s"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(state_file(&dirs)["phase"], "promoted");
+    let records = agent_records(&dirs, id);
+    assert!(
+        records.iter().any(|r| r["action"] == "set_canary_weight"),
+        "{records:#?}"
+    );
+}
