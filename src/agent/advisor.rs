@@ -72,7 +72,7 @@ pub(super) fn configured(
     if name.is_empty() || name.chars().any(|c| c.is_control() || c == '/') {
         return Err(source.error_at(
             span,
-            format!("[advisor.{name:?}]: name it with letters, digits, '-' or '_'"),
+            format!("[advisor.{name:?}]: a name without '/' or control characters"),
         ));
     }
     let command_span = raw.command.span();
@@ -281,6 +281,12 @@ pub fn check(
             let Subject::Service(key) = &subject else {
                 return Err("limits name a service, not a container".into());
             };
+            if seen.services[key].swarm.is_some() {
+                return Err(format!(
+                    "{} is a Swarm service: its limits are its spec's, changed by a service update",
+                    key.label()
+                ));
+            }
             let memory = match &a.memory {
                 None => None,
                 Some(Size::Bytes(b)) => Some(*b),
@@ -457,7 +463,7 @@ pub async fn consult(advisor: &Advisor, input: String) -> Result<String, String>
             }
         }
     };
-    let mut stdin = child.stdin.take();
+    let stdin = child.stdin.take();
     let mut stdout = child.stdout.take();
     // Its stderr is drained on the side, the start kept: a chatty advisor must not block on
     // a full pipe while its answer is read.
@@ -469,20 +475,17 @@ pub async fn consult(advisor: &Advisor, input: String) -> Result<String, String>
             start
         })
     });
+    // Its input on the side too: one that answers without reading it is its own business.
+    let feeder = stdin.map(|mut s| {
+        tokio::spawn(async move {
+            let _ = s.write_all(input.as_bytes()).await;
+        })
+    });
     let run = async {
-        let feed = async {
-            if let Some(mut s) = stdin.take() {
-                // An advisor that does not read its input is its own business.
-                let _ = s.write_all(input.as_bytes()).await;
-            }
-        };
         let mut out = Vec::new();
-        let read_out = async {
-            if let Some(s) = stdout.as_mut() {
-                let _ = s.take(MAX_ANSWER as u64 + 1).read_to_end(&mut out).await;
-            }
-        };
-        tokio::join!(feed, read_out);
+        if let Some(s) = stdout.as_mut() {
+            let _ = s.take(MAX_ANSWER as u64 + 1).read_to_end(&mut out).await;
+        }
         if out.len() > MAX_ANSWER {
             return Err(format!(
                 "answered more than {}: refused",
@@ -491,14 +494,17 @@ pub async fn consult(advisor: &Advisor, input: String) -> Result<String, String>
         }
         Ok((child.wait().await, out))
     };
-    let (status, out) = match tokio::time::timeout(advisor.timeout, run).await {
+    let ran = tokio::time::timeout(advisor.timeout, run).await;
+    // Whatever it started goes with it, however it ended: a process it left behind holding a
+    // pipe would outlive every run.
+    kill_group();
+    if let Some(f) = feeder {
+        f.abort();
+    }
+    let (status, out) = match ran {
         Ok(Ok(done)) => done,
-        Ok(Err(flood)) => {
-            kill_group();
-            return Err(flood);
-        }
+        Ok(Err(flood)) => return Err(flood),
         Err(_) => {
-            kill_group();
             return Err(format!(
                 "no answer within {}: stopped",
                 human_duration(advisor.timeout)
@@ -506,11 +512,12 @@ pub async fn consult(advisor: &Advisor, input: String) -> Result<String, String>
         }
     };
     let err = match stderr {
-        Some(task) => tokio::time::timeout(Duration::from_millis(100), task)
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or_default(),
+        Some(task) => {
+            let abort = task.abort_handle();
+            let start = tokio::time::timeout(Duration::from_millis(100), task).await;
+            abort.abort();
+            start.ok().and_then(Result::ok).unwrap_or_default()
+        }
         None => Vec::new(),
     };
     let status = status.map_err(|e| format!("could not be waited for: {e}"))?;

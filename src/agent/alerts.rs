@@ -8,7 +8,8 @@
 //! - An alert is mapped to a container by its `container`, `container_name` or `name` label
 //!   (cAdvisor writes `name`), else to a compose service by `compose_project` and
 //!   `compose_service` (or cAdvisor's `container_label_com_docker_compose_*`), or `service`
-//!   as `project/service`. One it cannot map is shown unmapped, not dropped.
+//!   as `project/service`. One it cannot map, or that names what is on several endpoints, is
+//!   shown unmapped, not dropped.
 //! - An Alertmanager that cannot be read is said once on the panel; the alerts last read are
 //!   dropped with it (a stale alert is not shown as firing).
 
@@ -154,7 +155,9 @@ pub fn about(labels: &BTreeMap<String, String>, seen: &Perception) -> Option<Sub
     let get = |names: &[&str]| names.iter().find_map(|n| labels.get(*n));
     if let Some(name) = get(&["container", "container_name", "name"]) {
         let name = name.trim_start_matches('/');
-        if let Some((key, c)) = seen.containers.iter().find(|(_, c)| c.name == name) {
+        let mut named = seen.containers.iter().filter(|(_, c)| c.name == name);
+        // A name on two endpoints says too little to pick one.
+        if let (Some((key, c)), None) = (named.next(), named.next()) {
             return Some(Subject::Container {
                 key: key.clone(),
                 name: c.name.clone(),
@@ -174,10 +177,14 @@ pub fn about(labels: &BTreeMap<String, String>, seen: &Perception) -> Option<Sub
         (Some(p), Some(s)) => (p.as_str(), s.as_str()),
         _ => labels.get("service")?.split_once('/')?,
     };
-    seen.services
+    let mut matching = seen
+        .services
         .keys()
-        .find(|k| k.project == project && k.service == service)
-        .map(|k| Subject::Service(k.clone()))
+        .filter(|k| k.project == project && k.service == service);
+    match (matching.next(), matching.next()) {
+        (Some(k), None) => Some(Subject::Service(k.clone())),
+        _ => None,
+    }
 }
 
 /// Where the alerts stand, for the panel.
@@ -267,6 +274,53 @@ mod tests {
         assert!(read("{\"status\":\"error\"}")
             .unwrap_err()
             .contains("not Alertmanager's list"));
+    }
+
+    #[test]
+    fn alerts_map_by_their_labels_to_one_container_or_service_or_to_nothing() {
+        use crate::agent::perceive::{ContainerSignals, ServiceSignals};
+        use crate::app::model::{ContainerKey, ServiceKey};
+        let web = |endpoint: &str| ServiceKey {
+            endpoint: endpoint.into(),
+            project: "shop".into(),
+            service: "web".into(),
+        };
+        let mut seen = Perception::default();
+        seen.services.insert(web("a"), ServiceSignals::default());
+        for (endpoint, name) in [("a", "shop-web-1"), ("a", "db"), ("b", "db")] {
+            seen.containers.insert(
+                ContainerKey {
+                    endpoint: endpoint.into(),
+                    id: format!("{endpoint}{name}"),
+                },
+                ContainerSignals {
+                    name: name.into(),
+                    service: (name == "shop-web-1").then(|| web("a")),
+                    ..ContainerSignals::default()
+                },
+            );
+        }
+        let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let label = |pairs: &[(&str, &str)]| about(&labels(pairs), &seen).map(|s| s.label());
+        assert_eq!(
+            label(&[("name", "/shop-web-1")]).as_deref(),
+            Some("shop-web-1")
+        );
+        assert_eq!(
+            label(&[("compose_project", "shop"), ("compose_service", "web")]).as_deref(),
+            Some("shop/web")
+        );
+        assert_eq!(
+            label(&[("service", "shop/web")]).as_deref(),
+            Some("shop/web")
+        );
+        assert_eq!(label(&[("container", "db")]), None, "on two endpoints");
+        assert_eq!(label(&[("instance", "db1")]), None);
     }
 
     #[test]

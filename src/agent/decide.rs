@@ -16,7 +16,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::perceive::{ContainerSignals, RolloutSignals, ServiceSignals};
+use super::perceive::{ContainerSignals, Drive, RolloutSignals, ServiceSignals};
 use super::policy::{human_duration, Kind, Policy};
 use super::proposal::{Change, Note, Proposal, Subject, Verdict};
 use super::signal::{quantile, Holt};
@@ -490,7 +490,7 @@ pub fn canary(r: &RolloutSignals, p: &Policy, now: f64) -> Verdict {
     if !moving {
         return Verdict::Nothing;
     }
-    if !r.driven_here {
+    if r.driver == Drive::Elsewhere {
         return note(
             kind,
             &subject,
@@ -506,7 +506,9 @@ pub fn canary(r: &RolloutSignals, p: &Policy, now: f64) -> Verdict {
     }
     let at = format!("{} % of traffic on the canary", r.weight);
     if r.failed_in_a_row >= r.budget {
-        if r.auto_abort {
+        // A console driving it aborts it by its file's rule; with nobody driving, that rule
+        // waits for a console, and the abort is proposed.
+        if r.auto_abort && r.driver == Drive::Here {
             return Verdict::Nothing;
         }
         let failing = r.failing.clone().unwrap_or_else(|| "gates failing".into());

@@ -96,7 +96,7 @@ pub fn run(common: Common, options: Options) -> anyhow::Result<ExitCode> {
     rt.rollouts = rollouts;
     let window = options
         .window
-        .unwrap_or_else(|| default_window(&app.agent.policies));
+        .unwrap_or_else(|| default_window(&app.agent.policies, !rt.rollouts.is_empty()));
     let tokio = cli::tokio_runtime()?;
     if !options.once && options.apply.is_none() {
         let code = tokio.block_on(follow(app, &rt, options.json));
@@ -180,11 +180,19 @@ async fn consult_once(mut app: crate::app::state::App) -> crate::app::state::App
 const STARTUP: Duration = Duration::from_secs(5);
 
 /// Long enough for the horizontal rule to propose: the smoothing to settle, then the up window
-/// to agree, for the slowest policy.
-fn default_window(policies: &super::policy::Policies) -> Duration {
+/// to agree, for the slowest policy; with rollouts, long enough for gates to pass for
+/// `promote_after` too.
+fn default_window(policies: &super::policy::Policies, rollouts: bool) -> Duration {
     policies
         .all()
-        .map(|p| p.smoothing + p.scale_up_window)
+        .map(|p| {
+            let scale = p.smoothing + p.scale_up_window;
+            if rollouts {
+                scale.max(p.promote_after)
+            } else {
+                scale
+            }
+        })
         .max()
         .unwrap_or_default()
         + STARTUP

@@ -16,6 +16,16 @@ use crate::app::model::{Container, ContainerKey, Health, RunState, ServiceKey};
 use crate::app::swarm::{SwarmService, SwarmServiceKey, Swarms};
 use crate::app::usage::UsageEntry;
 
+/// A container's CPU and memory windows keep one point, the peak, per this long: minutes of
+/// history in about a kilobyte a container.
+const BUCKET: Duration = Duration::from_secs(5);
+
+/// How long a container's windows keep points for a policy window of `span`: a bucket or two
+/// more, so that the window can be seen whole (points are a bucket apart, not a second).
+pub(crate) fn kept_for(span: Duration) -> Duration {
+    span + 2 * BUCKET
+}
+
 /// The engine's health-check interval when the check does not set one.
 const DEFAULT_PROBE_INTERVAL_SECS: f64 = 30.0;
 
@@ -30,8 +40,8 @@ pub struct ContainerSignals {
     pub name: String,
     pub service: Option<ServiceKey>,
     pub running: bool,
-    /// Cores in use per sample, and the working set in bytes, over the longest window a policy
-    /// needs.
+    /// Cores in use, and the working set in bytes, over the longest window a policy needs: the
+    /// peak of each [`BUCKET`].
     pub cpu_cores: Window<f32>,
     pub memory: Window<f64>,
     pub throttled: Ewma,
@@ -117,8 +127,8 @@ pub struct ServiceSnapshot {
     pub history_secs: f64,
 }
 
-/// A container's signals in the JSON an advisor reads: the latest sample and what the engine
-/// records.
+/// A container's signals in the JSON an advisor reads: the newest point of its windows (the
+/// peak of the last few seconds) and what the engine records.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ContainerSnapshot {
     pub endpoint: String,
@@ -157,8 +167,9 @@ pub struct RolloutSignals {
     pub steps: usize,
     pub weight: u32,
     pub suspended: bool,
-    /// This console holds its lock (only then can a plan of this console's move it).
-    pub driven_here: bool,
+    /// Who moves it: this console (it holds the lock), nobody (a headless watch: a change is
+    /// made under the lock later), or another process.
+    pub driver: Drive,
     /// Its file aborts by itself when the budget is spent: then there is nothing to propose.
     pub auto_abort: bool,
     /// Since when every verdict has passed (seconds since the epoch).
@@ -173,6 +184,14 @@ pub struct RolloutSignals {
     pub canary_rps: Option<f64>,
     pub stable_error_percent: Option<f64>,
     pub canary_error_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Drive {
+    Here,
+    Nobody,
+    Elsewhere,
 }
 
 impl RolloutSignals {
@@ -199,7 +218,11 @@ impl RolloutSignals {
             steps: view.spec.steps.len(),
             weight: view.state.weight,
             suspended: view.state.suspended,
-            driven_here: view.driven_here(),
+            driver: match view.driving {
+                crate::app::canary::Driving::Here => Drive::Here,
+                crate::app::canary::Driving::Nobody => Drive::Nobody,
+                _ => Drive::Elsewhere,
+            },
             auto_abort: view.spec.auto_abort,
             passing_since: view.passing_since.map(secs),
             failed_in_a_row: view.failed_in_a_row,
@@ -277,7 +300,11 @@ impl Perception {
                         Some(key.clone())
                     })
                     .or_else(|| {
-                        // Outside any service, a label group may gather it.
+                        // Outside any service, a label group may gather it; a Swarm task is
+                        // its service's even before its manager has said what that is.
+                        if c.swarm_service_id().is_some() {
+                            return None;
+                        }
                         let g = policies
                             .groups
                             .iter()
@@ -313,11 +340,12 @@ impl Perception {
             if let (Some(at), Some(u)) = (fresh, latest) {
                 s.last_sample = Some(at);
                 let t = secs(at);
+                let kept = kept_for(span);
                 if let Some(p) = u.cpu_percent {
-                    s.cpu_cores.push(t, (p / 100.0) as f32, span);
+                    s.cpu_cores.push_peak(t, (p / 100.0) as f32, kept, BUCKET);
                 }
                 if let Some(ws) = u.memory_working_set {
-                    s.memory.push(t, ws as f64, span);
+                    s.memory.push_peak(t, ws as f64, kept, BUCKET);
                 }
                 s.retransmit_percent = u.tcp_retransmit_percent;
                 s.rtt_p95_ms = u
@@ -413,7 +441,7 @@ impl Perception {
             s.cpu_limit = cpu;
             s.memory_limit = mem;
             s.limits_differ = cpu_differ || mem_differ;
-            let shape = (t.replicas, cpu.map(|c| (c * 1000.0) as u64), mem);
+            let shape = (s.replicas, cpu.map(|c| (c * 1000.0) as u64), mem);
             if shape != s.seen_shape {
                 if s.seen_shape != (0, None, None) {
                     // A new shape starts the cooldown, and what was measured before no longer

@@ -104,6 +104,27 @@ impl<T: Copy> Window<T> {
         }
     }
 
+    /// Like [`push`](Self::push), but points less than `bucket` after the last one fold into
+    /// it, keeping the larger value: a peak or a high percentile survives, at a fraction of
+    /// the points (what a long window per container can afford).
+    pub fn push_peak(&mut self, at_secs: f64, x: T, span: Duration, bucket: Duration)
+    where
+        T: PartialOrd,
+    {
+        if let Some((t, v)) = self.points.back_mut() {
+            if *t >= at_secs {
+                return;
+            }
+            if at_secs - *t < bucket.as_secs_f64() {
+                if x > *v {
+                    *v = x;
+                }
+                return;
+            }
+        }
+        self.push(at_secs, x, span);
+    }
+
     /// The time the window covers, first to last point.
     pub fn covers(&self) -> Duration {
         match (self.points.front(), self.points.back()) {
@@ -156,6 +177,23 @@ pub fn quantile(values: impl Iterator<Item = f64>, q: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peak_window_keeps_one_point_a_bucket_and_its_largest_value() {
+        let (span, bucket) = (Duration::from_secs(60), Duration::from_secs(5));
+        let mut w: Window<f64> = Window::default();
+        for t in 0..20 {
+            // A spike at t = 7 within a flat line.
+            let x = if t == 7 { 9.0 } else { 1.0 };
+            w.push_peak(t as f64, x, span, bucket);
+        }
+        assert_eq!(w.values().collect::<Vec<_>>(), [1.0, 9.0, 1.0, 1.0]);
+        assert_eq!(w.covers(), Duration::from_secs(15));
+        // Older than the span goes; out of order is dropped.
+        w.push_peak(100.0, 2.0, span, bucket);
+        w.push_peak(99.0, 50.0, span, bucket);
+        assert_eq!(w.values().collect::<Vec<_>>(), [2.0]);
+    }
 
     #[test]
     fn the_ewma_weighs_by_time_not_by_sample_count() {

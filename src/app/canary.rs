@@ -38,6 +38,8 @@ pub enum Driving {
     Elsewhere(Option<Holder>),
     /// Its lock could not be tried: nobody drives it from here.
     Failed(String),
+    /// Nobody holds its lock, and this process only watches (`wheelhouse agent`).
+    Nobody,
 }
 
 #[derive(Debug, Clone)]
@@ -308,6 +310,10 @@ impl RolloutView {
             }
             Driver::Other(h) => Driving::Elsewhere(h),
             Driver::Failed(e) => Driving::Failed(e),
+            Driver::Free(state) => {
+                self.state = state.unwrap_or_else(|| RolloutState::ready(&self.spec.name, now));
+                Driving::Nobody
+            }
         };
     }
 
@@ -344,6 +350,10 @@ impl CanaryState {
                 ..CanaryState::default()
             },
         }
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&RolloutView> {
+        self.rollouts.iter().find(|r| r.spec.name == name)
     }
 
     pub fn by_name_mut(&mut self, name: &str) -> Option<&mut RolloutView> {

@@ -372,6 +372,26 @@ pub fn set_weight(
     )
 }
 
+/// The rollout's lock, tried a few times over a fifth of a second: a watcher (`wheelhouse
+/// agent`) asks who holds it by holding it shared for an instant, which must not read as a
+/// driver.
+fn lock_briefly_held(
+    dir: &std::path::Path,
+    name: &str,
+    what: &str,
+) -> Result<store::Lock, NotTaken> {
+    let mut tries = 0;
+    loop {
+        match store::try_lock(dir, name, what) {
+            Err(NotTaken::Held(_)) if tries < 4 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// `canary next|promote|abort|retry|suspend|resume|set-weight NAME`: takes the rollout's lock
 /// (a rollout another console or command drives is not touched: exit 5, naming the holder),
 /// reads its state, checks that its router answers (exit 3), and runs the transition through
@@ -396,7 +416,8 @@ pub fn transition(
         Err(code) => return Ok(code),
     };
     let dir = store::dir(&loaded.paths.data_dir);
-    let _lock = match store::try_lock(&dir, name, &format!("wheelhouse canary {}", input.word())) {
+    let _lock = match lock_briefly_held(&dir, name, &format!("wheelhouse canary {}", input.word()))
+    {
         Ok(lock) => lock,
         Err(NotTaken::Held(holder)) => {
             cli::say(&format!(

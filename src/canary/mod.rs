@@ -54,6 +54,9 @@ pub enum Driver {
     Other(Option<store::Holder>),
     /// The lock could not be tried (the data dir is not writable, say): nobody drives it here.
     Failed(String),
+    /// Nobody holds the lock, and this process only watches (`wheelhouse agent`): the state
+    /// on disk, as read without setting anything aside.
+    Free(Option<state::RolloutState>),
 }
 
 /// Whether [`poll`] keeps the locks it takes.
@@ -61,18 +64,10 @@ pub enum Driver {
 pub enum Holding {
     /// The console: it drives what it can lock.
     Drive,
-    /// `wheelhouse agent`: it watches, and a rollout it can lock is one nobody drives (a
-    /// change to it is made later under the lock, as `canary` commands make theirs).
+    /// `wheelhouse agent`: it watches without locking or writing anything, and tells a rollout
+    /// nobody drives (a change to it is made later under the lock, as `canary` commands make
+    /// theirs).
     Watch,
-}
-
-impl Holding {
-    fn holder(self) -> &'static str {
-        match self {
-            Holding::Drive => "console",
-            Holding::Watch => "wheelhouse agent",
-        }
-    }
 }
 
 /// Reads every rollout's router each [`POLL_EVERY`], all at once, and sends what each said
@@ -104,14 +99,31 @@ pub async fn poll(
             if held.contains_key(name) {
                 continue;
             }
-            let driver = match store::try_lock(&state_dir, name, hold.holder()) {
+            if hold == Holding::Watch {
+                // A watcher writes nothing and takes no lock: it asks who holds it, and reads.
+                let driver = match store::held_by(&state_dir, name) {
+                    Some(h) => Driver::Other(Some(h)),
+                    None => match store::read(&state_dir, name) {
+                        Ok(state) => Driver::Free(state),
+                        Err(e) => Driver::Failed(format!("its state does not read: {e}")),
+                    },
+                };
+                if drivers.get(name) != Some(&driver) {
+                    drivers.insert(name.clone(), driver.clone());
+                    news.insert(
+                        0,
+                        Msg::CanaryDriver {
+                            rollout: name.clone(),
+                            driver,
+                        },
+                    );
+                }
+                continue;
+            }
+            let driver = match store::try_lock(&state_dir, name, "console") {
                 Ok(lock) => {
-                    let loaded = store::load(&state_dir, name);
-                    // A watcher lets go at once: it only learns that nobody drives it.
-                    if hold == Holding::Drive {
-                        held.insert(name.clone(), lock);
-                    }
-                    Driver::Me(loaded)
+                    held.insert(name.clone(), lock);
+                    Driver::Me(store::load(&state_dir, name))
                 }
                 Err(store::NotTaken::Held(h)) => {
                     let state = store::read(&state_dir, name);

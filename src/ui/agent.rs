@@ -88,10 +88,19 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             fit(&agent.alerts.summary(source, now), w),
             t.style(slot),
         )));
-        for a in &agent.alerts.firing {
+        // A storm of alerts must not push the proposals off the screen.
+        const ALERTS_SHOWN: usize = 5;
+        for a in agent.alerts.firing.iter().take(ALERTS_SHOWN) {
             lines.push(Line::from(Span::styled(
                 fit(&format!("  {}", a.line()), w),
                 t.style(Slot::Warning),
+            )));
+        }
+        let more = agent.alerts.firing.len().saturating_sub(ALERTS_SHOWN);
+        if more > 0 {
+            lines.push(Line::from(Span::styled(
+                fit(&format!("  … {more} more (agent --json lists them all)"), w),
+                t.style(Slot::TextDim),
             )));
         }
     }
@@ -115,13 +124,14 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
             dim,
         )));
     }
-    let mut selected_at = lines.len();
+    let (mut selected_at, mut selected_len) = (lines.len(), 0);
     for (i, p) in agent.pending.iter().enumerate() {
         let selected = i == app.views.agent_cursor;
+        let more = proposal_lines(app, p, selected, now, w);
         if selected {
-            selected_at = lines.len();
+            (selected_at, selected_len) = (lines.len(), more.len());
         }
-        lines.extend(proposal_lines(app, p, selected, now, w));
+        lines.extend(more);
     }
     if !agent.notes.is_empty() {
         lines.push(Line::from(""));
@@ -188,7 +198,9 @@ pub fn render(frame: &mut Frame, app: &App, area: Rect) {
     }
     // The selected proposal stays in sight: scroll by whole lines once it would fall below.
     let height = inner.height as usize;
-    let skip = (selected_at + 4).saturating_sub(height);
+    let skip = (selected_at + selected_len + 1)
+        .saturating_sub(height)
+        .min(selected_at);
     let shown: Vec<Line> = lines.into_iter().skip(skip).collect();
     frame.render_widget(Paragraph::new(shown), inner);
 }

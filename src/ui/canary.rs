@@ -218,7 +218,7 @@ fn phase_lines(app: &App, r: &RolloutView) -> Vec<Line<'static>> {
             format!("not driven from here: its lock could not be taken: {e}"),
             Slot::Error,
         )),
-        Driving::Here | Driving::Unknown => {}
+        Driving::Here | Driving::Unknown | Driving::Nobody => {}
     }
     if let Some(why) = &r.review {
         out.push(note(format!("state needs review: {why}"), Slot::Error));

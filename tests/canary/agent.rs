@@ -53,6 +53,39 @@ impl Drop for Load {
     }
 }
 
+/// The console on the agent panel once it proposes `change` of the rollout; the screen then.
+fn panel_proposing(dirs: &WhDirs, change: &str) -> (super::support::bin::Tui, String) {
+    let t = dirs.tmux(&[], 160, 45);
+    t.expect_text(" wheelhouse ", Duration::from_secs(20));
+    t.send_keys(&["A"]);
+    let screen = t
+        .wait_for(
+            |s| {
+                s.lines()
+                    .any(|l| l.contains("rollout web") && l.contains(change))
+            },
+            Duration::from_secs(60),
+        )
+        .unwrap_or_else(|s| panic!("no {change} proposed:\n{s}"));
+    (t, screen)
+}
+
+/// Confirms the selected proposal in its dialog (Cancel focused: `y` confirms) and waits until
+/// the panel says the rollout's change worked; the screen then.
+fn confirm_until_worked(t: &super::support::bin::Tui, within: Duration) -> String {
+    t.send_keys(&["Enter"]);
+    t.expect_text("Cancel", Duration::from_secs(5));
+    t.send_keys(&["y"]);
+    t.wait_for(
+        |s| {
+            s.lines()
+                .any(|l| l.contains("worked") && l.contains("rollout web"))
+        },
+        within,
+    )
+    .unwrap_or_else(|s| panic!("never worked:\n{s}"))
+}
+
 fn agent_records(dirs: &WhDirs, proposal: &str) -> Vec<serde_json::Value> {
     dirs.audit_records()
         .into_iter()
@@ -67,31 +100,9 @@ fn a_canary_whose_gates_pass_at_its_last_step_is_proposed_for_promotion_and_prom
     let (code, out, err) = wh(&dirs, &["canary", "next", "web", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
     let _load = Load::start(h.front);
-    let t = dirs.tmux(&[], 160, 45);
-    t.expect_text(" wheelhouse ", Duration::from_secs(20));
-    t.send_keys(&["A"]);
-    t.wait_for(
-        |s| {
-            s.lines()
-                .any(|l| l.contains("rollout web") && l.contains("promote"))
-        },
-        Duration::from_secs(60),
-    )
-    .unwrap_or_else(|s| panic!("no promotion proposed:\n{s}"));
-    let screen = t.capture();
+    let (t, screen) = panel_proposing(&dirs, "promote");
     assert!(screen.contains("every gate passed for"), "{screen}");
-    t.send_keys(&["Enter"]);
-    t.expect_text("Cancel", Duration::from_secs(5));
-    t.send_keys(&["y"]);
-    let screen = t
-        .wait_for(
-            |s| {
-                s.lines()
-                    .any(|l| l.contains("worked") && l.contains("rollout web"))
-            },
-            Duration::from_secs(120),
-        )
-        .unwrap_or_else(|s| panic!("the promotion never worked:\n{s}"));
+    let screen = confirm_until_worked(&t, Duration::from_secs(120));
     assert!(
         screen.contains("promoted: the stable replicas run"),
         "{screen}"
@@ -133,18 +144,7 @@ fn a_canary_that_spends_its_budget_is_proposed_for_abort_and_the_abort_returns_a
         "rm -f /www/index.html && mkdir -p /www/cgi-bin && printf '#!/bin/sh\\nprintf \"Status: 500 Internal Server Error\\\\r\\\\n\\\\r\\\\nbroken\\\\n\"\\n' > /www/cgi-bin/index.cgi && chmod +x /www/cgi-bin/index.cgi",
     ]);
     let load = Load::start(h.front);
-    let t = dirs.tmux(&[], 160, 45);
-    t.expect_text(" wheelhouse ", Duration::from_secs(20));
-    t.send_keys(&["A"]);
-    t.wait_for(
-        |s| {
-            s.lines()
-                .any(|l| l.contains("rollout web") && l.contains("abort"))
-        },
-        Duration::from_secs(60),
-    )
-    .unwrap_or_else(|s| panic!("no abort proposed:\n{s}"));
-    let screen = t.capture();
+    let (t, screen) = panel_proposing(&dirs, "abort");
     assert!(screen.contains("gates failed 2 times in a row"), "{screen}");
     t.wait_for(|s| s.contains("answered"), Duration::from_secs(15))
         .unwrap_or_else(|s| panic!("the advisor never answered:\n{s}"));
@@ -162,18 +162,7 @@ fn a_canary_that_spends_its_budget_is_proposed_for_abort_and_the_abort_returns_a
         screen.contains("error rate"),
         "the failing gate named:\n{screen}"
     );
-    t.send_keys(&["Enter"]);
-    t.expect_text("Cancel", Duration::from_secs(5));
-    t.send_keys(&["y"]);
-    let screen = t
-        .wait_for(
-            |s| {
-                s.lines()
-                    .any(|l| l.contains("worked") && l.contains("rollout web"))
-            },
-            Duration::from_secs(60),
-        )
-        .unwrap_or_else(|s| panic!("the abort never worked:\n{s}"));
+    let screen = confirm_until_worked(&t, Duration::from_secs(60));
     assert!(
         screen.contains("aborted: all traffic on stable"),
         "{screen}"

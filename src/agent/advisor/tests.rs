@@ -281,3 +281,26 @@ async fn a_failing_flooding_or_missing_advisor_is_reported_in_words() {
     let e = consult(&missing, "{}".into()).await.unwrap_err();
     assert!(e.starts_with("/nonexistent/advise could not start"), "{e}");
 }
+
+#[tokio::test]
+async fn what_an_advisor_leaves_behind_goes_with_it_and_a_flood_is_refused_unread_input_or_not() {
+    let a = script(
+        "x",
+        "sleep 33.25 >/dev/null 2>&1 & echo '{\"proposals\": []}'",
+        5000,
+    );
+    assert_eq!(
+        consult(&a, "{}".into()).await.unwrap().trim(),
+        "{\"proposals\": []}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", "sleep 33.25"])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "its background child is gone");
+    // It floods without reading a large input: refused as too large, not as a timeout.
+    let a = script("x", "exec head -c 2000000 /dev/zero", 5000);
+    let e = consult(&a, "x".repeat(4 << 20)).await.unwrap_err();
+    assert!(e.contains("answered more than"), "{e}");
+}

@@ -273,6 +273,32 @@ fn an_oom_kill_raises_memory_at_once_above_the_limit() {
 }
 
 #[test]
+fn a_window_kept_as_perception_keeps_it_is_seen_whole_at_sample_times_off_the_second() {
+    use crate::agent::perceive::kept_for;
+    let p = Policy::default();
+    let kept = kept_for(p.vertical_window);
+    let mut c = replica(&[], &[], 256 * MIB);
+    let start = 1000.37;
+    for i in 0..330 {
+        let t = start + i as f64 * 1.003;
+        c.memory
+            .push_peak(t, 20.0 * MIB as f64, kept, Duration::from_secs(5));
+        c.cpu_cores.push_peak(t, 0.1, kept, Duration::from_secs(5));
+    }
+    let v = vertical(
+        &key(),
+        &service(1, 256 * MIB),
+        [&c].into_iter(),
+        &p,
+        start + 330.0,
+    );
+    assert!(
+        matches!(&v, Verdict::Propose(_)),
+        "5 minutes of history sizes memory: {v:?}"
+    );
+}
+
+#[test]
 fn without_a_kill_memory_waits_for_the_window_then_fits_the_peak() {
     let p = policy();
     let short = replica(&[20.0 * MIB as f64; 60], &[0.1; 60], 256 * MIB);
@@ -422,7 +448,7 @@ fn rollout(phase: crate::canary::state::Phase, step: usize) -> RolloutSignals {
         steps: 2,
         weight: 20,
         suspended: false,
-        driven_here: true,
+        driver: crate::agent::perceive::Drive::Here,
         auto_abort: false,
         passing_since: None,
         failed_in_a_row: 0,
@@ -503,7 +529,17 @@ fn a_spent_budget_proposes_an_abort_unless_the_rollout_aborts_by_itself() {
     );
     assert_eq!(p.expected, "all traffic back on stable");
     r.auto_abort = true;
-    assert_eq!(canary_at(&r, 1000.0), Verdict::Nothing);
+    assert_eq!(
+        canary_at(&r, 1000.0),
+        Verdict::Nothing,
+        "the console aborts it itself"
+    );
+    r.driver = crate::agent::perceive::Drive::Nobody;
+    assert!(
+        matches!(canary_at(&r, 1000.0), Verdict::Propose(_)),
+        "nobody drives it: proposed"
+    );
+    r.driver = crate::agent::perceive::Drive::Here;
     r.auto_abort = false;
     r.failed_in_a_row = 2;
     assert!(!matches!(canary_at(&r, 1000.0), Verdict::Propose(_)));
@@ -514,7 +550,7 @@ fn a_rollout_another_process_drives_gets_nothing_but_a_note() {
     use crate::canary::state::Phase;
     let mut r = rollout(Phase::Paused, 1);
     r.failed_in_a_row = 5;
-    r.driven_here = false;
+    r.driver = crate::agent::perceive::Drive::Elsewhere;
     let Verdict::Note(n) = canary_at(&r, 1000.0) else {
         panic!("a note")
     };

@@ -107,6 +107,9 @@ fn not_here(r: &crate::app::canary::RolloutView) -> Option<String> {
             "{name} is driven by another process; this console watches"
         )),
         Driving::Failed(e) => Some(format!("{name}: its lock could not be taken: {e}")),
+        Driving::Nobody => Some(format!(
+            "{name}: nobody drives it; this process only watches"
+        )),
     }
 }
 
@@ -139,13 +142,7 @@ pub(super) fn transition_plan(
     input: Input,
     origin: Origin,
 ) -> Result<(crate::ops::Plan, Vec<String>), (ToastLevel, String)> {
-    let Some(r) = app
-        .views
-        .canary
-        .rollouts
-        .iter()
-        .find(|r| r.spec.name == rollout)
-    else {
+    let Some(r) = app.views.canary.by_name(rollout) else {
         return Err((ToastLevel::Error, format!("no rollout {rollout}")));
     };
     if let Some(why) = not_here(r) {
@@ -176,9 +173,7 @@ fn plan(app: &mut App, t: &Transition, origin: Origin) -> Result<crate::ops::Pla
     let r = app
         .views
         .canary
-        .rollouts
-        .iter()
-        .find(|r| r.spec.name == name)
+        .by_name(&name)
         .expect("a transition of a rollout the view has");
     crate::canary::plan_for(
         &r.spec,
@@ -260,13 +255,7 @@ pub(super) fn on_plan_done(app: &mut App, plan: &crate::ops::Plan, report: &Plan
 /// reading: a plan approved by the rollout's own rule (named in the audit log), or nothing.
 /// Read-only runs none (the view says the steps wait); one plan per rollout at a time.
 pub(super) fn automate(app: &mut App, rollout: &str, fx: &mut Vec<Effect>) {
-    let Some(r) = app
-        .views
-        .canary
-        .rollouts
-        .iter()
-        .find(|r| r.spec.name == rollout)
-    else {
+    let Some(r) = app.views.canary.by_name(rollout) else {
         return;
     };
     if !r.driven_here() || app.options.read_only || in_flight(app, rollout) {
