@@ -15,8 +15,9 @@ use support::services::*;
 use support::*;
 
 /// `feeder` keeps about 20 jobs a second in a shared queue (at most 40 waiting); each `worker`
-/// replica takes jobs one by one and burns CPU on each: about 0.6 of a core in all, so one
-/// replica limited to half a core is saturated and two take about 60 % of their limit each.
+/// replica takes jobs one by one and burns 30 ms of its own CPU time on each (counted in its
+/// /proc stat, so the same on any CPU): about 0.6 of a core in all, so one replica limited to
+/// half a core is saturated and two take about 60 % of their limit each.
 const QUEUE: &str = r#"
 version: "3.7"
 services:
@@ -32,7 +33,7 @@ services:
     labels: __LABELS__
     stop_grace_period: 1s
     cpus: 0.5
-    command: ["sh", "-c", "mkdir -p /q/new /q/work; while true; do got=0; for f in $$(ls /q/new 2>/dev/null); do if mv /q/new/$$f /q/work/$$f.$$HOSTNAME 2>/dev/null; then got=1; i=0; while [ $$i -lt 13000 ]; do i=$$((i+1)); done; rm -f /q/work/$$f.$$HOSTNAME; fi; done; [ $$got = 1 ] || sleep 0.2; done"]
+    command: ["sh", "-c", "mkdir -p /q/new /q/work; while true; do got=0; for f in $$(ls /q/new 2>/dev/null); do if mv /q/new/$$f /q/work/$$f.$$HOSTNAME 2>/dev/null; then got=1; read -r _ _ _ _ _ _ _ _ _ _ _ _ _ u k _ < /proc/$$$$/stat; t0=$$((u + k)); t=$$t0; while [ $$((t - t0)) -lt 3 ]; do read -r _ _ _ _ _ _ _ _ _ _ _ _ _ u k _ < /proc/$$$$/stat; t=$$((u + k)); done; rm -f /q/work/$$f.$$HOSTNAME; fi; done; [ $$got = 1 ] || sleep 0.2; done"]
     volumes:
       - {type: volume, source: q, target: /q}
 networks:
