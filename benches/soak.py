@@ -2,6 +2,8 @@
 """Memory over time: the console attached to a fake engine with N churning containers
 (restarts, health flips, events, stats every second), RSS read from /proc once a minute.
 Usage: benches/soak.py [--containers 1000] [--minutes 60] [--binary target/release/wheelhouse]
+                       [--fake-binary B]   (the fake engine from another build: by default --binary's,
+                                            so that two consoles can be compared on the same data)
 Prints one line per minute and the growth between the first and the last reading."""
 import argparse, os, pty, select, signal, struct, subprocess, time, fcntl, termios
 
@@ -19,9 +21,10 @@ def main():
     ap.add_argument("--containers", type=int, default=1000)
     ap.add_argument("--minutes", type=int, default=60)
     ap.add_argument("--binary", default="target/release/wheelhouse")
+    ap.add_argument("--fake-binary", default=None)
     a = ap.parse_args()
     sock = f"/tmp/wh-soak-{os.getpid()}.sock"
-    fake = subprocess.Popen([a.binary, "fake-engine", "--socket", sock, "--containers",
+    fake = subprocess.Popen([a.fake_binary or a.binary, "fake-engine", "--socket", sock, "--containers",
                              str(a.containers), "--churn-secs", "1"], stdout=subprocess.DEVNULL)
     while not os.path.exists(sock):
         time.sleep(0.05)
