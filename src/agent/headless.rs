@@ -5,6 +5,11 @@
 //! `--apply ID` applies one through the same gate as every change (read-only refuses it, the
 //! audit log records it with origin `agent`, its policy and the proposal's id).
 //!
+//! With `--once`, the alerts are read and each advisor asked once, at the end of the window;
+//! without it, on their own schedule. Canary rollouts are watched without taking their locks
+//! (a proposal is made for one nobody drives), and `--apply` of a canary proposal moves the
+//! rollout under its lock, as `canary promote|abort` do (exit 5 when another process holds it).
+//!
 //! Exit status as the change commands: 0 done (or printed), 1 the plan failed, 2 bad input
 //! (an unknown proposal id, a policy file that does not read), 3 no endpoint could be reached,
 //! 4 refused by read-only.
