@@ -263,6 +263,8 @@ impl Perception {
             .filter(|(_, svc)| !svc.global)
             .map(|(_, svc)| (svc.key.id.as_str(), (swarm_service_key(svc), svc)))
             .collect();
+        let swarm_by_key: HashMap<&ServiceKey, &SwarmService> =
+            swarm.values().map(|(k, svc)| (k, *svc)).collect();
         let now_s = secs(now);
         self.now = now_s;
         let span = longest_span(policies);
@@ -431,7 +433,7 @@ impl Perception {
             // A Swarm service's replicas are the manager's count: its tasks may run on nodes
             // that are not attached, and its ended tasks' containers linger.
             s.swarm = None;
-            if let Some((_, svc)) = swarm.values().find(|(k, _)| *k == key) {
+            if let Some(svc) = swarm_by_key.get(&key) {
                 s.swarm = Some(svc.key.clone());
                 s.replicas = svc.replicas.unwrap_or(0) as u32;
                 s.running = svc.running_tasks.map_or(t.running, |r| r as u32);

@@ -99,44 +99,33 @@ pub async fn poll(
             if held.contains_key(name) {
                 continue;
             }
-            if hold == Holding::Watch {
+            let driver = match hold {
                 // A watcher writes nothing and takes no lock: it asks who holds it, and reads.
-                let driver = match store::held_by(&state_dir, name) {
+                Holding::Watch => match store::held_by(&state_dir, name) {
                     Some(h) => Driver::Other(Some(h)),
                     None => match store::read(&state_dir, name) {
                         Ok(state) => Driver::Free(state),
                         Err(e) => Driver::Failed(format!("its state does not read: {e}")),
                     },
-                };
-                if drivers.get(name) != Some(&driver) {
-                    drivers.insert(name.clone(), driver.clone());
-                    news.insert(
-                        0,
-                        Msg::CanaryDriver {
-                            rollout: name.clone(),
-                            driver,
-                        },
-                    );
-                }
-                continue;
-            }
-            let driver = match store::try_lock(&state_dir, name, "console") {
-                Ok(lock) => {
-                    held.insert(name.clone(), lock);
-                    Driver::Me(store::load(&state_dir, name))
-                }
-                Err(store::NotTaken::Held(h)) => {
-                    let state = store::read(&state_dir, name);
-                    if watched.get(name) != Some(&state) {
-                        watched.insert(name.clone(), state.clone());
-                        news.push(Msg::CanaryWatched {
-                            rollout: name.clone(),
-                            state,
-                        });
+                },
+                Holding::Drive => match store::try_lock(&state_dir, name, "console") {
+                    Ok(lock) => {
+                        held.insert(name.clone(), lock);
+                        Driver::Me(store::load(&state_dir, name))
                     }
-                    Driver::Other(h)
-                }
-                Err(store::NotTaken::Failed(e)) => Driver::Failed(e),
+                    Err(store::NotTaken::Held(h)) => {
+                        let state = store::read(&state_dir, name);
+                        if watched.get(name) != Some(&state) {
+                            watched.insert(name.clone(), state.clone());
+                            news.push(Msg::CanaryWatched {
+                                rollout: name.clone(),
+                                state,
+                            });
+                        }
+                        Driver::Other(h)
+                    }
+                    Err(store::NotTaken::Failed(e)) => Driver::Failed(e),
+                },
             };
             if drivers.get(name) != Some(&driver) {
                 drivers.insert(name.clone(), driver.clone());
