@@ -143,32 +143,65 @@ async fn run_session(
     let docker = engine.renegotiate().await?;
     let endpoint = engine.endpoint();
     let host = endpoint.host.as_str();
-    // /version (for the header and the round trip), /info and the listing at once: the first
-    // screen of rows waits for the slowest of the three rather than their sum (/info is slow on
-    // an engine with many containers). The engine clock /info gives, so that `since` means the
-    // same thing on a remote engine, may be stamped after the listing's snapshot: it is moved
-    // back by the time /info took (and `since` a second further), so that no event between
-    // the snapshot and the subscription is missed (replays of ones already seen are harmless).
+    // /version (for the header and the round trip), /info and the listing at once, and the
+    // rows sent as soon as /version and the listing are in: the first screen waits for neither
+    // /info (slow on an engine with many containers) nor the sum of the three. The engine clock
+    // /info gives, so that `since` means the same thing on a remote engine, may be stamped
+    // after the listing's snapshot: it is moved back by the time /info took (and `since` a
+    // second further), so that no event between the snapshot and the subscription is missed
+    // (replays of ones already seen are harmless).
     let sent = Instant::now();
     let local_before = chrono::Utc::now().timestamp();
-    let (version, info, listing) = tokio::join!(
-        async {
-            let answer = timeout(REQUEST_TIMEOUT, docker.version()).await;
-            (answer, sent.elapsed())
-        },
-        async {
-            let answer = timeout(REQUEST_TIMEOUT, docker.info())
-                .await
-                .ok()
-                .and_then(|r| r.ok());
-            (answer, sent.elapsed())
-        },
-        inventory::list(&docker, endpoint)
-    );
-    let (version, rtt) = version;
-    let version = version
-        .map_err(|_| format!("{host}: no answer to /version"))?
-        .map_err(|e| describe_error(host, &e))?;
+    let rows = async {
+        let (version, listing) = tokio::join!(
+            async {
+                let answer = timeout(REQUEST_TIMEOUT, docker.version()).await;
+                (answer, sent.elapsed())
+            },
+            inventory::list(&docker, endpoint)
+        );
+        let (version, rtt) = version;
+        let version = version
+            .map_err(|_| format!("{host}: no answer to /version"))?
+            .map_err(|e| describe_error(host, &e))?;
+        let up = EndpointState::Up {
+            version: version.version.unwrap_or_default(),
+            api_version: docker.client_version().to_string(),
+        };
+        send(
+            tx,
+            Msg::EndpointState {
+                endpoint: endpoint.name.clone(),
+                state: up,
+            },
+        )
+        .await?;
+        let rtt_ms = rtt.as_millis().min(u32::MAX as u128) as u32;
+        let ping = Msg::EndpointPing {
+            endpoint: endpoint.name.clone(),
+            rtt_ms,
+        };
+        send(tx, ping).await?;
+        let containers = listing?;
+        let ids: Vec<String> = containers.iter().map(|c| c.key.id.clone()).collect();
+        send(
+            tx,
+            Msg::Listed {
+                endpoint: endpoint.name.clone(),
+                containers,
+            },
+        )
+        .await?;
+        Ok::<_, String>(ids)
+    };
+    let (ids, info) = tokio::join!(rows, async {
+        let answer = timeout(REQUEST_TIMEOUT, docker.info())
+            .await
+            .ok()
+            .and_then(|r| r.ok());
+        (answer, sent.elapsed())
+    });
+    let ids = ids?;
     let (info, info_took) = info;
     let engine_now = info
         .as_ref()
@@ -177,35 +210,6 @@ async fn run_session(
         .map(|t| t.timestamp() - info_took.as_secs_f64().ceil() as i64)
         .unwrap_or(local_before);
 
-    let up = EndpointState::Up {
-        version: version.version.unwrap_or_default(),
-        api_version: docker.client_version().to_string(),
-    };
-    send(
-        tx,
-        Msg::EndpointState {
-            endpoint: endpoint.name.clone(),
-            state: up,
-        },
-    )
-    .await?;
-    let rtt_ms = rtt.as_millis().min(u32::MAX as u128) as u32;
-    let ping = Msg::EndpointPing {
-        endpoint: endpoint.name.clone(),
-        rtt_ms,
-    };
-    send(tx, ping).await?;
-
-    let containers = listing?;
-    let ids: Vec<String> = containers.iter().map(|c| c.key.id.clone()).collect();
-    send(
-        tx,
-        Msg::Listed {
-            endpoint: endpoint.name.clone(),
-            containers,
-        },
-    )
-    .await?;
     // Networks add to the picture; an engine that will not list them (an old or restricted
     // API) still shows its containers, and their network events fill the list in as they come.
     match inventory::list_networks(&docker, endpoint).await {
