@@ -6,7 +6,7 @@
 //! through.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::{self, Stdout, Write};
+use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -23,7 +23,11 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use ratatui::Terminal;
 
-pub type Tui = Terminal<QuietBackend<CrosstermBackend<Stdout>>>;
+pub type Tui = Terminal<QuietBackend<CrosstermBackend<BufWriter<Stdout>>>>;
+
+/// A frame goes out in one write: stdout's own buffer is a line buffer of 1 KiB, which cut a full
+/// frame into dozens of writes (and over SSH as many packets). ratatui flushes after each frame.
+const FRAME_BUFFER: usize = 64 * 1024;
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// The terminal's settings before raw mode, for a restore that must not allocate.
@@ -44,7 +48,8 @@ pub fn enter() -> io::Result<(TerminalGuard, Tui)> {
         EnableBracketedPaste,
         Hide
     )?;
-    let terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(io::stdout())))?;
+    let out = BufWriter::with_capacity(FRAME_BUFFER, io::stdout());
+    let terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(out)))?;
     Ok((guard, terminal))
 }
 
