@@ -381,6 +381,13 @@ impl CounterFiles for OpenFiles {
                     len += n;
                     if len == self.buf.len() {
                         self.buf.resize(len * 2, 0);
+                    } else if len < self.buf.len() / 2 {
+                        // The end, without asking: a seq_file read stops short only at its end
+                        // or where its next record would overflow a page, and these files'
+                        // records are one line or the whole file. The read at the end would
+                        // cost as much as the first: the kernel formats the file again to
+                        // find the offset.
+                        break;
                     }
                 }
                 // The cgroup went away with its container.
@@ -697,6 +704,28 @@ mod tests {
         let r = root("v1-cgroupfs");
         assert!(r.locate(PID, Some("someoneelse")).is_err());
         assert!(r.locate(1, None).is_err());
+    }
+
+    /// Files of every size come back whole, re-read from the start each time; the kernel's
+    /// own files are checked against the real engine in tests/usage.rs.
+    #[test]
+    fn open_files_read_whole_files_of_any_size_again_and_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = OpenFiles::default();
+        for (name, size) in [("small", 100), ("half", 3000), ("pages", 10_000)] {
+            let text: String = (0..size).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            std::fs::write(dir.path().join(name), &text).unwrap();
+            for _ in 0..2 {
+                let got = files.read_in(dir.path(), name).map(str::len);
+                assert_eq!(got, Some(size), "{name}");
+            }
+        }
+        std::fs::write(dir.path().join("small"), "grown to more than before\n").unwrap();
+        assert_eq!(
+            files.read_in(dir.path(), "small"),
+            Some("grown to more than before\n")
+        );
+        assert_eq!(files.read_in(dir.path(), "missing"), None);
     }
 
     #[test]
