@@ -4,11 +4,12 @@
 //! new connection costs a local fork, not a handshake. hyper's pooled client keeps connections
 //! alive between requests; streams (events, logs) hold a connection of their own.
 //!
-//! Once the master is up, the remote engine's socket is forwarded through it (stream-local
-//! forwarding, `ssh -O forward -L local.sock:/var/run/docker.sock`) where the remote allows it:
-//! connections are then unix connects to that socket, with no process on either end; where it
-//! is refused (`no-port-forwarding`, `AllowStreamLocalForwarding no`, an engine not on a unix
-//! socket) connections stay `dial-stdio` children.
+//! The first connection forwards the remote engine's socket through the master (stream-local
+//! forwarding, `ssh -O forward -L local.sock:/var/run/docker.sock`) before anything else, its
+//! question of where that socket is making the master: connections are then unix connects to
+//! the forwarded socket, with no process on either end. Where forwarding is refused
+//! (`no-port-forwarding`, `AllowStreamLocalForwarding no`, an engine not on a unix socket)
+//! connections are `dial-stdio` children, and the forward is tried again now and then.
 //!
 //! ssh does the rest: `~/.ssh/config`, agents, keys, and host key checking. BatchMode means it
 //! never prompts, and StrictHostKeyChecking=yes means an unknown host key is an error, never
@@ -318,6 +319,7 @@ impl Dialer {
     /// being set up rather than holding a dial-stdio child for as long as it lives; ordinary
     /// answers do not wait (their dial-stdio children close when idle).
     pub async fn connect(&self, long_lived: bool) -> io::Result<Box<dyn super::dial::IoStream>> {
+        self.forward_first().await?;
         if long_lived {
             let until = tokio::time::Instant::now() + FORWARD_WITHIN;
             while matches!(*lock(&self.forward), Forward::SettingUp)
@@ -370,31 +372,46 @@ impl Dialer {
         let (state, master) = (self.forward.clone(), self.master_access());
         let status = self.status.clone();
         tokio::spawn(async move {
-            let outcome = tokio::time::timeout(FORWARD_WITHIN, master.set_up_forward())
-                .await
-                .unwrap_or_else(|_| Err("setting up the forward took too long".into()));
-            *lock(&state) = match outcome {
-                Ok(path) => {
-                    log::info!(
-                        "{}: the engine's socket is forwarded through ssh",
-                        master.url
-                    );
-                    status.set_forwarded(true);
-                    Forward::Up(path)
-                }
-                Err(why) => {
-                    log::info!(
-                        "{}: no forwarded socket ({why}); using dial-stdio",
-                        master.url
-                    );
-                    status.set_forwarded(false);
-                    Forward::Unavailable {
-                        at: tokio::time::Instant::now(),
-                    }
-                }
-            };
+            let outcome = master.set_up_forward_within(FORWARD_WITHIN).await;
+            settle_forward(&state, &status, &master.url, outcome);
         });
         None
+    }
+
+    /// The first connection of an endpoint sets up the forward before anything else, and the
+    /// ones that come meanwhile wait for it: its first step (asking the remote where its
+    /// engine's socket is) makes the master when there is none, and then every connection, the
+    /// first included, is a unix connect here. The first connection used to be a dial-stdio
+    /// child, and the start-up requests opened more of them while the forward was set up behind
+    /// them: on the remote each is a session sshd starts (PAM, a shell, the docker CLI), about
+    /// 100 ms apiece before the first answer. Where ssh itself fails (no master could be made),
+    /// that is the connection's error, in dial-stdio's words.
+    async fn forward_first(&self) -> io::Result<()> {
+        if !matches!(*lock(&self.forward), Forward::Untried) {
+            return Ok(());
+        }
+        let _making = self.master.lock().await;
+        if !matches!(*lock(&self.forward), Forward::Untried) {
+            return Ok(());
+        }
+        *lock(&self.forward) = Forward::SettingUp;
+        // Long enough for ssh to give up connecting on its own, and say why.
+        let within = self.connect_timeout + FORWARD_WITHIN;
+        let outcome = self.master_access().set_up_forward_within(within).await;
+        match outcome {
+            Err(why) if why.starts_with(SSH_FAILED) && !self.master_socket_exists() => {
+                // Tried again at the next connection, as a failed dial-stdio child would be.
+                *lock(&self.forward) = Forward::Untried;
+                Err(io::Error::other(TransportError(format!(
+                    "{}: {why}",
+                    self.url
+                ))))
+            }
+            outcome => {
+                settle_forward(&self.forward, &self.status, &self.url, outcome);
+                Ok(())
+            }
+        }
     }
 
     fn master_access(&self) -> MasterAccess {
@@ -411,6 +428,32 @@ fn lock(forward: &std::sync::Mutex<Forward>) -> std::sync::MutexGuard<'_, Forwar
     forward.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Records how setting up the forward went: connections use it from now on, or dial-stdio.
+fn settle_forward(
+    state: &std::sync::Mutex<Forward>,
+    status: &MasterStatus,
+    url: &str,
+    outcome: Result<PathBuf, String>,
+) {
+    *lock(state) = match outcome {
+        Ok(path) => {
+            log::info!("{url}: the engine's socket is forwarded through ssh");
+            status.set_forwarded(true);
+            Forward::Up(path)
+        }
+        Err(why) => {
+            log::info!("{url}: no forwarded socket ({why}); using dial-stdio");
+            status.set_forwarded(false);
+            Forward::Unavailable {
+                at: tokio::time::Instant::now(),
+            }
+        }
+    };
+}
+
+/// How an error of ssh itself (exit status 255) begins, as a dial-stdio child's failure does.
+const SSH_FAILED: &str = "ssh failed (";
+
 /// What setting up the forward needs of the dialer, owned so that it runs on its own.
 struct MasterAccess {
     url: String,
@@ -421,6 +464,13 @@ struct MasterAccess {
 }
 
 impl MasterAccess {
+    /// [`MasterAccess::set_up_forward`], given up after `within`.
+    async fn set_up_forward_within(&self, within: Duration) -> Result<PathBuf, String> {
+        tokio::time::timeout(within, self.set_up_forward())
+            .await
+            .unwrap_or_else(|_| Err("setting up the forward took too long".into()))
+    }
+
     /// Asks the remote where its engine's socket is, forwards it through the master, and pings
     /// the engine through it.
     async fn set_up_forward(&self) -> Result<PathBuf, String> {
@@ -463,11 +513,23 @@ impl MasterAccess {
         let out = Command::new("ssh")
             .args(&args)
             .stdin(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .output()
             .await
-            .map_err(|e| format!("cannot run ssh: {e}"))?;
+            .map_err(|e| format!("cannot run ssh: {e} (is the openssh client installed?)"))?;
+        if out.status.code() == Some(255) {
+            // ssh's own failure (its remote commands' statuses are theirs): this may be the
+            // first connection, whose error the operator reads.
+            let said = String::from_utf8_lossy(&out.stderr[..out.stderr.len().min(STDERR_LIMIT)])
+                .trim()
+                .to_owned();
+            return Err(if said.is_empty() {
+                format!("{SSH_FAILED}{}) before the engine answered", out.status)
+            } else {
+                format!("{SSH_FAILED}{}): {said}", out.status)
+            });
+        }
         let text = String::from_utf8_lossy(&out.stdout);
         let mut lines = text.lines().map(str::trim);
         let from_env = lines.next().unwrap_or_default();
