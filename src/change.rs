@@ -458,15 +458,7 @@ async fn measure(targets: &[&Container], engines: &Engines) -> HashMap<Container
         let Ok(docker) = engine.docker().await else {
             continue;
         };
-        let watch: Vec<Watch> = mine
-            .iter()
-            .map(|c| Watch {
-                key: c.key.clone(),
-                pid: c.pid,
-                visible: true,
-                keep_fresh: true,
-            })
-            .collect();
+        let watch: Vec<Watch> = mine.iter().map(|c| Watch::of(c, true, true)).collect();
         let pairs = metrics::measure_once(
             engine.endpoint(),
             &docker,

@@ -559,12 +559,7 @@ async fn measure_usage(
     let targets: Vec<Watch> = containers
         .iter()
         .filter(|c| c.state == RunState::Running)
-        .map(|c| Watch {
-            key: c.key.clone(),
-            pid: c.pid,
-            visible: true,
-            keep_fresh: true,
-        })
+        .map(|c| Watch::of(c, true, true))
         .collect();
     if targets.is_empty() {
         return HashMap::new();

@@ -50,12 +50,7 @@ async fn inspect(id: &str) -> Container {
 }
 
 fn watch_of(c: &Container) -> Watch {
-    Watch {
-        key: c.key.clone(),
-        pid: c.pid,
-        visible: true,
-        keep_fresh: true,
-    }
+    Watch::of(c, true, true)
 }
 
 /// Runs the real sampler on one container for `window`; returns its samples in order.

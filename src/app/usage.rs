@@ -61,6 +61,11 @@ impl Limits {
         best
     }
 
+    /// A CFS quota bounds the CPU (whatever the host has): the kernel may throttle it.
+    pub fn cpu_capped(&self) -> bool {
+        self.nano_cpus.is_some_and(|n| n > 0) || self.cpu_quota_us.is_some_and(|q| q > 0)
+    }
+
     /// The memory limit in bytes, when there is one.
     pub fn memory_limit(&self) -> Option<u64> {
         self.memory.filter(|m| *m > 0)

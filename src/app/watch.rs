@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::model::{ContainerKey, RunState};
+use super::model::{Container, ContainerKey, RunState};
 use super::rows::Row;
 use super::state::{App, View};
 use crate::ui::layout;
@@ -18,6 +18,23 @@ pub struct Watch {
     /// orders every row by its use; the topology colours every name by it). The others are
     /// sampled every few intervals, so a tick costs what is shown, not the inventory.
     pub keep_fresh: bool,
+    /// Its CPU has a quota (`--cpus`, `--cpu-quota`), so the kernel may throttle it. Only then
+    /// is a v1 `cpu.stat` read (throttling is all it holds there): one file fewer a tick for
+    /// most containers. v2's `cpu.stat` holds the usage too and is always read.
+    pub cpu_capped: bool,
+}
+
+impl Watch {
+    /// `c`, measured every interval when `keep_fresh`.
+    pub fn of(c: &Container, visible: bool, keep_fresh: bool) -> Watch {
+        Watch {
+            key: c.key.clone(),
+            pid: c.pid,
+            visible,
+            keep_fresh,
+            cpu_capped: c.limits.cpu_capped(),
+        }
+    }
 }
 
 /// Per endpoint, in inventory order. Endpoints with nothing running are absent.
@@ -30,12 +47,9 @@ pub fn watch_lists(app: &App) -> BTreeMap<String, Vec<Watch>> {
             continue;
         }
         let visible = visible.contains(&c.key);
-        out.entry(c.key.endpoint.clone()).or_default().push(Watch {
-            key: c.key.clone(),
-            pid: c.pid,
-            visible,
-            keep_fresh: visible || all_fresh,
-        });
+        out.entry(c.key.endpoint.clone())
+            .or_default()
+            .push(Watch::of(c, visible, visible || all_fresh));
     }
     out
 }

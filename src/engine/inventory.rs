@@ -221,6 +221,7 @@ mod tests {
             pid: None,
             visible,
             keep_fresh: visible,
+            cpu_capped: false,
         };
         let shown = [watch("b", false), watch("d", true), watch("c", true)];
         let ids = ["a", "b", "c", "d", "e"].map(String::from).to_vec();

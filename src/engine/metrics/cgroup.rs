@@ -56,6 +56,26 @@ pub struct CgroupLimits {
     pub pids_max: Option<Cap>,
 }
 
+/// Which of a container's less needed files a reading takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    /// The files whose values move seldom, read every few samples and reused between:
+    /// `memory.stat` (the costliest file; its page cache moves slowly), the OOM-kill count (a
+    /// kill also comes at once as an engine event) and `pids.current`.
+    pub now_and_then: bool,
+    /// v1's `cpu.stat`, which holds throttling only: a container without a CPU quota is never
+    /// throttled. (v2's holds the usage too, and is always read.)
+    pub throttling: bool,
+}
+
+impl Reading {
+    /// Every file.
+    pub const ALL: Reading = Reading {
+        now_and_then: true,
+        throttling: true,
+    };
+}
+
 /// v1 reports "no limit" as the largest page-aligned i64; anything this big is no limit.
 const V1_UNLIMITED_FLOOR: u64 = 1 << 62;
 /// USER_HZ: /proc/stat counts in 1/100 s on every Linux docker runs on (docker assumes it too).
@@ -154,11 +174,11 @@ impl CgroupRoot {
         pid: u32,
         at: Duration,
         host: Option<(u64, u32)>,
-        with_memory_stat: bool,
+        reading: Reading,
     ) -> Sample {
         let mut s = Sample::empty(SampleSource::Cgroup, at);
         match paths {
-            CgroupPaths::V2(dir) => read_v2(files, dir, &mut s, with_memory_stat),
+            CgroupPaths::V2(dir) => read_v2(files, dir, &mut s, reading.now_and_then),
             CgroupPaths::V1 {
                 cpu,
                 cpuacct,
@@ -169,7 +189,7 @@ impl CgroupRoot {
                 files,
                 [cpu, cpuacct, memory, pids, blkio].map(Option::as_deref),
                 &mut s,
-                with_memory_stat,
+                reading,
             ),
         }
         // Interface names may be any bytes; the counters beside them are what matters.
@@ -231,7 +251,7 @@ impl CgroupRoot {
     }
 }
 
-fn read_v2(files: &mut impl CounterFiles, dir: &Path, s: &mut Sample, with_memory_stat: bool) {
+fn read_v2(files: &mut impl CounterFiles, dir: &Path, s: &mut Sample, now_and_then: bool) {
     if let Some(stat) = files.read_in(dir, "cpu.stat") {
         s.cpu_usage_ns = keyed(stat, "usage_usec").map(|us| us * 1000);
         s.nr_periods = keyed(stat, "nr_periods");
@@ -241,17 +261,17 @@ fn read_v2(files: &mut impl CounterFiles, dir: &Path, s: &mut Sample, with_memor
     s.memory_usage = files
         .read_in(dir, "memory.current")
         .and_then(|t| t.trim().parse().ok());
-    if with_memory_stat {
+    if now_and_then {
         s.inactive_file = files
             .read_in(dir, "memory.stat")
             .and_then(|t| keyed(t, "inactive_file"));
+        s.oom_kills = files
+            .read_in(dir, "memory.events")
+            .and_then(|t| keyed(t, "oom_kill"));
+        s.pids_current = files
+            .read_in(dir, "pids.current")
+            .and_then(|t| t.trim().parse().ok());
     }
-    s.oom_kills = files
-        .read_in(dir, "memory.events")
-        .and_then(|t| keyed(t, "oom_kill"));
-    s.pids_current = files
-        .read_in(dir, "pids.current")
-        .and_then(|t| t.trim().parse().ok());
     if let Some(io) = files.read_in(dir, "io.stat") {
         // "8:0 rbytes=1 wbytes=2 rios=… wios=… dbytes=… dios=…" per device.
         let (mut r, mut w) = (0u64, 0u64);
@@ -271,7 +291,7 @@ fn read_v1(
     files: &mut impl CounterFiles,
     dirs: [Option<&Path>; 5],
     s: &mut Sample,
-    with_memory_stat: bool,
+    reading: Reading,
 ) {
     let [cpu, cpuacct, memory, pids, blkio] = dirs;
     if let Some(dir) = cpuacct {
@@ -279,7 +299,7 @@ fn read_v1(
             .read_in(dir, "cpuacct.usage")
             .and_then(|t| t.trim().parse().ok());
     }
-    if let Some(dir) = cpu {
+    if let Some(dir) = cpu.filter(|_| reading.throttling) {
         if let Some(stat) = files.read_in(dir, "cpu.stat") {
             s.nr_periods = keyed(stat, "nr_periods");
             s.nr_throttled = keyed(stat, "nr_throttled");
@@ -290,17 +310,17 @@ fn read_v1(
         s.memory_usage = files
             .read_in(dir, "memory.usage_in_bytes")
             .and_then(|t| t.trim().parse().ok());
-        if with_memory_stat {
+        if reading.now_and_then {
             s.inactive_file = files
                 .read_in(dir, "memory.stat")
                 .and_then(|t| keyed(t, "total_inactive_file"));
+            // The oom_kill line appeared in kernel 4.13; older kernels leave it None.
+            s.oom_kills = files
+                .read_in(dir, "memory.oom_control")
+                .and_then(|t| keyed(t, "oom_kill"));
         }
-        // The oom_kill line appeared in kernel 4.13; older kernels leave it None.
-        s.oom_kills = files
-            .read_in(dir, "memory.oom_control")
-            .and_then(|t| keyed(t, "oom_kill"));
     }
-    if let Some(dir) = pids {
+    if let Some(dir) = pids.filter(|_| reading.now_and_then) {
         s.pids_current = files
             .read_in(dir, "pids.current")
             .and_then(|t| t.trim().parse().ok());
@@ -600,7 +620,7 @@ mod tests {
             PID,
             Duration::from_secs(1),
             r.host_cpu(),
-            true,
+            Reading::ALL,
         );
         let l = r.read_limits(&paths);
         (paths, s, l)
@@ -632,6 +652,50 @@ mod tests {
         assert_eq!(s.online_cpus, Some(2));
         assert!(s.system_cpu_ns.unwrap() > 0);
         assert_eq!(s.source, SampleSource::Cgroup);
+    }
+
+    /// What a reading opens, by file name.
+    #[derive(Default)]
+    struct Opened(Vec<String>);
+
+    impl CounterFiles for Opened {
+        fn read_bytes(&mut self, name: &'static str, _: impl FnOnce() -> PathBuf) -> Option<&[u8]> {
+            self.0.push(name.to_owned());
+            None
+        }
+    }
+
+    #[test]
+    fn a_container_without_a_cpu_quota_is_not_asked_for_throttling_on_v1_only() {
+        let uncapped = Reading {
+            now_and_then: false,
+            throttling: false,
+        };
+        for (tree, cpu_stat_read) in [("v1-cgroupfs", false), ("v2-cgroupfs", true)] {
+            let r = root(tree);
+            let paths = r.locate(PID, Some(ID)).unwrap();
+            let mut opened = Opened::default();
+            r.read(&mut opened, &paths, 1, Duration::ZERO, None, uncapped);
+            assert_eq!(
+                opened.0.contains(&"cpu.stat".to_owned()),
+                cpu_stat_read,
+                "{tree}"
+            );
+            assert!(!opened.0.contains(&"memory.stat".to_owned()), "{tree}");
+            let mut all = Opened::default();
+            r.read(&mut all, &paths, 1, Duration::ZERO, None, Reading::ALL);
+            assert!(all.0.contains(&"cpu.stat".to_owned()), "{tree}");
+        }
+        // Whether a container has a quota is the engine's word (inspect).
+        let limits = |nano_cpus, cpu_quota_us| crate::app::usage::Limits {
+            nano_cpus,
+            cpu_quota_us,
+            ..Default::default()
+        };
+        assert!(limits(Some(500_000_000), None).cpu_capped());
+        assert!(limits(None, Some(50_000)).cpu_capped());
+        assert!(!limits(Some(0), Some(-1)).cpu_capped());
+        assert!(!limits(None, None).cpu_capped());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use bollard::Docker;
 use futures_util::{stream, StreamExt};
 use tokio::sync::Semaphore;
 
-use self::cgroup::{CgroupPaths, CgroupRoot, CounterFiles, OpenFiles};
+use self::cgroup::{CgroupPaths, CgroupRoot, CounterFiles, OpenFiles, Reading};
 use self::sockets::{NamespaceSockets, Unreadable};
 use super::endpoint::Endpoint;
 use crate::app::model::ContainerKey;
@@ -83,9 +83,11 @@ struct Located {
     paths: CgroupPaths,
     files: OpenFiles,
     samples: u64,
-    /// `memory.stat` is the costliest file to read (the kernel formats dozens of counters) and
-    /// its inactive page cache moves slowly: it is read every few samples and reused between.
+    /// What the now-and-then files said at their last reading (see `cgroup::Reading`), reused
+    /// between: `memory.stat`'s inactive page cache, the OOM kills, the pids.
     inactive_file: Option<u64>,
+    oom_kills: Option<u64>,
+    pids_current: Option<u64>,
     /// The container's network namespace: its sock_diag socket once opened (or why it could
     /// not be), and the last reading, reused between readings like `inactive_file`.
     namespace: Namespace,
@@ -118,8 +120,8 @@ enum Namespace {
     },
 }
 
-/// Samples between two readings of `memory.stat`.
-const MEMORY_STAT_EVERY: u64 = 5;
+/// Samples between two readings of the now-and-then files (`memory.stat` and the like).
+const NOW_AND_THEN_EVERY: u64 = 5;
 /// Samples between two readings of `/proc/<pid>/net/snmp`: the kernel formats over a hundred
 /// counters for it (a third of the console's sampling cost when read every second), and the
 /// retransmission rate is taken over windows of hundreds of segments anyway.
@@ -221,7 +223,8 @@ impl LocalProbe {
 
     /// A sample from the cgroup files, or None when they cannot be read (then use the API).
     /// `host` is this tick's [`CgroupRoot::host_cpu`], read once for all containers.
-    pub fn sample(&mut self, id: &str, pid: u32, host: Option<(u64, u32)>) -> Option<Sample> {
+    pub fn sample(&mut self, w: &Watch, pid: u32, host: Option<(u64, u32)>) -> Option<Sample> {
+        let id = w.key.id.as_str();
         let stale = self.found.get(id).is_none_or(|(p, _)| *p != pid);
         if stale {
             let paths = self.root.locate(pid, Some(id));
@@ -236,6 +239,8 @@ impl LocalProbe {
                 files: OpenFiles::default(),
                 samples: 0,
                 inactive_file: None,
+                oom_kills: None,
+                pids_current: None,
                 namespace: Namespace::Unknown,
             });
             self.found.insert(id.to_owned(), (pid, found));
@@ -244,7 +249,7 @@ impl LocalProbe {
             .host_namespace
             .get_or_insert_with(|| namespace_inode(&self.root.proc.join("self/ns/net")));
         let at = self.found.get_mut(id)?.1.as_mut()?;
-        let fresh_stat = at.samples % MEMORY_STAT_EVERY == 0;
+        let fresh_stat = at.samples % NOW_AND_THEN_EVERY == 0;
         at.samples += 1;
         let mut sample = self.root.read(
             &mut at.files,
@@ -252,12 +257,19 @@ impl LocalProbe {
             pid,
             monotonic_now(),
             host,
-            fresh_stat,
+            Reading {
+                now_and_then: fresh_stat,
+                throttling: w.cpu_capped,
+            },
         );
         if fresh_stat {
             at.inactive_file = sample.inactive_file;
+            at.oom_kills = sample.oom_kills;
+            at.pids_current = sample.pids_current;
         } else {
             sample.inactive_file = at.inactive_file;
+            sample.oom_kills = at.oom_kills;
+            sample.pids_current = at.pids_current;
         }
         let ns_path = self.root.proc.join(pid.to_string()).join("ns/net");
         if matches!(at.namespace, Namespace::Unknown) {
@@ -400,7 +412,7 @@ pub async fn measure_once(
         match t
             .pid
             .filter(|_| local)
-            .and_then(|pid| probe.sample(&t.key.id, pid, host))
+            .and_then(|pid| probe.sample(t, pid, host))
         {
             Some(s) => firsts.push((t, s)),
             None => remote.push(t),
@@ -412,7 +424,7 @@ pub async fn measure_once(
         let mut out = HashMap::new();
         let host = probe.root.host_cpu();
         for (t, a) in firsts {
-            if let Some(b) = t.pid.and_then(|pid| probe.sample(&t.key.id, pid, host)) {
+            if let Some(b) = t.pid.and_then(|pid| probe.sample(t, pid, host)) {
                 out.insert(t.key.clone(), (a, b));
             }
         }

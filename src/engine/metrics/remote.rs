@@ -31,7 +31,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
-use super::cgroup::{self, CgroupPaths, CgroupRoot, CounterFiles};
+use super::cgroup::{self, CgroupPaths, CgroupRoot, CounterFiles, Reading};
 use super::monotonic_now;
 use crate::app::model::ContainerKey;
 use crate::app::usage::Sample;
@@ -392,6 +392,8 @@ enum Place {
 #[derive(Debug)]
 struct Located {
     paths: CgroupPaths,
+    /// Its `cpu.stat` is read (v1: only with a CPU quota; see `Watch::cpu_capped`).
+    throttling: bool,
     /// Read every tick, and now and then (`memory.stat`, `net/snmp`, …).
     every: Vec<String>,
     slow: Vec<String>,
@@ -465,7 +467,10 @@ impl RemoteProbe {
                 .found
                 .entry(w.key.id.clone())
                 .or_insert((pid, Place::Locating));
-            if entry.0 != pid {
+            // A new pid (a restart), or a quota set or lifted (`docker update`): its files anew.
+            let quota_changed =
+                matches!(&entry.1, Place::Located(l) if l.throttling != w.cpu_capped);
+            if entry.0 != pid || quota_changed {
                 *entry = (pid, Place::Locating);
             }
             match &entry.1 {
@@ -619,13 +624,19 @@ impl RemoteProbe {
         if host.is_none() {
             return Err("the batched read's head printed nothing (is head installed?)".into());
         }
+        let capped: HashSet<&str> = watched
+            .iter()
+            .filter(|w| w.cpu_capped)
+            .map(|w| w.key.id.as_str())
+            .collect();
         for (id, file) in locating {
             let Some((pid, place)) = self.found.get_mut(&id) else {
                 continue;
             };
+            let throttling = capped.contains(id.as_str());
             *place = match batch.text(&file) {
                 None => Place::Unreadable(format!("{file}: not readable on the remote")),
-                Some(text) => locate(&self.root, text, &file, &id, *pid),
+                Some(text) => locate(&self.root, text, &file, &id, *pid, throttling),
             };
             if let Place::Unreadable(why) = place {
                 log::debug!("{}: {why}; using the stats API", crate::text::short_id(&id));
@@ -638,6 +649,7 @@ impl RemoteProbe {
             let slow_here = slow_due || first_reads.contains(&w.key.id);
             let Located {
                 paths,
+                throttling,
                 inactive_file,
                 segments,
                 pids_current,
@@ -659,7 +671,11 @@ impl RemoteProbe {
                 continue;
             }
             let mut files = &batch;
-            let mut s = self.root.read(&mut files, paths, *pid, at, host, slow_here);
+            let reading = Reading {
+                now_and_then: slow_here,
+                throttling: *throttling,
+            };
+            let mut s = self.root.read(&mut files, paths, *pid, at, host, reading);
             if slow_here {
                 *slow_read = true;
                 *inactive_file = s.inactive_file;
@@ -708,19 +724,31 @@ fn keep_within(ids: &mut Vec<&String>, budget: usize, bytes_of: impl Fn(&str) ->
 
 /// Where a container's files are, from its `/proc/<pid>/cgroup` as read from `file`, and the
 /// lists of them to read.
-fn locate(root: &CgroupRoot, text: &str, file: &str, id: &str, pid: u32) -> Place {
+fn locate(
+    root: &CgroupRoot,
+    text: &str,
+    file: &str,
+    id: &str,
+    pid: u32,
+    throttling: bool,
+) -> Place {
     let paths = match root.locate_in(text, Path::new(file), Some(id), |_| true) {
         Ok(p) => p,
         Err(e) => return Place::Unreadable(e),
     };
     let (mut every, mut all) = (Recorder::default(), Recorder::default());
-    let _ = root.read(&mut every, &paths, pid, Duration::ZERO, None, false);
-    let _ = root.read(&mut all, &paths, pid, Duration::ZERO, None, true);
-    // Levels and counts that move seldom go with the now-and-then files: each file read is
-    // an open on the remote, most of the read's cost (the OOM kill also comes as an event).
-    every
-        .0
-        .retain(|p| !SLOW_FILES.iter().any(|f| p.ends_with(f)));
+    // Each file read is an open on the remote, most of the read's cost: what moves seldom
+    // goes with the now-and-then files (as `cgroup::Reading` has it locally).
+    let every_tick = Reading {
+        now_and_then: false,
+        throttling,
+    };
+    let with_slow = Reading {
+        now_and_then: true,
+        throttling,
+    };
+    let _ = root.read(&mut every, &paths, pid, Duration::ZERO, None, every_tick);
+    let _ = root.read(&mut all, &paths, pid, Duration::ZERO, None, with_slow);
     let mut slow: Vec<String> = all.0.into_iter().filter(|p| !every.0.contains(p)).collect();
     slow.push(format!("/proc/{pid}/net/snmp"));
     if let Some(bad) = every.0.iter().chain(&slow).find(|p| !plain_path(p)) {
@@ -730,6 +758,7 @@ fn locate(root: &CgroupRoot, text: &str, file: &str, id: &str, pid: u32) -> Plac
     }
     Place::Located(Box::new(Located {
         paths,
+        throttling,
         every: every.0,
         slow,
         inactive_file: None,
@@ -739,9 +768,6 @@ fn locate(root: &CgroupRoot, text: &str, file: &str, id: &str, pid: u32) -> Plac
         slow_read: false,
     }))
 }
-
-/// Files read now and then rather than every tick (with `memory.stat` and `net/snmp`).
-const SLOW_FILES: &[&str] = &["/memory.events", "/memory.oom_control", "/pids.current"];
 
 #[cfg(test)]
 mod tests {
@@ -834,13 +860,41 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_v1_container_without_a_cpu_quota_is_not_asked_for_its_cpu_stat() {
+        let id = "abc123";
+        let text = format!(
+            "12:memory:/docker/{id}\n4:cpu,cpuacct:/docker/{id}\n2:pids:/docker/{id}\n\
+             1:name=systemd:/docker/{id}\n"
+        );
+        let files = |throttling| match locate(
+            &CgroupRoot::default(),
+            &text,
+            "/proc/7/cgroup",
+            id,
+            7,
+            throttling,
+        ) {
+            Place::Located(l) => [l.every, l.slow].concat(),
+            other => panic!("{other:?}"),
+        };
+        let cpu_stat = "/sys/fs/cgroup/cpu/docker/abc123/cpu.stat".to_string();
+        assert!(!files(false).contains(&cpu_stat));
+        assert!(files(false).iter().any(|p| p.ends_with("/cpuacct.usage")));
+        assert!(files(true).contains(&cpu_stat));
+    }
+
     /// The batch reads through the very readers the local files go through.
     #[test]
     fn a_batch_of_a_v2_cgroup_reads_like_local_files() {
         let root = CgroupRoot::default();
         let paths = CgroupPaths::V2("/sys/fs/cgroup/x".into());
         let mut rec = Recorder::default();
-        let _ = root.read(&mut rec, &paths, 7, Duration::ZERO, None, false);
+        let no_quota = Reading {
+            now_and_then: false,
+            throttling: false,
+        };
+        let _ = root.read(&mut rec, &paths, 7, Duration::ZERO, None, no_quota);
         assert!(rec.0.contains(&"/sys/fs/cgroup/x/cpu.stat".to_string()));
         assert!(rec.0.contains(&"/proc/7/net/dev".to_string()));
         let mut body =
@@ -859,7 +913,14 @@ mod tests {
         let batch = parse_answer(&body, &want).unwrap();
         let mut files = &batch;
         let host = batch.text("/proc/stat").and_then(cgroup::parse_proc_stat);
-        let s = root.read(&mut files, &paths, 7, Duration::from_secs(1), host, false);
+        let s = root.read(
+            &mut files,
+            &paths,
+            7,
+            Duration::from_secs(1),
+            host,
+            no_quota,
+        );
         assert_eq!(s.cpu_usage_ns, Some(2_000_000));
         assert_eq!(s.nr_throttled, Some(5));
         assert_eq!(s.memory_usage, Some(8_388_608));

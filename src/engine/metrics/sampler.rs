@@ -217,7 +217,7 @@ pub async fn run(
                         if local && w.pid.is_some() && !due {
                             continue;
                         }
-                        let cgroup = w.pid.filter(|_| local).and_then(|pid| probe.sample(&w.key.id, pid, host));
+                        let cgroup = w.pid.filter(|_| local).and_then(|pid| probe.sample(w, pid, host));
                         match cgroup {
                             Some(s) => pending.push((w.key.clone(), s)),
                             None => via_api.push(w),
@@ -376,6 +376,7 @@ mod tests {
             pid,
             visible,
             keep_fresh: visible,
+            cpu_capped: false,
         }
     }
 
