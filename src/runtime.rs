@@ -93,6 +93,7 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
     let mut keys = EventStream::new();
     let mut tick = interval(rt.tick);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_tick = Instant::now();
     let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
     let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
     let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
@@ -172,11 +173,22 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
                 // Keep the panel's buffer moving even while it is hidden, so nothing is lost.
                 crate::logging::flush_to_panel();
                 msgs.push(Msg::Tick);
+                last_tick = Instant::now();
             }
             _ = sleep_until(last_draw + FRAME), if dirty => {}
             _ = sigterm.recv() => break Exit::Signal("SIGTERM", 15),
             _ = sighup.recv() => break Exit::Signal("SIGHUP", 1),
             _ = sigint.recv() => break Exit::Signal("SIGINT", 2),
+        }
+        // The clock's tick goes with a sampler's, once it is due within half an interval: both
+        // change the screen (ages, usage), and apart they would cost two frames a second.
+        if last_tick.elapsed() >= rt.tick / 2
+            && msgs.iter().any(|m| matches!(m, Msg::Sampled { .. }))
+        {
+            crate::logging::flush_to_panel();
+            msgs.push(Msg::Tick);
+            last_tick = Instant::now();
+            tick.reset();
         }
         if !msgs.is_empty() {
             key_pressed = msgs
