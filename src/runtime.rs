@@ -33,6 +33,9 @@ use crate::ui;
 /// ~30 frames a second. A key is answered at once instead: people type far slower than that,
 /// and a key waiting out the frame drawn for an event just before it would feel sluggish.
 const FRAME: Duration = Duration::from_millis(33);
+/// How long after the next sample the clock's tick is moved to, to fall in with it (see the
+/// loop): later than a sampler's jitter, earlier than anyone would see an age lag.
+const TICK_AFTER_SAMPLE: Duration = Duration::from_millis(100);
 /// Engine messages handled before the next frame is considered, so a burst becomes one frame.
 const BATCH: usize = 512;
 /// How long a console stopped by a signal waits for changes in flight before recording them as
@@ -180,15 +183,19 @@ pub async fn run(mut app: App, rt: Runtime, terminal: &mut Tui) -> anyhow::Resul
             _ = sighup.recv() => break Exit::Signal("SIGHUP", 1),
             _ = sigint.recv() => break Exit::Signal("SIGINT", 2),
         }
-        // The clock's tick goes with a sampler's, once it is due within half an interval: both
-        // change the screen (ages, usage), and apart they would cost two frames a second.
-        if last_tick.elapsed() >= rt.tick / 2
-            && msgs.iter().any(|m| matches!(m, Msg::Sampled { .. }))
-        {
-            crate::logging::flush_to_panel();
-            msgs.push(Msg::Tick);
-            last_tick = Instant::now();
-            tick.reset();
+        // The clock's tick goes with a sampler's: both change the screen (ages, usage), and
+        // apart they cost two frames a second. A sample that comes while the tick is due within
+        // half an interval brings it along; one that comes just after a tick moves the clock to
+        // fire after the next sample, which then brings it.
+        if msgs.iter().any(|m| matches!(m, Msg::Sampled { .. })) {
+            if last_tick.elapsed() >= rt.tick / 2 {
+                crate::logging::flush_to_panel();
+                msgs.push(Msg::Tick);
+                last_tick = Instant::now();
+                tick.reset();
+            } else {
+                tick.reset_at(Instant::now() + rt.tick + TICK_AFTER_SAMPLE);
+            }
         }
         if !msgs.is_empty() {
             key_pressed = msgs
