@@ -249,7 +249,10 @@ pub struct Dialer {
 enum Forward {
     /// Not tried yet (there was no master).
     Untried,
-    /// Being set up in the background; connections use dial-stdio meanwhile.
+    /// Being set up by the first connection; the others wait for it.
+    First,
+    /// Being set up again in the background (it was refused or broke); connections use
+    /// dial-stdio meanwhile.
     SettingUp,
     Up(PathBuf),
     /// Refused or broken (the log says why): connections use `dial-stdio`; tried again after
@@ -355,13 +358,13 @@ impl Dialer {
         Ok(Box::new(stream))
     }
 
-    /// The forwarded socket when it is up. Once a master exists (the first connection makes
-    /// it, through dial-stdio), the forward is set up in the background.
+    /// The forwarded socket when it is up. After a refused or broken forward, it is set up
+    /// again in the background once a while has passed (connections use dial-stdio meanwhile).
     fn forwarded(&self) -> Option<PathBuf> {
         let mut forward = lock(&self.forward);
         match &*forward {
             Forward::Up(path) => return Some(path.clone()),
-            Forward::SettingUp => return None,
+            Forward::First | Forward::SettingUp => return None,
             Forward::Unavailable { at, .. } if at.elapsed() < FORWARD_RETRY => return None,
             Forward::Untried | Forward::Unavailable { .. } => {}
         }
@@ -378,38 +381,71 @@ impl Dialer {
         None
     }
 
-    /// The first connection of an endpoint sets up the forward before anything else, and the
-    /// ones that come meanwhile wait for it: its first step (asking the remote where its
+    /// The first connection of an endpoint sets up the forward before anything else, and those
+    /// that come while it does wait for it: its first step (asking the remote where its
     /// engine's socket is) makes the master when there is none, and then every connection, the
     /// first included, is a unix connect here. The first connection used to be a dial-stdio
     /// child, and the start-up requests opened more of them while the forward was set up behind
     /// them: on the remote each is a session sshd starts (PAM, a shell, the docker CLI), about
     /// 100 ms apiece before the first answer. Where ssh itself fails (no master could be made),
-    /// that is the connection's error, in dial-stdio's words.
+    /// that is the connection's error, in dial-stdio's words, and the next connection tries
+    /// again.
+    ///
+    /// The setup runs in a task of its own and settles the state there: a request that gives up
+    /// waiting (its timeout is shorter than ssh's connect timeout plus the setup's) must not
+    /// leave the forward "being set up" for good.
     async fn forward_first(&self) -> io::Result<()> {
-        if !matches!(*lock(&self.forward), Forward::Untried) {
-            return Ok(());
-        }
-        let _making = self.master.lock().await;
-        if !matches!(*lock(&self.forward), Forward::Untried) {
-            return Ok(());
-        }
-        *lock(&self.forward) = Forward::SettingUp;
         // Long enough for ssh to give up connecting on its own, and say why.
         let within = self.connect_timeout + FORWARD_WITHIN;
-        let outcome = self.master_access().set_up_forward_within(within).await;
-        match outcome {
-            Err(why) if why.starts_with(SSH_FAILED) && !self.master_socket_exists() => {
-                // Tried again at the next connection, as a failed dial-stdio child would be.
+        let first = {
+            let mut forward = lock(&self.forward);
+            match *forward {
+                Forward::Untried => {
+                    *forward = Forward::First;
+                    true
+                }
+                Forward::First => false,
+                _ => return Ok(()),
+            }
+        };
+        if !first {
+            let until = tokio::time::Instant::now() + within;
+            while matches!(*lock(&self.forward), Forward::First)
+                && tokio::time::Instant::now() < until
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            return Ok(());
+        }
+        let (state, status, master) = (
+            self.forward.clone(),
+            self.status.clone(),
+            self.master_access(),
+        );
+        let setup = tokio::spawn(async move {
+            match master.set_up_forward_within(within).await {
+                Err(why) if why.starts_with(SSH_FAILED) && !master.master_exists() => {
+                    *lock(&state) = Forward::Untried;
+                    Err(why)
+                }
+                outcome => {
+                    settle_forward(&state, &status, &master.url, outcome);
+                    Ok(())
+                }
+            }
+        });
+        match setup.await {
+            Ok(Err(why)) => Err(io::Error::other(TransportError(format!(
+                "{}: {why}",
+                self.url
+            )))),
+            Ok(Ok(())) => Ok(()),
+            Err(e) => {
                 *lock(&self.forward) = Forward::Untried;
                 Err(io::Error::other(TransportError(format!(
-                    "{}: {why}",
+                    "{}: setting up the forward failed: {e}",
                     self.url
                 ))))
-            }
-            outcome => {
-                settle_forward(&self.forward, &self.status, &self.url, outcome);
-                Ok(())
             }
         }
     }
@@ -464,6 +500,11 @@ struct MasterAccess {
 }
 
 impl MasterAccess {
+    /// The master's socket exists (with ssh's own `%C` resolution).
+    fn master_exists(&self) -> bool {
+        self.resolved_master.as_ref().is_some_and(|p| p.exists())
+    }
+
     /// [`MasterAccess::set_up_forward`], given up after `within`.
     async fn set_up_forward_within(&self, within: Duration) -> Result<PathBuf, String> {
         tokio::time::timeout(within, self.set_up_forward())
@@ -510,26 +551,57 @@ impl MasterAccess {
              \"{{.Endpoints.docker.Host}}\" 2>/dev/null'"
                 .into(),
         );
-        let out = Command::new("ssh")
+        let mut child = Command::new("ssh")
             .args(&args)
             .stdin(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
-            .output()
-            .await
+            .spawn()
             .map_err(|e| format!("cannot run ssh: {e} (is the openssh client installed?)"))?;
-        if out.status.code() == Some(255) {
+        // This ssh may become the master, which keeps stderr open on some OpenSSH releases
+        // when it goes to the background: stderr is read aside and not waited for.
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let said_here = said.clone();
+        tokio::spawn(async move {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut chunk).await {
+                let Ok(mut kept) = said_here.lock() else {
+                    break;
+                };
+                if n == 0 || kept.len() >= STDERR_LIMIT {
+                    break;
+                }
+                kept.extend_from_slice(&chunk[..n]);
+            }
+        });
+        let mut stdout = Vec::new();
+        if let Some(mut out) = child.stdout.take() {
+            let _ = out.read_to_end(&mut stdout).await;
+        }
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| format!("cannot run ssh: {e}"))?;
+        if status.code() == Some(255) {
             // ssh's own failure (its remote commands' statuses are theirs): this may be the
-            // first connection, whose error the operator reads.
-            let said = String::from_utf8_lossy(&out.stderr[..out.stderr.len().min(STDERR_LIMIT)])
-                .trim()
-                .to_owned();
+            // first connection, whose error the operator reads. Its last words arrive with
+            // its exit.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let said = said.lock().map(|b| b.clone()).unwrap_or_default();
+            let said = String::from_utf8_lossy(&said).trim().to_owned();
             return Err(if said.is_empty() {
-                format!("{SSH_FAILED}{}) before the engine answered", out.status)
+                format!("{SSH_FAILED}{status}) before the engine answered")
             } else {
-                format!("{SSH_FAILED}{}): {said}", out.status)
+                format!("{SSH_FAILED}{status}): {said}")
             });
         }
+        let out = std::process::Output {
+            status,
+            stdout,
+            stderr: Vec::new(),
+        };
         let text = String::from_utf8_lossy(&out.stdout);
         let mut lines = text.lines().map(str::trim);
         let from_env = lines.next().unwrap_or_default();
