@@ -360,6 +360,10 @@ pub struct OpenFiles {
     buf: Vec<u8>,
 }
 
+/// A read of a counter file returning fewer bytes than this is its end (see
+/// [`OpenFiles::read_bytes`]): half of the page a seq_file fills per read.
+const SHORT_READ: usize = 2048;
+
 /// Where a container's counter files are read from: opened here ([`OpenFiles`]), or a remote
 /// host's batch of them read through ssh (`remote::Batch`). The readers above are the same
 /// for both, so the two cannot disagree on what a file means.
@@ -401,12 +405,12 @@ impl CounterFiles for OpenFiles {
                     len += n;
                     if len == self.buf.len() {
                         self.buf.resize(len * 2, 0);
-                    } else if len < self.buf.len() / 2 {
+                    } else if n < SHORT_READ {
                         // The end, without asking: a seq_file read stops short only at its end
-                        // or where its next record would overflow a page, and these files'
-                        // records are one line or the whole file. The read at the end would
-                        // cost as much as the first: the kernel formats the file again to
-                        // find the offset.
+                        // or where its next record would overflow its page (4 KiB), and these
+                        // files' records are a line or the whole file. The read at the end
+                        // would cost as much as the first: the kernel formats the file again
+                        // to find the offset.
                         break;
                     }
                 }
@@ -776,7 +780,13 @@ mod tests {
     fn open_files_read_whole_files_of_any_size_again_and_again() {
         let dir = tempfile::tempdir().unwrap();
         let mut files = OpenFiles::default();
-        for (name, size) in [("small", 100), ("half", 3000), ("pages", 10_000)] {
+        // Larger than the buffer first, so that the smaller ones come after it has grown.
+        for (name, size) in [
+            ("pages", 10_000),
+            ("small", 100),
+            ("half", 3000),
+            ("big", 70_000),
+        ] {
             let text: String = (0..size).map(|i| (b'a' + (i % 26) as u8) as char).collect();
             std::fs::write(dir.path().join(name), &text).unwrap();
             for _ in 0..2 {
