@@ -6,7 +6,7 @@
 //! through.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -23,11 +23,40 @@ use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
 use ratatui::Terminal;
 
-pub type Tui = Terminal<QuietBackend<CrosstermBackend<BufWriter<Stdout>>>>;
+pub type Tui = Terminal<QuietBackend<CrosstermBackend<FrameWriter>>>;
 
-/// A frame goes out in one write: stdout's own buffer is a line buffer of 1 KiB, which cut a full
-/// frame into dozens of writes (and over SSH as many packets). ratatui flushes after each frame.
-const FRAME_BUFFER: usize = 64 * 1024;
+/// Where frames go: gathered and written to stdout in one write when ratatui flushes after each
+/// frame (stdout's own buffer is a line buffer of 1 KiB, which cut a full frame into dozens of
+/// writes, and over SSH as many packets), and dropped once the terminal is restored, so that a
+/// frame cut short by an error or a panic never lands on the operator's shell.
+#[derive(Debug, Default)]
+pub struct FrameWriter {
+    frame: Vec<u8>,
+}
+
+impl Write for FrameWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if ACTIVE.load(Ordering::SeqCst) {
+            self.frame.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.frame.is_empty() {
+            return Ok(());
+        }
+        let written = if ACTIVE.load(Ordering::SeqCst) {
+            let mut out = io::stdout().lock();
+            out.write_all(&self.frame).and_then(|()| out.flush())
+        } else {
+            Ok(())
+        };
+        // Kept for the next frame, written or not: a frame is never sent twice.
+        self.frame.clear();
+        written
+    }
+}
 
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 /// The terminal's settings before raw mode, for a restore that must not allocate.
@@ -48,8 +77,9 @@ pub fn enter() -> io::Result<(TerminalGuard, Tui)> {
         EnableBracketedPaste,
         Hide
     )?;
-    let out = BufWriter::with_capacity(FRAME_BUFFER, io::stdout());
-    let terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(out)))?;
+    let terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(
+        FrameWriter::default(),
+    )))?;
     Ok((guard, terminal))
 }
 
