@@ -380,9 +380,10 @@ fn percent(value: Option<u64>, limit: Option<u64>) -> Option<f64> {
 pub const DEFAULT_HISTORY_POINTS: usize = 600;
 
 /// A fixed-capacity series; the oldest point falls off. Points are kept as bfloat16 (the top
-/// half of an f32: its range, two to three significant digits): a sparkline has eight levels a
-/// row and the peaks beside it are printed to two digits, and a thousand containers' seven
-/// series of ten minutes take 8 MB this way instead of 17. A missing value is stored as NaN so
+/// half of an f32: its range, within 0.4 %): a sparkline has eight levels a row, the peaks
+/// beside it are short figures (`human_bytes`; exact values come from the latest usage, not
+/// from here), and a thousand containers' seven series of ten minutes take 8 MB this way
+/// instead of 17. A missing value is stored as NaN so
 /// that series stay aligned in time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ring {

@@ -482,7 +482,6 @@ fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry
     // Each chart is coloured by where its latest value stands against the limit.
     let level = |p: Option<f64>| p.map_or(Slot::GaugeOk, |p| gauge_slot(app, p));
     let latest = entry.latest.as_ref();
-    let running = latest.is_some();
     let cpu_slot = level(latest.and_then(|u| u.cpu_percent_of_limit));
     let mem_slot = level(latest.and_then(|u| u.memory_percent_of_limit));
     let mem_top = c
@@ -513,8 +512,16 @@ fn render_charts(frame: &mut Frame, app: &App, c: &Container, entry: &UsageEntry
             Some(100.0),
             Slot::GaugeNearLimit,
         ),
-        rate_chart("network ↓", &h.net_rx_bytes_per_sec, running),
-        rate_chart("disk write", &h.blk_write_bytes_per_sec, running),
+        rate_chart(
+            "network ↓",
+            &h.net_rx_bytes_per_sec,
+            latest.and_then(|u| u.net_rx_bytes_per_sec),
+        ),
+        rate_chart(
+            "disk write",
+            &h.blk_write_bytes_per_sec,
+            latest.and_then(|u| u.blk_write_bytes_per_sec),
+        ),
     ];
     // What the width of every chart stands for.
     let span = span_text(h.span().as_secs());
@@ -558,11 +565,15 @@ fn span_text(secs: u64) -> String {
     }
 }
 
-/// A rate chart: its title with its peak over the window, and its latest value while the
-/// container runs (a stopped one has no current rate); the peak is also the chart's top.
-fn rate_chart<'a>(what: &str, r: &'a Ring, running: bool) -> (String, &'a Ring, Option<f64>, Slot) {
+/// A rate chart: its title with its peak over the window (as the series keeps it, to a few
+/// tenths of a percent), and its latest value while the container runs (`now`, exact; a
+/// stopped one has no current rate); the peak is also the chart's top.
+fn rate_chart<'a>(
+    what: &str,
+    r: &'a Ring,
+    now: Option<f64>,
+) -> (String, &'a Ring, Option<f64>, Slot) {
     let peak = ring_max(r);
-    let now = r.last().filter(|_| running);
     let title = match (now, peak) {
         (Some(now), Some(peak)) => format!(
             "{what} {}/s · peak {}/s",
