@@ -37,6 +37,15 @@ pub struct SamplerConfig {
 
 /// How often, in intervals, an off-screen local container is sampled by default.
 pub const DEFAULT_OFFSCREEN_EVERY: u64 = 5;
+/// Off-screen local containers read in one tick at the most: past this many, each is read less
+/// often than every `offscreen_every` intervals, so that a tick costs what is shown and not the
+/// inventory (1 000 containers: each off-screen one every 20 s).
+pub const OFFSCREEN_READS_PER_TICK: usize = 50;
+
+/// The intervals between two readings of an off-screen container, with `hidden` of them.
+fn offscreen_cadence(every: u64, hidden: usize) -> u64 {
+    every.max(hidden.div_ceil(OFFSCREEN_READS_PER_TICK) as u64)
+}
 
 impl Default for SamplerConfig {
     fn default() -> Self {
@@ -212,8 +221,9 @@ pub async fn run(
                     ticks += 1;
                     // Visible rows first: they get this tick's socket dumps before the others.
                     let (shown, hidden): (Vec<&Watch>, Vec<&Watch>) = list.iter().partition(|w| w.visible);
+                    let every = offscreen_cadence(config.offscreen_every, hidden.len());
                     for (i, w) in shown.into_iter().chain(hidden).enumerate() {
-                        let due = w.keep_fresh || offscreen_due(i, ticks, config.offscreen_every);
+                        let due = w.keep_fresh || offscreen_due(i, ticks, every);
                         if local && w.pid.is_some() && !due {
                             continue;
                         }
@@ -391,6 +401,26 @@ mod tests {
             assert_eq!((7..12).filter(|&t| offscreen_due(i, t, 5)).count(), 1);
         }
         assert!((0..5).all(|t| offscreen_due(3, t, 1)));
+    }
+
+    #[test]
+    fn off_screen_reads_a_tick_are_capped_so_a_tick_costs_what_is_shown() {
+        assert_eq!(offscreen_cadence(5, 55), 5);
+        assert_eq!(offscreen_cadence(5, 255), 6);
+        assert_eq!(offscreen_cadence(5, 955), 20);
+        assert_eq!(offscreen_cadence(1, 40), 1);
+        for hidden in [55usize, 255, 955, 9_955] {
+            let every = offscreen_cadence(5, hidden);
+            for tick in 0..every {
+                let due = (0..hidden)
+                    .filter(|&i| offscreen_due(i, tick, every))
+                    .count();
+                assert!(
+                    due <= OFFSCREEN_READS_PER_TICK,
+                    "{hidden} hidden: {due} at tick {tick}"
+                );
+            }
+        }
     }
 
     #[test]
