@@ -17,8 +17,8 @@ Nothing here asserts: it records (see BENCHMARKS.md)."""
 import argparse, os, select, signal, statistics, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from measure import (LABEL, TICKS, cpu_ticks_with_children, delta_ticks,  # noqa: E402
-                     engine_cpu_percent, engine_pids, pids_matching, rss_kib, run_console, sh,
+from measure import (TICKS, cpu_ticks_with_children, delta_ticks,  # noqa: E402
+                     engine_cpu_percent, engine_pids, pids_matching, remove_containers, rss_kib, run_console, sh,
                      start_containers, ticks_of)
 
 # What each console runs over ssh, here and there, by command line.
@@ -139,8 +139,7 @@ def main():
         results[name] = idle(name, path, args_for(name, a.ssh), a.idle, bool(a.ssh))
     no_ssh_left()
     if not a.keep:
-        sh("sh", "-c", f"docker rm -f $(docker ps -aq --filter label={LABEL}) >/dev/null 2>&1 || true",
-           check=False)
+        remove_containers()
 
     where = a.ssh or "the local socket"
     print(f"{a.containers} idle containers through {where}; idle window {a.idle} s; "
